@@ -1,0 +1,188 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPrometheusSource, prometheusSettingsSchema, rangeStepSeconds } from './prometheus.js';
+import { CollectError, type SeriesRequest } from './source.js';
+
+type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
+
+let server: Server | undefined;
+
+async function startPrometheus(handler: Handler): Promise<string> {
+  server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => handler(request, body, response));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function matrix(result: unknown[]): unknown {
+  return { status: 'success', data: { resultType: 'matrix', result } };
+}
+
+const start = new Date('2026-01-01T00:00:00Z');
+const request: SeriesRequest = {
+  metric: { name: 'error-rate', query: 'sum by (pod) (rate(errors{${selector}}[1m]))' },
+  group: { podTemplateHash: 'abc123', selectBy: 'label', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'pod' },
+  start,
+  end: new Date(start.getTime() + 300_000),
+};
+
+function source(address: string, overrides: Record<string, string> = {}) {
+  return createPrometheusSource(prometheusSettingsSchema.parse({ address, ...overrides }));
+}
+
+async function collectError(promise: Promise<unknown>): Promise<CollectError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CollectError);
+  return error as CollectError;
+}
+
+describe('rangeStepSeconds', () => {
+  it('uses the configured step over a long window', () => {
+    expect(rangeStepSeconds(start, new Date(start.getTime() + 300_000), 15_000)).toBe(15);
+  });
+
+  it('never exceeds the span so far, nor drops under 1s', () => {
+    expect(rangeStepSeconds(start, new Date(start.getTime() + 5_000), 15_000)).toBe(5);
+    expect(rangeStepSeconds(start, start, 15_000)).toBe(1);
+  });
+
+  it("stays under Prometheus' 11,000 points per series", () => {
+    const week = 7 * 24 * 3600_000;
+    const step = rangeStepSeconds(start, new Date(start.getTime() + week), 15_000);
+    expect(week / 1000 / step).toBeLessThanOrEqual(11_000);
+  });
+});
+
+describe('createPrometheusSource', () => {
+  it('posts a range query with the group selector and returns per-instance series', async () => {
+    let seen: { method?: string; url?: string; form?: URLSearchParams } = {};
+    const address = await startPrometheus((req, body, res) => {
+      seen = { method: req.method, url: req.url, form: new URLSearchParams(body) };
+      json(
+        res,
+        200,
+        matrix([
+          { metric: { pod: 'web-abc123-x1' }, values: [[1767225600, '0.5'], [1767225615, '1.5']] },
+          { metric: { pod: 'web-abc123-x2' }, values: [[1767225600, '2']] },
+        ]),
+      );
+    });
+    const series = await source(address).fetchSeries(request);
+    expect(seen.method).toBe('POST');
+    expect(seen.url).toBe('/api/v1/query_range');
+    expect(seen.form?.get('query')).toBe('sum by (pod) (rate(errors{rollouts_pod_template_hash="abc123"}[1m]))');
+    expect(seen.form?.get('start')).toBe('1767225600');
+    expect(seen.form?.get('end')).toBe('1767225900');
+    expect(seen.form?.get('step')).toBe('15');
+    expect(seen.form?.get('timeout')).toBe('10');
+    expect(series).toEqual(
+      new Map([
+        ['web-abc123-x1', [[1767225600, 0.5], [1767225615, 1.5]]],
+        ['web-abc123-x2', [[1767225600, 2]]],
+      ]),
+    );
+  });
+
+  it('keeps a path prefix in the address', async () => {
+    let url: string | undefined;
+    const address = await startPrometheus((req, _body, res) => {
+      url = req.url;
+      json(res, 200, matrix([]));
+    });
+    await source(`${address}/prometheus`).fetchSeries(request);
+    expect(url).toBe('/prometheus/api/v1/query_range');
+  });
+
+  it('drops NaN and infinite values', async () => {
+    const address = await startPrometheus((_req, _body, res) =>
+      json(res, 200, matrix([{ metric: { pod: 'p1' }, values: [[1, 'NaN'], [2, '+Inf'], [3, '-Inf'], [4, '0.25']] }])),
+    );
+    expect(await source(address).fetchSeries(request)).toEqual(new Map([['p1', [[4, 0.25]]]]));
+  });
+
+  it('returns an empty map when nothing matches', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 200, matrix([])));
+    expect((await source(address).fetchSeries(request)).size).toBe(0);
+  });
+
+  it('asks to aggregate by the instance label when a series lacks it', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 200, matrix([{ metric: { job: 'web' }, values: [[1, '1']] }])));
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toContain('metric "error-rate"');
+    expect(error.message).toContain(`Prometheus at ${address}`);
+    expect(error.message).toContain('has no "pod" label ({"job":"web"}); aggregate the query by (pod)');
+  });
+
+  it('refuses several series for one instance', async () => {
+    const address = await startPrometheus((_req, _body, res) =>
+      json(
+        res,
+        200,
+        matrix([
+          { metric: { pod: 'p1', code: '500' }, values: [[1, '1']] },
+          { metric: { pod: 'p1', code: '503' }, values: [[1, '1']] },
+        ]),
+      ),
+    );
+    expect((await collectError(source(address).fetchSeries(request))).message).toContain('several result series share pod="p1"');
+  });
+
+  it('reports a Prometheus error body with its type and message', async () => {
+    const address = await startPrometheus((_req, _body, res) =>
+      json(res, 400, { status: 'error', errorType: 'bad_data', error: '1:14: parse error: unexpected "}"' }),
+    );
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 400 bad_data: 1:14: parse error: unexpected "}"`);
+  });
+
+  it('reports a 503 without a Prometheus body', async () => {
+    const address = await startPrometheus((_req, _body, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('Service Unavailable');
+    });
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 503, not a Prometheus API response: Service Unavailable`);
+  });
+
+  it('does not accept an error status that still carries data', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 500, matrix([])));
+    expect((await collectError(source(address).fetchSeries(request))).message).toContain('HTTP 500');
+  });
+
+  it('refuses a result that is not a matrix', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }));
+    expect((await collectError(source(address).fetchSeries(request))).message).toContain('expected a range vector (matrix) result; got vector');
+  });
+
+  it('reports a refused connection', async () => {
+    const address = await startPrometheus(() => undefined);
+    await new Promise((resolve) => server!.close(resolve));
+    server = undefined;
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: connection refused`);
+  });
+
+  it('gives up after the timeout', async () => {
+    const address = await startPrometheus(() => undefined);
+    const error = await collectError(source(address, { timeout: '200ms' }).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: no response within 200ms`);
+  });
+});

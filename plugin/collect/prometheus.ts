@@ -1,0 +1,142 @@
+import axios from 'axios';
+import { z } from 'zod';
+import { durationField, formatDuration } from '../config/duration.js';
+import { groupSelector, withSelector } from './promql.js';
+import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest } from './source.js';
+
+export const prometheusSettingsSchema = z.strictObject({
+  address: z.string().refine(isHttpUrl, {
+    error: (issue) => `expected an http(s) URL such as "http://prometheus:9090"; got ${JSON.stringify(issue.input)}`,
+  }),
+  timeout: durationField({ min: 1 }).default(10_000),
+  step: durationField({ min: 1000 }).default(15_000),
+});
+
+export type PrometheusSettings = z.output<typeof prometheusSettingsSchema>;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// Prometheus refuses range queries with more points than this per series.
+const MAX_POINTS = 11_000;
+
+/**
+ * Resolution for a range query over [start, end]: the configured step, never longer than the span so far (so an
+ * early, short window still gets more than one point), and coarse enough to stay under Prometheus' point limit.
+ */
+export function rangeStepSeconds(start: Date, end: Date, stepMs: number): number {
+  const spanMs = Math.max(end.getTime() - start.getTime(), 1000);
+  const stepForLimit = Math.ceil(spanMs / MAX_POINTS / 1000) * 1000;
+  return Math.max(Math.min(stepMs, spanMs), stepForLimit, 1000) / 1000;
+}
+
+const successBody = z.object({
+  status: z.literal('success'),
+  data: z.object({
+    resultType: z.string(),
+    result: z.array(
+      z.object({
+        metric: z.record(z.string(), z.string()),
+        values: z.array(z.tuple([z.number(), z.string()])).default([]),
+      }),
+    ),
+  }),
+});
+
+const errorBody = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
+
+export function createPrometheusSource(settings: PrometheusSettings): HealthSource {
+  const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
+  const url = new URL('api/v1/query_range', base).toString();
+  const description = `Prometheus at ${settings.address}`;
+
+  async function fetchSeries(request: SeriesRequest): Promise<InstanceSeries> {
+    const fail = (cause: string): CollectError => new CollectError(request.metric.name, description, cause);
+    const query = withSelector(request.metric.query, groupSelector(request.group));
+    // POST form: queries with long selectors stay clear of URL length limits.
+    const form = new URLSearchParams({
+      query,
+      start: String(request.start.getTime() / 1000),
+      end: String(request.end.getTime() / 1000),
+      step: String(rangeStepSeconds(request.start, request.end, settings.step)),
+      // Plain seconds: Prometheus reads fractions only in that form ("0.5", not "0.5s").
+      timeout: String(settings.timeout / 1000),
+    });
+
+    let status: number;
+    let text: string;
+    try {
+      const response = await axios.post<string>(url, form, {
+        timeout: settings.timeout,
+        responseType: 'text',
+        transformResponse: [(data: string) => data],
+        validateStatus: () => true,
+      });
+      status = response.status;
+      text = response.data;
+    } catch (error) {
+      throw fail(transportCause(error, settings.timeout));
+    }
+
+    const body = parseJson(text);
+    const success = successBody.safeParse(body);
+    if (status === 200 && success.success) {
+      return toInstanceSeries(success.data.data, request.group.instanceLabel, fail);
+    }
+    const error = errorBody.safeParse(body);
+    if (error.success) {
+      const kind = error.data.errorType ? ` ${error.data.errorType}` : '';
+      throw fail(`HTTP ${status}${kind}: ${error.data.error ?? 'no error message'}`);
+    }
+    throw fail(`HTTP ${status}, not a Prometheus API response: ${text.slice(0, 200)}`);
+  }
+
+  return { description, fetchSeries };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function transportCause(error: unknown, timeoutMs: number): string {
+  if (axios.isAxiosError(error)) {
+    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') return `no response within ${formatDuration(timeoutMs)}`;
+    if (error.code === 'ECONNREFUSED') return 'connection refused';
+    if (error.code === 'ENOTFOUND') return 'host not found';
+    return error.code ? `${error.code}: ${error.message}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function toInstanceSeries(
+  data: z.output<typeof successBody>['data'],
+  instanceLabel: string,
+  fail: (cause: string) => CollectError,
+): InstanceSeries {
+  if (data.resultType !== 'matrix') throw fail(`expected a range vector (matrix) result; got ${data.resultType}`);
+  const series: InstanceSeries = new Map();
+  for (const { metric, values } of data.result) {
+    const instance = metric[instanceLabel];
+    const aggregate = `aggregate the query by (${instanceLabel}) so that each series is one instance`;
+    if (instance === undefined) throw fail(`a result series has no "${instanceLabel}" label (${JSON.stringify(metric)}); ${aggregate}`);
+    if (series.has(instance)) throw fail(`several result series share ${instanceLabel}="${instance}" (${JSON.stringify(metric)}); ${aggregate}`);
+    // NaN and ±Inf (e.g. a 0/0 error ratio when a pod had no traffic) carry no evidence.
+    const samples: Sample[] = [];
+    for (const [time, raw] of values) {
+      const value = Number(raw);
+      if (Number.isFinite(value)) samples.push([time, value]);
+    }
+    series.set(instance, samples);
+  }
+  return series;
+}

@@ -1,0 +1,43 @@
+// The seam between the engine and a metrics backend. Each backend (Prometheus today) is one module that
+// implements HealthSource and is listed in registry.ts.
+
+/** One observation: unix time in seconds and a finite value. */
+export type Sample = readonly [unixSeconds: number, value: number];
+
+/** The series of one group of pods, one entry per instance (pod). */
+export type InstanceSeries = Map<string, Sample[]>;
+
+/** Which pods form a group and how instances are told apart in query results. */
+export interface GroupSelection {
+  podTemplateHash: string;
+  /** `label`: pods carrying hashLabel=<hash>; `podName`: pods named <anything>-<hash>-<suffix> on instanceLabel. */
+  selectBy: 'label' | 'podName';
+  hashLabel: string;
+  instanceLabel: string;
+}
+
+export interface SeriesRequest {
+  metric: { name: string; query: string };
+  group: GroupSelection;
+  start: Date;
+  end: Date;
+}
+
+export interface HealthSource {
+  /** Names the backend in messages, e.g. "Prometheus at http://prometheus:9090". */
+  readonly description: string;
+  /** Per-instance series of one metric for one group over [start, end]; throws CollectError. */
+  fetchSeries(request: SeriesRequest): Promise<InstanceSeries>;
+}
+
+/** Data could not be collected. The message names the metric, the source and the cause. */
+export class CollectError extends Error {
+  override name = 'CollectError';
+  constructor(
+    readonly metric: string,
+    readonly source: string,
+    readonly causeText: string,
+  ) {
+    super(`metric "${metric}": ${source}: ${causeText}`);
+  }
+}

@@ -1,0 +1,63 @@
+// The step plugin `rollouts-cv/gate`. Its config names one gate kind, `{"<kind>": {...}}`; each kind handles the
+// step calls its own way.
+import { isRecord } from './kube-json.js';
+import type { EngineContext } from './metric.js';
+import type { StepResult } from './types.js';
+import { runVerifyStep } from './verify-step.js';
+
+export interface StepCall {
+  pluginName: string;
+  config: unknown;
+  status: unknown;
+}
+
+interface GateKind {
+  run(rollout: unknown, config: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
+  /** Called once on full promotion while the step is Running. */
+  terminate(status: unknown): StepResult;
+  /** Called once when the rollout is aborted. */
+  abort(status: unknown): StepResult;
+}
+
+const GATE_KINDS: Record<string, GateKind> = {
+  verify: {
+    run: runVerifyStep,
+    // A verification holds nothing outside its status, so there is nothing to stop or clean up.
+    terminate: (status) => ({ phase: 'Successful', message: 'verification terminated by promotion; nothing to clean up', status }),
+    abort: (status) => ({ phase: 'Successful', message: 'verification aborted with the rollout; nothing to clean up', status }),
+  },
+};
+
+const SUPPORTED = Object.keys(GATE_KINDS).join(', ');
+
+/** The kind named by the config and its settings, or a Failed result saying what was expected. */
+function gateKind(config: unknown): { kind: GateKind; settings: unknown } | StepResult {
+  const keys = isRecord(config) ? Object.keys(config) : [];
+  const [name] = keys;
+  if (!isRecord(config) || keys.length !== 1 || name === undefined) {
+    const got = isRecord(config) ? (keys.length ? `keys ${keys.join(', ')}` : 'an empty object') : JSON.stringify(config) ?? 'nothing';
+    return { phase: 'Failed', message: `config: expected exactly one gate kind such as {"verify": {...}} (supported kinds: ${SUPPORTED}); got ${got}` };
+  }
+  const kind = GATE_KINDS[name];
+  if (!kind) return { phase: 'Failed', message: `config: unknown gate kind "${name}"; supported kinds: ${SUPPORTED}` };
+  return { kind, settings: config[name] };
+}
+
+function isResult(value: { kind: GateKind } | StepResult): value is StepResult {
+  return 'phase' in value;
+}
+
+export async function gateRun(rollout: unknown, step: StepCall, ctx: EngineContext): Promise<StepResult> {
+  const gate = gateKind(step.config);
+  return isResult(gate) ? gate : gate.kind.run(rollout, gate.settings, step.status, ctx);
+}
+
+export async function gateTerminate(_rollout: unknown, step: StepCall, _ctx: EngineContext): Promise<StepResult> {
+  const gate = gateKind(step.config);
+  return isResult(gate) ? gate : gate.kind.terminate(step.status);
+}
+
+export async function gateAbort(_rollout: unknown, step: StepCall, _ctx: EngineContext): Promise<StepResult> {
+  const gate = gateKind(step.config);
+  return isResult(gate) ? gate : gate.kind.abort(step.status);
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { MetricJudgement } from '../judge/relative-change.js';
+import type { VerdictResult } from '../judge/verdict.js';
+import { errorMeasurement, measurementValue, rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
+
+function judgement(metric: string, reason: string): MetricJudgement {
+  return { metric, outcome: 'fail', severity: 'critical', direction: 'higher-is-bad', canary: 2, baseline: 1, change: 1, regression: 1, tolerance: 0.25, reason };
+}
+
+const unhealthy: VerdictResult = {
+  verdict: 'Unhealthy',
+  score: 0,
+  judgements: ['a', 'b', 'c', 'd'].map((name) => judgement(name, `${name}: bad`)),
+};
+
+describe('verificationId', () => {
+  it('is stable and differs with its inputs', () => {
+    expect(verificationId('uid', 'ns/run', 'm', 't')).toBe(verificationId('uid', 'ns/run', 'm', 't'));
+    expect(verificationId('uid', 'ns/run', 'm', 't')).not.toBe(verificationId('uid', 'ns/run', 'm', 't2'));
+    expect(verificationId('x')).toMatch(/^v-[0-9a-f]{16}$/);
+  });
+});
+
+describe('times', () => {
+  it('are whole seconds in RFC 3339 UTC', () => {
+    const date = wholeSeconds(new Date('2026-01-01T00:00:05.987Z'));
+    expect(rfc3339(date)).toBe('2026-01-01T00:00:05Z');
+  });
+});
+
+describe('summarize and measurementValue', () => {
+  it('keeps the top three reasons, worst first', () => {
+    expect(summarize(unhealthy)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: ['a: bad', 'b: bad', 'c: bad'] });
+  });
+
+  it('is empty before any verdict', () => {
+    expect(measurementValue(summarize(null))).toBe('{"verdict":null,"score":null,"reasons":[]}');
+  });
+
+  it('stays under 1 KB', () => {
+    const long: VerdictResult = { ...unhealthy, judgements: ['a', 'b', 'c'].map((name) => judgement(name, `"${'\u00e9'.repeat(600)}`)) };
+    const value = measurementValue(summarize(long));
+    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(1024);
+    expect(JSON.parse(value)).toMatchObject({ verdict: 'Unhealthy', score: 0 });
+    expect(JSON.parse(value).reasons.length).toBeGreaterThan(0);
+  });
+});
+
+describe('verdictSentence', () => {
+  it('gives the verdict, the score and the top reason', () => {
+    expect(verdictSentence(unhealthy)).toBe('Unhealthy, score 0/100: a: bad');
+  });
+
+  it('says when nothing could be judged', () => {
+    expect(verdictSentence({ verdict: 'NoData', score: null, judgements: [] })).toBe('NoData, no metric could be judged');
+  });
+});
+
+describe('windowMetadata and errorMeasurement', () => {
+  it('records the id and the window', () => {
+    const window = { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T00:05:00Z') };
+    expect(windowMetadata('v-1', window)).toEqual({ verificationId: 'v-1', windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-01-01T00:05:00Z' });
+  });
+
+  it('finishes an Error measurement, keeping what it is given', () => {
+    const now = new Date('2026-01-01T00:01:00Z');
+    expect(errorMeasurement('boom', now, { startedAt: '2026-01-01T00:00:00Z', metadata: { a: 'b' } })).toEqual({
+      phase: 'Error',
+      message: 'boom',
+      startedAt: '2026-01-01T00:00:00Z',
+      finishedAt: '2026-01-01T00:01:00Z',
+      metadata: { a: 'b' },
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { Verdict, VerdictResult } from '../judge/verdict.js';
+import type { Measurement } from './types.js';
+import type { VerificationWindow } from './window.js';
+
+/** What a caller sees of a verification: stored as Measurement.value and in the step status. */
+export interface VerdictSummary {
+  verdict: Verdict | null;
+  score: number | null;
+  reasons: string[];
+}
+
+const MAX_REASONS = 3;
+const MAX_REASON_CHARS = 250;
+// Measurements are kept in the AnalysisRun object; the detail is recomputed on demand instead.
+const MAX_VALUE_BYTES = 1024;
+
+/** Stable id of one verification: the same inputs give the same id on any replica. */
+export function verificationId(...parts: string[]): string {
+  return `v-${createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 16)}`;
+}
+
+/** Times in stored state and messages: RFC 3339 UTC, whole seconds (what Kubernetes keeps of a time). */
+export function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function summarize(result: VerdictResult | null): VerdictSummary {
+  if (!result) return { verdict: null, score: null, reasons: [] };
+  const reasons = result.judgements
+    .slice(0, MAX_REASONS)
+    .map((j) => (j.reason.length > MAX_REASON_CHARS ? `${j.reason.slice(0, MAX_REASON_CHARS - 1)}…` : j.reason));
+  return { verdict: result.verdict, score: result.score, reasons };
+}
+
+/** Measurement.value: `{"verdict":…,"score":…,"reasons":[…]}`, under 1 KB (reasons dropped from the end if needed). */
+export function measurementValue(summary: VerdictSummary): string {
+  const reasons = [...summary.reasons];
+  let text = JSON.stringify({ ...summary, reasons });
+  while (Buffer.byteLength(text) > MAX_VALUE_BYTES && reasons.length) {
+    reasons.pop();
+    text = JSON.stringify({ ...summary, reasons });
+  }
+  return text;
+}
+
+/** "Unhealthy, score 50/100: error-rate: canary 0.052 vs baseline 0.01 (+420%), above …". */
+export function verdictSentence(result: VerdictResult): string {
+  const score = result.score === null ? 'no metric could be judged' : `score ${result.score}/100`;
+  const top = result.judgements[0];
+  return `${result.verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
+}
+
+export const METADATA_KEYS = { id: 'verificationId', windowStart: 'windowStart', windowEnd: 'windowEnd' } as const;
+
+export function windowMetadata(id: string, window: VerificationWindow): Record<string, string> {
+  return { [METADATA_KEYS.id]: id, [METADATA_KEYS.windowStart]: rfc3339(window.start), [METADATA_KEYS.windowEnd]: rfc3339(window.end) };
+}
+
+/** A finished measurement that reports a failure to measure (never a pass). */
+export function errorMeasurement(message: string, now: Date, base: Partial<Measurement> = {}): Measurement {
+  return { ...base, phase: 'Error', message, startedAt: base.startedAt || rfc3339(now), finishedAt: rfc3339(now) };
+}

@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/log.js';
+import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
+import { metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate, type EngineContext } from './metric.js';
+import type { Measurement } from './types.js';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** Value of a metric for a pod template hash at a time; undefined means no sample. */
+type Profile = (hash: string, metric: string, unixSeconds: number) => number | undefined;
+
+/** Two pods per group, a sample every 15 s inside the requested range. */
+function fakeSource(profile: Profile, calls: SeriesRequest[] = []): HealthSource {
+  return {
+    description: 'fake source',
+    async fetchSeries(request) {
+      calls.push(request);
+      const series: InstanceSeries = new Map();
+      for (const pod of ['a', 'b']) {
+        const samples: [number, number][] = [];
+        for (let t = Math.ceil(request.start.getTime() / 15_000) * 15; t * 1000 <= request.end.getTime(); t += 15) {
+          const value = profile(request.group.podTemplateHash, request.metric.name, t);
+          if (value !== undefined) samples.push([t, value]);
+        }
+        series.set(`${request.group.podTemplateHash}-${pod}`, samples);
+      }
+      return series;
+    },
+  };
+}
+
+const failingSource: HealthSource = {
+  description: 'fake source',
+  fetchSeries: async (request) => {
+    throw new CollectError(request.metric.name, 'Prometheus at http://prometheus:9090', 'connection refused');
+  },
+};
+
+const healthy: Profile = () => 1;
+const canaryErrors: Profile = (hash) => (hash === 'canary1' ? 3 : 1);
+
+function context(clock: { now: Date }, source: HealthSource): EngineContext {
+  return { now: () => clock.now, log: createLogger({ level: 'silent' }), createSource: () => source };
+}
+
+function metric(overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'verify',
+    provider: {
+      plugin: {
+        'rollouts-cv/verify': {
+          duration: '5m',
+          canary: { podTemplateHash: 'canary1' },
+          baseline: { podTemplateHash: 'stable1' },
+          source: { prometheus: { address: 'http://prometheus:9090' } },
+          metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(errors{${selector}}[1m]))' }],
+          ...overrides,
+        },
+      },
+    },
+  };
+}
+
+const analysisRun = { metadata: { uid: 'uid-1', namespace: 'shop', name: 'web-abc-1' } };
+
+async function started(clock: { now: Date }, m: unknown = metric()): Promise<Measurement> {
+  clock.now = T0;
+  return metricRun(analysisRun, m, context(clock, fakeSource(healthy)));
+}
+
+describe('metricRun', () => {
+  it('starts a window and asks to be resumed after the interval', async () => {
+    const clock = { now: new Date(T0.getTime() + 400) };
+    const measurement = await metricRun(analysisRun, metric(), context(clock, failingSource));
+    expect(measurement).toMatchObject({
+      phase: 'Running',
+      startedAt: '2026-01-01T00:00:00Z',
+      resumeAt: '2026-01-01T00:00:30Z',
+      metadata: { windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-01-01T00:05:00Z' },
+      value: '{"verdict":null,"score":null,"reasons":[]}',
+    });
+    expect(measurement.message).toBe('verifying canary canary1 against baseline stable1 on 1 metric(s) over 5m');
+    expect(measurement.metadata?.verificationId).toMatch(/^v-[0-9a-f]{16}$/);
+  });
+
+  it('gives the same verification the same id', async () => {
+    const clock = { now: T0 };
+    const first = await started(clock);
+    const second = await started(clock);
+    const other = await metricRun({ metadata: { ...analysisRun.metadata, uid: 'uid-2' } }, metric(), context(clock, fakeSource(healthy)));
+    expect(first.metadata?.verificationId).toBe(second.metadata?.verificationId);
+    expect(first.metadata?.verificationId).not.toBe(other.metadata?.verificationId);
+  });
+
+  it('resumes no later than the end of a short window', async () => {
+    const measurement = await started({ now: T0 }, metric({ duration: '20s', interval: '20s' }));
+    expect(measurement.resumeAt).toBe('2026-01-01T00:00:20Z');
+  });
+
+  it('reports an invalid config as Error naming the field', async () => {
+    const measurement = await started({ now: T0 }, metric({ metrics: [{ name: 'x', query: '${selector}', direction: 'up' }] }));
+    expect(measurement).toMatchObject({ phase: 'Error', finishedAt: '2026-01-01T00:00:00Z' });
+    expect(measurement.message).toBe('invalid config: config.metrics[0].direction: expected one of higher-is-bad, lower-is-bad, either; got "up"');
+  });
+
+  it('reports a missing plugin config', async () => {
+    const measurement = await started({ now: T0 }, { name: 'verify', provider: { prometheus: {} } });
+    expect(measurement.phase).toBe('Error');
+    expect(measurement.message).toContain('metric.provider.plugin: expected exactly one plugin entry');
+  });
+
+  it('reads the config under whatever name the plugin was registered as', async () => {
+    const config = (metric() as { provider: { plugin: Record<string, unknown> } }).provider.plugin['rollouts-cv/verify'];
+    const measurement = await started({ now: T0 }, { name: 'verify', provider: { plugin: { 'acme/canary-check': config } } });
+    expect(measurement.phase).toBe('Running');
+  });
+});
+
+describe('metricResume', () => {
+  it('reports the verdict so far while the window is open, querying up to now', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    const calls: SeriesRequest[] = [];
+    clock.now = at(120);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
+    expect(measurement).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:02:30Z', startedAt: run.startedAt, metadata: run.metadata });
+    expect(measurement.finishedAt).toBeUndefined();
+    expect(JSON.parse(measurement.value!)).toMatchObject({ verdict: 'Healthy', score: 100 });
+    expect(measurement.message).toMatch(/^in progress, 2m of the 5m window \(40%\) covered; so far Healthy, score 100\/100/);
+    expect(calls.map((c) => [c.group.podTemplateHash, c.start, c.end])).toEqual([
+      ['canary1', T0, at(120)],
+      ['stable1', T0, at(120)],
+    ]);
+  });
+
+  it('never passes early, even when everything is healthy', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(299);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy)));
+    expect(measurement.phase).toBe('Running');
+    expect(measurement.resumeAt).toBe('2026-01-01T00:05:00Z');
+  });
+
+  it('finishes at the end of the window on exactly the window', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    const calls: SeriesRequest[] = [];
+    clock.now = at(312);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
+    expect(measurement).toMatchObject({ phase: 'Successful', finishedAt: '2026-01-01T00:05:12Z', metadata: run.metadata });
+    expect(measurement.resumeAt).toBeUndefined();
+    expect(measurement.message).toBe('Healthy, score 100/100: error-rate: canary 1 vs baseline 1 (±0%), within the 25% tolerance for higher-is-bad');
+    expect(calls.every((c) => c.start.getTime() === T0.getTime() && c.end.getTime() === at(300).getTime())).toBe(true);
+  });
+
+  it('fails an unhealthy canary with the reason', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(300);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors)));
+    expect(measurement.phase).toBe('Failed');
+    expect(measurement.message).toBe('Unhealthy, score 0/100: error-rate: canary 3 vs baseline 1 (+200%), above the 25% tolerance for higher-is-bad');
+    expect(JSON.parse(measurement.value!)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: [expect.stringContaining('error-rate: canary 3')] });
+  });
+
+  it.each<[Record<string, unknown>, Profile, string]>([
+    [{ unhealthyPhase: 'Inconclusive' }, canaryErrors, 'Inconclusive'],
+    [{ sensitivity: 'high' }, (hash) => (hash === 'canary1' ? 1.15 : 1), 'Failed'],
+    [{ sensitivity: 'medium' }, (hash) => (hash === 'canary1' ? 1.4 : 1), 'Successful'],
+    [{}, (hash) => (hash === 'canary1' ? undefined : 1), 'Failed'],
+    [{ failOnNoData: false }, (hash) => (hash === 'canary1' ? undefined : 1), 'Inconclusive'],
+  ])('with %j maps the verdict to %s', async (overrides, profile, phase) => {
+    const clock = { now: T0 };
+    const m = metric(overrides);
+    const run = await started(clock, m);
+    clock.now = at(300);
+    expect((await metricResume(analysisRun, m, run, context(clock, fakeSource(profile)))).phase).toBe(phase);
+  });
+
+  it('is stateless: a later call on a fresh context gives the same verdict', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    // The canary degrades only after the window; a late re-evaluation must not see it.
+    const profile: Profile = (hash, _metric, t) => (hash === 'canary1' && t > at(300).getTime() / 1000 ? 50 : 1);
+    clock.now = at(300);
+    const first = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(profile)));
+    const later = { now: at(3600) };
+    const second = await metricResume(analysisRun, metric(), run, context(later, fakeSource(profile)));
+    expect(second.phase).toBe(first.phase);
+    expect(second.value).toBe(first.value);
+    expect(second.message).toBe(first.message);
+    expect(second.metadata).toEqual(first.metadata);
+  });
+
+  it('reads the window from startedAt when metadata is missing', async () => {
+    const clock = { now: at(310) };
+    const calls: SeriesRequest[] = [];
+    const measurement = await metricResume(analysisRun, metric(), { phase: 'Running', startedAt: '2026-01-01T00:00:00Z' }, context(clock, fakeSource(healthy, calls)));
+    expect(measurement.phase).toBe('Successful');
+    expect(measurement.metadata).toMatchObject({ windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-01-01T00:05:00Z' });
+    expect(measurement.metadata?.verificationId).toMatch(/^v-/);
+    expect(calls[0]?.start).toEqual(T0);
+  });
+
+  it('reports Error when the window cannot be found', async () => {
+    const measurement = await metricResume(analysisRun, metric(), { phase: 'Running' }, context({ now: at(10) }, fakeSource(healthy)));
+    expect(measurement.phase).toBe('Error');
+    expect(measurement.message).toBe('cannot find the window: the measurement has neither metadata.windowStart nor startedAt as an RFC 3339 time');
+  });
+
+  it('stays Running and retries soon when collection fails in an open window', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(60);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
+    expect(measurement).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:01:10Z', value: run.value, metadata: run.metadata });
+    expect(measurement.message).toBe(
+      'collection failed, will retry at 2026-01-01T00:01:10Z: metric "error-rate": Prometheus at http://prometheus:9090: connection refused',
+    );
+  });
+
+  it('reports Error, never success, when collection fails at the end', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(300);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
+    expect(measurement).toMatchObject({ phase: 'Error', finishedAt: '2026-01-01T00:05:00Z', metadata: run.metadata });
+    expect(measurement.message).toContain('collection failed at the end of the window: metric "error-rate"');
+  });
+
+  it('reports an invalid config as Error', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(60);
+    const measurement = await metricResume(analysisRun, metric({ sensitivity: 'extreme' }), run, context(clock, fakeSource(healthy)));
+    expect(measurement.phase).toBe('Error');
+    expect(measurement.message).toContain('config.sensitivity: expected one of high, medium, low; got "extreme"');
+  });
+});
+
+describe('metricTerminate', () => {
+  it('finishes early with the verdict on the data so far', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    const calls: SeriesRequest[] = [];
+    clock.now = at(120);
+    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors, calls)));
+    expect(measurement).toMatchObject({ phase: 'Failed', finishedAt: '2026-01-01T00:02:00Z' });
+    expect(measurement.message).toMatch(/^terminated early, after 2m of the 5m window \(40%\): Unhealthy, score 0\/100: error-rate/);
+    expect(calls[0]?.end).toEqual(at(120));
+  });
+
+  it('reports Error when collection fails', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(120);
+    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, failingSource));
+    expect(measurement.phase).toBe('Error');
+    expect(measurement.message).toContain('terminated; collection failed');
+  });
+});
+
+describe('metricGarbageCollect and metricMetadata', () => {
+  it('has nothing to collect', () => {
+    expect(metricGarbageCollect(analysisRun, metric(), 10)).toBeUndefined();
+  });
+
+  it('describes a valid config', () => {
+    expect(metricMetadata(metric({ sensitivity: 'high', duration: '90s' }))).toEqual({
+      'rollouts-cv/sensitivity': 'high',
+      'rollouts-cv/duration': '1m30s',
+      'rollouts-cv/source': 'prometheus',
+      'rollouts-cv/metrics': 'error-rate',
+    });
+  });
+
+  it('is empty for an invalid config', () => {
+    expect(metricMetadata(metric({ duration: 'soon' }))).toEqual({});
+    expect(metricMetadata(null)).toEqual({});
+  });
+});

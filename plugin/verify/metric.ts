@@ -1,0 +1,202 @@
+// The metric plugin `rollouts-cv/verify`: one Measurement per verification window. Stateless — everything a
+// call needs is in the AnalysisRun, the Metric and the Measurement the controller hands back.
+import type { Logger } from '../../shared/log.js';
+import { createHealthSource, type SourceConfig } from '../collect/registry.js';
+import type { HealthSource } from '../collect/source.js';
+import { formatDuration } from '../config/duration.js';
+import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
+import { verdictPhase, type VerdictResult } from '../judge/verdict.js';
+import {
+  METADATA_KEYS,
+  errorMeasurement,
+  measurementValue,
+  rfc3339,
+  summarize,
+  verdictSentence,
+  verificationId,
+  wholeSeconds,
+  windowMetadata,
+} from './measurement.js';
+import { isRecord, stringAt } from './kube-json.js';
+import type { Measurement } from './types.js';
+import { verify } from './verification.js';
+import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
+
+export interface EngineContext {
+  now: () => Date;
+  log: Logger;
+  /** Builds the health source for a config; defaults to the backend registry (tests inject a fake). */
+  createSource?: (config: SourceConfig) => HealthSource;
+}
+
+/**
+ * The validated plugin config of the metric; throws ConfigError. Argo Rollouts allows exactly one key under
+ * `provider.plugin`, named as the plugin was registered (`rollouts-cv/verify` in the examples), so any name works.
+ */
+export function readMetricConfig(metric: unknown): VerifyConfig {
+  const plugins = isRecord(metric) && isRecord(metric.provider) ? metric.provider.plugin : undefined;
+  const names = isRecord(plugins) ? Object.keys(plugins) : [];
+  if (!isRecord(plugins) || names.length !== 1) {
+    throw new ConfigError([
+      `metric.provider.plugin: expected exactly one plugin entry (e.g. "rollouts-cv/verify") holding the verification config; got ${names.length === 0 ? 'none' : names.join(', ')}`,
+    ]);
+  }
+  return parseVerifyConfig(plugins[names[0]!]);
+}
+
+// After a failed collection in an open window, try again this soon (or at the interval, if shorter).
+const RETRY_MS = 10_000;
+
+function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
+  return (ctx.createSource ?? createHealthSource)(config.source);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Error for a call that cannot start: an invalid config, or a measurement that lost its window. */
+function cannotVerify(error: unknown, now: Date, base: Partial<Measurement> = {}): Measurement {
+  return errorMeasurement(`${error instanceof ConfigError ? 'invalid config: ' : ''}${describeError(error)}`, now, base);
+}
+
+function metricVerificationId(analysisRun: unknown, metric: unknown, window: VerificationWindow): string {
+  const run = ['uid', 'namespace', 'name'].map((key) => stringAt(analysisRun, 'metadata', key)).join('/');
+  return verificationId(run, stringAt(metric, 'name'), rfc3339(window.start));
+}
+
+/** Starts a verification window at now; queries nothing yet. */
+export async function metricRun(analysisRun: unknown, metric: unknown, ctx: EngineContext): Promise<Measurement> {
+  const now = ctx.now();
+  let config: VerifyConfig;
+  try {
+    config = readMetricConfig(metric);
+  } catch (error) {
+    return cannotVerify(error, now);
+  }
+  const window = windowFrom(wholeSeconds(now), config.durationMs);
+  const id = metricVerificationId(analysisRun, metric, window);
+  ctx.log.info({ verificationId: id, canary: config.canary.podTemplateHash, baseline: config.baseline.podTemplateHash }, 'verification started');
+  return {
+    phase: 'Running',
+    message: `verifying canary ${config.canary.podTemplateHash} against baseline ${config.baseline.podTemplateHash} on ${config.metrics.length} metric(s) over ${formatDuration(config.durationMs)}`,
+    startedAt: rfc3339(now),
+    resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
+    metadata: windowMetadata(id, window),
+    value: measurementValue(summarize(null)),
+  };
+}
+
+interface InFlight {
+  config: VerifyConfig;
+  window: VerificationWindow;
+  /** The fields every returned measurement keeps. */
+  base: Pick<Measurement, 'startedAt' | 'metadata'>;
+}
+
+/** Rebuilds the verification from the metric and the in-flight measurement; throws ConfigError or Error. */
+function inFlight(analysisRun: unknown, metric: unknown, measurement: Measurement): InFlight {
+  const config = readMetricConfig(metric);
+  const start = parseTimestamp(measurement.metadata?.[METADATA_KEYS.windowStart]) ?? parseTimestamp(measurement.startedAt);
+  if (!start) {
+    throw new Error(`cannot find the window: the measurement has neither metadata.${METADATA_KEYS.windowStart} nor startedAt as an RFC 3339 time`);
+  }
+  const window = windowFrom(start, config.durationMs);
+  const id = measurement.metadata?.[METADATA_KEYS.id] || metricVerificationId(analysisRun, metric, window);
+  return {
+    config,
+    window,
+    base: { startedAt: measurement.startedAt || rfc3339(start), metadata: { ...measurement.metadata, ...windowMetadata(id, window) } },
+  };
+}
+
+function finished(state: InFlight, result: VerdictResult, now: Date, message: string): Measurement {
+  return {
+    ...state.base,
+    phase: verdictPhase(result.verdict, state.config),
+    message,
+    finishedAt: rfc3339(now),
+    value: measurementValue(summarize(result)),
+  };
+}
+
+/** Re-evaluates the window on the data so far; finishes at the end of the window. */
+export async function metricResume(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
+  const now = ctx.now();
+  let state: InFlight;
+  try {
+    state = inFlight(analysisRun, metric, measurement);
+  } catch (error) {
+    return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
+  }
+  const { config, window } = state;
+  const closed = isClosed(window, now);
+  const log = ctx.log.child({ verificationId: state.base.metadata?.[METADATA_KEYS.id] });
+
+  let result: VerdictResult;
+  try {
+    // Once closed, the range is exactly the window, so a later Resume gives the same verdict.
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
+  } catch (error) {
+    log.warn({ err: error, closed }, 'collection failed');
+    if (closed) return errorMeasurement(`collection failed at the end of the window: ${describeError(error)}`, now, state.base);
+    const retryAt = nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
+    return {
+      ...state.base,
+      phase: 'Running',
+      message: `collection failed, will retry at ${rfc3339(retryAt)}: ${describeError(error)}`,
+      resumeAt: rfc3339(retryAt),
+      value: measurement.value || measurementValue(summarize(null)),
+    };
+  }
+
+  if (!closed) {
+    return {
+      ...state.base,
+      phase: 'Running',
+      message: `in progress, ${describeCoverage(window, now)} covered; so far ${verdictSentence(result)}`,
+      resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
+      value: measurementValue(summarize(result)),
+    };
+  }
+  log.info({ verdict: result.verdict, score: result.score }, 'verification finished');
+  return finished(state, result, now, verdictSentence(result));
+}
+
+/** Ends the verification early with the verdict on the data so far. */
+export async function metricTerminate(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
+  const now = ctx.now();
+  let state: InFlight;
+  try {
+    state = inFlight(analysisRun, metric, measurement);
+  } catch (error) {
+    return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
+  }
+  const { config, window } = state;
+  let result: VerdictResult;
+  try {
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
+  } catch (error) {
+    return errorMeasurement(`terminated; collection failed: ${describeError(error)}`, now, state.base);
+  }
+  const when = isClosed(window, now) ? 'after the full window' : `early, after ${describeCoverage(window, now)}`;
+  return finished(state, result, now, `terminated ${when}: ${verdictSentence(result)}`);
+}
+
+/** Nothing to delete: verifications keep no state outside the Measurement. */
+export function metricGarbageCollect(_analysisRun: unknown, _metric: unknown, _limit: number): void {}
+
+/** Shown by Argo with the metric; {} when the config is invalid (Run reports why). */
+export function metricMetadata(metric: unknown): Record<string, string> {
+  try {
+    const config = readMetricConfig(metric);
+    return {
+      'rollouts-cv/sensitivity': config.sensitivity,
+      'rollouts-cv/duration': formatDuration(config.durationMs),
+      'rollouts-cv/source': config.source.kind,
+      'rollouts-cv/metrics': config.metrics.map((m) => m.name).join(','),
+    };
+  } catch {
+    return {};
+  }
+}
