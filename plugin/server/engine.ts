@@ -1,0 +1,86 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { createLogger, type Logger } from '../../shared/log.js';
+import { type EngineDomain, verifyDomain } from './domain.js';
+import { metricProviderHandlers } from './metric-service.js';
+import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
+import { stepPluginHandlers } from './step-service.js';
+import { type TlsFiles, serverCredentials } from './tls.js';
+
+export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:7070';
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+export interface EngineOptions {
+  /** host:port to listen on; port 0 picks a free port. */
+  listen?: string;
+  tls?: TlsFiles;
+  /** How long in-flight calls may take to finish on stop before they are cancelled. */
+  shutdownGraceMs?: number;
+  log?: Logger;
+  domain?: EngineDomain;
+}
+
+export interface RunningEngine {
+  /** host:port actually bound. */
+  address: string;
+  /** Reports NOT_SERVING, lets in-flight calls finish within the grace period, then closes. Idempotent. */
+  stop(): Promise<void>;
+}
+
+// The health checking protocol's "" entry stands for the whole server.
+const HEALTH_ENTRIES = ['', METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE];
+
+/** Serves the bridge's gRPC contract (MetricProvider, StepPlugin) and grpc.health.v1. */
+export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const listen = options.listen ?? DEFAULT_LISTEN_ADDRESS;
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const log = options.log ?? createLogger({ name: 'rollouts-cv-engine' });
+  const domain = options.domain ?? verifyDomain;
+  const host = hostOf(listen);
+
+  const services = loadServices();
+  const server = new grpc.Server();
+  server.addService(services.metricProvider.service, metricProviderHandlers(domain, log));
+  server.addService(services.stepPlugin.service, stepPluginHandlers(domain, log));
+  const health = new HealthImplementation(Object.fromEntries(HEALTH_ENTRIES.map((name) => [name, 'NOT_SERVING' as const])));
+  health.addToServer(server);
+
+  const credentials = await serverCredentials(options.tls);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen, credentials, (error, boundPort) => {
+      if (!error) return resolve(boundPort);
+      server.forceShutdown();
+      reject(new Error(`cannot listen on ${listen}: ${error.message}`));
+    }),
+  );
+  for (const name of HEALTH_ENTRIES) health.setStatus(name, 'SERVING');
+  const address = `${host}:${port}`;
+  log.info({ address, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined }, 'engine listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= new Promise<void>((resolve) => {
+      for (const name of HEALTH_ENTRIES) health.setStatus(name, 'NOT_SERVING');
+      log.info({ address, graceMs }, 'engine stopping');
+      // Open health Watch streams never end by themselves, so the grace period bounds them too.
+      const timer = setTimeout(() => {
+        log.warn({ graceMs }, 'grace period over: cancelling calls still in flight');
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).then(() => log.info({ address }, 'engine stopped'));
+    return stopping;
+  };
+
+  return { address, stop };
+}
+
+function hostOf(listen: string): string {
+  const colon = listen.lastIndexOf(':');
+  if (colon <= 0) throw new Error(`listen address ${JSON.stringify(listen)} must be host:port, e.g. 0.0.0.0:7070`);
+  return listen.slice(0, colon);
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// rollouts-cv: one command, one subcommand per process kind.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { parseGoDuration } from '../plugin/config/duration.js';
+import { runDemo } from '../plugin/demo/demo.js';
+import { startSandbox } from '../plugin/demo/sandbox.js';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS, startEngine } from '../plugin/server/engine.js';
+import { createLogger } from './log.js';
+import { waitForTermination } from './termination.js';
+
+const USAGE_ERROR = 2;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function durationArgument(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as "10s" or "1m30s".');
+  return ms;
+}
+
+function portArgument(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 (any free port) to 65535.');
+  return port;
+}
+
+function buildProgram(): Command {
+  const program = new Command('rollouts-cv')
+    .description('Continuous Verification for Argo Rollouts')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('engine')
+    .description('serve the engine the rollouts-cv bridge calls over gRPC (with grpc.health.v1)')
+    .option('--listen <address>', 'host:port to listen on', DEFAULT_LISTEN_ADDRESS)
+    .option('--tls-cert <file>', 'PEM server certificate (serves TLS; needs --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-client-ca <file>', 'PEM CA that client certificates must chain to (mutual TLS)')
+    .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
+    .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
+    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
+      if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
+      const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
+      const engine = await startEngine({
+        listen: options.listen,
+        tls: options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.tlsClientCa } : undefined,
+        shutdownGraceMs: options.shutdownGrace,
+        log,
+      });
+      log.info({ signal: await waitForTermination() }, 'shutting down');
+      await engine.stop();
+    });
+
+  program
+    .command('sandbox')
+    .description('run a local Prometheus scraping the synthetic app; prints their URLs as one JSON line; stops on SIGTERM, SIGINT or end of stdin')
+    .option('--prometheus-port <port>', 'Prometheus port (0: any free port)', portArgument, 0)
+    .option('--app-port <port>', 'synthetic app port (0: any free port)', portArgument, 0)
+    .action(async (options: { prometheusPort: number; appPort: number }) => {
+      const log = createLogger({ name: 'rollouts-cv-sandbox' }, pino.destination(2));
+      const sandbox = await startSandbox({ prometheusPort: options.prometheusPort, appPort: options.appPort });
+      process.stdout.write(`${JSON.stringify({ prometheus: sandbox.prometheus, app: sandbox.app })}\n`);
+      log.info({ prometheus: sandbox.prometheus, app: sandbox.app }, 'sandbox running');
+      log.info({ reason: await waitForTermination({ stdinEof: true }) }, 'stopping sandbox');
+      await sandbox.stop();
+    });
+
+  program
+    .command('demo')
+    .description('verify a healthy and a regressed canary through the bridge, the engine and a local Prometheus')
+    .option('--json', 'end the output with one JSON line of verdicts and phases')
+    .action(async (options: { json?: boolean }) => {
+      process.exitCode = await runDemo({ json: options.json === true });
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successful exits; every other parse problem is a usage error (already printed).
+      process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
+    }
+    process.stderr.write(`rollouts-cv: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);
