@@ -36,6 +36,11 @@ cd "$here"
 for arch in amd64 arm64; do
   bin="rollouts-cv-bridge-linux-$arch"
   build "$bin" . GOOS=linux GOARCH="$arch"
+  # The controller's image has no libc: a dynamically linked bridge would not start there.
+  if ! file "$out/$bin" | grep -q 'statically linked'; then
+    echo "build.sh: $out/$bin is not statically linked: $(file -b "$out/$bin")" >&2
+    exit 1
+  fi
   (cd "$out" && sha256sum "$bin" > "$bin.sha256.tmp" && mv -f "$bin.sha256.tmp" "$bin.sha256")
   echo "built $out/$bin ($version, Argo Rollouts $argo_version)"
 done

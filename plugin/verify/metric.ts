@@ -110,6 +110,15 @@ function inFlight(analysisRun: unknown, metric: unknown, measurement: Measuremen
   };
 }
 
+/** The in-flight verification, or the Error measurement saying why it cannot go on. */
+function resumable(analysisRun: unknown, metric: unknown, measurement: Measurement, now: Date): InFlight | Measurement {
+  try {
+    return inFlight(analysisRun, metric, measurement);
+  } catch (error) {
+    return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
+  }
+}
+
 function finished(state: InFlight, result: VerdictResult, now: Date, message: string): Measurement {
   return {
     ...state.base,
@@ -123,12 +132,8 @@ function finished(state: InFlight, result: VerdictResult, now: Date, message: st
 /** Re-evaluates the window on the data so far; finishes at the end of the window. */
 export async function metricResume(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
-  let state: InFlight;
-  try {
-    state = inFlight(analysisRun, metric, measurement);
-  } catch (error) {
-    return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
-  }
+  const state = resumable(analysisRun, metric, measurement, now);
+  if ('phase' in state) return state;
   const { config, window } = state;
   const closed = isClosed(window, now);
   const log = ctx.log.child({ verificationId: state.base.metadata?.[METADATA_KEYS.id] });
@@ -166,12 +171,8 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
 /** Ends the verification early with the verdict on the data so far. */
 export async function metricTerminate(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
-  let state: InFlight;
-  try {
-    state = inFlight(analysisRun, metric, measurement);
-  } catch (error) {
-    return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
-  }
+  const state = resumable(analysisRun, metric, measurement, now);
+  if ('phase' in state) return state;
   const { config, window } = state;
   let result: VerdictResult;
   try {
