@@ -1,0 +1,77 @@
+// The figures of one judge's run: the fpr, recall, time to detect and CPU, plus the no-analysis rates.
+import { median } from 'simple-statistics';
+import { isRegression } from './scenarios/generator.js';
+import { CLASSES, type Scenario, type ScenarioClass } from './scenarios/types.js';
+import type { BenchJudge } from './judges/bench-judge.js';
+import type { JudgeRun, Outcome } from './run-judge.js';
+
+export const REGRESSION_CLASSES = CLASSES.filter(isRegression);
+export const OTHER_CLASSES = CLASSES.filter((label) => !isRegression(label));
+
+export interface ResultRow {
+  judge: BenchJudge['name'];
+  sensitivity: BenchJudge['sensitivity'];
+  calibrated?: boolean;
+  settings: Record<string, unknown>;
+  /** Flagged among the scenarios whose right answer is a pass (healthy and outlier baseline pod). */
+  fpr: number;
+  recall: Record<string, number>;
+  /** Median seconds of data at the decision, among the detected; null when none was. */
+  ttd_median_s: Record<string, number | null>;
+  /** Share answered "no analysis", per class without a regression. */
+  no_analysis: Record<string, number>;
+  /** Share flagged, per class without a regression. */
+  flagged: Record<string, number>;
+  cpu_ms_per_verification: number;
+}
+
+/** Four decimals: enough for rates over thousands of scenarios, short enough to read. */
+export function round4(x: number): number {
+  return Number(x.toFixed(4));
+}
+
+function outcomesOf(scenarios: readonly Scenario[], outcomes: readonly Outcome[], keep: (s: Scenario) => boolean): Outcome[] {
+  return outcomes.filter((_, i) => keep(scenarios[i]!));
+}
+
+function share(outcomes: readonly Outcome[], counts: (o: Outcome) => boolean): number {
+  return outcomes.length ? outcomes.filter(counts).length / outcomes.length : 0;
+}
+
+export function falsePositiveRate(scenarios: readonly Scenario[], flagged: readonly boolean[]): number {
+  const healthy = flagged.filter((_, i) => scenarios[i]!.expected === 'pass');
+  return healthy.length ? healthy.filter(Boolean).length / healthy.length : 0;
+}
+
+/** Mean recall over the regression classes present. */
+export function meanRecall(scenarios: readonly Scenario[], flagged: readonly boolean[]): number {
+  const recalls = REGRESSION_CLASSES.flatMap((label) => {
+    const inClass = flagged.filter((_, i) => scenarios[i]!.label === label);
+    return inClass.length ? [inClass.filter(Boolean).length / inClass.length] : [];
+  });
+  return recalls.length ? recalls.reduce((sum, r) => sum + r, 0) / recalls.length : 0;
+}
+
+function perClass<T>(labels: readonly ScenarioClass[], value: (label: ScenarioClass) => T): Record<string, T> {
+  return Object.fromEntries(labels.map((label) => [label, value(label)]));
+}
+
+export function summarize(judge: BenchJudge, scenarios: readonly Scenario[], run: JudgeRun): ResultRow {
+  const { outcomes } = run;
+  const ofClass = (label: ScenarioClass) => outcomesOf(scenarios, outcomes, (s) => s.label === label);
+  return {
+    judge: judge.name,
+    sensitivity: judge.sensitivity,
+    ...(judge.calibrated ? { calibrated: true } : {}),
+    settings: judge.settings,
+    fpr: round4(falsePositiveRate(scenarios, outcomes.map((o) => o.flagged))),
+    recall: perClass(REGRESSION_CLASSES, (label) => round4(share(ofClass(label), (o) => o.flagged))),
+    ttd_median_s: perClass(REGRESSION_CLASSES, (label) => {
+      const detected = ofClass(label).filter((o) => o.flagged);
+      return detected.length ? median(detected.map((o) => o.decidedAtS)) : null;
+    }),
+    no_analysis: perClass(OTHER_CLASSES, (label) => round4(share(ofClass(label), (o) => o.noAnalysis))),
+    flagged: perClass(OTHER_CLASSES, (label) => round4(share(ofClass(label), (o) => o.flagged))),
+    cpu_ms_per_verification: round4(run.cpuMs / Math.max(scenarios.length, 1)),
+  };
+}
