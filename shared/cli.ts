@@ -37,9 +37,10 @@ function buildProgram(): Command {
     .option('--tls-cert <file>', 'PEM server certificate (serves TLS; needs --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA that client certificates must chain to (mutual TLS)')
+    .option('--credentials-dir <dir>', 'folder of mounted credential Secrets that configs may name', process.env.ROLLOUTS_CV_CREDENTIALS_DIR)
     .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
     .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
-    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
+    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
@@ -47,6 +48,7 @@ function buildProgram(): Command {
         listen: options.listen,
         tls: options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.tlsClientCa } : undefined,
         shutdownGraceMs: options.shutdownGrace,
+        credentialsDir: options.credentialsDir,
         log,
       });
       log.info({ signal: await waitForTermination() }, 'shutting down');

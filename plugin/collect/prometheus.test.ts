@@ -2,7 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPrometheusSource, prometheusSettingsSchema, rangeStepSeconds } from './prometheus.js';
-import { CollectError, type SeriesRequest } from './source.js';
+import { CollectError, type SeriesRequest, type SourceOptions } from './source.js';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
@@ -41,8 +44,8 @@ const request: SeriesRequest = {
   end: new Date(start.getTime() + 300_000),
 };
 
-function source(address: string, overrides: Record<string, string> = {}) {
-  return createPrometheusSource(prometheusSettingsSchema.parse({ address, ...overrides }));
+function source(address: string, overrides: Record<string, string> = {}, options: SourceOptions = {}) {
+  return createPrometheusSource(prometheusSettingsSchema.parse({ address, ...overrides }), options);
 }
 
 async function collectError(promise: Promise<unknown>): Promise<CollectError> {
@@ -184,5 +187,34 @@ describe('createPrometheusSource', () => {
     const address = await startPrometheus(() => undefined);
     const error = await collectError(source(address, { timeout: '200ms' }).fetchSeries(request));
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: no response within 200ms`);
+  });
+
+  it('sends the named credential as the Authorization header', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
+    try {
+      let authorization: string | undefined;
+      const address = await startPrometheus((incoming, _body, response) => {
+        authorization = incoming.headers.authorization;
+        json(response, 200, matrix([]));
+      });
+      mkdirSync(join(dir, 'prod'));
+      writeFileSync(join(dir, 'prod', 'address'), address);
+      writeFileSync(join(dir, 'prod', 'token'), 't0ken');
+      await source(address, { credentials: 'prod' }, { credentialsDir: dir }).fetchSeries(request);
+      expect(authorization).toBe('Bearer t0ken');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a credential it cannot use as a collection failure, before sending anything', async () => {
+    let requests = 0;
+    const address = await startPrometheus((_incoming, _body, response) => {
+      requests += 1;
+      json(response, 200, matrix([]));
+    });
+    const error = await collectError(source(address, { credentials: 'prod' }).fetchSeries(request));
+    expect(error.message).toContain('the engine runs without --credentials-dir');
+    expect(requests).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
 import axios from 'axios';
 import { z } from 'zod';
 import { durationField, formatDuration } from '../config/duration.js';
+import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
 import { groupSelector, withSelector } from './promql.js';
-import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest } from './source.js';
+import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
 
 export const prometheusSettingsSchema = z.strictObject({
   address: z.string().refine(isHttpUrl, {
@@ -10,6 +11,11 @@ export const prometheusSettingsSchema = z.strictObject({
   }),
   timeout: durationField({ min: 1 }).default(10_000),
   step: durationField({ min: 1000 }).default(15_000),
+  /** Name of a credentials folder the engine was given (see credentials.ts); never the secret itself. */
+  credentials: z
+    .string()
+    .regex(CREDENTIAL_NAME, { error: (issue) => `expected the name of a credentials folder (a Kubernetes name); got ${JSON.stringify(issue.input)}` })
+    .optional(),
 });
 
 export type PrometheusSettings = z.output<typeof prometheusSettingsSchema>;
@@ -51,7 +57,7 @@ const successBody = z.object({
 
 const errorBody = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
 
-export function createPrometheusSource(settings: PrometheusSettings): HealthSource {
+export function createPrometheusSource(settings: PrometheusSettings, options: SourceOptions = {}): HealthSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
   const url = new URL('api/v1/query_range', base).toString();
   const description = `Prometheus at ${settings.address}`;
@@ -69,10 +75,20 @@ export function createPrometheusSource(settings: PrometheusSettings): HealthSour
       timeout: String(settings.timeout / 1000),
     });
 
+    let headers: Record<string, string> = {};
+    if (settings.credentials) {
+      try {
+        headers = { Authorization: await authorizationFor(options.credentialsDir, settings.credentials, settings.address) };
+      } catch (error) {
+        throw fail(error instanceof CredentialError ? error.message : String(error));
+      }
+    }
+
     let status: number;
     let text: string;
     try {
       const response = await axios.post<string>(url, form, {
+        headers,
         timeout: settings.timeout,
         responseType: 'text',
         transformResponse: [(data: string) => data],

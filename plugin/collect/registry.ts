@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createPrometheusSource, prometheusSettingsSchema } from './prometheus.js';
-import type { HealthSource } from './source.js';
+import type { HealthSource, SourceOptions } from './source.js';
 
 // One entry per backend: its config schema (under `source.<kind>`) and its factory. A new backend is one module
 // plus one line here.
@@ -46,6 +46,6 @@ export const sourceConfigSchema = z
     return { kind, settings: value[kind] } as SourceConfig;
   });
 
-export function createHealthSource(config: SourceConfig): HealthSource {
-  return BACKENDS[config.kind].create(config.settings);
+export function createHealthSource(config: SourceConfig, options: SourceOptions = {}): HealthSource {
+  return BACKENDS[config.kind].create(config.settings, options);
 }

@@ -23,6 +23,12 @@ export interface SeriesRequest {
   end: Date;
 }
 
+/** What the engine gives every backend besides its config. */
+export interface SourceOptions {
+  /** Where credentials folders are mounted (the engine's --credentials-dir); see credentials.ts. */
+  credentialsDir?: string;
+}
+
 export interface HealthSource {
   /** Names the backend in messages, e.g. "Prometheus at http://prometheus:9090". */
   readonly description: string;

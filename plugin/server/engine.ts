@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createLogger, type Logger } from '../../shared/log.js';
-import { type EngineDomain, verifyDomain } from './domain.js';
+import { createHealthSource } from '../collect/registry.js';
+import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
 import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
@@ -18,6 +19,8 @@ export interface EngineOptions {
   shutdownGraceMs?: number;
   log?: Logger;
   domain?: EngineDomain;
+  /** Folder of mounted credential Secrets that configs may name (source.prometheus.credentials). */
+  credentialsDir?: string;
 }
 
 export interface RunningEngine {
@@ -40,8 +43,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
 
   const services = loadServices();
   const server = new grpc.Server();
-  server.addService(services.metricProvider.service, metricProviderHandlers(domain, log));
-  server.addService(services.stepPlugin.service, stepPluginHandlers(domain, log));
+  const sourceOptions = { credentialsDir: options.credentialsDir };
+  const context = (callLog: Logger): EngineContext => ({
+    now: () => new Date(),
+    log: callLog,
+    createSource: (config) => createHealthSource(config, sourceOptions),
+  });
+  server.addService(services.metricProvider.service, metricProviderHandlers(domain, log, context));
+  server.addService(services.stepPlugin.service, stepPluginHandlers(domain, log, context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_ENTRIES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
 

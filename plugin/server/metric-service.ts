@@ -18,8 +18,8 @@ import { type CallFields, describeFailure, metricName, objectRef, unaryCall } fr
 import type { EngineContext, EngineDomain } from './domain.js';
 import { initPluginHandler } from './init-plugin.js';
 
-export function metricProviderHandlers(domain: EngineDomain, log: Logger): grpc.UntypedServiceImplementation {
-  const ctx = (fields: CallFields): EngineContext => ({ now: () => new Date(), log: log.child(fields) });
+export function metricProviderHandlers(domain: EngineDomain, log: Logger, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
+  const ctx = (fields: CallFields): EngineContext => context(log.child(fields));
 
   const run = unaryCall<MetricRunRequest, WireMeasurement>(log, 'MetricProvider/Run', async (request, fields) => {
     const measurement = await guardMeasurement(fields, () => ({}), async () => {

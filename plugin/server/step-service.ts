@@ -10,7 +10,7 @@ import { type StepRequest, type WireStepResult, parseJsonField, parseOptionalJso
 
 type StepOperation = 'Run' | 'Terminate' | 'Abort';
 
-export function stepPluginHandlers(domain: EngineDomain, log: Logger): grpc.UntypedServiceImplementation {
+export function stepPluginHandlers(domain: EngineDomain, log: Logger, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
   const operations: Record<StepOperation, EngineDomain['gateRun']> = {
     Run: domain.gateRun,
     Terminate: domain.gateTerminate,
@@ -28,8 +28,7 @@ export function stepPluginHandlers(domain: EngineDomain, log: Logger): grpc.Unty
           config: parseOptionalJsonField(request.config_json, 'config_json'),
           status: parseOptionalJsonField(request.status_json, 'status_json'),
         };
-        const ctx: EngineContext = { now: () => new Date(), log: log.child({ ...fields }) };
-        const result = await operations[operation](rollout, step, ctx);
+        const result = await operations[operation](rollout, step, context(log.child({ ...fields })));
         fields.phase = result.phase;
         return stepResultToWire(result);
       } catch (error) {
