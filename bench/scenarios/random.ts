@@ -1,4 +1,5 @@
-// A small seeded random source, so the benchmark's scenarios are the same on every machine and every run.
+// The benchmark's seeded random source, so its scenarios are the same on every machine and every run.
+import { poisson, seededRandom, standardNormal } from '../../shared/random.js';
 
 export interface Random {
   /** Uniform on [0, 1). */
@@ -19,18 +20,6 @@ export interface Random {
   pick<T>(items: readonly T[]): T;
 }
 
-/** mulberry32: 32-bit state, fast, and good enough for simulation (not for cryptography). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Marsaglia-Tsang gamma with unit scale; shapes below 1 use the boost u^(1/shape). */
 function gamma(shape: number, uniform: () => number, normal: () => number): number {
   if (shape < 1) return gamma(shape + 1, uniform, normal) * Math.pow(uniform(), 1 / shape);
@@ -49,39 +38,19 @@ function gamma(shape: number, uniform: () => number, normal: () => number): numb
   }
 }
 
-// Above this mean the normal approximation to the Poisson is within a fraction of a count of the exact law,
-// far below the noise the scenarios model.
-const POISSON_NORMAL_ABOVE = 50;
-
 export function createRandom(seed: number): Random {
-  const uniform = mulberry32(seed);
-  const standardNormal = () => {
-    // Box-Muller; 1 - u keeps the logarithm finite.
-    const u = 1 - uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  const uniform = seededRandom(seed);
+  const normal = () => standardNormal(uniform);
   const random: Random = {
     uniform,
     between: (low, high) => low + (high - low) * uniform(),
     logBetween: (low, high) => Math.exp(Math.log(low) + (Math.log(high) - Math.log(low)) * uniform()),
     integer: (low, high) => low + Math.floor((high - low + 1) * uniform()),
     chance: (probability) => uniform() < probability,
-    normal: (mean = 0, sd = 1) => mean + sd * standardNormal(),
-    lognormalFactor: (sigma) => Math.exp(sigma * standardNormal()),
-    gammaFactor: (shape) => gamma(shape, uniform, standardNormal) / shape,
-    poisson(lambda) {
-      if (lambda <= 0) return 0;
-      if (lambda > POISSON_NORMAL_ABOVE) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * standardNormal()));
-      // Knuth's multiplication method: exact, and cheap for small means.
-      const limit = Math.exp(-lambda);
-      let count = 0;
-      let product = uniform();
-      while (product > limit) {
-        count++;
-        product *= uniform();
-      }
-      return count;
-    },
+    normal: (mean = 0, sd = 1) => mean + sd * normal(),
+    lognormalFactor: (sigma) => Math.exp(sigma * normal()),
+    gammaFactor: (shape) => gamma(shape, uniform, normal) / shape,
+    poisson: (lambda) => poisson(uniform, lambda),
     pick: (items) => {
       if (items.length === 0) throw new Error('pick from an empty list');
       return items[Math.floor(items.length * uniform())] as (typeof items)[number];

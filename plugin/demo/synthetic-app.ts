@@ -6,7 +6,8 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { type Random, binomial, logNormalSeconds, poisson, seededRandom } from './traffic.js';
+import { type Random, poisson, seededRandom } from '../../shared/random.js';
+import { binomial, logNormalSeconds } from './traffic.js';
 
 /** Bucket bounds in seconds, dense around typical service latencies (5 ms to 5 s). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2.5, 5];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { binomial, logNormalSeconds, poisson, seededRandom } from './traffic.js';
+import { poisson, seededRandom } from '../../shared/random.js';
+import { binomial, logNormalSeconds } from './traffic.js';
 
 const draws = (n: number, draw: () => number) => Array.from({ length: n }, draw);
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
