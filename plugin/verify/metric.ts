@@ -47,7 +47,8 @@ export function readMetricConfig(metric: unknown): VerifyConfig {
 // After a failed collection in an open window, try again this soon (or at the interval, if shorter).
 const RETRY_MS = 10_000;
 
-function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
+/** The health source for a config: the context's factory when the server or a test gives one, else the registry. */
+export function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
   return (ctx.createSource ?? createHealthSource)(config.source);
 }
 

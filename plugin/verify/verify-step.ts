@@ -2,13 +2,12 @@
 // calls. Durable state lives in the step status the controller stores and hands back, so any replica (or a
 // restarted engine) continues where the last call left off.
 import { z } from 'zod';
-import { createHealthSource } from '../collect/registry.js';
 import { formatDuration } from '../config/duration.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
 import { verdictPhase, type VerdictResult } from '../judge/verdict.js';
 import { stringAt } from './kube-json.js';
 import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from './measurement.js';
-import type { EngineContext } from './metric.js';
+import { sourceFor, type EngineContext } from './metric.js';
 import { StepRpcError, type StepResult } from './types.js';
 import { verify } from './verification.js';
 import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from './window.js';
@@ -108,7 +107,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
 
   let result: VerdictResult;
   try {
-    result = await verify(config, elapsedRange(window, now), (ctx.createSource ?? createHealthSource)(config.source));
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
   } catch (error) {
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
     throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${error instanceof Error ? error.message : String(error)}`);
