@@ -83,8 +83,8 @@ describe('createPrometheusSource', () => {
         res,
         200,
         matrix([
-          { metric: { pod: 'web-abc123-x1' }, values: [[1767225600, '0.5'], [1767225615, '1.5']] },
-          { metric: { pod: 'web-abc123-x2' }, values: [[1767225600, '2']] },
+          { metric: { pod: 'web-abc123-x1' }, values: [[1767225615, '0.5'], [1767225630, '1.5']] },
+          { metric: { pod: 'web-abc123-x2' }, values: [[1767225615, '2']] },
         ]),
       );
     });
@@ -92,16 +92,37 @@ describe('createPrometheusSource', () => {
     expect(seen.method).toBe('POST');
     expect(seen.url).toBe('/api/v1/query_range');
     expect(seen.form?.get('query')).toBe('sum by (pod) (rate(errors{rollouts_pod_template_hash="abc123"}[1m]))');
-    expect(seen.form?.get('start')).toBe('1767225600');
+    // The range is (start, end]: the first point is one step after the start, so it covers no time before it.
+    expect(seen.form?.get('start')).toBe('1767225615');
     expect(seen.form?.get('end')).toBe('1767225900');
     expect(seen.form?.get('step')).toBe('15');
     expect(seen.form?.get('timeout')).toBe('10');
     expect(series).toEqual(
       new Map([
-        ['web-abc123-x1', [[1767225600, 0.5], [1767225615, 1.5]]],
-        ['web-abc123-x2', [[1767225600, 2]]],
+        ['web-abc123-x1', [[1767225615, 0.5], [1767225630, 1.5]]],
+        ['web-abc123-x2', [[1767225615, 2]]],
       ]),
     );
+  });
+
+  it('starts a short range one shortened step after its start, ending at its end', async () => {
+    let form: URLSearchParams | undefined;
+    const address = await startPrometheus((_req, body, res) => {
+      form = new URLSearchParams(body);
+      json(res, 200, matrix([]));
+    });
+    await source(address).fetchSeries({ ...request, end: new Date(start.getTime() + 5_000) });
+    expect([form?.get('start'), form?.get('end'), form?.get('step')]).toEqual(['1767225605', '1767225605', '5']);
+  });
+
+  it('asks nothing before a whole second has passed', async () => {
+    let calls = 0;
+    const address = await startPrometheus((_req, _body, res) => {
+      calls += 1;
+      json(res, 200, matrix([]));
+    });
+    expect(await source(address).fetchSeries({ ...request, end: new Date(start.getTime() + 500) })).toEqual(new Map());
+    expect(calls).toBe(0);
   });
 
   it('keeps a path prefix in the address', async () => {

@@ -33,8 +33,8 @@ function isHttpUrl(text: string): boolean {
 const MAX_POINTS = 11_000;
 
 /**
- * Resolution for a range query over [start, end]: the configured step, never longer than the span so far (so an
- * early, short window still gets more than one point), and coarse enough to stay under Prometheus' point limit.
+ * Resolution for a range query over (start, end]: the configured step, never longer than the span so far (so an
+ * early, short window still gets a point), and coarse enough to stay under Prometheus' point limit.
  */
 export function rangeStepSeconds(start: Date, end: Date, stepMs: number): number {
   const spanMs = Math.max(end.getTime() - start.getTime(), 1000);
@@ -65,12 +65,19 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
   async function fetchSeries(request: SeriesRequest): Promise<InstanceSeries> {
     const fail = (cause: string): CollectError => new CollectError(request.metric.name, description, cause);
     const query = withSelector(request.metric.query, groupSelector(request.group));
+    // Each point describes the step that ends at it (a rate or increase over the step before), so the first
+    // point is one step after the start: a point at the start itself would describe the time before the range.
+    const step = rangeStepSeconds(request.start, request.end, settings.step);
+    const first = request.start.getTime() / 1000 + step;
+    const last = request.end.getTime() / 1000;
+    // Not one whole step yet: nothing to ask for.
+    if (first > last) return new Map();
     // POST form: queries with long selectors stay clear of URL length limits.
     const form = new URLSearchParams({
       query,
-      start: String(request.start.getTime() / 1000),
-      end: String(request.end.getTime() / 1000),
-      step: String(rangeStepSeconds(request.start, request.end, settings.step)),
+      start: String(first),
+      end: String(last),
+      step: String(step),
       // Plain seconds: Prometheus reads fractions only in that form ("0.5", not "0.5s").
       timeout: String(settings.timeout / 1000),
     });

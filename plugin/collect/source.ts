@@ -32,7 +32,10 @@ export interface SourceOptions {
 export interface HealthSource {
   /** Names the backend in messages, e.g. "Prometheus at http://prometheus:9090". */
   readonly description: string;
-  /** Per-instance series of one metric for one group over [start, end]; throws CollectError. */
+  /**
+   * Per-instance series of one metric for one group over (start, end]: samples at times after `start`, each
+   * describing the step that ends at it (so no sample counts what happened before `start`); throws CollectError.
+   */
   fetchSeries(request: SeriesRequest): Promise<InstanceSeries>;
 }
 

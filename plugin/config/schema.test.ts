@@ -9,6 +9,13 @@ const valid = {
   metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(http_requests_total{${selector}}[1m]))' }],
 };
 
+const RATIO = {
+  name: 'errors',
+  kind: 'ratio',
+  numerator: 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))',
+  denominator: 'sum by (pod) (increase(http_requests_total{${selector}}[15s]))',
+};
+
 function errorOf(raw: unknown, parse: (raw: unknown) => unknown = parseVerifyConfig): string {
   try {
     parse(raw);
@@ -33,8 +40,45 @@ describe('parseVerifyConfig', () => {
       hashLabel: 'rollouts_pod_template_hash',
       instanceLabel: 'pod',
       source: { kind: 'prometheus', settings: { address: 'http://prometheus:9090', timeout: 10_000, step: 15_000 } },
-      metrics: [{ name: 'error-rate', query: valid.metrics[0]!.query, direction: 'higher-is-bad' }],
+      metrics: [{ name: 'error-rate', kind: 'gauge', query: valid.metrics[0]!.query, direction: 'higher-is-bad', critical: false, weight: 1, mustHaveData: true }],
     });
+  });
+
+  it('reads a ratio metric with its two count queries and every judging option', () => {
+    const metric = {
+      name: 'errors',
+      kind: 'ratio',
+      numerator: 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))',
+      denominator: 'sum by (pod) (increase(http_requests_total{${selector}}[15s]))',
+      direction: 'higher-is-bad',
+      critical: true,
+      weight: 2.5,
+      mustHaveData: false,
+      ignoreBelow: 0.001,
+      failFast: { above: 0.2 },
+      sensitivity: 'low',
+      minEvidence: 500,
+    };
+    expect(parseVerifyConfig({ ...valid, metrics: [metric] }).metrics).toEqual([metric]);
+  });
+
+  it('reads the other kinds with one query', () => {
+    const metrics = ['latency', 'throughput', 'resource', 'gauge'].map((kind) => ({ name: kind, kind, query: 'x{${selector}}', failFast: { above: 2, below: 1 } }));
+    expect(parseVerifyConfig({ ...valid, metrics }).metrics.map((m) => [m.kind, 'query' in m && m.query, m.failFast])).toEqual(
+      metrics.map((m) => [m.kind, 'x{${selector}}', { above: 2, below: 1 }]),
+    );
+  });
+
+  it('checks ratio ranges against the configured step', () => {
+    const metric = { name: 'errors', kind: 'ratio', numerator: 'increase(e{${selector}}[5s])', denominator: 'increase(r{${selector}}[5s])' };
+    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '5s' } }, metrics: [metric] }).metrics).toHaveLength(1);
+    // Compared as durations: 1m is 60s.
+    const minute = { ...metric, numerator: 'increase(e{${selector}}[1m])', denominator: 'increase(r{${selector}}[60s])' };
+    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '1m' } }, metrics: [minute] }).metrics).toHaveLength(1);
+    // A subquery range is not a count range.
+    const subquery = { ...metric, numerator: 'sum_over_time(increase(e{${selector}}[5s])[5s:5s])' };
+    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '5s' } }, metrics: [subquery] }).metrics).toHaveLength(1);
+    expect(errorOf({ ...valid, metrics: [metric] })).toContain('config.metrics[0].numerator: expected every range selector to equal source.prometheus.step (15s)');
   });
 
   it('keeps every field given', () => {
@@ -106,7 +150,26 @@ describe('parseVerifyConfig', () => {
     ['an unknown direction', { ...valid, metrics: [valid.metrics[0], { name: 'b', query: '${selector}', direction: 'up' }] }, 'config.metrics[1].direction: expected one of higher-is-bad, lower-is-bad, either; got "up"'],
     ['a string ignoreBelow', { ...valid, metrics: [{ name: 'a', query: '${selector}', ignoreBelow: '0.1' }] }, 'config.metrics[0].ignoreBelow: expected a number; got "0.1"'],
     ['ignoreBelow with lower-is-bad', { ...valid, metrics: [{ name: 'a', query: '${selector}', direction: 'lower-is-bad', ignoreBelow: 1 }] }, 'config.metrics[0].ignoreBelow: applies only to direction higher-is-bad or either'],
-    ['an unknown metric key', { ...valid, metrics: [{ name: 'a', query: '${selector}', threshold: 1 }] }, 'config.metrics[0]: unknown key "threshold"; allowed keys: name, query, direction, ignoreBelow'],
+    ['an unknown metric key', { ...valid, metrics: [{ name: 'a', query: '${selector}', threshold: 1 }] }, 'config.metrics[0]: unknown key "threshold"; allowed keys: name, kind, query, numerator, denominator, direction, critical, weight, mustHaveData, ignoreBelow, failFast, sensitivity, minEvidence'],
+    ['an unknown kind', { ...valid, metrics: [{ name: 'a', kind: 'counter', query: '${selector}' }] }, 'config.metrics[0].kind: expected one of ratio, latency, throughput, resource, gauge; got "counter"'],
+    ['a query for a ratio', { ...valid, metrics: [{ ...RATIO, query: 'x{${selector}}' }] }, 'config.metrics[0].query: not allowed for kind ratio (expected numerator and denominator queries giving counts per step, e.g. sum by (pod) (increase(x_total{${selector}}[<step>])))'],
+    ['a ratio without numerator', { ...valid, metrics: [{ ...RATIO, numerator: undefined }] }, 'config.metrics[0].numerator: is required for kind ratio (expected a query containing ${selector} giving counts per step per instance'],
+    ['a ratio without denominator', { ...valid, metrics: [{ ...RATIO, denominator: undefined }] }, 'config.metrics[0].denominator: is required for kind ratio'],
+    ['a numerator without ${selector}', { ...valid, metrics: [{ ...RATIO, numerator: 'increase(e[15s])' }] }, 'config.metrics[0].numerator: expected a query containing ${selector}'],
+    ['a denominator range other than the step', { ...valid, metrics: [{ ...RATIO, denominator: 'sum by (pod) (increase(r{${selector}}[1m]))' }] }, 'config.metrics[0].denominator: expected every range selector to equal source.prometheus.step (15s) so that each sample counts one step\'s events, e.g. sum by (pod) (increase(x_total{${selector}}[15s])); got [1m]'],
+    ['a latency metric without query', { ...valid, metrics: [{ name: 'a', kind: 'latency' }] }, 'config.metrics[0].query: is required for kind latency (expected a query containing ${selector}, one series per instance)'],
+    ['a gauge metric without query', { ...valid, metrics: [{ name: 'a' }] }, 'config.metrics[0].query: is required for kind gauge'],
+    ['a numerator for a latency metric', { ...valid, metrics: [{ name: 'a', kind: 'latency', query: '${selector}', numerator: '${selector}' }] }, 'config.metrics[0].numerator: allowed only for kind ratio (kind is latency; expected query)'],
+    ['a zero weight', { ...valid, metrics: [{ name: 'a', query: '${selector}', weight: 0 }] }, 'config.metrics[0].weight: expected a number greater than 0; got 0'],
+    ['a string weight', { ...valid, metrics: [{ name: 'a', query: '${selector}', weight: 'heavy' }] }, 'config.metrics[0].weight: expected a number; got "heavy"'],
+    ['a string critical', { ...valid, metrics: [{ name: 'a', query: '${selector}', critical: 'yes' }] }, 'config.metrics[0].critical: expected true or false; got "yes"'],
+    ['a numeric mustHaveData', { ...valid, metrics: [{ name: 'a', query: '${selector}', mustHaveData: 1 }] }, 'config.metrics[0].mustHaveData: expected true or false; got 1'],
+    ['an empty failFast', { ...valid, metrics: [{ name: 'a', query: '${selector}', failFast: {} }] }, 'config.metrics[0].failFast: expected at least one of above, below (e.g. {"above": 0.05}); got neither'],
+    ['failFast above not over below', { ...valid, metrics: [{ name: 'a', query: '${selector}', failFast: { above: 1, below: 1 } }] }, 'config.metrics[0].failFast.above: expected above greater than below (1); got 1'],
+    ['an unknown failFast key', { ...valid, metrics: [{ name: 'a', query: '${selector}', failFast: { over: 1 } }] }, 'config.metrics[0].failFast: unknown key "over"; allowed keys: above, below'],
+    ['a string failFast bound', { ...valid, metrics: [{ name: 'a', query: '${selector}', failFast: { below: 'low' } }] }, 'config.metrics[0].failFast.below: expected a number; got "low"'],
+    ['an unknown metric sensitivity', { ...valid, metrics: [{ name: 'a', query: '${selector}', sensitivity: 'paranoid' }] }, 'config.metrics[0].sensitivity: expected one of high, medium, low; got "paranoid"'],
+    ['a negative minEvidence', { ...valid, metrics: [{ name: 'a', query: '${selector}', minEvidence: -5 }] }, 'config.metrics[0].minEvidence: expected a number greater than 0; got -5'],
   ])('rejects %s, naming the field', (_case, raw, message) => {
     expect(errorOf(raw)).toContain(message);
   });

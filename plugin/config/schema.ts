@@ -1,24 +1,41 @@
 import { z } from 'zod';
 import { sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
 import { SELECTOR_PLACEHOLDER } from '../collect/promql.js';
+import {
+  DIRECTIONS,
+  METRIC_KINDS,
+  SENSITIVITIES,
+  UNHEALTHY_PHASES,
+  type Direction,
+  type JudgedMetric,
+  type MetricKind,
+  type Sensitivity,
+  type UnhealthyPhase,
+} from '../judge/types.js';
 import { durationField, formatDuration } from './duration.js';
 
-export const SENSITIVITIES = ['high', 'medium', 'low'] as const;
-export const DIRECTIONS = ['higher-is-bad', 'lower-is-bad', 'either'] as const;
-export const UNHEALTHY_PHASES = ['Failed', 'Inconclusive'] as const;
+// The judge owns the vocabulary; modules that configure it import it from here or from the judge alike.
+export { DIRECTIONS, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type Direction, type MetricKind, type Sensitivity, type UnhealthyPhase };
+
 export const SELECT_BY = ['label', 'podName'] as const;
 
-export type Sensitivity = (typeof SENSITIVITIES)[number];
-export type Direction = (typeof DIRECTIONS)[number];
+/** A ratio metric: two queries giving, per instance and per query step, the events and the exposure they happen in. */
+export interface RatioMetricConfig extends JudgedMetric {
+  kind: 'ratio';
+  /** PromQL with `${selector}`: events (e.g. errors) per instance in each step. */
+  numerator: string;
+  /** PromQL with `${selector}`: exposure (e.g. requests) per instance in each step. */
+  denominator: string;
+}
 
-export interface MetricConfig {
-  name: string;
+/** Any other kind: one query giving one series per instance. */
+export interface SeriesMetricConfig extends JudgedMetric {
+  kind: Exclude<MetricKind, 'ratio'>;
   /** PromQL with `${selector}` where each group's label matchers go. */
   query: string;
-  direction: Direction;
-  /** Canary values below this absolute floor never count as a regression. */
-  ignoreBelow?: number;
 }
+
+export type MetricConfig = RatioMetricConfig | SeriesMetricConfig;
 
 export interface GroupRef {
   podTemplateHash: string;
@@ -30,7 +47,7 @@ export interface VerifySettings {
   intervalMs: number;
   sensitivity: Sensitivity;
   failOnNoData: boolean;
-  unhealthyPhase: (typeof UNHEALTHY_PHASES)[number];
+  unhealthyPhase: UnhealthyPhase;
   canary?: GroupRef;
   baseline?: GroupRef;
   selectBy: (typeof SELECT_BY)[number];
@@ -54,7 +71,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_INTERVAL_MS = 30_000;
+export const DEFAULT_INTERVAL_MS = 30_000;
 
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
   error: (issue) => `expected a Prometheus label name matching [a-zA-Z_][a-zA-Z0-9_]*; got ${JSON.stringify(issue.input)}`,
@@ -62,16 +79,98 @@ const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
 
 const groupSchema = z.strictObject({ podTemplateHash: z.string().min(1) });
 
-const metricSchema = z.strictObject({
+const queryField = z.string().refine((query) => query.includes(SELECTOR_PLACEHOLDER), {
+  error: `expected a query containing ${SELECTOR_PLACEHOLDER}, which is replaced by each group's label matchers (without it canary and baseline would be the same series)`,
+});
+
+const positiveNumber = z.number().refine((n) => Number.isFinite(n) && n > 0, {
+  error: (issue) => `expected a number greater than 0; got ${JSON.stringify(issue.input)}`,
+});
+
+const failFastSchema = z
+  .strictObject({ above: z.number().optional(), below: z.number().optional() })
+  .superRefine((bounds, ctx) => {
+    if (bounds.above === undefined && bounds.below === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected at least one of above, below (e.g. {"above": 0.05}); got neither' });
+    } else if (bounds.above !== undefined && bounds.below !== undefined && !(bounds.above > bounds.below)) {
+      ctx.addIssue({ code: 'custom', path: ['above'], message: `expected above greater than below (${bounds.below}); got ${bounds.above}` });
+    }
+  });
+
+export const metricSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9._-]+$/, {
     error: (issue) => `expected a name of lowercase letters, digits, "-", "_" or "."; got ${JSON.stringify(issue.input)}`,
   }),
-  query: z.string().refine((query) => query.includes(SELECTOR_PLACEHOLDER), {
-    error: `expected a query containing ${SELECTOR_PLACEHOLDER}, which is replaced by each group's label matchers (without it canary and baseline would be the same series)`,
-  }),
+  kind: z.enum(METRIC_KINDS).default('gauge'),
+  query: queryField.optional(),
+  numerator: queryField.optional(),
+  denominator: queryField.optional(),
   direction: z.enum(DIRECTIONS).default('higher-is-bad'),
+  critical: z.boolean().default(false),
+  weight: positiveNumber.default(1),
+  mustHaveData: z.boolean().default(true),
   ignoreBelow: z.number().optional(),
+  failFast: failFastSchema.optional(),
+  sensitivity: z.enum(SENSITIVITIES).optional(),
+  minEvidence: positiveNumber.optional(),
 });
+
+type ParsedMetric = z.output<typeof metricSchema>;
+
+const RATIO_FORM = `sum by (pod) (increase(x_total{${SELECTOR_PLACEHOLDER}}[<step>]))`;
+
+/** Kind-specific rules of one metric, reported on `path` (the metric's path in the config). */
+function checkMetric(metric: ParsedMetric, path: (string | number)[], stepMs: number | undefined, ctx: z.RefinementCtx): void {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, key], message });
+  if (metric.kind === 'ratio') {
+    if (metric.query !== undefined) {
+      issue('query', `not allowed for kind ratio (expected numerator and denominator queries giving counts per step, e.g. ${RATIO_FORM})`);
+    }
+    for (const key of ['numerator', 'denominator'] as const) {
+      const query = metric[key];
+      if (query === undefined) {
+        issue(key, `is required for kind ratio (expected a query containing ${SELECTOR_PLACEHOLDER} giving counts per step per instance, e.g. ${RATIO_FORM})`);
+        continue;
+      }
+      // Counts per step: each sample must count the events of its own step, no more (overlapping ranges count
+      // events twice and overstate the evidence) and no less.
+      const other = stepMs === undefined ? [] : rangesOf(query).filter((range) => range.ms !== stepMs);
+      if (stepMs !== undefined && other.length) {
+        issue(
+          key,
+          `expected every range selector to equal source.prometheus.step (${formatDuration(stepMs)}) so that each sample counts one step's events, e.g. ${RATIO_FORM.replace('<step>', formatDuration(stepMs))}; got ${other.map((r) => `[${r.text}]`).join(', ')}`,
+        );
+      }
+    }
+  } else {
+    if (metric.query === undefined) issue('query', `is required for kind ${metric.kind} (expected a query containing ${SELECTOR_PLACEHOLDER}, one series per instance)`);
+    for (const key of ['numerator', 'denominator'] as const) {
+      if (metric[key] !== undefined) issue(key, `allowed only for kind ratio (kind is ${metric.kind}; expected query)`);
+    }
+  }
+  // For lower-is-bad a low canary value is the regression itself, so a floor below which it is ignored would hide it.
+  if (metric.ignoreBelow !== undefined && metric.direction === 'lower-is-bad') {
+    issue('ignoreBelow', 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)');
+  }
+}
+
+const PROM_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+
+/** The range selectors `[5m]` of a PromQL query (not subqueries `[5m:1m]`), in milliseconds. */
+function rangesOf(query: string): { text: string; ms: number }[] {
+  return [...query.matchAll(/\[\s*([0-9a-z]+)\s*\]/g)].map((match) => {
+    const text = match[1]!;
+    const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
+    const whole = parts.map((p) => p[0]).join('') === text;
+    return { text, ms: whole ? parts.reduce((sum, p) => sum + Number(p[1]) * PROM_UNITS[p[2]!]!, 0) : NaN };
+  });
+}
+
+function toMetricConfig({ query, numerator, denominator, ...metric }: ParsedMetric): MetricConfig {
+  const judged = Object.fromEntries(Object.entries(metric).filter(([, value]) => value !== undefined)) as typeof metric;
+  if (judged.kind === 'ratio') return { ...judged, kind: 'ratio', numerator: numerator!, denominator: denominator! };
+  return { ...judged, kind: judged.kind, query: query! };
+}
 
 const verifySchema = z
   .strictObject({
@@ -102,14 +201,7 @@ const verifySchema = z
         ctx.addIssue({ code: 'custom', path: ['metrics', index, 'name'], message: `expected a unique name; "${metric.name}" is used twice` });
       }
       seen.add(metric.name);
-      // For lower-is-bad a low canary value is the regression itself, so a floor below which it is ignored would hide it.
-      if (metric.ignoreBelow !== undefined && metric.direction === 'lower-is-bad') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', index, 'ignoreBelow'],
-          message: 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)',
-        });
-      }
+      checkMetric(metric, ['metrics', index], config.source?.kind === 'prometheus' ? config.source.settings.step : undefined, ctx);
     });
     if (config.canary && config.baseline && config.canary.podTemplateHash === config.baseline.podTemplateHash) {
       ctx.addIssue({
@@ -120,8 +212,9 @@ const verifySchema = z
     }
   })
   .transform(
-    ({ duration, interval, ...rest }): VerifySettings => ({
+    ({ duration, interval, metrics, ...rest }): VerifySettings => ({
       ...rest,
+      metrics: metrics.map(toMetricConfig),
       durationMs: duration,
       // The default never exceeds a short window.
       intervalMs: interval ?? Math.min(DEFAULT_INTERVAL_MS, duration),
@@ -170,7 +263,7 @@ function describeValue(value: unknown): string {
 }
 
 /** Messages in the form "expected <form>; got <value>" for issues the schema does not word itself. */
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type': {
       const expected = TYPE_NAMES[issue.expected] ?? issue.expected;

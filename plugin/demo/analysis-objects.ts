@@ -2,22 +2,29 @@
 // the synthetic app: an AnalysisRun of a canary step and its `verify` Metric.
 import { randomUUID } from 'node:crypto';
 
-export interface HttpMetricQuery {
-  name: string;
-  query: string;
-}
+/** Resolution of the demo's range queries; a ratio's counts are increases over exactly one step. */
+export const DEMO_STEP = '2s';
 
-/** Per-pod error ratio and p95 latency of the synthetic app, over a rate window short enough for a demo. */
-export function httpMetricQueries(rateWindow = '10s'): HttpMetricQuery[] {
+/** One metric of a verify config, as written in an AnalysisTemplate. */
+export type HttpMetric =
+  | { name: string; kind: 'ratio'; numerator: string; denominator: string }
+  | { name: string; kind: 'latency' | 'throughput' | 'resource' | 'gauge'; query: string };
+
+/**
+ * The synthetic app's metrics: the error ratio from per-step counts of errors and requests, and each pod's p95
+ * latency over a rate window short enough for a demo.
+ */
+export function httpMetrics(rateWindow = '10s'): HttpMetric[] {
   return [
     {
       name: 'error-rate',
-      query:
-        `sum by (pod) (rate(http_requests_total{code="500",\${selector}}[${rateWindow}]))` +
-        ` / sum by (pod) (rate(http_requests_total{\${selector}}[${rateWindow}]))`,
+      kind: 'ratio',
+      numerator: `sum by (pod) (increase(http_requests_total{code="500",\${selector}}[${DEMO_STEP}]))`,
+      denominator: `sum by (pod) (increase(http_requests_total{\${selector}}[${DEMO_STEP}]))`,
     },
     {
       name: 'latency-p95',
+      kind: 'latency',
       query: `histogram_quantile(0.95, sum by (pod, le) (rate(http_request_duration_seconds_bucket{\${selector}}[${rateWindow}])))`,
     },
   ];
@@ -31,7 +38,7 @@ export interface VerifyMetricOptions {
   interval: string;
   sensitivity?: 'high' | 'medium' | 'low';
   failOnNoData?: boolean;
-  metrics?: HttpMetricQuery[];
+  metrics?: HttpMetric[];
 }
 
 /** The `verify` Metric, with the template args already substituted as the controller does before a call. */
@@ -47,8 +54,8 @@ export function verifyMetric(options: VerifyMetricOptions): Record<string, unkno
           failOnNoData: options.failOnNoData ?? true,
           canary: { podTemplateHash: options.canaryHash },
           baseline: { podTemplateHash: options.stableHash },
-          source: { prometheus: { address: options.prometheus, step: '2s' } },
-          metrics: (options.metrics ?? httpMetricQueries()).map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
+          source: { prometheus: { address: options.prometheus, step: DEMO_STEP } },
+          metrics: (options.metrics ?? httpMetrics()).map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
         },
       },
     },

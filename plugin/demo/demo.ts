@@ -9,10 +9,11 @@ import { measureThroughBridge, prepareBridgeTools } from './plugin-host.js';
 import { startSandbox } from './sandbox.js';
 
 const WINDOW = { duration: '30s', interval: '5s' };
-// rate() over 10 s needs that much history before the window opens.
+// The latency query's rate() over 10 s needs that much history before the window opens.
 const WARM_UP_MS = 10_000;
-// The single canary pod must serve enough requests in one window for its 1% error rate to be measured to within
-// a few percent (some 300 errors); with fewer, chance alone can cross the judge's tolerance.
+// The single canary pod serves the judge's least evidence for a ratio (200 requests per group) within the first
+// step, and enough over the window (30,000 requests, some 300 errors at 1%) for a healthy canary to pass and a
+// regressed one to fail conclusively, usually well before the window closes.
 const RPS_PER_POD = 1000;
 
 interface Traffic {

@@ -1,82 +1,148 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricJudgement, Outcome, Severity } from './relative-change.js';
-import { combineJudgements, verdictPhase, worstFirst, type PhasePolicy, type Verdict } from './verdict.js';
+import type { Classification, JudgeSettings, MetricJudgement, Severity, Verdict } from './types.js';
+import { combineJudgements, verdictPhase, worstFirst } from './verdict.js';
 
-const SEVERITY: Record<Outcome, Severity> = { pass: 'none', marginal: 'minor', fail: 'moderate', nodata: 'none' };
+const SEVERITY: Record<Classification, Severity> = { pass: 'none', marginal: 'minor', fail: 'moderate', nodata: 'none' };
 
-function judgement(metric: string, outcome: Outcome, overrides: Partial<MetricJudgement> = {}): MetricJudgement {
+function judgement(name: string, classification: Classification, overrides: Partial<MetricJudgement> = {}): MetricJudgement {
+  const judged = classification !== 'nodata';
   return {
-    metric,
-    outcome,
-    severity: SEVERITY[outcome],
+    name,
+    kind: 'latency',
     direction: 'higher-is-bad',
-    canary: outcome === 'nodata' ? null : 1,
-    baseline: outcome === 'nodata' ? null : 1,
-    change: outcome === 'nodata' ? null : 0,
-    regression: outcome === 'nodata' ? null : 0,
-    tolerance: 0.25,
-    reason: `${metric} ${outcome}`,
+    classification,
+    severity: SEVERITY[classification],
+    critical: false,
+    weight: 1,
+    mustHaveData: true,
+    canary: judged ? 1.2 : null,
+    baseline: judged ? 1 : null,
+    change: judged ? 0.2 : null,
+    confidence: judged ? 0.999 : null,
+    threshold: judged ? { marginal: 0.12, fail: 0.2, confidence: 0.99625, sensitivity: 'medium' } : null,
+    reason: `${name}: ${classification}`,
+    regression: judged ? 0.2 : null,
     ...overrides,
   };
 }
 
-const combine = (outcomes: Outcome[], failOnNoData = true) =>
-  combineJudgements(
-    outcomes.map((outcome, i) => judgement(`m${i}`, outcome)),
-    { failOnNoData },
-  );
+const combine = (classes: Classification[], overrides: Partial<MetricJudgement> = {}) =>
+  combineJudgements(classes.map((c, i) => judgement(`m${i}`, c, overrides)));
 
 describe('combineJudgements', () => {
-  it.each<[Outcome[], boolean, Verdict, number | null]>([
-    [['pass', 'pass'], true, 'Healthy', 100],
-    [['pass', 'marginal'], true, 'MediumHealthy', 75],
-    [['pass', 'marginal', 'fail'], true, 'Unhealthy', 50],
-    [['fail'], true, 'Unhealthy', 0],
-    [['nodata', 'nodata'], false, 'NoData', null],
-    [['nodata', 'nodata'], true, 'NoData', null],
-    [['pass', 'nodata'], true, 'NoData', 100],
-    [['pass', 'nodata'], false, 'Healthy', 100],
-    [['marginal', 'nodata'], false, 'MediumHealthy', 50],
-    [['fail', 'nodata'], true, 'Unhealthy', 0],
-    [[], true, 'NoData', null],
-  ])('%j with failOnNoData=%s → %s, score %s', (outcomes, failOnNoData, verdict, score) => {
-    expect(combine(outcomes, failOnNoData)).toMatchObject({ verdict, score });
+  it.each<[Classification[], Verdict, number | null]>([
+    [['pass', 'pass'], 'Healthy', 100],
+    [['pass', 'marginal'], 'MediumHealthy', 75],
+    [['pass', 'marginal', 'fail'], 'Unhealthy', 50],
+    [['fail'], 'Unhealthy', 0],
+    [['fail', 'nodata'], 'Unhealthy', 0],
+    [['pass', 'fail', 'nodata'], 'Unhealthy', 50],
+    [['pass', 'nodata'], 'NoData', 100],
+    [['marginal', 'nodata'], 'NoData', 50],
+    [['nodata', 'nodata'], 'NoData', null],
+    [[], 'NoData', null],
+  ])('%j (data required) → %s, score %s', (classes, verdict, score) => {
+    expect(combine(classes)).toMatchObject({ verdict, score });
+  });
+
+  it('leaves out a metric without data that need not have it', () => {
+    const optional = { mustHaveData: false };
+    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', optional)])).toMatchObject({ verdict: 'Healthy', score: 100 });
+    expect(combineJudgements([judgement('a', 'marginal'), judgement('b', 'nodata', optional)])).toMatchObject({ verdict: 'MediumHealthy', score: 50 });
+    // ...but it is still listed.
+    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', optional)]).metrics.map((m) => m.name)).toEqual(['b', 'a']);
+  });
+
+  it('is NoData when nothing at all could be judged, even if no metric had to have data', () => {
+    expect(combine(['nodata', 'nodata'], { mustHaveData: false })).toMatchObject({ verdict: 'NoData', score: null });
+  });
+
+  it('is Unhealthy on any failure, even when a required metric had no data', () => {
+    expect(combineJudgements([judgement('a', 'nodata'), judgement('b', 'pass'), judgement('c', 'fail')]).verdict).toBe('Unhealthy');
+  });
+
+  it('weights the score by each metric’s weight', () => {
+    const c = combineJudgements([judgement('a', 'pass', { weight: 3 }), judgement('b', 'fail', { weight: 1 })]);
+    expect(c.score).toBe(75);
+    const d = combineJudgements([judgement('a', 'pass', { weight: 1 }), judgement('b', 'fail', { weight: 3 })]);
+    expect(d.score).toBe(25);
+    const e = combineJudgements([judgement('a', 'marginal', { weight: 2 }), judgement('b', 'pass', { weight: 2 }), judgement('c', 'pass', { weight: 4 })]);
+    expect(e.score).toBe(88); // (1 + 2 + 4) / 8 = 87.5, rounded
+  });
+
+  it('does not let a metric without data weigh in the score', () => {
+    const c = combineJudgements([judgement('a', 'pass', { weight: 1 }), judgement('b', 'nodata', { weight: 100, mustHaveData: false })]);
+    expect(c.score).toBe(100);
   });
 
   it('rounds the score', () => {
     expect(combine(['pass', 'pass', 'marginal']).score).toBe(83);
   });
 
-  it('orders judgements worst first', () => {
-    expect(combine(['pass', 'marginal', 'nodata', 'fail'], false).judgements.map((j) => j.outcome)).toEqual(['fail', 'nodata', 'marginal', 'pass']);
+  it('scores 0 when a critical metric fails, however much else passes', () => {
+    const c = combineJudgements([
+      judgement('a', 'pass', { weight: 10 }),
+      judgement('b', 'pass', { weight: 10 }),
+      judgement('c', 'fail', { critical: true, severity: 'critical', weight: 0.1 }),
+    ]);
+    expect(c).toMatchObject({ verdict: 'Unhealthy', score: 0 });
+    // A critical metric that passes does not zero anything.
+    expect(combineJudgements([judgement('a', 'pass', { critical: true }), judgement('b', 'marginal')]).score).toBe(75);
+  });
+
+  it('orders every judgement worst first: fail, nodata, marginal, pass', () => {
+    const c = combine(['pass', 'marginal', 'nodata', 'fail']);
+    expect(c.metrics.map((j) => j.classification)).toEqual(['fail', 'nodata', 'marginal', 'pass']);
+    expect(c.metrics).toHaveLength(4);
   });
 });
 
 describe('worstFirst', () => {
-  it('ranks critical before moderate, then by the size of the regression', () => {
+  it('ranks critical before moderate, then the larger regression first', () => {
     const ordered = worstFirst([
       judgement('small', 'fail', { severity: 'moderate', regression: 0.6 }),
-      judgement('critical', 'fail', { severity: 'critical', regression: 5 }),
+      judgement('critical', 'fail', { severity: 'critical', regression: 0.3 }),
       judgement('large', 'fail', { severity: 'moderate', regression: 0.9 }),
+      judgement('fast', 'fail', { severity: 'critical', regression: Infinity, failedFast: true }),
     ]);
-    expect(ordered.map((j) => j.metric)).toEqual(['critical', 'large', 'small']);
+    expect(ordered.map((j) => j.name)).toEqual(['fast', 'critical', 'large', 'small']);
+  });
+
+  it('puts the larger regression first among passes, and does not change its input', () => {
+    const input = [judgement('better', 'pass', { regression: -0.2 }), judgement('none', 'pass', { regression: null }), judgement('worse', 'pass', { regression: 0.05 })];
+    expect(worstFirst(input).map((j) => j.name)).toEqual(['worse', 'none', 'better']);
+    expect(input.map((j) => j.name)).toEqual(['better', 'none', 'worse']);
   });
 });
 
 describe('verdictPhase', () => {
-  const policy: PhasePolicy = { sensitivity: 'medium', unhealthyPhase: 'Failed', failOnNoData: true };
+  const settings: JudgeSettings = { sensitivity: 'medium', unhealthyPhase: 'Failed', failOnNoData: true };
 
-  it.each<[Verdict, Partial<PhasePolicy>, string]>([
+  it.each<[Verdict, Partial<JudgeSettings>, string]>([
     ['Healthy', {}, 'Successful'],
     ['Healthy', { sensitivity: 'high' }, 'Successful'],
     ['MediumHealthy', {}, 'Successful'],
     ['MediumHealthy', { sensitivity: 'low' }, 'Successful'],
     ['MediumHealthy', { sensitivity: 'high' }, 'Failed'],
+    ['MediumHealthy', { sensitivity: 'high', unhealthyPhase: 'Inconclusive' }, 'Failed'],
     ['Unhealthy', {}, 'Failed'],
     ['Unhealthy', { unhealthyPhase: 'Inconclusive' }, 'Inconclusive'],
     ['NoData', {}, 'Failed'],
     ['NoData', { failOnNoData: false }, 'Inconclusive'],
+    ['NoData', { failOnNoData: false, unhealthyPhase: 'Failed' }, 'Inconclusive'],
   ])('%s with %j → %s', (verdict, overrides, phase) => {
-    expect(verdictPhase(verdict, { ...policy, ...overrides })).toBe(phase);
+    expect(verdictPhase(verdict, { ...settings, ...overrides })).toBe(phase);
+  });
+
+  it('never maps NoData or Unhealthy to Successful', () => {
+    for (const sensitivity of ['high', 'medium', 'low'] as const) {
+      for (const failOnNoData of [true, false]) {
+        for (const unhealthyPhase of ['Failed', 'Inconclusive'] as const) {
+          const s = { sensitivity, failOnNoData, unhealthyPhase };
+          expect(verdictPhase('NoData', s)).not.toBe('Successful');
+          expect(verdictPhase('Unhealthy', s)).not.toBe('Successful');
+        }
+      }
+    }
   });
 });

@@ -1,69 +1,65 @@
-import type { Sensitivity } from '../config/schema.js';
-import type { MeasurementPhase } from '../verify/types.js';
-import type { MetricJudgement, Outcome, Severity } from './relative-change.js';
+// From metric judgements to one verdict, a score and the Argo Rollouts phase.
+import type { Classification, JudgePhase, JudgeSettings, MetricJudgement, Severity, Verdict } from './types.js';
 
-export type Verdict = 'Healthy' | 'MediumHealthy' | 'Unhealthy' | 'NoData';
-
-export interface VerdictResult {
+export interface Combined {
   verdict: Verdict;
-  /** 0–100: mean of pass 1, marginal 0.5, fail 0 over the judged metrics; null when none could be judged. */
+  /** 0–100; null when no metric could be judged. */
   score: number | null;
   /** Every judgement, worst first. */
-  judgements: MetricJudgement[];
+  metrics: MetricJudgement[];
 }
 
-const POINTS: Partial<Record<Outcome, number>> = { pass: 1, marginal: 0.5, fail: 0 };
+const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, fail: 0, nodata: 0 };
 // Worst first: a regression, then missing evidence, then a marginal change.
-const OUTCOME_RANK: Record<Outcome, number> = { fail: 0, nodata: 1, marginal: 2, pass: 3 };
+const CLASS_RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, pass: 3 };
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, moderate: 1, minor: 2, none: 3 };
 
 export function worstFirst(judgements: readonly MetricJudgement[]): MetricJudgement[] {
   return [...judgements].sort(
     (a, b) =>
-      OUTCOME_RANK[a.outcome] - OUTCOME_RANK[b.outcome] ||
+      CLASS_RANK[a.classification] - CLASS_RANK[b.classification] ||
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       (b.regression ?? 0) - (a.regression ?? 0),
   );
 }
 
 /**
- * Combines metric judgements. A regression is reported as Unhealthy even when another metric had no data;
- * otherwise, with failOnNoData, a metric without data makes the whole verdict NoData (missing evidence is
- * never a pass).
+ * Any failed metric makes the verdict Unhealthy, even when another had no data. Otherwise a metric that must
+ * have data and has none (or nothing judged at all) makes it NoData — missing evidence is never a pass. The
+ * score is the weighted share of points (pass 1, marginal ½, fail 0) over the judged metrics, and 0 when a
+ * critical metric failed.
  */
-export function combineJudgements(judgements: readonly MetricJudgement[], options: { failOnNoData: boolean }): VerdictResult {
-  const ordered = worstFirst(judgements);
-  const judged = ordered.filter((j) => j.outcome !== 'nodata');
-  const score = judged.length ? Math.round((100 * judged.reduce((sum, j) => sum + (POINTS[j.outcome] ?? 0), 0)) / judged.length) : null;
-  const has = (outcome: Outcome) => ordered.some((j) => j.outcome === outcome);
+export function combineJudgements(judgements: readonly MetricJudgement[]): Combined {
+  const metrics = worstFirst(judgements);
+  const judged = metrics.filter((j) => j.classification !== 'nodata');
+  const weight = judged.reduce((sum, j) => sum + j.weight, 0);
+  const criticalFailed = judged.some((j) => j.critical && j.classification === 'fail');
+  const score =
+    judged.length === 0 ? null : criticalFailed || weight === 0 ? 0 : Math.round((100 * judged.reduce((sum, j) => sum + j.weight * POINTS[j.classification], 0)) / weight);
+  const has = (classification: Classification) => metrics.some((j) => j.classification === classification);
 
   let verdict: Verdict;
   if (has('fail')) verdict = 'Unhealthy';
-  else if (judged.length === 0 || (options.failOnNoData && has('nodata'))) verdict = 'NoData';
+  else if (judged.length === 0 || metrics.some((j) => j.classification === 'nodata' && j.mustHaveData)) verdict = 'NoData';
   else if (has('marginal')) verdict = 'MediumHealthy';
   else verdict = 'Healthy';
-  return { verdict, score, judgements: ordered };
-}
-
-export interface PhasePolicy {
-  sensitivity: Sensitivity;
-  unhealthyPhase: 'Failed' | 'Inconclusive';
-  failOnNoData: boolean;
+  return { verdict, score, metrics };
 }
 
 /**
- * The Argo Rollouts phase for a final verdict. High sensitivity fails on MediumHealthy; NoData is Failed with
- * failOnNoData, else Inconclusive (the rollout pauses for a person) — never Successful.
+ * The Argo Rollouts phase of a final verdict. High sensitivity fails on MediumHealthy; Unhealthy maps to the
+ * configured phase (Inconclusive pauses the rollout for a person); NoData is Failed with failOnNoData, else
+ * Inconclusive — never Successful.
  */
-export function verdictPhase(verdict: Verdict, policy: PhasePolicy): MeasurementPhase {
+export function verdictPhase(verdict: Verdict, settings: JudgeSettings): Exclude<JudgePhase, 'Running'> {
   switch (verdict) {
     case 'Healthy':
       return 'Successful';
     case 'MediumHealthy':
-      return policy.sensitivity === 'high' ? 'Failed' : 'Successful';
+      return settings.sensitivity === 'high' ? 'Failed' : 'Successful';
     case 'Unhealthy':
-      return policy.unhealthyPhase;
+      return settings.unhealthyPhase;
     case 'NoData':
-      return policy.failOnNoData ? 'Failed' : 'Inconclusive';
+      return settings.failOnNoData ? 'Failed' : 'Inconclusive';
   }
 }

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { type EngineClient, connectEngine, healthStatus, unary } from '../../test/helpers/engine-client.js';
 import { type Measurement, StepRpcError } from '../verify/types.js';
-import type { EngineDomain } from './domain.js';
+import type { HealthSource, InstanceSeries } from '../collect/source.js';
+import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
 import { type RunningEngine, startEngine } from './engine.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE } from './proto.js';
 import type { WireMeasurement, WireStepResult } from './wire.js';
@@ -127,6 +128,70 @@ describe('MetricProvider', () => {
     const measurement = await unary<WireMeasurement>(client.metric, 'Run', { analysis_run_json: json(analysisRun), metric_json: json(metric) });
     expect(measurement.phase).toBe('Error');
     expect(measurement.message).toMatch(/^invalid config: .*duration/);
+  });
+
+  it('carries the verification’s looks over the wire: Running while undecided, an early failure, a Terminate verdict', async () => {
+    // The real verification domain on a fixed clock and a fake source: 4 pods per group, 1000 requests per 15 s
+    // step and pod, the canary at 1% errors (healthy) or 10% (regressed), the stable group at 1%.
+    const T0 = Date.parse('2026-01-01T00:00:00Z');
+    let nowMs = T0;
+    const source = (canaryRate: number): HealthSource => ({
+      description: 'fake',
+      async fetchSeries(request) {
+        const rate = request.group.podTemplateHash === 'canary1' ? canaryRate : 0.01;
+        const perStep = request.metric.name.endsWith('(numerator)') ? 1000 * rate : 1000;
+        const series: InstanceSeries = new Map();
+        for (const pod of ['a', 'b', 'c', 'd']) {
+          const samples: [number, number][] = [];
+          for (let t = request.start.getTime() / 1000 + 15; t <= request.end.getTime() / 1000; t += 15) samples.push([t, perStep]);
+          series.set(pod, samples);
+        }
+        return series;
+      },
+    });
+    const withSource = (canaryRate: number) => (ctx: EngineContext): EngineContext => ({ ...ctx, now: () => new Date(nowMs), createSource: () => source(canaryRate) });
+    const domainFor = (canaryRate: number): EngineDomain => ({
+      ...verifyDomain,
+      metricRun: (ar, m, ctx) => verifyDomain.metricRun(ar, m, withSource(canaryRate)(ctx)),
+      metricResume: (ar, m, measurement, ctx) => verifyDomain.metricResume(ar, m, measurement, withSource(canaryRate)(ctx)),
+      metricTerminate: (ar, m, measurement, ctx) => verifyDomain.metricTerminate(ar, m, measurement, withSource(canaryRate)(ctx)),
+    });
+    const verify = {
+      name: 'verify',
+      provider: {
+        plugin: {
+          'rollouts-cv/verify': {
+            duration: '5m',
+            canary: { podTemplateHash: 'canary1' },
+            baseline: { podTemplateHash: 'stable1' },
+            source: { prometheus: { address: 'http://prometheus:9090' } },
+            metrics: [{ name: 'error-rate', kind: 'ratio', numerator: 'increase(e{${selector}}[15s])', denominator: 'increase(r{${selector}}[15s])' }],
+          },
+        },
+      },
+    };
+    const request = { analysis_run_json: json(analysisRun), metric_json: json(verify) };
+
+    const healthy = await start(domainFor(0.01));
+    const started = await unary<WireMeasurement>(healthy.client.metric, 'Run', request);
+    nowMs = T0 + 120_000;
+    const undecided = await unary<WireMeasurement>(healthy.client.metric, 'Resume', { ...request, measurement: started });
+    expect(undecided).toMatchObject({ phase: 'Running', finished_at: '', resume_at: '2026-01-01T00:02:30Z' });
+    expect(JSON.parse(undecided.value)).toMatchObject({ verdict: null, score: null });
+    const terminated = await unary<WireMeasurement>(healthy.client.metric, 'Terminate', { ...request, measurement: undecided });
+    expect(terminated).toMatchObject({ phase: 'Successful', finished_at: '2026-01-01T00:02:00Z', resume_at: '' });
+    expect(terminated.message).toMatch(/^terminated early, after 2m of the 5m window \(40%\); the data so far judged as a closed window: Healthy/);
+    healthy.client.close();
+    await healthy.engine.stop();
+
+    nowMs = T0;
+    const regressed = await start(domainFor(0.1));
+    const run = await unary<WireMeasurement>(regressed.client.metric, 'Run', request);
+    nowMs = T0 + 60_000;
+    const failed = await unary<WireMeasurement>(regressed.client.metric, 'Resume', { ...request, measurement: run });
+    expect(failed).toMatchObject({ phase: 'Failed', finished_at: '2026-01-01T00:01:00Z', resume_at: '' });
+    expect(failed.message).toMatch(/^decided early, after 1m of the 5m window \(20%\): Unhealthy/);
+    expect(JSON.parse(failed.value)).toMatchObject({ verdict: 'Unhealthy', score: 0 });
   });
 
   it('turns an exception in the engine into Error, keeping the in-flight start time and metadata', async () => {

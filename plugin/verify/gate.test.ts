@@ -8,16 +8,24 @@ import { StepRpcError } from './types.js';
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-/** Constant value per pod template hash; samples every 15 s inside the requested range. */
+// Three pods per group that differ a little from each other, as pods do (geometric mean 1).
+const POD_FACTORS = { a: 0.95, b: 1, c: 1 / 0.95 };
+
+/** A level per pod template hash (times the pod's factor); samples every 15 s in the requested range (start, end]. */
 function fakeSource(values: Record<string, number>, calls: SeriesRequest[] = []): HealthSource {
   return {
     description: 'fake source',
     async fetchSeries(request) {
       calls.push(request);
       const value = values[request.group.podTemplateHash];
-      const samples: [number, number][] = [];
-      for (let t = Math.ceil(request.start.getTime() / 15_000) * 15; value !== undefined && t * 1000 <= request.end.getTime(); t += 15) samples.push([t, value]);
-      const series: InstanceSeries = new Map([[`${request.group.podTemplateHash}-pod`, samples]]);
+      const series: InstanceSeries = new Map();
+      for (const [pod, factor] of Object.entries(POD_FACTORS)) {
+        const samples: [number, number][] = [];
+        for (let t = Math.floor(request.start.getTime() / 15_000) * 15 + 15; value !== undefined && t * 1000 <= request.end.getTime(); t += 15) {
+          samples.push([t, value * factor]);
+        }
+        series.set(`${request.group.podTemplateHash}-${pod}`, samples);
+      }
       return series;
     },
   };
@@ -41,7 +49,13 @@ function verifyConfig(overrides: Record<string, unknown> = {}) {
     duration: '5m',
     interval: '1m',
     source: { prometheus: { address: 'http://prometheus:9090' } },
-    metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(errors{${selector}}[1m]))' }],
+    metrics: [
+      {
+        name: 'latency-p95',
+        kind: 'latency',
+        query: 'histogram_quantile(0.95, sum by (pod, le) (rate(latency_seconds_bucket{${selector}}[1m])))',
+      },
+    ],
     ...overrides,
   };
 }
@@ -94,12 +108,25 @@ describe('gateRun (verify)', () => {
     // The Rollout has moved on; the step keeps comparing the pods it started with.
     const moved = { ...rollout, status: { currentPodHash: 'other', stableRS: 'stable1' } };
     const result = await gateRun(moved, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 1, stable1: 1 }, calls)));
-    expect(result).toMatchObject({ phase: 'Running', requeueAfterMs: 60_000, status: { ...(first.status as object), verdict: 'Healthy', score: 100 } });
-    expect(result.message).toMatch(/^in progress, 1m30s of the 5m window \(30%\) covered; so far Healthy/);
+    expect(result).toMatchObject({
+      phase: 'Running',
+      requeueAfterMs: 60_000,
+      status: { ...(first.status as object), verdict: null, score: null, reasons: [expect.stringMatching(/^latency-p95: canary 1 vs baseline 1/)] },
+    });
+    expect(result.message).toMatch(/^in progress, 1m30s of the 5m window \(30%\) covered; undecided, no conclusive regression; latency-p95: /);
     expect(calls.map((c) => [c.group.podTemplateHash, c.end])).toEqual([
       ['canary1', at(90)],
       ['stable1', at(90)],
     ]);
+  });
+
+  it('fails early, at an interim look, once a regression is conclusive', async () => {
+    const first = await firstRun();
+    const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 5, stable1: 1 })));
+    expect(result.phase).toBe('Failed');
+    expect(result.requeueAfterMs).toBeUndefined();
+    expect(result.message).toMatch(/^decided early, after 1m30s of the 5m window \(30%\): Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/);
+    expect(result.status).toMatchObject({ verdict: 'Unhealthy', score: 0 });
   });
 
   it('requeues at the end of the window when it is closer than the interval', async () => {
@@ -113,14 +140,14 @@ describe('gateRun (verify)', () => {
     const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(300), fakeSource({ canary1: 1, stable1: 1 })));
     expect(result.phase).toBe('Successful');
     expect(result.requeueAfterMs).toBeUndefined();
-    expect(result.status).toMatchObject({ verdict: 'Healthy', score: 100, reasons: [expect.stringContaining('error-rate')] });
+    expect(result.status).toMatchObject({ verdict: 'Healthy', score: 100, reasons: [expect.stringContaining('latency-p95')] });
   });
 
   it('fails an unhealthy canary at the end', async () => {
     const first = await firstRun();
     const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(300), fakeSource({ canary1: 5, stable1: 1 })));
     expect(result.phase).toBe('Failed');
-    expect(result.message).toBe('Unhealthy, score 0/100: error-rate: canary 5 vs baseline 1 (+400%), above the 25% tolerance for higher-is-bad');
+    expect(result.message).toMatch(/^Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\); /);
   });
 
   it('fails where a metric would be Inconclusive, and says so', async () => {
@@ -133,7 +160,7 @@ describe('gateRun (verify)', () => {
 
   it('is stateless: the same status gives the same result on a fresh context, later', async () => {
     const first = await firstRun();
-    const values = { canary1: 1.4, stable1: 1 };
+    const values = { canary1: 1.05, stable1: 1 };
     const a = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(300), fakeSource(values)));
     const b = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(7200), fakeSource(values)));
     expect(b).toEqual(a);
@@ -144,7 +171,7 @@ describe('gateRun (verify)', () => {
     const first = await firstRun();
     const call = gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(120), failingSource));
     await expect(call).rejects.toThrow(StepRpcError);
-    await expect(call).rejects.toThrow(/collection failed: metric "error-rate": Prometheus at http:\/\/prometheus:9090: HTTP 503: overloaded/);
+    await expect(call).rejects.toThrow(/collection failed: metric "latency-p95": Prometheus at http:\/\/prometheus:9090: HTTP 503: overloaded/);
   });
 
   it('fails on a status it did not write', async () => {

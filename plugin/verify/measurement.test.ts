@@ -1,16 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricJudgement } from '../judge/relative-change.js';
-import type { VerdictResult } from '../judge/verdict.js';
+import type { JudgeResult, MetricJudgement } from '../judge/types.js';
 import { errorMeasurement, measurementValue, rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
 
-function judgement(metric: string, reason: string): MetricJudgement {
-  return { metric, outcome: 'fail', severity: 'critical', direction: 'higher-is-bad', canary: 2, baseline: 1, change: 1, regression: 1, tolerance: 0.25, reason };
+function judgement(name: string, reason: string): MetricJudgement {
+  return {
+    name,
+    kind: 'ratio',
+    direction: 'higher-is-bad',
+    classification: 'fail',
+    severity: 'critical',
+    critical: false,
+    weight: 1,
+    mustHaveData: true,
+    canary: 0.02,
+    baseline: 0.01,
+    change: 1,
+    confidence: 0.9999,
+    threshold: null,
+    regression: 1,
+    reason,
+  };
 }
 
-const unhealthy: VerdictResult = {
+const unhealthy: JudgeResult = {
+  final: true,
   verdict: 'Unhealthy',
+  phase: 'Failed',
   score: 0,
-  judgements: ['a', 'b', 'c', 'd'].map((name) => judgement(name, `${name}: bad`)),
+  metrics: ['a', 'b', 'c', 'd'].map((name) => judgement(name, `${name}: bad`)),
+};
+
+const undecided: JudgeResult = {
+  final: false,
+  verdict: null,
+  phase: 'Running',
+  score: null,
+  metrics: [{ ...judgement('a', 'a: not conclusively higher'), classification: 'pass', severity: 'none' }],
 };
 
 describe('verificationId', () => {
@@ -33,12 +58,16 @@ describe('summarize and measurementValue', () => {
     expect(summarize(unhealthy)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: ['a: bad', 'b: bad', 'c: bad'] });
   });
 
+  it('keeps the reasons but no verdict or score while undecided', () => {
+    expect(summarize(undecided)).toEqual({ verdict: null, score: null, reasons: ['a: not conclusively higher'] });
+  });
+
   it('is empty before any verdict', () => {
     expect(measurementValue(summarize(null))).toBe('{"verdict":null,"score":null,"reasons":[]}');
   });
 
   it('stays under 1 KB', () => {
-    const long: VerdictResult = { ...unhealthy, judgements: ['a', 'b', 'c'].map((name) => judgement(name, `"${'\u00e9'.repeat(600)}`)) };
+    const long: JudgeResult = { ...unhealthy, metrics: ['a', 'b', 'c'].map((name) => judgement(name, `"${'\u00e9'.repeat(600)}`)) };
     const value = measurementValue(summarize(long));
     expect(Buffer.byteLength(value)).toBeLessThanOrEqual(1024);
     expect(JSON.parse(value)).toMatchObject({ verdict: 'Unhealthy', score: 0 });
@@ -52,7 +81,11 @@ describe('verdictSentence', () => {
   });
 
   it('says when nothing could be judged', () => {
-    expect(verdictSentence({ verdict: 'NoData', score: null, judgements: [] })).toBe('NoData, no metric could be judged');
+    expect(verdictSentence({ final: true, verdict: 'NoData', phase: 'Failed', score: null, metrics: [] })).toBe('NoData, no metric could be judged');
+  });
+
+  it('says an open window is undecided, with the worst metric so far', () => {
+    expect(verdictSentence(undecided)).toBe('undecided, no conclusive regression; a: not conclusively higher');
   });
 });
 

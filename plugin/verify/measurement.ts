@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Verdict, VerdictResult } from '../judge/verdict.js';
+import type { JudgeResult, Verdict } from '../judge/types.js';
 import type { Measurement } from './types.js';
 import type { VerificationWindow } from './window.js';
 
@@ -29,9 +29,10 @@ export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function summarize(result: VerdictResult | null): VerdictSummary {
+/** The verdict, score and the top reasons (worst first); verdict and score are null while undecided. */
+export function summarize(result: JudgeResult | null): VerdictSummary {
   if (!result) return { verdict: null, score: null, reasons: [] };
-  const reasons = result.judgements
+  const reasons = result.metrics
     .slice(0, MAX_REASONS)
     .map((j) => (j.reason.length > MAX_REASON_CHARS ? `${j.reason.slice(0, MAX_REASON_CHARS - 1)}…` : j.reason));
   return { verdict: result.verdict, score: result.score, reasons };
@@ -48,10 +49,14 @@ export function measurementValue(summary: VerdictSummary): string {
   return text;
 }
 
-/** "Unhealthy, score 50/100: error-rate: canary 0.052 vs baseline 0.01 (+420%), above …". */
-export function verdictSentence(result: VerdictResult): string {
+/**
+ * "Unhealthy, score 0/100: error-rate: canary 5.1% vs baseline 1% (+410%); …" for a decided result;
+ * "undecided, no conclusive regression; error-rate: …" while the window is open.
+ */
+export function verdictSentence(result: JudgeResult): string {
+  const top = result.metrics[0];
+  if (!result.final || result.verdict === null) return `undecided, no conclusive regression${top ? `; ${top.reason}` : ''}`;
   const score = result.score === null ? 'no metric could be judged' : `score ${result.score}/100`;
-  const top = result.judgements[0];
   return `${result.verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
 }
 

@@ -7,21 +7,25 @@ import type { Measurement } from './types.js';
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-/** Value of a metric for a pod template hash at a time; undefined means no sample. */
+/** Value of a metric query (`error-rate (numerator)`, …) for a pod template hash at a time; undefined means no sample. */
 type Profile = (hash: string, metric: string, unixSeconds: number) => number | undefined;
 
-/** Two pods per group, a sample every 15 s inside the requested range. */
+// Four pods per group whose error rates differ a little, as pods do.
+const POD_FACTORS = { a: 0.95, b: 1, c: 1, d: 1 / 0.95 };
+
+/** Four pods per group, a sample every 15 s in the requested range (start, end]. */
 function fakeSource(profile: Profile, calls: SeriesRequest[] = []): HealthSource {
   return {
     description: 'fake source',
     async fetchSeries(request) {
       calls.push(request);
       const series: InstanceSeries = new Map();
-      for (const pod of ['a', 'b']) {
+      for (const [pod, factor] of Object.entries(POD_FACTORS)) {
         const samples: [number, number][] = [];
-        for (let t = Math.ceil(request.start.getTime() / 15_000) * 15; t * 1000 <= request.end.getTime(); t += 15) {
+        for (let t = Math.floor(request.start.getTime() / 15_000) * 15 + 15; t * 1000 <= request.end.getTime(); t += 15) {
           const value = profile(request.group.podTemplateHash, request.metric.name, t);
-          if (value !== undefined) samples.push([t, value]);
+          // Only the error counts differ between pods; requests are the same.
+          if (value !== undefined) samples.push([t, request.metric.name.endsWith('(numerator)') ? value * factor : value]);
         }
         series.set(`${request.group.podTemplateHash}-${pod}`, samples);
       }
@@ -37,8 +41,22 @@ const failingSource: HealthSource = {
   },
 };
 
-const healthy: Profile = () => 1;
-const canaryErrors: Profile = (hash) => (hash === 'canary1' ? 3 : 1);
+const REQUESTS_PER_STEP = 1000;
+
+/** Errors and requests per pod and 15 s step, at the canary's and the baseline's error rates (undefined: no data). */
+function errorRates(canary: number | undefined, baseline = 0.01): Profile {
+  return (hash, metric) => {
+    const rate = hash === 'canary1' ? canary : baseline;
+    if (rate === undefined) return undefined;
+    return metric === 'error-rate (numerator)' ? REQUESTS_PER_STEP * rate : REQUESTS_PER_STEP;
+  };
+}
+
+const healthy = errorRates(0.01);
+// Ten times the baseline's error rate: conclusive within a few steps.
+const canaryErrors = errorRates(0.1);
+// Twice the baseline's error rate: enough to fail at medium sensitivity, not at low, and only with the whole window.
+const moderateErrors = errorRates(0.02);
 
 function context(clock: { now: Date }, source: HealthSource): EngineContext {
   return { now: () => clock.now, log: createLogger({ level: 'silent' }), createSource: () => source };
@@ -54,7 +72,14 @@ function metric(overrides: Record<string, unknown> = {}) {
           canary: { podTemplateHash: 'canary1' },
           baseline: { podTemplateHash: 'stable1' },
           source: { prometheus: { address: 'http://prometheus:9090' } },
-          metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(errors{${selector}}[1m]))' }],
+          metrics: [
+            {
+              name: 'error-rate',
+              kind: 'ratio',
+              numerator: 'sum by (pod) (increase(errors_total{${selector}}[15s]))',
+              denominator: 'sum by (pod) (increase(requests_total{${selector}}[15s]))',
+            },
+          ],
           ...overrides,
         },
       },
@@ -118,7 +143,7 @@ describe('metricRun', () => {
 });
 
 describe('metricResume', () => {
-  it('reports the verdict so far while the window is open, querying up to now', async () => {
+  it('stays Running while undecided, querying up to now', async () => {
     const clock = { now: T0 };
     const run = await started(clock);
     const calls: SeriesRequest[] = [];
@@ -126,12 +151,15 @@ describe('metricResume', () => {
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
     expect(measurement).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:02:30Z', startedAt: run.startedAt, metadata: run.metadata });
     expect(measurement.finishedAt).toBeUndefined();
-    expect(JSON.parse(measurement.value!)).toMatchObject({ verdict: 'Healthy', score: 100 });
-    expect(measurement.message).toMatch(/^in progress, 2m of the 5m window \(40%\) covered; so far Healthy, score 100\/100/);
-    expect(calls.map((c) => [c.group.podTemplateHash, c.start, c.end])).toEqual([
-      ['canary1', T0, at(120)],
-      ['stable1', T0, at(120)],
+    expect(JSON.parse(measurement.value!)).toEqual({ verdict: null, score: null, reasons: [expect.stringMatching(/^error-rate: canary 1% vs baseline 1% \(±0%\)/)] });
+    expect(measurement.message).toMatch(/^in progress, 2m of the 5m window \(40%\) covered; undecided, no conclusive regression; error-rate: canary 1% vs baseline 1%/);
+    expect(calls.map((c) => [c.metric.name, c.group.podTemplateHash, c.start, c.end]).sort()).toEqual([
+      ['error-rate (denominator)', 'canary1', T0, at(120)],
+      ['error-rate (denominator)', 'stable1', T0, at(120)],
+      ['error-rate (numerator)', 'canary1', T0, at(120)],
+      ['error-rate (numerator)', 'stable1', T0, at(120)],
     ]);
+    expect(calls.find((c) => c.metric.name === 'error-rate (numerator)')?.metric.query).toBe('sum by (pod) (increase(errors_total{${selector}}[15s]))');
   });
 
   it('never passes early, even when everything is healthy', async () => {
@@ -143,6 +171,26 @@ describe('metricResume', () => {
     expect(measurement.resumeAt).toBe('2026-01-01T00:05:00Z');
   });
 
+  it('fails early, at an interim look, once a regression is conclusive', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(120);
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors)));
+    expect(measurement).toMatchObject({ phase: 'Failed', finishedAt: '2026-01-01T00:02:00Z', metadata: run.metadata });
+    expect(measurement.resumeAt).toBeUndefined();
+    expect(measurement.message).toMatch(/^decided early, after 2m of the 5m window \(40%\): Unhealthy, score 0\/100: error-rate: canary 10% vs baseline 1% \(\+900%\)/);
+    expect(JSON.parse(measurement.value!)).toMatchObject({ verdict: 'Unhealthy', score: 0 });
+  });
+
+  it('does not fail early on a regression that is not conclusive yet', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(30);
+    // At the end of the window this fails (see below); at an interim look it is not conclusive.
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(moderateErrors)));
+    expect(measurement.phase).toBe('Running');
+  });
+
   it('finishes at the end of the window on exactly the window', async () => {
     const clock = { now: T0 };
     const run = await started(clock);
@@ -151,7 +199,7 @@ describe('metricResume', () => {
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
     expect(measurement).toMatchObject({ phase: 'Successful', finishedAt: '2026-01-01T00:05:12Z', metadata: run.metadata });
     expect(measurement.resumeAt).toBeUndefined();
-    expect(measurement.message).toBe('Healthy, score 100/100: error-rate: canary 1 vs baseline 1 (±0%), within the 25% tolerance for higher-is-bad');
+    expect(measurement.message).toMatch(/^Healthy, score 100\/100: error-rate: canary 1% vs baseline 1% \(±0%\); /);
     expect(calls.every((c) => c.start.getTime() === T0.getTime() && c.end.getTime() === at(300).getTime())).toBe(true);
   });
 
@@ -161,16 +209,16 @@ describe('metricResume', () => {
     clock.now = at(300);
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors)));
     expect(measurement.phase).toBe('Failed');
-    expect(measurement.message).toBe('Unhealthy, score 0/100: error-rate: canary 3 vs baseline 1 (+200%), above the 25% tolerance for higher-is-bad');
-    expect(JSON.parse(measurement.value!)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: [expect.stringContaining('error-rate: canary 3')] });
+    expect(measurement.message).toMatch(/^Unhealthy, score 0\/100: error-rate: canary 10% vs baseline 1% \(\+900%\); /);
+    expect(JSON.parse(measurement.value!)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: [expect.stringContaining('error-rate: canary 10%')] });
   });
 
   it.each<[Record<string, unknown>, Profile, string]>([
     [{ unhealthyPhase: 'Inconclusive' }, canaryErrors, 'Inconclusive'],
-    [{ sensitivity: 'high' }, (hash) => (hash === 'canary1' ? 1.15 : 1), 'Failed'],
-    [{ sensitivity: 'medium' }, (hash) => (hash === 'canary1' ? 1.4 : 1), 'Successful'],
-    [{}, (hash) => (hash === 'canary1' ? undefined : 1), 'Failed'],
-    [{ failOnNoData: false }, (hash) => (hash === 'canary1' ? undefined : 1), 'Inconclusive'],
+    [{ sensitivity: 'medium' }, moderateErrors, 'Failed'],
+    [{ sensitivity: 'low' }, moderateErrors, 'Successful'],
+    [{}, errorRates(undefined), 'Failed'],
+    [{ failOnNoData: false }, errorRates(undefined), 'Inconclusive'],
   ])('with %j maps the verdict to %s', async (overrides, profile, phase) => {
     const clock = { now: T0 };
     const m = metric(overrides);
@@ -183,7 +231,7 @@ describe('metricResume', () => {
     const clock = { now: T0 };
     const run = await started(clock);
     // The canary degrades only after the window; a late re-evaluation must not see it.
-    const profile: Profile = (hash, _metric, t) => (hash === 'canary1' && t > at(300).getTime() / 1000 ? 50 : 1);
+    const profile: Profile = (hash, name, t) => (hash === 'canary1' && t > at(300).getTime() / 1000 ? canaryErrors : healthy)(hash, name, t);
     clock.now = at(300);
     const first = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(profile)));
     const later = { now: at(3600) };
@@ -217,7 +265,7 @@ describe('metricResume', () => {
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
     expect(measurement).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:01:10Z', value: run.value, metadata: run.metadata });
     expect(measurement.message).toBe(
-      'collection failed, will retry at 2026-01-01T00:01:10Z: metric "error-rate": Prometheus at http://prometheus:9090: connection refused',
+      'collection failed, will retry at 2026-01-01T00:01:10Z: metric "error-rate (numerator)": Prometheus at http://prometheus:9090: connection refused',
     );
   });
 
@@ -227,7 +275,7 @@ describe('metricResume', () => {
     clock.now = at(300);
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
     expect(measurement).toMatchObject({ phase: 'Error', finishedAt: '2026-01-01T00:05:00Z', metadata: run.metadata });
-    expect(measurement.message).toContain('collection failed at the end of the window: metric "error-rate"');
+    expect(measurement.message).toContain('collection failed at the end of the window: metric "error-rate (numerator)"');
   });
 
   it('reports an invalid config as Error', async () => {
@@ -241,15 +289,37 @@ describe('metricResume', () => {
 });
 
 describe('metricTerminate', () => {
-  it('finishes early with the verdict on the data so far', async () => {
+  it('gives the verdict of the data so far, judged as a closed window', async () => {
     const clock = { now: T0 };
     const run = await started(clock);
     const calls: SeriesRequest[] = [];
     clock.now = at(120);
-    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors, calls)));
+    // A Resume at this time stays Running (see above); Terminate decides on what there is.
+    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
+    expect(measurement).toMatchObject({ phase: 'Successful', finishedAt: '2026-01-01T00:02:00Z' });
+    expect(measurement.message).toMatch(
+      /^terminated early, after 2m of the 5m window \(40%\); the data so far judged as a closed window: Healthy, score 100\/100: error-rate/,
+    );
+    expect(JSON.parse(measurement.value!)).toMatchObject({ verdict: 'Healthy', score: 100 });
+    expect(calls.every((c) => c.end.getTime() === at(120).getTime())).toBe(true);
+  });
+
+  it('fails a regressed canary', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(120);
+    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors)));
     expect(measurement).toMatchObject({ phase: 'Failed', finishedAt: '2026-01-01T00:02:00Z' });
-    expect(measurement.message).toMatch(/^terminated early, after 2m of the 5m window \(40%\): Unhealthy, score 0\/100: error-rate/);
-    expect(calls[0]?.end).toEqual(at(120));
+    expect(measurement.message).toMatch(/: Unhealthy, score 0\/100: error-rate: canary 10%/);
+  });
+
+  it('gives NoData, never a pass, when nothing was collected yet', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(10);
+    const measurement = await metricTerminate(analysisRun, metric(), run, context(clock, fakeSource(healthy)));
+    expect(measurement.phase).toBe('Failed');
+    expect(JSON.parse(measurement.value!)).toMatchObject({ verdict: 'NoData', score: null });
   });
 
   it('reports Error when collection fails', async () => {

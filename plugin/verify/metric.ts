@@ -5,7 +5,7 @@ import { createHealthSource, type SourceConfig } from '../collect/registry.js';
 import type { HealthSource } from '../collect/source.js';
 import { formatDuration } from '../config/duration.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
-import { verdictPhase, type VerdictResult } from '../judge/verdict.js';
+import type { JudgeResult } from '../judge/types.js';
 import {
   METADATA_KEYS,
   errorMeasurement,
@@ -120,17 +120,21 @@ function resumable(analysisRun: unknown, metric: unknown, measurement: Measureme
   }
 }
 
-function finished(state: InFlight, result: VerdictResult, now: Date, message: string): Measurement {
+function finished(state: InFlight, result: JudgeResult, now: Date, message: string): Measurement {
   return {
     ...state.base,
-    phase: verdictPhase(result.verdict, state.config),
+    // Final results never carry Running; an undecided one would only reach here through a bug, and is no pass.
+    phase: result.final && result.phase !== 'Running' ? result.phase : 'Error',
     message,
     finishedAt: rfc3339(now),
     value: measurementValue(summarize(result)),
   };
 }
 
-/** Re-evaluates the window on the data so far; finishes at the end of the window. */
+/**
+ * Judges the window on the data so far. Finishes as soon as the judge decides — a conclusive regression before
+ * the window closes, any verdict once it has — and otherwise stays Running until the next look.
+ */
 export async function metricResume(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
   const state = resumable(analysisRun, metric, measurement, now);
@@ -139,7 +143,7 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   const closed = isClosed(window, now);
   const log = ctx.log.child({ verificationId: state.base.metadata?.[METADATA_KEYS.id] });
 
-  let result: VerdictResult;
+  let result: JudgeResult;
   try {
     // Once closed, the range is exactly the window, so a later Resume gives the same verdict.
     result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
@@ -156,32 +160,38 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
     };
   }
 
-  if (!closed) {
+  if (!result.final) {
     return {
       ...state.base,
       phase: 'Running',
-      message: `in progress, ${describeCoverage(window, now)} covered; so far ${verdictSentence(result)}`,
+      message: `in progress, ${describeCoverage(window, now)} covered; ${verdictSentence(result)}`,
       resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
       value: measurementValue(summarize(result)),
     };
   }
-  log.info({ verdict: result.verdict, score: result.score }, 'verification finished');
-  return finished(state, result, now, verdictSentence(result));
+  log.info({ verdict: result.verdict, score: result.score, phase: result.phase, early: !closed }, 'verification finished');
+  const when = closed ? '' : `decided early, after ${describeCoverage(window, now)}: `;
+  return finished(state, result, now, `${when}${verdictSentence(result)}`);
 }
 
-/** Ends the verification early with the verdict on the data so far. */
+/**
+ * Ends the verification with the verdict of the data so far: judged as if the window had closed (the verdict is
+ * final and may pass), which the message says.
+ */
 export async function metricTerminate(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
   const state = resumable(analysisRun, metric, measurement, now);
   if ('phase' in state) return state;
   const { config, window } = state;
-  let result: VerdictResult;
+  let result: JudgeResult;
   try {
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { asClosed: true });
   } catch (error) {
     return errorMeasurement(`terminated; collection failed: ${describeError(error)}`, now, state.base);
   }
-  const when = isClosed(window, now) ? 'after the full window' : `early, after ${describeCoverage(window, now)}`;
+  const when = isClosed(window, now)
+    ? 'after the full window'
+    : `early, after ${describeCoverage(window, now)}; the data so far judged as a closed window`;
   return finished(state, result, now, `terminated ${when}: ${verdictSentence(result)}`);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { parseVerifyConfig } from '../config/schema.js';
-import { verify } from './verification.js';
+import { collectInputs, verify } from './verification.js';
 
 const config = parseVerifyConfig({
   duration: '5m',
@@ -11,48 +11,92 @@ const config = parseVerifyConfig({
   baseline: { podTemplateHash: 'old' },
   source: { prometheus: { address: 'http://prometheus:9090' } },
   metrics: [
-    { name: 'errors', query: 'e{${selector}}' },
-    { name: 'throughput', query: 't{${selector}}', direction: 'lower-is-bad' },
+    { name: 'errors', kind: 'ratio', numerator: 'increase(e{${selector}}[15s])', denominator: 'increase(r{${selector}}[15s])' },
+    { name: 'throughput', kind: 'throughput', query: 't{${selector}}', direction: 'lower-is-bad' },
   ],
 });
 
-const range = { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T00:05:00Z') };
+const T0 = new Date('2026-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const range = { start: T0, end: at(300) };
 
-/** Constant values per (hash, metric), one instance per group. */
+/** Per (hash, query name) a level; four instances per group around it, a sample every 15 s in (start, end]. */
 function source(values: Record<string, number>, calls: SeriesRequest[] = []): HealthSource {
   return {
     description: 'fake',
     async fetchSeries(request) {
       calls.push(request);
       const value = values[`${request.group.podTemplateHash}/${request.metric.name}`];
-      const series: InstanceSeries = new Map([['pod', value === undefined ? [] : [[1, value]]]]);
+      const series: InstanceSeries = new Map();
+      for (const [instance, factor] of [['i1', 0.95], ['i2', 1], ['i3', 1], ['i4', 1 / 0.95]] as const) {
+        const samples: [number, number][] = [];
+        for (let t = request.start.getTime() / 1000 + 15; value !== undefined && t <= request.end.getTime() / 1000; t += 15) samples.push([t, value * factor]);
+        series.set(instance, samples);
+      }
       return series;
     },
   };
 }
 
-describe('verify', () => {
-  it('fetches both groups of every metric over the range, with the config’s selection', async () => {
+const healthy = {
+  'new/errors (numerator)': 10,
+  'new/errors (denominator)': 1000,
+  'old/errors (numerator)': 10,
+  'old/errors (denominator)': 1000,
+  'new/throughput': 100,
+  'old/throughput': 100,
+};
+
+describe('collectInputs', () => {
+  it('fetches both groups of every metric over the range — numerator and denominator for a ratio — with the config’s selection', async () => {
     const calls: SeriesRequest[] = [];
-    await verify(config, range, source({}, calls));
-    expect(calls).toHaveLength(4);
+    const inputs = await collectInputs(config, range, source(healthy, calls));
+    expect(calls).toHaveLength(6);
     expect(calls[0]).toEqual({
-      metric: config.metrics[0],
+      metric: { name: 'errors (numerator)', query: 'increase(e{${selector}}[15s])' },
       group: { podTemplateHash: 'new', selectBy: 'podName', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'instance' },
       start: range.start,
       end: range.end,
     });
-    expect(calls.map((c) => `${c.metric.name}/${c.group.podTemplateHash}`).sort()).toEqual(['errors/new', 'errors/old', 'throughput/new', 'throughput/old']);
+    expect(calls.map((c) => `${c.metric.name}/${c.group.podTemplateHash}`).sort()).toEqual([
+      'errors (denominator)/new',
+      'errors (denominator)/old',
+      'errors (numerator)/new',
+      'errors (numerator)/old',
+      'throughput/new',
+      'throughput/old',
+    ]);
+    const [errors, throughput] = inputs;
+    expect(errors!.metric).toBe(config.metrics[0]);
+    expect(errors!.canary).toEqual({ numerator: expect.any(Map), denominator: expect.any(Map) });
+    expect((errors!.canary as { denominator: InstanceSeries }).denominator.get('i2')![0]).toEqual([T0.getTime() / 1000 + 15, 1000]);
+    expect(throughput!.baseline).toBeInstanceOf(Map);
   });
+});
 
-  it('judges each metric in its own direction and combines them', async () => {
-    const result = await verify(config, range, source({ 'new/errors': 1, 'old/errors': 1, 'new/throughput': 40, 'old/throughput': 100 }));
-    expect(result.verdict).toBe('Unhealthy');
-    expect(result.score).toBe(50);
-    expect(result.judgements.map((j) => [j.metric, j.outcome])).toEqual([
+describe('verify', () => {
+  it('judges each metric in its own direction and combines them, worst first', async () => {
+    const result = await verify(config, range, source({ ...healthy, 'new/throughput': 40 }));
+    expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed', score: 50 });
+    expect(result.metrics.map((j) => [j.name, j.classification])).toEqual([
       ['throughput', 'fail'],
       ['errors', 'pass'],
     ]);
+  });
+
+  it('judges a range ending at the window’s end as the closed window: a final verdict', async () => {
+    expect(await verify(config, range, source(healthy))).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
+  });
+
+  it('judges a shorter range as an interim look: undecided unless a regression is conclusive', async () => {
+    const early = { start: T0, end: at(120) };
+    expect(await verify(config, early, source(healthy))).toMatchObject({ final: false, verdict: null, phase: 'Running', score: null });
+    expect(await verify(config, early, source({ ...healthy, 'new/errors (numerator)': 100 }))).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
+  });
+
+  it('judges a shorter range as closed when asked to (Terminate)', async () => {
+    const early = { start: T0, end: at(120) };
+    expect(await verify(config, early, source(healthy), { asClosed: true })).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful' });
   });
 
   it('passes collection failures on', async () => {

@@ -1,24 +1,55 @@
-import type { GroupSelection, HealthSource } from '../collect/source.js';
+// Collect → judge for every metric of a verification. A pure function of the config, the range and the
+// backend's data, so any replica (or a restarted engine) reaches the same result.
+import type { GroupSelection, HealthSource, InstanceSeries } from '../collect/source.js';
 import type { GroupRef, MetricConfig, VerifyConfig } from '../config/schema.js';
-import { judgeRelativeChange, type MetricJudgement } from '../judge/relative-change.js';
-import { combineJudgements, type VerdictResult } from '../judge/verdict.js';
+import { judgeVerification } from '../judge/judge.js';
+import type { GroupData, JudgeResult, Look, MetricInput } from '../judge/types.js';
 import type { VerificationWindow } from './window.js';
 
 function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
   return { podTemplateHash: group.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
 }
 
-async function judgeMetric(config: VerifyConfig, metric: MetricConfig, range: VerificationWindow, source: HealthSource): Promise<MetricJudgement> {
-  const fetchGroup = (group: GroupRef) => source.fetchSeries({ metric, group: selection(config, group), start: range.start, end: range.end });
-  const [canary, baseline] = await Promise.all([fetchGroup(config.canary), fetchGroup(config.baseline)]);
-  return judgeRelativeChange({ metric, canary, baseline, sensitivity: config.sensitivity });
+/** One group's data for one metric: a series per instance, or a ratio's numerator and denominator counts. */
+async function collectGroup(config: VerifyConfig, metric: MetricConfig, group: GroupRef, range: VerificationWindow, source: HealthSource): Promise<GroupData> {
+  const fetch = (name: string, query: string): Promise<InstanceSeries> =>
+    source.fetchSeries({ metric: { name, query }, group: selection(config, group), start: range.start, end: range.end });
+  if (metric.kind === 'ratio') {
+    const [numerator, denominator] = await Promise.all([
+      fetch(`${metric.name} (numerator)`, metric.numerator),
+      fetch(`${metric.name} (denominator)`, metric.denominator),
+    ]);
+    return { numerator, denominator };
+  }
+  return fetch(metric.name, metric.query);
+}
+
+/** The judge's input for every metric over `range`; throws CollectError when a metric cannot be collected. */
+export async function collectInputs(config: VerifyConfig, range: VerificationWindow, source: HealthSource): Promise<MetricInput[]> {
+  return Promise.all(
+    config.metrics.map(async (metric): Promise<MetricInput> => {
+      const [canary, baseline] = await Promise.all([config.canary, config.baseline].map((group) => collectGroup(config, metric, group, range, source)));
+      return { metric, canary: canary!, baseline: baseline! };
+    }),
+  );
+}
+
+export interface VerifyOptions {
+  /**
+   * Judge the data so far as if the window had closed (Terminate): the verdict is final whatever the data says,
+   * at the end-of-window confidence.
+   */
+  asClosed?: boolean;
 }
 
 /**
- * Collect → judge → verdict for every metric over `range`. A pure function of its inputs and the backend's data,
- * so any replica gets the same answer. Throws CollectError when a metric cannot be collected.
+ * Collects every metric over `range` (which starts at the window's start and ends at the latest time judged)
+ * and judges it as one look of the window. Before the window closes the result is final only when a
+ * regression is conclusive; once closed (or `asClosed`) it always is. Throws CollectError.
  */
-export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource): Promise<VerdictResult> {
-  const judgements = await Promise.all(config.metrics.map((metric) => judgeMetric(config, metric, range, source)));
-  return combineJudgements(judgements, { failOnNoData: config.failOnNoData });
+export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource, options: VerifyOptions = {}): Promise<JudgeResult> {
+  const inputs = await collectInputs(config, range, source);
+  const elapsedMs = range.end.getTime() - range.start.getTime();
+  const look: Look = { elapsedMs: options.asClosed ? config.durationMs : elapsedMs, durationMs: config.durationMs, intervalMs: config.intervalMs };
+  return judgeVerification({ sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase }, inputs, look);
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
-import { verdictPhase, type VerdictResult } from '../judge/verdict.js';
+import type { JudgeResult } from '../judge/types.js';
 import { stringAt } from './kube-json.js';
 import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from './measurement.js';
 import { sourceFor, type EngineContext } from './metric.js';
@@ -105,7 +105,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const window = windowFrom(start, config.durationMs);
   const closed = isClosed(window, now);
 
-  let result: VerdictResult;
+  let result: JudgeResult;
   try {
     result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
   } catch (error) {
@@ -114,17 +114,19 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   }
   const status: VerifyStepStatus = { ...stored, kind: 'verify', ...summarize(result) };
 
-  if (!closed) {
+  // Undecided: no conclusive regression yet and the window still open.
+  if (!result.final || result.phase === 'Running') {
     return {
       phase: 'Running',
-      message: `in progress, ${describeCoverage(window, now)} covered; so far ${verdictSentence(result)}`,
+      message: `in progress, ${describeCoverage(window, now)} covered; ${verdictSentence(result)}`,
       requeueAfterMs: requeueAfterMs(nextCheck(window, now, config.intervalMs), now),
       status,
     };
   }
-  const phase = verdictPhase(result.verdict, config);
-  ctx.log.info({ verificationId: stored.verificationId, verdict: result.verdict, score: result.score, phase }, 'verification step finished');
-  if (phase === 'Successful') return { phase, message: verdictSentence(result), status };
+  const { phase } = result;
+  ctx.log.info({ verificationId: stored.verificationId, verdict: result.verdict, score: result.score, phase, early: !closed }, 'verification step finished');
+  const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, now)}: `}${verdictSentence(result)}`;
+  if (phase === 'Successful') return { phase, message: sentence, status };
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
-  return { phase: 'Failed', message: `${verdictSentence(result)}${note}`, status };
+  return { phase: 'Failed', message: `${sentence}${note}`, status };
 }

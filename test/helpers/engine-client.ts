@@ -51,15 +51,22 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 /**
  * Drives one measurement the way the controller does: Run, then Resume once resumeAt has passed, until the
- * measurement is finished.
+ * measurement is finished. `onAnswer` sees every answer, the last one included.
  */
-export async function driveMeasurement(client: EngineClient, analysisRun: unknown, metric: unknown): Promise<WireMeasurement> {
+export async function driveMeasurement(
+  client: EngineClient,
+  analysisRun: unknown,
+  metric: unknown,
+  onAnswer: (measurement: WireMeasurement) => void = () => {},
+): Promise<WireMeasurement> {
   const request = { analysis_run_json: json(analysisRun), metric_json: json(metric) };
   let measurement = await unary<WireMeasurement>(client.metric, 'Run', request);
+  onAnswer(measurement);
   while (!measurement.finished_at) {
     const resumeAt = measurement.resume_at ? Date.parse(measurement.resume_at) : Date.now() + 1_000;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, resumeAt - Date.now())));
     measurement = await unary<WireMeasurement>(client.metric, 'Resume', { ...request, measurement });
+    onAnswer(measurement);
   }
   return measurement;
 }

@@ -251,8 +251,8 @@ func (e *environment) restartEngine() error {
 // history for each of their error series. Series appear with a group's first errors, and rates over a
 // younger series are skewed, which would make verdicts at the start of the suite depend on timing.
 func (e *environment) startTraffic() error {
-	// 1000 requests per second per pod: enough that a healthy 1% error rate does not wander past the first
-	// judge's tolerance by chance within a 20 s window.
+	// 1000 requests per second per pod: well above the judge's least evidence for a ratio (200 requests per
+	// group) in every step, so that a 5x error rate is conclusive within the window and a healthy 1% is not.
 	for hash, errorRate := range map[string]float64{stableHash: 0.01, healthyHash: 0.01, regressedHash: 0.05} {
 		body := fmt.Sprintf(`{"hash":%q,"pods":3,"rps":1000,"errorRate":%g,"latencyMs":50}`, hash, errorRate)
 		resp, err := http.Post(e.app+"/groups", "application/json", strings.NewReader(body))

@@ -16,7 +16,13 @@ const (
 	interval = "5s"
 )
 
-const errorRateQuery = `sum by (pod) (rate(http_requests_total{code=~"5..",${selector}}[10s])) / sum by (pod) (rate(http_requests_total{${selector}}[10s]))`
+// The error ratio is judged on counts: errors and requests per pod in each query step (the increase over
+// exactly one step, so that no request is counted twice).
+const (
+	queryStep       = "5s"
+	errorsPerStep   = `sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[5s]))`
+	requestsPerStep = `sum by (pod) (increase(http_requests_total{${selector}}[5s]))`
+)
 
 // verifyConfig is a rollouts-cv/verify plugin config comparing canary with the stable group. An empty
 // canary leaves canary and baseline out, so that a step defaults them from the Rollout's status. edits
@@ -27,9 +33,10 @@ func (e *environment) verifyConfig(canary string, edits ...func(map[string]any))
 		"interval":     interval,
 		"sensitivity":  "medium",
 		"failOnNoData": true,
-		"source":       map[string]any{"prometheus": map[string]any{"address": e.prometheus}},
+		"source":       map[string]any{"prometheus": map[string]any{"address": e.prometheus, "step": queryStep}},
 		"metrics": []any{map[string]any{
-			"name": "error-rate", "direction": "higher-is-bad", "query": errorRateQuery,
+			"name": "error-rate", "kind": "ratio", "direction": "higher-is-bad",
+			"numerator": errorsPerStep, "denominator": requestsPerStep,
 		}},
 	}
 	if canary != "" {

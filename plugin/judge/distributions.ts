@@ -1,0 +1,28 @@
+// Tail probabilities the tests need, from stdlib-js's distribution functions.
+import negativeBinomialCdf from '@stdlib/stats-base-dists-negative-binomial-cdf';
+import poissonCdf from '@stdlib/stats-base-dists-poisson-cdf';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+
+export type Side = 'up' | 'down';
+
+/** P(T ≥ t) for side `up`, P(T ≤ t) for `down`, T Student-t with `df` degrees of freedom. */
+export function studentTail(t: number, df: number, side: Side): number {
+  if (Number.isNaN(t)) return 1;
+  return side === 'up' ? 1 - tCdf(t, df) : tCdf(t, df);
+}
+
+/**
+ * P(X ≥ x) for side `up`, P(X ≤ x) for `down`, X a count with this mean and variance: negative binomial when
+ * the variance exceeds the mean (over-dispersion), else Poisson.
+ */
+export function countTail(x: number, mean: number, variance: number, side: Side): number {
+  const k = Math.round(x);
+  if (mean <= 0) return side === 'up' ? (k > 0 ? 0 : 1) : 1;
+  const cdf = (at: number) => {
+    if (at < 0) return 0;
+    if (variance <= mean * (1 + 1e-9)) return poissonCdf(at, mean);
+    const size = (mean * mean) / (variance - mean);
+    return negativeBinomialCdf(at, size, size / (size + mean));
+  };
+  return side === 'up' ? 1 - cdf(k - 1) : cdf(k);
+}

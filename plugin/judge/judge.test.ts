@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { compareLevels } from './continuous.js';
+import { judgeVerification } from './judge.js';
+import { judgeMetric } from './metric.js';
+import { compareCounts } from './ratio.js';
+import { ruleFor } from './sensitivity.js';
+import { FINAL, levelSeries, lookAt, metric, normalQuantiles, ratioGroup, seededRandom, upTo } from './synthetic.test-helpers.js';
+import type { InstanceSeries } from '../collect/source.js';
+import type { JudgeSettings, MetricInput, RatioGroup } from './types.js';
+
+const HIGH: JudgeSettings = { sensitivity: 'high', failOnNoData: true, unhealthyPhase: 'Failed' };
+const MEDIUM: JudgeSettings = { sensitivity: 'medium', failOnNoData: true, unhealthyPhase: 'Failed' };
+
+/** One latency metric and one error ratio: 9 baseline pods, 1 canary pod, 10 steps of 30 s. */
+function verification(seed: number, { latency = 0, errors = 1 }: { latency?: number; errors?: number } = {}): MetricInput[] {
+  const random = seededRandom(seed);
+  const spread = normalQuantiles(9).map((z) => 0.03 * z);
+  return [
+    {
+      metric: metric({ name: 'latency_p95' }),
+      baseline: levelSeries(random, { pods: 9, level: 0.2, podOffsets: spread, prefix: 'stable' }),
+      canary: levelSeries(random, { pods: 1, level: 0.2 * (1 + latency), podOffsets: [0], prefix: 'canary' }),
+    },
+    {
+      metric: metric({ name: 'errors', kind: 'ratio', critical: true }),
+      baseline: ratioGroup(random, { pods: 9, requests: 300, rate: 0.01, prefix: 'stable' }),
+      canary: ratioGroup(random, { pods: 1, requests: 300, rate: 0.01 * errors, prefix: 'canary' }),
+    },
+  ];
+}
+
+/** A latency canary `change` above 9 baseline pods spread (deterministically) by `spread`. */
+function tightLatency(spread: number, change: number): MetricInput {
+  const random = seededRandom(66);
+  const baseline = levelSeries(random, { pods: 9, level: 0.2, podOffsets: normalQuantiles(9).map((z) => spread * z), noise: 0.01 });
+  const canary = levelSeries(random, { pods: 1, level: 0.2 * (1 + change), podOffsets: [0], noise: 0.01, prefix: 'canary' });
+  return { metric: metric(), canary, baseline };
+}
+
+/** What a look `elapsedS` into the window sees. */
+const seenAt = (inputs: MetricInput[], elapsedS: number): MetricInput[] =>
+  inputs.map((input) => ({ ...input, canary: upTo(input.canary, elapsedS), baseline: upTo(input.baseline, elapsedS) }));
+
+describe('judgeVerification', () => {
+  it('stays Running, undecided, on healthy data while the window is open', () => {
+    const result = judgeVerification(HIGH, seenAt(verification(61), 150), lookAt(150));
+    expect(result).toMatchObject({ final: false, verdict: null, phase: 'Running', score: null });
+    // The judgements so far are still reported.
+    expect(result.metrics.map((m) => m.name).sort()).toEqual(['errors', 'latency_p95']);
+  });
+
+  it('never passes before the window closes, at any look', () => {
+    const inputs = verification(62);
+    for (const elapsedS of [30, 60, 90, 120, 150, 180, 210, 240, 270, 299]) {
+      for (const settings of [HIGH, MEDIUM, { ...MEDIUM, sensitivity: 'low' as const }]) {
+        const result = judgeVerification(settings, seenAt(inputs, elapsedS), lookAt(elapsedS));
+        expect(result.phase).toBe('Running');
+        expect(result.final).toBe(false);
+      }
+    }
+    // ...and passes once it has.
+    expect(judgeVerification(HIGH, inputs, FINAL)).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
+  });
+
+  it('does not decide early on missing data: it may still arrive', () => {
+    const inputs = verification(63).map((input) => (input.metric.kind === 'ratio' ? input : { ...input, canary: new Map() }));
+    const early = judgeVerification(HIGH, seenAt(inputs, 120), lookAt(120));
+    expect(early).toMatchObject({ final: false, phase: 'Running' });
+    expect(early.metrics[0]!.classification).toBe('nodata');
+    expect(judgeVerification(HIGH, inputs, FINAL)).toMatchObject({ final: true, verdict: 'NoData', phase: 'Failed' });
+    expect(judgeVerification({ ...HIGH, failOnNoData: false }, inputs, FINAL)).toMatchObject({ final: true, verdict: 'NoData', phase: 'Inconclusive' });
+  });
+
+  it('fails early on a gross regression', () => {
+    const inputs = verification(64, { latency: 1 });
+    const result = judgeVerification(HIGH, seenAt(inputs, 90), lookAt(90));
+    expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
+    expect(result.metrics[0]).toMatchObject({ name: 'latency_p95', classification: 'fail' });
+    expect(result.score).toBe(50);
+  });
+
+  it('fails early on a critical error-rate regression, with a score of 0', () => {
+    const result = judgeVerification(MEDIUM, seenAt(verification(65, { errors: 5 }), 120), lookAt(120));
+    expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed', score: 0 });
+    expect(result.metrics[0]).toMatchObject({ name: 'errors', severity: 'critical' });
+  });
+
+  it('maps an early regression to the configured unhealthy phase', () => {
+    const result = judgeVerification({ ...HIGH, unhealthyPhase: 'Inconclusive' }, seenAt(verification(64, { latency: 1 }), 90), lookAt(90));
+    expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Inconclusive' });
+  });
+
+  it('waits for the window’s end on a regression that is clear only at the final level', () => {
+    // +30% against pods spread by 5%: significant at the end, not at the stricter interim level.
+    const inputs = [tightLatency(0.05, 0.3)];
+    expect(judgeMetric(seenAt(inputs, 240)[0]!, 'medium', lookAt(240)).classification).toBe('pass');
+    expect(judgeVerification(MEDIUM, seenAt(inputs, 240), lookAt(240))).toMatchObject({ final: false, phase: 'Running' });
+    expect(judgeVerification(MEDIUM, inputs, FINAL)).toMatchObject({ final: true, phase: 'Failed', verdict: 'Unhealthy' });
+  });
+
+  it('ends a marginal verification early only where MediumHealthy fails (high sensitivity)', () => {
+    // +16% against pods spread by 2%: significant, past the marginal effect but short of the failing one.
+    const inputs = [tightLatency(0.02, 0.16)];
+    expect(judgeMetric(seenAt(inputs, 240)[0]!, 'medium', lookAt(240)).classification).toBe('marginal');
+    expect(judgeVerification(MEDIUM, seenAt(inputs, 240), lookAt(240))).toMatchObject({ final: false, phase: 'Running' });
+    expect(judgeVerification(MEDIUM, inputs, FINAL)).toMatchObject({ final: true, verdict: 'MediumHealthy', phase: 'Successful', score: 50 });
+    expect(judgeVerification(HIGH, seenAt(inputs, 240), lookAt(240))).toMatchObject({ final: true, verdict: 'MediumHealthy', phase: 'Failed' });
+  });
+
+  it('decides at the close and after it alike', () => {
+    const inputs = verification(68, { latency: 0.05 });
+    const atClose = judgeVerification(MEDIUM, inputs, FINAL);
+    const later = judgeVerification(MEDIUM, inputs, lookAt(400));
+    expect(atClose.final).toBe(true);
+    expect(later).toEqual(atClose);
+  });
+
+  it('is NoData without metrics: never a pass', () => {
+    expect(judgeVerification(MEDIUM, [], FINAL)).toMatchObject({ final: true, verdict: 'NoData', phase: 'Failed', score: null });
+  });
+});
+
+// The false-alarm rate the judge promises (1 − 0.995 per metric) and the power it buys, on data drawn from
+// the model the tests assume: pods of one version differ by a lognormal offset, steps add lognormal noise.
+describe('calibration (seeded, a few hundred verifications each)', () => {
+  const RUNS = 300;
+  const POD_SPREAD = 0.05;
+  const NOISE = 0.03;
+
+  function latencyData(seed: number, change: number): { canary: InstanceSeries; baseline: InstanceSeries } {
+    const random = seededRandom(seed);
+    return {
+      baseline: levelSeries(random, { pods: 9, level: 0.2, podSpread: POD_SPREAD, noise: NOISE }),
+      canary: levelSeries(random, { pods: 1, level: 0.2 * (1 + change), podSpread: POD_SPREAD, noise: NOISE, prefix: 'canary' }),
+    };
+  }
+  const latencyRun = (seed: number, change: number): MetricInput => ({ metric: metric(), ...latencyData(seed, change) });
+
+  function ratioData(seed: number, factor: number): { canary: RatioGroup; baseline: RatioGroup } {
+    const random = seededRandom(seed);
+    return {
+      baseline: ratioGroup(random, { pods: 9, requests: 300, rate: 0.01, podSpread: 0.1 }),
+      canary: ratioGroup(random, { pods: 1, requests: 300, rate: 0.01 * factor, podSpread: 0.1, prefix: 'canary' }),
+    };
+  }
+  const ratioRun = (seed: number, factor: number): MetricInput => ({ metric: metric({ name: 'errors', kind: 'ratio' }), ...ratioData(seed, factor) });
+
+  const share = (count: number) => count / RUNS;
+
+  it('rarely fails a healthy canary at the final look, and fails a +50% one almost always (high sensitivity)', () => {
+    let falseAlarms = 0;
+    let caught = 0;
+    for (let i = 0; i < RUNS; i++) {
+      if (judgeVerification(HIGH, [latencyRun(10_000 + i, 0)], FINAL).phase === 'Failed') falseAlarms++;
+      if (judgeVerification(HIGH, [latencyRun(20_000 + i, 0.5)], FINAL).phase === 'Failed') caught++;
+    }
+    expect(share(falseAlarms)).toBeLessThanOrEqual(0.02);
+    expect(share(caught)).toBeGreaterThan(0.9);
+  });
+
+  it('has honest p-values: about 5% of healthy canaries fall below 0.05, about 50% below 0.5', () => {
+    let below5 = 0;
+    let below50 = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const { canary, baseline } = latencyData(30_000 + i, 0);
+      const p = compareLevels(canary, baseline)!.pValue('up');
+      if (p < 0.05) below5++;
+      if (p < 0.5) below50++;
+    }
+    // Binomial(300, 0.05) has a standard deviation of 1.3 points: ±3 of them.
+    expect(share(below5)).toBeGreaterThan(0.01);
+    expect(share(below5)).toBeLessThan(0.09);
+    expect(share(below50)).toBeGreaterThan(0.41);
+    expect(share(below50)).toBeLessThan(0.59);
+  });
+
+  it('keeps false alarms rare where pods differ so much that the estimate alone often crosses the effect', () => {
+    // Pods spread by 10%: a healthy canary pod is often estimated 12% or more worse; significance must hold it back.
+    let crossed = 0;
+    let alarms = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const random = seededRandom(40_000 + i);
+      const baseline = levelSeries(random, { pods: 9, level: 0.2, podSpread: 0.1, noise: 0.05 });
+      const canary = levelSeries(random, { pods: 1, level: 0.2, podSpread: 0.1, noise: 0.05, prefix: 'canary' });
+      const j = judgeMetric({ metric: metric(), canary, baseline }, 'high', FINAL);
+      if (j.change! >= ruleFor('high', 'latency').marginal) crossed++;
+      if (j.classification !== 'pass') alarms++;
+    }
+    expect(share(crossed)).toBeGreaterThan(0.08);
+    // Allowed: 1 − 0.995 of the final look's share of the budget, < 0.5% (~1.5 of 300).
+    expect(share(alarms)).toBeLessThanOrEqual(0.02);
+  });
+
+  it('holds the false-alarm budget over every look of the window, interim ones included', () => {
+    // Ten looks per verification: 200 verifications keep this test quick.
+    const runs = 200;
+    let alarms = 0;
+    for (let i = 0; i < runs; i++) {
+      // Pods spread by 10%, so that significance, not the size of the change, is what holds alarms back.
+      const random = seededRandom(50_000 + i);
+      const baseline = levelSeries(random, { pods: 9, level: 0.2, podSpread: 0.1, noise: 0.05 });
+      const canary = levelSeries(random, { pods: 1, level: 0.2, podSpread: 0.1, noise: 0.05, prefix: 'canary' });
+      const inputs: MetricInput[] = [{ metric: metric(), canary, baseline }];
+      for (let elapsedS = 30; elapsedS <= 300; elapsedS += 30) {
+        if (judgeVerification(HIGH, seenAt(inputs, elapsedS), lookAt(elapsedS)).phase === 'Failed') {
+          alarms++;
+          break;
+        }
+      }
+    }
+    expect(alarms / runs).toBeLessThanOrEqual(0.02);
+  });
+
+  it('rarely fails a healthy error ratio, and catches a threefold one', () => {
+    let falseAlarms = 0;
+    let caught = 0;
+    let below5 = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const healthy = ratioData(60_000 + i, 1);
+      if (judgeVerification(HIGH, [{ metric: metric({ name: 'errors', kind: 'ratio' }), ...healthy }], FINAL).phase === 'Failed') falseAlarms++;
+      if (compareCounts(healthy.canary, healthy.baseline)!.pValue('up') < 0.05) below5++;
+      if (judgeVerification(HIGH, [ratioRun(70_000 + i, 3)], FINAL).phase === 'Failed') caught++;
+    }
+    expect(share(falseAlarms)).toBeLessThanOrEqual(0.02);
+    // Conservative rather than liberal: at most about the nominal 5%.
+    expect(share(below5)).toBeLessThan(0.09);
+    expect(share(caught)).toBeGreaterThan(0.9);
+  });
+});

@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import type { InstanceSeries } from '../collect/source.js';
+import { formatChange, formatConfidence, formatPercent, formatValue } from './explain.js';
+import { judgeMetric } from './metric.js';
+import { alphaAt, ruleFor } from './sensitivity.js';
+import { FINAL, fixedCounts, levelSeries, lookAt, metric, normalQuantiles, ratioGroup, seededRandom } from './synthetic.test-helpers.js';
+import type { JudgedMetric, MetricJudgement, Sensitivity } from './types.js';
+
+// 9 baseline pods within ~1% of each other, a little step noise: a regression of a given size is easy to see.
+const tight = (spread = 0.01) => normalQuantiles(9).map((z) => spread * z);
+const BASELINE = levelSeries(seededRandom(41), { pods: 9, level: 0.1, podOffsets: tight(), noise: 0.01, prefix: 'stable' });
+
+/** A latency canary `change` above (or below) the baseline. */
+function canaryAt(change: number, seed = 42, level = 0.1): InstanceSeries {
+  return levelSeries(seededRandom(seed), { pods: 1, level: level * (1 + change), podOffsets: [0], noise: 0.01, prefix: 'canary' });
+}
+
+function judge(change: number, overrides: Partial<JudgedMetric> = {}, sensitivity: Sensitivity = 'high', look = FINAL): MetricJudgement {
+  return judgeMetric({ metric: metric(overrides), canary: canaryAt(change), baseline: BASELINE }, sensitivity, look);
+}
+
+describe('judgeMetric: missing and insufficient data', () => {
+  it('is nodata naming the canary when the canary has no samples', () => {
+    for (const canary of [new Map(), new Map([['canary-0', []]])] as InstanceSeries[]) {
+      const j = judgeMetric({ metric: metric(), canary, baseline: BASELINE }, 'high', FINAL);
+      expect(j.classification).toBe('nodata');
+      expect(j.severity).toBe('none');
+      expect(j.reason).toMatch(/no data for the canary/);
+      expect(j.reason).not.toMatch(/baseline/);
+      expect(j).toMatchObject({ canary: null, baseline: null, change: null, confidence: null, threshold: null, regression: null });
+    }
+  });
+
+  it('names both groups when neither has data', () => {
+    const j = judgeMetric({ metric: metric(), canary: new Map(), baseline: new Map() }, 'high', FINAL);
+    expect(j.reason).toMatch(/canary and baseline/);
+  });
+
+  it('is nodata when the groups never overlap in time', () => {
+    const shifted = new Map([...canaryAt(0)].map(([pod, s]) => [pod, s.map(([t, v]) => [t + 7, v] as const)]));
+    const j = judgeMetric({ metric: metric(), canary: shifted, baseline: BASELINE }, 'high', FINAL);
+    expect(j.classification).toBe('nodata');
+    expect(j.reason).toMatch(/no time/);
+  });
+
+  it('is nodata naming the counts when a ratio has too few requests', () => {
+    const random = seededRandom(43);
+    const baseline = ratioGroup(random, { pods: 9, requests: 300, rate: 0.01 });
+    // 10 steps of exactly 15 requests: 150 < 200.
+    const canary = fixedCounts([[3, 150]], 'canary');
+    const j = judgeMetric({ metric: metric({ name: 'errors', kind: 'ratio' }), canary, baseline }, 'high', FINAL);
+    expect(j.classification).toBe('nodata');
+    expect(j.reason).toMatch(/too little data/);
+    expect(j.reason).toContain('canary 150');
+    expect(j.reason).toContain('200');
+    expect(j.reason).toContain('requests');
+    expect(j.reason).not.toMatch(/baseline \d/);
+    // With enough requests it is judged.
+    const enough = judgeMetric({ metric: metric({ name: 'errors', kind: 'ratio' }), canary: fixedCounts([[3, 300]], 'canary'), baseline }, 'high', FINAL);
+    expect(enough.classification).not.toBe('nodata');
+  });
+
+  it('judges too little data anyway when it already shows a conclusive failure', () => {
+    const random = seededRandom(43);
+    const baseline = ratioGroup(random, { pods: 9, requests: 300, rate: 0.01 });
+    // 150 requests, 40 of them errors against a 1% baseline: too few requests, but an unmistakable regression.
+    const j = judgeMetric({ metric: metric({ name: 'errors', kind: 'ratio' }), canary: fixedCounts([[40, 150]], 'canary'), baseline }, 'high', FINAL);
+    expect(j.classification).toBe('fail');
+    expect(j.change).toBeGreaterThan(10);
+  });
+
+  it('does not fail fast on too little data', () => {
+    const two = new Map([...canaryAt(0, 42, 0.5)].map(([pod, s]) => [pod, s.slice(0, 2)]));
+    const baseline = levelSeries(seededRandom(46), { pods: 9, level: 0.5, podOffsets: tight(), noise: 0.01 });
+    const j = judgeMetric({ metric: metric({ failFast: { above: 0.3 } }), canary: two, baseline }, 'high', FINAL);
+    expect(j.classification).toBe('nodata');
+    expect(j.failedFast).toBeUndefined();
+  });
+
+  it('counts samples for other kinds and honours minEvidence', () => {
+    const two = new Map([...canaryAt(0)].map(([pod, s]) => [pod, s.slice(0, 2)]));
+    const few = judgeMetric({ metric: metric(), canary: two, baseline: BASELINE }, 'high', FINAL);
+    expect(few.classification).toBe('nodata');
+    expect(few.reason).toMatch(/canary 2 samples, at least 3/);
+
+    const strict = judge(0, { minEvidence: 20 });
+    expect(strict.classification).toBe('nodata');
+    expect(strict.reason).toContain('canary 10');
+    expect(judge(0, { minEvidence: 10 }).classification).toBe('pass');
+  });
+});
+
+describe('judgeMetric: classification', () => {
+  // Latency at high sensitivity: marginal from +12%, failing from +20% (read from the rules, not hard-coded).
+  const HIGH = ruleFor('high', 'latency');
+  const LOW = ruleFor('low', 'latency');
+
+  it('passes a canary like the baseline', () => {
+    const j = judge(0);
+    expect(j.classification).toBe('pass');
+    expect(j.severity).toBe('none');
+    expect(Math.abs(j.change!)).toBeLessThan(0.03);
+  });
+
+  it('fails a clear rise past the failing effect with tight pods', () => {
+    const j = judge(HIGH.fail + 0.1);
+    expect(j.classification).toBe('fail');
+    expect(j.change).toBeGreaterThan(HIGH.fail);
+    expect(j.regression).toBeCloseTo(j.change!, 12);
+    expect(j.confidence).toBeGreaterThan(0.9999);
+    expect(j.failedFast).toBeUndefined();
+    expect(j.reason).toMatch(/higher/);
+    expect(j.reason).toContain(`${formatPercent(HIGH.fail)} that fails`);
+  });
+
+  it('calls a significant rise between the marginal and the failing effect marginal', () => {
+    const j = judge((HIGH.marginal + HIGH.fail) / 2);
+    expect(j.classification).toBe('marginal');
+    expect(j.severity).toBe('minor');
+    expect(j.change).toBeGreaterThanOrEqual(HIGH.marginal);
+    expect(j.change).toBeLessThan(HIGH.fail);
+    expect(j.confidence).toBeGreaterThan(j.threshold!.confidence);
+    expect(j.reason).toContain(`${formatPercent(HIGH.marginal)} that is marginal`);
+  });
+
+  it('passes a small but significant change below the marginal effect, saying it is less than what matters', () => {
+    const j = judge(HIGH.marginal * 0.7);
+    expect(j.classification).toBe('pass');
+    expect(j.change).toBeLessThan(HIGH.marginal);
+    expect(j.confidence).toBeGreaterThan(j.threshold!.confidence);
+    expect(j.reason).toMatch(new RegExp(`less than the ${formatPercent(HIGH.marginal)} that matters`));
+  });
+
+  it('passes a large change that is not significant, saying the confidence falls short', () => {
+    // Pods that differ by ~10%: one canary pod 25% higher is within what the spread explains.
+    const wide = levelSeries(seededRandom(44), { pods: 9, level: 0.1, podOffsets: tight(0.1), noise: 0.02 });
+    const j = judgeMetric({ metric: metric(), canary: canaryAt(0.25), baseline: wide }, 'high', FINAL);
+    expect(j.change).toBeGreaterThan(HIGH.fail);
+    expect(j.classification).toBe('pass');
+    expect(j.confidence).toBeLessThan(j.threshold!.confidence);
+    expect(j.reason).toMatch(/not conclusively higher/);
+    expect(j.reason).toContain(`${formatConfidence(j.threshold!.confidence)} needed`);
+  });
+
+  it('is critical for a critical metric, or for a change even low sensitivity would fail', () => {
+    expect(judge(HIGH.fail + 0.05, { critical: true })).toMatchObject({ classification: 'fail', severity: 'critical', critical: true });
+    expect(judge(HIGH.fail + 0.05)).toMatchObject({ classification: 'fail', severity: 'moderate' });
+    expect(judge(LOW.fail + 0.05)).toMatchObject({ classification: 'fail', severity: 'critical' });
+    expect(judge((HIGH.marginal + HIGH.fail) / 2, { critical: true })).toMatchObject({ classification: 'marginal', severity: 'minor' });
+  });
+
+  it('asks for larger changes at low sensitivity', () => {
+    const between = (HIGH.fail + LOW.fail) / 2;
+    expect(judge(between, {}, 'high').classification).toBe('fail');
+    expect(judge(between, {}, 'medium').classification).toBe('fail');
+    expect(judge(between, {}, 'low').classification).toBe(between >= LOW.marginal ? 'marginal' : 'pass');
+    expect(judge(LOW.fail + 0.1, {}, 'low').classification).toBe('fail');
+    expect(judge((HIGH.marginal + HIGH.fail) / 2, {}, 'low').classification).not.toBe('fail');
+  });
+
+  it('applies a per-metric sensitivity over the verification’s', () => {
+    const change = (HIGH.fail + LOW.fail) / 2;
+    const own = judge(change, { sensitivity: 'low' }, 'high');
+    expect(own.threshold).toMatchObject({ marginal: LOW.marginal, fail: LOW.fail, sensitivity: 'low' });
+    expect(own.classification).not.toBe('fail');
+    expect(own.reason).toMatch(/low sensitivity/);
+    const inherited = judge(change, {}, 'high');
+    expect(inherited.threshold).toMatchObject({ marginal: HIGH.marginal, fail: HIGH.fail, sensitivity: 'high' });
+    expect(inherited.classification).toBe('fail');
+    expect(judge(change, { sensitivity: 'high' }, 'low').classification).toBe('fail');
+  });
+});
+
+describe('judgeMetric: direction', () => {
+  it.each([
+    ['higher-is-bad', 0.3, 'fail'],
+    ['higher-is-bad', -0.3, 'pass'],
+    ['lower-is-bad', 0.3, 'pass'],
+    ['lower-is-bad', -0.3, 'fail'],
+    ['either', 0.3, 'fail'],
+    ['either', -0.3, 'fail'],
+    ['either', 0, 'pass'],
+  ] as const)('%s with a change of %s → %s', (direction, change, classification) => {
+    const j = judge(change, { direction, kind: 'throughput' });
+    expect(j.classification).toBe(classification);
+    // regression is the change in the bad direction (the worse side for `either`).
+    if (classification === 'fail') expect(j.regression).toBeGreaterThan(0.2);
+    // Symmetric factors: 30% lower is the baseline 1.43 times the canary.
+    const down = -j.change! / (1 + j.change!);
+    if (direction === 'higher-is-bad') expect(j.regression).toBeCloseTo(j.change!, 12);
+    else if (direction === 'lower-is-bad') expect(j.regression).toBeCloseTo(down, 12);
+    else expect(j.regression).toBeCloseTo(j.change! >= 0 ? j.change! : down, 12);
+  });
+
+  it('says lower for a lower-is-bad regression', () => {
+    const j = judge(-0.3, { direction: 'lower-is-bad', kind: 'throughput' });
+    expect(j.reason).toMatch(/lower/);
+    expect(j.change).toBeLessThan(0);
+  });
+
+  it('reports the same two-sided confidence required for either as one-sided for the others (each side gets half)', () => {
+    const one = judge(0, { direction: 'higher-is-bad' }).threshold!.confidence;
+    const two = judge(0, { direction: 'either' }).threshold!.confidence;
+    expect(two).toBeCloseTo(one, 12);
+  });
+
+  it('fails a 30% drop of an either metric even under its ignore floor (the floor only excuses rises)', () => {
+    const j = judge(-0.3, { direction: 'either', kind: 'throughput', ignoreBelow: 1e9 });
+    expect(j.classification).toBe('fail');
+  });
+});
+
+describe('judgeMetric: absolute bounds', () => {
+  it('fails fast, critically, above the bound even without a relative regression', () => {
+    const canary = canaryAt(0, 45, 0.5);
+    const baseline = levelSeries(seededRandom(46), { pods: 9, level: 0.5, podOffsets: tight(), noise: 0.01 });
+    const j = judgeMetric({ metric: metric({ failFast: { above: 0.3 } }), canary, baseline }, 'low', FINAL);
+    expect(j).toMatchObject({ classification: 'fail', severity: 'critical', failedFast: true, regression: Infinity, confidence: null });
+    expect(j.reason).toMatch(/above the fail-fast bound 0\.3/);
+    expect(j.threshold).not.toBeNull();
+  });
+
+  it('fails fast below the bound, also before the window closes', () => {
+    const canary = levelSeries(seededRandom(47), { pods: 1, level: 5, podOffsets: [0], prefix: 'canary' });
+    const baseline = levelSeries(seededRandom(48), { pods: 9, level: 5, podOffsets: tight() });
+    const j = judgeMetric({ metric: metric({ kind: 'throughput', direction: 'lower-is-bad', failFast: { below: 10 } }), canary, baseline }, 'medium', lookAt(60));
+    expect(j).toMatchObject({ classification: 'fail', severity: 'critical', failedFast: true });
+    expect(j.reason).toMatch(/below the fail-fast bound/);
+  });
+
+  it('does not fail fast inside the bounds', () => {
+    const j = judge(0, { failFast: { above: 0.3, below: 0.01 } });
+    expect(j.classification).toBe('pass');
+    expect(j.failedFast).toBeUndefined();
+  });
+
+  it('passes a regression of a canary under the ignore floor, and says why', () => {
+    // 3 ms against 1 ms: tripled, but below a 5 ms floor.
+    const baseline = levelSeries(seededRandom(49), { pods: 9, level: 1, podOffsets: tight(), noise: 0.01 });
+    const canary = canaryAt(2, 50, 1);
+    const floored = judgeMetric({ metric: metric({ ignoreBelow: 5 }), canary, baseline }, 'high', FINAL);
+    expect(floored.classification).toBe('pass');
+    expect(floored.severity).toBe('none');
+    expect(floored.change).toBeGreaterThan(1.5);
+    expect(floored.reason).toMatch(/ignore floor 5/);
+    // The same data without the floor fails, and with a floor below the canary too.
+    expect(judgeMetric({ metric: metric(), canary, baseline }, 'high', FINAL).classification).toBe('fail');
+    expect(judgeMetric({ metric: metric({ ignoreBelow: 2 }), canary, baseline }, 'high', FINAL).classification).toBe('fail');
+  });
+
+  it('lets a fail-fast bound win over the ignore floor', () => {
+    const j = judge(0, { ignoreBelow: 1, failFast: { above: 0.05 } });
+    expect(j).toMatchObject({ classification: 'fail', failedFast: true });
+  });
+});
+
+describe('judgeMetric: thresholds and explanations', () => {
+  it('requires more confidence at an interim look than at the end', () => {
+    const interim = judge(0, {}, 'high', lookAt(150));
+    const final = judge(0, {}, 'high', FINAL);
+    expect(interim.threshold!.confidence).toBeGreaterThan(final.threshold!.confidence);
+    expect(final.threshold!.confidence).toBeCloseTo(1 - alphaAt(ruleFor('high', 'latency').confidence, FINAL), 12);
+    expect(interim.threshold!.confidence).toBeCloseTo(1 - alphaAt(ruleFor('high', 'latency').confidence, lookAt(150)), 12);
+  });
+
+  it('acts at the end on a change it would not act on at an interim look', () => {
+    // The same data, judged at the interim level (stricter) and at the final one.
+    const wideish = levelSeries(seededRandom(51), { pods: 9, level: 0.1, podOffsets: tight(0.04), noise: 0.01 });
+    const canary = canaryAt(0.2);
+    const at = (look = FINAL) => judgeMetric({ metric: metric(), canary, baseline: wideish }, 'high', look);
+    const final = at();
+    const interim = at(lookAt(270));
+    expect(final.confidence).toBe(interim.confidence);
+    expect(final.confidence!).toBeGreaterThan(final.threshold!.confidence);
+    expect(interim.confidence!).toBeLessThan(interim.threshold!.confidence);
+    expect(final.classification).not.toBe('pass');
+    expect(interim.classification).toBe('pass');
+  });
+
+  it('explains with the canary and baseline values, the change, the confidence and the rule', () => {
+    const rule = ruleFor('high', 'latency');
+    for (const change of [0, 0.08, 0.16, 0.3]) {
+      const j = judge(change);
+      expect(j.reason.startsWith('latency_p95: ')).toBe(true);
+      expect(j.reason).toContain(`canary ${formatValue(j.canary!)}`);
+      expect(j.reason).toContain(`baseline ${formatValue(j.baseline!)}`);
+      expect(j.reason).toContain(formatChange(j.change!));
+      expect(j.reason).toContain(formatConfidence(j.confidence!));
+      expect(j.reason).toContain('high sensitivity');
+      expect(j.reason).toContain(formatPercent(rule.marginal));
+      expect(j.reason).toContain(formatPercent(rule.fail));
+    }
+  });
+
+  it('shows ratio values as percentages and passes notes on', () => {
+    const random = seededRandom(52);
+    const healthy = ratioGroup(random, { pods: 8, requests: 300, rate: 0.01 });
+    const broken = ratioGroup(random, { pods: 1, requests: 300, rate: 0.2, podSpread: 0, prefix: 'bad-node' });
+    const baseline = { numerator: new Map([...healthy.numerator, ...broken.numerator]), denominator: new Map([...healthy.denominator, ...broken.denominator]) };
+    const canary = ratioGroup(random, { pods: 1, requests: 300, rate: 0.01, prefix: 'canary' });
+    const j = judgeMetric({ metric: metric({ name: 'errors', kind: 'ratio' }), canary, baseline }, 'high', FINAL);
+    expect(j.reason).toMatch(/canary \d+(\.\d+)?% vs baseline \d+(\.\d+)?%/);
+    expect(j.reason).toContain('bad-node-0');
+  });
+
+  it('fails a ratio metric whose canary errs three times as often, and passes one that errs alike', () => {
+    const random = seededRandom(53);
+    const baseline = ratioGroup(random, { pods: 9, requests: 300, rate: 0.01 });
+    const errors = metric({ name: 'errors', kind: 'ratio' });
+    const worse = judgeMetric({ metric: errors, canary: ratioGroup(random, { pods: 1, requests: 300, rate: 0.03, prefix: 'canary' }), baseline }, 'high', FINAL);
+    expect(worse.classification).toBe('fail');
+    expect(worse.threshold).toMatchObject({ marginal: ruleFor('high', 'ratio').marginal, fail: ruleFor('high', 'ratio').fail });
+    const same = judgeMetric({ metric: errors, canary: ratioGroup(random, { pods: 1, requests: 300, rate: 0.01, prefix: 'canary' }), baseline }, 'high', FINAL);
+    expect(same.classification).toBe('pass');
+  });
+
+  it('throws a TypeError when a ratio metric gets plain series, or another kind gets counts', () => {
+    expect(() => judgeMetric({ metric: metric({ kind: 'ratio' }), canary: canaryAt(0), baseline: BASELINE }, 'high', FINAL)).toThrow(TypeError);
+    const counts = fixedCounts([[3, 3000]]);
+    expect(() => judgeMetric({ metric: metric({ kind: 'latency' }), canary: counts, baseline: counts }, 'high', FINAL)).toThrow(TypeError);
+    expect(() => judgeMetric({ metric: metric({ kind: 'ratio', name: 'errs' }), canary: counts, baseline: BASELINE }, 'high', FINAL)).toThrow(/errs/);
+  });
+});

@@ -1,0 +1,120 @@
+// Ratio metrics (errors / requests): judged on the counts, not on a series of ratios. Under "no regression"
+// the canary's events are what its requests would produce at the baseline's rate; pods of one version differ
+// in rate more than Poisson noise (over-dispersion), which is measured across the baseline pods and widens
+// the test (negative binomial).
+import { median } from 'simple-statistics';
+import { countTail, studentTail, type Side } from './distributions.js';
+import type { Comparison } from './comparison.js';
+import type { RatioGroup } from './types.js';
+
+interface Counts {
+  events: number;
+  exposure: number;
+}
+
+// Pods of one version differ in error rate by at least this coefficient of variation; a floor under the
+// measured spread, which a handful of pods estimates poorly.
+const MIN_CV = 0.1;
+// A baseline pod whose rate is this many times off the median pod's, and implausibly so, is set aside.
+const OUTLIER_FACTOR = 3;
+const OUTLIER_Z = 4;
+
+/** Each instance's events and exposure over its denominator's steps; negative or non-finite steps are dropped. */
+function countsOf(group: RatioGroup): Map<string, Counts> {
+  const result = new Map<string, Counts>();
+  for (const [instance, denominators] of group.denominator) {
+    const numeratorSeries = group.numerator.get(instance) ?? [];
+    // Usually both queries return the same steps; only otherwise are they matched by time.
+    const aligned = numeratorSeries.length === denominators.length && numeratorSeries.every(([t], i) => t === denominators[i]![0]);
+    const byTime = aligned ? null : new Map(numeratorSeries);
+    let events = 0;
+    let exposure = 0;
+    for (const [i, [t, d]] of denominators.entries()) {
+      // A pod without errors often has no error series at all (the counter was never created): 0 events.
+      const n = byTime ? (byTime.get(t) ?? 0) : numeratorSeries[i]![1];
+      if (n === undefined || !(d > 0) || !(n >= 0) || !Number.isFinite(n) || !Number.isFinite(d)) continue;
+      events += n;
+      exposure += d;
+    }
+    if (exposure > 0) result.set(instance, { events, exposure });
+  }
+  return result;
+}
+
+function total(counts: Iterable<Counts>): Counts {
+  let events = 0;
+  let exposure = 0;
+  for (const c of counts) {
+    events += c.events;
+    exposure += c.exposure;
+  }
+  return { events, exposure };
+}
+
+function outliers(pods: Map<string, Counts>): Set<string> {
+  if (pods.size < 4) return new Set();
+  const typical = median([...pods.values()].map((c) => c.events / c.exposure));
+  if (typical === 0) return new Set();
+  return new Set(
+    [...pods]
+      .filter(([, c]) => {
+        const expected = c.exposure * typical;
+        const rate = c.events / c.exposure;
+        const far = rate > OUTLIER_FACTOR * typical || rate < typical / OUTLIER_FACTOR;
+        return far && Math.abs(c.events - expected) / Math.sqrt(expected) > OUTLIER_Z;
+      })
+      .map(([instance]) => instance),
+  );
+}
+
+/** Squared coefficient of variation of the pods' true rates, by moments, never below MIN_CV². */
+function dispersion(pods: readonly Counts[], rate: number): number {
+  if (pods.length < 2 || rate === 0) return MIN_CV ** 2;
+  let excess = 0;
+  let scale = 0;
+  for (const { events, exposure } of pods) {
+    const expected = exposure * rate;
+    excess += (events - expected) ** 2 - expected;
+    scale += expected ** 2;
+  }
+  return Math.max(MIN_CV ** 2, (excess / scale) * (pods.length / (pods.length - 1)));
+}
+
+export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup): Comparison | null {
+  const canaryPods = countsOf(canaryGroup);
+  const baselinePods = countsOf(baselineGroup);
+  if (canaryPods.size === 0 || baselinePods.size === 0) return null;
+  const setAside = outliers(baselinePods);
+  const kept = [...baselinePods].filter(([instance]) => !setAside.has(instance)).map(([, c]) => c);
+  const canary = total(canaryPods.values());
+  const baseline = total(kept);
+  const notes = setAside.size ? [`baseline ${setAside.size === 1 ? 'instance' : 'instances'} ${[...setAside].join(', ')} set aside (rate far from the others)`] : [];
+
+  // Half an event keeps a baseline without events from making any canary event infinitely significant.
+  const rate = Math.max(baseline.events, 0.5) / baseline.exposure;
+  const cv2 = dispersion(kept, baseline.events / baseline.exposure);
+  const canaryShare = [...canaryPods.values()].reduce((sum, c) => sum + c.exposure ** 2, 0);
+  const baselineShare = kept.reduce((sum, c) => sum + c.exposure ** 2, 0);
+
+  const mean = canary.exposure * rate;
+  // Poisson noise of both groups plus the pods' spread, in the canary's events and in the baseline's rate.
+  const variance = mean + (canary.exposure ** 2 * rate) / baseline.exposure + cv2 * rate ** 2 * (canaryShare + (canary.exposure ** 2 * baselineShare) / baseline.exposure ** 2);
+  const pValue = (side: Side) => {
+    const counted = countTail(canary.events, mean, variance, side);
+    if (kept.length < 2) return counted;
+    // The spread between pods is measured from a few of them: a t reference with their degrees of freedom
+    // keeps that uncertainty (with many pods it is the negative binomial that decides).
+    return Math.max(counted, studentTail((canary.events - mean) / Math.sqrt(variance), kept.length - 1, side));
+  };
+  const canaryRate = canary.events / canary.exposure;
+  const baselineRate = baseline.events / baseline.exposure;
+  const change = baselineRate === 0 ? (canaryRate === 0 ? 0 : Infinity) : canaryRate / baselineRate - 1;
+  return {
+    canary: canaryRate,
+    baseline: baselineRate,
+    change,
+    pValue,
+    evidence: { canary: canary.exposure, baseline: baseline.exposure },
+    notes,
+  };
+}
