@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { parseGoDuration } from '../plugin/config/duration.js';
 import { runDemo } from '../plugin/demo/demo.js';
 import { startSandbox } from '../plugin/demo/sandbox.js';
+import { runJudgeCommand } from '../plugin/offline/run.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS, startEngine } from '../plugin/server/engine.js';
 import { createLogger } from './log.js';
 import { waitForTermination } from './termination.js';
@@ -75,6 +76,21 @@ function buildProgram(): Command {
     .option('--json', 'end the output with one JSON line of verdicts and phases')
     .action(async (options: { json?: boolean }) => {
       process.exitCode = await runDemo({ json: options.json === true });
+    });
+
+  program
+    .command('judge')
+    .description('judge a verification offline: a JSON input (config, window, series) in, one JSON verdict line out; see docs/judge.md')
+    .option('--input <file>', 'read the input from this file instead of stdin')
+    .option('--jsonl', 'one input per line, one output line per input, in order; invalid lines answer {"error": ...} and exit 2 at the end')
+    .action(async (options: { input?: string; jsonl?: boolean }) => {
+      process.exitCode = await runJudgeCommand({
+        inputFile: options.input,
+        jsonl: options.jsonl === true,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     });
 
   return program;

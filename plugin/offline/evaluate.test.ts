@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { judgeInput, START_S, STEP_S } from '../../test/helpers/judge-inputs.js';
+import { evaluateRequest } from './evaluate.js';
+import { parseJudgeRequest } from './request.js';
+
+const classifications = (output: ReturnType<typeof evaluateRequest>) => Object.fromEntries(output.metrics.map((m) => [m.name, m.classification]));
+
+describe('evaluateRequest', () => {
+  it('passes a healthy canary once the window has closed', () => {
+    const output = evaluateRequest(parseJudgeRequest(judgeInput()));
+    expect(output).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
+    expect(classifications(output)).toEqual({ errors: 'pass', latency: 'pass' });
+    for (const metric of output.metrics) {
+      expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'reason']);
+    }
+  });
+
+  it('is not final while the window is open and nothing regressed', () => {
+    const request = parseJudgeRequest(judgeInput());
+    for (const steps of [1, 5, 9]) {
+      expect(evaluateRequest(request, START_S + steps * STEP_S)).toMatchObject({ final: false, verdict: null, phase: 'Running', score: null });
+    }
+  });
+
+  it('fails early on a gross regression, before the window ends', () => {
+    const request = parseJudgeRequest(judgeInput({ canaryErrorRate: 0.1 }));
+    const output = evaluateRequest(request, START_S + 2 * STEP_S);
+    expect(output).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
+    expect(output.metrics[0]).toMatchObject({ name: 'errors', classification: 'fail' });
+  });
+
+  it('maps Unhealthy to the configured phase', () => {
+    const request = parseJudgeRequest(judgeInput({ canaryErrorRate: 0.1, config: { unhealthyPhase: 'Inconclusive' } }));
+    expect(evaluateRequest(request)).toMatchObject({ verdict: 'Unhealthy', phase: 'Inconclusive' });
+  });
+
+  it('ignores data after now', () => {
+    // A regression in the data: as of the second step, the judge answers as if nothing later had been collected.
+    const input = judgeInput({ canaryErrorRate: 0.1 });
+    const untilS = START_S + 2 * STEP_S;
+    const truncated = structuredClone(input);
+    for (const metric of [truncated.data.errors.canary, truncated.data.errors.baseline]) {
+      for (const series of Object.values(metric)) {
+        series.numerator = series.numerator.filter(([t]) => t <= untilS);
+        series.denominator = series.denominator.filter(([t]) => t <= untilS);
+      }
+    }
+    for (const metric of [truncated.data.latency.canary, truncated.data.latency.baseline]) {
+      for (const pod of Object.keys(metric)) metric[pod] = metric[pod]!.filter(([t]) => t <= untilS);
+    }
+    const request = parseJudgeRequest(input);
+    expect(evaluateRequest(request, untilS)).toEqual(evaluateRequest(parseJudgeRequest(truncated), untilS));
+    expect(evaluateRequest(request, untilS)).not.toEqual(evaluateRequest(request));
+    expect(evaluateRequest(request)).toMatchObject({ final: true, verdict: 'Unhealthy' });
+  });
+
+  it('ignores data after the end of the window, and before or at its start', () => {
+    const input = judgeInput({ steps: 10 });
+    const request = parseJudgeRequest(input);
+    const padded = structuredClone(input);
+    for (const series of Object.values(padded.data.latency.canary)) series.push([START_S + 11 * STEP_S, 1e6], [START_S, 1e6], [START_S - 60, 1e6]);
+    const later = START_S + 20 * STEP_S;
+    expect(evaluateRequest(parseJudgeRequest({ ...padded, now: new Date(later * 1000).toISOString() }))).toEqual(evaluateRequest(request));
+  });
+
+  it('says NoData with too little data at the end of the window', () => {
+    const output = evaluateRequest(parseJudgeRequest(judgeInput({ requestsPerStep: 5 })));
+    expect(output).toMatchObject({ final: true, verdict: 'NoData', phase: 'Failed', score: 100 });
+    expect(output.metrics[0]).toMatchObject({ name: 'errors', classification: 'nodata', canary: null, change: null });
+    expect(output.metrics[0]!.reason).toMatch(/too little data to judge/);
+  });
+
+  it('says NoData, Inconclusive without failOnNoData, for a metric missing from data', () => {
+    const input = judgeInput({ config: { failOnNoData: false } });
+    const request = parseJudgeRequest({ ...input, data: { latency: input.data.latency } });
+    expect(evaluateRequest(request)).toMatchObject({ final: true, verdict: 'NoData', phase: 'Inconclusive' });
+  });
+
+  it('waits while data is missing in an open window (it may still arrive)', () => {
+    const input = judgeInput();
+    const request = parseJudgeRequest({ ...input, data: {} });
+    expect(evaluateRequest(request, START_S + 60)).toMatchObject({ final: false, phase: 'Running' });
+  });
+
+  it('maps a change from a baseline of 0 to null', () => {
+    const request = parseJudgeRequest({
+      config: { duration: '1m', metrics: [{ name: 'errors', kind: 'ratio', minEvidence: 1 }] },
+      start: '2026-01-01T12:00:00Z',
+      now: '2026-01-01T12:01:00Z',
+      data: {
+        errors: {
+          canary: { a: { numerator: [[START_S + 30, 50]], denominator: [[START_S + 30, 1000]] } },
+          baseline: { b: { numerator: [[START_S + 30, 0]], denominator: [[START_S + 30, 1000]] } },
+        },
+      },
+    });
+    const output = evaluateRequest(request);
+    expect(output.metrics[0]).toMatchObject({ classification: 'fail', change: null, baseline: 0 });
+    expect(() => JSON.parse(JSON.stringify(output))).not.toThrow();
+  });
+
+  it('can be evaluated at many nows from one parse, without changing the request', () => {
+    const request = parseJudgeRequest(judgeInput());
+    const before = structuredClone([...request.data]);
+    const outputs = Array.from({ length: 10 }, (_, i) => evaluateRequest(request, START_S + (i + 1) * STEP_S));
+    expect(outputs.at(-1)).toEqual(evaluateRequest(request));
+    expect([...request.data]).toEqual(before);
+  });
+
+  it('refuses a now before the window start', () => {
+    expect(() => evaluateRequest(parseJudgeRequest(judgeInput()), START_S - 1)).toThrow(RangeError);
+  });
+});
