@@ -5,8 +5,9 @@ import type { InstanceSeries } from '../collect/source.js';
 import { studentTail, type Side } from './distributions.js';
 import type { Comparison } from './comparison.js';
 
-// A baseline pod further than this many robust standard deviations from the others is set aside.
-const OUTLIER_MADS = 5;
+// A baseline pod further than this many robust standard deviations from the others is set aside. The spread is
+// itself estimated from a handful of pods, so only an unmistakable outlier goes (a pod on a bad node is tens away).
+const OUTLIER_MADS = 8;
 const MAD_TO_SD = 1.4826;
 
 /** The median of numbers the caller owns, sorted in place (insertion sort: a handful of pods per step, every step). */

@@ -40,7 +40,7 @@ describe('judgeMetric: missing and insufficient data', () => {
     const shifted = new Map([...canaryAt(0)].map(([pod, s]) => [pod, s.map(([t, v]) => [t + 7, v] as const)]));
     const j = judgeMetric({ metric: metric(), canary: shifted, baseline: BASELINE }, 'high', FINAL);
     expect(j.classification).toBe('nodata');
-    expect(j.reason).toMatch(/no time/);
+    expect(j.reason).toMatch(/nothing to compare/);
   });
 
   it('is nodata naming the counts when a ratio has too few requests', () => {
@@ -319,5 +319,17 @@ describe('judgeMetric: thresholds and explanations', () => {
     const counts = fixedCounts([[3, 3000]]);
     expect(() => judgeMetric({ metric: metric({ kind: 'latency' }), canary: counts, baseline: counts }, 'high', FINAL)).toThrow(TypeError);
     expect(() => judgeMetric({ metric: metric({ kind: 'ratio', name: 'errs' }), canary: counts, baseline: BASELINE }, 'high', FINAL)).toThrow(/errs/);
+  });
+});
+
+describe('judgeMetric: ignore floor and too little evidence', () => {
+  it('says no data, not pass, when a conclusive rise on too little data is under the ignore floor', () => {
+    const baseline = levelSeries(seededRandom(60), { pods: 9, level: 1, podOffsets: tight(), noise: 0.01 });
+    const canary = canaryAt(2, 61, 1);
+    const withFloor = judgeMetric({ metric: metric({ ignoreBelow: 1000, minEvidence: 1000 }), canary, baseline }, 'high', FINAL);
+    expect(withFloor.classification).toBe('nodata');
+    expect(withFloor.reason).toMatch(/too little data/);
+    const withoutFloor = judgeMetric({ metric: metric({ minEvidence: 1000 }), canary, baseline }, 'high', FINAL);
+    expect(withoutFloor.classification).toBe('fail');
   });
 });

@@ -95,7 +95,7 @@ export function judgeMetric(input: MetricInput, sensitivity: Sensitivity, look: 
   const missing = (['canary', 'baseline'] as const).filter((group) => !hasData(input[group]));
   if (missing.length) return noData(`no data for the ${missing.join(' and ')}`);
   const comparison = compare(input);
-  if (!comparison) return noData('no time at which both the canary and the baseline have data');
+  if (!comparison) return noData('nothing to compare: no step with data for both the canary and the baseline');
 
   const unit = metric.kind === 'ratio' ? 'requests' : 'samples';
   const least = metric.minEvidence ?? DEFAULT_MIN_EVIDENCE[metric.kind];
@@ -125,20 +125,21 @@ export function judgeMetric(input: MetricInput, sensitivity: Sensitivity, look: 
 
   const results = sides.map((side) => classifySide(comparison, side, rule, alpha));
   const worst = results.sort((a, b) => RANK[a.classification] - RANK[b.classification] || a.pWorse - b.pWorse)[0]!;
-  if (tooLittle && worst.classification !== 'fail') return noData(tooLittle);
+  // The floor makes small values harmless; it never hides a drop of an `either` metric.
+  const excused = metric.ignoreBelow !== undefined && worst.side === 'up' && comparison.canary < metric.ignoreBelow;
+  if (tooLittle && (worst.classification !== 'fail' || excused)) return noData(tooLittle);
   const confidence = 1 - Math.min(1, worst.pWorse * sides.length);
   const word = worseWord(worst.side);
   const allowed = `${applied} sensitivity: ${formatConfidence(threshold.confidence)} confidence, marginal from ${formatPercent(rule.marginal)}, failing from ${formatPercent(rule.fail)}`;
 
-  // The floor makes small values harmless; it never hides a drop of an `either` metric.
-  if (metric.ignoreBelow !== undefined && worst.side === 'up' && comparison.canary < metric.ignoreBelow) {
+  if (excused) {
     return {
       ...judged,
       classification: 'pass',
       severity: 'none',
       confidence,
       regression: worst.bad,
-      reason: `${metric.name}: ${values}; the canary is below the ignore floor ${value(metric.ignoreBelow)}, so changes do not count${notes}`,
+      reason: `${metric.name}: ${values}; the canary is below the ignore floor ${value(metric.ignoreBelow!)}, so a rise does not count${notes}`,
     };
   }
 

@@ -25,11 +25,13 @@ function countsOf(group: RatioGroup): Map<string, Counts> {
   for (const [instance, denominators] of group.denominator) {
     const numeratorSeries = group.numerator.get(instance) ?? [];
     // Usually both queries return the same steps; only otherwise are they matched by time.
-    const aligned = numeratorSeries.length === denominators.length && numeratorSeries.every(([t], i) => t === denominators[i]![0]);
+    let aligned = numeratorSeries.length === denominators.length;
+    for (let i = 0; aligned && i < denominators.length; i++) aligned = numeratorSeries[i]![0] === denominators[i]![0];
     const byTime = aligned ? null : new Map(numeratorSeries);
     let events = 0;
     let exposure = 0;
-    for (const [i, [t, d]] of denominators.entries()) {
+    for (let i = 0; i < denominators.length; i++) {
+      const [t, d] = denominators[i]!;
       // A pod without errors often has no error series at all (the counter was never created): 0 events.
       const n = byTime ? (byTime.get(t) ?? 0) : numeratorSeries[i]![1];
       if (n === undefined || !(d > 0) || !(n >= 0) || !Number.isFinite(n) || !Number.isFinite(d)) continue;
