@@ -45,7 +45,7 @@ export function tuneKnob<S>(knob: Knob<S>, healthy: readonly Scenario[], flagged
 
 /**
  * Each knob tuned to `targetFpr` on the scenarios whose right answer is a pass; of those settings, the one
- * with the best mean recall over the regression classes (ties: the false-positive rate nearest the target),
+ * with the best mean recall over the regression classes among those that reach the target (ties: the false-positive rate nearest the target),
  * so each peer is compared at its best at that rate.
  */
 export function calibrate<S>(knobs: readonly Knob<S>[], scenarios: readonly Scenario[], flagged: Flagger<S>, targetFpr: number): Calibration<S> {
@@ -55,5 +55,7 @@ export function calibrate<S>(knobs: readonly Knob<S>[], scenarios: readonly Scen
     const settings = tuneKnob(knob, healthy, flagged, targetFpr);
     return { settings, fpr: fprOf(settings, healthy, flagged), meanRecall: meanRecall(scenarios, scenarios.map((s) => flagged(settings, s))) };
   });
-  return tuned.sort((a, b) => b.meanRecall - a.meanRecall || Math.abs(a.fpr - targetFpr) - Math.abs(b.fpr - targetFpr))[0]!;
+  // Settings that reach the target come first; a knob that cannot reach it is compared only if none can.
+  const reaches = (c: Calibration<S>) => (c.fpr <= targetFpr + 1e-9 ? 0 : 1);
+  return tuned.sort((a, b) => reaches(a) - reaches(b) || b.meanRecall - a.meanRecall || Math.abs(a.fpr - targetFpr) - Math.abs(b.fpr - targetFpr))[0]!;
 }

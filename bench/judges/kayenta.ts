@@ -16,6 +16,8 @@ import { groupValueAt, sampleTimes, windowSeconds } from './series.js';
 export interface KayentaSettings {
   confidenceLevel: number;
   tolerance: number;
+  /** The effect-size gate as a relative change: allowedIncrease 1 + x, allowedDecrease 1 − x (0: Kayenta's default, no gate). */
+  allowedChange: number;
   /** Score thresholds sent with the request. */
   thresholds: ScoreThresholds;
 }
@@ -24,6 +26,7 @@ export interface KayentaSettings {
 export const KAYENTA_BENCH_DEFAULTS: KayentaSettings = {
   confidenceLevel: KAYENTA_DEFAULTS.confidenceLevel,
   tolerance: KAYENTA_DEFAULTS.tolerance,
+  allowedChange: 0,
   thresholds: { pass: 95, marginal: 75 },
 };
 
@@ -47,7 +50,10 @@ export function kayentaMetrics(input: JudgeInput): KayentaMetricInput[] {
 
 /** The verdict on prepared metric inputs: a score below the pass threshold fails the canary at the end. */
 export function kayentaVerdict(metrics: readonly KayentaMetricInput[], settings: KayentaSettings): { flagged: boolean; noAnalysis: boolean } {
-  const result = judgeKayenta({ metrics, thresholds: settings.thresholds, tolerance: settings.tolerance, confidenceLevel: settings.confidenceLevel });
+  const gated = settings.allowedChange
+    ? metrics.map((m) => ({ ...m, config: { ...m.config, effectSize: { allowedIncrease: 1 + settings.allowedChange, allowedDecrease: Math.max(0, 1 - settings.allowedChange) } } }))
+    : metrics;
+  const result = judgeKayenta({ metrics: gated, thresholds: settings.thresholds, tolerance: settings.tolerance, confidenceLevel: settings.confidenceLevel });
   // Kayenta zeroes the score when half or more of the metrics have no data: a failure for lack of evidence.
   const noAnalysis = tooManyNodata(result.metrics);
   return { flagged: !noAnalysis && result.classification !== 'Pass', noAnalysis };

@@ -24,15 +24,6 @@ export function pointsUntil(points: readonly Point[], window: WindowSeconds, unt
   return points.filter(([t]) => t > window.startS && t <= last);
 }
 
-/** numerator / denominator at each time both were scraped and the denominator is not 0 (else undefined). */
-export function ratioPoints(series: RatioSeries): Point[] {
-  const denominators = new Map(series.denominator);
-  return series.numerator.flatMap(([t, numerator]): Point[] => {
-    const denominator = denominators.get(t);
-    return denominator ? [[t, numerator / denominator]] : [];
-  });
-}
-
 function valueAt(points: readonly Point[], t: number): number | undefined {
   return points.find(([time]) => time === t)?.[1];
 }

@@ -113,6 +113,20 @@ function drawProfile(random: Random, lowTraffic: boolean): ServiceProfile {
   };
 }
 
+/**
+ * The service's levels during this window. They differ from the usual levels operators know (time of day,
+ * load, dependencies) by a shared factor; the canary and baseline see the same day, a fixed threshold does not.
+ */
+function drawToday(random: Random, usual: ServiceProfile): ServiceProfile {
+  return {
+    errorRate: usual.errorRate * random.lognormalFactor(0.3),
+    latencyMs: usual.latencyMs * random.lognormalFactor(0.15),
+    rpsPerPod: usual.rpsPerPod * random.lognormalFactor(0.25),
+    cpuCores: usual.cpuCores * random.lognormalFactor(0.1),
+    goroutines: usual.goroutines * random.lognormalFactor(0.1),
+  };
+}
+
 function drawNoise(random: Random): Noise {
   return {
     // Pods of one image on similar nodes: error rates 10–22% apart, latency and CPU a few percent.
@@ -235,6 +249,7 @@ function toInput(pods: readonly Pod[], series: readonly PodSeries[], withCanary:
 export function generateScenario(seed: number, id: number, label: ScenarioClass): Scenario {
   const random = createRandom(deriveSeed(seed, id));
   const profile = drawProfile(random, label === 'low traffic');
+  const today = drawToday(random, profile);
   const noise = drawNoise(random);
   const pods = drawPods(random, noise, random.chance(0.25) ? 2 : 1);
   if (label === 'outlier baseline pod') makeOutlier(random, pods);
@@ -243,7 +258,7 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass)
   // Most regressions are there from the first step; one in five begins 60 to 150 s into the window.
   const onsetS = regression ? (random.chance(0.2) ? STEP_S * random.integer(2, 5) : 0) : null;
   const effect = { ...NO_EFFECT, ...EFFECTS[label] };
-  const series = pods.map((pod) => simulatePod(random, pod, profile, noise, effect, onsetS));
+  const series = pods.map((pod) => simulatePod(random, pod, today, noise, effect, onsetS));
   return {
     id,
     label,

@@ -89,6 +89,7 @@ export interface Scenario {
   expected: Expected;
   /** Seconds after the window start at which the regression begins; null without one. */
   onsetS: number | null;
+  /** The usual levels operators know; the window itself runs at levels a shared factor away (time of day, load). */
   profile: ServiceProfile;
   /** The full window; judges look at it as of earlier `now`s, step by step. */
   input: JudgeInput;
