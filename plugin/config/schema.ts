@@ -148,10 +148,35 @@ function checkMetric(metric: ParsedMetric, path: (string | number)[], stepMs: nu
       if (metric[key] !== undefined) issue(key, `allowed only for kind ratio (kind is ${metric.kind}; expected query)`);
     }
   }
-  // For lower-is-bad a low canary value is the regression itself, so a floor below which it is ignored would hide it.
-  if (metric.ignoreBelow !== undefined && metric.direction === 'lower-is-bad') {
-    issue('ignoreBelow', 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)');
+}
+
+/** Rules the engine's config and the offline judge's input share: the window, unique names, the ignore floor. */
+export function checkWindowAndMetrics(
+  config: { duration: number; interval?: number | undefined; metrics: readonly { name: string; direction: Direction; ignoreBelow?: number | undefined }[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.interval !== undefined && config.interval > config.duration) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['interval'],
+      message: `expected at most the duration (${formatDuration(config.duration)}); got ${formatDuration(config.interval)}`,
+    });
   }
+  const seen = new Set<string>();
+  config.metrics.forEach((metric, index) => {
+    if (seen.has(metric.name)) {
+      ctx.addIssue({ code: 'custom', path: ['metrics', index, 'name'], message: `expected a unique name; "${metric.name}" is used twice` });
+    }
+    seen.add(metric.name);
+    // For lower-is-bad a low canary value is the regression itself, so a floor below which it is ignored would hide it.
+    if (metric.ignoreBelow !== undefined && metric.direction === 'lower-is-bad') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', index, 'ignoreBelow'],
+        message: 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)',
+      });
+    }
+  });
 }
 
 const PROM_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
@@ -188,21 +213,9 @@ const verifySchema = z
     metrics: z.array(metricSchema).min(1),
   })
   .superRefine((config, ctx) => {
-    if (config.interval !== undefined && config.interval > config.duration) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['interval'],
-        message: `expected at most the duration (${formatDuration(config.duration)}); got ${formatDuration(config.interval)}`,
-      });
-    }
-    const seen = new Set<string>();
-    config.metrics.forEach((metric, index) => {
-      if (seen.has(metric.name)) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', index, 'name'], message: `expected a unique name; "${metric.name}" is used twice` });
-      }
-      seen.add(metric.name);
-      checkMetric(metric, ['metrics', index], config.source?.kind === 'prometheus' ? config.source.settings.step : undefined, ctx);
-    });
+    checkWindowAndMetrics(config, ctx);
+    const step = config.source?.kind === 'prometheus' ? config.source.settings.step : undefined;
+    config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], step, ctx));
     if (config.canary && config.baseline && config.canary.podTemplateHash === config.baseline.podTemplateHash) {
       ctx.addIssue({
         code: 'custom',

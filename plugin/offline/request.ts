@@ -2,8 +2,8 @@
 // once and turned into the judge's types so that it can be evaluated at many `now`s without parsing again.
 import { z } from 'zod';
 import type { Sample } from '../collect/source.js';
-import { durationField, formatDuration } from '../config/duration.js';
-import { ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema } from '../config/schema.js';
+import { durationField } from '../config/duration.js';
+import { checkWindowAndMetrics, ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema } from '../config/schema.js';
 import { METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type GroupData, type JudgedMetric, type JudgeSettings, type MetricKind } from '../judge/types.js';
 
 /** A validated request: the judge's settings and metrics, the window in unix seconds, and each metric's data. */
@@ -45,30 +45,7 @@ const configSchema = z
     unhealthyPhase: z.enum(UNHEALTHY_PHASES).default('Failed'),
     metrics: z.array(judgedMetricSchema).min(1),
   })
-  .superRefine((config, ctx) => {
-    if (config.interval !== undefined && config.interval > config.duration) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['interval'],
-        message: `expected at most the duration (${formatDuration(config.duration)}); got ${formatDuration(config.interval)}`,
-      });
-    }
-    const seen = new Set<string>();
-    config.metrics.forEach((metric, index) => {
-      if (seen.has(metric.name)) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', index, 'name'], message: `expected a unique name; "${metric.name}" is used twice` });
-      }
-      seen.add(metric.name);
-      // For lower-is-bad a low canary value is the regression itself, so a floor below which it is ignored would hide it.
-      if (metric.ignoreBelow !== undefined && metric.direction === 'lower-is-bad') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', index, 'ignoreBelow'],
-          message: 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)',
-        });
-      }
-    });
-  });
+  .superRefine(checkWindowAndMetrics);
 
 const recordError = (form: string) => (issue: { code: string; input?: unknown }) =>
   issue.code !== 'invalid_type' ? undefined : issue.input === undefined ? `is required (expected ${form})` : `expected ${form}; got ${describe(issue.input)}`;
