@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// rollouts-cv: one command, one subcommand per process kind.
+// rollouts-cv: one command, one subcommand per process kind. Each subcommand loads its modules when it runs, so
+// `rollouts-cv judge` starts without the gRPC server or the demo.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { parseGoDuration } from '../plugin/config/duration.js';
-import { runDemo } from '../plugin/demo/demo.js';
-import { startSandbox } from '../plugin/demo/sandbox.js';
-import { runJudgeCommand } from '../plugin/offline/run.js';
-import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS, startEngine } from '../plugin/server/engine.js';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../plugin/server/defaults.js';
 import { createLogger } from './log.js';
 import { waitForTermination } from './termination.js';
 
@@ -45,6 +43,7 @@ function buildProgram(): Command {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
+      const { startEngine } = await import('../plugin/server/engine.js');
       const engine = await startEngine({
         listen: options.listen,
         tls: options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.tlsClientCa } : undefined,
@@ -63,6 +62,7 @@ function buildProgram(): Command {
     .option('--app-port <port>', 'synthetic app port (0: any free port)', portArgument, 0)
     .action(async (options: { prometheusPort: number; appPort: number }) => {
       const log = createLogger({ name: 'rollouts-cv-sandbox' }, pino.destination(2));
+      const { startSandbox } = await import('../plugin/demo/sandbox.js');
       const sandbox = await startSandbox({ prometheusPort: options.prometheusPort, appPort: options.appPort });
       process.stdout.write(`${JSON.stringify({ prometheus: sandbox.prometheus, app: sandbox.app })}\n`);
       log.info({ prometheus: sandbox.prometheus, app: sandbox.app }, 'sandbox running');
@@ -75,6 +75,7 @@ function buildProgram(): Command {
     .description('verify a healthy and a regressed canary through the bridge, the engine and a local Prometheus')
     .option('--json', 'end the output with one JSON line of verdicts and phases')
     .action(async (options: { json?: boolean }) => {
+      const { runDemo } = await import('../plugin/demo/demo.js');
       process.exitCode = await runDemo({ json: options.json === true });
     });
 
@@ -84,6 +85,7 @@ function buildProgram(): Command {
     .option('--input <file>', 'read the input from this file instead of stdin')
     .option('--jsonl', 'one input per line, one output line per input, in order; invalid lines answer {"error": ...} and exit 2 at the end')
     .action(async (options: { input?: string; jsonl?: boolean }) => {
+      const { runJudgeCommand } = await import('../plugin/offline/run.js');
       process.exitCode = await runJudgeCommand({
         inputFile: options.input,
         jsonl: options.jsonl === true,

@@ -7,9 +7,8 @@ import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
 import { type TlsFiles, serverCredentials } from './tls.js';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
 
-export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:7070';
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export interface EngineOptions {
   /** host:port to listen on; port 0 picks a free port. */
