@@ -102,13 +102,15 @@ describe('compareCounts', () => {
     expect(compareCounts(fixedCounts([[600, 30_000]], 'canary'), baseline)!.pValue('up')).toBeLessThan(1e-3);
   });
 
-  it('is cautious when the pods’ spread is measured from only a few baseline pods', () => {
+  it('is more cautious when the pods’ spread is measured from only a few baseline pods, yet finds a clear rise', () => {
     const canary = fixedCounts([[60, 3000]], 'canary');
     const few = compareCounts(canary, fixedCounts(Array(3).fill([30, 3000])))!;
     const many = compareCounts(canary, fixedCounts(Array(9).fill([30, 3000])))!;
     expect(few.change).toBeCloseTo(many.change, 12);
-    expect(few.pValue('up')).toBeGreaterThan(0.01);
     expect(many.pValue('up')).toBeLessThan(few.pValue('up') / 3);
+    // Five times the baseline's rate on 30,000 requests is conclusive even against three pods.
+    const fiveTimes = compareCounts(fixedCounts([[1500, 30_000]], 'canary'), fixedCounts(Array(3).fill([300, 30_000])))!;
+    expect(fiveTimes.pValue('up')).toBeLessThan(1e-4);
   });
 
   it('does not make one canary error infinitely significant against a baseline without errors', () => {

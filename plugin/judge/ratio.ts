@@ -12,8 +12,10 @@ interface Counts {
   exposure: number;
 }
 
-// Pods of one version differ in error rate by at least this coefficient of variation; a floor under the
-// measured spread, which a handful of pods estimates poorly.
+// Pods of one version differ in error rate: typically by PRIOR_CV (as a coefficient of variation), a belief worth
+// PRIOR_DF pods of evidence; never by less than MIN_CV.
+const PRIOR_CV = 0.2;
+const PRIOR_DF = 4;
 const MIN_CV = 0.1;
 // A baseline pod whose rate is this many times off the median pod's, and implausibly so, is set aside.
 const OUTLIER_FACTOR = 3;
@@ -69,17 +71,26 @@ function outliers(pods: Map<string, Counts>): Set<string> {
   );
 }
 
-/** Squared coefficient of variation of the pods' true rates, by moments, never below MIN_CV². */
-function dispersion(pods: readonly Counts[], rate: number): number {
-  if (pods.length < 2 || rate === 0) return MIN_CV ** 2;
-  let excess = 0;
-  let scale = 0;
-  for (const { events, exposure } of pods) {
-    const expected = exposure * rate;
-    excess += (events - expected) ** 2 - expected;
-    scale += expected ** 2;
+/**
+ * The pods' spread in rate (squared coefficient of variation): measured by moments across the baseline pods and
+ * combined with a prior of PRIOR_CV worth PRIOR_DF pods, so a handful of pods neither claims to know the spread
+ * nor makes every test hopelessly wide. `df` is the t reference's degrees of freedom.
+ */
+function dispersion(pods: readonly Counts[], rate: number): { cv2: number; df: number } {
+  const measured = pods.length >= 2 && rate > 0 ? pods.length - 1 : 0;
+  let cv2 = 0;
+  if (measured) {
+    let excess = 0;
+    let scale = 0;
+    for (const { events, exposure } of pods) {
+      const expected = exposure * rate;
+      excess += (events - expected) ** 2 - expected;
+      scale += expected ** 2;
+    }
+    cv2 = Math.max(0, (excess / scale) * (pods.length / measured));
   }
-  return Math.max(MIN_CV ** 2, (excess / scale) * (pods.length / (pods.length - 1)));
+  const df = PRIOR_DF + measured;
+  return { cv2: Math.max(MIN_CV ** 2, (PRIOR_DF * PRIOR_CV ** 2 + measured * cv2) / df), df };
 }
 
 export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup): Comparison | null {
@@ -94,7 +105,7 @@ export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup
 
   // Half an event keeps a baseline without events from making any canary event infinitely significant.
   const rate = Math.max(baseline.events, 0.5) / baseline.exposure;
-  const cv2 = dispersion(kept, baseline.events / baseline.exposure);
+  const { cv2, df } = dispersion(kept, baseline.events / baseline.exposure);
   const canaryShare = [...canaryPods.values()].reduce((sum, c) => sum + c.exposure ** 2, 0);
   const baselineShare = kept.reduce((sum, c) => sum + c.exposure ** 2, 0);
 
@@ -103,10 +114,9 @@ export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup
   const variance = mean + (canary.exposure ** 2 * rate) / baseline.exposure + cv2 * rate ** 2 * (canaryShare + (canary.exposure ** 2 * baselineShare) / baseline.exposure ** 2);
   const pValue = (side: Side) => {
     const counted = countTail(canary.events, mean, variance, side);
-    if (kept.length < 2) return counted;
-    // The spread between pods is measured from a few of them: a t reference with their degrees of freedom
-    // keeps that uncertainty (with many pods it is the negative binomial that decides).
-    return Math.max(counted, studentTail((canary.events - mean) / Math.sqrt(variance), kept.length - 1, side));
+    // The spread between pods is known only so well: a t reference with its degrees of freedom keeps that
+    // uncertainty (for small counts the negative binomial's skew decides).
+    return Math.max(counted, studentTail((canary.events - mean) / Math.sqrt(variance), df, side));
   };
   const canaryRate = canary.events / canary.exposure;
   const baselineRate = baseline.events / baseline.exposure;
