@@ -30,3 +30,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 (cd plugin/bridge && go mod download)
+
+# helm, pinned, built once from the Go module proxy into a cache outside the repository (scripts/helm.sh).
+bash scripts/helm.sh >/dev/null

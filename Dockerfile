@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# The rollouts-cv engine (`rollouts-cv engine`), non-root on distroless Node.js:
+#   docker buildx build --platform linux/amd64,linux/arm64 -t <registry>/rollouts-cv/engine:0.1.0 .
+# The image's entrypoint is the rollouts-cv CLI; the chart passes `engine` and its flags as arguments.
+ARG NODE_MAJOR=20
+
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY shared ./shared
+COPY plugin ./plugin
+RUN npm run build
+
+FROM node:${NODE_MAJOR}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/plugin ./dist/plugin
+COPY --from=build /app/dist/shared ./dist/shared
+COPY package.json ./
+COPY proto ./proto
+USER 65532:65532
+EXPOSE 7070
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/shared/cli.js"]
+CMD ["engine"]

@@ -1,0 +1,201 @@
+{{/* Names */}}
+{{- define "rollouts-cv.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "rollouts-cv.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.fullname" -}}
+{{- printf "%s-engine" (include "rollouts-cv.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.serviceAccountName" -}}
+{{- if .Values.engine.serviceAccount.create }}
+{{- default (include "rollouts-cv.engine.fullname" .) .Values.engine.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.engine.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Labels */}}
+{{- define "rollouts-cv.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "rollouts-cv.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: rollouts-cv
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rollouts-cv.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: engine
+{{- end }}
+
+{{- define "rollouts-cv.engine.labels" -}}
+{{ include "rollouts-cv.labels" . }}
+app.kubernetes.io/component: engine
+{{- end }}
+
+{{/* Images: repository@digest, or repository:tag (tag defaulting to the chart's appVersion). */}}
+{{- define "rollouts-cv.image" -}}
+{{- $image := index . 0 }}{{- $ctx := index . 1 }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default $ctx.Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Engine: folders in its pod, grace period, address. */}}
+{{- define "rollouts-cv.engine.tlsDir" -}}/etc/rollouts-cv/tls{{- end }}
+{{- define "rollouts-cv.engine.credentialsDir" -}}/etc/rollouts-cv/credentials{{- end }}
+
+{{- define "rollouts-cv.engine.terminationGracePeriodSeconds" -}}
+{{- add (int .Values.engine.preStopSleepSeconds) (int .Values.engine.shutdownGraceSeconds) (int .Values.engine.terminationGraceExtraSeconds) }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.host" -}}
+{{- printf "%s.%s.svc" (include "rollouts-cv.engine.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.address" -}}
+{{- printf "%s:%d" (include "rollouts-cv.engine.host" .) (int .Values.engine.port) }}
+{{- end }}
+
+{{- define "rollouts-cv.validate" -}}
+{{- if and .Values.engine.tls.enabled (not .Values.engine.tls.secretName) }}
+{{- fail "engine.tls.enabled needs engine.tls.secretName: an existing Secret with tls.crt and tls.key" }}
+{{- end }}
+{{- if eq .Values.argoRollouts.bridge.source "https" }}
+{{- if not .Values.argoRollouts.bridge.https.url }}
+{{- fail "argoRollouts.bridge.source https needs argoRollouts.bridge.https.url" }}
+{{- end }}
+{{- if not .Values.argoRollouts.bridge.https.sha256 }}
+{{- fail "argoRollouts.bridge.source https needs argoRollouts.bridge.https.sha256 (the Argo Rollouts controller refuses an https plugin without it)" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.examples.credentials (not (has .Values.examples.credentials .Values.engine.credentials.secrets)) }}
+{{- fail (printf "examples.credentials %q is not one of engine.credentials.secrets" .Values.examples.credentials) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Argo Rollouts side. The bridge's arguments, the plugin entries of argo-rollouts-config, and what the controller's
+pod needs (init container, volumes, mounts) — shared by the managed ConfigMap and the values NOTES.txt prints
+for the argo-rollouts chart.
+*/}}
+{{- define "rollouts-cv.bridge.file" -}}
+{{- printf "%s/rollouts-cv-bridge" (trimSuffix "/" .Values.argoRollouts.bridge.directory) }}
+{{- end }}
+
+{{- define "rollouts-cv.bridge.args" -}}
+{{- $b := .Values.argoRollouts.bridge }}
+{{- $args := list (printf "--engine-address=%s" (include "rollouts-cv.engine.address" .)) (printf "--call-timeout=%s" $b.callTimeout) }}
+{{- if .Values.engine.tls.enabled }}
+{{- $dir := trimSuffix "/" $b.tls.mountPath }}
+{{- $args = append $args (printf "--tls-ca=%s/ca.crt" $dir) }}
+{{- $args = append $args (printf "--tls-server-name=%s" (default (include "rollouts-cv.engine.host" .) $b.tls.serverName)) }}
+{{- if .Values.engine.tls.requireClientCert }}
+{{- $args = append $args (printf "--tls-cert=%s/tls.crt" $dir) }}
+{{- $args = append $args (printf "--tls-key=%s/tls.key" $dir) }}
+{{- end }}
+{{- end }}
+{{- range $b.extraArgs }}{{- $args = append $args . }}{{- end }}
+{{- toJson $args }}
+{{- end }}
+
+{{- define "rollouts-cv.bridge.entry" -}}
+{{- $ctx := index . 0 }}{{- $name := index . 1 }}
+{{- $b := $ctx.Values.argoRollouts.bridge }}
+- name: {{ $name }}
+{{- if eq $b.source "https" }}
+  location: {{ $b.https.url | quote }}
+  sha256: {{ $b.https.sha256 | quote }}
+{{- else }}
+  location: {{ printf "file://%s" (include "rollouts-cv.bridge.file" $ctx) | quote }}
+{{- end }}
+  args: {{ include "rollouts-cv.bridge.args" $ctx }}
+{{- end }}
+
+{{- define "rollouts-cv.metricProviderPlugins" -}}
+{{ include "rollouts-cv.bridge.entry" (list . .Values.argoRollouts.metricPluginName) | trim }}
+{{- end }}
+
+{{- define "rollouts-cv.stepPlugins" -}}
+{{ include "rollouts-cv.bridge.entry" (list . .Values.argoRollouts.stepPluginName) | trim }}
+{{- end }}
+
+{{/* Values for the argo-rollouts chart (controller.*), printed by NOTES.txt; the plugin lists only when this
+chart does not manage argo-rollouts-config itself. */}}
+{{- define "rollouts-cv.argoRolloutsValuesNeeded" -}}
+{{- if or (not .Values.argoRollouts.config.create) (eq .Values.argoRollouts.bridge.source "file") .Values.engine.tls.enabled }}true{{ end }}
+{{- end }}
+
+{{- define "rollouts-cv.argoRolloutsValues" -}}
+{{- $b := .Values.argoRollouts.bridge -}}
+controller:
+{{- if not .Values.argoRollouts.config.create }}
+  metricProviderPlugins:
+{{- include "rollouts-cv.metricProviderPlugins" . | nindent 4 }}
+  stepPlugins:
+{{- include "rollouts-cv.stepPlugins" . | nindent 4 }}
+{{- end }}
+{{- if eq $b.source "file" }}
+  initContainers:
+    - name: rollouts-cv-bridge
+      image: {{ include "rollouts-cv.image" (list $b.image .) }}
+      imagePullPolicy: {{ $b.image.pullPolicy }}
+      command: ["cp", "/rollouts-cv-bridge", {{ include "rollouts-cv.bridge.file" . | quote }}]
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: {drop: [ALL]}
+      resources:
+        requests: {cpu: 10m, memory: 16Mi}
+        limits: {memory: 64Mi}
+      volumeMounts:
+        - name: rollouts-cv-bridge
+          mountPath: {{ $b.directory }}
+{{- end }}
+{{- if or (eq $b.source "file") .Values.engine.tls.enabled }}
+  volumes:
+{{- if eq $b.source "file" }}
+    - name: rollouts-cv-bridge
+      emptyDir: {}
+{{- end }}
+{{- if .Values.engine.tls.enabled }}
+    - name: rollouts-cv-tls
+      secret:
+        secretName: {{ $b.tls.secretName }}
+{{- end }}
+  volumeMounts:
+{{- if eq $b.source "file" }}
+    - name: rollouts-cv-bridge
+      mountPath: {{ $b.directory }}
+      readOnly: true
+{{- end }}
+{{- if .Values.engine.tls.enabled }}
+    - name: rollouts-cv-tls
+      mountPath: {{ $b.tls.mountPath }}
+      readOnly: true
+{{- end }}
+{{- end }}
+{{- end }}
