@@ -89,6 +89,22 @@ describe('synthetic app', () => {
     expect(sum(samples(await exposition(), 'http_requests_total', 'hash="idle"'))).toBe(0);
   });
 
+  it('registers a group under the pod names it is given, e.g. those of a real ReplicaSet', async () => {
+    app = await startSyntheticApp({ seed: 3 });
+    const podNames = ['checkout-5d8f7c9b4-x2k9p', 'checkout-5d8f7c9b4-q7w4z'];
+    const created = await call('POST', '/groups', { hash: '5d8f7c9b4', podNames, errorRate: 0.02 });
+    expect(created).toMatchObject({ status: 200, body: { hash: '5d8f7c9b4', pods: podNames, rps: 20, errorRate: 0.02, latencyMs: 50 } });
+    expect(await call('POST', '/groups', { hash: 'ddd', pods: 1, podNames: ['a-1'] })).toMatchObject({ status: 200, body: { pods: ['a-1'] } });
+    const text = await exposition();
+    for (const pod of podNames) {
+      expect(samples(text, 'http_requests_total', `pod="${pod}"`, 'rollouts_pod_template_hash="5d8f7c9b4"', 'code="200"')).toHaveLength(1);
+    }
+    expect(await call('POST', '/groups', { hash: 'eee' })).toMatchObject({ status: 400, body: { error: expect.stringContaining('pods: give pods (a count) or podNames') } });
+    expect(await call('POST', '/groups', { hash: 'eee', pods: 2, podNames: ['a-1'] })).toMatchObject({ status: 400, body: { error: expect.stringContaining('podNames has 1 names') } });
+    expect(await call('POST', '/groups', { hash: 'eee', podNames: ['a-1', 'a-1'] })).toMatchObject({ status: 400, body: { error: expect.stringContaining('must not repeat') } });
+    expect(await call('POST', '/groups', { hash: 'eee', podNames: ['Not_A_Pod'] })).toMatchObject({ status: 400, body: { error: expect.stringContaining('podNames.0: must be a Kubernetes pod name') } });
+  });
+
   it('answers bad requests with clear errors', async () => {
     app = await startSyntheticApp();
     expect(await call('POST', '/groups', '{"hash":')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^body is not valid JSON/) } });

@@ -18,19 +18,37 @@ const trafficFields = {
   latencyMs: z.number().positive().max(60_000).describe('median latency in milliseconds'),
 };
 
-const newGroupSchema = z.strictObject({
-  hash: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1 to 16 lowercase letters or digits, like a pod template hash'),
-  pods: z.number().int().min(1).max(100),
-  rps: trafficFields.rps.default(20),
-  errorRate: trafficFields.errorRate.default(0),
-  latencyMs: trafficFields.latencyMs.default(50),
-});
+const podNameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$/, 'must be a Kubernetes pod name: lowercase letters, digits and -, at most 253');
+
+const newGroupSchema = z
+  .strictObject({
+    hash: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1 to 16 lowercase letters or digits, like a pod template hash'),
+    // Either a count of generated pod names, or the names themselves (e.g. the pods of a real ReplicaSet).
+    pods: z.number().int().min(1).max(100).optional(),
+    podNames: z.array(podNameSchema).min(1).max(100).optional(),
+    rps: trafficFields.rps.default(20),
+    errorRate: trafficFields.errorRate.default(0),
+    latencyMs: trafficFields.latencyMs.default(50),
+  })
+  .superRefine((spec, context) => {
+    if (spec.pods === undefined && spec.podNames === undefined) {
+      context.addIssue({ code: 'custom', path: ['pods'], message: 'give pods (a count) or podNames' });
+    }
+    if (spec.pods !== undefined && spec.podNames !== undefined && spec.pods !== spec.podNames.length) {
+      context.addIssue({ code: 'custom', path: ['pods'], message: `is ${spec.pods} but podNames has ${spec.podNames.length} names` });
+    }
+    if (spec.podNames && new Set(spec.podNames).size !== spec.podNames.length) {
+      context.addIssue({ code: 'custom', path: ['podNames'], message: 'must not repeat a name' });
+    }
+  });
 
 const groupChangeSchema = z.strictObject(trafficFields).partial();
 
 type GroupSpec = z.infer<typeof newGroupSchema>;
 
-export interface Group extends Omit<GroupSpec, 'pods'> {
+export interface Group extends Omit<GroupSpec, 'pods' | 'podNames'> {
   pods: string[];
 }
 
@@ -83,7 +101,8 @@ export async function startSyntheticApp(options: SyntheticAppOptions = {}): Prom
 
   const addGroup = (spec: GroupSpec): Group => {
     if (groups.has(spec.hash)) throw new HttpError(409, `group ${spec.hash} already exists; change it with PATCH /groups/${spec.hash}`);
-    const group: Group = { ...spec, pods: podNames(random, spec.hash, spec.pods) };
+    const { podNames: names, pods: count, ...traffic } = spec;
+    const group: Group = { ...traffic, pods: names ? [...names] : podNames(random, spec.hash, count ?? 1) };
     for (const pod of group.pods) {
       const labels = { pod, rollouts_pod_template_hash: group.hash };
       // Series exist from the start, so rate() of errors is 0 rather than absent while no error happened.

@@ -44,10 +44,17 @@ describe.each(sources)('$name', ({ docs }) => {
       });
     }
     if (doc.kind === 'Rollout') {
-      it('has gate steps the engine accepts', () => {
-        const gates = doc.spec.strategy.canary.steps.filter((step: any) => step.plugin?.name === 'rollouts-cv/gate');
-        expect(gates.length).toBeGreaterThan(0);
+      it('has gate steps the engine accepts, and analysis steps that pass the pod-template hashes', () => {
+        const steps = doc.spec.strategy.canary.steps;
+        const gates = steps.filter((step: any) => step.plugin?.name === 'rollouts-cv/gate');
+        const analyses = steps.filter((step: any) => step.analysis);
+        expect(gates.length + analyses.length).toBeGreaterThan(0);
         for (const step of gates) expect(() => parseVerifySettings(step.plugin.config.verify)).not.toThrow();
+        // podTemplateHashValue is valid only here, in the Rollout's step, not in the AnalysisTemplate.
+        for (const step of analyses) {
+          const hashes = Object.fromEntries((step.analysis.args ?? []).map((arg: any) => [arg.name, arg.valueFrom?.podTemplateHashValue]));
+          expect(hashes).toMatchObject({ 'canary-hash': 'Latest', 'stable-hash': 'Stable' });
+        }
       });
     }
     if (doc.kind === 'ConfigMap') {

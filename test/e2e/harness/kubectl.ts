@@ -1,0 +1,76 @@
+// kubectl (from PATH) against the e2e cluster, and the Rollout state as `kubectl argo rollouts` reads it.
+import { run } from './processes.js';
+
+export class Kubectl {
+  /** `cacheDir`: kubectl's discovery cache, kept out of ~/.kube/cache. */
+  constructor(
+    readonly kubeconfig: string,
+    readonly cacheDir: string,
+  ) {}
+
+  async run(args: string[], input?: string): Promise<string> {
+    return (await run('kubectl', ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], { input, timeoutMs: 60_000 })).stdout;
+  }
+
+  async json<T>(args: string[]): Promise<T> {
+    return JSON.parse(await this.run([...args, '-o', 'json'])) as T;
+  }
+
+  apply(yaml: string): Promise<string> {
+    return this.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml);
+  }
+}
+
+export interface Rollout {
+  metadata: { name: string; namespace: string; generation: number };
+  spec: { strategy: { canary?: { steps?: unknown[] } } };
+  status?: {
+    phase?: string;
+    message?: string;
+    observedGeneration?: string;
+    controllerPause?: boolean;
+    pauseConditions?: { reason: string }[];
+    currentStepIndex?: number;
+    currentPodHash?: string;
+    stableRS?: string;
+    abort?: boolean;
+    canary?: { currentStepAnalysisRunStatus?: { name: string; status: string; message?: string } };
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+export interface RolloutState {
+  phase: string;
+  message: string;
+  step: number;
+  steps: number;
+  currentPodHash?: string;
+  stableRS?: string;
+  fullyPromoted: boolean;
+  abort: boolean;
+}
+
+/** Phase and message as Argo Rollouts' `utils/rollout/rolloututil.go` computes them for the CLI. */
+export function rolloutState(rollout: Rollout): RolloutState {
+  const status = rollout.status ?? {};
+  const steps = rollout.spec.strategy.canary?.steps?.length ?? 0;
+  const progressing =
+    status.observedGeneration !== String(rollout.metadata.generation) || (status.controllerPause === true && (status.pauseConditions ?? []).length === 0);
+  return {
+    phase: progressing ? 'Progressing' : (status.phase ?? ''),
+    message: progressing && status.observedGeneration !== String(rollout.metadata.generation) ? 'waiting for rollout spec update to be observed' : (status.message ?? ''),
+    step: status.currentStepIndex ?? 0,
+    steps,
+    currentPodHash: status.currentPodHash,
+    stableRS: status.stableRS,
+    fullyPromoted: status.stableRS !== undefined && status.stableRS === status.currentPodHash,
+    abort: status.abort === true,
+  };
+}
+
+export interface Pod {
+  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+export const isReady = (pod: Pod) => !pod.metadata.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
