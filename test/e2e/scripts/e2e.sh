@@ -6,6 +6,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
 bash test/e2e/scripts/build-components.sh
 npm run build   # the engine and the sandbox run from dist/
-[ -x dist/bridge/rollouts-cv-bridge-linux-amd64 ] || npm run build:bridge
+npm run build:bridge   # the controller loads this binary; rebuilt so it matches the source
 command -v kubectl >/dev/null || { echo "e2e: kubectl is not on PATH (kwokctl and the harness use it)" >&2; exit 1; }
 exec npx vitest run --config test/e2e/vitest.config.ts "$@"
