@@ -1,7 +1,8 @@
 // End to end: a real control plane (kwok cluster), the Argo Rollouts controller v1.10.1 loading the rollouts-cv
 // bridge, the engine and a Prometheus scraping the synthetic app. Canary Rollouts are verified by an
-// AnalysisTemplate using the `rollouts-cv/verify` metric plugin, and the Rollout's phase, step and message are
-// asserted as the controller writes them.
+// AnalysisTemplate using the `rollouts-cv/verify` metric plugin or inline by a `rollouts-cv/gate` step, with the
+// engine up, down or restarted, and the Rollout's phase, step and message are asserted as the controller writes
+// them. One file: the harness starts one cluster per file.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { httpMetrics } from '../../plugin/demo/analysis-objects.js';
 import { Environment } from './harness/environment.js';
-import { type Pod, type Rollout, type RolloutState, isReady, rolloutState } from './harness/kubectl.js';
-import { run, tail, waitFor } from './harness/processes.js';
+import { type Pod, type Rollout, type RolloutState, type StepPluginStatus, isReady, promote, rolloutState } from './harness/kubectl.js';
+import { run, sleep, tail, waitFor } from './harness/processes.js';
 
 const NAMESPACE = 'e2e';
 const CHART_NAMESPACE = 'rollouts-cv';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE = 'rollouts-cv-http';
+/** Unhealthy → Inconclusive: the rollout pauses for a person instead of aborting. */
+const INCONCLUSIVE_TEMPLATE = 'rollouts-cv-http-inconclusive';
+/** Up to 10 consecutive Error measurements (default 4) before the run fails: rides out the engine being down. */
+const TOLERANT_TEMPLATE = 'rollouts-cv-http-tolerant';
 const REPLICAS = 4;
 // Per pod, as in `npm run demo` (which uses 1000 rps): enough requests that a 30 s window of one canary pod is not noise.
 const BASELINE = { rps: 200, errorRate: 0.01, latencyMs: 50 };
@@ -39,7 +44,9 @@ beforeAll(async () => {
   await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
   // Pods are refused until the ServiceAccount controller has created the namespace's `default` account.
   await waitFor('the default ServiceAccount', async () => ((await k.run(['-n', NAMESPACE, 'get', 'serviceaccount', 'default', '--ignore-not-found'])).includes('default') ? true : undefined), 60_000);
-  await k.apply(analysisTemplate(env.prometheus));
+  await k.apply(analysisTemplate(TEMPLATE, env.prometheus));
+  await k.apply(analysisTemplate(INCONCLUSIVE_TEMPLATE, env.prometheus, { unhealthyPhase: 'Inconclusive' }));
+  await k.apply(analysisTemplate(TOLERANT_TEMPLATE, env.prometheus, { consecutiveErrorLimit: 10 }));
 }, 600_000);
 
 afterAll(async () => {
@@ -83,7 +90,7 @@ describe('the documented and packaged objects on the real API server', () => {
 });
 
 describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok cluster', () => {
-  it('promotes a healthy canary fully after a rollouts-cv analysis step', async () => {
+  scenario('promotes a healthy canary fully after a rollouts-cv analysis step', async () => {
     const run = await canary('healthy', BASELINE);
     summary.healthy = run;
     // the controller went through the analysis step (index 1) to the end, and promoted the canary
@@ -92,9 +99,9 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     expect(run.final.message).toBe('');
     expect(run.analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
     expect(run.analysis.measurementMessage).toMatch(/^Healthy, score \d+\/100/);
-  }, 600_000);
+  });
 
-  it('aborts a regressed canary: Degraded with the rollouts-cv reason', async () => {
+  scenario('aborts a regressed canary: Degraded with the rollouts-cv reason', async () => {
     const run = await canary('regressed', REGRESSED);
     summary.regressed = run;
     // aborted at the analysis step (index 1); an abort sets the step index back to 0 and keeps the stable pods
@@ -106,8 +113,124 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     // the reason rollouts-cv gave reaches the Rollout's message, through the AnalysisRun's
     expect(run.final.message).toContain(`Step-based analysis phase error/failed: ${run.analysis.message}`);
     expect(run.analysis.message).toContain(`"Error Message: ${run.analysis.measurementMessage}"`);
-  }, 600_000);
+  });
+
+  scenario('pauses a regressed canary with unhealthyPhase: Inconclusive; a promote continues it to the end', async () => {
+    const c = await startCanary('inconclusive', REGRESSED, analysisStep(INCONCLUSIVE_TEMPLATE));
+    const paused = await c.until('the rollout to pause', (s) => s.phase === 'Paused' || done(s));
+    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const before = await c.rollout();
+    // paused by the controller at the analysis step, for a person to decide
+    expect(paused).toMatchObject({ phase: 'Paused', message: 'InconclusiveAnalysisRun', step: 1, steps: 2, fullyPromoted: false, abort: false });
+    expect(before.status).toMatchObject({ controllerPause: true, pauseConditions: [{ reason: 'InconclusiveAnalysisRun' }] });
+    expect(before.status?.canary?.currentStepAnalysisRunStatus).toMatchObject({ name: analysis.name, status: 'Inconclusive' });
+    expect(analysis).toMatchObject({ phase: 'Inconclusive', measurementPhase: 'Inconclusive' });
+    expect(analysis.measurementMessage).toMatch(/Unhealthy, score \d+\/100: /);
+
+    // `kubectl argo rollouts promote inconclusive`: at an Inconclusive step analysis it clears the pause and moves on
+    const patches = await promote(env!.kubectl, NAMESPACE, c.name);
+    expect(patches).toEqual({ status: '{"status":{"pauseConditions":null, "controllerPause":false, "currentStepIndex":2}}', spec: undefined });
+    const final = await c.until('the promoted rollout to finish', done);
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    summary.inconclusive = c.result(final, analysis);
+  });
+
+  scenario('rollouts-cv/gate step: a healthy canary passes the inline verification and is promoted', async () => {
+    const c = await startCanary('gate-healthy', BASELINE, gateStep(env!.prometheus));
+    const final = await c.until('the rollout to finish', done);
+    // the last status the gate's Run returned, as the controller stored it (index 1: the gate step)
+    const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
+    expect(c.seen.slice(1).some((line) => line.startsWith('Progressing step 1/2'))).toBe(true);
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    expect(gate).toMatchObject({ name: 'rollouts-cv/gate', phase: 'Successful' });
+    expect(gate?.message).toMatch(/Healthy, score \d+\/100/);
+    // canary and baseline defaulted to the Rollout's hashes
+    expect(gate?.status).toMatchObject({ kind: 'verify', canary: c.canaryHash, baseline: c.stableHash, verdict: 'Healthy' });
+    summary.gateHealthy = { ...c.result(final), gate };
+  });
+
+  scenario('engine down during an analysis: Error measurements naming the engine, no promotion, then completes once it is back', async () => {
+    const e = env!;
+    const c = await startCanary('engine-down', BASELINE, analysisStep(TOLERANT_TEMPLATE));
+    await c.poll('a Running measurement (window open)', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Running'));
+    await e.stopEngine();
+    const error = await c.poll('an Error measurement', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Error'));
+    // the bridge names the engine it could not reach; the rollout waits at the analysis step
+    expect(error.message).toContain(`rollouts-cv engine ${e.engineAddress}: `);
+    await sleep(15_000); // still down through the controller's retry (a new Run 10 s after an Error)
+    const whileDown = await c.observe();
+    const runWhileDown = await analysisRun(c.name, c.canaryHash);
+    expect(whileDown).toMatchObject({ phase: 'Progressing', step: 1, fullyPromoted: false, abort: false, stableRS: c.stableHash });
+    expect(runWhileDown.status?.phase).toBe('Running');
+    expect(runWhileDown.status?.metricResults?.[0]?.measurements?.map((m) => m.phase).every((phase) => phase === 'Error')).toBe(true);
+
+    await e.startEngine();
+    const final = await c.until('the rollout to finish', done);
+    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const phases = (await verifyMeasurements(c)).map((m) => m.phase);
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    expect(analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
+    // the measurement cut by the outage and the retries while down are Errors; a new Run after the restart decided
+    expect(phases.at(-1)).toBe('Successful');
+    expect(phases.slice(0, -1).every((phase) => phase === 'Error')).toBe(true);
+    expect(phases.length).toBeGreaterThanOrEqual(2);
+    summary.engineDown = { ...c.result(final, analysis), measurements: phases, error: error.message };
+  });
+
+  scenario('engine restarted within one interval of an analysis: the same verdict as without a restart', async () => {
+    const e = env!;
+    const c = await startCanary('engine-restart', BASELINE);
+    const running = await c.poll('a Running measurement (window open)', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Running'));
+    const began = performance.now();
+    await e.stopEngine();
+    await e.startEngine();
+    const restartMs = Math.round(performance.now() - began);
+    expect(restartMs).toBeLessThan(5000); // the template's interval
+    const final = await c.until('the rollout to finish', done);
+    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const measurements = await verifyMeasurements(c);
+    // (the old engine is gone: the restarted one answered the Resumes that closed the window)
+    // as the healthy scenario: one measurement, the same window before and after the restart, Healthy
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    expect(analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
+    expect(analysis.measurementMessage).toMatch(/^Healthy, score \d+\/100/);
+    expect(measurements.map((m) => m.phase)).toEqual(['Successful']);
+    expect(measurements[0]!.metadata).toMatchObject({
+      verificationId: running.metadata?.verificationId,
+      windowStart: running.metadata?.windowStart,
+      windowEnd: running.metadata?.windowEnd,
+    });
+    summary.engineRestart = { ...c.result(final, analysis), restartMs };
+  });
+
+  scenario('rollouts-cv/gate step: a regressed canary fails the step and the rollout is aborted with the gate\'s message', async () => {
+    const c = await startCanary('gate-regressed', REGRESSED, gateStep(env!.prometheus));
+    const final = await c.until('the rollout to finish', done);
+    const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
+    expect(final).toMatchObject({ phase: 'Degraded', step: 0, steps: 2, fullyPromoted: false, abort: true, stableRS: c.stableHash });
+    expect(gate).toMatchObject({ name: 'rollouts-cv/gate', phase: 'Failed' });
+    expect(gate?.message).toMatch(/Unhealthy, score \d+\/100: /);
+    expect(gate?.status).toMatchObject({ kind: 'verify', canary: c.canaryHash, baseline: c.stableHash, verdict: 'Unhealthy' });
+    // the controller numbers the step from 1 in the message (rollout/stepplugin.go: status.Index+1)
+    expect(final.message).toBe(`RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 (rollouts-cv/gate) failed: ${gate!.message}`);
+    summary.gateRegressed = { ...c.result(final), gate, stepPluginStatuses: c.stepPluginStatuses };
+  });
 });
+
+/** A test whose failure keeps the work folder and its logs (see afterAll). */
+function scenario(title: string, body: () => Promise<void>): void {
+  it(title, async () => {
+    try {
+      await body();
+    } catch (error) {
+      summary.failed = true;
+      throw error;
+    }
+  }, 600_000);
+}
+
+/** Healthy and fully promoted, or Degraded: the rollout will not move on by itself. */
+const done = (state: RolloutState) => (state.phase === 'Healthy' && state.fullyPromoted) || state.phase === 'Degraded';
 
 interface CanaryRun {
   stableHash: string;
@@ -115,56 +238,101 @@ interface CanaryRun {
   /** Distinct (phase, step, message) states seen while polling, in order. */
   seen: string[];
   final: RolloutState;
-  analysis: { name: string; phase: string; message: string; measurementPhase: string; measurementMessage: string };
+  analysis?: StepAnalysis;
   seconds: number;
 }
 
+interface StepAnalysis {
+  name: string;
+  phase: string;
+  message: string;
+  measurementPhase: string;
+  measurementMessage: string;
+}
+
+interface Canary {
+  name: string;
+  stableHash: string;
+  canaryHash: string;
+  seen: string[];
+  /** The last non-empty `status.canary.stepPluginStatuses` seen. */
+  stepPluginStatuses: StepPluginStatus[];
+  rollout(): Promise<Rollout>;
+  /** Reads the Rollout, recording its state in `seen`. */
+  observe(): Promise<RolloutState>;
+  /** Polls the Rollout until `predicate` holds; returns that state. */
+  until(what: string, predicate: (state: RolloutState) => boolean, timeoutMs?: number): Promise<RolloutState>;
+  /** Polls `probe` until it gives a value, recording the Rollout's state too. */
+  poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  result(final: RolloutState, analysis?: StepAnalysis): CanaryRun;
+}
+
 /**
- * Deploys revision 1 of a Rollout, registers its pods with the synthetic app, updates the pod template and
- * registers the canary pods with `traffic`; returns once the Rollout is Healthy and promoted, or Degraded.
+ * Deploys revision 1 of a Rollout (steps: `setWeight: 25`, then `secondStep`), registers its pods with the
+ * synthetic app, updates the pod template and registers the canary pod with `traffic`.
  */
-async function canary(name: string, traffic: typeof BASELINE): Promise<CanaryRun> {
+async function startCanary(name: string, traffic: typeof BASELINE, secondStep: object = analysisStep(TEMPLATE)): Promise<Canary> {
   const e = env!;
   const k = e.kubectl;
   const began = performance.now();
   const seen: string[] = [];
-  const get = async () => rolloutState(await k.json<Rollout>(['-n', NAMESPACE, 'get', 'rollout', name]));
+  let stepPluginStatuses: StepPluginStatus[] = [];
+  const rollout = () => k.json<Rollout>(['-n', NAMESPACE, 'get', 'rollout', name]);
   const observe = async () => {
-    const state = await get();
+    const raw = await rollout();
+    if (raw.status?.canary?.stepPluginStatuses?.length) stepPluginStatuses = raw.status.canary.stepPluginStatuses;
+    const state = rolloutState(raw);
     const line = `${state.phase} step ${state.step}/${state.steps}${state.message ? `: ${state.message}` : ''}`;
     if (seen.at(-1) !== line) seen.push(line);
     return state;
   };
   const describe = async () => `rollout ${name}: ${seen.join(' → ')}\ncontroller log:\n${await tail(e.log('rollouts-controller'), 40)}`;
-
-  try {
-    await k.apply(rolloutManifest(name, 1));
-    const first = await waitFor('revision 1 to be Healthy', async () => {
+  const poll = <T,>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000) =>
+    waitFor(what, async () => {
+      await observe();
+      return probe();
+    }, timeoutMs, describe, 1000);
+  const until = (what: string, predicate: (state: RolloutState) => boolean, timeoutMs = 300_000) =>
+    waitFor(what, async () => {
       const state = await observe();
-      return state.phase === 'Healthy' && state.fullyPromoted ? state : undefined;
-    }, 120_000, describe);
-    const stableHash = first.stableRS!;
-    const stablePods = await readyPods(name, stableHash, REPLICAS, describe);
-    await registerGroup(e.app, stableHash, stablePods, BASELINE);
+      return predicate(state) ? state : undefined;
+    }, timeoutMs, describe, 1000);
 
-    await k.run(['-n', NAMESPACE, 'patch', 'rollout', name, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'e2e.rollouts-cv/revision': '2' } } } } })]);
-    const canaryHash = await waitFor('the canary ReplicaSet', async () => {
-      const state = await observe();
-      return state.currentPodHash && state.currentPodHash !== stableHash ? state.currentPodHash : undefined;
-    }, 60_000, describe, 250);
-    const canaryPods = await readyPods(name, canaryHash, 1, describe, 250);
-    await registerGroup(e.app, canaryHash, canaryPods, traffic);
+  await k.apply(rolloutManifest(name, 1, secondStep));
+  const first = await until('revision 1 to be Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
+  const stableHash = first.stableRS!;
+  const stablePods = await readyPods(name, stableHash, REPLICAS, describe);
+  await registerGroup(e.app, stableHash, stablePods, BASELINE);
 
-    const final = await waitFor('the rollout to finish (Healthy and promoted, or Degraded)', async () => {
-      const state = await observe();
-      return (state.phase === 'Healthy' && state.fullyPromoted) || state.phase === 'Degraded' ? state : undefined;
-    }, 300_000, describe, 2000);
-    const analysis = await stepAnalysis(name, canaryHash);
-    return { stableHash, canaryHash, seen, final, analysis, seconds: Math.round((performance.now() - began) / 1000) };
-  } catch (error) {
-    summary.failed = true;
-    throw error;
-  }
+  await k.run(['-n', NAMESPACE, 'patch', 'rollout', name, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'e2e.rollouts-cv/revision': '2' } } } } })]);
+  const canaryHash = await waitFor('the canary ReplicaSet', async () => {
+    const state = await observe();
+    return state.currentPodHash && state.currentPodHash !== stableHash ? state.currentPodHash : undefined;
+  }, 60_000, describe, 250);
+  const canaryPods = await readyPods(name, canaryHash, 1, describe, 250);
+  await registerGroup(e.app, canaryHash, canaryPods, traffic);
+  return {
+    name,
+    stableHash,
+    canaryHash,
+    seen,
+    get stepPluginStatuses() {
+      return stepPluginStatuses;
+    },
+    rollout,
+    observe,
+    until,
+    poll,
+    result: (final, analysis) => ({ stableHash, canaryHash, seen, final, analysis, seconds: Math.round((performance.now() - began) / 1000) }),
+  };
+}
+
+/** A canary with an analysis step, run until the Rollout is Healthy and promoted, or Degraded. */
+async function canary(name: string, traffic: typeof BASELINE): Promise<CanaryRun & { analysis: StepAnalysis }> {
+  const c = await startCanary(name, traffic);
+  const final = await c.until('the rollout to finish (Healthy and promoted, or Degraded)', done);
+  const analysis = await stepAnalysis(name, c.canaryHash);
+  return { ...c.result(final, analysis), analysis };
 }
 
 async function readyPods(rollout: string, hash: string, atLeast: number, describe: () => Promise<string>, intervalMs = 1000): Promise<string[]> {
@@ -185,15 +353,33 @@ async function registerGroup(app: string, hash: string, podNames: string[], traf
   if (!response.ok) throw new Error(`the synthetic app refused group ${hash}: ${response.status} ${await response.text()}`);
 }
 
-interface AnalysisRun {
-  metadata: { name: string; labels?: Record<string, string> };
-  status?: { phase?: string; message?: string; metricResults?: { name: string; measurements?: { phase: string; message?: string }[] }[] };
+interface Measurement {
+  phase: string;
+  message?: string;
+  metadata?: Record<string, string>;
 }
 
-async function stepAnalysis(rollout: string, canaryHash: string): Promise<CanaryRun['analysis']> {
+interface AnalysisRun {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { phase?: string; message?: string; metricResults?: { name: string; measurements?: Measurement[] }[] };
+}
+
+/** The AnalysisRun of the Rollout's analysis step for the canary `canaryHash`. */
+async function analysisRun(rollout: string, canaryHash: string): Promise<AnalysisRun> {
   const runs = await env!.kubectl.json<{ items: AnalysisRun[] }>(['-n', NAMESPACE, 'get', 'analysisruns', '-l', `rollouts-pod-template-hash=${canaryHash}`]);
   const run = runs.items.find((r) => r.metadata.name.startsWith(`${rollout}-${canaryHash}-`));
   if (!run) throw new Error(`no AnalysisRun of ${rollout} for ${canaryHash}: ${runs.items.map((r) => r.metadata.name).join(', ')}`);
+  return run;
+}
+
+/** The `verify` metric's measurements so far, oldest first (none before the AnalysisRun exists). */
+async function verifyMeasurements(c: Canary): Promise<Measurement[]> {
+  const run = await analysisRun(c.name, c.canaryHash).catch(() => undefined);
+  return run?.status?.metricResults?.find((m) => m.name === 'verify')?.measurements ?? [];
+}
+
+async function stepAnalysis(rollout: string, canaryHash: string): Promise<StepAnalysis> {
+  const run = await analysisRun(rollout, canaryHash);
   const measurement = run.status?.metricResults?.find((m) => m.name === 'verify')?.measurements?.at(-1);
   return {
     name: run.metadata.name,
@@ -204,7 +390,7 @@ async function stepAnalysis(rollout: string, canaryHash: string): Promise<Canary
   };
 }
 
-function rolloutManifest(name: string, revision: number): string {
+function rolloutManifest(name: string, revision: number, secondStep: object): string {
   return JSON.stringify({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
@@ -217,35 +403,57 @@ function rolloutManifest(name: string, revision: number): string {
         metadata: { labels: { app: name }, annotations: { 'e2e.rollouts-cv/revision': String(revision) } },
         spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:1', ports: [{ containerPort: 8080 }] }] },
       },
-      strategy: {
-        canary: {
-          steps: [
-            { setWeight: 25 },
-            {
-              analysis: {
-                templates: [{ templateName: TEMPLATE }],
-                args: [
-                  { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
-                  { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
-                ],
-              },
-            },
-          ],
-        },
-      },
+      strategy: { canary: { steps: [{ setWeight: 25 }, secondStep] } },
     },
   });
 }
 
+/** An analysis step running `template` on the canary and stable hashes. */
+function analysisStep(template: string): object {
+  return {
+    analysis: {
+      templates: [{ templateName: template }],
+      args: [
+        { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
+        { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
+      ],
+    },
+  };
+}
+
 /**
- * The verification as a user writes it in an AnalysisTemplate, with short windows. `initialDelay` gives the
- * harness time to register the canary pods with the synthetic app before the verification window opens.
+ * A `rollouts-cv/gate` step verifying inline, canary and baseline left to default to the Rollout's hashes. Its
+ * interval is above 10 s so that the controller calls again when asked (it waits 30 s otherwise).
  */
-function analysisTemplate(prometheus: string): string {
+function gateStep(prometheus: string): object {
+  const { canary: _canary, baseline: _baseline, ...verify } = verifyConfig(prometheus);
+  return { plugin: { name: 'rollouts-cv/gate', config: { verify: { ...verify, duration: '30s', interval: '15s' } } } };
+}
+
+/** The rollouts-cv verification, with short windows: the metric plugin's config, and the gate's `config.verify`. */
+function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Failed' | 'Inconclusive' } = {}): Record<string, unknown> {
+  return {
+    duration: '30s',
+    interval: '5s',
+    sensitivity: 'medium',
+    ...options,
+    canary: { podTemplateHash: '{{args.canary-hash}}' },
+    baseline: { podTemplateHash: '{{args.stable-hash}}' },
+    source: { prometheus: { address: prometheus, step: '2s' } },
+    metrics: httpMetrics().map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
+  };
+}
+
+/**
+ * The verification as a user writes it in an AnalysisTemplate. `initialDelay` gives the harness time to register
+ * the canary pods with the synthetic app before the verification window opens.
+ */
+function analysisTemplate(name: string, prometheus: string, options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number } = {}): string {
+  const { consecutiveErrorLimit, ...verify } = options;
   return JSON.stringify({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AnalysisTemplate',
-    metadata: { name: TEMPLATE, namespace: NAMESPACE },
+    metadata: { name, namespace: NAMESPACE },
     spec: {
       // Declared here, valued by the Rollout's analysis step: `podTemplateHashValue` exists only in a Rollout's
       // analysis args (the AnalysisTemplate CRD of v1.10.1 rejects it in a template's args).
@@ -254,19 +462,8 @@ function analysisTemplate(prometheus: string): string {
         {
           name: 'verify',
           initialDelay: '10s',
-          provider: {
-            plugin: {
-              'rollouts-cv/verify': {
-                duration: '30s',
-                interval: '5s',
-                sensitivity: 'medium',
-                canary: { podTemplateHash: '{{args.canary-hash}}' },
-                baseline: { podTemplateHash: '{{args.stable-hash}}' },
-                source: { prometheus: { address: prometheus, step: '2s' } },
-                metrics: httpMetrics().map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
-              },
-            },
-          },
+          ...(consecutiveErrorLimit === undefined ? {} : { consecutiveErrorLimit }),
+          provider: { plugin: { 'rollouts-cv/verify': verifyConfig(prometheus, verify) } },
         },
       ],
     },

@@ -174,12 +174,25 @@ export class Environment {
     }
   }
 
-  private async startEngine(): Promise<void> {
-    const port = await reserveLoopbackPort();
-    this.engineAddress = `127.0.0.1:${port}`;
+  /**
+   * Starts the engine; again after stopEngine() on the same address (the bridge's args name it), appending to the
+   * same log.
+   */
+  async startEngine(): Promise<void> {
+    if (this.processes.some((p) => p.name === 'engine')) throw new Error('the engine is already running');
+    if (!this.engineAddress) this.engineAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
+    const port = Number(this.engineAddress.split(':')[1]);
     const engine = startProcess('engine', process.execPath, [CLI, 'engine', '--listen', this.engineAddress], { dir: join(this.workdir, 'logs') });
     this.processes.push(engine);
-    await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 250);
+    await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 100);
+  }
+
+  /** Stops the engine process (SIGTERM, as a Deployment's rollout would; SIGKILL after 10 s). */
+  async stopEngine(): Promise<void> {
+    const index = this.processes.findIndex((p) => p.name === 'engine');
+    if (index < 0) throw new Error('the engine is not running');
+    const [engine] = this.processes.splice(index, 1);
+    await engine!.stop();
   }
 
   private async startSandbox(): Promise<void> {

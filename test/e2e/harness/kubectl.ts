@@ -23,7 +23,7 @@ export class Kubectl {
 
 export interface Rollout {
   metadata: { name: string; namespace: string; generation: number };
-  spec: { strategy: { canary?: { steps?: unknown[] } } };
+  spec: { paused?: boolean; strategy: { canary?: { steps?: unknown[] } } };
   status?: {
     phase?: string;
     message?: string;
@@ -34,9 +34,22 @@ export interface Rollout {
     currentPodHash?: string;
     stableRS?: string;
     abort?: boolean;
-    canary?: { currentStepAnalysisRunStatus?: { name: string; status: string; message?: string } };
+    canary?: {
+      currentStepAnalysisRunStatus?: { name: string; status: string; message?: string };
+      stepPluginStatuses?: StepPluginStatus[];
+    };
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
   };
+}
+
+export interface StepPluginStatus {
+  index: number;
+  name: string;
+  operation: string;
+  phase?: string;
+  message?: string;
+  executions?: number;
+  status?: Record<string, unknown>;
 }
 
 export interface RolloutState {
@@ -74,3 +87,30 @@ export interface Pod {
 }
 
 export const isReady = (pod: Pod) => !pod.metadata.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/**
+ * `kubectl argo rollouts promote <name>` without flags, as v1.10.1 sends it
+ * (`pkg/kubectl-argo-rollouts/cmd/promote/promote.go`, `getPatches`' default case): a merge patch of the status
+ * subresource first, then `{"spec":{"paused":false}}` if the Rollout is paused. Returns the patches sent.
+ */
+export async function promote(k: Kubectl, namespace: string, name: string): Promise<{ status?: string; spec?: string }> {
+  const rollout = await k.json<Rollout>(['-n', namespace, 'get', 'rollout', name]);
+  const status = rollout.status ?? {};
+  const steps = rollout.spec.strategy.canary?.steps?.length ?? 0;
+  const pauseConditions = status.pauseConditions ?? [];
+  // replicasetutil.GetCurrentCanaryStep: the index (0 when unset), then capped at len(steps) once incremented
+  const nextStep = Math.min((status.currentStepIndex ?? 0) + 1, steps);
+  const inconclusive = rollout.spec.strategy.canary !== undefined && status.canary?.currentStepAnalysisRunStatus?.status === 'Inconclusive';
+  let statusPatch: string | undefined;
+  if (inconclusive && pauseConditions.length > 0 && status.controllerPause === true) {
+    if (steps > 0) statusPatch = `{"status":{"pauseConditions":null, "controllerPause":false, "currentStepIndex":${nextStep}}}`;
+  } else if (pauseConditions.length > 0) {
+    statusPatch = '{"status":{"pauseConditions":null}}';
+  } else if (rollout.spec.strategy.canary !== undefined && steps > 0) {
+    statusPatch = `{"status":{"pauseConditions":null, "currentStepIndex":${nextStep}}}`;
+  }
+  const specPatch = rollout.spec.paused ? '{"spec":{"paused":false}}' : undefined;
+  if (statusPatch) await k.run(['-n', namespace, 'patch', 'rollout', name, '--subresource', 'status', '--type', 'merge', '-p', statusPatch]);
+  if (specPatch) await k.run(['-n', namespace, 'patch', 'rollout', name, '--type', 'merge', '-p', specPatch]);
+  return { status: statusPatch, spec: specPatch };
+}
