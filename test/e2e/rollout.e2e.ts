@@ -101,6 +101,26 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     expect(run.analysis.measurementMessage).toMatch(/^Healthy, score \d+\/100/);
   });
 
+  scenario('promotes a healthy canary through setWeight 10/25/50/100 with a rollouts-cv analysis at each step', async () => {
+    const verify = analysisStep(TEMPLATE);
+    const steps = [{ setWeight: 10 }, verify, { setWeight: 25 }, verify, { setWeight: 50 }, verify, { setWeight: 100 }];
+    const c = await startCanary('stepwise', BASELINE, steps);
+    const final = await c.until('the rollout to finish', done, 480_000);
+    // every analysis step ran to a Healthy rollouts-cv verdict, one AnalysisRun per step (indexes 1, 3, 5)
+    const runs = await env!.kubectl.json<{ items: AnalysisRun[] }>(['-n', NAMESPACE, 'get', 'analysisruns', '-l', `rollouts-pod-template-hash=${c.canaryHash}`]);
+    const mine = runs.items.filter((r) => r.metadata.name.startsWith(`${c.name}-${c.canaryHash}-`));
+    expect(mine.map((r) => r.metadata.labels?.['step-index']).sort()).toEqual(['1', '3', '5']);
+    for (const run of mine) {
+      const measurement = run.status?.metricResults?.find((m) => m.name === 'verify')?.measurements?.at(-1);
+      expect(run.status?.phase, run.metadata.name).toBe('Successful');
+      expect(measurement?.message, run.metadata.name).toMatch(/^Healthy, score \d+\/100/);
+    }
+    // the controller stayed at each analysis step while it ran (each lasts tens of seconds, polled every second)
+    for (const step of [1, 3, 5]) expect(c.seen.some((line) => line.startsWith(`Progressing step ${step}/7`)), c.seen.join(' → ')).toBe(true);
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 7, steps: 7, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    summary.stepwise = c.result(final);
+  });
+
   scenario('aborts a regressed canary: Degraded with the rollouts-cv reason', async () => {
     const run = await canary('regressed', REGRESSED);
     summary.regressed = run;
@@ -116,7 +136,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('pauses a regressed canary with unhealthyPhase: Inconclusive; a promote continues it to the end', async () => {
-    const c = await startCanary('inconclusive', REGRESSED, analysisStep(INCONCLUSIVE_TEMPLATE));
+    const c = await startCanary('inconclusive', REGRESSED, weightThen(analysisStep(INCONCLUSIVE_TEMPLATE)));
     const paused = await c.until('the rollout to pause', (s) => s.phase === 'Paused' || done(s));
     const analysis = await stepAnalysis(c.name, c.canaryHash);
     const before = await c.rollout();
@@ -136,7 +156,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('rollouts-cv/gate step: a healthy canary passes the inline verification and is promoted', async () => {
-    const c = await startCanary('gate-healthy', BASELINE, gateStep(env!.prometheus));
+    const c = await startCanary('gate-healthy', BASELINE, weightThen(gateStep(env!.prometheus)));
     const final = await c.until('the rollout to finish', done);
     // the last status the gate's Run returned, as the controller stored it (index 1: the gate step)
     const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
@@ -151,7 +171,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
 
   scenario('engine down during an analysis: Error measurements naming the engine, no promotion, then completes once it is back', async () => {
     const e = env!;
-    const c = await startCanary('engine-down', BASELINE, analysisStep(TOLERANT_TEMPLATE));
+    const c = await startCanary('engine-down', BASELINE, weightThen(analysisStep(TOLERANT_TEMPLATE)));
     await c.poll('a Running measurement (window open)', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Running'));
     await e.stopEngine();
     const error = await c.poll('an Error measurement', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Error'));
@@ -204,7 +224,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('rollouts-cv/gate step: a regressed canary fails the step and the rollout is aborted with the gate\'s message', async () => {
-    const c = await startCanary('gate-regressed', REGRESSED, gateStep(env!.prometheus));
+    const c = await startCanary('gate-regressed', REGRESSED, weightThen(gateStep(env!.prometheus)));
     const final = await c.until('the rollout to finish', done);
     const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
     expect(final).toMatchObject({ phase: 'Degraded', step: 0, steps: 2, fullyPromoted: false, abort: true, stableRS: c.stableHash });
@@ -268,10 +288,10 @@ interface Canary {
 }
 
 /**
- * Deploys revision 1 of a Rollout (steps: `setWeight: 25`, then `secondStep`), registers its pods with the
- * synthetic app, updates the pod template and registers the canary pod with `traffic`.
+ * Deploys revision 1 of a Rollout with `steps` (by default `setWeight: 25`, then an analysis step), registers its
+ * pods with the synthetic app, updates the pod template and registers the canary pod with `traffic`.
  */
-async function startCanary(name: string, traffic: typeof BASELINE, secondStep: object = analysisStep(TEMPLATE)): Promise<Canary> {
+async function startCanary(name: string, traffic: typeof BASELINE, steps: object[] = weightThen(analysisStep(TEMPLATE))): Promise<Canary> {
   const e = env!;
   const k = e.kubectl;
   const began = performance.now();
@@ -298,7 +318,7 @@ async function startCanary(name: string, traffic: typeof BASELINE, secondStep: o
       return predicate(state) ? state : undefined;
     }, timeoutMs, describe, 1000);
 
-  await k.apply(rolloutManifest(name, 1, secondStep));
+  await k.apply(rolloutManifest(name, 1, steps));
   const first = await until('revision 1 to be Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
   const stableHash = first.stableRS!;
   const stablePods = await readyPods(name, stableHash, REPLICAS, describe);
@@ -390,7 +410,12 @@ async function stepAnalysis(rollout: string, canaryHash: string): Promise<StepAn
   };
 }
 
-function rolloutManifest(name: string, revision: number, secondStep: object): string {
+/** `setWeight: 25`, then `step`: the canary steps of most scenarios. */
+function weightThen(step: object): object[] {
+  return [{ setWeight: 25 }, step];
+}
+
+function rolloutManifest(name: string, revision: number, steps: object[]): string {
   return JSON.stringify({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
@@ -403,7 +428,7 @@ function rolloutManifest(name: string, revision: number, secondStep: object): st
         metadata: { labels: { app: name }, annotations: { 'e2e.rollouts-cv/revision': String(revision) } },
         spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:1', ports: [{ containerPort: 8080 }] }] },
       },
-      strategy: { canary: { steps: [{ setWeight: 25 }, secondStep] } },
+      strategy: { canary: { steps } },
     },
   });
 }
