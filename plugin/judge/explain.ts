@@ -1,6 +1,6 @@
 // Numbers and sentences for people: every judgement says what was compared, how it changed, how sure the
 // judge is, and which threshold applied.
-import type { Direction, MetricKind } from './types.js';
+import type { MetricKind } from './types.js';
 
 /** Three significant digits: 0.05234 → "0.0523", 1234.5 → "1230". */
 export function formatValue(value: number): string {
@@ -35,8 +35,4 @@ export function formatConfidence(confidence: number): string {
 /** "higher" / "lower" for the side a regression moves the metric. */
 export function worseWord(side: 'up' | 'down'): string {
   return side === 'up' ? 'higher' : 'lower';
-}
-
-export function describeDirection(direction: Direction): string {
-  return direction === 'either' ? 'a change either way is bad' : direction === 'higher-is-bad' ? 'higher is bad' : 'lower is bad';
 }

@@ -36,7 +36,7 @@ export interface JudgedMetric {
   sensitivity?: Sensitivity;
   /**
    * Least evidence per group: for `ratio` the denominator's total (e.g. requests), else the number of samples.
-   * Defaults by kind (see evidence.ts).
+   * Defaults by kind (DEFAULT_MIN_EVIDENCE in metric.ts).
    */
   minEvidence?: number;
 }

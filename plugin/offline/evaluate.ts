@@ -31,7 +31,7 @@ function groupWithin(group: GroupData, fromS: number, untilS: number): GroupData
 }
 
 /** The window's end, unix seconds. */
-export function windowEndS(request: JudgeRequest): number {
+function windowEndS(request: JudgeRequest): number {
   return request.startS + request.durationMs / 1000;
 }
 
