@@ -28,6 +28,6 @@ COPY --from=build /app/dist/shared ./dist/shared
 COPY package.json ./
 COPY proto ./proto
 USER 65532:65532
-EXPOSE 7070
+EXPOSE 7070 8080
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/shared/cli.js"]
 CMD ["engine"]

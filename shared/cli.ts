@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { parseGoDuration } from '../plugin/config/duration.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../plugin/server/defaults.js';
 import { createLogger } from './log.js';
+import { packageVersion } from './package-files.js';
 import { waitForTermination } from './termination.js';
 
 const USAGE_ERROR = 2;
@@ -26,6 +27,7 @@ function portArgument(text: string): number {
 function buildProgram(): Command {
   const program = new Command('rollouts-cv')
     .description('Continuous Verification for Argo Rollouts')
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -36,10 +38,11 @@ function buildProgram(): Command {
     .option('--tls-cert <file>', 'PEM server certificate (serves TLS; needs --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA that client certificates must chain to (mutual TLS)')
+    .option('--metrics-listen <address>', 'host:port serving Prometheus metrics at /metrics (off when absent), e.g. 0.0.0.0:8080', process.env.ROLLOUTS_CV_METRICS_LISTEN)
     .option('--credentials-dir <dir>', 'folder of mounted credential Secrets that configs may name', process.env.ROLLOUTS_CV_CREDENTIALS_DIR)
     .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
     .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
-    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
+    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; metricsListen?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
@@ -49,6 +52,7 @@ function buildProgram(): Command {
         tls: options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.tlsClientCa } : undefined,
         shutdownGraceMs: options.shutdownGrace,
         credentialsDir: options.credentialsDir,
+        metricsListen: options.metricsListen,
         log,
       });
       log.info({ signal: await waitForTermination() }, 'shutting down');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +22,10 @@ export function findPackageFile(moduleUrl: string, relativePath: string): string
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/** The version in the package's package.json. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(packageFile(import.meta.url, 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }

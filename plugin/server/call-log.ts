@@ -1,16 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/log.js';
+import type { EngineMetrics } from './metrics.js';
 import { BadRequestError } from './wire.js';
+
+/** Where calls are reported: one log line each, and the engine's metrics. */
+export interface Telemetry {
+  log: Logger;
+  metrics: EngineMetrics;
+}
 
 /** What one call's log line says. Only names and outcomes: request objects may carry credentials. */
 export type CallFields = Record<string, unknown>;
 
 /**
- * Wraps a unary handler: times it, writes one structured log line with the fields the handler collected, and
- * turns a rejected promise into an INTERNAL status rather than an unanswered call.
+ * Wraps a unary handler: times it, writes one structured log line with the fields the handler collected, counts
+ * it in the metrics, and turns a rejected promise into an INTERNAL status rather than an unanswered call.
  */
 export function unaryCall<Req, Res>(
-  log: Logger,
+  { log, metrics }: Telemetry,
   method: string,
   handle: (request: Req, fields: CallFields) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
@@ -19,20 +26,28 @@ export function unaryCall<Req, Res>(
     const fields: CallFields = {};
     handle(call.request, fields).then(
       (response) => {
+        const seconds = elapsedSeconds(started);
         const level = fields.error ? 'warn' : 'info';
-        log[level]({ method, ...fields, durationMs: elapsedMs(started) }, 'call');
+        log[level]({ method, ...fields, durationMs: roundMs(seconds) }, 'call');
+        metrics.call(method, fields.error ? 'error' : 'ok', seconds);
         callback(null, response);
       },
       (error: unknown) => {
-        log.error({ method, ...fields, durationMs: elapsedMs(started), err: error }, 'call failed');
+        const seconds = elapsedSeconds(started);
+        log.error({ method, ...fields, durationMs: roundMs(seconds), err: error }, 'call failed');
+        metrics.call(method, 'error', seconds);
         callback({ code: grpc.status.INTERNAL, details: `${method}: ${errorMessage(error)}` });
       },
     );
   };
 }
 
-function elapsedMs(started: number): number {
-  return Math.round((performance.now() - started) * 10) / 10;
+function elapsedSeconds(started: number): number {
+  return (performance.now() - started) / 1000;
+}
+
+function roundMs(seconds: number): number {
+  return Math.round(seconds * 10_000) / 10;
 }
 
 function errorMessage(error: unknown): string {

@@ -1,3 +1,4 @@
+import axios from 'axios';
 import { Writable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -362,5 +363,42 @@ describe('health and shutdown', () => {
     await expect(
       startEngine({ listen: '127.0.0.1:0', domain: recordingDomain().domain, tls: { certFile: '/nonexistent.pem', keyFile: '/nonexistent.key' } }),
     ).rejects.toThrow(/cannot read the TLS certificate file \/nonexistent.pem/);
+  });
+});
+
+describe('metrics', () => {
+  it('serves /metrics counting the calls it answered and the verdicts the domain reported', async () => {
+    const { domain } = recordingDomain({
+      metricResume: async (_ar, _m, measurement, ctx) => {
+        ctx.events?.finished({ plugin: 'verify', verdict: 'Unhealthy', phase: 'Failed', early: true });
+        return { ...measurement, phase: 'Failed', finishedAt: '2026-01-01T00:01:00Z' };
+      },
+    });
+    engine = await startEngine({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', domain, log: createLogger({ level: 'silent' }) });
+    client = connectEngine(engine.address);
+    const request = { analysis_run_json: json(analysisRun), metric_json: json(metric) };
+    const running = await unary<WireMeasurement>(client.metric, 'Run', request);
+    await unary<WireMeasurement>(client.metric, 'Resume', { ...request, measurement: running });
+    await unary<WireMeasurement>(client.metric, 'Run', { analysis_run_json: Buffer.from('{') });
+
+    expect(engine.metricsAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+    const text = (await axios.get<string>(`http://${engine.metricsAddress}/metrics`)).data;
+    expect(text).toContain('rollouts_cv_engine_calls_total{method="MetricProvider/Run",outcome="ok"} 1');
+    expect(text).toContain('rollouts_cv_engine_calls_total{method="MetricProvider/Run",outcome="error"} 1');
+    expect(text).toContain('rollouts_cv_engine_calls_total{method="MetricProvider/Resume",outcome="ok"} 1');
+    expect(text).toContain('rollouts_cv_verifications_finished_total{plugin="verify",verdict="Unhealthy",phase="Failed",early="true"} 1');
+
+    const address = engine.metricsAddress;
+    await engine.stop();
+    await expect(axios.get(`http://${address}/metrics`)).rejects.toThrow();
+  });
+
+  it('serves no metrics unless asked, and fails to start on a taken metrics address', async () => {
+    const { engine } = await start(recordingDomain().domain);
+    expect(engine.metricsAddress).toBeUndefined();
+    const metricsAddress = engine.address; // taken by the gRPC server
+    await expect(
+      startEngine({ listen: '127.0.0.1:0', metricsListen: metricsAddress, domain: recordingDomain().domain, log: createLogger({ level: 'silent' }) }),
+    ).rejects.toThrow(`cannot serve metrics on ${metricsAddress}`);
   });
 });

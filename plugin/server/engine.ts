@@ -6,6 +6,7 @@ import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js
 import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
+import { createEngineMetrics, serveMetrics, splitHostPort, type MetricsServer } from './metrics.js';
 import { type TlsFiles, serverCredentials } from './tls.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
 
@@ -20,11 +21,15 @@ export interface EngineOptions {
   domain?: EngineDomain;
   /** Folder of mounted credential Secrets that configs may name (source.prometheus.credentials). */
   credentialsDir?: string;
+  /** host:port serving the engine's Prometheus metrics at /metrics; none when absent. */
+  metricsListen?: string;
 }
 
 export interface RunningEngine {
   /** host:port actually bound. */
   address: string;
+  /** host:port of /metrics, when served. */
+  metricsAddress?: string;
   /** Reports NOT_SERVING, lets in-flight calls finish within the grace period, then closes. Idempotent. */
   stop(): Promise<void>;
 }
@@ -38,7 +43,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const log = options.log ?? createLogger({ name: 'rollouts-cv-engine' });
   const domain = options.domain ?? verifyDomain;
-  const host = hostOf(listen);
+  const { host } = splitHostPort(listen);
+  const metrics = createEngineMetrics();
 
   const services = loadServices();
   const server = new grpc.Server();
@@ -47,9 +53,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     now: () => new Date(),
     log: callLog,
     createSource: (config) => createHealthSource(config, sourceOptions),
+    events: metrics.verifications,
   });
-  server.addService(services.metricProvider.service, metricProviderHandlers(domain, log, context));
-  server.addService(services.stepPlugin.service, stepPluginHandlers(domain, log, context));
+  const telemetry = { log, metrics };
+  server.addService(services.metricProvider.service, metricProviderHandlers(domain, telemetry, context));
+  server.addService(services.stepPlugin.service, stepPluginHandlers(domain, telemetry, context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_ENTRIES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
 
@@ -61,9 +69,19 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       reject(new Error(`cannot listen on ${listen}: ${error.message}`));
     }),
   );
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsListen) {
+    try {
+      metricsServer = await serveMetrics(metrics.registry, options.metricsListen);
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
+  }
   for (const name of HEALTH_ENTRIES) health.setStatus(name, 'SERVING');
   const address = `${host}:${port}`;
-  log.info({ address, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined }, 'engine listening');
+  const metricsAddress = metricsServer?.address;
+  log.info({ address, metricsAddress, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined }, 'engine listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -80,15 +98,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         clearTimeout(timer);
         resolve();
       });
-    }).then(() => log.info({ address }, 'engine stopped'));
+    })
+      // Metrics stay up while calls drain, so the drain itself is visible.
+      .then(() => metricsServer?.close())
+      .then(() => log.info({ address }, 'engine stopped'));
     return stopping;
   };
 
-  return { address, stop };
-}
-
-function hostOf(listen: string): string {
-  const colon = listen.lastIndexOf(':');
-  if (colon <= 0) throw new Error(`listen address ${JSON.stringify(listen)} must be host:port, e.g. 0.0.0.0:7070`);
-  return listen.slice(0, colon);
+  return { address, metricsAddress, stop };
 }

@@ -14,14 +14,14 @@ import type {
   PluginError,
   WireMeasurement,
 } from './wire.js';
-import { type CallFields, describeFailure, metricName, objectRef, unaryCall } from './call-log.js';
+import { type CallFields, type Telemetry, describeFailure, metricName, objectRef, unaryCall } from './call-log.js';
 import type { EngineContext, EngineDomain } from './domain.js';
 import { initPluginHandler } from './init-plugin.js';
 
-export function metricProviderHandlers(domain: EngineDomain, log: Logger, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
-  const ctx = (fields: CallFields): EngineContext => context(log.child(fields));
+export function metricProviderHandlers(domain: EngineDomain, telemetry: Telemetry, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
+  const ctx = (fields: CallFields): EngineContext => context(telemetry.log.child(fields));
 
-  const run = unaryCall<MetricRunRequest, WireMeasurement>(log, 'MetricProvider/Run', async (request, fields) => {
+  const run = unaryCall<MetricRunRequest, WireMeasurement>(telemetry, 'MetricProvider/Run', async (request, fields) => {
     const measurement = await guardMeasurement(fields, () => ({}), async () => {
       const { analysisRun, metric } = parseMetricRequest(request, fields);
       return domain.metricRun(analysisRun, metric, ctx({ ...fields }));
@@ -30,7 +30,7 @@ export function metricProviderHandlers(domain: EngineDomain, log: Logger, contex
   });
 
   const resumeOrTerminate = (method: 'Resume' | 'Terminate') =>
-    unaryCall<MetricMeasurementRequest, WireMeasurement>(log, `MetricProvider/${method}`, async (request, fields) => {
+    unaryCall<MetricMeasurementRequest, WireMeasurement>(telemetry, `MetricProvider/${method}`, async (request, fields) => {
       let inFlight: Measurement | undefined;
       const measurement = await guardMeasurement(fields, () => inFlight ?? {}, async () => {
         inFlight = measurementFromWire(request.measurement);
@@ -41,7 +41,7 @@ export function metricProviderHandlers(domain: EngineDomain, log: Logger, contex
       return measurementToWire(measurement);
     });
 
-  const garbageCollect = unaryCall<GarbageCollectRequest, PluginError>(log, 'MetricProvider/GarbageCollect', async (request, fields) => {
+  const garbageCollect = unaryCall<GarbageCollectRequest, PluginError>(telemetry, 'MetricProvider/GarbageCollect', async (request, fields) => {
     try {
       const { analysisRun, metric } = parseMetricRequest(request, fields);
       fields.limit = request.limit;
@@ -55,7 +55,7 @@ export function metricProviderHandlers(domain: EngineDomain, log: Logger, contex
   });
 
   // GetMetadata has no error channel in Argo's interface: a failure yields no metadata and a warning in the log.
-  const getMetadata = unaryCall<GetMetadataRequest, GetMetadataResponse>(log, 'MetricProvider/GetMetadata', async (request, fields) => {
+  const getMetadata = unaryCall<GetMetadataRequest, GetMetadataResponse>(telemetry, 'MetricProvider/GetMetadata', async (request, fields) => {
     try {
       const metric = parseJsonField(request.metric_json, 'metric_json');
       fields.metric = metricName(metric);
@@ -67,7 +67,7 @@ export function metricProviderHandlers(domain: EngineDomain, log: Logger, contex
   });
 
   return {
-    InitPlugin: initPluginHandler(log, 'MetricProvider/InitPlugin'),
+    InitPlugin: initPluginHandler(telemetry, 'MetricProvider/InitPlugin'),
     Run: run,
     Resume: resumeOrTerminate('Resume'),
     Terminate: resumeOrTerminate('Terminate'),

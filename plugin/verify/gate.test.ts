@@ -38,8 +38,16 @@ const failingSource: HealthSource = {
   },
 };
 
-function context(now: Date, source: HealthSource): EngineContext {
-  return { now: () => now, log: createLogger({ level: 'silent' }), createSource: () => source };
+function context(now: Date, source: HealthSource, events: string[] = []): EngineContext {
+  return {
+    now: () => now,
+    log: createLogger({ level: 'silent' }),
+    createSource: () => source,
+    events: {
+      finished: (event) => events.push(`finished ${event.plugin} ${event.verdict} ${event.phase} early=${event.early}`),
+      collectionFailed: (plugin) => events.push(`collection failed ${plugin}`),
+    },
+  };
 }
 
 const rollout = { metadata: { uid: 'r-uid', namespace: 'shop', name: 'web' }, status: { currentPodHash: 'canary1', stableRS: 'stable1' } };
@@ -122,7 +130,9 @@ describe('gateRun (verify)', () => {
 
   it('fails early, at an interim look, once a regression is conclusive', async () => {
     const first = await firstRun();
-    const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 5, stable1: 1 })));
+    const events: string[] = [];
+    const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 5, stable1: 1 }), events));
+    expect(events).toEqual(['finished gate Unhealthy Failed early=true']);
     expect(result.phase).toBe('Failed');
     expect(result.requeueAfterMs).toBeUndefined();
     expect(result.message).toMatch(/^decided early, after 1m30s of the 5m window \(30%\): Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/);
@@ -169,8 +179,10 @@ describe('gateRun (verify)', () => {
 
   it('throws StepRpcError when collection fails, so the controller retries', async () => {
     const first = await firstRun();
-    const call = gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(120), failingSource));
+    const events: string[] = [];
+    const call = gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(120), failingSource, events));
     await expect(call).rejects.toThrow(StepRpcError);
+    expect(events).toEqual(['collection failed gate']);
     await expect(call).rejects.toThrow(/collection failed: metric "latency-p95": Prometheus at http:\/\/prometheus:9090: HTTP 503: overloaded/);
   });
 

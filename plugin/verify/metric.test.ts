@@ -58,8 +58,16 @@ const canaryErrors = errorRates(0.1);
 // Twice the baseline's error rate: enough to fail at medium sensitivity, not at low, and only with the whole window.
 const moderateErrors = errorRates(0.02);
 
-function context(clock: { now: Date }, source: HealthSource): EngineContext {
-  return { now: () => clock.now, log: createLogger({ level: 'silent' }), createSource: () => source };
+function context(clock: { now: Date }, source: HealthSource, events?: string[]): EngineContext {
+  return {
+    now: () => clock.now,
+    log: createLogger({ level: 'silent' }),
+    createSource: () => source,
+    events: events && {
+      finished: (event) => events.push(`finished ${event.plugin} ${event.verdict} ${event.phase} early=${event.early}`),
+      collectionFailed: (plugin) => events.push(`collection failed ${plugin}`),
+    },
+  };
 }
 
 function metric(overrides: Record<string, unknown> = {}) {
@@ -175,7 +183,9 @@ describe('metricResume', () => {
     const clock = { now: T0 };
     const run = await started(clock);
     clock.now = at(120);
-    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors)));
+    const events: string[] = [];
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(canaryErrors), events));
+    expect(events).toEqual(['finished verify Unhealthy Failed early=true']);
     expect(measurement).toMatchObject({ phase: 'Failed', finishedAt: '2026-01-01T00:02:00Z', metadata: run.metadata });
     expect(measurement.resumeAt).toBeUndefined();
     expect(measurement.message).toMatch(/^decided early, after 2m of the 5m window \(40%\): Unhealthy, score 0\/100: error-rate: canary 10% vs baseline 1% \(\+900%\)/);
@@ -262,7 +272,9 @@ describe('metricResume', () => {
     const clock = { now: T0 };
     const run = await started(clock);
     clock.now = at(60);
-    const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
+    const events: string[] = [];
+    const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource, events));
+    expect(events).toEqual(['collection failed verify']);
     expect(measurement).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:01:10Z', value: run.value, metadata: run.metadata });
     expect(measurement.message).toBe(
       'collection failed, will retry at 2026-01-01T00:01:10Z: metric "error-rate (numerator)": Prometheus at http://prometheus:9090: connection refused',

@@ -5,7 +5,7 @@ import { createHealthSource, type SourceConfig } from '../collect/registry.js';
 import type { HealthSource } from '../collect/source.js';
 import { formatDuration } from '../config/duration.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
-import type { JudgeResult } from '../judge/types.js';
+import type { JudgeResult, Verdict } from '../judge/types.js';
 import {
   METADATA_KEYS,
   errorMeasurement,
@@ -27,6 +27,16 @@ export interface EngineContext {
   log: Logger;
   /** Builds the health source for a config; defaults to the backend registry (tests inject a fake). */
   createSource?: (config: SourceConfig) => HealthSource;
+  /** Told of verdicts and failed collections, for the engine's own metrics. */
+  events?: VerificationEvents;
+}
+
+/** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */
+export type VerificationPlugin = 'verify' | 'gate';
+
+export interface VerificationEvents {
+  finished(event: { plugin: VerificationPlugin; verdict: Verdict | null; phase: string; early: boolean }): void;
+  collectionFailed(plugin: VerificationPlugin): void;
 }
 
 /**
@@ -149,6 +159,7 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
     result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
   } catch (error) {
     log.warn({ err: error, closed }, 'collection failed');
+    ctx.events?.collectionFailed('verify');
     if (closed) return errorMeasurement(`collection failed at the end of the window: ${describeError(error)}`, now, state.base);
     const retryAt = nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
     return {
@@ -170,6 +181,7 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
     };
   }
   log.info({ verdict: result.verdict, score: result.score, phase: result.phase, early: !closed }, 'verification finished');
+  ctx.events?.finished({ plugin: 'verify', verdict: result.verdict, phase: result.phase, early: !closed });
   const when = closed ? '' : `decided early, after ${describeCoverage(window, now)}: `;
   return finished(state, result, now, `${when}${verdictSentence(result)}`);
 }
@@ -187,8 +199,10 @@ export async function metricTerminate(analysisRun: unknown, metric: unknown, mea
   try {
     result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { asClosed: true });
   } catch (error) {
+    ctx.events?.collectionFailed('verify');
     return errorMeasurement(`terminated; collection failed: ${describeError(error)}`, now, state.base);
   }
+  ctx.events?.finished({ plugin: 'verify', verdict: result.verdict, phase: result.phase, early: !isClosed(window, now) });
   const when = isClosed(window, now)
     ? 'after the full window'
     : `early, after ${describeCoverage(window, now)}; the data so far judged as a closed window`;

@@ -109,6 +109,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   try {
     result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
   } catch (error) {
+    ctx.events?.collectionFailed('gate');
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
     throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -125,6 +126,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   }
   const { phase } = result;
   ctx.log.info({ verificationId: stored.verificationId, verdict: result.verdict, score: result.score, phase, early: !closed }, 'verification step finished');
+  ctx.events?.finished({ plugin: 'gate', verdict: result.verdict, phase, early: !closed });
   const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, now)}: `}${verdictSentence(result)}`;
   if (phase === 'Successful') return { phase, message: sentence, status };
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
