@@ -3,7 +3,7 @@
 // `rollouts-cv judge` starts without the gRPC server or the demo.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { parseGoDuration } from '../plugin/config/duration.js';
+import { parseGoDuration } from './config/duration.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../plugin/server/defaults.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './package-files.js';

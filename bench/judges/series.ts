@@ -1,5 +1,5 @@
 // Reading the judge input format: the window, the points up to a poll, and per-step group values.
-import { parseGoDuration } from '../../plugin/config/duration.js';
+import { parseGoDuration } from '../../shared/config/duration.js';
 import type { AnySeries, GroupSeries, JudgeInput, MetricKind, Point, RatioSeries } from '../scenarios/types.js';
 
 export interface WindowSeconds {

@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { z } from 'zod';
-import { durationField, formatDuration } from '../config/duration.js';
+import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
 import { groupSelector, withSelector } from './promql.js';
 import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';

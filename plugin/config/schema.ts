@@ -12,7 +12,10 @@ import {
   type Sensitivity,
   type UnhealthyPhase,
 } from '../judge/types.js';
-import { durationField, formatDuration } from './duration.js';
+import { durationField, formatDuration } from '../../shared/config/duration.js';
+import { ConfigError, describeIssue, formatPath, parseConfig } from '../../shared/config/errors.js';
+
+export { ConfigError, describeIssue, formatPath };
 
 // The judge owns the vocabulary; modules that configure it import it from here or from the judge alike.
 export { DIRECTIONS, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type Direction, type MetricKind, type Sensitivity, type UnhealthyPhase };
@@ -61,14 +64,6 @@ export interface VerifySettings {
 export interface VerifyConfig extends VerifySettings {
   canary: GroupRef;
   baseline: GroupRef;
-}
-
-/** An invalid config. Each issue names the field and the expected form. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly issues: string[]) {
-    super(issues.join('; '));
-  }
 }
 
 export const DEFAULT_INTERVAL_MS = 30_000;
@@ -236,9 +231,7 @@ const verifySchema = z
 
 /** Validates a verify config where the groups may come from elsewhere (the step gate). */
 export function parseVerifySettings(raw: unknown, root = 'config'): VerifySettings {
-  const result = verifySchema.safeParse(raw, { error: describeIssue, reportInput: true });
-  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => `${formatPath(root, issue.path)}: ${issue.message}`));
-  return result.data;
+  return parseConfig(verifySchema, raw, root);
 }
 
 /** Validates the metric plugin's config, where both groups are required. */
@@ -248,51 +241,4 @@ export function parseVerifyConfig(raw: unknown, root = 'config'): VerifyConfig {
   if (canary && baseline) return { ...settings, canary, baseline };
   const missing = (['canary', 'baseline'] as const).filter((group) => !settings[group]);
   throw new ConfigError(missing.map((group) => `${root}.${group}: is required (expected {"podTemplateHash": "<hash>"})`));
-}
-
-/** `config.metrics[1].direction` from a zod path. */
-export function formatPath(root: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => {
-    if (typeof key === 'number') return `${text}[${key}]`;
-    const name = String(key);
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${text}.${name}` : `${text}[${JSON.stringify(name)}]`;
-  }, root);
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'a list',
-};
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return JSON.stringify(value);
-}
-
-/** Messages in the form "expected <form>; got <value>" for issues the schema does not word itself. */
-export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  switch (issue.code) {
-    case 'invalid_type': {
-      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
-      return issue.input === undefined ? `is required (expected ${expected})` : `expected ${expected}; got ${describeValue(issue.input)}`;
-    }
-    case 'invalid_value':
-      return `expected one of ${issue.values.map(String).join(', ')}; got ${describeValue(issue.input)}`;
-    case 'unrecognized_keys': {
-      const allowed = issue.inst instanceof z.ZodObject ? `; allowed keys: ${Object.keys(issue.inst.shape).join(', ')}` : '';
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}${allowed}`;
-    }
-    case 'too_small':
-      if (issue.origin === 'string') return `expected a non-empty string; got ""`;
-      if (issue.origin === 'array') return `expected at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}; got none`;
-      return undefined;
-    default:
-      return undefined;
-  }
 }

@@ -2,7 +2,7 @@
 // once and turned into the judge's types so that it can be evaluated at many `now`s without parsing again.
 import { z } from 'zod';
 import type { Sample } from '../collect/source.js';
-import { durationField } from '../config/duration.js';
+import { durationField } from '../../shared/config/duration.js';
 import { checkWindowAndMetrics, ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema } from '../config/schema.js';
 import { METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type GroupData, type JudgedMetric, type JudgeSettings, type MetricKind } from '../judge/types.js';
 

@@ -1,5 +1,5 @@
 // The domain calls the gRPC services forward to. Injected into the server so tests can substitute them.
-import * as gate from '../verify/gate.js';
+import * as gate from '../gate/gate.js';
 import * as metric from '../verify/metric.js';
 
 export type { EngineContext } from '../verify/metric.js';

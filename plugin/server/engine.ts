@@ -1,5 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HealthImplementation } from 'grpc-health-check';
+import { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import { loadKubeConfig } from '../../shared/kube/config.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createHealthSource } from '../collect/registry.js';
 import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
@@ -23,6 +26,8 @@ export interface EngineOptions {
   credentialsDir?: string;
   /** host:port serving the engine's Prometheus metrics at /metrics; none when absent. */
   metricsListen?: string;
+  /** Where approval gates keep their requests; by default the Kubernetes API of the in-cluster service account or KUBECONFIG. */
+  approvals?: ApprovalRequestStore;
 }
 
 export interface RunningEngine {
@@ -49,11 +54,13 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const services = loadServices();
   const server = new grpc.Server();
   const sourceOptions = { credentialsDir: options.credentialsDir };
+  const approvals = options.approvals ?? new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi));
   const context = (callLog: Logger): EngineContext => ({
     now: () => new Date(),
     log: callLog,
     createSource: (config) => createHealthSource(config, sourceOptions),
     events: metrics.verifications,
+    approvals,
   });
   const telemetry = { log, metrics };
   server.addService(services.metricProvider.service, metricProviderHandlers(domain, telemetry, context));

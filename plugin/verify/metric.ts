@@ -1,9 +1,10 @@
 // The metric plugin `rollouts-cv/verify`: one Measurement per verification window. Stateless — everything a
 // call needs is in the AnalysisRun, the Metric and the Measurement the controller hands back.
+import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import type { Logger } from '../../shared/log.js';
 import { createHealthSource, type SourceConfig } from '../collect/registry.js';
 import type { HealthSource } from '../collect/source.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
 import type { JudgeResult, Verdict } from '../judge/types.js';
 import {
@@ -29,6 +30,8 @@ export interface EngineContext {
   createSource?: (config: SourceConfig) => HealthSource;
   /** Told of verdicts and failed collections, for the engine's own metrics. */
   events?: VerificationEvents;
+  /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
+  approvals?: ApprovalRequestStore;
 }
 
 /** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */

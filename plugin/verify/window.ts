@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../../shared/config/duration.js';
 
 /** The period a verification covers: fixed at the first call, `duration` long. */
 export interface VerificationWindow {

@@ -1,9 +1,10 @@
 // The step plugin `rollouts-cv/gate`. Its config names one gate kind, `{"<kind>": {...}}`; each kind handles the
 // step calls its own way.
-import { isRecord } from './kube-json.js';
-import type { EngineContext } from './metric.js';
-import type { StepResult } from './types.js';
-import { runVerifyStep } from './verify-step.js';
+import { isRecord } from '../verify/kube-json.js';
+import type { EngineContext } from '../verify/metric.js';
+import type { StepResult } from '../verify/types.js';
+import { cancelApprovalGate, runApprovalGate } from './approval-gate.js';
+import { runVerifyStep } from './verify-gate.js';
 
 export interface StepCall {
   pluginName: string;
@@ -14,17 +15,22 @@ export interface StepCall {
 interface GateKind {
   run(rollout: unknown, config: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
   /** Called once on full promotion while the step is Running. */
-  terminate(status: unknown): StepResult;
+  terminate(rollout: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
   /** Called once when the rollout is aborted. */
-  abort(status: unknown): StepResult;
+  abort(rollout: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
 }
 
 const GATE_KINDS: Record<string, GateKind> = {
   verify: {
     run: runVerifyStep,
     // A verification holds nothing outside its status, so there is nothing to stop or clean up.
-    terminate: (status) => ({ phase: 'Successful', message: 'verification terminated by promotion; nothing to clean up', status }),
-    abort: (status) => ({ phase: 'Successful', message: 'verification aborted with the rollout; nothing to clean up', status }),
+    terminate: async (_rollout, status) => ({ phase: 'Successful', message: 'verification terminated by promotion; nothing to clean up', status }),
+    abort: async (_rollout, status) => ({ phase: 'Successful', message: 'verification aborted with the rollout; nothing to clean up', status }),
+  },
+  approval: {
+    run: runApprovalGate,
+    terminate: (rollout, status, ctx) => cancelApprovalGate(rollout, status, ctx, 'the rollout was fully promoted'),
+    abort: (rollout, status, ctx) => cancelApprovalGate(rollout, status, ctx, 'the rollout was aborted'),
   },
 };
 
@@ -52,12 +58,12 @@ export async function gateRun(rollout: unknown, step: StepCall, ctx: EngineConte
   return isResult(gate) ? gate : gate.kind.run(rollout, gate.settings, step.status, ctx);
 }
 
-export async function gateTerminate(_rollout: unknown, step: StepCall, _ctx: EngineContext): Promise<StepResult> {
+export async function gateTerminate(rollout: unknown, step: StepCall, ctx: EngineContext): Promise<StepResult> {
   const gate = gateKind(step.config);
-  return isResult(gate) ? gate : gate.kind.terminate(step.status);
+  return isResult(gate) ? gate : gate.kind.terminate(rollout, step.status, ctx);
 }
 
-export async function gateAbort(_rollout: unknown, step: StepCall, _ctx: EngineContext): Promise<StepResult> {
+export async function gateAbort(rollout: unknown, step: StepCall, ctx: EngineContext): Promise<StepResult> {
   const gate = gateKind(step.config);
-  return isResult(gate) ? gate : gate.kind.abort(step.status);
+  return isResult(gate) ? gate : gate.kind.abort(rollout, step.status, ctx);
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { gateAbort, gateRun, gateTerminate, type StepCall } from './gate.js';
-import type { EngineContext } from './metric.js';
-import { StepRpcError } from './types.js';
+import type { EngineContext } from '../verify/metric.js';
+import { StepRpcError } from '../verify/types.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -196,7 +196,7 @@ describe('gateRun (verify)', () => {
 describe('gate kinds', () => {
   it.each<[unknown, string]>([
     [{ approve: {} }, 'config: unknown gate kind "approve"; supported kinds: verify'],
-    [{}, 'config: expected exactly one gate kind such as {"verify": {...}} (supported kinds: verify); got an empty object'],
+    [{}, 'config: expected exactly one gate kind such as {"verify": {...}} (supported kinds: verify, approval); got an empty object'],
     [{ verify: {}, approval: {} }, 'got keys verify, approval'],
     [null, 'got null'],
     ['verify', 'got "verify"'],

@@ -2,15 +2,15 @@
 // calls. Durable state lives in the step status the controller stores and hands back, so any replica (or a
 // restarted engine) continues where the last call left off.
 import { z } from 'zod';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
-import { stringAt } from './kube-json.js';
-import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from './measurement.js';
-import { sourceFor, type EngineContext } from './metric.js';
-import { StepRpcError, type StepResult } from './types.js';
-import { verify } from './verification.js';
-import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from './window.js';
+import { stringAt } from '../verify/kube-json.js';
+import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from '../verify/measurement.js';
+import { sourceFor, type EngineContext } from '../verify/metric.js';
+import { StepRpcError, type StepResult } from '../verify/types.js';
+import { verify } from '../verify/verification.js';
+import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
 
 export interface VerifyStepStatus extends Partial<VerdictSummary> {
   kind: 'verify';

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
+import { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import { createLogger } from '../../shared/log.js';
+import { fakeCustomObjects } from '../../test/helpers/fake-custom-objects.js';
+import type { EngineContext } from '../verify/metric.js';
+import { StepRpcError } from '../verify/types.js';
+import { gateAbort, gateRun, gateTerminate } from './gate.js';
+
+const T0 = new Date('2026-01-01T10:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+const rollout = {
+  metadata: {
+    name: 'web',
+    namespace: 'shop',
+    uid: 'r-uid',
+    annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': 'UDEPLOYER' },
+  },
+  status: { currentPodHash: 'canary1', stableRS: 'stable1', currentStepIndex: 2 },
+};
+
+function setup() {
+  const fake = fakeCustomObjects();
+  const store = new ApprovalRequestStore(fake.api);
+  const context = (now: Date): EngineContext => ({ now: () => now, log: createLogger({ level: 'silent' }), approvals: store });
+  const step = (config: unknown, status?: unknown) => ({ pluginName: 'rollouts-cv/gate', config: { approval: config }, status });
+  const only = (): ApprovalRequest => {
+    expect(fake.objects.size).toBe(1);
+    return [...fake.objects.values()][0] as unknown as ApprovalRequest;
+  };
+  const decide = async (user: string, action: 'approve' | 'reject', id = `${user}-${action}`) => {
+    await store.decide('shop', only().metadata.name, { id, user, action, at: T0.toISOString() }, at(1), true);
+  };
+  return { fake, store, context, step, only, decide };
+}
+
+const config = { environment: 'production', message: 'Ship web to 50%?', approvers: { groups: ['SRELEASE'] }, minApprovals: 2, timeout: '30m' };
+
+describe('approval gate', () => {
+  it('asks with an ApprovalRequest holding the policy, the deployer and the expiry, and waits', async () => {
+    const { context, step, only } = setup();
+    const result = await gateRun(rollout, step(config), context(T0));
+    const request = only();
+    expect(request.metadata).toMatchObject({
+      name: 'web-canary1-s2',
+      namespace: 'shop',
+      labels: { 'rollouts-cv.io/rollout-uid': 'r-uid', 'rollouts-cv.io/pod-template-hash': 'canary1', 'rollouts-cv.io/step-index': '2', 'rollouts-cv.io/type': 'Approval' },
+    });
+    expect(request.spec).toEqual({
+      type: 'Approval',
+      rollout: { name: 'web', uid: 'r-uid', revision: '3', podTemplateHash: 'canary1' },
+      stepIndex: 2,
+      environment: 'production',
+      message: 'Ship web to 50%?',
+      requestedBy: 'UDEPLOYER',
+      policy: { approvers: { groups: ['SRELEASE'] }, minApprovals: 2, allowSelfApproval: false },
+      expiresAt: '2026-01-01T10:30:00.000Z',
+      onTimeout: 'reject',
+    });
+    expect(request.status).toMatchObject({ state: 'Pending', approvalsText: '0/2' });
+    expect(result).toEqual({
+      phase: 'Running',
+      message: 'waiting for approval (0/2 approvals) on ApprovalRequest web-canary1-s2; reject at 2026-01-01T10:30:00.000Z if nobody decides',
+      requeueAfterMs: 15_000,
+      status: { kind: 'approval', request: 'web-canary1-s2' },
+    });
+  });
+
+  it('adopts the pending request when the controller calls Run again without the status', async () => {
+    const { fake, context, step } = setup();
+    await gateRun(rollout, step(config), context(T0));
+    const again = await gateRun(rollout, step(config), context(at(5)));
+    expect(fake.objects.size).toBe(1);
+    expect(again.status).toEqual({ kind: 'approval', request: 'web-canary1-s2' });
+  });
+
+  it('passes once enough people approved, and says who', async () => {
+    const { context, step, decide } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    await decide('UALICE', 'approve');
+    expect((await gateRun(rollout, step(config, first.status), context(at(20)))).message).toContain('(1/2 approvals)');
+    await decide('UBOB', 'approve');
+    expect(await gateRun(rollout, step(config, first.status), context(at(40)))).toEqual({
+      phase: 'Successful',
+      message: 'ApprovalRequest web-canary1-s2 decided (approve): approve by UALICE, UBOB',
+      status: first.status,
+    });
+  });
+
+  it('fails the step, which aborts the rollout, when someone rejects', async () => {
+    const { context, step, decide } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    await decide('UBOB', 'reject');
+    expect(await gateRun(rollout, step(config, first.status), context(at(20)))).toMatchObject({
+      phase: 'Failed',
+      message: 'ApprovalRequest web-canary1-s2 decided (reject): reject by UBOB',
+    });
+  });
+
+  it('applies the timeout outcome when nobody decided, and records it on the request', async () => {
+    const { context, step, only } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    const late = await gateRun(rollout, step(config, first.status), context(at(1800)));
+    expect(late).toMatchObject({ phase: 'Failed', message: expect.stringContaining('expired (reject): nobody decided by 2026-01-01T10:30:00.000Z') });
+    expect(statusOf(only())).toMatchObject({ state: 'Expired', outcome: 'reject' });
+
+    const { context: context2, step: step2 } = setup();
+    const approveOnTimeout = { ...config, onTimeout: 'approve' };
+    const first2 = await gateRun(rollout, step2(approveOnTimeout), context2(T0));
+    expect((await gateRun(rollout, step2(approveOnTimeout, first2.status), context2(at(3600)))).phase).toBe('Successful');
+  });
+
+  it('lets a decision written just before the expiry win over it', async () => {
+    const { fake, context, step, only } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    // A bot replica records the rejection between the step's read and its write of the expiry.
+    fake.raceNextStatusUpdate((object) => {
+      object.status = { ...(object.status as object), state: 'Decided', outcome: 'reject', message: 'reject by UBOB' };
+    });
+    const result = await gateRun(rollout, step(config, first.status), context(at(1800)));
+    expect(result).toMatchObject({ phase: 'Failed', message: 'ApprovalRequest web-canary1-s2 decided (reject): reject by UBOB' });
+    expect(statusOf(only()).state).toBe('Decided');
+  });
+
+  it('withdraws a pending request when the rollout is aborted or promoted past it', async () => {
+    const { context, step, only } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    expect(await gateAbort(rollout, step(config, first.status), context(at(10)))).toMatchObject({
+      phase: 'Successful',
+      message: 'ApprovalRequest web-canary1-s2 cancelled: the rollout was aborted',
+    });
+    expect(statusOf(only())).toMatchObject({ state: 'Cancelled', message: 'the rollout was aborted' });
+    expect((await gateTerminate(rollout, step(config, first.status), context(at(20)))).message).toBe('ApprovalRequest web-canary1-s2 had already ended');
+  });
+
+  it('asks anew after a retry, keeping the ended request as the record', async () => {
+    const { fake, context, step } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    await gateAbort(rollout, step(config, first.status), context(at(10)));
+    const retried = await gateRun(rollout, step(config), context(at(60)));
+    expect(retried.status).toEqual({ kind: 'approval', request: 'web-canary1-s2-2' });
+    expect([...fake.objects.keys()].sort()).toEqual(['shop/web-canary1-s2', 'shop/web-canary1-s2-2']);
+  });
+
+  it('fails with the field named on an invalid config', async () => {
+    const { context, step, fake } = setup();
+    const result = await gateRun(rollout, step({ minApprovals: 0, approvers: { users: ['alice'] }, timeout: '5s', onTimeout: 'maybe' }), context(T0));
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toContain('config.approval.minApprovals:');
+    expect(result.message).toContain('config.approval.approvers.users[0]: expected a Slack user ID such as U0123ABCD; got "alice"');
+    expect(result.message).toContain('config.approval.timeout: expected at least 1m; got "5s"');
+    expect(result.message).toContain('config.approval.onTimeout: expected one of reject, approve; got "maybe"');
+    expect(fake.objects.size).toBe(0);
+  });
+
+  it('fails when its request was deleted, and retries API failures as RpcErrors', async () => {
+    const { fake, context, step } = setup();
+    const first = await gateRun(rollout, step(config), context(T0));
+    fake.objects.clear();
+    expect(await gateRun(rollout, step(config, first.status), context(at(20)))).toMatchObject({
+      phase: 'Failed',
+      message: 'ApprovalRequest shop/web-canary1-s2 was deleted; retry the rollout to ask again',
+    });
+    fake.failWith(503);
+    const call = gateRun(rollout, step(config), context(at(30)));
+    await expect(call).rejects.toThrow(StepRpcError);
+    await expect(call).rejects.toThrow('approval gate: cannot list approvalrequests in shop: HTTP 503: injected failure 503');
+  });
+
+  it('says the engine needs Kubernetes access when it has none', async () => {
+    const { step } = setup();
+    const call = gateRun(rollout, step(config), { now: () => T0, log: createLogger({ level: 'silent' }) });
+    await expect(call).rejects.toThrow('approval gates need Kubernetes access and the engine has none');
+  });
+});

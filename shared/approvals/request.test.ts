@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { type ApprovalRequest, type ApprovalRequestSpec, type Decision, applyDecision, cancel, expire, statusOf } from './request.js';
+
+const NOW = new Date('2026-01-01T10:00:00Z');
+
+function request(spec: Partial<ApprovalRequestSpec> = {}, status?: ApprovalRequest['status']): ApprovalRequest {
+  return {
+    apiVersion: 'rollouts-cv.io/v1alpha1',
+    kind: 'ApprovalRequest',
+    metadata: { name: 'web-abc-s2', namespace: 'shop' },
+    spec: {
+      type: 'Approval',
+      rollout: { name: 'web', uid: 'u1', podTemplateHash: 'abc' },
+      stepIndex: 2,
+      environment: 'production',
+      requestedBy: 'UDEPLOYER',
+      policy: { minApprovals: 2, allowSelfApproval: false },
+      expiresAt: '2026-01-01T11:00:00Z',
+      onTimeout: 'reject',
+      ...spec,
+    },
+    ...(status && { status }),
+  };
+}
+
+let clicks = 0;
+const decision = (user: string, action: Decision['action'], extra: Partial<Decision> = {}): Decision => ({ id: `click-${++clicks}`, user, action, at: NOW.toISOString(), ...extra });
+
+/** Applies decisions in order, each on the request the previous one produced. */
+function decideAll(start: ApprovalRequest, decisions: Decision[]) {
+  let current = start;
+  const results = decisions.map((d) => {
+    const result = applyDecision(current, d, NOW, true);
+    if (result.kind === 'applied') current = { ...current, status: result.status };
+    return result;
+  });
+  return { current, results };
+}
+
+describe('applyDecision', () => {
+  it('needs the minimum number of distinct approvers', () => {
+    const { current, results } = decideAll(request(), [decision('UALICE', 'approve'), decision('UALICE', 'approve'), decision('UBOB', 'approve')]);
+    expect(results.map((r) => r.kind)).toEqual(['applied', 'refused', 'applied']);
+    expect(results[1]).toEqual({ kind: 'refused', reason: 'you already chose approve; 1 more from other people needed' });
+    expect(statusOf(current)).toMatchObject({ state: 'Decided', outcome: 'approve', approvals: 2, approvalsText: '2/2', message: 'approve by UALICE, UBOB' });
+  });
+
+  it('stays pending below the minimum and says how many are in', () => {
+    const { current, results } = decideAll(request(), [decision('UALICE', 'approve')]);
+    expect(results[0]).toMatchObject({ kind: 'applied', decided: false });
+    expect(statusOf(current)).toMatchObject({ state: 'Pending', approvals: 1, approvalsText: '1/2', message: '1/2 approvals' });
+  });
+
+  it('decides at the first rejection, with its comment', () => {
+    const { current } = decideAll(request(), [decision('UALICE', 'approve'), decision('UBOB', 'reject', { comment: 'error budget spent' })]);
+    expect(statusOf(current)).toMatchObject({ state: 'Decided', outcome: 'reject', message: 'reject by UBOB: error budget spent', decidedAt: NOW.toISOString() });
+  });
+
+  it('bars the deployer from approving, but lets them reject', () => {
+    expect(applyDecision(request(), decision('UDEPLOYER', 'approve'), NOW, true)).toEqual({
+      kind: 'refused',
+      reason: 'you triggered this deploy, so someone else has to approve it',
+    });
+    expect(applyDecision(request(), decision('UDEPLOYER', 'reject'), NOW, true)).toMatchObject({ kind: 'applied', decided: true });
+    const allowed = request({ policy: { minApprovals: 1, allowSelfApproval: true } });
+    expect(applyDecision(allowed, decision('UDEPLOYER', 'approve'), NOW, true)).toMatchObject({ kind: 'applied', decided: true });
+  });
+
+  it('treats the same click twice as one decision', () => {
+    const click = decision('UALICE', 'approve');
+    const { current } = decideAll(request(), [click]);
+    expect(applyDecision(current, click, NOW, true)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('refuses the unauthorised, the late, and anything after the end', () => {
+    expect(applyDecision(request(), decision('UEVE', 'approve'), NOW, false)).toEqual({
+      kind: 'refused',
+      reason: 'you are not allowed to decide requests of rollout shop/web in production',
+    });
+    expect(applyDecision(request(), decision('UALICE', 'approve'), new Date('2026-01-01T11:00:00Z'), true)).toEqual({
+      kind: 'refused',
+      reason: 'this request expired at 2026-01-01T11:00:00Z',
+    });
+    const { current } = decideAll(request(), [decision('UBOB', 'reject')]);
+    expect(applyDecision(current, decision('UALICE', 'approve'), NOW, true)).toEqual({ kind: 'refused', reason: 'this request is already decided (reject): reject by UBOB' });
+  });
+
+  it('offers an intervention only its actions, and one person decides it', () => {
+    const intervention = request({ type: 'Intervention', actions: ['promote', 'retry', 'rollback'], onTimeout: 'rollback' });
+    expect(applyDecision(intervention, decision('UALICE', 'approve'), NOW, true)).toEqual({
+      kind: 'refused',
+      reason: '"approve" is not one of the choices here (promote, retry, rollback)',
+    });
+    const promoted = applyDecision(intervention, decision('UALICE', 'promote'), NOW, true);
+    expect(promoted).toMatchObject({ kind: 'applied', decided: true, status: { state: 'Decided', outcome: 'promote' } });
+  });
+});
+
+describe('expire and cancel', () => {
+  it('applies the timeout outcome only once the request is due', () => {
+    expect(expire(request(), NOW)).toBeUndefined();
+    expect(expire(request(), new Date('2026-01-01T11:00:00Z'))).toMatchObject({
+      state: 'Expired',
+      outcome: 'reject',
+      message: 'nobody decided by 2026-01-01T11:00:00Z: reject (the default on timeout)',
+    });
+    expect(expire(request({ onTimeout: 'approve' }), new Date('2026-01-01T12:00:00Z'))).toMatchObject({ outcome: 'approve' });
+  });
+
+  it('withdraws only a pending request', () => {
+    expect(cancel(request(), 'the rollout was aborted', NOW)).toMatchObject({ state: 'Cancelled', message: 'the rollout was aborted' });
+    const { current } = decideAll(request(), [decision('UBOB', 'reject')]);
+    expect(cancel(current, 'the rollout was aborted', NOW)).toBeUndefined();
+    expect(expire(current, new Date('2026-01-02T00:00:00Z'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,178 @@
+// ApprovalRequest (rollouts-cv.io/v1alpha1): one human decision a rollout waits for. The step plugin creates it,
+// the bot records decisions, either one expires it, the step plugin cancels it on abort. These pure functions are
+// the only place the rules live: who may decide what, when a request is decided, and what expiry means.
+
+export const APPROVAL_REQUESTS = { group: 'rollouts-cv.io', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
+export const API_VERSION = `${APPROVAL_REQUESTS.group}/${APPROVAL_REQUESTS.version}`;
+
+/** Labels that find a rollout's requests without knowing their names. */
+export const LABELS = {
+  rolloutUid: 'rollouts-cv.io/rollout-uid',
+  podTemplateHash: 'rollouts-cv.io/pod-template-hash',
+  stepIndex: 'rollouts-cv.io/step-index',
+  type: 'rollouts-cv.io/type',
+} as const;
+
+/** Annotation on a Rollout naming the Slack user who triggered its current revision (self-approval ban). */
+export const DEPLOYED_BY_ANNOTATION = 'rollouts-cv.io/deployed-by';
+
+export type RequestType = 'Approval' | 'Intervention';
+export type Outcome = 'approve' | 'reject' | 'promote' | 'rollback' | 'retry';
+export type RequestState = 'Pending' | 'Decided' | 'Expired' | 'Cancelled';
+
+export interface Decision {
+  /** Idempotency key of the click or command: the same id twice is one decision. */
+  id: string;
+  user: string;
+  action: Outcome;
+  comment?: string;
+  at: string;
+  /** Where it came from, e.g. "slack:C0123" or "timeout". */
+  source?: string;
+}
+
+export interface ApprovalPolicy {
+  approvers?: { users?: string[]; groups?: string[] };
+  minApprovals: number;
+  allowSelfApproval: boolean;
+}
+
+export interface ApprovalRequestSpec {
+  type: RequestType;
+  rollout: { name: string; uid: string; revision?: string; podTemplateHash: string };
+  stepIndex: number;
+  environment?: string;
+  message?: string;
+  requestedBy?: string;
+  policy: ApprovalPolicy;
+  expiresAt: string;
+  onTimeout: Outcome;
+  /** Outcomes a person may choose; an Approval always offers approve and reject. */
+  actions?: Outcome[];
+  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; verificationId?: string };
+}
+
+export interface ApprovalRequestStatus {
+  state: RequestState;
+  outcome?: Outcome;
+  approvals: number;
+  approvalsText: string;
+  message?: string;
+  decidedAt?: string;
+  decisions: Decision[];
+  slack?: { channel: string; ts: string };
+}
+
+export interface ApprovalRequest {
+  apiVersion: typeof API_VERSION;
+  kind: typeof APPROVAL_REQUESTS.kind;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+  };
+  spec: ApprovalRequestSpec;
+  status?: ApprovalRequestStatus;
+}
+
+/** The outcomes a person may pick on this request. */
+export function allowedActions(spec: ApprovalRequestSpec): Outcome[] {
+  return spec.type === 'Approval' ? ['approve', 'reject'] : spec.actions ?? ['promote', 'rollback'];
+}
+
+/** Outcomes that let the rollout go ahead, which the person who deployed may not choose alone. */
+const GO_AHEAD: ReadonlySet<Outcome> = new Set(['approve', 'promote']);
+
+/** How many distinct people must choose the same go-ahead outcome; an intervention needs one decision. */
+function required(spec: ApprovalRequestSpec): number {
+  return spec.type === 'Approval' ? spec.policy.minApprovals : 1;
+}
+
+export function pendingStatus(spec: ApprovalRequestSpec): ApprovalRequestStatus {
+  return { state: 'Pending', approvals: 0, approvalsText: `0/${required(spec)}`, decisions: [] };
+}
+
+/** The status, defaulted for a request just created (the API server drops status on create). */
+export function statusOf(request: ApprovalRequest): ApprovalRequestStatus {
+  return request.status?.state ? request.status : pendingStatus(request.spec);
+}
+
+export function isExpired(request: ApprovalRequest, now: Date): boolean {
+  return statusOf(request).state === 'Pending' && now.getTime() >= Date.parse(request.spec.expiresAt);
+}
+
+export type DecisionResult =
+  | { kind: 'applied'; status: ApprovalRequestStatus; decided: boolean }
+  | { kind: 'duplicate' }
+  | { kind: 'refused'; reason: string };
+
+/**
+ * Records one person's decision. `authorised` is the caller's verdict on whether this user may decide this
+ * request (the bot checks roles and user groups); the rules that need only the request are checked here.
+ */
+export function applyDecision(request: ApprovalRequest, decision: Decision, now: Date, authorised: boolean): DecisionResult {
+  const status = statusOf(request);
+  const { spec } = request;
+  if (status.decisions.some((earlier) => earlier.id === decision.id)) return { kind: 'duplicate' };
+  if (status.state !== 'Pending') return { kind: 'refused', reason: `this request is already ${describeEnd(status)}` };
+  if (now.getTime() >= Date.parse(spec.expiresAt)) return { kind: 'refused', reason: `this request expired at ${spec.expiresAt}` };
+  if (!authorised) return { kind: 'refused', reason: `you are not allowed to decide requests of ${describeTarget(request)}` };
+  const allowed = allowedActions(spec);
+  if (!allowed.includes(decision.action)) return { kind: 'refused', reason: `"${decision.action}" is not one of the choices here (${allowed.join(', ')})` };
+  if (GO_AHEAD.has(decision.action) && !spec.policy.allowSelfApproval && spec.requestedBy && decision.user === spec.requestedBy) {
+    return { kind: 'refused', reason: 'you triggered this deploy, so someone else has to approve it' };
+  }
+  const sameChoice = status.decisions.filter((earlier) => earlier.action === decision.action);
+  if (sameChoice.some((earlier) => earlier.user === decision.user)) {
+    return { kind: 'refused', reason: `you already chose ${decision.action}; ${required(spec) - sameChoice.length} more from other people needed` };
+  }
+
+  const decisions = [...status.decisions, decision];
+  const approvals = decisions.filter((d) => d.action === 'approve').length;
+  const base = { ...status, decisions, approvals, approvalsText: `${approvals}/${required(spec)}` };
+  const count = sameChoice.length + 1;
+  // A go-ahead needs enough distinct people; anything else (reject, roll back, retry) decides at once.
+  if (GO_AHEAD.has(decision.action) && count < required(spec)) {
+    return { kind: 'applied', decided: false, status: { ...base, message: `${count}/${required(spec)} approvals` } };
+  }
+  const by = GO_AHEAD.has(decision.action) ? decisions.filter((d) => d.action === decision.action).map((d) => d.user) : [decision.user];
+  const comment = decision.comment ? `: ${decision.comment}` : '';
+  return {
+    kind: 'applied',
+    decided: true,
+    status: { ...base, state: 'Decided', outcome: decision.action, decidedAt: decision.at, message: `${decision.action} by ${by.join(', ')}${comment}` },
+  };
+}
+
+/** Applies the request's onTimeout outcome; undefined when it is not a pending request past its expiry. */
+export function expire(request: ApprovalRequest, now: Date): ApprovalRequestStatus | undefined {
+  if (!isExpired(request, now)) return undefined;
+  const status = statusOf(request);
+  return {
+    ...status,
+    state: 'Expired',
+    outcome: request.spec.onTimeout,
+    decidedAt: now.toISOString(),
+    message: `nobody decided by ${request.spec.expiresAt}: ${request.spec.onTimeout} (the default on timeout)`,
+  };
+}
+
+/** Withdraws a pending request (the rollout was aborted or promoted past it); undefined if it already ended. */
+export function cancel(request: ApprovalRequest, reason: string, now: Date): ApprovalRequestStatus | undefined {
+  const status = statusOf(request);
+  if (status.state !== 'Pending') return undefined;
+  return { ...status, state: 'Cancelled', decidedAt: now.toISOString(), message: reason };
+}
+
+export function describeEnd(status: ApprovalRequestStatus): string {
+  const what = status.state === 'Decided' ? `decided (${status.outcome})` : status.state === 'Expired' ? `expired (${status.outcome})` : status.state.toLowerCase();
+  return status.message ? `${what}: ${status.message}` : what;
+}
+
+export function describeTarget(request: ApprovalRequest): string {
+  const where = request.spec.environment ? ` in ${request.spec.environment}` : '';
+  return `rollout ${request.metadata.namespace}/${request.spec.rollout.name}${where}`;
+}
