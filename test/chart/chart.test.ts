@@ -121,14 +121,20 @@ if (!helm) {
         expect(pod.serviceAccountName).toBe(only(docs, 'ServiceAccount').metadata.name);
       });
 
-      it('serves gRPC on 7070 with grpc.health.v1 probes and a Service in front', () => {
-        expect(container.args).toEqual(['engine', '--listen=0.0.0.0:7070', '--log-level=info', '--shutdown-grace=10s']);
-        expect(container.ports).toEqual([{ name: 'grpc', containerPort: 7070, protocol: 'TCP' }]);
+      it('serves gRPC on 7070 with grpc.health.v1 probes, metrics on 8080, and a Service in front', () => {
+        expect(container.args).toEqual(['engine', '--listen=0.0.0.0:7070', '--log-level=info', '--metrics-listen=0.0.0.0:8080', '--shutdown-grace=10s']);
+        expect(container.ports).toEqual([
+          { name: 'grpc', containerPort: 7070, protocol: 'TCP' },
+          { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+        ]);
         expect(container.readinessProbe.grpc).toEqual({ port: 7070 });
         expect(container.livenessProbe.grpc).toEqual({ port: 7070 });
         const service = only(docs, 'Service');
         expect(service.metadata.name).toBe('rcv-rollouts-cv-engine');
-        expect(service.spec.ports).toEqual([{ name: 'grpc', port: 7070, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }]);
+        expect(service.spec.ports).toEqual([
+          { name: 'grpc', port: 7070, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+          { name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP', appProtocol: 'http' },
+        ]);
         expect(pod.containers).toHaveLength(1);
         expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
       });
@@ -144,7 +150,7 @@ if (!helm) {
         expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
       });
 
-      it('lets only the Argo Rollouts controller pods reach the engine port, egress open', () => {
+      it('lets only the Argo Rollouts controller pods reach the engine port, anyone scrape metrics, egress open', () => {
         const policy = only(docs, 'NetworkPolicy');
         expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
         expect(policy.spec.policyTypes).toEqual(['Ingress']);
@@ -158,8 +164,61 @@ if (!helm) {
             ],
             ports: [{ port: 'grpc', protocol: 'TCP' }],
           },
+          { ports: [{ port: 'metrics', protocol: 'TCP' }] },
         ]);
         expect(policy.spec.egress).toBeUndefined();
+      });
+    });
+
+    describe('metrics and ServiceMonitor (ci/servicemonitor-values.yaml)', () => {
+      const docs = ok({ values: ['servicemonitor-values.yaml'] });
+      const service = only(docs, 'Service');
+
+      it('scrapes the engine Service\'s metrics port from a ServiceMonitor with the Prometheus\' labels', () => {
+        expect(engineContainer(docs).args).toContain('--metrics-listen=0.0.0.0:9464');
+        expect(service.spec.ports).toContainEqual({ name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP', appProtocol: 'http' });
+        const monitor = only(docs, 'ServiceMonitor');
+        expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+        expect(monitor.metadata.namespace).toBe('monitoring');
+        expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+        expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+        expect(monitor.spec.namespaceSelector).toEqual({ matchNames: ['rollouts-cv'] });
+        expect(monitor.spec.endpoints).toEqual([
+          {
+            port: 'metrics',
+            path: '/metrics',
+            scheme: 'http',
+            interval: '15s',
+            scrapeTimeout: '5s',
+            metricRelabelings: [{ action: 'drop', sourceLabels: ['__name__'], regex: 'nodejs_gc_.*' }],
+          },
+        ]);
+      });
+
+      it('admits scrapes only from the configured peers', () => {
+        expect(only(docs, 'NetworkPolicy').spec.ingress[1]).toEqual({
+          ports: [{ port: 'metrics', protocol: 'TCP' }],
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        });
+      });
+
+      it('leaves out the flag, the ports and the policy rule when metrics are off', () => {
+        const off = ok({ set: ['engine.metrics.enabled=false'] });
+        expect(engineContainer(off).args.join(' ')).not.toContain('--metrics-listen');
+        expect(engineContainer(off).ports.map((port: { name: string }) => port.name)).toEqual(['grpc']);
+        expect(only(off, 'Service').spec.ports.map((port: { name: string }) => port.name)).toEqual(['grpc']);
+        expect(only(off, 'NetworkPolicy').spec.ingress).toHaveLength(1);
+      });
+
+      it('refuses a ServiceMonitor without metrics, and metrics on the gRPC port', () => {
+        const noMetrics = render({ set: ['engine.metrics.enabled=false', 'engine.metrics.serviceMonitor.enabled=true'] });
+        expect(noMetrics.status).not.toBe(0);
+        expect(noMetrics.stderr).toContain('engine.metrics.serviceMonitor.enabled needs engine.metrics.enabled');
+        const samePort = render({ set: ['engine.metrics.port=7070'] });
+        expect(samePort.status).not.toBe(0);
+        expect(samePort.stderr).toContain('engine.metrics.port 7070 is also engine.port');
+        const badInterval = render({ set: ['engine.metrics.serviceMonitor.interval=soon'] });
+        expect(badInterval.stderr).toContain('/engine/metrics/serviceMonitor/interval');
       });
     });
 

@@ -87,6 +87,22 @@ describe('the documented and packaged objects on the real API server', () => {
       expect(await dryRun(rendered), values ?? 'default values').toMatch(/\(server dry run\)/);
     }
   });
+
+  it('validates a ServiceMonitor against the prometheus-operator CRD schema', async () => {
+    const serviceMonitor = (interval: string) =>
+      [
+        'apiVersion: monitoring.coreos.com/v1',
+        'kind: ServiceMonitor',
+        'metadata: {name: e2e-schema, namespace: default}',
+        'spec:',
+        '  selector: {matchLabels: {app: e2e}}',
+        `  endpoints: [{port: metrics, interval: ${interval}, scrapeTimeout: 10s, path: /metrics}]`,
+        '',
+      ].join('\n');
+    expect(await dryRun(serviceMonitor('30s'))).toMatch(/servicemonitor\.monitoring\.coreos\.com\/e2e-schema serverside-applied \(server dry run\)/);
+    // monitoringv1.Duration's pattern
+    await expect(dryRun(serviceMonitor('banana'))).rejects.toThrow(/spec\.endpoints\[0\]\.interval: Invalid value: "banana": spec\.endpoints\[0\]\.interval in body should match/);
+  });
 });
 
 describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok cluster', () => {

@@ -79,6 +79,12 @@ app.kubernetes.io/component: engine
 {{- end }}
 
 {{- define "rollouts-cv.validate" -}}
+{{- if and .Values.engine.metrics.enabled (eq (int .Values.engine.metrics.port) (int .Values.engine.port)) }}
+{{- fail (printf "engine.metrics.port %d is also engine.port: the metrics need a port of their own" (int .Values.engine.metrics.port)) }}
+{{- end }}
+{{- if and .Values.engine.metrics.serviceMonitor.enabled (not .Values.engine.metrics.enabled) }}
+{{- fail "engine.metrics.serviceMonitor.enabled needs engine.metrics.enabled: the ServiceMonitor scrapes the engine's metrics port" }}
+{{- end }}
 {{- if and .Values.engine.tls.enabled (not .Values.engine.tls.secretName) }}
 {{- fail "engine.tls.enabled needs engine.tls.secretName: an existing Secret with tls.crt and tls.key" }}
 {{- end }}

@@ -1,7 +1,8 @@
 // The whole e2e environment on loopback: a kwok cluster (etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler, kwok) started by kwokctl from binaries built by scripts/build-components.sh, one fake node, the
 // Argo Rollouts CRDs and controller (with the rollouts-cv bridge registered as metric and step plugin), the
-// rollouts-cv engine, and the sandbox (a Prometheus scraping the synthetic app).
+// prometheus-operator ServiceMonitor CRD (so that a server-side dry run validates ServiceMonitors against its schema),
+// the rollouts-cv engine, and the sandbox (a Prometheus scraping the synthetic app).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,11 @@ const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
 export const BRIDGE = join(REPO, 'dist/bridge/rollouts-cv-bridge-linux-amd64');
 const CLI = join(REPO, 'dist/shared/cli.js');
 const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
+/**
+ * The monitoring.coreos.com CRDs installed, by plural: of those build-components.sh generates (every
+ * monitoring.coreos.com/v1 kind of prometheus-operator), only what the chart can render.
+ */
+const MONITORING_CRDS = ['servicemonitors'];
 const CLUSTER = 'rollouts-cv-e2e';
 export const CONTROLLER_NAMESPACE = 'argo-rollouts';
 
@@ -28,6 +34,8 @@ export interface Binaries {
   kubeControllerManager: string;
   kubeScheduler: string;
   rolloutsController: string;
+  /** The monitoring.coreos.com CRD manifests to install (`<cache>/monitoring-<pin>/crds/`). */
+  monitoringCrds: string[];
 }
 
 /** Where build-components.sh put (or would put) each binary; fails naming the missing ones. */
@@ -42,8 +50,9 @@ export async function locateBinaries(): Promise<Binaries> {
     kubeControllerManager: join(dirs.k8s!, 'kube-controller-manager'),
     kubeScheduler: join(dirs.k8s!, 'kube-scheduler'),
     rolloutsController: join(dirs.argo!, 'rollouts-controller'),
+    monitoringCrds: MONITORING_CRDS.map((plural) => join(dirname(dirs.monitoring!), 'crds', `monitoring.coreos.com_${plural}.yaml`)),
   };
-  const missing = Object.values(binaries).filter((path) => !existsSync(path));
+  const missing = Object.values(binaries).flat().filter((path) => !existsSync(path));
   if (missing.length > 0) throw new Error(`e2e binaries missing (run bash test/e2e/scripts/build-components.sh): ${missing.join(', ')}`);
   for (const path of [BRIDGE, CLI]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build && npm run build:bridge`);
@@ -164,11 +173,17 @@ export class Environment {
     // Every *-crd.yaml of the folder (it also holds a kustomization.yaml, which is no Kubernetes object).
     const files = (await readdir(crds)).filter((file) => file.endsWith('-crd.yaml')).sort();
     if (files.length === 0) throw new Error(`no *-crd.yaml in ${crds}`);
-    await this.kubectl.run(['apply', '--server-side', ...files.flatMap((file) => ['-f', join(crds, file)])]);
-    for (const crd of ['rollouts', 'analysistemplates', 'analysisruns', 'experiments', 'clusteranalysistemplates']) {
+    // and the monitoring.coreos.com CRDs build-components.sh generated, in one call
+    const manifests = [...files.map((file) => join(crds, file)), ...this.binaries.monitoringCrds];
+    await this.kubectl.run(['apply', '--server-side', ...manifests.flatMap((file) => ['-f', file])]);
+    const names = [
+      ...['rollouts', 'analysistemplates', 'analysisruns', 'experiments', 'clusteranalysistemplates'].map((plural) => `${plural}.argoproj.io`),
+      ...MONITORING_CRDS.map((plural) => `${plural}.monitoring.coreos.com`),
+    ];
+    for (const crd of names) {
       // (kubectl wait fails outright while a new CRD has no status.conditions yet, so poll)
-      await waitFor(`CRD ${crd}.argoproj.io to be Established`, async () => {
-        const object = await this.kubectl.json<{ status?: { conditions?: { type: string; status: string }[] } }>(['get', `crd/${crd}.argoproj.io`]);
+      await waitFor(`CRD ${crd} to be Established`, async () => {
+        const object = await this.kubectl.json<{ status?: { conditions?: { type: string; status: string }[] } }>(['get', `crd/${crd}`]);
         return object.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
       }, 60_000, undefined, 250);
     }

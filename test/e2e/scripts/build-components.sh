@@ -9,7 +9,10 @@
 # rebuild after a pin change is incremental. Each cold build is measured with /usr/bin/time -v (when present) into
 # <component>-<pin>/build-time.txt and summarised in <component>-<pin>/build.json.
 #
-# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo (default: all)
+# The monitoring component also generates files with what it built: controller-gen writes the monitoring.coreos.com/v1
+# CRDs (prometheus-operator's ServiceMonitor, PodMonitor, …) from the pinned API types into <component>-<pin>/crds/.
+#
+# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring (default: all)
 # --print-paths prints `<component> <bin dir>` per component and builds nothing.
 set -euo pipefail
 
@@ -25,11 +28,11 @@ components=()
 for arg in "$@"; do
   case "$arg" in
     --print-paths) print_only=1 ;;
-    etcd|kwok|k8s|argo) components+=("$arg") ;;
-    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo)" >&2; exit 2 ;;
+    etcd|kwok|k8s|argo|monitoring) components+=("$arg") ;;
+    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring)" >&2; exit 2 ;;
   esac
 done
-[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo)
+[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring)
 
 # What each component builds: "<output name>=<package>" pairs, and its ldflags.
 packages_of() {
@@ -38,6 +41,17 @@ packages_of() {
     kwok) echo "kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl" ;;
     k8s) echo "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler" ;;
     argo) echo "rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller" ;;
+    monitoring) echo "controller-gen=sigs.k8s.io/controller-tools/cmd/controller-gen" ;;
+  esac
+}
+# What a component generates with its own binaries into <component>-<pin>/crds/ once they are built, run from the
+# wrapper module (so that the packages it reads resolve to the versions pinned there). crdVersions=v1 as
+# prometheus-operator's own CRDs; allowDangerousTypes=true admits float fields (the v1 types at this pin have none: the
+# output is the same without it). Descriptions are kept (no maxDescLen), as in prometheus-operator's full CRDs: the
+# harness applies server-side, so no last-applied-configuration annotation, with its 256 KiB limit, is written.
+generate_of() {
+  case "$1" in
+    monitoring) echo "controller-gen crd:crdVersions=v1,allowDangerousTypes=true paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1" ;;
   esac
 }
 ldflags_of() {
@@ -59,7 +73,7 @@ ldflags_of() {
 }
 
 pin_of() {
-  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; go version; } | sha256sum | cut -c1-12
+  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; generate_of "$1"; go version; } | sha256sum | cut -c1-12
 }
 
 for component in "${components[@]}"; do
@@ -86,6 +100,18 @@ for component in "${components[@]}"; do
       (cd "$work" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOCACHE="$cache/go-build" GOTOOLCHAIN=local "${cmd[@]}")
     fi
   done
+  generate=$(generate_of "$component")
+  rm -rf "$dir/crds.tmp"
+  if [ -n "$generate" ]; then
+    mkdir -p "$dir/crds.tmp"
+    # shellcheck disable=SC2206  # the options hold no spaces
+    cmd=($generate "output:crd:dir=$dir/crds.tmp")
+    cmd[0]="$dir/bin.tmp/${cmd[0]}"
+    echo "  crds: ${cmd[*]}" >&2
+    # Its package loading runs `go list` in the module: same Go, build cache and -mod=mod as the builds above.
+    (cd "$work" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod" GOCACHE="$cache/go-build" GOTOOLCHAIN=local "${cmd[@]}")
+    ls "$dir/crds.tmp"/*.yaml >/dev/null
+  fi
   seconds=$(( $(date +%s) - start ))
   peak_kib=0
   for f in "$dir"/build-time-*.txt; do
@@ -96,5 +122,6 @@ for component in "${components[@]}"; do
   printf '{"component":"%s","seconds":%d,"peakRssKiB":%d,"go":"%s","date":"%s"}\n' \
     "$component" "$seconds" "$peak_kib" "$(go env GOVERSION)" "$(date -u +%FT%TZ)" > "$dir/build.json"
   cat "$dir/build.json" >&2
+  if [ -d "$dir/crds.tmp" ]; then rm -rf "$dir/crds" && mv "$dir/crds.tmp" "$dir/crds"; fi
   rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin" && touch "$dir/bin/.complete"
 done
