@@ -1,0 +1,219 @@
+// The Rollout operations of `kubectl argo rollouts` v1.10.1, sending the same requests: merge patches of the
+// Rollout or its `/status` subresource, set image's GET + PUT with retries on conflict, undo's JSON patch of the
+// template. Each reads the Rollout first (to refuse what makes no sense and to describe what it did) and returns a
+// one-line description for audit messages. Deployments and ReplicaSets go through the same unstructured client as
+// the Rollout, so that no field unknown to this client is dropped on a PUT (kubectl uses its dynamic client).
+import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  RolloutActionError,
+  parseImageAssignments,
+  pickRevision,
+  promotePatches,
+  readyToPromote,
+  refOf,
+  refusal,
+  restorableTemplate,
+  selectorString,
+  stepText,
+  templateMatches,
+  withImages,
+} from './rollout-requests.js';
+import { ROLLOUTS, type Rollout, type Workload } from './rollout-types.js';
+
+export { RolloutActionError, type RolloutErrorCode } from './rollout-requests.js';
+
+export interface RolloutRef {
+  namespace: string;
+  name: string;
+}
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** `set image`: attempts in all, each from a fresh GET, while the PUT conflicts (kubectl's maxAttempts). */
+const SET_IMAGE_ATTEMPTS = 5;
+const APPS = { group: 'apps', version: 'v1' } as const;
+
+/** PATCH rollouts/{name}/status `{"status":{"abort":true}}`. */
+export async function abort(api: CustomObjectsApi, ref: RolloutRef): Promise<string> {
+  const rollout = await checked(api, ref, 'abort');
+  await patchStatus(api, ref, { status: { abort: true } });
+  return `rollout '${refOf(rollout)}' aborted (update to ${rollout.status?.currentPodHash ?? '?'}; back to stable ${rollout.status?.stableRS ?? '?'})`;
+}
+
+/** PATCH rollouts/{name}/status `{"status":{"abort":false}}`. */
+export async function retry(api: CustomObjectsApi, ref: RolloutRef): Promise<string> {
+  const rollout = await checked(api, ref, 'retry');
+  await patchStatus(api, ref, { status: { abort: false } });
+  return `rollout '${refOf(rollout)}' retried (update to ${rollout.status?.currentPodHash ?? '?'})`;
+}
+
+/** PATCH rollouts/{name} `{"spec":{"paused":true}}`. */
+export async function pause(api: CustomObjectsApi, ref: RolloutRef): Promise<string> {
+  const rollout = await checked(api, ref, 'pause');
+  await patchSpec(api, ref, { spec: { paused: true } });
+  return `rollout '${refOf(rollout)}' paused${atStep(rollout)}`;
+}
+
+/** PATCH rollouts/{name} `{"spec":{"paused":false}}`: undoes pause; pause steps and analyses need promote. */
+export async function resume(api: CustomObjectsApi, ref: RolloutRef): Promise<string> {
+  const rollout = await checked(api, ref, 'resume');
+  await patchSpec(api, ref, { spec: { paused: false } });
+  return `rollout '${refOf(rollout)}' resumed${atStep(rollout)}`;
+}
+
+/** PATCH rollouts/{name} `{"spec":{"restartAt":"<RFC 3339, UTC, seconds>"}}`: the controller replaces the pods. */
+export async function restart(api: CustomObjectsApi, ref: RolloutRef, options: { at?: Date } = {}): Promise<string> {
+  const rollout = await read(api, ref);
+  // Go's time.RFC3339 of a UTC time: no fractional seconds, `Z`
+  const restartAt = (options.at ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
+  await patchSpec(api, ref, { spec: { restartAt } });
+  return `rollout '${refOf(rollout)}' restarts its pods (restartAt ${restartAt})`;
+}
+
+export interface PromoteOptions {
+  /** `--full`: skip the remaining steps, analyses and pauses. */
+  full?: boolean;
+  /** How long to wait for the controller to catch up with the Rollout before deciding (default 30 s). */
+  timeoutMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * `promote [--full]`: the status patch (`/status`) first, then `{"spec":{"paused":false}}` if paused. Decided on a
+ * Rollout the controller has caught up with (see readyToPromote), waited for up to `timeoutMs`.
+ */
+export async function promote(api: CustomObjectsApi, ref: RolloutRef, options: PromoteOptions = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let rollout = await read(api, ref);
+  while (!readyToPromote(rollout)) {
+    if (Date.now() >= deadline) {
+      const s = rollout.status ?? {};
+      throw new RolloutActionError(
+        'Timeout',
+        `rollout '${refOf(rollout)}' not promoted: the controller did not catch up within ${timeoutMs / 1000}s ` +
+          `(generation ${rollout.metadata.generation ?? '?'}, observed ${s.observedGeneration ?? 'none'}, controllerPause ${s.controllerPause === true}, ` +
+          `${(s.pauseConditions ?? []).length} pause conditions)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    rollout = await read(api, ref);
+  }
+  const patches = promotePatches(rollout, { full: options.full });
+  if (patches.status) await patchStatus(api, ref, patches.status);
+  if (patches.spec) await patchSpec(api, ref, patches.spec);
+  return patches.description;
+}
+
+/**
+ * `set image`: GET, set the images in `spec.template.spec`, PUT the whole object — the Deployment named by
+ * `spec.workloadRef` if there is one. On a conflict, again from a fresh GET, up to 5 attempts. `annotations` go on
+ * the Rollout in the same write (with a workloadRef, in a merge patch of the Rollout before the Deployment's PUT),
+ * so they are there when the controller starts the new revision's steps.
+ */
+export async function setImage(api: CustomObjectsApi, ref: RolloutRef, assignments: string[], options: { annotations?: Record<string, string> } = {}): Promise<string> {
+  const images = parseImageAssignments(assignments);
+  const annotations = options.annotations ?? {};
+  for (let attempt = 1; ; attempt++) {
+    const rollout = await read(api, ref);
+    const workloadRef = rollout.spec.workloadRef;
+    try {
+      if (!workloadRef) {
+        const { object, changes } = withImages(rollout, images);
+        object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
+        await call(`update rollout ${ref.namespace}/${ref.name}`, () => api.replaceNamespacedCustomObject({ ...ROLLOUTS, ...ref, body: object }));
+        return `rollout '${refOf(rollout)}' image updated: ${changes.join(', ')}`;
+      }
+      if (workloadRef.kind !== 'Deployment') {
+        throw new RolloutActionError('Invalid', `rollout '${refOf(rollout)}' refers to a ${workloadRef.kind}: set image supports a Deployment workloadRef`);
+      }
+      const target = { ...APPS, plural: 'deployments', namespace: ref.namespace, name: workloadRef.name };
+      const deployment = (await call(`get deployment ${ref.namespace}/${workloadRef.name}`, () => api.getNamespacedCustomObject(target))) as Workload;
+      const { object, changes } = withImages(deployment, images);
+      if (Object.keys(annotations).length > 0) await patchSpec(api, ref, { metadata: { annotations } });
+      await call(`update deployment ${ref.namespace}/${workloadRef.name}`, () => api.replaceNamespacedCustomObject({ ...target, body: object }));
+      return `deployment '${ref.namespace}/${workloadRef.name}' (workload of rollout '${refOf(rollout)}') image updated: ${changes.join(', ')}`;
+    } catch (error) {
+      if (!(error instanceof RolloutActionError && error.code === 'Conflict')) throw error;
+      if (attempt >= SET_IMAGE_ATTEMPTS) throw new RolloutActionError('Conflict', `${error.message} (${SET_IMAGE_ATTEMPTS} attempts, each from a fresh read)`);
+    }
+  }
+}
+
+/**
+ * `undo [--to-revision N]`: the Rollout's ReplicaSets (selected by its selector, controlled by it), the one of
+ * revision N (default: the previous), and a JSON patch replacing `/spec/template` with its template without the
+ * hash label — of the Rollout, or of its workloadRef.
+ */
+export async function undo(api: CustomObjectsApi, ref: RolloutRef, options: { toRevision?: number } = {}): Promise<string> {
+  const rollout = await read(api, ref);
+  const list = (await call(`list the replicasets of rollout ${ref.namespace}/${ref.name}`, () =>
+    api.listNamespacedCustomObject({ ...APPS, plural: 'replicasets', namespace: ref.namespace, labelSelector: selectorString(rollout.spec.selector) }),
+  )) as { items?: Workload[] };
+  const { revision, replicaSet } = pickRevision(rollout, list.items ?? [], options.toRevision);
+  if (!rollout.spec.workloadRef && templateMatches(rollout.spec.template, replicaSet)) {
+    return `skipped rollback of rollout '${refOf(rollout)}' (current template already matches revision ${revision})`;
+  }
+  const body = [{ op: 'replace', path: '/spec/template', value: restorableTemplate(replicaSet) }];
+  const workload = rollout.spec.workloadRef;
+  if (!workload) {
+    await call(`undo rollout ${ref.namespace}/${ref.name}`, () => api.patchNamespacedCustomObject({ ...ROLLOUTS, ...ref, body }, JSON_PATCH));
+    return `rollout '${refOf(rollout)}' rolled back to revision ${revision} (template of ReplicaSet ${replicaSet.metadata.name})`;
+  }
+  if (workload.kind !== 'Deployment' && workload.kind !== 'ReplicaSet') {
+    throw new RolloutActionError('Invalid', `workload of type ${workload.kind} is not supported`);
+  }
+  const plural = workload.kind === 'Deployment' ? 'deployments' : 'replicasets';
+  await call(`undo ${workload.kind} ${ref.namespace}/${workload.name}`, () =>
+    api.patchNamespacedCustomObject({ ...APPS, plural, namespace: ref.namespace, name: workload.name, body }, JSON_PATCH),
+  );
+  return `${workload.kind.toLowerCase()} '${ref.namespace}/${workload.name}' (workload of rollout '${refOf(rollout)}') rolled back to revision ${revision}`;
+}
+
+async function read(api: CustomObjectsApi, ref: RolloutRef): Promise<Rollout> {
+  return (await call(`get rollout ${ref.namespace}/${ref.name}`, () => api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref }), `rollout '${ref.namespace}/${ref.name}' not found`)) as Rollout;
+}
+
+async function checked(api: CustomObjectsApi, ref: RolloutRef, action: Parameters<typeof refusal>[0]): Promise<Rollout> {
+  const rollout = await read(api, ref);
+  const reason = refusal(action, rollout);
+  if (reason) throw new RolloutActionError('NotApplicable', reason);
+  return rollout;
+}
+
+function patchStatus(api: CustomObjectsApi, ref: RolloutRef, body: object): Promise<unknown> {
+  return call(`patch rollout ${ref.namespace}/${ref.name} status`, () => api.patchNamespacedCustomObjectStatus({ ...ROLLOUTS, ...ref, body }, MERGE));
+}
+
+function patchSpec(api: CustomObjectsApi, ref: RolloutRef, body: object): Promise<unknown> {
+  return call(`patch rollout ${ref.namespace}/${ref.name}`, () => api.patchNamespacedCustomObject({ ...ROLLOUTS, ...ref, body }, MERGE));
+}
+
+const atStep = (rollout: Rollout) => (stepText(rollout) ? ` at ${stepText(rollout)}` : '');
+
+/** Runs one request; an API error becomes a RolloutActionError with the server's own message. */
+async function call<T>(what: string, request: () => Promise<T>, notFound?: string): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!(error instanceof ApiException)) throw error;
+    const message = serverMessage(error.body) ?? error.message;
+    if (error.code === 404 && notFound) throw new RolloutActionError('NotFound', notFound);
+    if (error.code === 409) throw new RolloutActionError('Conflict', `${what}: conflict: ${message}`);
+    throw new RolloutActionError(error.code === 404 ? 'NotFound' : 'ApiError', `${what}: ${error.code} ${message}`);
+  }
+}
+
+/** The `message` of a Kubernetes Status body. */
+function serverMessage(body: unknown): string | undefined {
+  let status = body;
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      return body || undefined;
+    }
+  }
+  const message = (status as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
