@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# The rollouts-cv engine (`rollouts-cv engine`), non-root on distroless Node.js:
+# rollouts-cv on distroless Node.js, non-root: the engine (`rollouts-cv engine`) and the Slack bot (`rollouts-cv bot`)
 #   docker buildx build --platform linux/amd64,linux/arm64 -t <registry>/rollouts-cv/engine:0.1.0 .
-# The image's entrypoint is the rollouts-cv CLI; the chart passes `engine` and its flags as arguments.
+# The entrypoint is the rollouts-cv CLI; the chart passes `engine` or `bot` and their flags as arguments.
 ARG NODE_MAJOR=20
 
 FROM node:${NODE_MAJOR}-bookworm-slim AS build
@@ -12,6 +12,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY shared ./shared
 COPY plugin ./plugin
+COPY bot ./bot
 RUN npm run build
 
 FROM node:${NODE_MAJOR}-bookworm-slim AS deps
@@ -24,10 +25,11 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/plugin ./dist/plugin
+COPY --from=build /app/dist/bot ./dist/bot
 COPY --from=build /app/dist/shared ./dist/shared
 COPY package.json ./
 COPY proto ./proto
 USER 65532:65532
-EXPOSE 7070 8080
+EXPOSE 7070 8080 3000
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/shared/cli.js"]
 CMD ["engine"]

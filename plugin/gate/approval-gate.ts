@@ -3,15 +3,14 @@
 // outcome. The step status holds only the request's name, so any engine replica can answer any call.
 import { z } from 'zod';
 import {
-  API_VERSION,
-  APPROVAL_REQUESTS,
   DEPLOYED_BY_ANNOTATION,
   LABELS,
   type ApprovalRequest,
-  type ApprovalRequestSpec,
   cancel,
   describeEnd,
   expire,
+  newApprovalRequest,
+  requestName,
   statusOf,
 } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
@@ -84,18 +83,12 @@ function storeOf(ctx: EngineContext): ApprovalRequestStore {
   return ctx.approvals;
 }
 
-/** Names are <rollout>-<hash>-s<step>[-<attempt>], cut to fit the 253 characters Kubernetes allows. */
-function requestName(ref: RolloutRef, attempt: number): string {
-  const suffix = `-${ref.podTemplateHash}-s${ref.stepIndex}${attempt > 1 ? `-${attempt}` : ''}`;
-  return `${ref.name.slice(0, 253 - suffix.length)}${suffix}`;
-}
-
 function selectorOf(ref: RolloutRef): string {
   return `${LABELS.rolloutUid}=${ref.uid},${LABELS.podTemplateHash}=${ref.podTemplateHash},${LABELS.stepIndex}=${ref.stepIndex}`;
 }
 
 function newRequest(ref: RolloutRef, config: ApprovalConfig, name: string, now: Date): ApprovalRequest {
-  const spec: ApprovalRequestSpec = {
+  return newApprovalRequest(name, ref.namespace, {
     type: 'Approval',
     rollout: { name: ref.name, uid: ref.uid, podTemplateHash: ref.podTemplateHash, ...(ref.revision && { revision: ref.revision }) },
     stepIndex: ref.stepIndex,
@@ -109,22 +102,7 @@ function newRequest(ref: RolloutRef, config: ApprovalConfig, name: string, now: 
     },
     expiresAt: new Date(now.getTime() + config.timeout).toISOString(),
     onTimeout: config.onTimeout,
-  };
-  return {
-    apiVersion: API_VERSION,
-    kind: APPROVAL_REQUESTS.kind,
-    metadata: {
-      name,
-      namespace: ref.namespace,
-      labels: {
-        [LABELS.rolloutUid]: ref.uid,
-        [LABELS.podTemplateHash]: ref.podTemplateHash,
-        [LABELS.stepIndex]: String(ref.stepIndex),
-        [LABELS.type]: 'Approval',
-      },
-    },
-    spec,
-  };
+  });
 }
 
 /**
@@ -137,7 +115,9 @@ async function openRequest(store: ApprovalRequestStore, ref: RolloutRef, config:
     const existing = await store.list(ref.namespace, selectorOf(ref));
     const pending = existing.find((request) => statusOf(request).state === 'Pending');
     if (pending) return pending;
-    const created = await store.create(newRequest(ref, config, requestName(ref, existing.length + 1), now));
+    const attempt = existing.length + 1;
+    const name = requestName(ref.name, ref.podTemplateHash, ref.stepIndex, attempt > 1 ? `-${attempt}` : '');
+    const created = await store.create(newRequest(ref, config, name, now));
     if (created) return created;
   }
   throw new StepRpcError(`cannot create an ApprovalRequest for ${ref.namespace}/${ref.name}: its name keeps being taken`);

@@ -2,14 +2,15 @@ import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HealthImplementation } from 'grpc-health-check';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
-import { loadKubeConfig } from '../../shared/kube/config.js';
+import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createHealthSource } from '../collect/registry.js';
 import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
 import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
-import { createEngineMetrics, serveMetrics, splitHostPort, type MetricsServer } from './metrics.js';
+import { splitHostPort } from '../../shared/listen.js';
+import { createEngineMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { type TlsFiles, serverCredentials } from './tls.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
 
@@ -54,13 +55,17 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const services = loadServices();
   const server = new grpc.Server();
   const sourceOptions = { credentialsDir: options.credentialsDir };
-  const approvals = options.approvals ?? new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi));
+  // Made on first use: only approval gates need the Kubernetes API, and an engine without them needs no kubeconfig.
+  let approvals = options.approvals;
+  const approvalStore = () => (approvals ??= new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi)));
   const context = (callLog: Logger): EngineContext => ({
     now: () => new Date(),
     log: callLog,
     createSource: (config) => createHealthSource(config, sourceOptions),
     events: metrics.verifications,
-    approvals,
+    get approvals() {
+      return approvalStore();
+    },
   });
   const telemetry = { log, metrics };
   server.addService(services.metricProvider.service, metricProviderHandlers(domain, telemetry, context));

@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngineMetrics, serveMetrics, splitHostPort, type MetricsServer } from './metrics.js';
+import { splitHostPort } from '../../shared/listen.js';
+import { createEngineMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 
 let server: MetricsServer | undefined;
 afterEach(async () => {

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VerificationEvents } from '../verify/metric.js';
+import { bindHost, splitHostPort } from '../../shared/listen.js';
 import { packageVersion } from '../../shared/package-files.js';
 
 export type CallOutcome = 'ok' | 'error';
@@ -84,8 +85,7 @@ export async function serveMetrics(registry: Registry, listen: string): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new Error(`cannot serve metrics on ${listen}: ${error.message}`)));
-    // Node wants an IPv6 host without the brackets that host:port needs.
-    server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), resolve);
+    server.listen(port, bindHost(host), resolve);
   });
   const bound = server.address();
   const address = `${host}:${typeof bound === 'object' && bound ? bound.port : port}`;
@@ -96,13 +96,4 @@ export async function serveMetrics(registry: Registry, listen: string): Promise<
       server.closeAllConnections();
     }),
   };
-}
-
-export function splitHostPort(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !/^\d+$/.test(listen.slice(colon + 1)) || port > 65_535) {
-    throw new Error(`listen address ${JSON.stringify(listen)} must be host:port, e.g. 0.0.0.0:7070`);
-  }
-  return { host: listen.slice(0, colon), port };
 }

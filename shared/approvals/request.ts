@@ -49,7 +49,7 @@ export interface ApprovalRequestSpec {
   onTimeout: Outcome;
   /** Outcomes a person may choose; an Approval always offers approve and reject. */
   actions?: Outcome[];
-  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; verificationId?: string };
+  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; verificationId?: string; analysisRun?: string };
 }
 
 export interface ApprovalRequestStatus {
@@ -60,7 +60,10 @@ export interface ApprovalRequestStatus {
   message?: string;
   decidedAt?: string;
   decisions: Decision[];
-  slack?: { channel: string; ts: string };
+  /** For a request the bot acts on itself (an Inconclusive analysis): when the outcome was carried out, and how. */
+  applied?: { at: string; result: string };
+  /** Where the bot posted the request, and a digest of what the message shows (to update it only when it changes). */
+  slack?: { channel: string; ts: string; digest?: string };
 }
 
 export interface ApprovalRequest {
@@ -76,6 +79,31 @@ export interface ApprovalRequest {
   };
   spec: ApprovalRequestSpec;
   status?: ApprovalRequestStatus;
+}
+
+/** A new request in the Rollout's namespace, labelled so that a rollout's requests are found by revision and step. */
+export function newApprovalRequest(name: string, namespace: string, spec: ApprovalRequestSpec): ApprovalRequest {
+  return {
+    apiVersion: API_VERSION,
+    kind: APPROVAL_REQUESTS.kind,
+    metadata: {
+      name,
+      namespace,
+      labels: {
+        [LABELS.rolloutUid]: spec.rollout.uid,
+        [LABELS.podTemplateHash]: spec.rollout.podTemplateHash,
+        [LABELS.stepIndex]: String(spec.stepIndex),
+        [LABELS.type]: spec.type,
+      },
+    },
+    spec,
+  };
+}
+
+/** `<rollout>-<hash>-s<step><suffix>`, cut to the 253 characters Kubernetes allows. */
+export function requestName(rollout: string, podTemplateHash: string, stepIndex: number, suffix = ''): string {
+  const tail = `-${podTemplateHash}-s${stepIndex}${suffix}`;
+  return `${rollout.slice(0, 253 - tail.length)}${tail}`;
 }
 
 /** The outcomes a person may pick on this request. */
@@ -95,9 +123,14 @@ export function pendingStatus(spec: ApprovalRequestSpec): ApprovalRequestStatus 
   return { state: 'Pending', approvals: 0, approvalsText: `0/${required(spec)}`, decisions: [] };
 }
 
-/** The status, defaulted for a request just created (the API server drops status on create). */
+/**
+ * The status, defaulted for a request just created (the API server drops status on create) and completed where a
+ * hand-written one leaves fields out.
+ */
 export function statusOf(request: ApprovalRequest): ApprovalRequestStatus {
-  return request.status?.state ? request.status : pendingStatus(request.spec);
+  const pending = pendingStatus(request.spec);
+  if (!request.status?.state) return pending;
+  return { ...pending, ...request.status, decisions: request.status.decisions ?? [] };
 }
 
 export function isExpired(request: ApprovalRequest, now: Date): boolean {

@@ -1,6 +1,6 @@
 // The Helm chart, rendered by the pinned helm that scripts/helm.sh builds: the manifests a cluster would get for
-// several value sets, the argo-rollouts values it prints, its schema, and its example AnalysisTemplates checked
-// with the engine's own config validation.
+// several value sets, the argo-rollouts values it prints, its schema, its example AnalysisTemplates checked
+// with the engine's own config validation, and the Slack bot's configuration checked with the bot's own parser.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { parseBotConfig } from '../../bot/config.js';
 import { parseVerifySettings } from '../../plugin/config/schema.js';
 import { readMetricConfig } from '../../plugin/verify/metric.js';
 
@@ -24,7 +25,36 @@ function helmBinary(): string | undefined {
 const helm = helmBinary();
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
-type K8s = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; automountServiceAccountToken?: boolean };
+type K8s = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  automountServiceAccountToken?: boolean;
+  rules?: Rule[];
+  roleRef?: { apiGroup: string; kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+};
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+// The engine's grants: approval gates keep their requests as ApprovalRequests, nothing else.
+const ENGINE_RULES: Rule[] = [
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
+];
+// The bot's cluster-wide grants, exactly what its Kubernetes calls need.
+const BOT_RULES: Rule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+  { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'list'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'get'] },
+];
+const BOT_SECRET = ['bot.enabled=true', 'bot.slack.existingSecret=rollouts-cv-slack'];
 
 interface Rendered {
   status: number | null;
@@ -37,8 +67,8 @@ function helmRun(args: string[]): { status: number | null; stdout: string; stder
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function render(options: { values?: readonly string[]; set?: readonly string[]; chartDir?: string } = {}): Rendered {
-  const args = ['template', 'rcv', options.chartDir ?? chart, '--namespace', 'rollouts-cv'];
+function render(options: { values?: readonly string[]; set?: readonly string[]; chartDir?: string; args?: readonly string[] } = {}): Rendered {
+  const args = ['template', 'rcv', options.chartDir ?? chart, '--namespace', 'rollouts-cv', ...(options.args ?? [])];
   for (const file of options.values ?? []) args.push('--values', join(chart, 'ci', file));
   for (const item of options.set ?? []) args.push('--set', item);
   const result = helmRun(args);
@@ -60,6 +90,24 @@ function only(docs: K8s[], kind: string): K8s {
 
 function engineContainer(docs: K8s[]) {
   return only(docs, 'Deployment').spec.template.spec.containers.find((c: { name: string }) => c.name === 'engine');
+}
+
+function component(docs: K8s[], name: 'engine' | 'bot'): K8s[] {
+  return docs.filter((doc) => doc.metadata.labels?.['app.kubernetes.io/component'] === name);
+}
+
+function botDoc(docs: K8s[], kind: string): K8s {
+  return only(component(docs, 'bot'), kind);
+}
+
+function botContainer(docs: K8s[]) {
+  const [container, ...others] = botDoc(docs, 'Deployment').spec.template.spec.containers;
+  expect(others).toEqual([]);
+  return container;
+}
+
+function ciValues(file: string): any {
+  return parse(readFileSync(join(chart, 'ci', file), 'utf8'));
 }
 
 // What Argo Rollouts substitutes before it calls the plugin.
@@ -87,7 +135,7 @@ if (!helm) {
 } else {
   describe('Helm chart', () => {
     it('passes helm lint --strict with every value set', () => {
-      for (const values of [[], ['tls-values.yaml'], ['hpa-values.yaml'], ['argo-config-values.yaml'], ['examples-values.yaml']]) {
+      for (const values of [[], ['tls-values.yaml'], ['hpa-values.yaml'], ['argo-config-values.yaml'], ['examples-values.yaml'], ['servicemonitor-values.yaml'], ['bot-values.yaml'], ['bot-socket-values.yaml']]) {
         const result = helmRun(['lint', '--strict', chart, ...values.flatMap((file) => ['--values', join(chart, 'ci', file)])]);
         expect(result.status, `${values.join(',')}: ${result.stdout}${result.stderr}`).toBe(0);
       }
@@ -99,8 +147,10 @@ if (!helm) {
       const pod = deployment.spec.template.spec;
       const container = engineContainer(docs);
 
-      it('renders the engine and nothing for Argo Rollouts or examples', () => {
-        expect(docs.map((doc) => doc.kind).sort()).toEqual(['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+      it('renders the engine and its RBAC, and nothing for Argo Rollouts, examples or the bot', () => {
+        expect(docs.map((doc) => doc.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+        expect(component(docs, 'engine')).toHaveLength(docs.length);
+        expect(component(docs, 'bot')).toEqual([]);
       });
 
       it('runs the engine non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {
@@ -115,10 +165,17 @@ if (!helm) {
         expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
       });
 
-      it('gives the engine no Kubernetes API access', () => {
-        expect(only(docs, 'ServiceAccount').automountServiceAccountToken).toBe(false);
-        expect(pod.automountServiceAccountToken).toBe(false);
-        expect(pod.serviceAccountName).toBe(only(docs, 'ServiceAccount').metadata.name);
+      it('gives the engine a token and a ClusterRole with only the ApprovalRequest verbs approval gates use', () => {
+        const account = only(docs, 'ServiceAccount');
+        expect(account.automountServiceAccountToken).toBe(true);
+        expect(pod.automountServiceAccountToken).toBe(true);
+        expect(pod.serviceAccountName).toBe(account.metadata.name);
+        const role = only(docs, 'ClusterRole');
+        expect(role.metadata.name).toBe('rcv-rollouts-cv-engine');
+        expect(role.rules).toEqual(ENGINE_RULES);
+        const binding = only(docs, 'ClusterRoleBinding');
+        expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name, namespace: 'rollouts-cv' }]);
       });
 
       it('serves gRPC on 7070 with grpc.health.v1 probes, metrics on 8080, and a Service in front', () => {
@@ -349,8 +406,8 @@ if (!helm) {
       writeFileSync(join(copy, 'notes.txt'), readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8'));
       writeFileSync(join(copy, 'templates/zz-test.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rendered}\ndata:\n  values: {{ include "rollouts-cv.argoRolloutsValues" . | toJson }}\n  notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n');
 
-      function rendered(set: string[] = []): { values: any; notes: string } {
-        const config = ok({ chartDir: copy, set }).find((doc) => doc.metadata.name === 'rendered')!;
+      function rendered(set: string[] = [], values: string[] = []): { values: any; notes: string } {
+        const config = ok({ chartDir: copy, set, values }).find((doc) => doc.metadata.name === 'rendered')!;
         return { values: parse(config.data!.values!), notes: config.data!.notes! };
       }
 
@@ -382,6 +439,29 @@ if (!helm) {
         expect(values.controller.stepPlugins).toBeUndefined();
         expect(values.controller.initContainers).toHaveLength(1);
         expect(notes).toContain('managed by this release');
+      });
+
+      it('prints the Slack request URL in http mode, the Socket Mode note otherwise, and nothing of the bot when it is off', () => {
+        expect(rendered().notes).not.toContain('Slack');
+        const http = rendered([], ['bot-values.yaml']).notes;
+        expect(http).toContain('https://rollouts-cv.example.com/slack/events');
+        expect(http).toContain('bind those identities to the');
+        const noIngress = rendered([...BOT_SECRET]).notes;
+        expect(noIngress).toContain('https://<your host>/slack/events');
+        expect(noIngress).toContain('Service rcv-rollouts-cv-bot:3000');
+        const socket = rendered([], ['bot-socket-values.yaml']).notes;
+        expect(socket).toContain('Socket Mode');
+        expect(socket).not.toContain('/slack/events');
+        expect(socket).toContain('in namespaces checkout, payments');
+      });
+
+      it('warns when the bot impersonates without the impersonate grant', () => {
+        expect(rendered(['bot.rbac.impersonate=false'], ['bot-values.yaml']).notes).toContain('bot.rbac.impersonate is false');
+        expect(rendered([], ['bot-values.yaml']).notes).not.toContain('bot.rbac.impersonate is false');
+      });
+
+      it('says how to upgrade the CRD, which Helm does not', () => {
+        expect(rendered().notes).toContain('kubectl apply --server-side -f charts/rollouts-cv/crds/');
       });
 
       it('mounts the bridge TLS Secret in the controller when TLS is on', () => {
@@ -420,6 +500,328 @@ if (!helm) {
         const config = (substituteArgs(template!.spec.metrics[0]) as { provider: { plugin: Record<string, any> } }).provider.plugin['rollouts-cv/verify'];
         config.source.prometheus.step = '30s';
         expect(() => parseVerifySettings(config)).toThrow(/metrics\[0\]/);
+      });
+    });
+
+    describe('engine RBAC for approval gates', () => {
+      it('mounts no token and grants nothing when engine.rbac.approvalRequests is off', () => {
+        const docs = ok({ set: ['engine.rbac.approvalRequests=false'] });
+        expect(only(docs, 'ServiceAccount').automountServiceAccountToken).toBe(false);
+        expect(only(docs, 'Deployment').spec.template.spec.automountServiceAccountToken).toBe(false);
+        expect(docs.filter((doc) => doc.apiVersion.startsWith('rbac.authorization.k8s.io/'))).toEqual([]);
+      });
+
+      it('binds a Role in each listed namespace instead of a ClusterRole (ci/bot-socket-values.yaml)', () => {
+        const docs = component(ok({ values: ['bot-socket-values.yaml'] }), 'engine');
+        expect(docs.filter((doc) => doc.kind.startsWith('Cluster'))).toEqual([]);
+        const roles = docs.filter((doc) => doc.kind === 'Role');
+        expect(roles.map((role) => role.metadata.namespace)).toEqual(['checkout', 'payments']);
+        for (const role of roles) expect(role.rules).toEqual(ENGINE_RULES);
+        const bindings = docs.filter((doc) => doc.kind === 'RoleBinding');
+        expect(bindings.map((binding) => [binding.metadata.namespace, binding.roleRef!.kind, binding.roleRef!.name])).toEqual([
+          ['checkout', 'Role', 'rcv-rollouts-cv-engine'],
+          ['payments', 'Role', 'rcv-rollouts-cv-engine'],
+        ]);
+        for (const binding of bindings) expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rcv-rollouts-cv-engine', namespace: 'rollouts-cv' }]);
+        expect(only(docs, 'Deployment').spec.template.spec.automountServiceAccountToken).toBe(true);
+      });
+
+      it('binds an existing ServiceAccount when the chart does not create one', () => {
+        const docs = ok({ set: ['engine.serviceAccount.create=false', 'engine.serviceAccount.name=platform-engine'] });
+        expect(docs.filter((doc) => doc.kind === 'ServiceAccount')).toEqual([]);
+        expect(only(docs, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'platform-engine', namespace: 'rollouts-cv' }]);
+      });
+    });
+
+    describe('ApprovalRequest CRD (crds/)', () => {
+      it('is rendered with --include-crds, and left to Helm\'s install-only handling otherwise', () => {
+        const withCrds = ok({ args: ['--include-crds'] });
+        const crd = only(withCrds, 'CustomResourceDefinition');
+        expect(crd.metadata.name).toBe('approvalrequests.rollouts-cv.io');
+        expect(crd.spec.group).toBe('rollouts-cv.io');
+        expect(crd.spec.scope).toBe('Namespaced');
+        expect(crd.spec.names).toMatchObject({ kind: 'ApprovalRequest', plural: 'approvalrequests' });
+        expect(crd.spec.versions.map((v: { name: string; served: boolean; storage: boolean; subresources: unknown }) => [v.name, v.served, v.storage, v.subresources])).toEqual([
+          ['v1alpha1', true, true, { status: {} }],
+        ]);
+        expect(ok().filter((doc) => doc.kind === 'CustomResourceDefinition')).toEqual([]);
+      });
+
+      it('names the group and resources the RBAC rules grant', () => {
+        const crd = only(ok({ args: ['--include-crds'] }), 'CustomResourceDefinition');
+        for (const rule of [...ENGINE_RULES, ...BOT_RULES].filter((r) => r.apiGroups.includes('rollouts-cv.io'))) {
+          for (const resource of rule.resources) expect([crd.spec.names.plural, `${crd.spec.names.plural}/status`]).toContain(resource);
+        }
+      });
+    });
+
+    describe('Slack bot', () => {
+      it('renders nothing of the bot by default, and installs without Slack secrets', () => {
+        const docs = ok();
+        expect(component(docs, 'bot')).toEqual([]);
+        expect(docs.filter((doc) => doc.metadata.name.includes('-bot'))).toEqual([]);
+      });
+
+      it('refuses to render without the Slack Secret, saying how to create it', () => {
+        const result = render({ set: ['bot.enabled=true'] });
+        expect(result.status).not.toBe(0);
+        expect(result.stderr).toContain('bot.enabled needs bot.slack.existingSecret');
+        expect(result.stderr).toContain('kubectl -n rollouts-cv create secret generic rollouts-cv-slack --from-literal=bot-token=xoxb-... --from-literal=signing-secret=...');
+        const socket = render({ set: ['bot.enabled=true', 'bot.mode=socket'] });
+        expect(socket.stderr).toContain('--from-literal=app-token=xapp-...');
+      });
+
+      it('never takes Slack credentials from values', () => {
+        for (const key of ['bot.slack.botToken=xoxb-1', 'bot.slack.signingSecret=abc', 'bot.slackBotToken=xoxb-1']) {
+          const result = render({ set: [...BOT_SECRET, key] });
+          expect(result.status, key).not.toBe(0);
+          expect(result.stderr, key).toMatch(/additional propert/i);
+        }
+        expect(ok({ set: BOT_SECRET }).filter((doc) => doc.kind === 'Secret')).toEqual([]);
+      });
+
+      describe('http mode behind an Ingress, with impersonation (ci/bot-values.yaml)', () => {
+        const docs = ok({ values: ['bot-values.yaml'] });
+        const values = ciValues('bot-values.yaml').bot;
+        const deployment = botDoc(docs, 'Deployment');
+        const pod = deployment.spec.template.spec;
+        const container = botContainer(docs);
+
+        it('runs `rollouts-cv bot` from the engine image with its config, port, Lease and channel', () => {
+          expect(deployment.metadata.name).toBe('rcv-rollouts-cv-bot');
+          expect(deployment.spec.replicas).toBe(2);
+          expect(container.image).toBe(engineContainer(component(docs, 'engine')).image);
+          expect(container.args).toEqual([
+            'bot',
+            '--config=/etc/rollouts-cv/bot/config.yaml',
+            '--listen=0.0.0.0:3000',
+            '--lease-namespace=rollouts-cv',
+            '--lease-name=rcv-rollouts-cv-bot',
+            '--log-level=info',
+            '--default-channel=C0APPROVALS',
+          ]);
+          expect(container.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+        });
+
+        it('takes its identity from the downward API and the Slack credentials from the Secret only', () => {
+          expect(container.env).toEqual([
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            { name: 'SLACK_BOT_TOKEN', valueFrom: { secretKeyRef: { name: 'rollouts-cv-slack', key: 'bot-token' } } },
+            { name: 'SLACK_SIGNING_SECRET', valueFrom: { secretKeyRef: { name: 'rollouts-cv-slack', key: 'signing-secret' } } },
+          ]);
+        });
+
+        it('probes /readyz and /healthz, and runs non-root, read-only, without capabilities', () => {
+          expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+          expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+          expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+          expect(container.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          });
+          expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+        });
+
+        it('mounts its ServiceAccount token (it calls the Kubernetes API)', () => {
+          const account = botDoc(docs, 'ServiceAccount');
+          expect(pod.serviceAccountName).toBe(account.metadata.name);
+          expect(pod.automountServiceAccountToken).toBe(true);
+          expect(account.automountServiceAccountToken).toBe(true);
+        });
+
+        it('mounts a ConfigMap holding exactly bot.config, which the bot\'s own parser accepts', () => {
+          const config = botDoc(docs, 'ConfigMap');
+          expect(Object.keys(config.data!)).toEqual(['config.yaml']);
+          const rendered = parse(config.data!['config.yaml']!);
+          expect(rendered).toEqual(values.config);
+          const parsed = parseBotConfig(rendered);
+          expect(parsed.environments.map((e) => [e.name, e.protected])).toEqual([
+            ['staging', false],
+            ['prod', true],
+          ]);
+          expect(parsed.impersonation?.users).toEqual({ U0ONCALL: 'oncall@example.com', U0ALICE: 'alice@example.com' });
+          expect(parsed.intervention).toEqual({ timeout: 30 * 60_000, onTimeout: 'rollback' });
+          expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: config.metadata.name } });
+          expect(container.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/rollouts-cv/bot', readOnly: true });
+        });
+
+        it('rolls the pods when the config changes, and only then', () => {
+          const checksum = (d: K8s[]) => botDoc(d, 'Deployment').spec.template.metadata.annotations['checksum/config'] as string;
+          expect(checksum(docs)).toMatch(/^[a-f0-9]{64}$/);
+          expect(checksum(ok({ values: ['bot-values.yaml'] }))).toBe(checksum(docs));
+          expect(checksum(ok({ values: ['bot-values.yaml'], set: ['bot.config.groupCacheTtl=2m'] }))).not.toBe(checksum(docs));
+          expect(checksum(ok({ values: ['bot-values.yaml'], set: ['bot.replicas=3'] }))).toBe(checksum(docs));
+        });
+
+        it('serves Slack through the Service and an Ingress for /slack/events only', () => {
+          const service = botDoc(docs, 'Service');
+          expect(service.spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }]);
+          expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+          expect(service.spec.selector['app.kubernetes.io/component']).toBe('bot');
+          const ingress = botDoc(docs, 'Ingress');
+          expect(ingress.apiVersion).toBe('networking.k8s.io/v1');
+          expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+          expect(ingress.spec.ingressClassName).toBe('nginx');
+          expect(ingress.spec.tls).toEqual([{ secretName: 'rollouts-cv-bot-tls', hosts: ['rollouts-cv.example.com'] }]);
+          expect(ingress.spec.rules).toEqual([
+            {
+              host: 'rollouts-cv.example.com',
+              http: { paths: [{ path: '/slack/events', pathType: 'Exact', backend: { service: { name: service.metadata.name, port: { name: 'http' } } } }] },
+            },
+          ]);
+        });
+
+        it('grants exactly the Rollout, ApprovalRequest and Event verbs, plus impersonation of the mapped identities only', () => {
+          const role = botDoc(docs, 'ClusterRole');
+          expect(role.rules).toEqual([
+            ...BOT_RULES,
+            { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['alice@example.com', 'oncall@example.com'] },
+            { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['rollouts-operators'] },
+          ]);
+          const binding = botDoc(docs, 'ClusterRoleBinding');
+          expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+          expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'rollouts-cv' }]);
+        });
+
+        it('keeps its Lease grants to a Role in the release namespace, get and update on its own Lease only', () => {
+          const role = botDoc(docs, 'Role');
+          expect(role.metadata.namespace).toBe('rollouts-cv');
+          expect(role.rules).toEqual([
+            { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+            { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['rcv-rollouts-cv-bot'], verbs: ['get', 'update'] },
+          ]);
+          expect(container.args).toContain(`--lease-name=${role.rules![1]!.resourceNames![0]}`);
+          const binding = botDoc(docs, 'RoleBinding');
+          expect(binding.metadata.namespace).toBe('rollouts-cv');
+          expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+          expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'rollouts-cv' }]);
+          const clusterScoped = component(docs, 'bot').filter((doc) => doc.kind.startsWith('Cluster'));
+          expect(clusterScoped.flatMap((doc) => doc.rules ?? []).filter((rule) => rule.apiGroups.includes('coordination.k8s.io'))).toEqual([]);
+        });
+
+        it('admits the ingress controller to its port and leaves egress open', () => {
+          const policy = botDoc(docs, 'NetworkPolicy');
+          expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+          expect(policy.spec.policyTypes).toEqual(['Ingress']);
+          expect(policy.spec.ingress).toEqual([
+            { ports: [{ port: 'http', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
+          ]);
+          expect(policy.spec.egress).toBeUndefined();
+          // The engine's policy still admits only the controller.
+          expect(only(component(docs, 'engine'), 'NetworkPolicy').spec.ingress[0].from[0].podSelector).toBeDefined();
+        });
+
+        it('keeps a replica during voluntary disruptions', () => {
+          const pdb = botDoc(docs, 'PodDisruptionBudget');
+          expect(pdb.spec.maxUnavailable).toBe(1);
+          expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+          expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+        });
+      });
+
+      describe('Socket Mode (ci/bot-socket-values.yaml)', () => {
+        const docs = ok({ values: ['bot-socket-values.yaml'] });
+        const container = botContainer(docs);
+
+        it('needs no Service or Ingress', () => {
+          expect(component(docs, 'bot').map((doc) => doc.kind).sort()).toEqual([
+            'ClusterRole',
+            'ClusterRoleBinding',
+            'ConfigMap',
+            'Deployment',
+            'NetworkPolicy',
+            'PodDisruptionBudget',
+            'Role',
+            'RoleBinding',
+            'ServiceAccount',
+          ]);
+        });
+
+        it('passes the app-level token instead of the signing secret, under the configured key names', () => {
+          const slack = container.env.filter((e: { name: string }) => e.name.startsWith('SLACK_'));
+          expect(slack).toEqual([
+            { name: 'SLACK_BOT_TOKEN', valueFrom: { secretKeyRef: { name: 'slack-app', key: 'token' } } },
+            { name: 'SLACK_APP_TOKEN', valueFrom: { secretKeyRef: { name: 'slack-app', key: 'socket-token' } } },
+          ]);
+          expect(container.args).toContain('--log-level=debug');
+          expect(container.args.join(' ')).not.toContain('--default-channel');
+          expect(botDoc(docs, 'Deployment').spec.replicas).toBe(3);
+        });
+
+        it('still probes the health port, and grants no impersonation', () => {
+          expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+          expect(botDoc(docs, 'ClusterRole').rules).toEqual(BOT_RULES);
+        });
+
+        it('has a config the bot\'s own parser accepts', () => {
+          const rendered = parse(botDoc(docs, 'ConfigMap').data!['config.yaml']!);
+          expect(rendered).toEqual(ciValues('bot-socket-values.yaml').bot.config);
+          expect(parseBotConfig(rendered).groupCacheTtl).toBe(5 * 60_000);
+        });
+
+        it('refuses an Ingress, which nothing would serve', () => {
+          const result = render({ values: ['bot-socket-values.yaml'], set: ['bot.ingress.enabled=true'] });
+          expect(result.status).not.toBe(0);
+          expect(result.stderr).toContain('bot.ingress.enabled needs bot.mode http');
+        });
+      });
+
+      describe('defaults with the Secret', () => {
+        const docs = ok({ set: BOT_SECRET });
+
+        it('renders an empty config the bot accepts (one cluster, its own), and no Ingress', () => {
+          const rendered = parse(botDoc(docs, 'ConfigMap').data!['config.yaml']!);
+          expect(rendered).toEqual({});
+          expect(parseBotConfig(rendered).clusters).toEqual([{ name: 'default' }]);
+          expect(component(docs, 'bot').filter((doc) => doc.kind === 'Ingress')).toEqual([]);
+        });
+
+        it('grants impersonation only when asked', () => {
+          expect(botDoc(docs, 'ClusterRole').rules).toEqual(BOT_RULES);
+          const mapped = ok({ values: ['bot-values.yaml'], set: ['bot.rbac.impersonate=false'] });
+          expect(botDoc(mapped, 'ClusterRole').rules).toEqual(BOT_RULES);
+          const unmapped = render({ set: [...BOT_SECRET, 'bot.rbac.impersonate=true'] });
+          expect(unmapped.status).not.toBe(0);
+          expect(unmapped.stderr).toContain('bot.rbac.impersonate needs bot.config.impersonation.users');
+        });
+
+        it('admits anyone to its port (Slack\'s addresses are not fixed) and restricts egress only when asked', () => {
+          expect(botDoc(docs, 'NetworkPolicy').spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+          const restricted = botDoc(
+            ok({ set: [...BOT_SECRET, 'bot.networkPolicy.egress.restrict=true'], args: ['--set-json', 'bot.networkPolicy.egress.rules=[{"ports":[{"port":443,"protocol":"TCP"}]}]'] }),
+            'NetworkPolicy',
+          );
+          expect(restricted.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+          expect(restricted.spec.egress).toHaveLength(2);
+          expect(restricted.spec.egress[0].ports).toEqual([
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ]);
+          expect(restricted.spec.egress[1]).toEqual({ ports: [{ port: 443, protocol: 'TCP' }] });
+        });
+
+        it('leaves RBAC to the operator with bot.rbac.create=false', () => {
+          const noRbac = component(ok({ set: [...BOT_SECRET, 'bot.rbac.create=false'] }), 'bot');
+          expect(noRbac.filter((doc) => doc.apiVersion.startsWith('rbac.authorization.k8s.io/'))).toEqual([]);
+        });
+
+        it('uses the engine image unless told otherwise', () => {
+          const image = (set: string[]) => botContainer(ok({ set: [...BOT_SECRET, ...set] })).image;
+          expect(image([])).toBe('ghcr.io/rollouts-cv/engine:0.1.0');
+          expect(image(['engine.image.tag=0.2.0'])).toBe('ghcr.io/rollouts-cv/engine:0.2.0');
+          expect(image(['bot.image.tag=0.2.1'])).toBe('ghcr.io/rollouts-cv/engine:0.2.1');
+          expect(image(['bot.image.repository=registry.example.com/rollouts-cv'])).toBe('registry.example.com/rollouts-cv:0.1.0');
+          const digest = `sha256:${'a'.repeat(64)}`;
+          expect(image([`engine.image.digest=${digest}`])).toBe(`ghcr.io/rollouts-cv/engine@${digest}`);
+        });
+
+        it('rejects unknown keys and a mode that does not exist', () => {
+          expect(render({ set: [...BOT_SECRET, 'bot.replicaCount=3'] }).stderr).toMatch(/additional propert/i);
+          expect(render({ set: [...BOT_SECRET, 'bot.mode=rtm'] }).status).not.toBe(0);
+        });
       });
     });
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { httpMetrics } from '../../plugin/demo/analysis-objects.js';
 import { Environment } from './harness/environment.js';
-import { type Pod, type Rollout, type RolloutState, type StepPluginStatus, isReady, promote, rolloutState } from './harness/kubectl.js';
+import { type Rollout, type RolloutState, type StepPluginStatus, promote, rolloutState } from './harness/kubectl.js';
 import { run, sleep, tail, waitFor } from './harness/processes.js';
+import { BASELINE, REGRESSED, type Traffic, analysisStep, analysisTemplate, gateStep, readyPods, registerGroup } from './harness/verification.js';
 
 const NAMESPACE = 'e2e';
 const CHART_NAMESPACE = 'rollouts-cv';
@@ -23,9 +23,6 @@ const INCONCLUSIVE_TEMPLATE = 'rollouts-cv-http-inconclusive';
 /** Up to 10 consecutive Error measurements (default 4) before the run fails: rides out the engine being down. */
 const TOLERANT_TEMPLATE = 'rollouts-cv-http-tolerant';
 const REPLICAS = 4;
-// Per pod, as in `npm run demo` (which uses 1000 rps): enough requests that a 30 s window of one canary pod is not noise.
-const BASELINE = { rps: 200, errorRate: 0.01, latencyMs: 50 };
-const REGRESSED = { rps: 200, errorRate: 0.05, latencyMs: 90 };
 
 let env: Environment | undefined;
 const summary: Record<string, unknown> = {};
@@ -44,9 +41,9 @@ beforeAll(async () => {
   await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
   // Pods are refused until the ServiceAccount controller has created the namespace's `default` account.
   await waitFor('the default ServiceAccount', async () => ((await k.run(['-n', NAMESPACE, 'get', 'serviceaccount', 'default', '--ignore-not-found'])).includes('default') ? true : undefined), 60_000);
-  await k.apply(analysisTemplate(TEMPLATE, env.prometheus));
-  await k.apply(analysisTemplate(INCONCLUSIVE_TEMPLATE, env.prometheus, { unhealthyPhase: 'Inconclusive' }));
-  await k.apply(analysisTemplate(TOLERANT_TEMPLATE, env.prometheus, { consecutiveErrorLimit: 10 }));
+  await k.apply(analysisTemplate(NAMESPACE, TEMPLATE, env.prometheus));
+  await k.apply(analysisTemplate(NAMESPACE, INCONCLUSIVE_TEMPLATE, env.prometheus, { unhealthyPhase: 'Inconclusive' }));
+  await k.apply(analysisTemplate(NAMESPACE, TOLERANT_TEMPLATE, env.prometheus, { consecutiveErrorLimit: 10 }));
 }, 600_000);
 
 afterAll(async () => {
@@ -307,7 +304,7 @@ interface Canary {
  * Deploys revision 1 of a Rollout with `steps` (by default `setWeight: 25`, then an analysis step), registers its
  * pods with the synthetic app, updates the pod template and registers the canary pod with `traffic`.
  */
-async function startCanary(name: string, traffic: typeof BASELINE, steps: object[] = weightThen(analysisStep(TEMPLATE))): Promise<Canary> {
+async function startCanary(name: string, traffic: Traffic, steps: object[] = weightThen(analysisStep(TEMPLATE))): Promise<Canary> {
   const e = env!;
   const k = e.kubectl;
   const began = performance.now();
@@ -337,7 +334,7 @@ async function startCanary(name: string, traffic: typeof BASELINE, steps: object
   await k.apply(rolloutManifest(name, 1, steps));
   const first = await until('revision 1 to be Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
   const stableHash = first.stableRS!;
-  const stablePods = await readyPods(name, stableHash, REPLICAS, describe);
+  const stablePods = await readyPods(k, NAMESPACE, name, stableHash, REPLICAS, describe);
   await registerGroup(e.app, stableHash, stablePods, BASELINE);
 
   await k.run(['-n', NAMESPACE, 'patch', 'rollout', name, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'e2e.rollouts-cv/revision': '2' } } } } })]);
@@ -345,7 +342,7 @@ async function startCanary(name: string, traffic: typeof BASELINE, steps: object
     const state = await observe();
     return state.currentPodHash && state.currentPodHash !== stableHash ? state.currentPodHash : undefined;
   }, 60_000, describe, 250);
-  const canaryPods = await readyPods(name, canaryHash, 1, describe, 250);
+  const canaryPods = await readyPods(k, NAMESPACE, name, canaryHash, 1, describe, 250);
   await registerGroup(e.app, canaryHash, canaryPods, traffic);
   return {
     name,
@@ -364,30 +361,14 @@ async function startCanary(name: string, traffic: typeof BASELINE, steps: object
 }
 
 /** A canary with an analysis step, run until the Rollout is Healthy and promoted, or Degraded. */
-async function canary(name: string, traffic: typeof BASELINE): Promise<CanaryRun & { analysis: StepAnalysis }> {
+async function canary(name: string, traffic: Traffic): Promise<CanaryRun & { analysis: StepAnalysis }> {
   const c = await startCanary(name, traffic);
   const final = await c.until('the rollout to finish (Healthy and promoted, or Degraded)', done);
   const analysis = await stepAnalysis(name, c.canaryHash);
   return { ...c.result(final, analysis), analysis };
 }
 
-async function readyPods(rollout: string, hash: string, atLeast: number, describe: () => Promise<string>, intervalMs = 1000): Promise<string[]> {
-  const k = env!.kubectl;
-  return waitFor(`${atLeast} Ready pod(s) of ${rollout} with hash ${hash}`, async () => {
-    const pods = await k.json<{ items: Pod[] }>(['-n', NAMESPACE, 'get', 'pods', '-l', `app=${rollout},rollouts-pod-template-hash=${hash}`]);
-    const ready = pods.items.filter(isReady).map((pod) => pod.metadata.name);
-    return ready.length >= atLeast ? ready.sort() : undefined;
-  }, 60_000, describe, intervalMs);
-}
 
-async function registerGroup(app: string, hash: string, podNames: string[], traffic: typeof BASELINE): Promise<void> {
-  const response = await fetch(`${app}/groups`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ hash, podNames, ...traffic }),
-  });
-  if (!response.ok) throw new Error(`the synthetic app refused group ${hash}: ${response.status} ${await response.text()}`);
-}
 
 interface Measurement {
   phase: string;
@@ -449,64 +430,6 @@ function rolloutManifest(name: string, revision: number, steps: object[]): strin
   });
 }
 
-/** An analysis step running `template` on the canary and stable hashes. */
-function analysisStep(template: string): object {
-  return {
-    analysis: {
-      templates: [{ templateName: template }],
-      args: [
-        { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
-        { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
-      ],
-    },
-  };
-}
 
-/**
- * A `rollouts-cv/gate` step verifying inline, canary and baseline left to default to the Rollout's hashes. Its
- * interval is above 10 s so that the controller calls again when asked (it waits 30 s otherwise).
- */
-function gateStep(prometheus: string): object {
-  const { canary: _canary, baseline: _baseline, ...verify } = verifyConfig(prometheus);
-  return { plugin: { name: 'rollouts-cv/gate', config: { verify: { ...verify, duration: '30s', interval: '15s' } } } };
-}
 
-/** The rollouts-cv verification, with short windows: the metric plugin's config, and the gate's `config.verify`. */
-function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Failed' | 'Inconclusive' } = {}): Record<string, unknown> {
-  return {
-    duration: '30s',
-    interval: '5s',
-    sensitivity: 'medium',
-    ...options,
-    canary: { podTemplateHash: '{{args.canary-hash}}' },
-    baseline: { podTemplateHash: '{{args.stable-hash}}' },
-    source: { prometheus: { address: prometheus, step: '2s' } },
-    metrics: httpMetrics().map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
-  };
-}
 
-/**
- * The verification as a user writes it in an AnalysisTemplate. `initialDelay` gives the harness time to register
- * the canary pods with the synthetic app before the verification window opens.
- */
-function analysisTemplate(name: string, prometheus: string, options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number } = {}): string {
-  const { consecutiveErrorLimit, ...verify } = options;
-  return JSON.stringify({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'AnalysisTemplate',
-    metadata: { name, namespace: NAMESPACE },
-    spec: {
-      // Declared here, valued by the Rollout's analysis step: `podTemplateHashValue` exists only in a Rollout's
-      // analysis args (the AnalysisTemplate CRD of v1.10.1 rejects it in a template's args).
-      args: [{ name: 'canary-hash' }, { name: 'stable-hash' }],
-      metrics: [
-        {
-          name: 'verify',
-          initialDelay: '10s',
-          ...(consecutiveErrorLimit === undefined ? {} : { consecutiveErrorLimit }),
-          provider: { plugin: { 'rollouts-cv/verify': verifyConfig(prometheus, verify) } },
-        },
-      ],
-    },
-  });
-}

@@ -28,6 +28,18 @@
 {{- end }}
 {{- end }}
 
+{{- define "rollouts-cv.bot.fullname" -}}
+{{- printf "%s-bot" (include "rollouts-cv.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "rollouts-cv.bot.serviceAccountName" -}}
+{{- if .Values.bot.serviceAccount.create }}
+{{- default (include "rollouts-cv.bot.fullname" .) .Values.bot.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.bot.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
 {{/* Labels */}}
 {{- define "rollouts-cv.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
@@ -52,6 +64,17 @@ app.kubernetes.io/component: engine
 app.kubernetes.io/component: engine
 {{- end }}
 
+{{- define "rollouts-cv.bot.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rollouts-cv.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: bot
+{{- end }}
+
+{{- define "rollouts-cv.bot.labels" -}}
+{{ include "rollouts-cv.labels" . }}
+app.kubernetes.io/component: bot
+{{- end }}
+
 {{/* Images: repository@digest, or repository:tag (tag defaulting to the chart's appVersion). */}}
 {{- define "rollouts-cv.image" -}}
 {{- $image := index . 0 }}{{- $ctx := index . 1 }}
@@ -59,6 +82,18 @@ app.kubernetes.io/component: engine
 {{- printf "%s@%s" $image.repository $image.digest }}
 {{- else }}
 {{- printf "%s:%s" $image.repository (default $ctx.Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The bot runs the engine's image (same entrypoint) unless bot.image names another repository, tag or digest. */}}
+{{- define "rollouts-cv.bot.image" -}}
+{{- $b := .Values.bot.image }}{{- $e := .Values.engine.image }}
+{{- if $b.repository }}
+{{- include "rollouts-cv.image" (list $b .) }}
+{{- else if or $b.tag $b.digest }}
+{{- include "rollouts-cv.image" (list (dict "repository" $e.repository "tag" $b.tag "digest" $b.digest) .) }}
+{{- else }}
+{{- include "rollouts-cv.image" (list $e .) }}
 {{- end }}
 {{- end }}
 
@@ -99,6 +134,105 @@ app.kubernetes.io/component: engine
 {{- if and .Values.examples.credentials (not (has .Values.examples.credentials .Values.engine.credentials.secrets)) }}
 {{- fail (printf "examples.credentials %q is not one of engine.credentials.secrets" .Values.examples.credentials) }}
 {{- end }}
+{{- if .Values.bot.enabled }}
+{{- $b := .Values.bot }}
+{{- if not $b.slack.existingSecret }}
+{{- $second := ternary (printf "%s=xapp-..." $b.slack.appTokenKey) (printf "%s=..." $b.slack.signingSecretKey) (eq $b.mode "socket") }}
+{{- fail (printf "bot.enabled needs bot.slack.existingSecret: an existing Secret in namespace %s with the Slack credentials, which the chart never creates from values. Create it first, e.g. kubectl -n %s create secret generic rollouts-cv-slack --from-literal=%s=xoxb-... --from-literal=%s, then set bot.slack.existingSecret=rollouts-cv-slack" .Release.Namespace .Release.Namespace $b.slack.botTokenKey $second) }}
+{{- end }}
+{{- if and $b.ingress.enabled (ne $b.mode "http") }}
+{{- fail "bot.ingress.enabled needs bot.mode http: in socket mode the bot connects to Slack and nothing calls it" }}
+{{- end }}
+{{- if and $b.rbac.impersonate (not (include "rollouts-cv.bot.impersonatedUsers" .)) }}
+{{- fail "bot.rbac.impersonate needs bot.config.impersonation.users: the bot may impersonate only the identities its configuration maps Slack users to" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+RBAC rules, least privilege per component. Each list is exactly what the component's code calls.
+*/}}
+{{- define "rollouts-cv.engine.approvalRules" -}}
+# Approval gates: create the request, read it back, record the outcome they applied.
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests]
+  verbs: [get, list, create]
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests/status]
+  verbs: [get, update, patch]
+{{- end }}
+
+{{- define "rollouts-cv.bot.rules" -}}
+# Status, list, promote, abort, retry, pause, resume, restart, set image (kubectl argo rollouts' requests).
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [get, list, watch, patch, update]
+- apiGroups: [argoproj.io]
+  resources: [rollouts/status]
+  verbs: [patch]
+- apiGroups: [argoproj.io]
+  resources: [analysisruns]
+  verbs: [get, list]
+# Undo: the ReplicaSet of the revision to go back to.
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [list]
+# Rollouts with a workloadRef: set image and undo act on the Deployment.
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, update, patch]
+# Approval requests and interventions: post them, record decisions.
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests]
+  verbs: [get, list, watch, create]
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests/status]
+  verbs: [get, update, patch]
+# Audit: a Kubernetes Event on each object acted on.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, get]
+{{- end }}
+
+{{/* Kubernetes user names of bot.config.impersonation.users, sorted, as a JSON list ("" when none). */}}
+{{- define "rollouts-cv.bot.impersonatedUsers" -}}
+{{- $users := list }}
+{{- with .Values.bot.config.impersonation }}{{- range $slackUser, $user := .users }}{{- $users = append $users $user }}{{- end }}{{- end }}
+{{- if $users }}{{- $users | uniq | sortAlpha | toJson }}{{- end }}
+{{- end }}
+
+{{- define "rollouts-cv.bot.impersonateRules" -}}
+# Rollout actions run as the Slack user's mapped identity (bot.config.impersonation): only those may be impersonated.
+- apiGroups: [""]
+  resources: [users]
+  verbs: [impersonate]
+  resourceNames: {{ include "rollouts-cv.bot.impersonatedUsers" . }}
+{{- with .Values.bot.config.impersonation.groups }}
+- apiGroups: [""]
+  resources: [groups]
+  verbs: [impersonate]
+  resourceNames: {{ . | uniq | sortAlpha | toJson }}
+{{- end }}
+{{- end }}
+
+{{/* Where the bot serves Slack's requests in http mode (bot/app.ts). */}}
+{{- define "rollouts-cv.bot.slackPath" -}}/slack/events{{- end }}
+
+{{- define "rollouts-cv.bot.configDir" -}}/etc/rollouts-cv/bot{{- end }}
+
+{{- define "rollouts-cv.bot.leaseName" -}}
+{{- include "rollouts-cv.bot.fullname" . }}
+{{- end }}
+
+{{- define "rollouts-cv.bot.leaseRules" -}}
+# Leader election: one replica runs the background work. create cannot be limited to a name.
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  resourceNames: [{{ include "rollouts-cv.bot.leaseName" . }}]
+  verbs: [get, update]
 {{- end }}
 
 {{/*

@@ -23,6 +23,9 @@ const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
  * monitoring.coreos.com/v1 kind of prometheus-operator), only what the chart can render.
  */
 const MONITORING_CRDS = ['servicemonitors'];
+/** The project's CRDs, as the chart installs them. */
+const PROJECT_CRD_DIR = join(REPO, 'charts/rollouts-cv/crds');
+const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io'];
 const CLUSTER = 'rollouts-cv-e2e';
 export const CONTROLLER_NAMESPACE = 'argo-rollouts';
 
@@ -148,9 +151,14 @@ export class Environment {
     };
     this.clusterCreated = true; // from here on, stop() deletes it
     await run(b.kwokctl, ['--name', CLUSTER, '--config', configFile, 'create', 'cluster', '--wait', '3m'], { env: this.kwokctlEnv, timeoutMs: 240_000 });
-    this.kubeconfig = join(this.workdir, 'kwok/clusters', CLUSTER, 'kubeconfig.yaml');
+    this.kubeconfig = this.clusterKubeconfig();
     this.kubectl = new Kubectl(this.kubeconfig, join(this.workdir, 'kube-cache'));
     await waitFor('the API server to answer', async () => ((await this.kubectl.run(['get', '--raw', '/readyz'])).includes('ok') ? true : undefined), 60_000);
+  }
+
+  /** Where kwokctl writes the cluster's kubeconfig (known before the cluster exists). */
+  private clusterKubeconfig(): string {
+    return join(this.workdir, 'kwok/clusters', CLUSTER, 'kubeconfig.yaml');
   }
 
   private async createNode(): Promise<void> {
@@ -173,12 +181,13 @@ export class Environment {
     // Every *-crd.yaml of the folder (it also holds a kustomization.yaml, which is no Kubernetes object).
     const files = (await readdir(crds)).filter((file) => file.endsWith('-crd.yaml')).sort();
     if (files.length === 0) throw new Error(`no *-crd.yaml in ${crds}`);
-    // and the monitoring.coreos.com CRDs build-components.sh generated, in one call
-    const manifests = [...files.map((file) => join(crds, file)), ...this.binaries.monitoringCrds];
+    // and the monitoring.coreos.com CRDs build-components.sh generated, and the chart's own, in one call
+    const manifests = [...files.map((file) => join(crds, file)), ...this.binaries.monitoringCrds, ...PROJECT_CRDS.map((crd) => join(PROJECT_CRD_DIR, `${crd}.yaml`))];
     await this.kubectl.run(['apply', '--server-side', ...manifests.flatMap((file) => ['-f', file])]);
     const names = [
       ...['rollouts', 'analysistemplates', 'analysisruns', 'experiments', 'clusteranalysistemplates'].map((plural) => `${plural}.argoproj.io`),
       ...MONITORING_CRDS.map((plural) => `${plural}.monitoring.coreos.com`),
+      ...PROJECT_CRDS,
     ];
     for (const crd of names) {
       // (kubectl wait fails outright while a new CRD has no status.conditions yet, so poll)
@@ -197,7 +206,10 @@ export class Environment {
     if (this.processes.some((p) => p.name === 'engine')) throw new Error('the engine is already running');
     if (!this.engineAddress) this.engineAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
     const port = Number(this.engineAddress.split(':')[1]);
-    const engine = startProcess('engine', process.execPath, [CLI, 'engine', '--listen', this.engineAddress], { dir: join(this.workdir, 'logs') });
+    // Approval gates reach the API server through the cluster's kubeconfig, read at their first call (the engine
+    // starts while the cluster is still coming up).
+    const env = { ...process.env, KUBECONFIG: this.clusterKubeconfig() };
+    const engine = startProcess('engine', process.execPath, [CLI, 'engine', '--listen', this.engineAddress], { dir: join(this.workdir, 'logs'), env });
     this.processes.push(engine);
     await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 100);
   }

@@ -1,0 +1,206 @@
+// The Slack bot: Bolt listeners for `/rollouts` and the buttons (any replica answers), and, on the replica that
+// holds the Lease, the background work — asking for intervention on Inconclusive analyses, publishing approval
+// requests, and applying timeouts. Slack is acknowledged at once; Kubernetes work happens after the ack and
+// answers through response_url.
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Outcome } from '../shared/approvals/request.js';
+import { bindHost, splitHostPort } from '../shared/listen.js';
+import type { Logger } from '../shared/log.js';
+import { decide } from './approvals/decide.js';
+import { publishOnce } from './approvals/publisher.js';
+import { interveneOnce } from './interventions/inconclusive.js';
+import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
+import { confirmPending, runCommand } from './commands/run.js';
+import { defaultCluster } from './config.js';
+import type { BotContext, Reply } from './context.js';
+import { parseRequestKey, plain } from './slack/blocks.js';
+import { SLACK_PATH, createFront } from './slack/http-front.js';
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret: string;
+  /** Socket Mode when set (an `xapp-` token); HTTP mode otherwise. */
+  appToken?: string;
+  /** Web API base URL (tests point it at a local fake). */
+  apiUrl?: string;
+  /** Known bot IDs spare Bolt its auth.test call at start. */
+  botId?: string;
+  botUserId?: string;
+}
+
+export interface BotOptions {
+  ctx: BotContext;
+  slack: SlackSettings;
+  /** host:port of the HTTP server (Slack requests in HTTP mode, health in both modes). */
+  listen: string;
+  /** Where the Lease lives, and this replica's name in it. */
+  lease: { namespace: string; name: string; identity: string; durationMs?: number };
+  /** How often the leader reconciles approval requests with Slack. */
+  pollIntervalMs?: number;
+  defaultChannel?: string;
+  /** Wait for listeners before answering Slack (deterministic tests). */
+  processBeforeResponse?: boolean;
+}
+
+export interface RunningBot {
+  address: string;
+  client: WebClient;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+function boltLogger(log: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  return {
+    debug: (...msg: unknown[]) => log.debug({ bolt: true }, msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => log.info({ bolt: true }, msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => log.warn({ bolt: true }, msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => log.error({ bolt: true }, msg.map(String).join(' ')),
+    setLevel: (next: LogLevel) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+function replyWith(respond: RespondFn): Reply {
+  return async (message, visibility) => {
+    await respond({ response_type: visibility, replace_original: false, text: message.text, blocks: message.blocks });
+  };
+}
+
+/** Runs a listener's work after the ack; a failure is logged and told to the user, never left unanswered. */
+async function guarded(ctx: BotContext, reply: Reply, what: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    ctx.log.error({ err: error, what }, 'listener failed');
+    await reply(plain(`Something went wrong while handling ${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Nothing more was done.`), 'ephemeral').catch(() => undefined);
+  }
+}
+
+function registerListeners(app: App, ctx: BotContext): void {
+  app.command('/rollouts', async ({ command, ack, respond }) => {
+    await ack();
+    const reply = replyWith(respond);
+    await guarded(ctx, reply, '/rollouts', () =>
+      runCommand(ctx, command.text, { userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id }, reply),
+    );
+  });
+
+  app.action('rcv.confirm', async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = replyWith(respond);
+    const value = action.type === 'button' ? action.value ?? '' : '';
+    await guarded(ctx, reply, 'the confirmation', async () => {
+      await respond({ replace_original: true, text: 'Confirmed; working on it…' });
+      await confirmPending(ctx, value, body.user.id, reply);
+    });
+  });
+
+  app.action('rcv.cancel', async ({ ack, respond }) => {
+    await ack();
+    await respond({ replace_original: true, text: 'Cancelled; nothing was changed.' });
+  });
+
+  app.action(/^rcv\.request\.(approve|reject|promote|rollback|retry)$/, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = replyWith(respond);
+    if (body.type !== 'block_actions' || !('action_ts' in action) || action.type !== 'button') return;
+    const key = parseRequestKey(action.value ?? '');
+    const cluster = key && ctx.clusters.get(key.cluster);
+    if (!key || !cluster) return reply(plain('This button does not name a known request; it may come from another installation.'), 'ephemeral');
+    const outcome = action.action_id.slice('rcv.request.'.length) as Outcome;
+    const channel = body.channel?.id ?? body.container?.channel_id ?? 'unknown';
+    await guarded(ctx, reply, 'the decision', () =>
+      // action_ts is unique per click and repeated by a replayed request: one click, one decision.
+      decide(ctx, { cluster, namespace: key.namespace, name: key.name, action: outcome }, body.user.id, `click:${action.action_ts}:${body.user.id}`, `slack:${channel}`, reply),
+    );
+  });
+}
+
+export async function startBot(options: BotOptions): Promise<RunningBot> {
+  const { ctx, slack } = options;
+  const logger = boltLogger(ctx.log.child({ component: 'bolt' }));
+  const clientOptions = { ...(slack.apiUrl && { slackApiUrl: slack.apiUrl }), retryConfig: { retries: 2 } };
+  const receiver = slack.appToken
+    ? undefined
+    : new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_PATH, logger, processBeforeResponse: options.processBeforeResponse ?? false });
+  const app = new App({
+    token: slack.botToken,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: slack.appToken, signingSecret: slack.signingSecret }),
+    logger,
+    clientOptions,
+    // Bolt would otherwise call auth.test in its constructor and crash the process if Slack is unreachable;
+    // the token is checked below instead, and a failure is logged while the bot keeps serving.
+    tokenVerificationEnabled: false,
+    ...(slack.botId && { botId: slack.botId }),
+    ...(slack.botUserId && { botUserId: slack.botUserId }),
+  });
+  registerListeners(app, ctx);
+  void app.client.auth.test().then(
+    (identity) => ctx.log.info({ team: identity.team, user: identity.user }, 'Slack token accepted'),
+    (error: unknown) => ctx.log.error({ err: error instanceof Error ? error.message : String(error) }, 'cannot verify the Slack token (auth.test); commands will fail until Slack accepts it'),
+  );
+
+  let ready = false;
+  const front = createFront({ slack: receiver?.requestListener, ready: () => ready, log: ctx.log });
+  const { host, port } = splitHostPort(options.listen);
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', (error) => reject(new Error(`cannot listen on ${options.listen}: ${error.message}`)));
+    front.listen(port, bindHost(host), resolve);
+  });
+  if (!receiver) await app.start();
+
+  const pollMs = options.pollIntervalMs ?? 3_000;
+  const leaseCluster = ctx.clusters.get(defaultCluster(ctx.config))!;
+  const election: LeaderElection = runLeaderElection({
+    api: leaseCluster.coordination,
+    namespace: options.lease.namespace,
+    name: options.lease.name,
+    identity: options.lease.identity,
+    // renewed three times per lease duration, as client-go's defaults do (15 s / 5 s)
+    ...(options.lease.durationMs && { leaseDurationMs: options.lease.durationMs, renewEveryMs: Math.floor(options.lease.durationMs / 3) }),
+    log: ctx.log.child({ component: 'leader' }),
+    onStartedLeading: (signal) => void reconcileWhileLeading(ctx, app.client, options.defaultChannel, pollMs, signal),
+    onStoppedLeading: () => undefined,
+  });
+  ready = true;
+  const address = `${host}:${(front.address() as AddressInfo).port}`;
+  ctx.log.info({ address, mode: receiver ? 'http' : 'socket', identity: options.lease.identity }, 'bot listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    client: app.client,
+    isLeader: () => election.isLeader,
+    stop: () =>
+      (stopping ??= (async () => {
+        ready = false;
+        await election.stop();
+        if (!receiver) await app.stop();
+        await new Promise<void>((resolve) => {
+          front.close(() => resolve());
+          front.closeAllConnections();
+        });
+        ctx.log.info({ address }, 'bot stopped');
+      })()),
+  };
+}
+
+async function reconcileWhileLeading(ctx: BotContext, client: WebClient, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
+  ctx.log.info('leading: interventions and approval requests');
+  while (!signal.aborted) {
+    try {
+      await interveneOnce(ctx);
+      await publishOnce(ctx, { client, defaultChannel });
+    } catch (error) {
+      ctx.log.error({ err: error }, 'reconciling with Slack failed; next pass retries');
+    }
+    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+// A person's decision on an ApprovalRequest, from a button or `/rollouts approve|reject`: authorised at that
+// moment, recorded once (the click's id is the idempotency key, and the write is guarded by resourceVersion), and
+// audited. The request's message is updated by the publisher, which sees the new status.
+import { type Outcome, describeTarget, statusOf } from '../../shared/approvals/request.js';
+import { mayDecide } from '../auth/roles.js';
+import type { Cluster } from '../cluster/clusters.js';
+import { environmentOf } from '../config.js';
+import { type BotContext, type Reply, actorOf } from '../context.js';
+import { plain } from '../slack/blocks.js';
+
+export interface DecisionInput {
+  cluster: Cluster;
+  namespace: string;
+  name: string;
+  action: Outcome;
+  comment?: string;
+}
+
+/** `/rollouts approve|reject <request>`: the invocation's trigger id is the key. */
+export function decideFromCommand(ctx: BotContext, input: DecisionInput, invocation: { userId: string; channelId: string; triggerId: string }, reply: Reply): Promise<void> {
+  return decide(ctx, input, invocation.userId, `command:${invocation.triggerId}`, `slack:${invocation.channelId}`, reply);
+}
+
+export async function decide(ctx: BotContext, input: DecisionInput, userId: string, key: string, source: string, reply: Reply): Promise<void> {
+  const { cluster, namespace, name, action } = input;
+  const request = await cluster.approvals.get(namespace, name);
+  if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');
+  const entry = {
+    target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
+    user: { id: userId },
+    action,
+    reason: `Slack${action.charAt(0).toUpperCase()}${action.slice(1)}`,
+  };
+  const environment = request.spec.environment ?? environmentOf(ctx.config, cluster.name, namespace)?.name;
+  const actor = await actorOf(ctx, userId, request.spec.policy.approvers?.groups ?? []);
+  const authorised = mayDecide(ctx.config, actor, request, environment);
+
+  const decision = { id: key, user: userId, action, at: ctx.now().toISOString(), source, ...(input.comment && { comment: input.comment }) };
+  const update = await cluster.approvals.decide(namespace, name, decision, ctx.now(), authorised);
+  if (!update) return reply(plain(`Approval request ${namespace}/${name} is gone.`), 'ephemeral');
+  const result = update.result;
+  if (result.kind === 'duplicate') return reply(plain('Already recorded: this click was handled before.'), 'ephemeral');
+  if (result.kind === 'refused') {
+    await recordQuietly(ctx, cluster, { ...entry, message: `could not ${action} ${describeTarget(request)}: ${result.reason}`, outcome: 'refused' });
+    return reply(plain(`Not recorded: ${result.reason}. Nothing was changed.`), 'ephemeral');
+  }
+  const status = statusOf(update.request);
+  const state = result.decided ? `the request is now ${status.state.toLowerCase()} (${status.outcome})` : `${status.approvalsText} approvals so far`;
+  await recordQuietly(ctx, cluster, { ...entry, message: `chose ${action} on ${describeTarget(request)}${input.comment ? `: ${input.comment}` : ''}; ${state}`, outcome: 'succeeded' });
+  return reply(plain(`Recorded your ${action} on ${namespace}/${name}: ${state}.`), 'ephemeral');
+}
+
+/** The decision is already stored; an audit Event that cannot be written is logged, not turned into a failure. */
+async function recordQuietly(ctx: BotContext, cluster: Cluster, entry: Parameters<Cluster['audit']['record']>[0]): Promise<void> {
+  try {
+    await cluster.audit.record(entry);
+  } catch (error) {
+    ctx.log.error({ err: error, target: entry.target }, 'cannot write the audit Event');
+  }
+}

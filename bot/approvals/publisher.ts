@@ -1,0 +1,99 @@
+// Keeps Slack in step with the ApprovalRequests (run by the leader only): posts each new request to its
+// environment's channel, updates the message in place when its status changes, and applies the default outcome
+// of a request nobody decided in time — also for requests that expired while no bot was running. What was last
+// posted is remembered in the request's status (channel, ts and a digest), so a new leader neither posts twice
+// nor rewrites unchanged messages.
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import { type ApprovalRequest, type ApprovalRequestStatus, expire, statusOf } from '../../shared/approvals/request.js';
+import type { Cluster } from '../cluster/clusters.js';
+import { environmentOf } from '../config.js';
+import type { BotContext } from '../context.js';
+import { type Message, approvalRequestMessage } from '../slack/blocks.js';
+
+export interface PublisherOptions {
+  client: WebClient;
+  /** Fallback channel for requests whose environment names none. */
+  defaultChannel?: string;
+}
+
+function digestOf(message: Message): string {
+  return createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
+}
+
+/** The channel a request goes to: its environment's, else the default. */
+function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, fallback: string | undefined): { channel?: string; environment?: string } {
+  const byName = request.spec.environment ? ctx.config.environments.find((e) => e.name === request.spec.environment) : undefined;
+  const environment = byName ?? environmentOf(ctx.config, cluster.name, request.metadata.namespace);
+  return { channel: environment?.channel ?? fallback, environment: request.spec.environment ?? environment?.name };
+}
+
+/** One pass over every cluster's requests. Returns how many messages were posted or updated. */
+export async function publishOnce(ctx: BotContext, options: PublisherOptions): Promise<number> {
+  let touched = 0;
+  for (const cluster of ctx.clusters.values()) {
+    let requests: ApprovalRequest[];
+    try {
+      requests = await cluster.approvals.list(undefined);
+    } catch (error) {
+      ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'cannot list approval requests');
+      continue;
+    }
+    for (const request of requests) {
+      try {
+        touched += await publishRequest(ctx, options, cluster, request);
+      } catch (error) {
+        ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
+      }
+    }
+  }
+  return touched;
+}
+
+async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest): Promise<number> {
+  const { namespace, name } = listed.metadata;
+  let request = listed;
+  // The bot's timer: a pending request past its expiry gets its default outcome, whether or not a step is polling.
+  const expired = expire(request, ctx.now());
+  if (expired) {
+    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now()), result: undefined }));
+    if (!update) return 0;
+    request = update.request;
+    if (update.changed) {
+      await cluster.audit.record({
+        target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
+        user: { id: 'timeout' },
+        action: request.spec.onTimeout,
+        reason: 'ApprovalExpired',
+        message: `nobody decided by ${request.spec.expiresAt}: ${request.spec.onTimeout} (the default on timeout)`,
+        outcome: 'succeeded',
+      });
+    }
+  }
+
+  const status = statusOf(request);
+  const { channel, environment } = channelFor(ctx, cluster, request, options.defaultChannel);
+  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment });
+  const digest = digestOf(message);
+  const posted = status.slack;
+  if (posted?.digest === digest) return 0;
+  if (!posted) {
+    // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
+    if (status.state !== 'Pending') return 0;
+    if (!channel) {
+      ctx.log.warn({ request: `${namespace}/${name}`, environment }, 'no channel for this approval request: set environments[].channel or --default-channel');
+      return 0;
+    }
+    const response = await options.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+    await remember(cluster, namespace, name, { channel: response.channel ?? channel, ts: response.ts!, digest });
+    return 1;
+  }
+  await options.client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: message.blocks });
+  await remember(cluster, namespace, name, { ...posted, digest });
+  return 1;
+}
+
+/** Stores where the message is and what it shows; a concurrent status change only means another update next pass. */
+async function remember(cluster: Cluster, namespace: string, name: string, slack: NonNullable<ApprovalRequestStatus['slack']>): Promise<void> {
+  await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: { ...statusOf(current), slack }, result: undefined }));
+}

@@ -1,0 +1,233 @@
+// `/rollouts …` after Slack has been acknowledged: resolve the target, check the user's role, ask for
+// confirmation when the action is destructive, then act once and record it. Every refusal says why, and nothing
+// is changed in Kubernetes unless every check passed.
+import { randomUUID } from 'node:crypto';
+import { DEPLOYED_BY_ANNOTATION } from '../../shared/approvals/request.js';
+import * as actions from '../../shared/kube/rollout-actions.js';
+import { RolloutActionError } from '../../shared/kube/rollout-actions.js';
+import { type Rollout, ROLLOUTS } from '../../shared/kube/rollout-types.js';
+import { summarizeRollout } from '../../shared/kube/rollout-status.js';
+import { permits } from '../auth/roles.js';
+import { type Cluster, NotMappedError } from '../cluster/clusters.js';
+import { defaultCluster, environmentOf } from '../config.js';
+import { type BotContext, type Reply, actorOf } from '../context.js';
+import { type Place, confirmation, mention, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
+import { decideFromCommand } from '../approvals/decide.js';
+import { type Command, PERMISSION_OF, UsageError, helpText, parseCommand, type RolloutTarget } from './parse.js';
+
+/** What Slack told us about the invocation. */
+export interface Invocation {
+  userId: string;
+  channelId: string;
+  /** Unique per invocation and repeated by a replay: the once-only key of a direct action. */
+  triggerId: string;
+}
+
+type RolloutCommand = Extract<Command, { target: RolloutTarget }>;
+type MutatingCommand = Exclude<RolloutCommand, { name: 'status' }>;
+
+/** A confirmed-later action, carried in the confirmation buttons (signed by Slack when clicked). */
+export interface PendingAction {
+  id: string;
+  requestedBy: string;
+  command: MutatingCommand;
+  cluster: string;
+  namespace: string;
+}
+
+export async function runCommand(ctx: BotContext, text: string, invocation: Invocation, reply: Reply): Promise<void> {
+  let command: Command;
+  try {
+    command = parseCommand(text);
+  } catch (error) {
+    if (error instanceof UsageError) return reply(plain(error.message), 'ephemeral');
+    throw error;
+  }
+  try {
+    await dispatch(ctx, command, invocation, reply);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof NotMappedError) return reply(plain(error.message), 'ephemeral');
+    throw error;
+  }
+}
+
+async function dispatch(ctx: BotContext, command: Command, invocation: Invocation, reply: Reply): Promise<void> {
+  switch (command.name) {
+    case 'help':
+      return reply(plain(helpText()), 'ephemeral');
+    case 'list':
+      return list(ctx, command, invocation, reply);
+    case 'approve':
+    case 'reject': {
+      const { cluster, namespace } = place(ctx, command.request, invocation.channelId);
+      return decideFromCommand(ctx, { cluster, namespace, name: command.request.name, action: command.name, comment: command.comment }, invocation, reply);
+    }
+    case 'status':
+      return status(ctx, command, invocation, reply);
+    default:
+      return mutate(ctx, command, invocation, reply);
+  }
+}
+
+/** Cluster and namespace: as written, else the channel's defaults, else the default cluster. */
+function place(ctx: BotContext, target: { cluster?: string; namespace?: string }, channelId: string): { cluster: Cluster; namespace: string; place: Place } {
+  const channel = ctx.config.channels.find((c) => c.id === channelId);
+  const clusterName = target.cluster ?? channel?.cluster ?? defaultCluster(ctx.config);
+  const cluster = ctx.clusters.get(clusterName);
+  if (!cluster) throw new UsageError(`unknown cluster "${clusterName}"; clusters: ${[...ctx.clusters.keys()].join(', ')}`);
+  const namespace = target.namespace ?? (channel && (!target.cluster || target.cluster === (channel.cluster ?? defaultCluster(ctx.config))) ? channel.namespace : undefined);
+  if (!namespace) throw new UsageError('which namespace? Write namespace/name or -n <namespace> (this channel has no default namespace)');
+  return { cluster, namespace, place: { cluster: clusterName, namespace, environment: environmentOf(ctx.config, clusterName, namespace)?.name } };
+}
+
+async function authorised(ctx: BotContext, userId: string, command: Command, where: Place): Promise<boolean> {
+  const actor = await actorOf(ctx, userId);
+  const permission = PERMISSION_OF[command.name];
+  const allowed = permits(ctx.config, actor, permission, where.environment);
+  if (!allowed) ctx.log.warn({ audit: true, user: userId, command: command.name, permission, ...where, outcome: 'refused' }, 'not authorised');
+  return allowed;
+}
+
+function refusedText(command: Command, where: Place): string {
+  const env = where.environment ? `environment ${where.environment}` : `namespace ${where.namespace} of cluster ${where.cluster}`;
+  return `You are not allowed to ${PERMISSION_OF[command.name]} in ${env}. Nothing was changed. Ask an admin to give you a role that allows "${PERMISSION_OF[command.name]}" there.`;
+}
+
+async function list(ctx: BotContext, command: Extract<Command, { name: 'list' }>, invocation: Invocation, reply: Reply): Promise<void> {
+  const channel = ctx.config.channels.find((c) => c.id === invocation.channelId);
+  const clusterName = command.cluster ?? channel?.cluster ?? defaultCluster(ctx.config);
+  const cluster = ctx.clusters.get(clusterName);
+  if (!cluster) throw new UsageError(`unknown cluster "${clusterName}"; clusters: ${[...ctx.clusters.keys()].join(', ')}`);
+  const namespace = command.namespace ?? channel?.namespace;
+  const where: Place = { cluster: clusterName, namespace: namespace ?? '*', environment: namespace ? environmentOf(ctx.config, clusterName, namespace)?.name : undefined };
+  if (!(await authorised(ctx, invocation.userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
+  const response = (namespace
+    ? await cluster.objects.listNamespacedCustomObject({ ...ROLLOUTS, namespace })
+    : await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] };
+  const summaries = response.items.map(summarizeRollout).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  return reply(rolloutList(summaries, { cluster: clusterName, namespace }), 'ephemeral');
+}
+
+async function status(ctx: BotContext, command: Extract<Command, { name: 'status' }>, invocation: Invocation, reply: Reply): Promise<void> {
+  const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
+  if (!(await authorised(ctx, invocation.userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
+  let rollout: Rollout;
+  try {
+    rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: command.target.name })) as Rollout;
+  } catch (error) {
+    return reply(plain(`Cannot read rollout ${namespace}/${command.target.name}: ${describe(error)}`, where), 'ephemeral');
+  }
+  return reply(rolloutStatus(summarizeRollout(rollout), where, lastVerification(rollout)), 'in_channel');
+}
+
+/** The verdict and top reasons of the last rollouts-cv verification the controller recorded, if any. */
+function lastVerification(rollout: Rollout): { verdict: string; reasons: string[] } | undefined {
+  const statuses = (rollout.status as { canary?: { stepPluginStatuses?: { status?: unknown }[] } } | undefined)?.canary?.stepPluginStatuses ?? [];
+  for (const entry of [...statuses].reverse()) {
+    const value = entry.status as { verdict?: unknown; reasons?: unknown } | undefined;
+    if (typeof value?.verdict === 'string') return { verdict: value.verdict, reasons: Array.isArray(value.reasons) ? value.reasons.map(String) : [] };
+  }
+  return undefined;
+}
+
+function isDestructive(ctx: BotContext, command: MutatingCommand, where: Place): boolean {
+  if (command.name === 'abort' || command.name === 'undo') return true;
+  return command.name === 'deploy' && ctx.config.environments.some((e) => e.name === where.environment && e.protected);
+}
+
+function describeCommand(command: MutatingCommand, namespace: string): string {
+  const ref = `${namespace}/${command.target.name}`;
+  switch (command.name) {
+    case 'promote':
+      return `${command.full ? 'fully promote' : 'promote'} rollout ${ref}`;
+    case 'undo':
+      return `roll back rollout ${ref} to ${command.toRevision ? `revision ${command.toRevision}` : 'the previous revision'}`;
+    case 'deploy':
+      return `deploy ${command.images.join(', ')} to rollout ${ref}`;
+    default:
+      return `${command.name} rollout ${ref}`;
+  }
+}
+
+async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Invocation, reply: Reply): Promise<void> {
+  const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
+  if (!(await authorised(ctx, invocation.userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
+  if (isDestructive(ctx, command, where)) {
+    const pending: PendingAction = { id: randomUUID(), requestedBy: invocation.userId, command, cluster: where.cluster, namespace };
+    return reply(confirmation(`${capitalise(describeCommand(command, namespace))}?`, JSON.stringify(pending), where), 'ephemeral');
+  }
+  return execute(ctx, cluster, command, namespace, where, invocation.userId, `command:${invocation.triggerId}`, reply);
+}
+
+/** The Confirm button of a destructive action: authorised again at click time, done once per confirmation. */
+export async function confirmPending(ctx: BotContext, value: string, userId: string, reply: Reply): Promise<void> {
+  let pending: PendingAction;
+  try {
+    pending = JSON.parse(value) as PendingAction;
+  } catch {
+    return reply(plain('This confirmation is not readable; run the command again.'), 'ephemeral');
+  }
+  if (pending.requestedBy !== userId) return reply(plain('Only the person who asked for this action can confirm it.'), 'ephemeral');
+  try {
+    const { cluster, namespace, place: where } = place(ctx, { cluster: pending.cluster, namespace: pending.namespace }, '');
+    if (!(await authorised(ctx, userId, pending.command, where))) return reply(plain(refusedText(pending.command, where)), 'ephemeral');
+    return await execute(ctx, cluster, pending.command, namespace, where, userId, `confirm:${pending.id}`, reply);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof NotMappedError) return reply(plain(error.message), 'ephemeral');
+    throw error;
+  }
+}
+
+async function execute(ctx: BotContext, cluster: Cluster, command: MutatingCommand, namespace: string, where: Place, userId: string, key: string, reply: Reply): Promise<void> {
+  const what = describeCommand(command, namespace);
+  const entry = {
+    target: { apiVersion: `${ROLLOUTS.group}/${ROLLOUTS.version}`, kind: 'Rollout', name: command.target.name, namespace },
+    user: { id: userId },
+    action: command.name,
+    reason: `Slack${capitalise(command.name)}`,
+  };
+  const api = cluster.actingAs(userId);
+  const claim = await cluster.audit.claim(key, { ...entry, message: `asked from Slack to ${what}` });
+  if (!claim.claimed) {
+    return reply(plain(`Already done: this ${key.startsWith('confirm:') ? 'confirmation' : 'request'} was handled before, so nothing more was changed.`), 'ephemeral');
+  }
+  let done: string;
+  try {
+    done = await act(api, command, namespace, userId);
+  } catch (error) {
+    const reason = describe(error);
+    await cluster.audit.record({ ...entry, message: `${what} failed: ${reason}`, outcome: 'failed' });
+    return reply(plain(`Could not ${what}: ${reason}`, where), 'ephemeral');
+  }
+  await cluster.audit.record({ ...entry, message: done, outcome: 'succeeded' });
+  return reply(plain(`${mention(userId)}: ${done}`, where), 'in_channel');
+}
+
+function act(api: ReturnType<Cluster['actingAs']>, command: MutatingCommand, namespace: string, userId: string): Promise<string> {
+  const ref = { namespace, name: command.target.name };
+  switch (command.name) {
+    case 'promote':
+      return actions.promote(api, ref, { full: command.full });
+    case 'abort':
+      return actions.abort(api, ref);
+    case 'retry':
+      return actions.retry(api, ref);
+    case 'pause':
+      return actions.pause(api, ref);
+    case 'resume':
+      return actions.resume(api, ref);
+    case 'restart':
+      return actions.restart(api, ref);
+    case 'undo':
+      return actions.undo(api, ref, { toRevision: command.toRevision });
+    case 'deploy':
+      return actions.setImage(api, ref, command.images, { annotations: { [DEPLOYED_BY_ANNOTATION]: userId } });
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof RolloutActionError) return error.message;
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

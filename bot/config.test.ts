@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Actor, mayDecide, permits } from './auth/roles.js';
+import { environmentOf, loadBotConfig, parseBotConfig } from './config.js';
+
+const config = parseBotConfig({
+  clusters: [{ name: 'prod-eu', context: 'prod-eu' }, { name: 'staging' }],
+  environments: [
+    { name: 'production', cluster: 'prod-eu', namespaces: ['shop'], protected: true, channel: 'CPROD' },
+    { name: 'staging', cluster: 'staging', namespaces: ['shop'] },
+  ],
+  channels: [{ id: 'CPROD', cluster: 'prod-eu', namespace: 'shop' }],
+  roles: [
+    { name: 'viewers', groups: ['SEVERYONE'], environments: ['*'], allow: ['view'] },
+    { name: 'releasers', users: ['UALICE'], groups: ['SRELEASE'], environments: ['production'], allow: ['view', 'promote', 'approve', 'abort'] },
+    { name: 'devs', users: ['UBOB'], environments: ['staging'], allow: ['deploy', 'promote'] },
+  ],
+});
+
+const actor = (userId: string, ...groups: string[]): Actor => ({ userId, groups: new Set(groups) });
+
+describe('bot config', () => {
+  it('fills defaults', () => {
+    expect(parseBotConfig({})).toMatchObject({ clusters: [{ name: 'default' }], roles: [], groupCacheTtl: 60_000, intervention: { timeout: 3_600_000, onTimeout: 'rollback' } });
+    expect(config.environments[1]).toMatchObject({ protected: false });
+  });
+
+  it('names each invalid field and the expected form', () => {
+    let message = '';
+    try {
+      parseBotConfig({
+        clusters: [{ name: 'Prod' }],
+        environments: [{ name: 'production', namespaces: [] }],
+        channels: [{ id: '#releases', namespace: 'shop' }],
+        roles: [{ name: 'x', users: ['alice'], environments: ['*'], allow: ['delete'] }],
+        groupCacheTtl: 'soon',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const expected of [
+      'config.clusters[0].name: expected a lowercase name of letters, digits and "-" (at most 63); got "Prod"',
+      'config.environments[0].namespaces: expected at least 1 item; got none',
+      'config.channels[0].id: expected a Slack channel ID such as C0123ABCD; got "#releases"',
+      'config.roles[0].users[0]: expected a Slack user ID such as U0123ABCD; got "alice"',
+      'config.roles[0].allow[0]: expected one of view, promote, abort, retry, undo, pause, resume, restart, deploy, approve; got "delete"',
+      'config.groupCacheTtl: expected a duration such as',
+    ]) {
+      expect(message).toContain(expected);
+    }
+  });
+
+  it('checks references between sections', () => {
+    expect(() => parseBotConfig({ clusters: [{ name: 'a' }], environments: [{ name: 'prod', cluster: 'b', namespaces: ['x'] }] })).toThrow(
+      'config.environments[0].cluster: expected one of the clusters (a); got "b"',
+    );
+    expect(() => parseBotConfig({ roles: [{ name: 'r', users: ['U1AB'], environments: ['qa'], allow: ['view'] }] })).toThrow(
+      'config.roles[0].environments[0]: expected "*" or one of the environments (none defined); got "qa"',
+    );
+    expect(() => parseBotConfig({ roles: [{ name: 'r', environments: ['*'], allow: ['view'] }] })).toThrow('config.roles[0]: expected at least one of users, groups');
+  });
+
+  it('reads YAML files and says which file is broken', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bot-config-'));
+    writeFileSync(join(dir, 'ok.yaml'), 'clusters:\n  - name: main\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'clusters: [\n');
+    expect(loadBotConfig(join(dir, 'ok.yaml')).clusters).toEqual([{ name: 'main' }]);
+    expect(() => loadBotConfig(join(dir, 'bad.yaml'))).toThrow(`${join(dir, 'bad.yaml')}:`);
+  });
+
+  it('maps a cluster and namespace to its environment', () => {
+    expect(environmentOf(config, 'prod-eu', 'shop')?.name).toBe('production');
+    expect(environmentOf(config, 'staging', 'shop')?.name).toBe('staging');
+    expect(environmentOf(config, 'prod-eu', 'other')).toBeUndefined();
+  });
+});
+
+describe('roles', () => {
+  it('grants by user or group, per environment, and nothing by default', () => {
+    expect(permits(config, actor('UALICE'), 'promote', 'production')).toBe(true);
+    expect(permits(config, actor('UCAROL', 'SRELEASE'), 'abort', 'production')).toBe(true);
+    expect(permits(config, actor('UCAROL', 'SRELEASE'), 'abort', 'staging')).toBe(false);
+    expect(permits(config, actor('UBOB'), 'promote', 'production')).toBe(false);
+    expect(permits(config, actor('UBOB'), 'deploy', 'staging')).toBe(true);
+    expect(permits(config, actor('UDAVE', 'SEVERYONE'), 'view', undefined)).toBe(true);
+    expect(permits(config, actor('UDAVE'), 'view', 'production')).toBe(false);
+  });
+
+  it('lets the approvers a gate names decide, else the approve permission', () => {
+    const request = (approvers?: { users?: string[]; groups?: string[] }) =>
+      ({ spec: { policy: { minApprovals: 1, allowSelfApproval: false, ...(approvers && { approvers }) } } }) as never;
+    expect(mayDecide(config, actor('UALICE'), request(), 'production')).toBe(true);
+    expect(mayDecide(config, actor('UBOB'), request(), 'production')).toBe(false);
+    expect(mayDecide(config, actor('UALICE'), request({ groups: ['SONCALL'] }), 'production')).toBe(false);
+    expect(mayDecide(config, actor('UBOB', 'SONCALL'), request({ groups: ['SONCALL'] }), 'production')).toBe(true);
+  });
+});

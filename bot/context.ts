@@ -1,0 +1,25 @@
+// What every handler of the bot works with. Built once at start (bot/app.ts) and passed down.
+import type { Logger } from '../shared/log.js';
+import type { GroupDirectory } from './auth/groups.js';
+import type { Actor } from './auth/roles.js';
+import type { Cluster } from './cluster/clusters.js';
+import type { BotConfig } from './config.js';
+import type { Message } from './slack/blocks.js';
+
+export interface BotContext {
+  config: BotConfig;
+  clusters: Map<string, Cluster>;
+  groups: GroupDirectory;
+  log: Logger;
+  now: () => Date;
+}
+
+/** Where a reply goes: only to the person (ephemeral) or to the channel. */
+export type Reply = (message: Message, visibility: 'ephemeral' | 'in_channel') => Promise<void>;
+
+/** The user's groups among those the configuration mentions; an unreadable group counts as not a member. */
+export async function actorOf(ctx: BotContext, userId: string, extraGroups: readonly string[] = []): Promise<Actor> {
+  const wanted = new Set([...ctx.config.roles.flatMap((role) => role.groups), ...extraGroups]);
+  const membership = await ctx.groups.membership(userId, [...wanted]);
+  return { userId, groups: membership.groups };
+}

@@ -1,0 +1,165 @@
+// Slack Block Kit messages the bot sends. Pure, and within Slack's limits: section text 3000 characters, button
+// text 75, value 2000, at most 50 blocks — kept far smaller, since very large messages fail in practice.
+import type { types } from '@slack/bolt';
+import type { ApprovalRequest } from '../../shared/approvals/request.js';
+import { allowedActions, statusOf } from '../../shared/approvals/request.js';
+import { type RolloutSummary, formatSummary } from '../../shared/kube/rollout-status.js';
+
+type KnownBlock = types.KnownBlock;
+
+const SECTION_TEXT = 3000;
+const BUTTON_TEXT = 75;
+
+export interface Message {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export function clip(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/** Slack mrkdwn needs &, < and > escaped in text that is not meant as markup. */
+export function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export const mention = (userId: string) => `<@${userId}>`;
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT) } };
+}
+
+function context(text: string): KnownBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, SECTION_TEXT) }] };
+}
+
+interface ButtonSpec {
+  actionId: string;
+  text: string;
+  value: string;
+  style?: 'primary' | 'danger';
+}
+
+function buttons(blockId: string, specs: ButtonSpec[]): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: blockId,
+    elements: specs.map((b) => ({
+      type: 'button',
+      action_id: b.actionId,
+      text: { type: 'plain_text', text: clip(b.text, BUTTON_TEXT) },
+      value: b.value,
+      ...(b.style && { style: b.style }),
+    })),
+  };
+}
+
+/** Where an object lives, in every message: cluster, environment, namespace. */
+export interface Place {
+  cluster: string;
+  environment?: string;
+  namespace: string;
+}
+
+export function describePlace(place: Place): string {
+  return `cluster *${place.cluster}*${place.environment ? ` · environment *${place.environment}*` : ''} · namespace *${place.namespace}*`;
+}
+
+export function plain(text: string, place?: Place): Message {
+  return { text: clip(text, SECTION_TEXT), blocks: [section(escape(text)), ...(place ? [context(describePlace(place))] : [])] };
+}
+
+export function rolloutStatus(summary: RolloutSummary, place: Place, verification?: { verdict: string; reasons: string[] }): Message {
+  const lines = [`*${escape(summary.namespace)}/${escape(summary.name)}* — *${summary.phase}*${summary.message ? `: ${escape(summary.message)}` : ''}`];
+  if (summary.step) lines.push(`step ${summary.step.index}/${summary.step.count}`);
+  if (summary.setWeight !== undefined) {
+    lines.push(`weight ${summary.setWeight}%${summary.actualWeight !== undefined && summary.actualWeight !== summary.setWeight ? ` (actual ${summary.actualWeight}%)` : ''}`);
+  }
+  lines.push(`stable \`${summary.stableHash ?? '-'}\`${summary.canaryHash && summary.canaryHash !== summary.stableHash ? ` · canary \`${summary.canaryHash}\`` : ''}`);
+  if (summary.analysisRun) lines.push(`analysis \`${summary.analysisRun.name}\` ${summary.analysisRun.status}${summary.analysisRun.message ? `: ${escape(summary.analysisRun.message)}` : ''}`);
+  if (verification) {
+    lines.push(`last verification: *${verification.verdict}*`);
+    for (const reason of verification.reasons.slice(0, 3)) lines.push(`• ${escape(reason)}`);
+  }
+  return { text: formatSummary(summary), blocks: [section(lines.join('\n')), context(describePlace(place))] };
+}
+
+export function rolloutList(summaries: RolloutSummary[], place: Omit<Place, 'namespace'> & { namespace?: string }): Message {
+  const where = `cluster *${place.cluster}*${place.namespace ? ` · namespace *${place.namespace}*` : ' · all namespaces'}`;
+  if (summaries.length === 0) return { text: 'No rollouts.', blocks: [section('No rollouts.'), context(where)] };
+  const lines = summaries.map((s) => `• ${escape(formatSummary(s))}`);
+  // One section holds 3000 characters; a long list is cut with a count rather than split into many blocks.
+  const text = lines.join('\n');
+  const shown = text.length <= SECTION_TEXT ? text : `${clip(text, SECTION_TEXT - 40)}\n… ${summaries.length} rollouts in all`;
+  return { text: `${summaries.length} rollouts`, blocks: [section(shown), context(where)] };
+}
+
+/** An ephemeral question before a destructive action; the buttons carry the pending action's id. */
+export function confirmation(question: string, pendingId: string, place: Place): Message {
+  return {
+    text: question,
+    blocks: [
+      section(`:warning: ${question}`),
+      context(describePlace(place)),
+      buttons('rcv-confirm', [
+        { actionId: 'rcv.confirm', text: 'Confirm', value: pendingId, style: 'danger' },
+        { actionId: 'rcv.cancel', text: 'Cancel', value: pendingId },
+      ]),
+    ],
+  };
+}
+
+const OUTCOME_TEXT: Record<string, { text: string; style?: 'primary' | 'danger' }> = {
+  approve: { text: 'Approve', style: 'primary' },
+  reject: { text: 'Reject', style: 'danger' },
+  promote: { text: 'Promote anyway', style: 'primary' },
+  retry: { text: 'Retry' },
+  rollback: { text: 'Roll back', style: 'danger' },
+};
+
+/** The value approval buttons carry: which request, in which cluster. */
+export function requestKey(cluster: string, request: ApprovalRequest): string {
+  return JSON.stringify({ c: cluster, n: request.metadata.namespace, r: request.metadata.name });
+}
+
+export function parseRequestKey(value: string): { cluster: string; namespace: string; name: string } | undefined {
+  try {
+    const parsed = JSON.parse(value) as { c?: unknown; n?: unknown; r?: unknown };
+    if (typeof parsed.c === 'string' && typeof parsed.n === 'string' && typeof parsed.r === 'string') return { cluster: parsed.c, namespace: parsed.n, name: parsed.r };
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+/** An approval or intervention request, with buttons while it is pending and its outcome once it ended. */
+export function approvalRequestMessage(request: ApprovalRequest, place: Place): Message {
+  const status = statusOf(request);
+  const { spec } = request;
+  const title = spec.type === 'Approval' ? 'Approval needed' : 'Verification needs a decision';
+  const lines = [
+    `*${title}*: rollout *${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}*${spec.rollout.revision ? ` revision ${escape(spec.rollout.revision)}` : ''}, step ${spec.stepIndex}, canary \`${escape(spec.rollout.podTemplateHash)}\``,
+  ];
+  if (spec.message) lines.push(escape(spec.message));
+  if (spec.evidence?.verdict) {
+    lines.push(`verdict *${escape(spec.evidence.verdict)}*${spec.evidence.score !== undefined && spec.evidence.score !== null ? `, score ${spec.evidence.score}/100` : ''}`);
+    for (const reason of (spec.evidence.reasons ?? []).slice(0, 3)) lines.push(`• ${escape(clip(reason, 400))}`);
+  }
+  if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${spec.policy.allowSelfApproval ? '' : ' (may not approve it)'}`);
+  const approvers = [...(spec.policy.approvers?.users ?? []).map(mention), ...(spec.policy.approvers?.groups ?? []).map((g) => `<!subteam^${g}>`)];
+  if (spec.type === 'Approval') lines.push(`${status.approvalsText} approvals${approvers.length ? ` from ${approvers.join(', ')}` : ''}`);
+  const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);
+  if (decisions.length) lines.push(`decisions: ${decisions.join('; ')}`);
+
+  const blocks: KnownBlock[] = [section(lines.join('\n'))];
+  if (status.state === 'Pending') {
+    blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${spec.onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
+    blocks.push(buttons('rcv-request', allowedActions(spec).map((action) => ({ actionId: `rcv.request.${action}`, value: requestKey(place.cluster, request), ...OUTCOME_TEXT[action]! }))));
+  } else {
+    const icon = status.outcome === 'approve' || status.outcome === 'promote' ? ':white_check_mark:' : status.state === 'Cancelled' ? ':heavy_minus_sign:' : ':x:';
+    blocks.push(section(`${icon} *${status.state}*${status.outcome ? ` (${status.outcome})` : ''}${status.message ? `: ${escape(status.message)}` : ''}`));
+    blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\``));
+  }
+  return { text: `${title}: ${request.metadata.namespace}/${spec.rollout.name} (${status.state})`, blocks };
+}

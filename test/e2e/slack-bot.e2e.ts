@@ -1,0 +1,343 @@
+// End to end: people drive canaries from Slack. The bot runs in this process against the harness's real API
+// server and Argo Rollouts controller; Slack is the local fake (test/fakes/slack) and every request into the bot is
+// signed like Slack's. An approval gate (`rollouts-cv/gate` with `approval`) waits for an ApprovalRequest that the
+// bot posts with buttons; a click decides it and the controller acts. A rollouts-cv analysis that ends Inconclusive
+// pauses the rollout and the bot asks for an intervention. Each security case is refused with a clear message and
+// changes nothing in Kubernetes.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBot, startBot } from '../../bot/app.js';
+import { buildContext } from '../../bot/main.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
+import { loadKubeConfig } from '../../shared/kube/client.js';
+import { ROLLOUTS } from '../../shared/kube/rollout-types.js';
+import { createLogger } from '../../shared/log.js';
+import { FakeSlack } from '../fakes/slack/index.js';
+import { type SlackHttpResponse, SlackRequestClient } from '../helpers/slack-requests.js';
+import { Environment } from './harness/environment.js';
+import { waitFor } from './harness/processes.js';
+import { type Deployed, deploy } from './harness/rollouts.js';
+import { BASELINE, REGRESSED, analysisStep, analysisTemplate, readyPods, registerGroup } from './harness/verification.js';
+
+const NAMESPACE = 'humans';
+const CHANNEL = 'C0PROD0001';
+const SIGNING_SECRET = 'e2e-signing-secret';
+// Release managers (a user group), a developer who deploys, and someone with no role at all.
+const ALICE = 'U0ALICE001';
+const BOB = 'U0BOB00001';
+const DEV = 'U0DEV00001';
+const EVE = 'U0EVE00001';
+const RELEASE_GROUP = 'S0RELEASE1';
+
+let env: Environment | undefined;
+let fake: FakeSlack;
+let bot: RunningBot;
+let api: CustomObjectsApi;
+let core: CoreV1Api;
+let slack: SlackRequestClient;
+let failed = false;
+
+const onSignal = (signal: NodeJS.Signals) => {
+  void (env?.stop() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+};
+
+beforeAll(async () => {
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  env = await Environment.start();
+  const kc = loadKubeConfig({ kubeconfig: env.kubeconfig });
+  api = kc.makeApiClient(CustomObjectsApi);
+  core = kc.makeApiClient(CoreV1Api);
+  const k = env.kubectl;
+  await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
+  await waitFor('the default ServiceAccount', async () => ((await k.run(['-n', NAMESPACE, 'get', 'serviceaccount', 'default', '--ignore-not-found'])).includes('default') ? true : undefined), 60_000);
+
+  fake = await FakeSlack.start({
+    channels: [{ id: CHANNEL, name: 'prod-deploys' }],
+    users: [ALICE, BOB, DEV, EVE].map((id) => ({ id, name: id.toLowerCase() })),
+    usergroups: [{ id: RELEASE_GROUP, handle: 'release', users: [ALICE, BOB] }],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-bot-'));
+  const configFile = join(dir, 'bot.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'clusters: [{name: e2e}]',
+      `environments: [{name: production, namespaces: [${NAMESPACE}], protected: true, channel: ${CHANNEL}}]`,
+      `channels: [{id: ${CHANNEL}, namespace: ${NAMESPACE}}]`,
+      'roles:',
+      `  - {name: release, groups: [${RELEASE_GROUP}], environments: [production], allow: [view, promote, abort, retry, undo, pause, resume, restart, deploy, approve]}`,
+      `  - {name: developers, users: [${DEV}], environments: [production], allow: [view, deploy]}`,
+      '',
+    ].join('\n'),
+  );
+  const log = createLogger({ level: process.env.E2E_BOT_LOG ?? 'silent' });
+  const settings = { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, botId: fake.workspace.botId, botUserId: fake.workspace.botUserId };
+  const ctx = buildContext({ configFile, kubeconfig: env.kubeconfig, slack: settings, identity: 'bot-e2e-1', log });
+  bot = await startBot({
+    ctx,
+    slack: settings,
+    listen: '127.0.0.1:0',
+    lease: { namespace: NAMESPACE, name: 'rollouts-cv-bot', identity: 'bot-e2e-1', durationMs: 4_000 },
+    pollIntervalMs: 500,
+    processBeforeResponse: true,
+  });
+  slack = new SlackRequestClient({ url: `http://${bot.address}/slack/events`, signingSecret: SIGNING_SECRET, issuer: fake, context: { channelId: CHANNEL, channelName: 'prod-deploys', userId: ALICE, userName: 'alice' } });
+  await waitFor('the bot to lead', async () => (bot.isLeader() ? true : undefined), 30_000);
+}, 600_000);
+
+afterAll(async () => {
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  await bot?.stop();
+  await fake?.close();
+  if (failed) console.log(`e2e logs kept in ${env?.workdir}`);
+  await env?.stop({ keepWorkdir: failed });
+}, 180_000);
+
+function scenario(title: string, body: () => Promise<void>): void {
+  it(title, async () => {
+    try {
+      await body();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  }, 300_000);
+}
+
+const as = (userId: string) => ({ as: { userId, userName: userId.toLowerCase() } });
+
+/** The same signed bytes again, as an attacker who captured them would send them. */
+const replay = (original: SlackHttpResponse) => slack.send(original.request.body, { timestamp: Number(original.request.headers['x-slack-request-timestamp']) });
+
+/** Sends a request; the texts the bot answered through its response_url, in order (the listener finished first). */
+async function answers(send: () => Promise<SlackHttpResponse>): Promise<string[]> {
+  const from = fake.journal.entries.length;
+  const response = await send();
+  expect(response.status, response.body).toBe(200);
+  return fake.journal.entries
+    .slice(from)
+    .filter((entry) => entry.method === 'response_url' && entry.status === 200)
+    .map((entry) => String(entry.args.text ?? ''));
+}
+
+async function lastAnswer(send: () => Promise<SlackHttpResponse>): Promise<string> {
+  const texts = await answers(send);
+  expect(texts.length, 'the bot answered').toBeGreaterThan(0);
+  return texts.at(-1)!;
+}
+
+/** The confirmation the bot last showed a user, as the message its buttons are on. */
+function lastPrompt(userId: string): { ts: string; blocks?: unknown[] } {
+  const prompt = fake.ephemerals(userId).filter((m) => JSON.stringify(m.blocks ?? []).includes('rcv.confirm')).at(-1);
+  if (!prompt) throw new Error(`no confirmation was shown to ${userId}`);
+  return { ts: prompt.message_ts, blocks: prompt.blocks };
+}
+
+const confirm = (userId: string) => () => slack.blockAction({ message: lastPrompt(userId), actionId: 'rcv.confirm' }, as(userId));
+const command = (text: string, userId = ALICE) => () => slack.slashCommand({ command: '/rollouts', text }, as(userId));
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** A new revision, as a CI pipeline would start it (not through the bot). */
+async function newImage(name: string): Promise<void> {
+  const body = { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:2' }] } } } };
+  await api.patchNamespacedCustomObject({ ...ROLLOUTS, namespace: NAMESPACE, name, body }, MERGE_PATCH);
+}
+
+function approvalStep(config: object) {
+  return { plugin: { name: 'rollouts-cv/gate', config: { approval: { environment: 'production', timeout: '10m', ...config } } } };
+}
+
+async function requestsOf(rollout: string): Promise<ApprovalRequest[]> {
+  const list = (await api.listNamespacedCustomObject({ ...APPROVAL_REQUESTS, namespace: NAMESPACE })) as { items: ApprovalRequest[] };
+  return list.items.filter((r) => r.spec.rollout.name === rollout);
+}
+
+/** The approval message the bot posted for a rollout's request, as first posted (with its buttons). */
+async function postedRequest(ro: Deployed): Promise<{ request: ApprovalRequest; message: { channel: string; ts: string; text?: string; blocks?: unknown[] } }> {
+  return ro.poll('the approval request posted to Slack', async () => {
+    const [request] = await requestsOf(ro.ref.name);
+    const slackRef = request && statusOf(request).slack;
+    const stored = slackRef && fake.message(slackRef.channel, slackRef.ts);
+    const first = stored?.versions[0];
+    return request && stored && first ? { request, message: { channel: stored.channel, ts: stored.ts, text: first.text, blocks: first.blocks } } : undefined;
+  });
+}
+
+async function eventsAbout(name: string): Promise<{ reason?: string; message?: string; type?: string }[]> {
+  const list = await core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.filter((e) => e.source?.component === 'rollouts-cv-bot' || e.reportingComponent === 'rollouts-cv-bot');
+}
+
+/** The Rollout's resourceVersion and the bot's Events about it: what "nothing changed" compares. */
+async function fingerprint(ro: Deployed): Promise<string> {
+  const rollout = await ro.get();
+  return JSON.stringify({ rv: rollout.metadata.resourceVersion, events: (await eventsAbout(ro.ref.name)).length });
+}
+
+describe('approval gate decided from Slack, with the real controller', () => {
+  scenario('deploy from Slack, the deployer may not approve, a release manager approves: the rollout proceeds', async () => {
+    const ro = await deploy(env!, api, NAMESPACE, 'checkout', [{ setWeight: 25 }, approvalStep({ message: 'Ship checkout to 75%?' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+
+    // BOB deploys: production is protected, so the bot asks first; the confirmation is BOB's alone.
+    expect(await lastAnswer(command('deploy checkout app=registry.invalid/e2e/app:2', BOB))).toBe(`Deploy app=registry.invalid/e2e/app:2 to rollout ${NAMESPACE}/checkout?`);
+    const stolen = await lastAnswer(() => slack.blockAction({ message: lastPrompt(BOB), actionId: 'rcv.confirm' }, as(ALICE)));
+    expect(stolen).toBe('Only the person who asked for this action can confirm it.');
+    const deployed = await lastAnswer(confirm(BOB));
+    expect(deployed).toContain("rollout 'humans/checkout' image updated: app=registry.invalid/e2e/app:2 (was registry.invalid/e2e/app:1)");
+    expect((await ro.get()).metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(BOB);
+
+    const { request, message } = await postedRequest(ro);
+    expect(request.spec).toMatchObject({ type: 'Approval', stepIndex: 1, environment: 'production', requestedBy: BOB, policy: { minApprovals: 1, allowSelfApproval: false } });
+    expect(message.text).toContain(`Approval needed: ${NAMESPACE}/checkout (Pending)`);
+    const paused = await ro.until('the rollout waiting at the gate', (s) => s.phase === 'Progressing' && s.step?.index === 1 && s.setWeight === 25);
+    expect(paused.fullyPromoted).toBe(false);
+
+    // The deployer, then someone without a role: both refused, nothing recorded on the request.
+    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(BOB)))).toBe(
+      'Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.',
+    );
+    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(EVE)))).toBe(
+      `Not recorded: you are not allowed to decide requests of rollout ${NAMESPACE}/checkout in production. Nothing was changed.`,
+    );
+    const [untouched] = await requestsOf('checkout');
+    expect(statusOf(untouched!)).toMatchObject({ state: 'Pending', approvals: 0, decisions: [] });
+
+    // ALICE approves; the same click replayed is one decision.
+    let click: SlackHttpResponse | undefined;
+    expect(await lastAnswer(async () => (click = await slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(ALICE))))).toBe(
+      `Recorded your approve on ${NAMESPACE}/${request.metadata.name}: the request is now decided (approve).`,
+    );
+    expect(await lastAnswer(() => replay(click!))).toBe('Already recorded: this click was handled before.');
+    const [decided] = await requestsOf('checkout');
+    expect(statusOf(decided!)).toMatchObject({ state: 'Decided', outcome: 'approve', approvals: 1 });
+    expect(statusOf(decided!).decisions.map((d) => d.user)).toEqual([ALICE]);
+
+    const final = await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
+    expect(final.step).toEqual({ index: 3, count: 3 });
+    await ro.poll('the Slack message updated in place', async () => (fake.message(message.channel, message.ts)!.text?.includes('(Decided)') ? true : undefined));
+    const reasons = (await eventsAbout('checkout')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['SlackDeploy']));
+    expect((await eventsAbout(request.metadata.name)).map((e) => `${e.type} ${e.reason}`)).toEqual(
+      expect.arrayContaining(['Warning SlackApprove', 'Normal SlackApprove']),
+    );
+  });
+
+  scenario('a rejection fails the gate step and the controller aborts the rollout', async () => {
+    const ro = await deploy(env!, api, NAMESPACE, 'payments', [{ setWeight: 25 }, approvalStep({}), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    await newImage('payments');
+    const { request } = await postedRequest(ro);
+    const answer = await lastAnswer(command(`reject ${request.metadata.name} error budget is spent`, BOB));
+    expect(answer).toBe(`Recorded your reject on ${NAMESPACE}/${request.metadata.name}: the request is now decided (reject).`);
+    const final = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded', 120_000);
+    expect(final.message).toMatch(new RegExp(`^RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 \\(rollouts-cv/gate\\) failed: ApprovalRequest ${request.metadata.name} decided \\(reject\\): reject by ${BOB}: error budget is spent$`));
+  });
+});
+
+describe('manual intervention on an Inconclusive verification', () => {
+  scenario('the rollout pauses, the bot asks with the evidence, Promote anyway completes it', async () => {
+    const e = env!;
+    await e.kubectl.apply(analysisTemplate(NAMESPACE, 'cv-inconclusive', e.prometheus, { unhealthyPhase: 'Inconclusive' }));
+    const ro = await deploy(e, api, NAMESPACE, 'cart', [{ setWeight: 25 }, analysisStep('cv-inconclusive'), { setWeight: 75 }]);
+    const first = await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    const describe = async () => ro.seen.join(' → ');
+    await registerGroup(e.app, first.stableHash!, await readyPods(e.kubectl, NAMESPACE, 'cart', first.stableHash!, 2, describe), BASELINE);
+    await newImage('cart');
+    const canaryHash = await ro.poll('the canary ReplicaSet', async () => {
+      const hash = (await ro.get()).status?.currentPodHash;
+      return hash && hash !== first.stableHash ? hash : undefined;
+    });
+    await registerGroup(e.app, canaryHash, await readyPods(e.kubectl, NAMESPACE, 'cart', canaryHash, 1, describe, 250), REGRESSED);
+
+    const paused = await ro.until('paused on the Inconclusive analysis', (s) => s.phase === 'Paused' && s.pauseReasons.includes('InconclusiveAnalysisRun'), 180_000);
+    expect(paused.step).toEqual({ index: 1, count: 3 });
+    const { request, message } = await postedRequest(ro);
+    expect(request.spec).toMatchObject({ type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'rollback', stepIndex: 1, evidence: { verdict: 'Unhealthy' } });
+    expect(request.spec.evidence?.reasons?.length).toBeGreaterThan(0);
+    expect(message.text).toContain(`Verification needs a decision: ${NAMESPACE}/cart (Pending)`);
+    expect(JSON.stringify(message.blocks)).toContain('Promote anyway');
+
+    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }))).toBe(
+      `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: the request is now decided (promote).`,
+    );
+    await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 180_000);
+    const [settled] = await requestsOf('cart');
+    expect(statusOf(settled!).applied?.result).toMatch(/promoted/);
+    expect((await eventsAbout(request.metadata.name)).map((event) => event.reason)).toEqual(expect.arrayContaining(['SlackPromote', 'InterventionPromote']));
+  });
+});
+
+describe('commands from Slack, with the real controller', () => {
+  scenario('abort and undo ask for confirmation, then the controller acts', async () => {
+    const ro = await deploy(env!, api, NAMESPACE, 'search', [{ setWeight: 50 }, { pause: {} }]);
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    await lastAnswer(command('deploy search app=registry.invalid/e2e/app:2'));
+    await lastAnswer(confirm(ALICE));
+    await ro.until('revision 2 at the pause', (s) => s.phase === 'Paused' && s.message === 'CanaryPauseStep');
+
+    const status = await lastAnswer(command('status search'));
+    expect(status).toMatch(/^humans\/search: Paused \(CanaryPauseStep\) · step 1\/2 · weight 50 · stable \w+ · canary \w+$/);
+
+    expect(await lastAnswer(command('abort search'))).toBe(`Abort rollout ${NAMESPACE}/search?`);
+    const abortPrompt = lastPrompt(ALICE);
+    const aborted = await lastAnswer(confirm(ALICE));
+    expect(aborted).toContain("rollout 'humans/search' aborted");
+    const degraded = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded');
+    expect(degraded.message).toMatch(/^RolloutAborted: Rollout aborted update to revision 2/);
+    // The same confirmation clicked again acts once.
+    const again = await lastAnswer(() => slack.blockAction({ message: abortPrompt, actionId: 'rcv.confirm' }));
+    expect(again).toBe('Already done: this confirmation was handled before, so nothing more was changed.');
+
+    expect(await lastAnswer(command('undo search'))).toBe(`Roll back rollout ${NAMESPACE}/search to the previous revision?`);
+    const undone = await lastAnswer(confirm(ALICE));
+    expect(undone).toContain("rollout 'humans/search' rolled back to revision 1");
+    const rolledBack = await ro.until('back on the revision 1 template', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    expect((await ro.get()).spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:1');
+    expect(rolledBack.stableHash).toBeDefined();
+  });
+
+  scenario('refused requests change nothing: forged, stale or future signatures, a replay, and a user without the role', async () => {
+    const ro = await deploy(env!, api, NAMESPACE, 'guarded', [{ setWeight: 50 }, { pause: {} }]);
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    const before = await fingerprint(ro);
+
+    const forged = await slack.slashCommand({ command: '/rollouts', text: 'pause guarded' }, { signing: { signingSecret: 'not-the-secret' } });
+    expect(forged.status).toBe(401);
+    const stale = await slack.slashCommand({ command: '/rollouts', text: 'pause guarded' }, { signing: { timestampOffsetSec: -301 } });
+    expect(stale.status).toBe(401);
+    const future = await slack.slashCommand({ command: '/rollouts', text: 'pause guarded' }, { signing: { timestampOffsetSec: 301 } });
+    expect(future.status).toBe(401);
+    expect(future.body).toContain('X-Slack-Request-Timestamp is 301 s in the future');
+
+    for (const text of ['status guarded', 'promote guarded', 'abort guarded', 'retry guarded', 'undo guarded', 'pause guarded', 'resume guarded', 'restart guarded', 'deploy guarded app=x:2']) {
+      const answer = await lastAnswer(command(text, EVE));
+      expect(answer, text).toMatch(/^You are not allowed to \w+ in environment production\. Nothing was changed\./);
+    }
+    expect(await lastAnswer(command('abort guarded', DEV))).toMatch(/^You are not allowed to abort/);
+    expect(await fingerprint(ro)).toBe(before);
+
+    // A replayed command acts once.
+    let pause: SlackHttpResponse | undefined;
+    expect(await lastAnswer(async () => (pause = await command('pause guarded')()))).toContain("rollout 'humans/guarded' paused");
+    const afterPause = await fingerprint(ro);
+    expect(await lastAnswer(() => replay(pause!))).toBe('Already done: this request was handled before, so nothing more was changed.');
+    expect(await fingerprint(ro)).toBe(afterPause);
+  });
+
+  scenario('an approval after the request expired is refused, and the default outcome applies', async () => {
+    const ro = await deploy(env!, api, NAMESPACE, 'late', [{ setWeight: 25 }, approvalStep({ timeout: '1m', onTimeout: 'reject' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    await newImage('late');
+    const { message } = await postedRequest(ro);
+    const final = await ro.until('the rollout aborted by the timeout', (s) => s.phase === 'Degraded', 150_000);
+    expect(final.message).toContain('expired (reject): nobody decided by');
+    const late = await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }));
+    expect(late).toMatch(/^Not recorded: this request is already expired \(reject\)/);
+  });
+});
+
