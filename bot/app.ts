@@ -12,6 +12,7 @@ import type { Logger } from '../shared/log.js';
 import { decide } from './approvals/decide.js';
 import { publishOnce } from './approvals/publisher.js';
 import { interveneOnce } from './interventions/inconclusive.js';
+import { notifyOnce } from './notifications/threads.js';
 import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
@@ -166,7 +167,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     // renewed three times per lease duration, as client-go's defaults do (15 s / 5 s)
     ...(options.lease.durationMs && { leaseDurationMs: options.lease.durationMs, renewEveryMs: Math.floor(options.lease.durationMs / 3) }),
     log: ctx.log.child({ component: 'leader' }),
-    onStartedLeading: (signal) => void reconcileWhileLeading(ctx, app.client, options.defaultChannel, pollMs, signal),
+    onStartedLeading: (signal) => void reconcileWhileLeading(ctx, options.defaultChannel, pollMs, signal),
     onStoppedLeading: () => undefined,
   });
   ready = true;
@@ -192,12 +193,13 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   };
 }
 
-async function reconcileWhileLeading(ctx: BotContext, client: WebClient, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
-  ctx.log.info('leading: interventions and approval requests');
+async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
+  ctx.log.info('leading: interventions, approval requests and rollout threads');
   while (!signal.aborted) {
     try {
       await interveneOnce(ctx);
-      await publishOnce(ctx, { client, defaultChannel });
+      await publishOnce(ctx, { client: ctx.slack, defaultChannel });
+      await notifyOnce(ctx, ctx.slack, defaultChannel);
     } catch (error) {
       ctx.log.error({ err: error }, 'reconciling with Slack failed; next pass retries');
     }

@@ -1,4 +1,5 @@
 // What every handler of the bot works with. Built once at start (bot/app.ts) and passed down.
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../shared/log.js';
 import type { GroupDirectory } from './auth/groups.js';
 import type { Actor } from './auth/roles.js';
@@ -8,6 +9,8 @@ import type { Message } from './slack/blocks.js';
 
 export interface BotContext {
   config: BotConfig;
+  /** The Slack Web API client for what the bot posts by itself (approval requests, threads). */
+  slack: WebClient;
   clusters: Map<string, Cluster>;
   groups: GroupDirectory;
   log: Logger;

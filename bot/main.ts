@@ -41,6 +41,7 @@ export function buildContext(options: { configFile: string; kubeconfig?: string;
   const client = new WebClient(options.slack.botToken, { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } });
   return {
     config,
+    slack: client,
     clusters,
     groups: new GroupDirectory(client, config.groupCacheTtl, options.log.child({ component: 'groups' })),
     log: options.log,

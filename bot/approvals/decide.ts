@@ -6,7 +6,8 @@ import { mayDecide } from '../auth/roles.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
-import { plain } from '../slack/blocks.js';
+import { postInThread } from '../notifications/threads.js';
+import { escape, mention, plain } from '../slack/blocks.js';
 
 export interface DecisionInput {
   cluster: Cluster;
@@ -47,6 +48,7 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
   const status = statusOf(update.request);
   const state = result.decided ? `the request is now ${status.state.toLowerCase()} (${status.outcome})` : `${status.approvalsText} approvals so far`;
   await recordQuietly(ctx, cluster, { ...entry, message: `chose ${action} on ${describeTarget(request)}${input.comment ? `: ${input.comment}` : ''}; ${state}`, outcome: 'succeeded' });
+  await postInThread(ctx, ctx.slack, cluster, namespace, request.spec.rollout.name, `${mention(userId)} chose *${action}* on request \`${name}\`${input.comment ? `: _${escape(input.comment)}_` : ''}; ${state}`);
   return reply(plain(`Recorded your ${action} on ${namespace}/${name}: ${state}.`), 'ephemeral');
 }
 

@@ -13,6 +13,7 @@ import { defaultCluster, environmentOf } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
 import { type Place, confirmation, mention, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
 import { decideFromCommand } from '../approvals/decide.js';
+import { postInThread } from '../notifications/threads.js';
 import { type Command, PERMISSION_OF, UsageError, helpText, parseCommand, type RolloutTarget } from './parse.js';
 
 /** What Slack told us about the invocation. */
@@ -200,6 +201,7 @@ async function execute(ctx: BotContext, cluster: Cluster, command: MutatingComma
     return reply(plain(`Could not ${what}: ${reason}`, where), 'ephemeral');
   }
   await cluster.audit.record({ ...entry, message: done, outcome: 'succeeded' });
+  await postInThread(ctx, ctx.slack, cluster, namespace, command.target.name, `${mention(userId)}: ${done}`);
   return reply(plain(`${mention(userId)}: ${done}`, where), 'in_channel');
 }
 

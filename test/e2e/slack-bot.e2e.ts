@@ -207,6 +207,12 @@ describe('approval gate decided from Slack, with the real controller', () => {
     const [untouched] = await requestsOf('checkout');
     expect(statusOf(untouched!)).toMatchObject({ state: 'Pending', approvals: 0, decisions: [] });
 
+    // The revision has its thread: a head message the leader keeps up to date, where actions are posted.
+    const thread = await ro.poll('the thread of revision 2', async () => {
+      const ref = JSON.parse((await ro.get()).metadata.annotations?.['rollouts-cv.io/slack-thread'] ?? '{}') as { revision?: string; channel?: string; ts?: string };
+      return ref.revision === '2' && ref.channel && ref.ts ? { channel: ref.channel, ts: ref.ts } : undefined;
+    });
+
     // ALICE approves; the same click replayed is one decision.
     let click: SlackHttpResponse | undefined;
     expect(await lastAnswer(async () => (click = await slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(ALICE))))).toBe(
@@ -220,6 +226,12 @@ describe('approval gate decided from Slack, with the real controller', () => {
     const final = await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
     expect(final.step).toEqual({ index: 3, count: 3 });
     await ro.poll('the Slack message updated in place', async () => (fake.message(message.channel, message.ts)!.text?.includes('(Decided)') ? true : undefined));
+    await ro.poll('the thread head at Healthy', async () => (fake.message(thread.channel, thread.ts)?.text === `${NAMESPACE}/checkout revision 2: Healthy` ? true : undefined));
+    const head = fake.message(thread.channel, thread.ts)!;
+    expect(head.versions.length).toBeGreaterThan(1);
+    expect(JSON.stringify(head.blocks)).toContain('cluster *e2e* · environment *production* · namespace *humans*');
+    const inThread = fake.messages(CHANNEL).filter((m) => m.thread_ts === thread.ts).map((m) => m.text);
+    expect(inThread).toEqual([`<@${ALICE}> chose *approve* on request \`${request.metadata.name}\`; the request is now decided (approve)`]);
     const reasons = (await eventsAbout('checkout')).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['SlackDeploy']));
     expect((await eventsAbout(request.metadata.name)).map((e) => `${e.type} ${e.reason}`)).toEqual(

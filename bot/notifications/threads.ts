@@ -1,0 +1,118 @@
+// One Slack thread per rollout revision (run by the leader). When a Rollout starts a new revision, a head message
+// goes to its environment's channel and is updated in place as the revision moves: phase, step, weight, the step
+// analysis and its verdict, the abort reason. Actions people take on the rollout are posted in the thread. Where
+// the thread is lives in an annotation of the Rollout, so a new leader continues the same thread.
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type RolloutSummary, summarizeRollout } from '../../shared/kube/rollout-status.js';
+import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import type { Cluster } from '../cluster/clusters.js';
+import { environmentOf } from '../config.js';
+import type { BotContext } from '../context.js';
+import { type Message, type Place, describePlace, escape } from '../slack/blocks.js';
+
+export const THREAD_ANNOTATION = 'rollouts-cv.io/slack-thread';
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+interface ThreadRef {
+  revision: string;
+  channel: string;
+  ts: string;
+  digest: string;
+}
+
+function threadOf(rollout: Rollout): ThreadRef | undefined {
+  try {
+    const parsed = JSON.parse(rollout.metadata.annotations?.[THREAD_ANNOTATION] ?? '') as Partial<ThreadRef>;
+    return typeof parsed.channel === 'string' && typeof parsed.ts === 'string' ? { revision: '', digest: '', ...parsed } as ThreadRef : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The head message of a revision's thread. Pure. */
+export function headMessage(summary: RolloutSummary, revision: string, place: Place): Message {
+  const icon = summary.phase === 'Healthy' && summary.fullyPromoted ? ':white_check_mark:' : summary.phase === 'Degraded' ? ':x:' : summary.phase === 'Paused' ? ':double_vertical_bar:' : ':arrows_counterclockwise:';
+  const parts = [`${icon} *${escape(summary.namespace)}/${escape(summary.name)}* revision ${escape(revision)} — *${summary.phase}*${summary.message ? `: ${escape(summary.message)}` : ''}`];
+  const progress = [
+    summary.step ? `step ${summary.step.index}/${summary.step.count}` : '',
+    summary.setWeight !== undefined ? `weight ${summary.setWeight}%` : '',
+    summary.canaryHash && summary.canaryHash !== summary.stableHash ? `canary \`${summary.canaryHash}\`` : '',
+    summary.stableHash ? `stable \`${summary.stableHash}\`` : '',
+  ].filter(Boolean);
+  if (progress.length) parts.push(progress.join(' · '));
+  if (summary.analysisRun) parts.push(`analysis \`${escape(summary.analysisRun.name)}\` ${summary.analysisRun.status}${summary.analysisRun.message ? `: ${escape(summary.analysisRun.message)}` : ''}`);
+  const text = parts.join('\n');
+  return {
+    text: `${summary.namespace}/${summary.name} revision ${revision}: ${summary.phase}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: describePlace(place) }] },
+    ],
+  };
+}
+
+const digestOf = (message: Message) => createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
+
+/** One pass over every cluster's Rollouts. */
+export async function notifyOnce(ctx: BotContext, client: WebClient, defaultChannel?: string): Promise<void> {
+  for (const cluster of ctx.clusters.values()) {
+    let rollouts: Rollout[];
+    try {
+      rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
+    } catch (error) {
+      ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'cannot list rollouts for notifications');
+      continue;
+    }
+    for (const rollout of rollouts) {
+      try {
+        await notifyRollout(ctx, client, cluster, rollout, defaultChannel);
+      } catch (error) {
+        ctx.log.warn({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, err: (error as Error).message }, 'cannot update the rollout thread; next pass retries');
+      }
+    }
+  }
+}
+
+async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluster, rollout: Rollout, defaultChannel?: string): Promise<void> {
+  const namespace = rollout.metadata.namespace ?? '';
+  const revision = rollout.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
+  const environment = environmentOf(ctx.config, cluster.name, namespace);
+  const channel = environment?.channel ?? defaultChannel;
+  if (!channel || !revision) return;
+  const summary = summarizeRollout(rollout);
+  const thread = threadOf(rollout);
+  const current = thread?.revision === revision ? thread : undefined;
+  // A revision already settled when first seen (e.g. when the bot starts) gets no thread: nothing is happening.
+  if (!current && summary.fullyPromoted && summary.phase === 'Healthy') return;
+  const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment?.name });
+  const digest = digestOf(message);
+  if (current?.digest === digest) return;
+  let ref: ThreadRef;
+  if (current) {
+    await client.chat.update({ channel: current.channel, ts: current.ts, text: message.text, blocks: message.blocks });
+    ref = { ...current, digest };
+  } else {
+    const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+    ref = { revision, channel: posted.channel ?? channel, ts: posted.ts!, digest };
+  }
+  // metadata only: the controller's generation and the rollout's spec are untouched
+  const body = { metadata: { annotations: { [THREAD_ANNOTATION]: JSON.stringify(ref) } } };
+  await cluster.objects.patchNamespacedCustomObject({ ...ROLLOUTS, namespace, name: rollout.metadata.name, body }, MERGE_PATCH);
+}
+
+/**
+ * Posts a line in the thread of the rollout's current revision, if it has one (audit of what people did). A
+ * failure is logged: the action itself already happened and was recorded as a Kubernetes Event.
+ */
+export async function postInThread(ctx: BotContext, client: WebClient, cluster: Cluster, namespace: string, name: string, text: string): Promise<void> {
+  try {
+    const rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as Rollout;
+    const thread = threadOf(rollout);
+    if (!thread || thread.revision !== rollout.metadata.annotations?.[REVISION_ANNOTATION]) return;
+    await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
+  } catch (error) {
+    ctx.log.warn({ rollout: `${namespace}/${name}`, err: (error as Error).message }, 'cannot post in the rollout thread');
+  }
+}
