@@ -17,7 +17,7 @@ import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
 import type { BotContext, Reply } from './context.js';
-import { parseRequestKey, plain } from './slack/blocks.js';
+import { DECISION_VIEW, decisionModal, parseRequestKey, plain } from './slack/blocks.js';
 import { SLACK_PATH, createFront } from './slack/http-front.js';
 
 export interface SlackSettings {
@@ -106,6 +106,38 @@ function registerListeners(app: App, ctx: BotContext): void {
   app.action('rcv.cancel', async ({ ack, respond }) => {
     await ack();
     await respond({ replace_original: true, text: 'Cancelled; nothing was changed.' });
+  });
+
+  app.action('rcv.request.comment', async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const reply = replyWith(respond);
+    if (body.type !== 'block_actions' || action.type !== 'button') return;
+    const key = parseRequestKey(action.value ?? '');
+    const cluster = key && ctx.clusters.get(key.cluster);
+    if (!key || !cluster) return reply(plain('This button does not name a known request; it may come from another installation.'), 'ephemeral');
+    await guarded(ctx, reply, 'the comment form', async () => {
+      const request = await cluster.approvals.get(key.namespace, key.name);
+      if (!request) return reply(plain(`Approval request ${key.namespace}/${key.name} is gone.`), 'ephemeral');
+      // trigger_id is valid for 3 s: the modal opens right after one read of the request
+      await client.views.open({ trigger_id: body.trigger_id, view: decisionModal(request, action.value!) });
+    });
+  });
+
+  app.view(DECISION_VIEW, async ({ ack, body, view }) => {
+    await ack();
+    const key = parseRequestKey(view.private_metadata);
+    const cluster = key && ctx.clusters.get(key.cluster);
+    const outcome = view.state.values.outcome?.value?.selected_option?.value as Outcome | undefined;
+    const comment = view.state.values.comment?.value?.value ?? undefined;
+    // A modal has no response_url: the answer goes to the person as a direct message from the bot.
+    const reply: Reply = async (message) => {
+      await ctx.slack.chat.postMessage({ channel: body.user.id, text: message.text, blocks: message.blocks });
+    };
+    if (!key || !cluster || !outcome) return reply(plain('This form does not name a known request and decision.'), 'ephemeral');
+    await guarded(ctx, reply, 'the decision', () =>
+      // view.id is unique per opened modal and repeated by a replayed submission: one form, one decision.
+      decide(ctx, { cluster, namespace: key.namespace, name: key.name, action: outcome, ...(comment && { comment: comment.slice(0, 500) }) }, body.user.id, `view:${view.id}`, 'slack:modal', reply),
+    );
   });
 
   app.action(/^rcv\.request\.(approve|reject|promote|rollback|retry)$/, async ({ ack, body, action, respond }) => {

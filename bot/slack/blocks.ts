@@ -155,11 +155,50 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place): 
   const blocks: KnownBlock[] = [section(lines.join('\n'))];
   if (status.state === 'Pending') {
     blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${spec.onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
-    blocks.push(buttons('rcv-request', allowedActions(spec).map((action) => ({ actionId: `rcv.request.${action}`, value: requestKey(place.cluster, request), ...OUTCOME_TEXT[action]! }))));
+    const key = requestKey(place.cluster, request);
+    blocks.push(
+      buttons('rcv-request', [
+        ...allowedActions(spec).map((action) => ({ actionId: `rcv.request.${action}`, value: key, ...OUTCOME_TEXT[action]! })),
+        { actionId: 'rcv.request.comment', text: 'Decide with a comment…', value: key },
+      ]),
+    );
   } else {
     const icon = status.outcome === 'approve' || status.outcome === 'promote' ? ':white_check_mark:' : status.state === 'Cancelled' ? ':heavy_minus_sign:' : ':x:';
     blocks.push(section(`${icon} *${status.state}*${status.outcome ? ` (${status.outcome})` : ''}${status.message ? `: ${escape(status.message)}` : ''}`));
     blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\``));
   }
   return { text: `${title}: ${request.metadata.namespace}/${spec.rollout.name} (${status.state})`, blocks };
+}
+
+export const DECISION_VIEW = 'rcv.decide';
+
+/** The modal of "Decide with a comment…": a choice among the request's outcomes and a comment. */
+export function decisionModal(request: ApprovalRequest, key: string): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: DECISION_VIEW,
+    private_metadata: key,
+    title: { type: 'plain_text', text: 'Decide' },
+    submit: { type: 'plain_text', text: 'Record' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      section(`*${escape(request.metadata.namespace)}/${escape(request.spec.rollout.name)}*, request \`${escape(request.metadata.name)}\``),
+      {
+        type: 'input',
+        block_id: 'outcome',
+        label: { type: 'plain_text', text: 'Decision' },
+        element: {
+          type: 'radio_buttons',
+          action_id: 'value',
+          options: allowedActions(request.spec).map((action) => ({ text: { type: 'plain_text', text: OUTCOME_TEXT[action]!.text }, value: action })),
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'comment',
+        label: { type: 'plain_text', text: 'Comment' },
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 500 },
+      },
+    ],
+  };
 }

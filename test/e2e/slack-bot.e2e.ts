@@ -20,7 +20,7 @@ import { type SlackHttpResponse, SlackRequestClient } from '../helpers/slack-req
 import { Environment } from './harness/environment.js';
 import { waitFor } from './harness/processes.js';
 import { type Deployed, deploy } from './harness/rollouts.js';
-import { BASELINE, REGRESSED, analysisStep, analysisTemplate, readyPods, registerGroup } from './harness/verification.js';
+import { BASELINE, REGRESSED, analysisStep, analysisTemplate, gateStep, readyPods, registerGroup } from './harness/verification.js';
 
 const NAMESPACE = 'humans';
 const CHANNEL = 'C0PROD0001';
@@ -243,9 +243,31 @@ describe('approval gate decided from Slack, with the real controller', () => {
     const ro = await deploy(env!, api, NAMESPACE, 'payments', [{ setWeight: 25 }, approvalStep({}), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await newImage('payments');
-    const { request } = await postedRequest(ro);
-    const answer = await lastAnswer(command(`reject ${request.metadata.name} error budget is spent`, BOB));
-    expect(answer).toBe(`Recorded your reject on ${NAMESPACE}/${request.metadata.name}: the request is now decided (reject).`);
+    const { request, message } = await postedRequest(ro);
+    expect(await lastAnswer(command(`approve ${request.metadata.name}`, EVE))).toBe(
+      `Not recorded: you are not allowed to decide requests of rollout ${NAMESPACE}/payments in production. Nothing was changed.`,
+    );
+
+    // "Decide with a comment…" opens a modal; its submission records the decision with the comment.
+    const opened = fake.journal.entries.length;
+    expect((await slack.blockAction({ message, actionId: 'rcv.request.comment' }, as(BOB))).status).toBe(200);
+    const open = fake.journal.entries.slice(opened).find((entry) => entry.method === 'views.open');
+    expect(open?.status).toBe(200);
+    const view = (open!.response as { view: { id: string; private_metadata: string } }).view;
+    const submitted = fake.journal.entries.length;
+    const submission = await slack.viewSubmission(
+      {
+        callbackId: 'rcv.decide',
+        viewId: view.id,
+        privateMetadata: view.private_metadata,
+        values: { outcome: { value: { type: 'radio_buttons', selected_option: { value: 'reject' } } }, comment: { value: { type: 'plain_text_input', value: 'error budget is spent' } } },
+      },
+      as(BOB),
+    );
+    expect(submission.status).toBe(200);
+    const dm = fake.journal.entries.slice(submitted).find((entry) => entry.method === 'chat.postMessage' && entry.args.channel === BOB);
+    expect(dm?.response).toMatchObject({ ok: true, channel: expect.stringMatching(/^D/) });
+    expect(dm?.args.text).toBe(`Recorded your reject on ${NAMESPACE}/${request.metadata.name}: the request is now decided (reject).`);
     const final = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded', 120_000);
     expect(final.message).toMatch(new RegExp(`^RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 \\(rollouts-cv/gate\\) failed: ApprovalRequest ${request.metadata.name} decided \\(reject\\): reject by ${BOB}: error budget is spent$`));
   });
@@ -281,6 +303,47 @@ describe('manual intervention on an Inconclusive verification', () => {
     const [settled] = await requestsOf('cart');
     expect(statusOf(settled!).applied?.result).toMatch(/promoted/);
     expect((await eventsAbout(request.metadata.name)).map((event) => event.reason)).toEqual(expect.arrayContaining(['SlackPromote', 'InterventionPromote']));
+  });
+});
+
+describe('a verify gate that asks people on Unhealthy', () => {
+  scenario('a verify gate asks on Unhealthy; Roll back from Slack aborts the rollout', async () => {
+    const e = env!;
+    const gate = gateStep(e.prometheus) as { plugin: { name: string; config: { verify: object } } };
+    const asking = { plugin: { ...gate.plugin, config: { verify: { ...gate.plugin.config.verify, onUnhealthy: 'ask', ask: { timeout: '10m', environment: 'production' } } } } };
+    const ro = await deploy(e, api, NAMESPACE, 'basket', [{ setWeight: 25 }, asking, { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    const first = await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    const describe = async () => ro.seen.join(' → ');
+    await registerGroup(e.app, first.stableHash!, await readyPods(e.kubectl, NAMESPACE, 'basket', first.stableHash!, 2, describe), BASELINE);
+    await newImage('basket');
+    const canaryHash = await ro.poll('the canary ReplicaSet', async () => {
+      const hash = (await ro.get()).status?.currentPodHash;
+      return hash && hash !== first.stableHash ? hash : undefined;
+    });
+    await registerGroup(e.app, canaryHash, await readyPods(e.kubectl, NAMESPACE, 'basket', canaryHash, 1, describe, 250), REGRESSED);
+
+    const { request, message } = await postedRequest(ro);
+    const name = request.metadata.name;
+    expect(request.spec).toMatchObject({
+      type: 'Intervention',
+      actions: ['promote', 'retry', 'rollback'],
+      onTimeout: 'rollback',
+      stepIndex: 1,
+      environment: 'production',
+      evidence: { verdict: 'Unhealthy', verificationId: expect.stringMatching(/^v-[0-9a-f]{16}$/) },
+    });
+    expect(message.text).toContain(`Verification needs a decision: ${NAMESPACE}/basket (Pending)`);
+    expect(JSON.stringify(message.blocks)).toContain('rcv.request.retry');
+    // The step waits on the request; the rollout neither proceeds nor aborts meanwhile.
+    const waiting = await ro.until('the rollout waiting at the gate', (s) => s.phase === 'Progressing' && s.step?.index === 1);
+    expect(waiting.fullyPromoted).toBe(false);
+
+    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.rollback' }))).toBe(
+      `Recorded your rollback on ${NAMESPACE}/${name}: the request is now decided (rollback).`,
+    );
+    const final = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded', 120_000);
+    expect(final.message).toMatch(new RegExp(`^RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 \\(rollouts-cv/gate\\) failed: rolled back by ${ALICE} on ApprovalRequest ${name}: .*Unhealthy, score`));
+    await ro.poll('the Slack message updated in place', async () => (fake.message(message.channel, message.ts)!.text?.includes('(Decided)') ? true : undefined));
   });
 });
 

@@ -80,6 +80,9 @@ function messageObject(ws: Workspace, m: StoredMessage): Record<string, unknown>
 
 /** The channel a message goes to, with Slack's answers for a missing, archived or not-joined channel. */
 function postableChannel(ctx: MethodContext, ref: unknown): { id: string } | { error: Answer } {
+  // A user ID as the channel posts in the app's direct messages with that user (its App Home).
+  const user = typeof ref === 'string' && /^[UW]/.test(ref) ? ctx.ws.users.get(ref) : undefined;
+  if (user) return user.deleted ? { error: fail('user_not_found') } : { id: ctx.ws.directChannel(user.id).id };
   const ch = ctx.ws.channel(ref);
   if (!ch) return { error: fail('channel_not_found') };
   if (ch.isArchived) return { error: fail('is_archived') };

@@ -279,6 +279,15 @@ export class Workspace {
     return [...this.channels.values()].find((c) => c.name === name);
   }
 
+  /** The app's direct-message channel with a user (Slack opens it when a bot posts to a user ID). */
+  directChannel(userId: string): FakeChannel {
+    const existing = [...this.channels.values()].find((c) => c.id.startsWith('D') && c.members?.length === 1 && c.members[0] === userId);
+    if (existing) return existing;
+    const channel: FakeChannel = { id: this.nextId('D'), name: userId, isPrivate: true, isMember: true, members: [userId] };
+    this.channels.set(channel.id, channel);
+    return channel;
+  }
+
   message(channel: string, ts: string): StoredMessage | undefined {
     return this.messages.get(`${channel} ${ts}`);
   }

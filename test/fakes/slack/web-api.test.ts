@@ -115,6 +115,15 @@ describe('fake Slack Web API with the real WebClient', () => {
       expect(entry.token).toBe(fake.botToken);
     });
 
+    it('posts to a user ID in the app\'s direct messages with that user, and refuses unknown users', async () => {
+      const first = await client.chat.postMessage({ channel: 'U0FAKE0001', text: 'only for you' });
+      expect(first).toMatchObject({ ok: true, channel: expect.stringMatching(/^D/) });
+      const second = await client.chat.postMessage({ channel: 'U0FAKE0001', text: 'again' });
+      expect(second.channel).toBe(first.channel);
+      expect(fake.message(first.channel!, first.ts!)).toMatchObject({ text: 'only for you' });
+      expect((await slackError(client.chat.postMessage({ channel: 'U0NOBODY1', text: 'x' }))).error).toBe('channel_not_found');
+    });
+
     it('accepts a channel by name', async () => {
       const res = await client.chat.postMessage({ channel: '#deploys', text: 'by name' });
       expect(res.channel).toBe(CHANNEL);
