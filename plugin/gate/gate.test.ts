@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { APPROVAL_REQUESTS, type ApprovalRequest, type Outcome, statusOf } from '../../shared/approvals/request.js';
+import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
+import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { failure, objectStore } from '../../test/helpers/fake-kube-store.js';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { gateAbort, gateRun, gateTerminate, type StepCall } from './gate.js';
 import type { EngineContext } from '../verify/metric.js';
@@ -38,11 +43,12 @@ const failingSource: HealthSource = {
   },
 };
 
-function context(now: Date, source: HealthSource, events: string[] = []): EngineContext {
+function context(now: Date, source: HealthSource, events: string[] = [], approvals?: ApprovalRequestStore): EngineContext {
   return {
     now: () => now,
     log: createLogger({ level: 'silent' }),
     createSource: () => source,
+    ...(approvals && { approvals }),
     events: {
       finished: (event) => events.push(`finished ${event.plugin} ${event.verdict} ${event.phase} early=${event.early}`),
       collectionFailed: (plugin) => events.push(`collection failed ${plugin}`),
@@ -219,5 +225,195 @@ describe('gateTerminate and gateAbort', () => {
 
   it('refuse an unknown kind', async () => {
     expect((await gateAbort(rollout, step({ approve: {} }), context(T0, failingSource))).phase).toBe('Failed');
+  });
+});
+
+describe('gateRun (verify, onUnhealthy: ask)', () => {
+  const askRollout = {
+    metadata: { ...rollout.metadata, annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': 'UDEPLOYER' } },
+    status: { ...rollout.status, currentStepIndex: 4 },
+  };
+  const askConfig = (ask: Record<string, unknown> = { environment: 'production', approvers: { groups: ['SRELEASE'] } }, overrides: Record<string, unknown> = {}) => ({
+    verify: verifyConfig({ onUnhealthy: 'ask', ask, ...overrides }),
+  });
+  const unhealthy = fakeSource({ canary1: 5, stable1: 1 });
+  const healthy = fakeSource({ canary1: 1, stable1: 1 });
+  const FINDING = /^Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/;
+
+  /** The requests' store through the real client, over HTTP, against the fake API server's objects. */
+  async function setup(config = askConfig()) {
+    const fake = objectStore();
+    const server = await startFakeKubeApi(fake.respond);
+    onTestFinished(() => server.close());
+    const store = new ApprovalRequestStore(server.kubeConfig().makeApiClient(CustomObjectsApi));
+    const requests = () => fake.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[];
+    const call = (seconds: number, status: unknown, source: HealthSource = failingSource) =>
+      gateRun(askRollout, step(config, status), context(at(seconds), source, [], store));
+    const first = await call(0, undefined);
+    // The window ends Unhealthy at 5m and the step asks.
+    const asked = await call(300, first.status, unhealthy);
+    const name = (asked.status as { asked: { request: string } }).asked.request;
+    const decide = (user: string, action: Outcome, comment?: string) =>
+      store.decide('shop', name, { id: `${user}-${action}`, user, action, at: at(310).toISOString(), ...(comment && { comment }) }, at(310), true);
+    return { fake, store, requests, call, first, asked, name, decide };
+  }
+
+  it('asks with an Intervention request holding the evidence, then waits on it without verifying again', async () => {
+    const { requests, call, first, asked, name } = await setup();
+    const { verificationId } = first.status as { verificationId: string };
+    expect(name).toBe(`web-canary1-s4-${verificationId}`);
+    expect(asked).toMatchObject({ phase: 'Running', requeueAfterMs: 15_000 });
+    expect(asked.message).toMatch(FINDING);
+    expect(asked.message).toContain(`; asking on ApprovalRequest ${name} whether to promote anyway, verify again or roll back; rollback at 2026-01-01T00:35:00.000Z if nobody decides`);
+    expect(asked.status).toMatchObject({ ...(first.status as object), verdict: 'Unhealthy', score: 0, asked: { request: name, finding: expect.stringMatching(FINDING) } });
+
+    expect(requests()).toHaveLength(1);
+    const [request] = requests();
+    expect(request!.metadata.labels).toMatchObject({ 'rollouts-cv.io/rollout-uid': 'r-uid', 'rollouts-cv.io/step-index': '4', 'rollouts-cv.io/type': 'Intervention' });
+    expect(request!.spec).toEqual({
+      type: 'Intervention',
+      rollout: { name: 'web', uid: 'r-uid', revision: '3', podTemplateHash: 'canary1' },
+      stepIndex: 4,
+      environment: 'production',
+      message: 'The verification of canary canary1 against baseline stable1 failed. Promote anyway, verify again from now, or roll back?',
+      requestedBy: 'UDEPLOYER',
+      policy: { approvers: { groups: ['SRELEASE'] }, minApprovals: 1, allowSelfApproval: true },
+      expiresAt: '2026-01-01T00:35:00.000Z',
+      onTimeout: 'rollback',
+      actions: ['promote', 'retry', 'rollback'],
+      evidence: { verdict: 'Unhealthy', score: 0, reasons: [expect.stringMatching(/^latency-p95: canary 5 vs baseline 1/)], verificationId },
+    });
+    expect(statusOf(request!).state).toBe('Pending');
+
+    // Later calls only read the request (the failing source would throw if asked).
+    expect(await call(320, asked.status)).toEqual({ ...asked, requeueAfterMs: 15_000 });
+    // A call repeated after a lost result finds the request it made.
+    expect((await call(330, first.status, unhealthy)).status).toEqual(asked.status);
+    expect(requests()).toHaveLength(1);
+  });
+
+  it('asks on an Inconclusive end too', async () => {
+    const { asked, requests } = await setup(askConfig({}, { unhealthyPhase: 'Inconclusive' }));
+    expect(asked.phase).toBe('Running');
+    expect(requests()[0]!.spec).toMatchObject({ evidence: { verdict: 'Unhealthy' }, expiresAt: '2026-01-01T00:35:00.000Z', onTimeout: 'rollback' });
+  });
+
+  it('succeeds when someone promotes anyway, keeping the verification in the status', async () => {
+    const { call, asked, name, decide } = await setup();
+    await decide('UALICE', 'promote');
+    const result = await call(330, asked.status);
+    expect(result).toMatchObject({ phase: 'Successful', status: asked.status });
+    expect(result.message).toMatch(new RegExp(`^promoted anyway by UALICE on ApprovalRequest ${name}: Unhealthy, score 0/100: latency-p95: `));
+  });
+
+  it('fails, which aborts the rollout, when someone rolls back', async () => {
+    const { call, asked, name, decide } = await setup();
+    await decide('UBOB', 'rollback', 'errors up');
+    const result = await call(330, asked.status);
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toMatch(new RegExp(`^rolled back by UBOB \\("errors up"\\) on ApprovalRequest ${name}: Unhealthy, score 0/100`));
+  });
+
+  it('verifies again from now on retry, and asks anew if that fails too, keeping the first request as the record', async () => {
+    const { call, first, asked, name, decide, requests } = await setup();
+    await decide('UCAROL', 'retry');
+    const retried = await call(400, asked.status);
+    expect(retried).toMatchObject({
+      phase: 'Running',
+      message: `retry chosen by UCAROL on ApprovalRequest ${name}; verifying canary canary1 against baseline stable1 on 1 metric(s) over 5m`,
+      status: { kind: 'verify', windowStart: '2026-01-01T00:06:40Z', windowEnd: '2026-01-01T00:11:40Z', canary: 'canary1', baseline: 'stable1' },
+    });
+    const retriedStatus = retried.status as { verificationId: string; asked?: unknown };
+    expect(retriedStatus.verificationId).not.toBe((first.status as { verificationId: string }).verificationId);
+    expect(retriedStatus.asked).toBeUndefined();
+
+    expect((await call(700, retried.status, healthy)).phase).toBe('Successful');
+    const again = await call(700, retried.status, unhealthy);
+    expect((again.status as { asked: { request: string } }).asked.request).toBe(`web-canary1-s4-${retriedStatus.verificationId}`);
+    expect(requests().map((r) => [r.metadata.name, statusOf(r).state])).toEqual(
+      [
+        [name, 'Decided'],
+        [`web-canary1-s4-${retriedStatus.verificationId}`, 'Pending'],
+      ].sort(),
+    );
+  });
+
+  it('applies the timeout outcome when nobody decided: rollback by default, or promote', async () => {
+    const rolledBack = await setup();
+    const late = await rolledBack.call(300 + 1800, rolledBack.asked.status);
+    expect(late.phase).toBe('Failed');
+    expect(late.message).toMatch(new RegExp(`^rolled back on timeout \\(nobody decided by 2026-01-01T00:35:00.000Z\\) on ApprovalRequest ${rolledBack.name}: Unhealthy`));
+    expect(statusOf(rolledBack.requests()[0]!)).toMatchObject({ state: 'Expired', outcome: 'rollback' });
+
+    const promoted = await setup(askConfig({ timeout: '1h', onTimeout: 'promote' }));
+    expect((await promoted.call(300 + 1800, promoted.asked.status)).phase).toBe('Running');
+    const end = await promoted.call(300 + 3600, promoted.asked.status);
+    expect(end.phase).toBe('Successful');
+    expect(end.message).toMatch(/^promoted anyway on timeout \(nobody decided by 2026-01-01T01:05:00.000Z\)/);
+  });
+
+  it('withdraws the request when the rollout is aborted or promoted past it, and then fails', async () => {
+    const { call, asked, name, store, requests } = await setup();
+    const ctx = context(at(320), failingSource, [], store);
+    expect(await gateAbort(askRollout, step(askConfig(), asked.status), ctx)).toEqual({
+      phase: 'Successful',
+      message: `ApprovalRequest ${name} cancelled: the rollout was aborted`,
+      status: asked.status,
+    });
+    expect(statusOf(requests()[0]!)).toMatchObject({ state: 'Cancelled', message: 'the rollout was aborted' });
+    expect((await gateTerminate(askRollout, step(askConfig(), asked.status), ctx)).message).toBe(`ApprovalRequest ${name} had already ended`);
+    const result = await call(330, asked.status);
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toMatch(new RegExp(`^ApprovalRequest ${name} was cancelled \\(the rollout was aborted\\) before anyone decided: Unhealthy`));
+  });
+
+  it('fails when its request was deleted, and retries API failures as RpcErrors', async () => {
+    const { fake, call, first, asked, name } = await setup();
+    fake.delete({ ...APPROVAL_REQUESTS, namespace: 'shop', name });
+    const result = await call(330, asked.status);
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toMatch(new RegExp(`^ApprovalRequest shop/${name} was deleted before anyone decided; retry the rollout to verify again. Unhealthy`));
+
+    fake.intercept(() => failure(503, 'InternalError', 'injected failure 503'));
+    const ask = call(340, first.status, unhealthy);
+    await expect(ask).rejects.toThrow(StepRpcError);
+    await expect(ask).rejects.toThrow(`verify gate: cannot create approvalrequests shop/web-canary1-s4-${(first.status as { verificationId: string }).verificationId}: HTTP 503: injected failure 503`);
+  });
+
+  it('says at the first call that asking needs Kubernetes access', async () => {
+    const call = gateRun(askRollout, step(askConfig()), context(T0, failingSource));
+    await expect(call).rejects.toThrow(StepRpcError);
+    await expect(call).rejects.toThrow('verify gates with onUnhealthy: ask need Kubernetes access and the engine has none');
+  });
+
+  it('reports every invalid field of the verification and of ask at once', async () => {
+    const result = await firstRun(
+      askConfig({ timeout: '10s', onTimeout: 'x', approvers: { users: ['alice'] }, channel: '#ops' }, { onUnhealthy: 'maybe', sensitivity: 'extreme' }),
+    );
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toMatch(/^invalid config: /);
+    for (const issue of [
+      'config.verify.sensitivity: expected one of high, medium, low; got "extreme"',
+      'config.verify.onUnhealthy: expected one of fail, ask; got "maybe"',
+      'config.verify.ask: unknown key "channel"; allowed keys: timeout, onTimeout, approvers, environment, message',
+      'config.verify.ask.timeout: expected at least 1m; got "10s"',
+      'config.verify.ask.onTimeout: expected one of rollback, promote; got "x"',
+      'config.verify.ask.approvers.users[0]: expected a Slack user ID such as U0123ABCD; got "alice"',
+    ]) {
+      expect(result.message).toContain(issue);
+    }
+  });
+
+  it('refuses ask without onUnhealthy: ask, and keeps failing with onUnhealthy: fail', async () => {
+    const stray = await firstRun({ verify: verifyConfig({ ask: { timeout: '1h' } }) });
+    expect(stray).toEqual({
+      phase: 'Failed',
+      message: 'invalid config: config.verify.ask: applies only with onUnhealthy: ask (onUnhealthy is "fail"); set onUnhealthy: ask, or remove ask',
+    });
+    const config = { verify: verifyConfig({ onUnhealthy: 'fail' }) };
+    const first = await firstRun(config);
+    const result = await gateRun(rollout, step(config, first.status), context(at(300), unhealthy));
+    expect(result.phase).toBe('Failed');
+    expect(result.message).toMatch(FINDING);
   });
 });

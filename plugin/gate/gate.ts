@@ -3,8 +3,9 @@
 import { isRecord } from '../verify/kube-json.js';
 import type { EngineContext } from '../verify/metric.js';
 import type { StepResult } from '../verify/types.js';
-import { cancelApprovalGate, runApprovalGate } from './approval-gate.js';
-import { runVerifyStep } from './verify-gate.js';
+import { ConfigError } from '../../shared/config/errors.js';
+import { cancelApprovalGate, parseApprovalConfig, runApprovalGate } from './approval-gate.js';
+import { endVerifyStep, parseGateConfig, runVerifyStep } from './verify-gate.js';
 
 export interface StepCall {
   pluginName: string;
@@ -13,6 +14,8 @@ export interface StepCall {
 }
 
 interface GateKind {
+  /** Checks the kind's settings as its first Run would; throws ConfigError naming the field. */
+  validate(config: unknown): void;
   run(rollout: unknown, config: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
   /** Called once on full promotion while the step is Running. */
   terminate(rollout: unknown, status: unknown, ctx: EngineContext): Promise<StepResult>;
@@ -22,12 +25,13 @@ interface GateKind {
 
 const GATE_KINDS: Record<string, GateKind> = {
   verify: {
+    validate: parseGateConfig,
     run: runVerifyStep,
-    // A verification holds nothing outside its status, so there is nothing to stop or clean up.
-    terminate: async (_rollout, status) => ({ phase: 'Successful', message: 'verification terminated by promotion; nothing to clean up', status }),
-    abort: async (_rollout, status) => ({ phase: 'Successful', message: 'verification aborted with the rollout; nothing to clean up', status }),
+    terminate: (rollout, status, ctx) => endVerifyStep(rollout, status, ctx, 'the rollout was fully promoted', 'verification terminated by promotion; nothing to clean up'),
+    abort: (rollout, status, ctx) => endVerifyStep(rollout, status, ctx, 'the rollout was aborted', 'verification aborted with the rollout; nothing to clean up'),
   },
   approval: {
+    validate: parseApprovalConfig,
     run: runApprovalGate,
     terminate: (rollout, status, ctx) => cancelApprovalGate(rollout, status, ctx, 'the rollout was fully promoted'),
     abort: (rollout, status, ctx) => cancelApprovalGate(rollout, status, ctx, 'the rollout was aborted'),
@@ -51,6 +55,13 @@ function gateKind(config: unknown): { kind: GateKind; settings: unknown } | Step
 
 function isResult(value: { kind: GateKind } | StepResult): value is StepResult {
   return 'phase' in value;
+}
+
+/** Validates a step's `config` without running it (documentation checks, tooling); throws ConfigError. */
+export function validateGateConfig(config: unknown): void {
+  const gate = gateKind(config);
+  if (isResult(gate)) throw new ConfigError([gate.message ?? 'invalid gate config']);
+  gate.kind.validate(gate.settings);
 }
 
 export async function gateRun(rollout: unknown, step: StepCall, ctx: EngineContext): Promise<StepResult> {

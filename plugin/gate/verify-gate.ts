@@ -1,16 +1,21 @@
 // The `verify` kind of the rollouts-cv/gate step: the same verification as the metric plugin, driven by step
 // calls. Durable state lives in the step status the controller stores and hands back, so any replica (or a
-// restarted engine) continues where the last call left off.
+// restarted engine) continues where the last call left off. With `onUnhealthy: ask` a failing verification does
+// not fail the step at once: it asks people with an Intervention ApprovalRequest (promote anyway, verify again,
+// or roll back) and the step's later calls carry out what they chose.
 import { z } from 'zod';
-import { formatDuration } from '../../shared/config/duration.js';
+import { type ApprovalRequest, type Outcome, newApprovalRequest, requestName, statusOf } from '../../shared/approvals/request.js';
+import { durationField, formatDuration } from '../../shared/config/duration.js';
+import { parseConfig } from '../../shared/config/errors.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
-import { stringAt } from '../verify/kube-json.js';
+import { isRecord, stringAt } from '../verify/kube-json.js';
 import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from '../verify/measurement.js';
 import { sourceFor, type EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { verify } from '../verify/verification.js';
 import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
+import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, withdrawRequest } from './approval-requests.js';
 
 export interface VerifyStepStatus extends Partial<VerdictSummary> {
   kind: 'verify';
@@ -20,18 +25,73 @@ export interface VerifyStepStatus extends Partial<VerdictSummary> {
   /** The groups resolved at the first call, so later calls compare the same pods even if the Rollout moves on. */
   canary: string;
   baseline: string;
+  /** Set once a failing result was put to people (onUnhealthy: ask): the request and the result it asks about. */
+  asked?: { request: string; finding: string };
 }
 
-const statusSchema = z.object({
+// Loose, so that the verdict fields written beside `asked` survive the calls that only read the request.
+const statusSchema = z.looseObject({
   kind: z.literal('verify'),
   verificationId: z.string(),
   windowStart: z.string(),
   windowEnd: z.string(),
   canary: z.string().min(1),
   baseline: z.string().min(1),
+  asked: z.object({ request: z.string().min(1), finding: z.string() }).optional(),
 });
 
 const CONFIG_ROOT = 'config.verify';
+const RPC_PREFIX = 'verify gate';
+const ASKING_GATES = 'verify gates with onUnhealthy: ask';
+const ASK_ACTIONS: Outcome[] = ['promote', 'retry', 'rollback'];
+
+const askSchema = z.strictObject({
+  timeout: durationField({ min: 60_000 }).prefault('30m'),
+  onTimeout: z.enum(['rollback', 'promote']).default('rollback'),
+  approvers: approversSchema.optional(),
+  /** Shown with the request; the bot maps it to roles and channels. */
+  environment: z.string().max(63).optional(),
+  message: z.string().max(2000).optional(),
+});
+
+type AskConfig = z.output<typeof askSchema>;
+const ASK_DEFAULTS: AskConfig = askSchema.parse({});
+
+// The gate's own keys, beside the verification's. `ask` alone is an error rather than an implied
+// `onUnhealthy: ask`, so that whether a failure aborts the rollout is always written out.
+const gateSchema = z
+  .object({ onUnhealthy: z.enum(['fail', 'ask']).default('fail'), ask: askSchema.optional() })
+  .superRefine(({ onUnhealthy, ask }, ctx) => {
+    if (ask && onUnhealthy !== 'ask') {
+      ctx.addIssue({ code: 'custom', path: ['ask'], message: `applies only with onUnhealthy: ask (onUnhealthy is "${onUnhealthy}"); set onUnhealthy: ask, or remove ask` });
+    }
+  })
+  .transform(({ onUnhealthy, ask }): AskConfig | undefined => (onUnhealthy === 'ask' ? (ask ?? ASK_DEFAULTS) : undefined));
+
+interface GateConfig {
+  settings: VerifySettings;
+  /** How to ask when the verification fails; undefined for `onUnhealthy: fail`. */
+  ask: AskConfig | undefined;
+}
+
+/** The verification's settings and the gate's own keys, with the invalid fields of both reported at once. */
+export function parseGateConfig(raw: unknown): GateConfig {
+  const { onUnhealthy, ask, ...verification } = isRecord(raw) ? raw : {};
+  const issues: string[] = [];
+  const collect = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues.push(...error.issues);
+      return undefined;
+    }
+  };
+  const settings = collect(() => parseVerifySettings(isRecord(raw) ? verification : raw, CONFIG_ROOT));
+  const askConfig = collect(() => parseConfig(gateSchema, { onUnhealthy, ask }, CONFIG_ROOT));
+  if (!settings || issues.length) throw new ConfigError(issues);
+  return { settings, ask: askConfig };
+}
 
 function rolloutId(rollout: unknown): string {
   return ['uid', 'namespace', 'name'].map((key) => stringAt(rollout, 'metadata', key)).join('/');
@@ -59,15 +119,37 @@ function requeueAfterMs(at: Date, now: Date): number {
   return Math.max(at.getTime() - now.getTime(), 1000);
 }
 
+/** A new window from now over the given groups: the first call, or people chose to verify again. */
+function startVerification(settings: VerifySettings, rollout: unknown, groups: { canary: string; baseline: string }, now: Date, ctx: EngineContext, why = ''): StepResult {
+  const window = windowFrom(wholeSeconds(now), settings.durationMs);
+  const status: VerifyStepStatus = {
+    kind: 'verify',
+    verificationId: verificationId(rolloutId(rollout), groups.canary, rfc3339(window.start)),
+    windowStart: rfc3339(window.start),
+    windowEnd: rfc3339(window.end),
+    ...groups,
+  };
+  ctx.log.info({ verificationId: status.verificationId, ...groups }, 'verification step started');
+  return {
+    phase: 'Running',
+    message: `${why}verifying canary ${groups.canary} against baseline ${groups.baseline} on ${settings.metrics.length} metric(s) over ${formatDuration(settings.durationMs)}`,
+    requeueAfterMs: requeueAfterMs(nextCheck(window, now, settings.intervalMs), now),
+    status,
+  };
+}
+
 export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawStatus: unknown, ctx: EngineContext): Promise<StepResult> {
   const now = ctx.now();
-  let settings: VerifySettings;
+  let gate: GateConfig;
   try {
-    settings = parseVerifySettings(rawConfig, CONFIG_ROOT);
+    gate = parseGateConfig(rawConfig);
   } catch (error) {
     if (error instanceof ConfigError) return { phase: 'Failed', message: `invalid config: ${error.message}` };
     throw error;
   }
+  const { settings, ask } = gate;
+  // Asking needs the Kubernetes API: say so at the first call rather than once the whole window has passed.
+  if (ask) storeOf(ctx, ASKING_GATES);
 
   const previous = rawStatus === undefined || rawStatus === null ? undefined : statusSchema.safeParse(rawStatus);
   if (previous && !previous.success) {
@@ -81,24 +163,12 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
     } catch (error) {
       return { phase: 'Failed', message: `invalid config: ${(error as Error).message}` };
     }
-    const window = windowFrom(wholeSeconds(now), settings.durationMs);
-    const status: VerifyStepStatus = {
-      kind: 'verify',
-      verificationId: verificationId(rolloutId(rollout), groups.canary, rfc3339(window.start)),
-      windowStart: rfc3339(window.start),
-      windowEnd: rfc3339(window.end),
-      ...groups,
-    };
-    ctx.log.info({ verificationId: status.verificationId, ...groups }, 'verification step started');
-    return {
-      phase: 'Running',
-      message: `verifying canary ${groups.canary} against baseline ${groups.baseline} on ${settings.metrics.length} metric(s) over ${formatDuration(settings.durationMs)}`,
-      requeueAfterMs: requeueAfterMs(nextCheck(window, now, settings.intervalMs), now),
-      status,
-    };
+    return startVerification(settings, rollout, groups, now, ctx);
   }
 
   const stored = previous.data;
+  const { asked } = stored;
+  if (asked) return orRpcError(RPC_PREFIX, () => awaitDecision(rollout, settings, stored, asked, now, ctx));
   const start = parseTimestamp(stored.windowStart);
   if (!start) return { phase: 'Failed', message: `the stored step status has an invalid windowStart ${JSON.stringify(stored.windowStart)}; retry the rollout to start over` };
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: stored.canary }, baseline: { podTemplateHash: stored.baseline } };
@@ -113,7 +183,8 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
     throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const status: VerifyStepStatus = { ...stored, kind: 'verify', ...summarize(result) };
+  const summary = summarize(result);
+  const status: VerifyStepStatus = { ...stored, kind: 'verify', ...summary };
 
   // Undecided: no conclusive regression yet and the window still open.
   if (!result.final || result.phase === 'Running') {
@@ -129,6 +200,91 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   ctx.events?.finished({ plugin: 'gate', verdict: result.verdict, phase, early: !closed });
   const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, now)}: `}${verdictSentence(result)}`;
   if (phase === 'Successful') return { phase, message: sentence, status };
+  if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, sentence, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
   return { phase: 'Failed', message: `${sentence}${note}`, status };
+}
+
+function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepStatus, summary: VerdictSummary, now: Date): ApprovalRequest {
+  const ref = rolloutRef(rollout);
+  // Named after the verification, so a call repeated after a lost result finds the request it already made.
+  const name = requestName(ref.name, ref.podTemplateHash, ref.stepIndex, `-${status.verificationId}`);
+  return newApprovalRequest(name, ref.namespace, {
+    type: 'Intervention',
+    ...requestTarget(ref),
+    ...(ask.environment && { environment: ask.environment }),
+    message:
+      ask.message ?? `The verification of canary ${status.canary} against baseline ${status.baseline} failed. Promote anyway, verify again from now, or roll back?`,
+    policy: { ...(ask.approvers && { approvers: ask.approvers }), minApprovals: 1, allowSelfApproval: true },
+    expiresAt: new Date(now.getTime() + ask.timeout).toISOString(),
+    onTimeout: ask.onTimeout,
+    actions: ASK_ACTIONS,
+    evidence: { ...(summary.verdict && { verdict: summary.verdict }), score: summary.score, reasons: summary.reasons, verificationId: status.verificationId },
+  });
+}
+
+/** The verification failed: put it to people instead of failing the step, and wait. */
+async function askPeople(rollout: unknown, ask: AskConfig, status: VerifyStepStatus, summary: VerdictSummary, finding: string, now: Date, ctx: EngineContext): Promise<StepResult> {
+  const store = storeOf(ctx, ASKING_GATES);
+  const wanted = newIntervention(rollout, ask, status, summary, now);
+  const { namespace, name } = wanted.metadata;
+  const request = (await store.create(wanted)) ?? (await store.get(namespace, name));
+  if (!request) throw new StepRpcError(`ApprovalRequest ${namespace}/${name} existed when created but was gone when read; the next call asks again`);
+  ctx.log.info({ verificationId: status.verificationId, request: name, expiresAt: request.spec.expiresAt }, 'verification failed; asking people');
+  return waitingOn(request, { ...status, asked: { request: name, finding } }, now);
+}
+
+function waitingOn(request: ApprovalRequest, status: VerifyStepStatus & Required<Pick<VerifyStepStatus, 'asked'>>, now: Date): StepResult {
+  const { spec, metadata } = request;
+  return {
+    phase: 'Running',
+    message: `${status.asked.finding}; asking on ApprovalRequest ${metadata.name} whether to promote anyway, verify again or roll back; ${spec.onTimeout} at ${spec.expiresAt} if nobody decides`,
+    requeueAfterMs: pollAfterMs(request, now),
+    status,
+  };
+}
+
+/** "by UALICE (\"comment\")", or "on timeout" when the request expired with its default. */
+function decidedBy(request: ApprovalRequest): string {
+  const status = statusOf(request);
+  if (status.state === 'Expired') return `on timeout (nobody decided by ${request.spec.expiresAt})`;
+  const last = status.decisions.at(-1);
+  return `by ${last?.user ?? 'unknown'}${last?.comment ? ` (${JSON.stringify(last.comment)})` : ''}`;
+}
+
+/** A later call while people were asked: carry out what they chose, or keep waiting. */
+async function awaitDecision(
+  rollout: unknown,
+  settings: VerifySettings,
+  stored: VerifyStepStatus,
+  asked: NonNullable<VerifyStepStatus['asked']>,
+  now: Date,
+  ctx: EngineContext,
+): Promise<StepResult> {
+  const { namespace } = rolloutRef(rollout);
+  const request = await readRequest(storeOf(ctx, ASKING_GATES), namespace, asked.request, now, ctx.log);
+  if (!request) {
+    return { phase: 'Failed', message: `ApprovalRequest ${namespace}/${asked.request} was deleted before anyone decided; retry the rollout to verify again. ${asked.finding}`, status: stored };
+  }
+  const { state, outcome, message } = statusOf(request);
+  const on = `on ApprovalRequest ${asked.request}`;
+  if (state === 'Pending') return waitingOn(request, { ...stored, asked }, now);
+  if (state === 'Cancelled') return { phase: 'Failed', message: `ApprovalRequest ${asked.request} was cancelled (${message ?? 'no reason given'}) before anyone decided: ${asked.finding}`, status: stored };
+  if (outcome === 'promote') return { phase: 'Successful', message: `promoted anyway ${decidedBy(request)} ${on}: ${asked.finding}`, status: stored };
+  // A fresh window over the same pods; the ended request stays as the record of this round.
+  if (outcome === 'retry') return startVerification(settings, rollout, { canary: stored.canary, baseline: stored.baseline }, now, ctx, `retry chosen ${decidedBy(request)} ${on}; `);
+  return { phase: 'Failed', message: `rolled back ${decidedBy(request)} ${on}: ${asked.finding}`, status: stored };
+}
+
+/**
+ * Abort or full promotion. A verification holds nothing outside its status; a question put to people about it
+ * is withdrawn, so nobody decides what is no longer asked. `idle` is the message when there is none.
+ */
+export async function endVerifyStep(rollout: unknown, rawStatus: unknown, ctx: EngineContext, reason: string, idle: string): Promise<StepResult> {
+  const asked = statusSchema.safeParse(rawStatus).data?.asked;
+  if (!asked) return { phase: 'Successful', message: idle, status: rawStatus };
+  return orRpcError(RPC_PREFIX, async () => {
+    const message = await withdrawRequest(storeOf(ctx, ASKING_GATES), rolloutRef(rollout).namespace, asked.request, reason, ctx.now());
+    return { phase: 'Successful', message, status: rawStatus };
+  });
 }

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { parseVerifySettings } from '../../plugin/config/schema.js';
+import { validateGateConfig } from '../../plugin/gate/gate.js';
 import { readMetricConfig } from '../../plugin/verify/metric.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,7 +49,7 @@ describe.each(sources)('$name', ({ docs }) => {
         const gates = steps.filter((step: any) => step.plugin?.name === 'rollouts-cv/gate');
         const analyses = steps.filter((step: any) => step.analysis);
         expect(gates.length + analyses.length).toBeGreaterThan(0);
-        for (const step of gates) expect(() => parseVerifySettings(step.plugin.config.verify)).not.toThrow();
+        for (const step of gates) expect(() => validateGateConfig(step.plugin.config)).not.toThrow();
         // podTemplateHashValue is valid only here, in the Rollout's step, not in the AnalysisTemplate.
         for (const step of analyses) {
           const hashes = Object.fromEntries((step.analysis.args ?? []).map((arg: any) => [arg.name, arg.valueFrom?.podTemplateHashValue]));

@@ -1,0 +1,91 @@
+// What the gate kinds that ask people share: the Rollout fields a request names, the ApprovalRequestStore, and the
+// reading (with expiry) and withdrawing of a request. The request's outcome means different things to each kind,
+// so mapping it to a step result stays with the kind.
+import { z } from 'zod';
+import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, expire } from '../../shared/approvals/request.js';
+import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import type { Logger } from '../../shared/log.js';
+import { isRecord, stringAt } from '../verify/kube-json.js';
+import type { EngineContext } from '../verify/metric.js';
+import { StepRpcError } from '../verify/types.js';
+
+// How often a waiting step looks at its request. Argo Rollouts requeues a Running step after at least 10 s.
+const POLL_MS = 15_000;
+
+const slackUser = z.string().regex(/^[UW][A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user ID such as U0123ABCD; got ${JSON.stringify(issue.input)}` });
+const slackGroup = z.string().regex(/^S[A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user group ID such as S0123ABCD; got ${JSON.stringify(issue.input)}` });
+
+/** Who may decide: named Slack users and user groups (without them the bot's roles decide). */
+export const approversSchema = z.strictObject({ users: z.array(slackUser).max(100).optional(), groups: z.array(slackGroup).max(50).optional() });
+
+export interface RolloutRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  podTemplateHash: string;
+  revision: string;
+  stepIndex: number;
+  deployedBy: string;
+}
+
+export function rolloutRef(rollout: unknown): RolloutRef {
+  const status = isRecord(rollout) && isRecord(rollout.status) ? rollout.status : {};
+  const ref = {
+    namespace: stringAt(rollout, 'metadata', 'namespace'),
+    name: stringAt(rollout, 'metadata', 'name'),
+    uid: stringAt(rollout, 'metadata', 'uid'),
+    podTemplateHash: stringAt(rollout, 'status', 'currentPodHash'),
+    revision: stringAt(rollout, 'metadata', 'annotations', 'rollout.argoproj.io/revision'),
+    stepIndex: typeof status.currentStepIndex === 'number' ? status.currentStepIndex : 0,
+    deployedBy: stringAt(rollout, 'metadata', 'annotations', DEPLOYED_BY_ANNOTATION),
+  };
+  const missing = (['namespace', 'name', 'uid', 'podTemplateHash'] as const).filter((key) => !ref[key]);
+  if (missing.length) throw new StepRpcError(`the Rollout sent by the controller lacks ${missing.join(', ')}`);
+  return ref;
+}
+
+/** The parts of a request's spec that say which rollout, step and deploy it is about. */
+export function requestTarget(ref: RolloutRef): Pick<ApprovalRequestSpec, 'rollout' | 'stepIndex' | 'requestedBy'> {
+  return {
+    rollout: { name: ref.name, uid: ref.uid, podTemplateHash: ref.podTemplateHash, ...(ref.revision && { revision: ref.revision }) },
+    stepIndex: ref.stepIndex,
+    ...(ref.deployedBy && { requestedBy: ref.deployedBy }),
+  };
+}
+
+/** `who` names the gates in the error, e.g. "approval gates". */
+export function storeOf(ctx: EngineContext, who: string): ApprovalRequestStore {
+  if (!ctx.approvals) throw new StepRpcError(`${who} need Kubernetes access and the engine has none (run it with a service account or KUBECONFIG)`);
+  return ctx.approvals;
+}
+
+/** Kubernetes API failures are not engine bugs: the controller retries an RpcError, and the message says what failed. */
+export async function orRpcError<T>(gate: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StepRpcError) throw error;
+    throw new StepRpcError(`${gate}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** When a step waiting on `request` should look again: every POLL_MS, and just after it expires. */
+export function pollAfterMs(request: ApprovalRequest, now: Date): number {
+  return Math.max(1000, Math.min(POLL_MS, Date.parse(request.spec.expiresAt) - now.getTime() + 1000));
+}
+
+/**
+ * The request as it stands, with its timeout outcome applied first if its time is up; undefined when it was
+ * deleted. A decision written a moment before the expiry wins over it, as it holds the newer version.
+ */
+export async function readRequest(store: ApprovalRequestStore, namespace: string, name: string, now: Date, log: Logger): Promise<ApprovalRequest | undefined> {
+  const update = await store.updateStatus(namespace, name, (current) => ({ status: expire(current, now), result: undefined }));
+  if (update?.changed) log.info({ request: name, outcome: update.request.spec.onTimeout }, 'approval request expired');
+  return update?.request;
+}
+
+/** Withdraws a pending request (nobody should decide a question no longer asked); says what happened. */
+export async function withdrawRequest(store: ApprovalRequestStore, namespace: string, name: string, reason: string, now: Date): Promise<string> {
+  const update = await store.updateStatus(namespace, name, (current) => ({ status: cancel(current, reason, now), result: undefined }));
+  return update?.changed ? `ApprovalRequest ${name} cancelled: ${reason}` : `ApprovalRequest ${name} had already ended`;
+}
