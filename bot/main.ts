@@ -38,12 +38,23 @@ export function slackSettingsFromEnv(env: NodeJS.ProcessEnv): SlackSettings {
 export function buildContext(options: { configFile: string; kubeconfig?: string; slack: SlackSettings; identity: string; log: Logger }): BotContext {
   const config = loadBotConfig(options.configFile);
   const clusters = connectClusters(config, options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}, { log: options.log, instance: options.identity });
-  const client = new WebClient(options.slack.botToken, { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } });
+  // What the bot posts by itself is retried by the next reconcile pass, so a rate-limited call fails at once
+  // rather than holding up the leader's loop (chat.postMessage allows about one message a second per channel).
+  const client = new WebClient(options.slack.botToken, {
+    ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }),
+    retryConfig: { retries: 2 },
+    rejectRateLimitedCalls: true,
+  });
   return {
     config,
     slack: client,
     clusters,
-    groups: new GroupDirectory(client, config.groupCacheTtl, options.log.child({ component: 'groups' })),
+    // Membership lookups wait out a rate limit instead: failing them would refuse the user (fail closed).
+    groups: new GroupDirectory(
+      new WebClient(options.slack.botToken, { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } }),
+      config.groupCacheTtl,
+      options.log.child({ component: 'groups' }),
+    ),
     log: options.log,
     now: () => new Date(),
   };

@@ -201,8 +201,9 @@ async function execute(ctx: BotContext, cluster: Cluster, command: MutatingComma
     return reply(plain(`Could not ${what}: ${reason}`, where), 'ephemeral');
   }
   await cluster.audit.record({ ...entry, message: done, outcome: 'succeeded' });
+  // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
+  await reply(plain(`${mention(userId)}: ${done}`, where), 'in_channel');
   await postInThread(ctx, ctx.slack, cluster, namespace, command.target.name, `${mention(userId)}: ${done}`);
-  return reply(plain(`${mention(userId)}: ${done}`, where), 'in_channel');
 }
 
 function act(api: ReturnType<Cluster['actingAs']>, command: MutatingCommand, namespace: string, userId: string): Promise<string> {

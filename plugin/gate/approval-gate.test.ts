@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
-import { fakeCustomObjects } from '../../test/helpers/fake-custom-objects.js';
+import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { failure, objectStore } from '../../test/helpers/fake-kube-store.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError } from '../verify/types.js';
 import { gateAbort, gateRun, gateTerminate } from './gate.js';
@@ -20,26 +22,30 @@ const rollout = {
   status: { currentPodHash: 'canary1', stableRS: 'stable1', currentStepIndex: 2 },
 };
 
-function setup() {
-  const fake = fakeCustomObjects();
-  const store = new ApprovalRequestStore(fake.api);
+/** The gate's store through the real client, over HTTP, against the fake API server's objects. */
+async function setup() {
+  const fake = objectStore();
+  const server = await startFakeKubeApi(fake.respond);
+  onTestFinished(() => server.close());
+  const store = new ApprovalRequestStore(server.kubeConfig().makeApiClient(CustomObjectsApi));
+  const requests = () => fake.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[];
   const context = (now: Date): EngineContext => ({ now: () => now, log: createLogger({ level: 'silent' }), approvals: store });
   const step = (config: unknown, status?: unknown) => ({ pluginName: 'rollouts-cv/gate', config: { approval: config }, status });
   const only = (): ApprovalRequest => {
-    expect(fake.objects.size).toBe(1);
-    return [...fake.objects.values()][0] as unknown as ApprovalRequest;
+    expect(requests().length).toBe(1);
+    return requests()[0]!;
   };
   const decide = async (user: string, action: 'approve' | 'reject', id = `${user}-${action}`) => {
     await store.decide('shop', only().metadata.name, { id, user, action, at: T0.toISOString() }, at(1), true);
   };
-  return { fake, store, context, step, only, decide };
+  return { fake, requests, store, context, step, only, decide };
 }
 
 const config = { environment: 'production', message: 'Ship web to 50%?', approvers: { groups: ['SRELEASE'] }, minApprovals: 2, timeout: '30m' };
 
 describe('approval gate', () => {
   it('asks with an ApprovalRequest holding the policy, the deployer and the expiry, and waits', async () => {
-    const { context, step, only } = setup();
+    const { context, step, only } = await setup();
     const result = await gateRun(rollout, step(config), context(T0));
     const request = only();
     expect(request.metadata).toMatchObject({
@@ -68,15 +74,15 @@ describe('approval gate', () => {
   });
 
   it('adopts the pending request when the controller calls Run again without the status', async () => {
-    const { fake, context, step } = setup();
+    const { requests, context, step } = await setup();
     await gateRun(rollout, step(config), context(T0));
     const again = await gateRun(rollout, step(config), context(at(5)));
-    expect(fake.objects.size).toBe(1);
+    expect(requests().length).toBe(1);
     expect(again.status).toEqual({ kind: 'approval', request: 'web-canary1-s2' });
   });
 
   it('passes once enough people approved, and says who', async () => {
-    const { context, step, decide } = setup();
+    const { context, step, decide } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     await decide('UALICE', 'approve');
     expect((await gateRun(rollout, step(config, first.status), context(at(20)))).message).toContain('(1/2 approvals)');
@@ -89,7 +95,7 @@ describe('approval gate', () => {
   });
 
   it('fails the step, which aborts the rollout, when someone rejects', async () => {
-    const { context, step, decide } = setup();
+    const { context, step, decide } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     await decide('UBOB', 'reject');
     expect(await gateRun(rollout, step(config, first.status), context(at(20)))).toMatchObject({
@@ -99,32 +105,38 @@ describe('approval gate', () => {
   });
 
   it('applies the timeout outcome when nobody decided, and records it on the request', async () => {
-    const { context, step, only } = setup();
+    const { context, step, only } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     const late = await gateRun(rollout, step(config, first.status), context(at(1800)));
     expect(late).toMatchObject({ phase: 'Failed', message: expect.stringContaining('expired (reject): nobody decided by 2026-01-01T10:30:00.000Z') });
     expect(statusOf(only())).toMatchObject({ state: 'Expired', outcome: 'reject' });
 
-    const { context: context2, step: step2 } = setup();
+    const { context: context2, step: step2 } = await setup();
     const approveOnTimeout = { ...config, onTimeout: 'approve' };
     const first2 = await gateRun(rollout, step2(approveOnTimeout), context2(T0));
     expect((await gateRun(rollout, step2(approveOnTimeout, first2.status), context2(at(3600)))).phase).toBe('Successful');
   });
 
   it('lets a decision written just before the expiry win over it', async () => {
-    const { fake, context, step, only } = setup();
+    const { fake, context, step, only } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     // A bot replica records the rejection between the step's read and its write of the expiry.
-    fake.raceNextStatusUpdate((object) => {
-      object.status = { ...(object.status as object), state: 'Decided', outcome: 'reject', message: 'reject by UBOB' };
-    });
+    fake.once(
+      (request) => request.method === 'PUT' && request.path.endsWith('/status'),
+      () => {
+        fake.modify({ ...APPROVAL_REQUESTS, namespace: 'shop', name: 'web-canary1-s2' }, (object) => {
+          object.status = { ...(object.status as object), state: 'Decided', outcome: 'reject', message: 'reject by UBOB' };
+        });
+        return undefined;
+      },
+    );
     const result = await gateRun(rollout, step(config, first.status), context(at(1800)));
     expect(result).toMatchObject({ phase: 'Failed', message: 'ApprovalRequest web-canary1-s2 decided (reject): reject by UBOB' });
     expect(statusOf(only()).state).toBe('Decided');
   });
 
   it('withdraws a pending request when the rollout is aborted or promoted past it', async () => {
-    const { context, step, only } = setup();
+    const { context, step, only } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     expect(await gateAbort(rollout, step(config, first.status), context(at(10)))).toMatchObject({
       phase: 'Successful',
@@ -135,41 +147,41 @@ describe('approval gate', () => {
   });
 
   it('asks anew after a retry, keeping the ended request as the record', async () => {
-    const { fake, context, step } = setup();
+    const { requests, context, step } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
     await gateAbort(rollout, step(config, first.status), context(at(10)));
     const retried = await gateRun(rollout, step(config), context(at(60)));
     expect(retried.status).toEqual({ kind: 'approval', request: 'web-canary1-s2-2' });
-    expect([...fake.objects.keys()].sort()).toEqual(['shop/web-canary1-s2', 'shop/web-canary1-s2-2']);
+    expect(requests().map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual(['shop/web-canary1-s2', 'shop/web-canary1-s2-2']);
   });
 
   it('fails with the field named on an invalid config', async () => {
-    const { context, step, fake } = setup();
+    const { context, step, requests } = await setup();
     const result = await gateRun(rollout, step({ minApprovals: 0, approvers: { users: ['alice'] }, timeout: '5s', onTimeout: 'maybe' }), context(T0));
     expect(result.phase).toBe('Failed');
     expect(result.message).toContain('config.approval.minApprovals:');
     expect(result.message).toContain('config.approval.approvers.users[0]: expected a Slack user ID such as U0123ABCD; got "alice"');
     expect(result.message).toContain('config.approval.timeout: expected at least 1m; got "5s"');
     expect(result.message).toContain('config.approval.onTimeout: expected one of reject, approve; got "maybe"');
-    expect(fake.objects.size).toBe(0);
+    expect(requests().length).toBe(0);
   });
 
   it('fails when its request was deleted, and retries API failures as RpcErrors', async () => {
-    const { fake, context, step } = setup();
+    const { fake, context, step } = await setup();
     const first = await gateRun(rollout, step(config), context(T0));
-    fake.objects.clear();
+    fake.delete({ ...APPROVAL_REQUESTS, namespace: 'shop', name: 'web-canary1-s2' });
     expect(await gateRun(rollout, step(config, first.status), context(at(20)))).toMatchObject({
       phase: 'Failed',
       message: 'ApprovalRequest shop/web-canary1-s2 was deleted; retry the rollout to ask again',
     });
-    fake.failWith(503);
+    fake.intercept(() => failure(503, 'InternalError', 'injected failure 503'));
     const call = gateRun(rollout, step(config), context(at(30)));
     await expect(call).rejects.toThrow(StepRpcError);
     await expect(call).rejects.toThrow('approval gate: cannot list approvalrequests in shop: HTTP 503: injected failure 503');
   });
 
   it('says the engine needs Kubernetes access when it has none', async () => {
-    const { step } = setup();
+    const { step } = await setup();
     const call = gateRun(rollout, step(config), { now: () => T0, log: createLogger({ level: 'silent' }) });
     await expect(call).rejects.toThrow('approval gates need Kubernetes access and the engine has none');
   });

@@ -1,0 +1,416 @@
+// The bot in-process, as it runs: Bolt's HTTP receiver behind the bot's front, signed requests as Slack sends
+// them, Bolt's WebClient against the fake Slack (test/fakes/slack) and the real Kubernetes client against the
+// fake API server with state (test/helpers/fake-kube-store.ts). Each case checks what the person is told and the
+// exact requests the bot sent to Kubernetes (or that it sent none). processBeforeResponse makes the HTTP answer
+// wait for the listener, so everything the bot did is recorded when the request returns.
+import { readFileSync } from 'node:fs';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
+import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
+import { createLogger } from '../shared/log.js';
+import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
+import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
+import { type KubeObject, type ObjectStore, objectStore } from '../test/helpers/fake-kube-store.js';
+import { type SlackHttpResponse, SlackRequestClient } from '../test/helpers/slack-requests.js';
+import { type RunningBot, startBot } from './app.js';
+import { GroupDirectory } from './auth/groups.js';
+import { type Cluster, connectCluster } from './cluster/clusters.js';
+import { parseBotConfig } from './config.js';
+import type { BotContext } from './context.js';
+
+const NS = 'shop';
+const GATES = 'gates';
+const LAB = 'lab';
+const PROD_CHANNEL = 'C0PROD0001';
+const RELEASE_CHANNEL = 'C0RELEASE1';
+const LAB_CHANNEL = 'C0LAB00001';
+const SIGNING_SECRET = 'unit-signing-secret';
+const ALICE = 'U0ALICE001';
+const BOB = 'U0BOB00001';
+const DEV = 'U0DEV00001';
+const EVE = 'U0EVE00001';
+const RELEASE_GROUP = 'S0RELEASE1';
+const MERGE = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+const ROLLOUTS_PATH = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/rollouts`;
+const isEvents = (path: string) => /^\/api\/v1\/namespaces\/[^/]+\/events$/.test(path);
+
+let store: ObjectStore;
+let kube: FakeKubeApi;
+let fake: FakeSlack;
+let bot: RunningBot;
+let ctx: BotContext;
+let cluster: Cluster;
+let slack: SlackRequestClient;
+/** Added to the bot's clock (approval expiry). */
+let clockOffsetMs = 0;
+const logLines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  store = objectStore();
+  kube = await startFakeKubeApi(store.respond);
+  fake = await FakeSlack.start({
+    channels: [
+      { id: PROD_CHANNEL, name: 'prod-deploys' },
+      { id: RELEASE_CHANNEL, name: 'release-approvals' },
+    ],
+    users: [ALICE, BOB, DEV, EVE].map((id) => ({ id, name: id.toLowerCase() })),
+    usergroups: [{ id: RELEASE_GROUP, handle: 'release', users: [ALICE, BOB] }],
+  });
+  const config = parseBotConfig({
+    clusters: [{ name: 'test' }],
+    environments: [
+      // No channel: the leader posts no rollout threads here, so the writes seen are the commands' own.
+      { name: 'production', namespaces: [NS], protected: true },
+      { name: 'release', namespaces: [GATES], channel: RELEASE_CHANNEL },
+      // Its channel does not exist in the workspace until a test creates it.
+      { name: 'lab', namespaces: [LAB], channel: LAB_CHANNEL },
+    ],
+    channels: [{ id: PROD_CHANNEL, namespace: NS }],
+    roles: [
+      { name: 'release', groups: [RELEASE_GROUP], environments: ['production', 'release', 'lab'], allow: ['view', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve'] },
+      { name: 'developers', users: [DEV], environments: ['production'], allow: ['view', 'deploy'] },
+    ],
+  });
+  const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  cluster = connectCluster('test', kube.kubeConfig(), config.impersonation, { log, instance: 'bot-test-1' });
+  const client = new WebClient(fake.botToken, fake.clientOptions());
+  ctx = {
+    config,
+    slack: client,
+    clusters: new Map([['test', cluster]]),
+    groups: new GroupDirectory(client, config.groupCacheTtl, log),
+    log,
+    now: () => new Date(Date.now() + clockOffsetMs),
+  };
+  const settings = { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, botId: fake.workspace.botId, botUserId: fake.workspace.botUserId };
+  bot = await startBot({
+    ctx,
+    slack: settings,
+    listen: '127.0.0.1:0',
+    lease: { namespace: 'bots', name: 'rollouts-cv-bot', identity: 'bot-test-1', durationMs: 3_000 },
+    pollIntervalMs: 50,
+    processBeforeResponse: true,
+  });
+  slack = new SlackRequestClient({ url: `http://${bot.address}/slack/events`, signingSecret: SIGNING_SECRET, issuer: fake, context: { channelId: PROD_CHANNEL, channelName: 'prod-deploys', userId: ALICE, userName: 'alice' } });
+  await until('the bot to lead', () => bot.isLeader() || undefined);
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await fake?.close();
+  await kube?.close();
+});
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const as = (userId: string) => ({ as: { userId, userName: userId.toLowerCase() } });
+const command = (text: string, userId = ALICE) => () => slack.slashCommand({ command: '/rollouts', text }, as(userId));
+/** The same signed bytes again, as an attacker (or Slack's retry) would send them. */
+const replay = (original: SlackHttpResponse) => () => slack.send(original.request.body, { timestamp: Number(original.request.headers['x-slack-request-timestamp']) });
+
+interface Exchange {
+  response: SlackHttpResponse;
+  /** What the bot answered through the response_url, in order. */
+  replies: { text: string; visibility: unknown }[];
+  /** The last reply's text. */
+  answer: string;
+  /** Writes to Kubernetes while the request was handled (the Lease renewals left out). */
+  writes: RecordedRequest[];
+}
+
+async function exchange(send: () => Promise<SlackHttpResponse>, expectedStatus = 200): Promise<Exchange> {
+  const fromJournal = fake.journal.entries.length;
+  const fromKube = kube.requests.length;
+  const response = await send();
+  expect(response.status, response.body).toBe(expectedStatus);
+  const replies = fake.journal.entries
+    .slice(fromJournal)
+    .filter((entry) => entry.method === 'response_url' && entry.status === 200)
+    .map((entry) => ({ text: String(entry.args.text ?? ''), visibility: entry.args.response_type }));
+  const writes = kube.requests.slice(fromKube).filter((r) => r.method !== 'GET' && !r.path.includes('/leases/'));
+  return { response, replies, answer: replies.at(-1)?.text ?? '', writes };
+}
+
+/** Writes other than audit Events, as [method, path, content type, body]. */
+const objectWrites = (writes: RecordedRequest[]) => writes.filter((w) => !isEvents(w.path)).map((w) => [w.method, w.path, w.contentType, w.body]);
+/** The audit Events written, as "type reason". */
+const events = (writes: RecordedRequest[]) =>
+  writes.filter((w) => isEvents(w.path) && w.method === 'POST').map((w) => `${(w.body as { type: string }).type} ${(w.body as { reason: string }).reason}`);
+
+const fixture = (name: string): Rollout => JSON.parse(readFileSync(new URL(`../test/fixtures/rollouts/${name}.json`, import.meta.url), 'utf8')) as Rollout;
+
+/** A Rollout as the controller left it (one of test/fixtures/rollouts), under a new name. */
+function seedRollout(fixtureName: string, name: string): Rollout {
+  const rollout = fixture(fixtureName);
+  const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
+  return store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name, namespace: NS } } as unknown as KubeObject) as unknown as Rollout;
+}
+
+const rolloutOf = (name: string) => store.get({ ...ROLLOUTS, namespace: NS, name }) as unknown as Rollout;
+
+/** The confirmation the bot last showed a user, as the message its buttons are on. */
+function lastPrompt(userId: string): { ts: string; blocks?: unknown[] } {
+  const prompt = fake.ephemerals(userId).filter((m) => JSON.stringify(m.blocks ?? []).includes('rcv.confirm')).at(-1);
+  if (!prompt) throw new Error(`no confirmation was shown to ${userId}`);
+  return { ts: prompt.message_ts, blocks: prompt.blocks };
+}
+/** A click on a button of `message`; a posted message's channel is where the click comes from. */
+const click = (message: { ts: string; blocks?: unknown[]; channel?: string }, actionId: string, userId = ALICE) => () =>
+  slack.blockAction({ message, actionId, ...(message.channel && { channelId: message.channel }) }, as(userId));
+
+describe('commands', () => {
+  it('answers help, list and status', async () => {
+    seedRollout('canary-paused-step', 'viewed');
+    const help = await exchange(command('help', EVE));
+    expect(help.answer).toMatch(/^\*rollouts-cv\* — Argo Rollouts from Slack\./);
+    expect(help.replies[0]!.visibility).toBe('ephemeral');
+
+    const list = await exchange(command('list'));
+    expect(list.replies).toEqual([{ text: `${store.list(ROLLOUTS).length} rollouts`, visibility: 'ephemeral' }]);
+    const status = await exchange(command('status viewed'));
+    expect(status.replies).toEqual([{ text: expect.stringMatching(/^shop\/viewed: Paused \(CanaryPauseStep\) · step 1\/3/), visibility: 'in_channel' }]);
+    expect(list.writes.concat(status.writes, help.writes)).toEqual([]);
+  });
+
+  it.each([
+    ['promote', 'canary-paused-step', ['PATCH', '/status', { status: { pauseConditions: null } }], "promoted (CanaryPauseStep cleared)"],
+    ['pause', 'canary-paused-step', ['PATCH', '', { spec: { paused: true } }], 'paused at step 1/3'],
+    ['resume', 'canary-manually-paused', ['PATCH', '', { spec: { paused: false } }], 'resumed at step 1/3'],
+    ['restart', 'canary-healthy', ['PATCH', '', { spec: { restartAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) } }], 'restarts its pods'],
+    ['retry', 'canary-aborted', ['PATCH', '/status', { status: { abort: false } }], 'retried (update to 6bb8c57c5d)'],
+  ] as const)('%s sends exactly the Rollout request of kubectl argo rollouts and answers in the channel', async (action, fixtureName, [method, sub, body], said) => {
+    const name = `${action}-me`;
+    seedRollout(fixtureName, name);
+    const done = await exchange(command(`${action} ${name}`));
+    expect(objectWrites(done.writes)).toEqual([[method, `${ROLLOUTS_PATH}/${name}${sub}`, MERGE, body]]);
+    const reason = `Slack${action.charAt(0).toUpperCase()}${action.slice(1)}`;
+    expect(events(done.writes)).toEqual([`Normal ${reason}`, `Normal ${reason}`]);
+    expect(done.replies).toEqual([{ text: `<@${ALICE}>: rollout '${NS}/${name}' ${said}${action === 'restart' ? done.answer.slice(done.answer.indexOf(' (restartAt')) : ''}`, visibility: 'in_channel' }]);
+  });
+
+  it('keeps spec changes and status apart as the API server does: a pause bumps the generation, a promote does not', async () => {
+    const before = seedRollout('canary-paused-step', 'generations');
+    await exchange(command('promote generations'));
+    expect(rolloutOf('generations').metadata.generation).toBe(before.metadata.generation);
+    expect(rolloutOf('generations').status?.pauseConditions).toBeUndefined();
+    await exchange(command('pause generations'));
+    expect(rolloutOf('generations').metadata.generation).toBe(before.metadata.generation! + 1);
+  });
+
+  it('asks before abort, undo and a deploy in a protected environment; only the confirmation acts, once', async () => {
+    seedRollout('canary-paused-step', 'aborted');
+    const asked = await exchange(command('abort aborted'));
+    expect(asked.replies).toEqual([{ text: `Abort rollout ${NS}/aborted?`, visibility: 'ephemeral' }]);
+    expect(asked.writes).toEqual([]);
+    const prompt = lastPrompt(ALICE);
+    expect((await exchange(click(prompt, 'rcv.confirm', BOB))).answer).toBe('Only the person who asked for this action can confirm it.');
+    const confirmed = await exchange(click(prompt, 'rcv.confirm'));
+    expect(confirmed.replies.map((r) => r.text)).toEqual(['Confirmed; working on it…', `<@${ALICE}>: rollout '${NS}/aborted' aborted (update to 6bb8c57c5d; back to stable 5444c58bc)`]);
+    expect(objectWrites(confirmed.writes)).toEqual([['PATCH', `${ROLLOUTS_PATH}/aborted/status`, MERGE, { status: { abort: true } }]]);
+    const again = await exchange(click(prompt, 'rcv.confirm'));
+    expect(again.answer).toBe('Already done: this confirmation was handled before, so nothing more was changed.');
+    expect(objectWrites(again.writes)).toEqual([]);
+
+    const healthy = seedRollout('canary-healthy', 'undone');
+    const replicaSet = (hash: string, revision: string, image: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `undone-${hash}`,
+        namespace: NS,
+        labels: { app: 'web', 'rollouts-pod-template-hash': hash },
+        annotations: { 'rollout.argoproj.io/revision': revision },
+        ownerReferences: [{ uid: healthy.metadata.uid!, controller: true, kind: 'Rollout', name: 'undone' }],
+      },
+      spec: { template: { metadata: { labels: { app: 'web', 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ name: 'app', image }] } } },
+    });
+    store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet('6bb8c57c5d', '2', 'registry.invalid/e2e/app:2'));
+    store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet('5444c58bc', '1', 'registry.invalid/e2e/app:1'));
+    expect((await exchange(command('undo undone'))).writes).toEqual([]);
+    const undone = await exchange(click(lastPrompt(ALICE), 'rcv.confirm'));
+    expect(undone.answer).toBe(`<@${ALICE}>: rollout '${NS}/undone' rolled back to revision 1 (template of ReplicaSet undone-5444c58bc)`);
+    const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:1' }] } };
+    expect(objectWrites(undone.writes)).toEqual([['PATCH', `${ROLLOUTS_PATH}/undone`, JSON_PATCH, [{ op: 'replace', path: '/spec/template', value: template }]]]);
+    expect(rolloutOf('undone').spec.template).toEqual(template);
+
+    const original = seedRollout('canary-paused-step', 'deployed');
+    expect((await exchange(command('deploy deployed app=registry.invalid/e2e/app:3', DEV))).answer).toBe(`Deploy app=registry.invalid/e2e/app:3 to rollout ${NS}/deployed?`);
+    const deployed = await exchange(click(lastPrompt(DEV), 'rcv.confirm', DEV));
+    expect(deployed.answer).toBe(`<@${DEV}>: rollout '${NS}/deployed' image updated: app=registry.invalid/e2e/app:3 (was registry.invalid/e2e/app:2)`);
+    const [put] = objectWrites(deployed.writes);
+    expect(put!.slice(0, 2)).toEqual(['PUT', `${ROLLOUTS_PATH}/deployed`]);
+    const stored = rolloutOf('deployed');
+    expect(stored.metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(DEV);
+    expect(stored.spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:3');
+    expect(stored.metadata.generation).toBe(original.metadata.generation! + 1);
+    expect(stored.status).toEqual(original.status);
+
+    seedRollout('canary-paused-step', 'kept');
+    await exchange(command('abort kept'));
+    const cancelled = await exchange(click(lastPrompt(ALICE), 'rcv.cancel'));
+    expect(cancelled.answer).toBe('Cancelled; nothing was changed.');
+    expect(cancelled.writes).toEqual([]);
+  });
+
+  it('refuses every command to a user without the role, and writes nothing', async () => {
+    seedRollout('canary-paused-step', 'guarded');
+    const texts = ['list', 'status guarded', 'promote guarded', 'abort guarded', 'retry guarded', 'undo guarded', 'pause guarded', 'resume guarded', 'restart guarded', 'deploy guarded app=x:2'];
+    for (const text of texts) {
+      const refused = await exchange(command(text, EVE));
+      expect(refused.replies, text).toEqual([{ text: expect.stringMatching(/^You are not allowed to \w+ in environment production\. Nothing was changed\./), visibility: 'ephemeral' }]);
+      expect(refused.writes, text).toEqual([]);
+    }
+    const developer = await exchange(command('abort guarded', DEV));
+    expect(developer.answer).toMatch(/^You are not allowed to abort in environment production\./);
+    expect(developer.writes).toEqual([]);
+  });
+
+  it('acts once on a replayed command', async () => {
+    seedRollout('canary-paused-step', 'replayed');
+    const first = await exchange(command('pause replayed'));
+    expect(first.answer).toContain(`rollout '${NS}/replayed' paused`);
+    const again = await exchange(replay(first.response));
+    expect(again.answer).toBe('Already done: this request was handled before, so nothing more was changed.');
+    expect(objectWrites([...first.writes, ...again.writes])).toEqual([['PATCH', `${ROLLOUTS_PATH}/replayed`, MERGE, { spec: { paused: true } }]]);
+  });
+
+  it('answers 401 to a forged signature and to stale or future timestamps, and does nothing', async () => {
+    seedRollout('canary-paused-step', 'forged');
+    const forged = await exchange(() => slack.slashCommand({ command: '/rollouts', text: 'pause forged' }, { signing: { signingSecret: 'not-the-secret' } }), 401);
+    const stale = await exchange(() => slack.slashCommand({ command: '/rollouts', text: 'pause forged' }, { signing: { timestampOffsetSec: -301 } }), 401);
+    const future = await exchange(() => slack.slashCommand({ command: '/rollouts', text: 'pause forged' }, { signing: { timestampOffsetSec: 301 } }), 401);
+    expect(future.response.body).toContain('X-Slack-Request-Timestamp is 301 s in the future');
+    for (const refused of [forged, stale, future]) expect(refused.replies.concat(refused.writes as never[])).toEqual([]);
+  });
+});
+
+function approvalRequest(name: string, namespace: string, spec: Partial<ApprovalRequestSpec> = {}): ApprovalRequest {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ApprovalRequest',
+    metadata: { name, namespace },
+    spec: {
+      type: 'Approval',
+      rollout: { name: 'web', uid: 'web-uid', revision: '2', podTemplateHash: 'abc123' },
+      stepIndex: 1,
+      requestedBy: BOB,
+      policy: { minApprovals: 1, allowSelfApproval: false },
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      onTimeout: 'reject',
+      ...spec,
+    },
+  };
+}
+
+const requestOf = (namespace: string, name: string) => store.get({ ...APPROVAL_REQUESTS, namespace, name }) as unknown as ApprovalRequest;
+
+/** Creates a request as the gate does, waits for the leader to post it, and returns the message as first posted. */
+async function posted(namespace: string, name: string, spec: Partial<ApprovalRequestSpec> = {}) {
+  await cluster.approvals.create(approvalRequest(name, namespace, spec));
+  const where = await until(`${name} posted`, () => statusOf(requestOf(namespace, name)).slack);
+  const { channel, ts, text, blocks } = fake.message(where.channel, where.ts)!;
+  return structuredClone({ channel, ts, text, blocks });
+}
+
+describe('approval requests', () => {
+  it('the leader posts a request; a click decides it once; the message is updated in place', async () => {
+    const message = await posted(GATES, 'web-abc123-s1');
+    expect(fake.journal.calls('chat.postMessage', { ok: true }).map((e) => e.args.channel)).toContain(RELEASE_CHANNEL);
+    expect(message.text).toBe(`Approval needed: ${GATES}/web (Pending)`);
+
+    const self = await exchange(click(message, 'rcv.request.approve', BOB));
+    expect(self.answer).toBe('Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.');
+    const stranger = await exchange(click(message, 'rcv.request.approve', EVE));
+    expect(stranger.answer).toBe(`Not recorded: you are not allowed to decide requests of rollout ${GATES}/web. Nothing was changed.`);
+    const byCommand = await exchange(command(`approve ${GATES}/web-abc123-s1 looks fine`, EVE));
+    const rejected = await exchange(command(`reject ${GATES}/web-abc123-s1`, EVE));
+    for (const refused of [byCommand, rejected]) expect(refused.answer).toBe(`Not recorded: you are not allowed to decide requests of rollout ${GATES}/web. Nothing was changed.`);
+    const writes = [self, stranger, byCommand, rejected].flatMap((e) => e.writes);
+    // Only the audit: a Warning Event per refusal.
+    expect(objectWrites(writes)).toEqual([]);
+    expect(events(writes)).toEqual(['Warning SlackApprove', 'Warning SlackApprove', 'Warning SlackApprove', 'Warning SlackReject']);
+    expect(statusOf(requestOf(GATES, 'web-abc123-s1')).decisions).toEqual([]);
+
+    const approved = await exchange(click(message, 'rcv.request.approve'));
+    expect(approved.answer).toBe(`Recorded your approve on ${GATES}/web-abc123-s1: the request is now decided (approve).`);
+    expect((await exchange(replay(approved.response))).answer).toBe('Already recorded: this click was handled before.');
+    expect((await exchange(click(message, 'rcv.request.approve'))).answer).toMatch(/^Not recorded: this request is already decided \(approve\): approve by U0ALICE001/);
+    const decided = statusOf(requestOf(GATES, 'web-abc123-s1'));
+    expect(decided).toMatchObject({ state: 'Decided', outcome: 'approve', approvals: 1 });
+    expect(decided.decisions.map((d) => [d.user, d.action, d.source])).toEqual([[ALICE, 'approve', `slack:${RELEASE_CHANNEL}`]]);
+
+    await until('the message updated', () => (fake.message(message.channel, message.ts)!.text?.endsWith('(Decided)') ? true : undefined));
+    expect(fake.journal.calls('chat.update', { ok: true }).some((e) => e.args.ts === message.ts)).toBe(true);
+  });
+
+  it('counts a double click of one person once toward the approvals needed', async () => {
+    const message = await posted(GATES, 'web-abc123-s2', { requestedBy: DEV, policy: { minApprovals: 2, allowSelfApproval: false } });
+    expect((await exchange(click(message, 'rcv.request.approve'))).answer).toBe(`Recorded your approve on ${GATES}/web-abc123-s2: 1/2 approvals so far.`);
+    expect((await exchange(click(message, 'rcv.request.approve'))).answer).toBe('Not recorded: you already chose approve; 1 more from other people needed. Nothing was changed.');
+    expect((await exchange(click(message, 'rcv.request.approve', BOB))).answer).toBe(`Recorded your approve on ${GATES}/web-abc123-s2: the request is now decided (approve).`);
+    expect(statusOf(requestOf(GATES, 'web-abc123-s2')).decisions.map((d) => d.user)).toEqual([ALICE, BOB]);
+  });
+
+  it('logs a Slack API failure and retries it on the next pass without stopping', async () => {
+    await cluster.approvals.create(approvalRequest('web-abc123-s1', LAB, { environment: 'lab' }));
+    await until('two failed attempts', () => (fake.journal.calls('chat.postMessage', { ok: false }).filter((e) => e.args.channel === LAB_CHANNEL).length >= 2 ? true : undefined));
+    const failed = fake.journal.calls('chat.postMessage', { ok: false }).find((e) => e.args.channel === LAB_CHANNEL)!;
+    expect(failed.response).toMatchObject({ ok: false, error: 'channel_not_found' });
+    expect(logLines).toContainEqual(expect.objectContaining({ msg: 'cannot publish approval request', request: `${LAB}/web-abc123-s1`, err: expect.stringContaining('channel_not_found') }));
+    expect((await exchange(command('help'))).answer).toContain('rollouts-cv');
+
+    fake.workspace.channels.set(LAB_CHANNEL, { id: LAB_CHANNEL, name: 'lab' });
+    const where = await until('the request posted once the channel exists', () => statusOf(requestOf(LAB, 'web-abc123-s1')).slack, 10_000);
+    expect(where.channel).toBe(LAB_CHANNEL);
+    expect(fake.journal.calls('chat.postMessage', { ok: true }).filter((e) => e.args.channel === LAB_CHANNEL)).toHaveLength(1);
+  });
+
+  it('fails closed when user groups cannot be read (plan_upgrade_required), while direct user IDs still work', async () => {
+    seedRollout('canary-paused-step', 'free-plan');
+    const cached = ctx.groups;
+    ctx.groups = new GroupDirectory(new WebClient(fake.botToken, fake.clientOptions()), 0, ctx.log);
+    fake.workspace.freePlan = true;
+    try {
+      const refused = await exchange(command('pause free-plan'));
+      expect(refused.answer).toMatch(/^You are not allowed to pause in environment production\. Nothing was changed\./);
+      expect(refused.writes).toEqual([]);
+      expect(fake.journal.calls('usergroups.users.list').at(-1)!.response).toMatchObject({ ok: false, error: 'plan_upgrade_required' });
+      expect(logLines).toContainEqual(expect.objectContaining({ msg: 'cannot read a user group; treating the user as not a member', group: RELEASE_GROUP }));
+      expect((await exchange(command('status free-plan', DEV))).replies[0]!.visibility).toBe('in_channel');
+    } finally {
+      fake.workspace.freePlan = false;
+      ctx.groups = cached;
+    }
+  });
+
+  // Last: it moves the bot's clock past every pending request's expiry.
+  it('after the expiry, the publisher applies the timeout outcome and updates the message; a click is refused', async () => {
+    const message = await posted(GATES, 'web-abc123-s3');
+    const shown = statusOf(requestOf(GATES, 'web-abc123-s3')).slack!.digest;
+    clockOffsetMs = 2 * 3_600_000;
+    // Updated: the status says Expired and the publisher has remembered the new message.
+    const expired = await until('the expiry applied and shown', () => {
+      const status = statusOf(requestOf(GATES, 'web-abc123-s3'));
+      return status.state === 'Expired' && status.slack?.digest !== shown ? status : undefined;
+    });
+    expect(expired).toMatchObject({ outcome: 'reject', message: expect.stringMatching(/^nobody decided by .*: reject \(the default on timeout\)$/) });
+    expect(fake.message(message.channel, message.ts)!.text).toBe(`Approval needed: ${GATES}/web (Expired)`);
+    expect(fake.message(message.channel, message.ts)!.versions.map((v) => v.via)).toEqual(['chat.postMessage', 'chat.update']);
+    const late = await exchange(click(message, 'rcv.request.approve'));
+    expect(late.answer).toMatch(/^Not recorded: this request is already expired \(reject\): nobody decided by/);
+    // Other pending requests expire too meanwhile: only this one's writes count.
+    expect(objectWrites(late.writes.filter((w) => w.path.includes('web-abc123-s3')))).toEqual([]);
+    expect(kube.requests.some((r) => r.method === 'POST' && (r.body as { reason?: string } | undefined)?.reason === 'ApprovalExpired')).toBe(true);
+    expect(isOk(fake.journal.calls('chat.update').at(-1)!)).toBe(true);
+  });
+});
