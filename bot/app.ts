@@ -4,7 +4,7 @@
 // answers through response_url.
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Outcome } from '../shared/approvals/request.js';
 import { bindHost, splitHostPort } from '../shared/listen.js';
@@ -160,12 +160,15 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { ctx, slack } = options;
   const logger = boltLogger(ctx.log.child({ component: 'bolt' }));
   const clientOptions = { ...(slack.apiUrl && { slackApiUrl: slack.apiUrl }), retryConfig: { retries: 2 } };
-  const receiver = slack.appToken
+  // HTTP mode: Bolt's receiver behind the bot's own front server. Socket Mode: the bot connects out to Slack; its
+  // connection client gets the same API address (a local fake in tests).
+  const http = slack.appToken
     ? undefined
     : new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_PATH, logger, processBeforeResponse: options.processBeforeResponse ?? false });
+  const receiver = http ?? new SocketModeReceiver({ appToken: slack.appToken!, logger, installerOptions: { clientOptions } });
   const app = new App({
     token: slack.botToken,
-    ...(receiver ? { receiver } : { socketMode: true, appToken: slack.appToken, signingSecret: slack.signingSecret }),
+    receiver,
     logger,
     clientOptions,
     // Bolt would otherwise call auth.test in its constructor and crash the process if Slack is unreachable;
@@ -181,13 +184,13 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   );
 
   let ready = false;
-  const front = createFront({ slack: receiver?.requestListener, ready: () => ready, log: ctx.log });
+  const front = createFront({ slack: http?.requestListener, ready: () => ready, log: ctx.log });
   const { host, port } = splitHostPort(options.listen);
   await new Promise<void>((resolve, reject) => {
     front.once('error', (error) => reject(new Error(`cannot listen on ${options.listen}: ${error.message}`)));
     front.listen(port, bindHost(host), resolve);
   });
-  if (!receiver) await app.start();
+  if (!http) await app.start();
 
   const pollMs = options.pollIntervalMs ?? 3_000;
   const leaseCluster = ctx.clusters.get(defaultCluster(ctx.config))!;
@@ -204,7 +207,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   });
   ready = true;
   const address = `${host}:${(front.address() as AddressInfo).port}`;
-  ctx.log.info({ address, mode: receiver ? 'http' : 'socket', identity: options.lease.identity }, 'bot listening');
+  ctx.log.info({ address, mode: http ? 'http' : 'socket', identity: options.lease.identity }, 'bot listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -215,7 +218,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       (stopping ??= (async () => {
         ready = false;
         await election.stop();
-        if (!receiver) await app.stop();
+        if (!http) await app.stop();
         await new Promise<void>((resolve) => {
           front.close(() => resolve());
           front.closeAllConnections();
