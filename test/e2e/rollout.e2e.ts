@@ -112,6 +112,10 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     expect(run.final.message).toBe('');
     expect(run.analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
     expect(run.analysis.measurementMessage).toMatch(/^Healthy, score \d+\/100/);
+    // the engine's own metrics counted the calls and the verdict
+    const metrics = await (await fetch(`http://${env!.engineMetricsAddress}/metrics`)).text();
+    expect(metrics).toMatch(/^rollouts_cv_verifications_finished_total\{plugin="verify",verdict="Healthy",phase="Successful",early="false"\} [1-9]/m);
+    expect(metrics).toMatch(/^rollouts_cv_engine_calls_total\{method="MetricProvider\/Resume",outcome="ok"\} [1-9]/m);
   });
 
   scenario('promotes a healthy canary through setWeight 10/25/50/100 with a rollouts-cv analysis at each step', async () => {

@@ -73,6 +73,8 @@ export class Environment {
   kubectl!: Kubectl;
   kubeconfig = '';
   engineAddress = '';
+  /** host:port of the engine's /metrics (the same across restarts). */
+  engineMetricsAddress = '';
   prometheus = '';
   app = '';
   private kwokctlEnv: NodeJS.ProcessEnv = {};
@@ -209,7 +211,9 @@ export class Environment {
     // Approval gates reach the API server through the cluster's kubeconfig, read at their first call (the engine
     // starts while the cluster is still coming up).
     const env = { ...process.env, KUBECONFIG: this.clusterKubeconfig() };
-    const engine = startProcess('engine', process.execPath, [CLI, 'engine', '--listen', this.engineAddress], { dir: join(this.workdir, 'logs'), env });
+    if (!this.engineMetricsAddress) this.engineMetricsAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
+    const args = [CLI, 'engine', '--listen', this.engineAddress, '--metrics-listen', this.engineMetricsAddress];
+    const engine = startProcess('engine', process.execPath, args, { dir: join(this.workdir, 'logs'), env });
     this.processes.push(engine);
     await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 100);
   }
