@@ -110,6 +110,18 @@ function ciValues(file: string): any {
   return parse(readFileSync(join(chart, 'ci', file), 'utf8'));
 }
 
+/** Non-root with RuntimeDefault seccomp, a read-only root with a /tmp volume, no privilege escalation, no capabilities. */
+function expectHardened(pod: any, container: any): void {
+  expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  expect(container.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  });
+  expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+}
+
 // What Argo Rollouts substitutes before it calls the plugin.
 function substituteArgs(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value).replaceAll('{{args.canary-hash}}', '6f9c8d7b5').replaceAll('{{args.stable-hash}}', '5d8b9c6f4'));
@@ -154,15 +166,8 @@ if (!helm) {
       });
 
       it('runs the engine non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {
-        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        expectHardened(pod, container);
         expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-        expect(container.securityContext).toMatchObject({
-          runAsNonRoot: true,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-        });
-        expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
       });
 
       it('gives the engine a token and a ClusterRole with only the ApprovalRequest verbs approval gates use', () => {
@@ -615,14 +620,7 @@ if (!helm) {
         it('probes /readyz and /healthz, and runs non-root, read-only, without capabilities', () => {
           expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
           expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-          expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-          expect(container.securityContext).toMatchObject({
-            runAsNonRoot: true,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          });
-          expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+          expectHardened(pod, container);
         });
 
         it('mounts its ServiceAccount token (it calls the Kubernetes API)', () => {

@@ -3,45 +3,28 @@
 // Events (the once-only claim, also from two clients at once; accepted by the API server's Event validation and
 // listed by kubectl on the Rollout). Short periods (3 s lease, 1 s renewal) keep it to seconds after start-up.
 import { CoordinationV1Api, CoreV1Api, V1MicroTime, type ApiConstructor, type ApiType } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAudit, type AuditEntry } from '../../bot/audit/events.js';
 import { runLeaderElection, type LeaderElection } from '../../bot/cluster/leader.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
-import { Environment } from './harness/environment.js';
+import { clusterForFile } from './harness/suite.js';
 import { sleep, waitFor } from './harness/processes.js';
 
 const NAMESPACE = 'bot';
 const LEASE_MS = 3_000;
 const RENEW_MS = 1_000;
 const log = createLogger({ level: 'warn', name: 'bot-kube-e2e' });
-let env: Environment | undefined;
-let failed = false;
-
-const onSignal = (signal: NodeJS.Signals) => {
-  void (env?.stop() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-};
-
-beforeAll(async () => {
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  env = await Environment.start();
-  await env.kubectl.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
-}, 600_000);
-
-afterAll(async () => {
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  if (failed) console.log(`e2e logs kept in ${env?.workdir}`);
-  await env?.stop({ keepWorkdir: failed });
-}, 180_000);
+const { env: environment, scenario } = clusterForFile(NAMESPACE);
 
 /** A client of its own per replica (own KubeConfig, own connections), as separate bot Pods would have. */
-const client = <T extends ApiType>(type: ApiConstructor<T>): T => loadKubeConfig({ kubeconfig: env!.kubeconfig }).makeApiClient(type);
+const client = <T extends ApiType>(type: ApiConstructor<T>): T => loadKubeConfig({ kubeconfig: environment().kubeconfig }).makeApiClient(type);
 
 interface LeaseObject {
   metadata: { resourceVersion: string };
   spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number; acquireTime?: string; renewTime?: string };
 }
-const getLease = (name: string) => env!.kubectl.json<LeaseObject>(['-n', NAMESPACE, 'get', 'lease', name]);
+const getLease = (name: string) => environment().kubectl.json<LeaseObject>(['-n', NAMESPACE, 'get', 'lease', name]);
 
 describe('leader election on a coordination.k8s.io/v1 Lease', () => {
   const electors: LeaderElection[] = [];
@@ -111,8 +94,8 @@ describe('audit Events', () => {
   let entry: AuditEntry;
 
   beforeAll(async () => {
-    await env!.kubectl.apply(rolloutYaml('checkout'));
-    const uid = (await env!.kubectl.json<{ metadata: { uid: string } }>(['-n', NAMESPACE, 'get', 'rollout', 'checkout'])).metadata.uid;
+    await environment().kubectl.apply(rolloutYaml('checkout'));
+    const uid = (await environment().kubectl.json<{ metadata: { uid: string } }>(['-n', NAMESPACE, 'get', 'rollout', 'checkout'])).metadata.uid;
     entry = {
       target: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'checkout', namespace: NAMESPACE, uid },
       user: { id: 'U0123ABCD', name: 'alice' },
@@ -133,7 +116,7 @@ describe('audit Events', () => {
     reportingInstance?: string;
   }
   const eventsOn = async (name: string) =>
-    (await env!.kubectl.json<{ items: EventObject[] }>(['-n', NAMESPACE, 'get', 'events', '--field-selector', `involvedObject.name=${name}`])).items;
+    (await environment().kubectl.json<{ items: EventObject[] }>(['-n', NAMESPACE, 'get', 'events', '--field-selector', `involvedObject.name=${name}`])).items;
 
   scenario('claims a key once: again from the same replica, and from two replicas at the same moment', async () => {
     const [a, b] = [replica('bot-a'), replica('bot-b')];
@@ -171,25 +154,15 @@ describe('audit Events', () => {
     });
     expect(byReason('SlackPromoteFailed')).toMatchObject({ type: 'Warning' });
 
-    const listed = await env!.kubectl.run(['-n', NAMESPACE, 'get', 'events', '--field-selector', 'involvedObject.name=checkout']);
+    const listed = await environment().kubectl.run(['-n', NAMESPACE, 'get', 'events', '--field-selector', 'involvedObject.name=checkout']);
     expect(listed).toMatch(/Normal\s+SlackPromoted\s+rollout\/checkout\s+promoted: rollout 'bot\/checkout' \(by Slack user alice U0123ABCD\)/);
     expect(listed).toMatch(/Warning\s+SlackPromoteFailed\s+rollout\/checkout\s+failed: the rollout is not paused/);
-    const described = await env!.kubectl.run(['-n', NAMESPACE, 'describe', 'rollout', 'checkout']);
+    const described = await environment().kubectl.run(['-n', NAMESPACE, 'describe', 'rollout', 'checkout']);
     expect(described).toMatch(/Normal\s+SlackPromote\s+\S+\s+rollouts-cv-bot\s+promote requested/);
   });
 });
 
 /** A test whose failure keeps the harness's work folder (with the logs). */
-function scenario(name: string, body: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await body();
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  });
-}
 
 function rolloutYaml(name: string): string {
   return `apiVersion: argoproj.io/v1alpha1

@@ -4,42 +4,25 @@
 // a `pause: {}` step, abort, retry, promote --full, restart, set image, undo. Plain `setWeight` + `pause: {}` steps,
 // no analysis, so that it runs in about a minute; impersonation is checked against the cluster's RBAC.
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { loadKubeConfig, makeApiClient } from '../../shared/kube/client.js';
 import { abort, pause, promote, restart, resume, retry, setImage, undo } from '../../shared/kube/rollout-actions.js';
 import { REVISION_ANNOTATION } from '../../shared/kube/rollout-types.js';
-import { Environment } from './harness/environment.js';
+import { clusterForFile } from './harness/suite.js';
 import { deploy } from './harness/rollouts.js';
 import { waitFor } from './harness/processes.js';
 
 const NAMESPACE = 'actions';
-let env: Environment | undefined;
 let api: CustomObjectsApi;
-let failed = false;
+const { env: environment, scenario } = clusterForFile(NAMESPACE, { withPods: true });
 
-const onSignal = (signal: NodeJS.Signals) => {
-  void (env?.stop() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-};
-
-beforeAll(async () => {
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  env = await Environment.start();
-  api = makeApiClient(loadKubeConfig({ kubeconfig: env.kubeconfig }), CustomObjectsApi);
-  const k = env.kubectl;
-  await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
-  // Pods are refused until the ServiceAccount controller has created the namespace's `default` account.
-  await waitFor('the default ServiceAccount', async () => ((await k.run(['-n', NAMESPACE, 'get', 'serviceaccount', 'default', '--ignore-not-found'])).includes('default') ? true : undefined), 60_000);
-}, 600_000);
-
-afterAll(async () => {
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  if (failed) console.log(`e2e logs kept in ${env?.workdir}`);
-  await env?.stop({ keepWorkdir: failed });
-}, 180_000);
+beforeAll(() => {
+  api = makeApiClient(loadKubeConfig({ kubeconfig: environment().kubeconfig }), CustomObjectsApi);
+});
 
 describe('Rollout actions on the Argo Rollouts controller v1.10.1', () => {
   scenario('pause, resume, promote, abort, retry, promote --full, restart, undo, set image', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'web', [{ setWeight: 50 }, { pause: {} }, { pause: {} }]);
+    const ro = await deploy(environment(), api, NAMESPACE, 'web', [{ setWeight: 50 }, { pause: {} }, { pause: {} }]);
     const first = await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     const stableHash = first.stableHash!;
 
@@ -96,7 +79,7 @@ describe('Rollout actions on the Argo Rollouts controller v1.10.1', () => {
   scenario('refusals and errors name the rollout and what there is', async () => {
     const missing = { namespace: NAMESPACE, name: 'missing' };
     await expect(abort(api, missing)).rejects.toThrow("rollout 'actions/missing' not found");
-    const ro = await deploy(env!, api, NAMESPACE, 'quiet', [{ setWeight: 50 }, { pause: {} }]);
+    const ro = await deploy(environment(), api, NAMESPACE, 'quiet', [{ setWeight: 50 }, { pause: {} }]);
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await expect(retry(api, ro.ref)).rejects.toThrow("rollout 'actions/quiet' is not aborted: only an aborted rollout can be retried");
     await expect(promote(api, ro.ref)).rejects.toThrow("rollout 'actions/quiet' is already fully promoted");
@@ -105,16 +88,16 @@ describe('Rollout actions on the Argo Rollouts controller v1.10.1', () => {
   });
 
   scenario('impersonation: the cluster RBAC decides what the mapped identity may do', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'guarded', [{ setWeight: 50 }, { pause: {} }]);
+    const ro = await deploy(environment(), api, NAMESPACE, 'guarded', [{ setWeight: 50 }, { pause: {} }]);
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await setImage(api, ro.ref, ['app=registry.invalid/e2e/app:2']);
     await ro.until('revision 2 at the pause step', (s) => s.phase === 'Paused' && s.message === 'CanaryPauseStep');
-    const kc = loadKubeConfig({ kubeconfig: env!.kubeconfig });
+    const kc = loadKubeConfig({ kubeconfig: environment().kubeconfig });
     const stranger = makeApiClient(kc, CustomObjectsApi, { impersonate: { user: 'slack:U0STRANGER' } });
     await expect(pause(stranger, ro.ref)).rejects.toThrow(/^get rollout actions\/guarded: 403 .*"slack:U0STRANGER" cannot get resource "rollouts"/);
 
     // a Role for a group; a member (impersonated with that group) may pause, its user name alone may not
-    await env!.kubectl.apply(
+    await environment().kubectl.apply(
       JSON.stringify({
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
@@ -122,7 +105,7 @@ describe('Rollout actions on the Argo Rollouts controller v1.10.1', () => {
         rules: [{ apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'patch'] }],
       }),
     );
-    await env!.kubectl.apply(
+    await environment().kubectl.apply(
       JSON.stringify({
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -144,13 +127,3 @@ describe('Rollout actions on the Argo Rollouts controller v1.10.1', () => {
   });
 });
 
-function scenario(title: string, body: () => Promise<void>): void {
-  it(title, async () => {
-    try {
-      await body();
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  }, 300_000);
-}

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { type RunningBot, startBot } from '../../bot/app.js';
 import { buildContext } from '../../bot/main.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
@@ -17,7 +17,7 @@ import { ROLLOUTS } from '../../shared/kube/rollout-types.js';
 import { createLogger } from '../../shared/log.js';
 import { FakeSlack } from '../fakes/slack/index.js';
 import { type SlackHttpResponse, SlackRequestClient } from '../helpers/slack-requests.js';
-import { Environment } from './harness/environment.js';
+import { clusterForFile } from './harness/suite.js';
 import { waitFor } from './harness/processes.js';
 import { type Deployed, deploy } from './harness/rollouts.js';
 import { BASELINE, REGRESSED, analysisStep, analysisTemplate, gateStep, readyPods, registerGroup } from './harness/verification.js';
@@ -32,27 +32,24 @@ const DEV = 'U0DEV00001';
 const EVE = 'U0EVE00001';
 const RELEASE_GROUP = 'S0RELEASE1';
 
-let env: Environment | undefined;
 let fake: FakeSlack;
 let bot: RunningBot;
 let api: CustomObjectsApi;
 let core: CoreV1Api;
 let slack: SlackRequestClient;
-let failed = false;
-
-const onSignal = (signal: NodeJS.Signals) => {
-  void (env?.stop() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-};
+const { env: environment, scenario } = clusterForFile(NAMESPACE, {
+  withPods: true,
+  beforeStop: async () => {
+    await bot?.stop();
+    await fake?.close();
+  },
+});
 
 beforeAll(async () => {
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  env = await Environment.start();
+  const env = environment();
   const kc = loadKubeConfig({ kubeconfig: env.kubeconfig });
   api = kc.makeApiClient(CustomObjectsApi);
   core = kc.makeApiClient(CoreV1Api);
-  const k = env.kubectl;
-  await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
-  await waitFor('the default ServiceAccount', async () => ((await k.run(['-n', NAMESPACE, 'get', 'serviceaccount', 'default', '--ignore-not-found'])).includes('default') ? true : undefined), 60_000);
 
   fake = await FakeSlack.start({
     channels: [{ id: CHANNEL, name: 'prod-deploys' }],
@@ -87,25 +84,6 @@ beforeAll(async () => {
   slack = new SlackRequestClient({ url: `http://${bot.address}/slack/events`, signingSecret: SIGNING_SECRET, issuer: fake, context: { channelId: CHANNEL, channelName: 'prod-deploys', userId: ALICE, userName: 'alice' } });
   await waitFor('the bot to lead', async () => (bot.isLeader() ? true : undefined), 30_000);
 }, 600_000);
-
-afterAll(async () => {
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  await bot?.stop();
-  await fake?.close();
-  if (failed) console.log(`e2e logs kept in ${env?.workdir}`);
-  await env?.stop({ keepWorkdir: failed });
-}, 180_000);
-
-function scenario(title: string, body: () => Promise<void>): void {
-  it(title, async () => {
-    try {
-      await body();
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  }, 300_000);
-}
 
 const as = (userId: string) => ({ as: { userId, userName: userId.toLowerCase() } });
 
@@ -180,7 +158,7 @@ async function fingerprint(ro: Deployed): Promise<string> {
 
 describe('approval gate decided from Slack, with the real controller', () => {
   scenario('deploy from Slack, the deployer may not approve, a release manager approves: the rollout proceeds', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'checkout', [{ setWeight: 25 }, approvalStep({ message: 'Ship checkout to 75%?' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    const ro = await deploy(environment(), api, NAMESPACE, 'checkout', [{ setWeight: 25 }, approvalStep({ message: 'Ship checkout to 75%?' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
 
     // BOB deploys: production is protected, so the bot asks first; the confirmation is BOB's alone.
@@ -240,7 +218,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
   });
 
   scenario('a rejection fails the gate step and the controller aborts the rollout', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'payments', [{ setWeight: 25 }, approvalStep({}), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    const ro = await deploy(environment(), api, NAMESPACE, 'payments', [{ setWeight: 25 }, approvalStep({}), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await newImage('payments');
     const { request, message } = await postedRequest(ro);
@@ -275,7 +253,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
 
 describe('manual intervention on an Inconclusive verification', () => {
   scenario('the rollout pauses, the bot asks with the evidence, Promote anyway completes it', async () => {
-    const e = env!;
+    const e = environment();
     await e.kubectl.apply(analysisTemplate(NAMESPACE, 'cv-inconclusive', e.prometheus, { unhealthyPhase: 'Inconclusive' }));
     const ro = await deploy(e, api, NAMESPACE, 'cart', [{ setWeight: 25 }, analysisStep('cv-inconclusive'), { setWeight: 75 }]);
     const first = await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
@@ -308,7 +286,7 @@ describe('manual intervention on an Inconclusive verification', () => {
 
 describe('a verify gate that asks people on Unhealthy', () => {
   scenario('a verify gate asks on Unhealthy; Roll back from Slack aborts the rollout', async () => {
-    const e = env!;
+    const e = environment();
     const gate = gateStep(e.prometheus) as { plugin: { name: string; config: { verify: object } } };
     const asking = { plugin: { ...gate.plugin, config: { verify: { ...gate.plugin.config.verify, onUnhealthy: 'ask', ask: { timeout: '10m', environment: 'production' } } } } };
     const ro = await deploy(e, api, NAMESPACE, 'basket', [{ setWeight: 25 }, asking, { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
@@ -349,7 +327,7 @@ describe('a verify gate that asks people on Unhealthy', () => {
 
 describe('commands from Slack, with the real controller', () => {
   scenario('abort and undo ask for confirmation, then the controller acts', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'search', [{ setWeight: 50 }, { pause: {} }]);
+    const ro = await deploy(environment(), api, NAMESPACE, 'search', [{ setWeight: 50 }, { pause: {} }]);
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await lastAnswer(command('deploy search app=registry.invalid/e2e/app:2'));
     await lastAnswer(confirm(ALICE));
@@ -377,7 +355,7 @@ describe('commands from Slack, with the real controller', () => {
   });
 
   scenario('refused requests change nothing: forged, stale or future signatures, a replay, and a user without the role', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'guarded', [{ setWeight: 50 }, { pause: {} }]);
+    const ro = await deploy(environment(), api, NAMESPACE, 'guarded', [{ setWeight: 50 }, { pause: {} }]);
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     const before = await fingerprint(ro);
 
@@ -405,7 +383,7 @@ describe('commands from Slack, with the real controller', () => {
   });
 
   scenario('an approval after the request expired is refused, and the default outcome applies', async () => {
-    const ro = await deploy(env!, api, NAMESPACE, 'late', [{ setWeight: 25 }, approvalStep({ timeout: '1m', onTimeout: 'reject' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
+    const ro = await deploy(environment(), api, NAMESPACE, 'late', [{ setWeight: 25 }, approvalStep({ timeout: '1m', onTimeout: 'reject' }), { setWeight: 75 }], { progressDeadlineSeconds: 3600 });
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await newImage('late');
     const { message } = await postedRequest(ro);
