@@ -222,6 +222,7 @@ async function main(): Promise<number> {
   const ctx: BotContext = {
     config,
     slack: slackClient,
+    slackBackground: slackClient,
     clusters: new Map([['bench', connectCluster('bench', kube.kubeConfig(), undefined, { log, instance: 'bench-bot' })]]),
     groups: new GroupDirectory(slackClient, config.groupCacheTtl, log),
     log,

@@ -79,6 +79,7 @@ beforeAll(async () => {
   ctx = {
     config,
     slack: client,
+    slackBackground: client,
     clusters: new Map([['test', cluster]]),
     groups: new GroupDirectory(client, config.groupCacheTtl, log),
     log,

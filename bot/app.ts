@@ -10,9 +10,10 @@ import type { Outcome } from '../shared/approvals/request.js';
 import { bindHost, splitHostPort } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { decide } from './approvals/decide.js';
-import { publishOnce } from './approvals/publisher.js';
-import { interveneOnce } from './interventions/inconclusive.js';
-import { notifyOnce } from './notifications/threads.js';
+import { publishRequests } from './approvals/publisher.js';
+import { intervene } from './interventions/inconclusive.js';
+import { notifyRollouts } from './notifications/threads.js';
+import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
@@ -231,12 +232,17 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
   ctx.log.info('leading: interventions, approval requests and rollout threads');
   while (!signal.aborted) {
-    try {
-      await interveneOnce(ctx);
-      await publishOnce(ctx, { client: ctx.slack, defaultChannel });
-      await notifyOnce(ctx, ctx.slack, defaultChannel);
-    } catch (error) {
-      ctx.log.error({ err: error }, 'reconciling with Slack failed; next pass retries');
+    for (const cluster of ctx.clusters.values()) {
+      try {
+        // One read of each kind per cluster and pass, shared by the three.
+        const rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
+        const requests = await cluster.approvals.list(undefined);
+        await intervene(ctx, cluster, rollouts, requests);
+        await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests);
+        await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel);
+      } catch (error) {
+        ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');
+      }
     }
     await sleep(pollMs, undefined, { signal }).catch(() => undefined);
   }

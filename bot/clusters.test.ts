@@ -57,6 +57,7 @@ beforeAll(async () => {
     ctx: {
       config,
       slack: client,
+      slackBackground: client,
       clusters: new Map([
         ['prod-eu', connect('prod-eu', euApi)],
         ['prod-us', connect('prod-us', usApi)],

@@ -9,8 +9,10 @@ import type { Message } from './slack/blocks.js';
 
 export interface BotContext {
   config: BotConfig;
-  /** The Slack Web API client for what the bot posts by itself (approval requests, threads). */
+  /** The Slack Web API client for what people's actions produce (thread lines, direct messages); waits out rate limits. */
   slack: WebClient;
+  /** The client for what the leader posts by itself (approval requests, thread heads); fails fast on a rate limit. */
+  slackBackground: WebClient;
   clusters: Map<string, Cluster>;
   groups: GroupDirectory;
   log: Logger;

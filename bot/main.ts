@@ -38,23 +38,18 @@ export function slackSettingsFromEnv(env: NodeJS.ProcessEnv): SlackSettings {
 export function buildContext(options: { configFile: string; kubeconfig?: string; slack: SlackSettings; identity: string; log: Logger }): BotContext {
   const config = loadBotConfig(options.configFile);
   const clusters = connectClusters(config, options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}, { log: options.log, instance: options.identity });
-  // What the bot posts by itself is retried by the next reconcile pass, so a rate-limited call fails at once
-  // rather than holding up the leader's loop (chat.postMessage allows about one message a second per channel).
-  const client = new WebClient(options.slack.botToken, {
-    ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }),
-    retryConfig: { retries: 2 },
-    rejectRateLimitedCalls: true,
-  });
+  const address = { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } };
+  // Calls made for a person wait out a rate limit: a membership lookup that failed would refuse them (fail
+  // closed), and a thread line about their action is posted after they got their answer.
+  const patient = new WebClient(options.slack.botToken, address);
   return {
     config,
-    slack: client,
+    slack: patient,
+    // What the leader posts by itself is retried by its next pass, so a rate-limited call fails at once rather
+    // than holding up the loop (chat.postMessage allows about one message a second per channel).
+    slackBackground: new WebClient(options.slack.botToken, { ...address, rejectRateLimitedCalls: true }),
     clusters,
-    // Membership lookups wait out a rate limit instead: failing them would refuse the user (fail closed).
-    groups: new GroupDirectory(
-      new WebClient(options.slack.botToken, { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } }),
-      config.groupCacheTtl,
-      options.log.child({ component: 'groups' }),
-    ),
+    groups: new GroupDirectory(patient, config.groupCacheTtl, options.log.child({ component: 'groups' })),
     log: options.log,
     now: () => new Date(),
   };

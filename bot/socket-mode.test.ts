@@ -41,6 +41,7 @@ beforeAll(async () => {
     ctx: {
       config,
       slack: client,
+      slackBackground: client,
       clusters: new Map([['default', connectCluster('default', kube.kubeConfig(), undefined, { log, instance: 'bot-socket-1' })]]),
       groups: new GroupDirectory(client, config.groupCacheTtl, log),
       log,

@@ -3,13 +3,12 @@
 // of a request nobody decided in time — also for requests that expired while no bot was running. What was last
 // posted is remembered in the request's status (channel, ts and a digest), so a new leader neither posts twice
 // nor rewrites unchanged messages.
-import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import { type ApprovalRequest, type ApprovalRequestStatus, expire, statusOf } from '../../shared/approvals/request.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
-import { type Message, approvalRequestMessage } from '../slack/blocks.js';
+import { approvalRequestMessage, messageDigest } from '../slack/blocks.js';
 
 export interface PublisherOptions {
   client: WebClient;
@@ -17,9 +16,6 @@ export interface PublisherOptions {
   defaultChannel?: string;
 }
 
-function digestOf(message: Message): string {
-  return createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
-}
 
 /** The channel a request goes to: its environment's, else the default. */
 function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, fallback: string | undefined): { channel?: string; environment?: string } {
@@ -28,36 +24,25 @@ function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest,
   return { channel: environment?.channel ?? fallback, environment: request.spec.environment ?? environment?.name };
 }
 
-/** One pass over every cluster's requests. Returns how many messages were posted or updated. */
-export async function publishOnce(ctx: BotContext, options: PublisherOptions): Promise<number> {
-  let touched = 0;
-  for (const cluster of ctx.clusters.values()) {
-    let requests: ApprovalRequest[];
+/** Brings Slack in step with a cluster's requests (as listed at the start of the pass). */
+export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[]): Promise<void> {
+  for (const request of requests) {
     try {
-      requests = await cluster.approvals.list(undefined);
+      await publishRequest(ctx, options, cluster, request);
     } catch (error) {
-      ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'cannot list approval requests');
-      continue;
-    }
-    for (const request of requests) {
-      try {
-        touched += await publishRequest(ctx, options, cluster, request);
-      } catch (error) {
-        ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
-      }
+      ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
     }
   }
-  return touched;
 }
 
-async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest): Promise<number> {
+async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest): Promise<void> {
   const { namespace, name } = listed.metadata;
   let request = listed;
   // The bot's timer: a pending request past its expiry gets its default outcome, whether or not a step is polling.
   const expired = expire(request, ctx.now());
   if (expired) {
     const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now()), result: undefined }));
-    if (!update) return 0;
+    if (!update) return;
     request = update.request;
     if (update.changed) {
       await cluster.audit.record({
@@ -74,23 +59,22 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
   const status = statusOf(request);
   const { channel, environment } = channelFor(ctx, cluster, request, options.defaultChannel);
   const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment });
-  const digest = digestOf(message);
+  const digest = messageDigest(message);
   const posted = status.slack;
-  if (posted?.digest === digest) return 0;
+  if (posted?.digest === digest) return;
   if (!posted) {
     // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
-    if (status.state !== 'Pending') return 0;
+    if (status.state !== 'Pending') return;
     if (!channel) {
       ctx.log.warn({ request: `${namespace}/${name}`, environment }, 'no channel for this approval request: set environments[].channel or --default-channel');
-      return 0;
+      return;
     }
     const response = await options.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
     await remember(cluster, namespace, name, { channel: response.channel ?? channel, ts: response.ts!, digest });
-    return 1;
+    return;
   }
   await options.client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: message.blocks });
   await remember(cluster, namespace, name, { ...posted, digest });
-  return 1;
 }
 
 /** Stores where the message is and what it shows; a concurrent status change only means another update next pass. */

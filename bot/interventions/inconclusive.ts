@@ -11,7 +11,7 @@ import {
   statusOf,
 } from '../../shared/approvals/request.js';
 import { abort, promote } from '../../shared/kube/rollout-actions.js';
-import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import type { Rollout } from '../../shared/kube/rollout-types.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -54,23 +54,19 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
   return condition ? { startTime: condition.startTime ?? '' } : undefined;
 }
 
-/** One pass: ask for every new Inconclusive pause, carry out decided requests, withdraw those the rollout left behind. */
-export async function interveneOnce(ctx: BotContext): Promise<void> {
-  for (const cluster of ctx.clusters.values()) {
-    try {
-      const rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
-      const requests = await cluster.approvals.list(undefined, `${SOURCE_LABEL}=${SOURCE}`);
-      for (const rollout of rollouts) {
-        if (inconclusivePause(rollout)) await ask(ctx, cluster, rollout, requests);
-      }
-      for (const request of requests) await settle(ctx, cluster, request, rollouts);
-    } catch (error) {
-      ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'intervention pass failed; next pass retries');
-    }
+/**
+ * One pass over a cluster (its Rollouts and ApprovalRequests as listed at the start of the pass): ask for every new
+ * Inconclusive pause, carry out decided requests, withdraw those the rollout left behind.
+ */
+export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[]): Promise<void> {
+  const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE);
+  for (const rollout of rollouts) {
+    if (inconclusivePause(rollout)) await ask(ctx, cluster, rollout, mine);
   }
+  for (const request of mine) await settle(ctx, cluster, request, rollouts);
 }
 
-async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing: ApprovalRequest[]): Promise<void> {
+async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing: readonly ApprovalRequest[]): Promise<void> {
   const namespace = rollout.metadata.namespace!;
   const pause = inconclusivePause(rollout)!;
   const hash = rollout.status?.currentPodHash ?? '';
@@ -90,11 +86,12 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
     }
   }
   const { timeout, onTimeout } = ctx.config.intervention;
+  const environment = environmentOf(ctx.config, cluster.name, namespace);
   const request = newApprovalRequest(name, namespace, {
     type: 'Intervention',
     rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid ?? '', podTemplateHash: hash, ...(rollout.metadata.annotations?.['rollout.argoproj.io/revision'] && { revision: rollout.metadata.annotations['rollout.argoproj.io/revision'] }) },
     stepIndex: step,
-    ...(environmentOf(ctx.config, cluster.name, namespace) && { environment: environmentOf(ctx.config, cluster.name, namespace)!.name }),
+    ...(environment && { environment: environment.name }),
     message: 'The verification was inconclusive and the rollout is paused. Promote anyway, or roll back to the stable version?',
     policy: { minApprovals: 1, allowSelfApproval: true },
     expiresAt: new Date(ctx.now().getTime() + timeout).toISOString(),
@@ -108,7 +105,7 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
 }
 
 /** Carries out a decided or expired request once; withdraws a pending one whose pause is over. */
-async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: Rollout[]): Promise<void> {
+async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
   const status = statusOf(request);
   const { namespace, name } = request.metadata;
   if (status.applied || status.state === 'Cancelled') return;

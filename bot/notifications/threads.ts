@@ -2,7 +2,6 @@
 // goes to its environment's channel and is updated in place as the revision moves: phase, step, weight, the step
 // analysis and its verdict, the abort reason. Actions people take on the rollout are posted in the thread. Where
 // the thread is lives in an annotation of the Rollout, so a new leader continues the same thread.
-import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type RolloutSummary, summarizeRollout } from '../../shared/kube/rollout-status.js';
@@ -10,7 +9,7 @@ import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../shared/kube/r
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
-import { type Message, type Place, describePlace, escape } from '../slack/blocks.js';
+import { type Message, type Place, describePlace, escape, messageDigest } from '../slack/blocks.js';
 
 export const THREAD_ANNOTATION = 'rollouts-cv.io/slack-thread';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -53,24 +52,13 @@ export function headMessage(summary: RolloutSummary, revision: string, place: Pl
   };
 }
 
-const digestOf = (message: Message) => createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
-
-/** One pass over every cluster's Rollouts. */
-export async function notifyOnce(ctx: BotContext, client: WebClient, defaultChannel?: string): Promise<void> {
-  for (const cluster of ctx.clusters.values()) {
-    let rollouts: Rollout[];
+/** Updates the threads of a cluster's Rollouts (as listed at the start of the pass). */
+export async function notifyRollouts(ctx: BotContext, client: WebClient, cluster: Cluster, rollouts: readonly Rollout[], defaultChannel?: string): Promise<void> {
+  for (const rollout of rollouts) {
     try {
-      rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
+      await notifyRollout(ctx, client, cluster, rollout, defaultChannel);
     } catch (error) {
-      ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'cannot list rollouts for notifications');
-      continue;
-    }
-    for (const rollout of rollouts) {
-      try {
-        await notifyRollout(ctx, client, cluster, rollout, defaultChannel);
-      } catch (error) {
-        ctx.log.warn({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, err: (error as Error).message }, 'cannot update the rollout thread; next pass retries');
-      }
+      ctx.log.warn({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, err: (error as Error).message }, 'cannot update the rollout thread; next pass retries');
     }
   }
 }
@@ -87,7 +75,7 @@ async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluste
   // A revision already settled when first seen (e.g. when the bot starts) gets no thread: nothing is happening.
   if (!current && summary.fullyPromoted && summary.phase === 'Healthy') return;
   const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment?.name });
-  const digest = digestOf(message);
+  const digest = messageDigest(message);
   if (current?.digest === digest) return;
   let ref: ThreadRef;
   if (current) {

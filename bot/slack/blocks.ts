@@ -1,5 +1,6 @@
 // Slack Block Kit messages the bot sends. Pure, and within Slack's limits: section text 3000 characters, button
 // text 75, value 2000, at most 50 blocks — kept far smaller, since very large messages fail in practice.
+import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
 import type { ApprovalRequest } from '../../shared/approvals/request.js';
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
@@ -13,6 +14,11 @@ const BUTTON_TEXT = 75;
 export interface Message {
   text: string;
   blocks: KnownBlock[];
+}
+
+/** A short fingerprint of what a message shows, stored to update it only when that changes. */
+export function messageDigest(message: Message): string {
+  return createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
 }
 
 export function clip(text: string, limit: number): string {

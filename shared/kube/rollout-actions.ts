@@ -18,6 +18,7 @@ import {
   templateMatches,
   withImages,
 } from './rollout-requests.js';
+import { serverMessage } from './api-errors.js';
 import { ROLLOUTS, type Rollout, type Workload } from './rollout-types.js';
 
 export { RolloutActionError, type RolloutErrorCode } from './rollout-requests.js';
@@ -202,18 +203,4 @@ async function call<T>(what: string, request: () => Promise<T>, notFound?: strin
     if (error.code === 409) throw new RolloutActionError('Conflict', `${what}: conflict: ${message}`);
     throw new RolloutActionError(error.code === 404 ? 'NotFound' : 'ApiError', `${what}: ${error.code} ${message}`);
   }
-}
-
-/** The `message` of a Kubernetes Status body. */
-function serverMessage(body: unknown): string | undefined {
-  let status = body;
-  if (typeof body === 'string') {
-    try {
-      status = JSON.parse(body);
-    } catch {
-      return body || undefined;
-    }
-  }
-  const message = (status as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : undefined;
 }
