@@ -4,6 +4,7 @@
 // exact requests the bot sent to Kubernetes (or that it sent none). processBeforeResponse makes the HTTP answer
 // wait for the listener, so everything the bot did is recorded when the request returns.
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
@@ -292,6 +293,43 @@ describe('commands', () => {
     const future = await exchange(() => slack.slashCommand({ command: '/rollouts', text: 'pause forged' }, { signing: { timestampOffsetSec: 301 } }), 401);
     expect(future.response.body).toContain('X-Slack-Request-Timestamp is 301 s in the future');
     for (const refused of [forged, stale, future]) expect(refused.replies.concat(refused.writes as never[])).toEqual([]);
+  });
+});
+
+/** A request as anyone on the network could send it (node:http, so that any method and header goes out as given). */
+function rawRequest(method: string, options: { path?: string; headers?: Record<string, string | string[]>; body?: Buffer | string } = {}): Promise<{ status: number; allow?: string; body: string }> {
+  const [host, port] = bot.address.split(':');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host, port: Number(port), method, path: options.path ?? '/slack/events', headers: options.headers, timeout: 5_000, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer to ${method} within 5 s`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+describe('the front server', () => {
+  const now = () => String(Math.floor(Date.now() / 1000));
+
+  it.each(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'])('answers %s on /slack/events with 405 and Allow: POST, and keeps serving', async (method) => {
+    const answered = await rawRequest(method, { headers: { 'x-slack-request-timestamp': now() } });
+    expect(answered).toMatchObject({ status: 405, allow: 'POST' });
+    expect((await exchange(command('help'))).answer).toContain('rollouts-cv');
+  });
+
+  it('survives a body over the limit, repeated headers, a body cut short and signed bodies that are not payloads', async () => {
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': now(), 'x-slack-signature': 'v0=00' };
+    expect((await rawRequest('POST', { headers, body: Buffer.alloc(5 * 1024 * 1024, 'a') })).status).toBe(413);
+    expect((await rawRequest('POST', { headers: { ...headers, 'x-slack-request-timestamp': [now(), now()] }, body: 'a=b' })).status).toBe(401);
+    expect((await rawRequest('POST', { headers: { ...headers, 'x-slack-signature': ['v0=00', 'v0=11'] }, body: 'a=b' })).status).toBe(401);
+    await expect(rawRequest('POST', { headers: { ...headers, 'content-length': '100' }, body: 'short' })).rejects.toThrow();
+    for (const [body, contentType] of [['null', 'application/json'], ['payload=null', 'application/x-www-form-urlencoded']]) {
+      expect((await slack.send(body!, { contentType })).status, body).toBe(400);
+    }
+    expect((await exchange(command('help'))).answer).toContain('rollouts-cv');
   });
 });
 

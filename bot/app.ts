@@ -185,7 +185,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   );
 
   let ready = false;
-  const front = createFront({ slack: http?.requestListener, ready: () => ready, log: ctx.log });
+  const front = createFront({ ...(http && { slack: { signingSecret: slack.signingSecret, listener: http.requestListener } }), ready: () => ready, log: ctx.log });
   const { host, port } = splitHostPort(options.listen);
   await new Promise<void>((resolve, reject) => {
     front.once('error', (error) => reject(new Error(`cannot listen on ${options.listen}: ${error.message}`)));
