@@ -20,6 +20,7 @@ import { defaultCluster } from './config.js';
 import type { BotContext, Reply } from './context.js';
 import { DECISION_VIEW, decisionModal, parseRequestKey, plain } from './slack/blocks.js';
 import { SLACK_PATH, createFront } from './slack/http-front.js';
+import { redactSlackSecrets } from './slack/redact.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -54,13 +55,15 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/** Bolt's (and its Socket Mode and Web API clients') log lines, in the bot's log with Slack's secrets redacted. */
 function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.INFO;
+  const text = (msg: unknown[]) => redactSlackSecrets(msg.map(String).join(' '));
   return {
-    debug: (...msg: unknown[]) => log.debug({ bolt: true }, msg.map(String).join(' ')),
-    info: (...msg: unknown[]) => log.info({ bolt: true }, msg.map(String).join(' ')),
-    warn: (...msg: unknown[]) => log.warn({ bolt: true }, msg.map(String).join(' ')),
-    error: (...msg: unknown[]) => log.error({ bolt: true }, msg.map(String).join(' ')),
+    debug: (...msg: unknown[]) => log.debug({ bolt: true }, text(msg)),
+    info: (...msg: unknown[]) => log.info({ bolt: true }, text(msg)),
+    warn: (...msg: unknown[]) => log.warn({ bolt: true }, text(msg)),
+    error: (...msg: unknown[]) => log.error({ bolt: true }, text(msg)),
     setLevel: (next: LogLevel) => {
       level = next;
     },

@@ -22,6 +22,11 @@ const EVE = 'U0EVE00001';
 let kube: FakeKubeApi;
 let fake: FakeSlack;
 let bot: RunningBot;
+/** Every log line, at debug level (as with --log-level debug). */
+const logText: string[] = [];
+/** Values that must never be logged: what a command envelope carries that grants access. */
+const secrets: string[] = [];
+const VERIFICATION_TOKEN = 'legacy-verification-token-0123456789';
 
 beforeAll(async () => {
   const store = objectStore();
@@ -35,7 +40,7 @@ beforeAll(async () => {
     channels: [{ id: CHANNEL, namespace: 'shop' }],
     roles: [{ name: 'viewers', users: [ALICE], environments: ['*'], allow: ['view'] }],
   });
-  const log = createLogger({ level: 'silent' });
+  const log = createLogger({ level: 'debug' }, { write: (line: string) => void logText.push(line) });
   const client = new WebClient(fake.botToken, fake.clientOptions());
   bot = await startBot({
     ctx: {
@@ -61,16 +66,17 @@ afterAll(async () => {
 });
 
 async function command(text: string, userId: string): Promise<string> {
-  const fields = slashCommandFields({ command: '/rollouts', text, responseUrl: fake.responseUrl({ channel: CHANNEL, user: userId }) }, {
+  const fields = slashCommandFields({ command: '/rollouts', text, responseUrl: fake.responseUrl({ channel: CHANNEL, user: userId }), triggerId: fake.triggerId() }, {
     teamId: 'T0FAKE0001',
     teamDomain: 'fake',
     apiAppId: 'A0FAKE0001',
-    verificationToken: 'x',
+    verificationToken: VERIFICATION_TOKEN,
     userId,
     userName: userId.toLowerCase(),
     channelId: CHANNEL,
     channelName: 'prod-deploys',
   });
+  secrets.push(fields.response_url!, fields.trigger_id!);
   const from = fake.journal.entries.length;
   const envelope = fake.socketMode.push('slash_commands', fields);
   expect((await fake.socketMode.waitForAck(envelope)).envelope_id).toBe(envelope);
@@ -88,4 +94,15 @@ it('connects out with the app-level token and serves no Slack endpoint over HTTP
 it('answers a command envelope after acknowledging it, with the same authorisation as in HTTP mode', async () => {
   expect(await command('status checkout', ALICE)).toMatch(/^shop\/checkout: Paused \(CanaryPauseStep\)/);
   expect(await command('abort checkout', EVE)).toMatch(/^You are not allowed to abort in environment production\. Nothing was changed\./);
+});
+
+it('logs envelopes at debug level without response_url, trigger_id, the verification token or Slack tokens', async () => {
+  await command('status checkout', ALICE);
+  const logged = logText.join('\n');
+  // Not vacuous: the envelope itself was logged, with its secrets replaced.
+  expect(logged).toContain('Received a message on the WebSocket');
+  expect(logged).toMatch(/response_url[^,]*\[redacted\]/);
+  const ticket = /ticket=([\w-]+)/.exec(fake.journal.calls('apps.connections.open', { ok: true }).map((e) => JSON.stringify(e.response)).join())?.[1];
+  expect(ticket).toBeDefined();
+  for (const secret of [...secrets, VERIFICATION_TOKEN, fake.botToken, fake.appToken, ticket!]) expect(logged).not.toContain(secret);
 });
