@@ -12,7 +12,7 @@ import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
 import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
-import { type KubeObject, type ObjectStore, objectStore } from '../test/helpers/fake-kube-store.js';
+import { type KubeObject, type ObjectStore, failure, objectStore } from '../test/helpers/fake-kube-store.js';
 import { type SlackHttpResponse, SlackRequestClient } from '../test/helpers/slack-requests.js';
 import { type RunningBot, startBot } from './app.js';
 import { GroupDirectory } from './auth/groups.js';
@@ -429,6 +429,52 @@ describe('approval requests', () => {
     } finally {
       fake.workspace.freePlan = false;
       ctx.groups = cached;
+    }
+  });
+
+  it('one rollout whose intervention request the API server refuses does not stop the others, nor publishing and expiry', async () => {
+    const ANALYSIS_RUNS = { group: 'argoproj.io', plural: 'analysisruns' };
+    const inconclusive = (name: string, value: object) => {
+      store.seed(ANALYSIS_RUNS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name: `${name}-run`, namespace: NS }, status: { phase: 'Inconclusive', metricResults: [{ name: 'cv', measurements: [{ value: JSON.stringify(value) }] }] } });
+      const rollout = fixture('canary-paused-step');
+      const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
+      const status = { ...rollout.status, message: 'InconclusiveAnalysisRun', pauseConditions: [{ reason: 'InconclusiveAnalysisRun', startTime: '2026-11-26T20:00:00Z' }], canary: { currentStepAnalysisRunStatus: { name: `${name}-run`, status: 'Inconclusive' } } };
+      return store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name, namespace: NS }, status } as unknown as KubeObject) as unknown as Rollout;
+    };
+    const isCreate = (r: RecordedRequest) => r.method === 'POST' && r.path === `/apis/rollouts-cv.io/v1alpha1/namespaces/${NS}/approvalrequests`;
+    const named = (r: RecordedRequest) => (r.body as ApprovalRequest).metadata.name;
+    // As the API server would: the CRD's schema for the evidence, and an admission webhook that refuses one rollout.
+    const stop = store.intercept((r) => {
+      if (!isCreate(r)) return undefined;
+      if (named(r).startsWith('refused-')) return failure(403, 'Forbidden', 'admission webhook "policy.example.com" denied the request');
+      const evidence = (r.body as ApprovalRequest).spec.evidence;
+      if (evidence?.score !== undefined && evidence.score !== null && !Number.isInteger(evidence.score)) return failure(422, 'Invalid', 'spec.evidence.score: Invalid value: "number": must be of type integer');
+      if ((evidence?.reasons ?? []).some((reason) => reason.length > 1000)) return failure(422, 'Invalid', 'spec.evidence.reasons[0]: Too long: may not be more than 1000 bytes');
+      return undefined;
+    });
+    try {
+      const refused = inconclusive('refused', { verdict: 'Inconclusive', score: 50, reasons: ['not enough data'] });
+      const fractional = inconclusive('fractional', { verdict: 'x', score: 72.5, reasons: ['r'.repeat(1500)] });
+      const healthy = inconclusive('healthy', { verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'] });
+      const requestFor = (rollout: Rollout) => () => store.list(APPROVAL_REQUESTS).find((r) => (r as unknown as ApprovalRequest).spec.rollout.uid === rollout.metadata.uid) as unknown as ApprovalRequest | undefined;
+      // In the same passes: a gate's request is posted, and an expired one is expired.
+      await cluster.approvals.create(approvalRequest('web-poison-s1', GATES));
+      await cluster.approvals.create(approvalRequest('web-poison-s2', GATES, { expiresAt: new Date(Date.now() - 1_000).toISOString() }));
+
+      const asked = await until('the healthy rollout asked', requestFor(healthy));
+      expect(asked.spec.evidence).toEqual({ verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'], analysisRun: 'healthy-run' });
+      const sanitised = await until('the fractional rollout asked', requestFor(fractional));
+      expect(sanitised.spec.evidence).toMatchObject({ verdict: 'x', score: 73, reasons: [expect.stringMatching(/^r{999}…$/)] });
+      await until('the gate request posted', () => statusOf(requestOf(GATES, 'web-poison-s1')).slack);
+      await until('the expired request expired', () => (statusOf(requestOf(GATES, 'web-poison-s2')).state === 'Expired' ? true : undefined));
+      expect(requestFor(refused)()).toBeUndefined();
+      // Backing off: tried once or twice, not on every pass (every 50 ms here).
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(kube.requests.filter((r) => isCreate(r) && named(r).startsWith('refused-')).length).toBeLessThanOrEqual(2);
+      expect(logLines).toContainEqual(expect.objectContaining({ msg: 'intervention work failed; retried with back-off', object: `Rollout ${NS}/refused`, err: expect.stringContaining('admission webhook') }));
+    } finally {
+      stop();
+      for (const name of ['refused', 'fractional', 'healthy']) store.delete({ ...ROLLOUTS, namespace: NS, name });
     }
   });
 

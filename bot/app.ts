@@ -10,6 +10,7 @@ import type { Outcome } from '../shared/approvals/request.js';
 import { bindHost, splitHostPort } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { decide } from './approvals/decide.js';
+import { Backoff } from './backoff.js';
 import { publishRequests } from './approvals/publisher.js';
 import { intervene } from './interventions/inconclusive.js';
 import { notifyRollouts } from './notifications/threads.js';
@@ -234,13 +235,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
 async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
   ctx.log.info('leading: interventions, approval requests and rollout threads');
+  const backoff = new Backoff();
   while (!signal.aborted) {
     for (const cluster of ctx.clusters.values()) {
       try {
         // One read of each kind per cluster and pass, shared by the three.
         const rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
         const requests = await cluster.approvals.list(undefined);
-        await intervene(ctx, cluster, rollouts, requests);
+        await intervene(ctx, cluster, rollouts, requests, backoff);
         await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests);
         await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel);
       } catch (error) {

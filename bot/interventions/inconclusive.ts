@@ -12,42 +12,16 @@ import {
 } from '../../shared/approvals/request.js';
 import { abort, promote } from '../../shared/kube/rollout-actions.js';
 import type { Rollout } from '../../shared/kube/rollout-types.js';
+import { type Backoff, isolated } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
+import { type AnalysisRun, evidenceOf } from './evidence.js';
 
 export const INCONCLUSIVE = 'InconclusiveAnalysisRun';
 /** Marks the requests the bot created (and so carries out itself), as opposed to those of a gate step. */
 const SOURCE_LABEL = 'rollouts-cv.io/source';
 const SOURCE = 'inconclusive-analysis';
-
-interface AnalysisRun {
-  metadata: { name: string };
-  status?: { phase?: string; message?: string; metricResults?: { name: string; message?: string; measurements?: { value?: string; message?: string }[] }[] };
-}
-
-/** The verification's verdict and reasons from the AnalysisRun: a rollouts-cv measurement's value, or the run's message. */
-export function evidenceOf(run: AnalysisRun | undefined): ApprovalRequest['spec']['evidence'] {
-  if (!run) return undefined;
-  for (const metric of run.status?.metricResults ?? []) {
-    const last = metric.measurements?.at(-1);
-    try {
-      const value = JSON.parse(last?.value ?? '') as { verdict?: unknown; score?: unknown; reasons?: unknown };
-      if (typeof value.verdict === 'string') {
-        return {
-          verdict: value.verdict,
-          score: typeof value.score === 'number' ? value.score : null,
-          reasons: Array.isArray(value.reasons) ? value.reasons.map(String).slice(0, 10) : [],
-          analysisRun: run.metadata.name,
-        };
-      }
-    } catch {
-      // not a rollouts-cv measurement
-    }
-  }
-  const messages = (run.status?.metricResults ?? []).map((m) => m.message ?? m.measurements?.at(-1)?.message).filter((m): m is string => Boolean(m));
-  return { verdict: 'Inconclusive', reasons: [run.status?.message, ...messages].filter((m): m is string => Boolean(m)).slice(0, 10), analysisRun: run.metadata.name };
-}
 
 function inconclusivePause(rollout: Rollout): { startTime: string } | undefined {
   const condition = rollout.status?.pauseConditions?.find((c) => c.reason === INCONCLUSIVE);
@@ -56,14 +30,19 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
 
 /**
  * One pass over a cluster (its Rollouts and ApprovalRequests as listed at the start of the pass): ask for every new
- * Inconclusive pause, carry out decided requests, withdraw those the rollout left behind.
+ * Inconclusive pause, carry out decided requests, withdraw those the rollout left behind. Each object on its own:
+ * one that fails is logged and tried again later (backoff), and the others are worked on.
  */
-export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[]): Promise<void> {
+export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[], backoff: Backoff): Promise<void> {
   const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE);
+  const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) => {
+    const { namespace, name, uid } = object.metadata;
+    return isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, { key: `${cluster.name}/${kind}/${namespace}/${name}/${uid}`, object: `${kind} ${namespace}/${name}`, what: 'intervention work' }, work);
+  };
   for (const rollout of rollouts) {
-    if (inconclusivePause(rollout)) await ask(ctx, cluster, rollout, mine);
+    if (inconclusivePause(rollout)) await each('Rollout', rollout, () => ask(ctx, cluster, rollout, mine));
   }
-  for (const request of mine) await settle(ctx, cluster, request, rollouts);
+  for (const request of mine) await each('ApprovalRequest', request, () => settle(ctx, cluster, request, rollouts));
 }
 
 async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing: readonly ApprovalRequest[]): Promise<void> {

@@ -1,0 +1,97 @@
+// The evidence an intervention request carries, read from whatever a metric provider left in the AnalysisRun and
+// cut to what the ApprovalRequest CRD accepts (its schema is read from the chart, so the two cannot drift apart).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { evidenceOf } from './evidence.js';
+
+interface Schema {
+  type?: string;
+  nullable?: boolean;
+  maxItems?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+}
+const crd = parse(readFileSync(new URL('../../charts/rollouts-cv/crds/approvalrequests.rollouts-cv.io.yaml', import.meta.url), 'utf8')) as {
+  spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
+};
+const EVIDENCE = crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.evidence!;
+
+/** What the API server would say about the evidence, checked against the CRD's own schema for it. */
+function schemaProblems(evidence: unknown, schema: Schema = EVIDENCE, path = 'evidence'): string[] {
+  if (evidence === null) return schema.nullable ? [] : [`${path}: null`];
+  switch (schema.type) {
+    case 'object':
+      return Object.entries(evidence as Record<string, unknown>).flatMap(([key, value]) =>
+        schema.properties?.[key] ? schemaProblems(value, schema.properties[key], `${path}.${key}`) : [`${path}.${key}: unknown field`],
+      );
+    case 'array': {
+      const items = evidence as unknown[];
+      const tooMany = schema.maxItems !== undefined && items.length > schema.maxItems ? [`${path}: ${items.length} items`] : [];
+      return [...tooMany, ...items.flatMap((item, i) => schemaProblems(item, schema.items!, `${path}[${i}]`))];
+    }
+    case 'string':
+      return typeof evidence !== 'string' ? [`${path}: not a string`] : schema.maxLength !== undefined && evidence.length > schema.maxLength ? [`${path}: ${evidence.length} characters`] : [];
+    case 'integer':
+      return Number.isInteger(evidence) ? [] : [`${path}: ${String(evidence)} is not an integer`];
+    default:
+      return [`${path}: no type in the schema`];
+  }
+}
+
+const run = (value: unknown, extra: object = {}) => ({
+  metadata: { name: 'web-6bb8c57c5d-2' },
+  status: { phase: 'Inconclusive', metricResults: [{ name: 'cv', measurements: [{ value: typeof value === 'string' ? value : JSON.stringify(value) }] }] },
+  ...extra,
+});
+
+describe('evidenceOf', () => {
+  it('keeps a well-formed rollouts-cv verdict as it is', () => {
+    expect(evidenceOf(run({ verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%', 'error ratio +0.2 pp'] }))).toEqual({
+      verdict: 'Inconclusive',
+      score: 40,
+      reasons: ['p99 latency +12%', 'error ratio +0.2 pp'],
+      analysisRun: 'web-6bb8c57c5d-2',
+    });
+  });
+
+  it.each([
+    ['a fractional score', { verdict: 'x', score: 72.5 }, { verdict: 'x', score: 73, reasons: [] }],
+    ['a score above 100', { verdict: 'x', score: 150 }, { verdict: 'x', score: null, reasons: [] }],
+    ['a negative score', { verdict: 'x', score: -1 }, { verdict: 'x', score: null, reasons: [] }],
+    ['a score that is a string', { verdict: 'x', score: '90' }, { verdict: 'x', score: null, reasons: [] }],
+    ['reasons that are not strings', { verdict: 'x', reasons: [1, { a: 1 }, null, 'ok'] }, { verdict: 'x', score: null, reasons: ['1', '{"a":1}', 'null', 'ok'] }],
+    ['reasons that are not a list', { verdict: 'x', reasons: 'one' }, { verdict: 'x', score: null, reasons: [] }],
+  ])('sanitises %s', (_what, value, expected) => {
+    expect(evidenceOf(run(value))).toEqual({ ...expected, analysisRun: 'web-6bb8c57c5d-2' });
+  });
+
+  it('cuts reasons, verdict and names to what the CRD accepts', () => {
+    const evidence = evidenceOf(run({ verdict: 'v'.repeat(500), score: 99.6, reasons: Array.from({ length: 25 }, (_, i) => `${i}`.repeat(3000)) }, { metadata: { name: 'n'.repeat(400) } }))!;
+    expect(schemaProblems(evidence)).toEqual([]);
+    expect(evidence.reasons).toHaveLength(10);
+    expect(evidence.reasons![0]).toMatch(/^0{999}…$/);
+    expect(evidence.verdict).toMatch(/^v{63}…$/);
+    expect(evidence.score).toBe(100);
+    expect(evidence.analysisRun).toHaveLength(253);
+  });
+
+  it('falls back to the run and metric messages when no measurement is a rollouts-cv verdict, within the same bounds', () => {
+    const evidence = evidenceOf({
+      metadata: { name: 'web-run' },
+      status: { phase: 'Inconclusive', message: 'm'.repeat(5000), metricResults: Array.from({ length: 20 }, (_, i) => ({ name: `m${i}`, message: `metric ${i}`, measurements: [{ value: 'not json' }] })) },
+    })!;
+    expect(schemaProblems(evidence)).toEqual([]);
+    expect(evidence.verdict).toBe('Inconclusive');
+    expect(evidence.reasons).toHaveLength(10);
+    expect(evidence.reasons![0]).toMatch(/^m{999}…$/);
+    expect(evidence.reasons![1]).toBe('metric 0');
+  });
+
+  it('finds the schema problems it guards against (the check above is not vacuous)', () => {
+    expect(schemaProblems({ verdict: 'x', score: 72.5, reasons: ['r'.repeat(1001)] })).toEqual(['evidence.score: 72.5 is not an integer', 'evidence.reasons[0]: 1001 characters']);
+  });
+});
