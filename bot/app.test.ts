@@ -3,7 +3,6 @@
 // fake API server with state (test/helpers/fake-kube-store.ts). Each case checks what the person is told and the
 // exact requests the bot sent to Kubernetes (or that it sent none). processBeforeResponse makes the HTTP answer
 // wait for the listener, so everything the bot did is recorded when the request returns.
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { createLogger } from '../shared/log.js';
 import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { type KubeObject, type ObjectStore, failure, objectStore } from '../test/helpers/fake-kube-store.js';
+import { rolloutFixture, seedInconclusive } from '../test/helpers/leader-harness.js';
 import { type SlackHttpResponse, SlackRequestClient } from '../test/helpers/slack-requests.js';
 import { type RunningBot, startBot } from './app.js';
 import { GroupDirectory } from './auth/groups.js';
@@ -149,7 +149,7 @@ const objectWrites = (writes: RecordedRequest[]) => writes.filter((w) => !isEven
 const events = (writes: RecordedRequest[]) =>
   writes.filter((w) => isEvents(w.path) && w.method === 'POST').map((w) => `${(w.body as { type: string }).type} ${(w.body as { reason: string }).reason}`);
 
-const fixture = (name: string): Rollout => JSON.parse(readFileSync(new URL(`../test/fixtures/rollouts/${name}.json`, import.meta.url), 'utf8')) as Rollout;
+const fixture = rolloutFixture;
 
 /** A Rollout as the controller left it (one of test/fixtures/rollouts), under a new name. */
 function seedRollout(fixtureName: string, name: string): Rollout {
@@ -433,14 +433,7 @@ describe('approval requests', () => {
   });
 
   it('one rollout whose intervention request the API server refuses does not stop the others, nor publishing and expiry', async () => {
-    const ANALYSIS_RUNS = { group: 'argoproj.io', plural: 'analysisruns' };
-    const inconclusive = (name: string, value: object) => {
-      store.seed(ANALYSIS_RUNS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name: `${name}-run`, namespace: NS }, status: { phase: 'Inconclusive', metricResults: [{ name: 'cv', measurements: [{ value: JSON.stringify(value) }] }] } });
-      const rollout = fixture('canary-paused-step');
-      const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
-      const status = { ...rollout.status, message: 'InconclusiveAnalysisRun', pauseConditions: [{ reason: 'InconclusiveAnalysisRun', startTime: '2026-11-26T20:00:00Z' }], canary: { currentStepAnalysisRunStatus: { name: `${name}-run`, status: 'Inconclusive' } } };
-      return store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name, namespace: NS }, status } as unknown as KubeObject) as unknown as Rollout;
-    };
+    const inconclusive = (name: string, value: object) => seedInconclusive(store, NS, name, value);
     const isCreate = (r: RecordedRequest) => r.method === 'POST' && r.path === `/apis/rollouts-cv.io/v1alpha1/namespaces/${NS}/approvalrequests`;
     const named = (r: RecordedRequest) => (r.body as ApprovalRequest).metadata.name;
     // As the API server would: the CRD's schema for the evidence, and an admission webhook that refuses one rollout.

@@ -30,17 +30,19 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
 
 /**
  * One pass over a cluster (its Rollouts and ApprovalRequests as listed at the start of the pass): ask for every new
- * Inconclusive pause, carry out decided requests, withdraw those the rollout left behind. Each object on its own:
- * one that fails is logged and tried again later (backoff), and the others are worked on.
+ * Inconclusive pause, carry out decided requests, withdraw those the rollout left behind — only in namespaces an
+ * environment of the configuration lists (elsewhere the bot is not responsible, and nobody would see a request).
+ * Each object on its own: one that fails is logged and tried again later (backoff), and the others are worked on.
  */
 export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[], backoff: Backoff): Promise<void> {
-  const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE);
+  const managed = (object: { metadata: { namespace?: string } }) => environmentOf(ctx.config, cluster.name, object.metadata.namespace ?? '') !== undefined;
+  const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE && managed(request));
   const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) => {
     const { namespace, name, uid } = object.metadata;
     return isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, { key: `${cluster.name}/${kind}/${namespace}/${name}/${uid}`, object: `${kind} ${namespace}/${name}`, what: 'intervention work' }, work);
   };
   for (const rollout of rollouts) {
-    if (inconclusivePause(rollout)) await each('Rollout', rollout, () => ask(ctx, cluster, rollout, mine));
+    if (inconclusivePause(rollout) && managed(rollout)) await each('Rollout', rollout, () => ask(ctx, cluster, rollout, mine));
   }
   for (const request of mine) await each('ApprovalRequest', request, () => settle(ctx, cluster, request, rollouts));
 }
@@ -65,12 +67,12 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
     }
   }
   const { timeout, onTimeout } = ctx.config.intervention;
-  const environment = environmentOf(ctx.config, cluster.name, namespace);
+  const environment = environmentOf(ctx.config, cluster.name, namespace)!;
   const request = newApprovalRequest(name, namespace, {
     type: 'Intervention',
     rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid ?? '', podTemplateHash: hash, ...(rollout.metadata.annotations?.['rollout.argoproj.io/revision'] && { revision: rollout.metadata.annotations['rollout.argoproj.io/revision'] }) },
     stepIndex: step,
-    ...(environment && { environment: environment.name }),
+    environment: environment.name,
     message: 'The verification was inconclusive and the rollout is paused. Promote anyway, or roll back to the stable version?',
     policy: { minApprovals: 1, allowSelfApproval: true },
     expiresAt: new Date(ctx.now().getTime() + timeout).toISOString(),

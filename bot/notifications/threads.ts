@@ -66,15 +66,16 @@ export async function notifyRollouts(ctx: BotContext, client: WebClient, cluster
 async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluster, rollout: Rollout, defaultChannel?: string): Promise<void> {
   const namespace = rollout.metadata.namespace ?? '';
   const revision = rollout.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
+  // Threads only where an environment lists the namespace: elsewhere the bot is not responsible.
   const environment = environmentOf(ctx.config, cluster.name, namespace);
   const channel = environment?.channel ?? defaultChannel;
-  if (!channel || !revision) return;
+  if (!environment || !channel || !revision) return;
   const summary = summarizeRollout(rollout);
   const thread = threadOf(rollout);
   const current = thread?.revision === revision ? thread : undefined;
   // A revision already settled when first seen (e.g. when the bot starts) gets no thread: nothing is happening.
   if (!current && summary.fullyPromoted && summary.phase === 'Healthy') return;
-  const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment?.name });
+  const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment.name });
   const digest = messageDigest(message);
   if (current?.digest === digest) return;
   let ref: ThreadRef;

@@ -1,0 +1,97 @@
+// The leader's background work without the rest of the bot: a BotContext against the fake Slack
+// (test/fakes/slack) and the stateful fake Kubernetes API (fake-kube-store.ts), and Rollouts as the controller leaves
+// them when an analysis is Inconclusive. Tests call one pass of a function (intervene, notifyRollouts, …) at a time
+// and look at what it wrote, so that nothing runs in the background between two checks.
+import { readFileSync } from 'node:fs';
+import { WebClient } from '@slack/web-api';
+import { GroupDirectory } from '../../bot/auth/groups.js';
+import { type Cluster, connectCluster } from '../../bot/cluster/clusters.js';
+import { defaultCluster, parseBotConfig } from '../../bot/config.js';
+import type { BotContext } from '../../bot/context.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest } from '../../shared/approvals/request.js';
+import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { createLogger } from '../../shared/log.js';
+import { FakeSlack } from '../fakes/slack/index.js';
+import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js';
+import { type KubeObject, type ObjectStore, objectStore } from './fake-kube-store.js';
+
+export const ANALYSIS_RUNS = { group: 'argoproj.io', plural: 'analysisruns' } as const;
+
+export interface LeaderHarness {
+  store: ObjectStore;
+  kube: FakeKubeApi;
+  fake: FakeSlack;
+  ctx: BotContext;
+  cluster: Cluster;
+  /** Every log line, parsed. */
+  logLines: Record<string, unknown>[];
+  /** Moves the bot's clock. */
+  advance(ms: number): void;
+  rollouts(): Rollout[];
+  requests(): ApprovalRequest[];
+  close(): Promise<void>;
+}
+
+/** `config` is the bot's configuration file as parsed YAML; `channels` are the fake workspace's channels. */
+export async function startLeaderHarness(config: unknown, channels: string[] = []): Promise<LeaderHarness> {
+  const store = objectStore();
+  const kube = await startFakeKubeApi(store.respond);
+  const fake = await FakeSlack.start({ channels: channels.map((id) => ({ id, name: id.toLowerCase() })), rateLimits: false });
+  const parsed = parseBotConfig(config);
+  const logLines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  const cluster = connectCluster(defaultCluster(parsed), kube.kubeConfig(), parsed.impersonation, { log, instance: 'leader-test-1' });
+  const client = new WebClient(fake.botToken, fake.clientOptions());
+  let offsetMs = 0;
+  const ctx: BotContext = {
+    config: parsed,
+    slack: client,
+    slackBackground: client,
+    clusters: new Map([[cluster.name, cluster]]),
+    groups: new GroupDirectory(client, parsed.groupCacheTtl, log),
+    log,
+    now: () => new Date(Date.now() + offsetMs),
+  };
+  return {
+    store,
+    kube,
+    fake,
+    ctx,
+    cluster,
+    logLines,
+    advance: (ms) => void (offsetMs += ms),
+    rollouts: () => store.list(ROLLOUTS) as unknown as Rollout[],
+    requests: () => store.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[],
+    close: async () => {
+      await fake.close();
+      await kube.close();
+    },
+  };
+}
+
+export function rolloutFixture(name: string): Rollout {
+  return JSON.parse(readFileSync(new URL(`../fixtures/rollouts/${name}.json`, import.meta.url), 'utf8')) as Rollout;
+}
+
+/**
+ * A Rollout paused by an Inconclusive step analysis (test/fixtures/rollouts/canary-paused-step.json with the
+ * controller's InconclusiveAnalysisRun pause), and its AnalysisRun whose last measurement has `value`.
+ */
+export function seedInconclusive(store: ObjectStore, namespace: string, name: string, value: object = { verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'] }): Rollout {
+  const runName = `${name}-run`;
+  store.seed(ANALYSIS_RUNS, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: { name: runName, namespace },
+    status: { phase: 'Inconclusive', metricResults: [{ name: 'cv', measurements: [{ value: JSON.stringify(value) }] }] },
+  });
+  const rollout = rolloutFixture('canary-paused-step');
+  const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
+  const status = {
+    ...rollout.status,
+    message: 'InconclusiveAnalysisRun',
+    pauseConditions: [{ reason: 'InconclusiveAnalysisRun', startTime: '2026-11-26T20:00:00Z' }],
+    canary: { currentStepAnalysisRunStatus: { name: runName, status: 'Inconclusive' } },
+  };
+  return store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name, namespace }, status } as unknown as KubeObject) as unknown as Rollout;
+}
