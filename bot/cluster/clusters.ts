@@ -10,6 +10,8 @@ import type { BotConfig } from '../config.js';
 
 export interface Cluster {
   name: string;
+  /** This replica (the Pod name), as it names itself in what it writes. */
+  instance: string;
   /** As the bot: reads of Rollouts, AnalysisRuns, ReplicaSets. */
   objects: CustomObjectsApi;
   core: CoreV1Api;
@@ -36,6 +38,7 @@ export function connectCluster(name: string, kc: KubeConfig, impersonation: BotC
   const core = kc.makeApiClient(CoreV1Api);
   return {
     name,
+    instance: source.instance,
     objects,
     core,
     audit: createAudit({ api: core, log: source.log.child({ cluster: name }), instance: source.instance }),

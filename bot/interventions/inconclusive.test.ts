@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type Decision, pendingStatus, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
-import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
+import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, seedInconclusive, startLeaderHarness } from '../../test/helpers/leader-harness.js';
 import { Backoff } from '../backoff.js';
 import { intervene } from './inconclusive.js';
@@ -33,7 +33,7 @@ const writesTo = (from: number, rollout: Rollout) =>
   h.kube.requests.slice(from).filter((r) => r.method !== 'GET' && r.path.startsWith(`/apis/argoproj.io/v1alpha1/namespaces/${rollout.metadata.namespace}/rollouts/${rollout.metadata.name}`));
 
 /** An intervention request as the bot creates it, already decided (or expired) as given. */
-function decidedRequest(rollout: Rollout, status: { state: 'Decided' | 'Expired'; outcome: 'promote' | 'rollback'; decisions?: Decision[] }): ApprovalRequest {
+function decidedRequest(rollout: Rollout, status: { state: 'Decided' | 'Expired'; outcome: 'promote' | 'rollback'; decisions?: Decision[]; applying?: { at: string; by: string } }): ApprovalRequest {
   const spec: ApprovalRequest['spec'] = {
     type: 'Intervention',
     rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid!, podTemplateHash: rollout.status!.currentPodHash! },
@@ -68,5 +68,106 @@ describe('where the bot is responsible', () => {
     await pass();
     expect(writesTo(from, rollout)).toEqual([]);
     expect(statusOf(h.requests().find((r) => r.metadata.namespace === ELSEWHERE)!).applied).toBeUndefined();
+  });
+});
+
+const requestOf = (request: ApprovalRequest) => h.store.get({ ...APPROVAL_REQUESTS, namespace: request.metadata.namespace, name: request.metadata.name }) as unknown as ApprovalRequest;
+const rolloutOf = (rollout: Rollout) => h.store.get({ ...ROLLOUTS, namespace: rollout.metadata.namespace, name: rollout.metadata.name }) as unknown as Rollout;
+/** The audit Events about a request, as "type reason: message". */
+const eventsAbout = (request: ApprovalRequest) =>
+  h.store
+    .list({ plural: 'events' })
+    .map((e) => e as unknown as { type: string; reason: string; message: string; involvedObject: { name: string } })
+    .filter((e) => e.involvedObject.name === request.metadata.name)
+    .map((e) => `${e.type} ${e.reason}: ${e.message}`);
+const byAlice = (action: 'promote' | 'rollback'): Decision[] => [{ id: `click:${action}`, user: ALICE, action, at: new Date().toISOString(), source: 'slack:C0PROD0001' }];
+const PROMOTED = { pauseConditions: null, controllerPause: false, currentStepIndex: 2 };
+const statusPatches = (from: number, rollout: Rollout) => writesTo(from, rollout).map((w) => [w.method, w.path.endsWith('/status') ? 'status' : 'spec', w.body]);
+/** Past the longest back-off, so that every object is due again. */
+const later = () => h.advance(700_000);
+
+describe('carrying out a decision until it is applied', () => {
+  it('acts on a decision a leader marked as applying and then died before acting, despite its claim Event', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'orphaned');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote'), applying: { at: new Date(Date.now() - 120_000).toISOString(), by: 'bot-gone-1' } });
+    await h.cluster.audit.claim(`intervention:${request.metadata.uid}`, {
+      target: { apiVersion: API_VERSION, kind: 'ApprovalRequest', name: request.metadata.name, namespace: SHOP, uid: request.metadata.uid },
+      user: { id: ALICE },
+      action: 'promote',
+      reason: 'InterventionPromote',
+      message: 'carrying out promote',
+    });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(statusPatches(from, rollout)).toEqual([['PATCH', 'status', { status: PROMOTED }]]);
+    expect(statusOf(requestOf(request)).applied).toMatchObject({ result: expect.stringMatching(/promoted past the inconclusive analysis/) });
+    expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Normal InterventionPromote: rollout 'shop\/orphaned' promoted/));
+  });
+
+  it('leaves a decision another leader is applying right now, and takes it over once that leader is silent for a minute', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'busy');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote'), applying: { at: h.ctx.now().toISOString(), by: 'bot-other-1' } });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(statusPatches(from, rollout)).toEqual([]);
+    h.advance(61_000);
+    await pass();
+    expect(statusPatches(from, rollout)).toEqual([['PATCH', 'status', { status: PROMOTED }]]);
+    expect(statusOf(requestOf(request)).applied?.result).toMatch(/promoted/);
+  });
+
+  it('records as applied, without acting again, a decision whose effect the rollout already shows', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'done');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'rollback', decisions: byAlice('rollback'), applying: { at: new Date(Date.now() - 120_000).toISOString(), by: 'bot-gone-1' } });
+    h.store.modify({ ...ROLLOUTS, namespace: SHOP, name: 'done' }, (object) => void ((object.status as { abort?: boolean }).abort = true));
+    const from = h.kube.requests.length;
+    await pass();
+    expect(statusPatches(from, rollout)).toEqual([]);
+    expect(statusOf(requestOf(request)).applied?.result).toBe('carried out: the rollout is aborted');
+  });
+
+  it('retries after a transient API error (500) and records it as applied only once it succeeded', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'flaky');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });
+    h.store.once((r) => r.method === 'PATCH' && r.path.endsWith('/rollouts/flaky/status'), () => failure(500, 'InternalError', 'etcdserver: request timed out'));
+    const from = h.kube.requests.length;
+    await pass();
+    expect(statusOf(requestOf(request))).toMatchObject({ state: 'Decided', applying: { by: 'leader-test-1' } });
+    expect(statusOf(requestOf(request)).applied).toBeUndefined();
+    expect(rolloutOf(rollout).status?.pauseConditions).toHaveLength(1);
+    expect(h.logLines).toContainEqual(expect.objectContaining({ msg: 'intervention work failed; retried with back-off', object: `ApprovalRequest ${SHOP}/${request.metadata.name}`, err: expect.stringContaining('etcdserver: request timed out') }));
+
+    await pass();
+    expect(statusPatches(from, rollout)).toHaveLength(1);
+    later();
+    await pass();
+    expect(statusPatches(from, rollout)).toEqual([['PATCH', 'status', { status: PROMOTED }], ['PATCH', 'status', { status: PROMOTED }]]);
+    expect(statusOf(requestOf(request)).applied?.result).toMatch(/promoted/);
+  });
+
+  it('records a definitive refusal (403) as applied with the failure and a Warning, and does not retry it', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'forbidden');
+    const request = decidedRequest(rollout, { state: 'Expired', outcome: 'rollback' });
+    const stop = h.store.intercept((r) => (r.method === 'PATCH' && r.path.endsWith('/rollouts/forbidden/status') ? failure(403, 'Forbidden', 'rollouts.argoproj.io "forbidden" is forbidden: User "system:serviceaccount:rollouts-cv:bot" cannot patch resource "rollouts/status"') : undefined));
+    try {
+      const from = h.kube.requests.length;
+      await pass();
+      expect(statusOf(requestOf(request)).applied?.result).toMatch(/^failed: .*403.*cannot patch resource "rollouts\/status"/);
+      expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Warning InterventionRollback: failed: .*403/));
+      later();
+      await pass();
+      expect(statusPatches(from, rollout)).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('records a decision on a rollout that is gone as applied, with a Warning', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'deleted');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });
+    h.store.delete({ ...ROLLOUTS, namespace: SHOP, name: 'deleted' });
+    await pass();
+    expect(statusOf(requestOf(request)).applied?.result).toBe('not carried out: the rollout is gone');
+    expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Warning InterventionPromote: not carried out: the rollout is gone/));
   });
 });

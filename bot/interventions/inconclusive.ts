@@ -10,12 +10,13 @@ import {
   requestName,
   statusOf,
 } from '../../shared/approvals/request.js';
-import { abort, promote } from '../../shared/kube/rollout-actions.js';
+import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
 import type { Rollout } from '../../shared/kube/rollout-types.js';
 import { type Backoff, isolated } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
+import { clip } from '../slack/blocks.js';
 import { type AnalysisRun, evidenceOf } from './evidence.js';
 
 export const INCONCLUSIVE = 'InconclusiveAnalysisRun';
@@ -85,44 +86,95 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
   if (created) ctx.log.info({ request: `${namespace}/${name}`, analysisRun: runName }, 'intervention requested for an inconclusive analysis');
 }
 
-/** Carries out a decided or expired request once; withdraws a pending one whose pause is over. */
-async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
+/** After this long without a result, a replica's mark that it is carrying out an outcome is presumed left by a dead one. */
+export const APPLYING_STALE_MS = 60_000;
+
+/** What to do with one of the bot's intervention requests, given the rollout as it is now. */
+export type Step =
+  | { kind: 'none' }
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'record'; result: string; succeeded: boolean }
+  | { kind: 'act'; outcome: 'promote' | 'rollback' };
+
+/**
+ * The next step for a request, from its status and the rollout: withdraw a pending one whose pause is over; record
+ * as applied what cannot or need not be done (the rollout is gone, moved on, or already shows the outcome a replica
+ * was carrying out); leave alone what another replica is carrying out right now; otherwise act. Pure.
+ */
+export function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date): Step {
   const status = statusOf(request);
+  if (status.applied || status.state === 'Cancelled') return { kind: 'none' };
+  const paused = rollout !== undefined && inconclusivePause(rollout) !== undefined && rollout.status?.currentPodHash === request.spec.rollout.podTemplateHash;
+  if (status.state === 'Pending') return paused ? { kind: 'none' } : { kind: 'cancel', reason: 'the rollout is no longer paused on this analysis' };
+  const outcome = status.outcome === 'promote' ? 'promote' : 'rollback';
+  if (!rollout) return { kind: 'record', result: 'not carried out: the rollout is gone', succeeded: false };
+  if (status.applying) {
+    // A replica marked it and has no result: the rollout tells whether its action took effect.
+    if (outcome === 'rollback' && rollout.status?.abort === true) return { kind: 'record', result: 'carried out: the rollout is aborted', succeeded: true };
+    if (outcome === 'promote' && !paused) return { kind: 'record', result: 'carried out: the rollout moved past this analysis', succeeded: true };
+  }
+  if (!paused) return { kind: 'record', result: 'not carried out: the rollout is no longer paused on this analysis', succeeded: false };
+  const { applying } = status;
+  if (applying && applying.by !== me && now.getTime() - Date.parse(applying.at) < APPLYING_STALE_MS) return { kind: 'none' };
+  return { kind: 'act', outcome };
+}
+
+/** Failures a retry would not change: the outcome is recorded as applied, with the failure. */
+const DEFINITIVE: ReadonlySet<RolloutErrorCode> = new Set(['NotFound', 'NotApplicable', 'Invalid', 'Forbidden']);
+
+/**
+ * Carries out a decided or expired request until it is applied; withdraws a pending one whose pause is over. The
+ * status says `applying` (written, resourceVersion-guarded, before acting) and then `applied` (once the action
+ * succeeded or can never succeed). A transient failure is thrown, so the request is tried again with back-off.
+ */
+async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
   const { namespace, name } = request.metadata;
-  if (status.applied || status.state === 'Cancelled') return;
   const rollout = rollouts.find((r) => r.metadata.uid === request.spec.rollout.uid);
-  const stillPaused = rollout && inconclusivePause(rollout) && rollout.status?.currentPodHash === request.spec.rollout.podTemplateHash;
-  if (status.state === 'Pending') {
-    if (!stillPaused) {
-      await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: cancel(current, 'the rollout is no longer paused on this analysis', ctx.now()), result: undefined }));
-    }
+  const step = nextStep(request, rollout, cluster.instance, ctx.now());
+  if (step.kind === 'none') return;
+  if (step.kind === 'cancel') {
+    await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: cancel(current, step.reason, ctx.now()), result: undefined }));
     return;
   }
+  if (step.kind === 'record') return finish(ctx, cluster, request, step.result, step.succeeded);
+
+  // The mark is written on the latest version of the request: of two replicas, only one gets to act.
+  const marked = await cluster.approvals.updateStatus(namespace, name, (current) =>
+    nextStep(current, rollout, cluster.instance, ctx.now()).kind === 'act'
+      ? { status: { ...statusOf(current), applying: { at: ctx.now().toISOString(), by: cluster.instance } }, result: true }
+      : { result: false },
+  );
+  if (!marked?.result) return;
+  const ref = { namespace, name: request.spec.rollout.name };
+  let result: string;
+  try {
+    result = step.outcome === 'promote' ? await promote(cluster.objects, ref) : await abort(cluster.objects, ref);
+  } catch (error) {
+    if (!(error instanceof RolloutActionError && DEFINITIVE.has(error.code))) throw error;
+    return finish(ctx, cluster, request, `failed: ${error.message}`, false);
+  }
+  await finish(ctx, cluster, request, result, true);
+}
+
+/** Records the outcome as applied (once: a replica that finds it recorded writes nothing) and audits it. */
+async function finish(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, result: string, succeeded: boolean): Promise<void> {
+  const { namespace, name } = request.metadata;
+  const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({
+    status: statusOf(current).applied ? undefined : { ...statusOf(current), applied: { at: ctx.now().toISOString(), result: clip(result, 1_000) } },
+    result: undefined,
+  }));
+  if (!update?.changed) return;
+  const status = statusOf(update.request);
   const outcome = status.outcome === 'promote' ? 'promote' : 'rollback';
   const entry = {
     target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
     user: { id: status.state === 'Expired' ? 'timeout' : status.decisions.at(-1)?.user ?? 'unknown' },
     action: outcome,
     reason: outcome === 'promote' ? 'InterventionPromote' : 'InterventionRollback',
+    message: result,
+    outcome: succeeded ? ('succeeded' as const) : ('failed' as const),
   };
-  // Once across replicas and leader changes: the claim Event is the lock, the status records the result.
-  const claim = await cluster.audit.claim(`intervention:${request.metadata.uid ?? `${namespace}/${name}`}`, { ...entry, message: `carrying out ${outcome} for ${namespace}/${request.spec.rollout.name}` });
-  let result: string;
-  if (!claim.claimed) {
-    result = 'carried out before (claim already recorded)';
-  } else if (!stillPaused) {
-    result = `not carried out: the rollout is no longer paused on this analysis`;
-  } else {
-    const ref = { namespace, name: request.spec.rollout.name };
-    try {
-      result = outcome === 'promote' ? await promote(cluster.objects, ref) : await abort(cluster.objects, ref);
-      await cluster.audit.record({ ...entry, message: result, outcome: 'succeeded' });
-    } catch (error) {
-      result = `failed: ${(error as Error).message}`;
-      await cluster.audit.record({ ...entry, message: result, outcome: 'failed' });
-    }
-  }
-  await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: { ...statusOf(current), applied: { at: ctx.now().toISOString(), result } }, result: undefined }));
+  // The result is stored: an audit Event that cannot be written is logged, not retried.
+  await cluster.audit.record(entry).catch((error: unknown) => ctx.log.error({ err: error, request: `${namespace}/${name}` }, 'cannot write the audit Event'));
   ctx.log.info({ request: `${namespace}/${name}`, outcome, result }, 'intervention settled');
 }
-

@@ -60,7 +60,9 @@ export interface ApprovalRequestStatus {
   message?: string;
   decidedAt?: string;
   decisions: Decision[];
-  /** For a request the bot acts on itself (an Inconclusive analysis): when the outcome was carried out, and how. */
+  /** For a request the bot acts on itself (an Inconclusive analysis): which replica is carrying out the outcome, since when. */
+  applying?: { at: string; by: string };
+  /** For a request the bot acts on itself: when the outcome was carried out (or found not applicable), and how. */
   applied?: { at: string; result: string };
   /** Where the bot posted the request, and a digest of what the message shows (to update it only when it changes). */
   slack?: { channel: string; ts: string; digest?: string };

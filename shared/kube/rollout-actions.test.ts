@@ -415,6 +415,6 @@ describe('errors', () => {
     served = [fixture('canary-paused-step')];
     const message = 'rollouts.argoproj.io "web" is forbidden: User "slack:U1" cannot patch resource "rollouts/status" in API group "argoproj.io" in the namespace "actions"';
     answer('PATCH', `${ROLLOUT}/status`, { status: 403, body: status(403, 'Forbidden', message) });
-    await expect(abort(api, ref)).rejects.toMatchObject({ code: 'ApiError', message: `patch rollout actions/web status: 403 ${message}` });
+    await expect(abort(api, ref)).rejects.toMatchObject({ code: 'Forbidden', message: `patch rollout actions/web status: 403 ${message}` });
   });
 });

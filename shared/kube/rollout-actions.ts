@@ -6,6 +6,7 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import {
   RolloutActionError,
+  type RolloutErrorCode,
   parseImageAssignments,
   pickRevision,
   promotePatches,
@@ -192,6 +193,9 @@ function patchSpec(api: CustomObjectsApi, ref: RolloutRef, body: object): Promis
 
 const atStep = (rollout: Rollout) => (stepText(rollout) ? ` at ${stepText(rollout)}` : '');
 
+/** What an HTTP status says about a request: refusals that a retry would not change, and a missing object. */
+const CODES: Partial<Record<number, RolloutErrorCode>> = { 400: 'Invalid', 401: 'Forbidden', 403: 'Forbidden', 404: 'NotFound', 422: 'Invalid' };
+
 /** Runs one request; an API error becomes a RolloutActionError with the server's own message. */
 async function call<T>(what: string, request: () => Promise<T>, notFound?: string): Promise<T> {
   try {
@@ -201,6 +205,6 @@ async function call<T>(what: string, request: () => Promise<T>, notFound?: strin
     const message = serverMessage(error.body) ?? error.message;
     if (error.code === 404 && notFound) throw new RolloutActionError('NotFound', notFound);
     if (error.code === 409) throw new RolloutActionError('Conflict', `${what}: conflict: ${message}`);
-    throw new RolloutActionError(error.code === 404 ? 'NotFound' : 'ApiError', `${what}: ${error.code} ${message}`);
+    throw new RolloutActionError(CODES[error.code] ?? 'ApiError', `${what}: ${error.code} ${message}`);
   }
 }

@@ -4,7 +4,7 @@
 import { currentCanaryStep, isFullyPromoted, isGenerationObserved } from './rollout-status.js';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type LabelSelector, type PodTemplate, type Rollout, type Workload } from './rollout-types.js';
 
-export type RolloutErrorCode = 'NotFound' | 'NotApplicable' | 'Invalid' | 'Timeout' | 'Conflict' | 'ApiError';
+export type RolloutErrorCode = 'NotFound' | 'NotApplicable' | 'Invalid' | 'Forbidden' | 'Timeout' | 'Conflict' | 'ApiError';
 
 export class RolloutActionError extends Error {
   constructor(
