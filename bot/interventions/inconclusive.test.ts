@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type Decision, pendingStatus, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { headerValues } from '../../test/helpers/fake-kube-api.js';
 import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, seedInconclusive, startLeaderHarness } from '../../test/helpers/leader-harness.js';
 import { Backoff } from '../backoff.js';
@@ -11,18 +12,23 @@ import { intervene } from './inconclusive.js';
 const SHOP = 'shop';
 const ELSEWHERE = 'elsewhere';
 const ALICE = 'U0ALICE001';
+const BOB = 'U0BOB00001';
 
 let h: LeaderHarness;
 let backoff: Backoff;
 
-beforeAll(async () => {
-  h = await startLeaderHarness({
-    environments: [{ name: 'production', namespaces: [SHOP], channel: 'C0PROD0001' }],
-    roles: [{ name: 'release', users: [ALICE], environments: ['production'], allow: ['approve'] }],
-  });
-});
+const CONFIG = {
+  environments: [{ name: 'production', namespaces: [SHOP], channel: 'C0PROD0001' }],
+  roles: [{ name: 'release', users: [ALICE, BOB], environments: ['production'], allow: ['approve'] }],
+};
 
-afterAll(() => h?.close());
+/** A harness of its own for the tests of a describe block, with this configuration. */
+function withHarness(config: object): void {
+  beforeAll(async () => {
+    h = await startLeaderHarness(config);
+  });
+  afterAll(() => h?.close());
+}
 
 beforeEach(() => {
   backoff = new Backoff();
@@ -54,6 +60,8 @@ function decidedRequest(rollout: Rollout, status: { state: 'Decided' | 'Expired'
 }
 
 describe('where the bot is responsible', () => {
+  withHarness(CONFIG);
+
   it('asks only for rollouts in namespaces an environment lists', async () => {
     seedInconclusive(h.store, SHOP, 'cart');
     seedInconclusive(h.store, ELSEWHERE, 'cart');
@@ -80,13 +88,16 @@ const eventsAbout = (request: ApprovalRequest) =>
     .map((e) => e as unknown as { type: string; reason: string; message: string; involvedObject: { name: string } })
     .filter((e) => e.involvedObject.name === request.metadata.name)
     .map((e) => `${e.type} ${e.reason}: ${e.message}`);
-const byAlice = (action: 'promote' | 'rollback'): Decision[] => [{ id: `click:${action}`, user: ALICE, action, at: new Date().toISOString(), source: 'slack:C0PROD0001' }];
+const by = (user: string, action: 'promote' | 'rollback'): Decision[] => [{ id: `click:${action}`, user, action, at: new Date().toISOString(), source: 'slack:C0PROD0001' }];
+const byAlice = (action: 'promote' | 'rollback') => by(ALICE, action);
 const PROMOTED = { pauseConditions: null, controllerPause: false, currentStepIndex: 2 };
 const statusPatches = (from: number, rollout: Rollout) => writesTo(from, rollout).map((w) => [w.method, w.path.endsWith('/status') ? 'status' : 'spec', w.body]);
 /** Past the longest back-off, so that every object is due again. */
 const later = () => h.advance(700_000);
 
 describe('carrying out a decision until it is applied', () => {
+  withHarness(CONFIG);
+
   it('acts on a decision a leader marked as applying and then died before acting, despite its claim Event', async () => {
     const rollout = seedInconclusive(h.store, SHOP, 'orphaned');
     const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote'), applying: { at: new Date(Date.now() - 120_000).toISOString(), by: 'bot-gone-1' } });
@@ -169,5 +180,38 @@ describe('carrying out a decision until it is applied', () => {
     await pass();
     expect(statusOf(requestOf(request)).applied?.result).toBe('not carried out: the rollout is gone');
     expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Warning InterventionPromote: not carried out: the rollout is gone/));
+  });
+});
+
+describe('as whom', () => {
+  withHarness({ ...CONFIG, impersonation: { users: { [ALICE]: 'alice@example.com' }, groups: ['rollouts-operators'] } });
+  const impersonated = (from: number, rollout: Rollout) => writesTo(from, rollout).map((w) => [w.method, headerValues(w, 'impersonate-user'), headerValues(w, 'impersonate-group')]);
+
+  it("carries out a person's decision as that person", async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'as-alice');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(impersonated(from, rollout)).toEqual([['PATCH', ['alice@example.com'], ['rollouts-operators']]]);
+    expect(statusOf(requestOf(request)).applied?.result).toMatch(/promoted/);
+  });
+
+  it('carries out the default on timeout as the bot itself', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'as-bot');
+    decidedRequest(rollout, { state: 'Expired', outcome: 'rollback' });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(impersonated(from, rollout)).toEqual([['PATCH', [], []]]);
+    expect(rolloutOf(rollout).status?.abort).toBe(true);
+  });
+
+  it('does not act on the decision of a person with no Kubernetes identity, and records the refusal', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'as-nobody');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: by(BOB, 'promote') });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(writesTo(from, rollout)).toEqual([]);
+    expect(statusOf(requestOf(request)).applied?.result).toBe(`refused: Slack user ${BOB} is not mapped to a Kubernetes identity (impersonation.users), so the bot does not act for them`);
+    expect(eventsAbout(request)).toContainEqual(expect.stringMatching(new RegExp(`^Warning InterventionPromote: refused: Slack user ${BOB} is not mapped`)));
   });
 });

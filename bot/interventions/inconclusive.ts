@@ -1,8 +1,9 @@
 // Manual intervention for a rollout paused by an Inconclusive analysis (the controller's InconclusiveAnalysisRun
 // pause): the leader asks people with an Intervention ApprovalRequest carrying the verification's evidence, and
-// carries out what they chose — or the configured default when nobody chose in time, even if the bot restarted
-// meanwhile, since the request and its expiry live in Kubernetes. Promote anyway promotes the rollout; Roll back
-// aborts it (the stable version takes all traffic again).
+// carries out what they chose, as the person who chose it — or the configured default, as the bot, when nobody chose
+// in time, even if the bot restarted meanwhile, since the request and its expiry live in Kubernetes. Promote anyway
+// promotes the rollout; Roll back aborts it (the stable version takes all traffic again).
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import {
   type ApprovalRequest,
   cancel,
@@ -13,7 +14,7 @@ import {
 import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
 import type { Rollout } from '../../shared/kube/rollout-types.js';
 import { type Backoff, isolated } from '../backoff.js';
-import type { Cluster } from '../cluster/clusters.js';
+import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
 import { clip } from '../slack/blocks.js';
@@ -137,6 +138,8 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
     return;
   }
   if (step.kind === 'record') return finish(ctx, cluster, request, step.result, step.succeeded);
+  const actor = actingFor(cluster, request);
+  if ('refused' in actor) return finish(ctx, cluster, request, `refused: ${actor.refused}`, false);
 
   // The mark is written on the latest version of the request: of two replicas, only one gets to act.
   const marked = await cluster.approvals.updateStatus(namespace, name, (current) =>
@@ -148,12 +151,29 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
   const ref = { namespace, name: request.spec.rollout.name };
   let result: string;
   try {
-    result = step.outcome === 'promote' ? await promote(cluster.objects, ref) : await abort(cluster.objects, ref);
+    result = step.outcome === 'promote' ? await promote(actor.client, ref) : await abort(actor.client, ref);
   } catch (error) {
     if (!(error instanceof RolloutActionError && DEFINITIVE.has(error.code))) throw error;
     return finish(ctx, cluster, request, `failed: ${error.message}`, false);
   }
   await finish(ctx, cluster, request, result, true);
+}
+
+/**
+ * Whose authority the outcome is carried out with: the person who chose it (impersonated, when configured, so that
+ * the cluster's RBAC has the final word), or the bot itself for the default on timeout.
+ */
+function actingFor(cluster: Cluster, request: ApprovalRequest): { client: CustomObjectsApi } | { refused: string } {
+  const status = statusOf(request);
+  if (status.state === 'Expired') return { client: cluster.objects };
+  const decider = status.decisions.at(-1)?.user;
+  if (!decider) return { refused: 'no decision names who chose this outcome' };
+  try {
+    return { client: cluster.actingAs(decider) };
+  } catch (error) {
+    if (!(error instanceof NotMappedError)) throw error;
+    return { refused: `Slack user ${decider} is not mapped to a Kubernetes identity (impersonation.users), so the bot does not act for them` };
+  }
 }
 
 /** Records the outcome as applied (once: a replica that finds it recorded writes nothing) and audits it. */
