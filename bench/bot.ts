@@ -18,6 +18,7 @@ import { connectCluster } from '../bot/cluster/clusters.js';
 import { parseBotConfig } from '../bot/config.js';
 import type { BotContext } from '../bot/context.js';
 import { THREAD_ANNOTATION } from '../bot/notifications/threads.js';
+import { signRef } from '../bot/slack/message-ref.js';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, pendingStatus, statusOf } from '../shared/approvals/request.js';
 import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
@@ -166,9 +167,9 @@ async function main(): Promise<number> {
   // Slack thread in the environment's channel (each decision is posted in it, as in production).
   const store = objectStore();
   const kube = await startFakeKubeApi(store.respond);
-  const seedRollout = (name: string, annotations: Record<string, string> = {}) => {
+  const seedRollout = (name: string, annotations: Record<string, string> = {}, uid?: string) => {
     const { resourceVersion: _rv, uid: _uid, ...metadata } = fixture.metadata;
-    store.seed(ROLLOUTS, { ...fixture, metadata: { ...metadata, name, namespace: NS, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject);
+    store.seed(ROLLOUTS, { ...fixture, metadata: { ...metadata, name, uid, namespace: NS, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject);
   };
   for (const name of [
     ...Array.from({ length: STATUS_ROLLOUTS }, (_, i) => `status-${pad(i, 2)}`),
@@ -177,9 +178,13 @@ async function main(): Promise<number> {
     seedRollout(name);
   }
   for (let i = 0; i < ENVIRONMENTS; i++) {
-    const head = await slackClient.chat.postMessage({ channel: channel(i), text: `${NS}/app-${pad(i, 2)} revision 2: Paused` });
-    const thread = { revision: fixture.metadata.annotations?.[REVISION_ANNOTATION], channel: channel(i), ts: head.ts, digest: '' };
-    seedRollout(`app-${pad(i, 2)}`, { [THREAD_ANNOTATION]: JSON.stringify(thread) });
+    const name = `app-${pad(i, 2)}`;
+    const head = await slackClient.chat.postMessage({ channel: channel(i), text: `${NS}/${name} revision 2: Paused` });
+    const revision = fixture.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
+    const at = { channel: channel(i), ts: head.ts! };
+    // Signed as the leader records a thread (bot/slack/message-ref.ts), or the bot would not post in it.
+    const sig = signRef(fake.botToken, { kind: 'rollout-thread', cluster: 'bench', namespace: NS, name, uid: `uid-${name}`, revision }, at);
+    seedRollout(name, { [THREAD_ANNOTATION]: JSON.stringify({ revision, ...at, digest: '', sig }) }, `uid-${name}`);
   }
   for (const request of requests) {
     const spec: ApprovalRequest['spec'] = {

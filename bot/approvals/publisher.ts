@@ -1,14 +1,15 @@
 // Keeps Slack in step with the ApprovalRequests (run by the leader only): posts each new request to its
 // environment's channel, updates the message in place when its status changes, and applies the default outcome
 // of a request nobody decided in time — also for requests that expired while no bot was running. What was last
-// posted is remembered in the request's status (channel, ts and a digest), so a new leader neither posts twice
-// nor rewrites unchanged messages.
+// posted is remembered in the request's status (channel, ts, a digest and the bot's signature), so a new leader
+// neither posts twice nor rewrites unchanged messages.
 import type { WebClient } from '@slack/web-api';
 import { type ApprovalRequest, type ApprovalRequestStatus, expire, statusOf } from '../../shared/approvals/request.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
 import { approvalRequestMessage, messageDigest } from '../slack/blocks.js';
+import { type RefSubject, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
 
 export interface PublisherOptions {
   client: WebClient;
@@ -60,8 +61,12 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
   const { channel, environment } = channelFor(ctx, cluster, request, options.defaultChannel);
   const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment });
   const digest = messageDigest(message);
-  const posted = status.slack;
-  if (posted?.digest === digest) return;
+  // Where the message is, only if the bot recorded it (status is writable by others too): see slack/message-ref.ts.
+  const token = tokenOf(options.client);
+  const subject: RefSubject = { kind: 'approval-request', cluster: cluster.name, namespace, name, uid: request.metadata.uid ?? '' };
+  const check = checkRef(token, subject, status.slack, channel);
+  const posted = check && 'ref' in check ? check.ref : undefined;
+  if (posted && status.slack?.digest === digest) return;
   if (!posted) {
     // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
     if (status.state !== 'Pending') return;
@@ -69,12 +74,14 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
       ctx.log.warn({ request: `${namespace}/${name}`, environment }, 'no channel for this approval request: set environments[].channel or --default-channel');
       return;
     }
+    if (check && 'problem' in check) ctx.log.warn({ object: `ApprovalRequest ${namespace}/${name}`, problem: check.problem }, `${UNTRUSTED}; posting a new message`);
     const response = await options.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
-    await remember(cluster, namespace, name, { channel: response.channel ?? channel, ts: response.ts!, digest });
+    const at = { channel: response.channel ?? channel, ts: response.ts! };
+    await remember(cluster, namespace, name, { ...at, digest, sig: signRef(token, subject, at) });
     return;
   }
   await options.client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: message.blocks });
-  await remember(cluster, namespace, name, { ...posted, digest });
+  await remember(cluster, namespace, name, { ...posted, digest, sig: signRef(token, subject, posted) });
 }
 
 /** Stores where the message is and what it shows; a concurrent status change only means another update next pass. */

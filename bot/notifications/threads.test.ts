@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, rolloutFixture, startLeaderHarness } from '../../test/helpers/leader-harness.js';
-import { notifyRollouts } from './threads.js';
+import { THREAD_ANNOTATION, notifyRollouts, postInThread } from './threads.js';
 
 const SHOP = 'shop';
 const ELSEWHERE = 'elsewhere';
@@ -45,5 +45,65 @@ describe('where threads are posted', () => {
       ['chat.postMessage', PROD_CHANNEL],
       ['chat.postMessage', DEFAULT_CHANNEL],
     ]);
+  });
+});
+
+describe('message references', () => {
+  const annotated = (namespace: string, name: string) =>
+    JSON.parse((h.store.get({ ...ROLLOUTS, namespace, name }) as unknown as Rollout).metadata.annotations?.[THREAD_ANNOTATION] ?? '{}') as { revision?: string; channel?: string; ts?: string; sig?: string };
+  const touched = (from: number, ts: string) => h.fake.journal.entries.slice(from).filter((e) => (e.method === 'chat.update' && e.args.ts === ts) || (e.method === 'chat.postMessage' && e.args.thread_ts === ts));
+  const warnings = (from: number) => h.logLines.slice(from).filter((l) => l.msg === 'ignoring a Slack message reference the bot did not record; posting a new message');
+
+  it('never uses a thread reference it did not record: forged, copied from another rollout, or in another channel', async () => {
+    // A message of the bot's that someone would like to overwrite (say, a production approval request).
+    const victim = await h.ctx.slackBackground.chat.postMessage({ channel: PROD_CHANNEL, text: 'Approval needed: shop/checkout (Pending)' });
+    const owned = seedRollout(SHOP, 'owned');
+    await pass([owned]);
+    const ownRef = annotated(SHOP, 'owned');
+    expect(ownRef).toMatchObject({ revision: '2', channel: PROD_CHANNEL, sig: expect.any(String) });
+
+    const forged = seedRollout(SHOP, 'forged', { [THREAD_ANNOTATION]: JSON.stringify({ revision: '2', channel: PROD_CHANNEL, ts: victim.ts, digest: '' }) });
+    const forgedSig = seedRollout(SHOP, 'forged-sig', { [THREAD_ANNOTATION]: JSON.stringify({ ...ownRef, ts: victim.ts, digest: '' }) });
+    const copied = seedRollout(SHOP, 'copied', { [THREAD_ANNOTATION]: JSON.stringify({ ...ownRef, digest: '' }) });
+    const elsewhere = seedRollout(SHOP, 'public', { [THREAD_ANNOTATION]: JSON.stringify({ ...ownRef, channel: DEFAULT_CHANNEL, digest: '' }) });
+    const fromJournal = h.fake.journal.entries.length;
+    const fromLog = h.logLines.length;
+    await pass([forged, forgedSig, copied, elsewhere]);
+    expect(touched(fromJournal, victim.ts!)).toEqual([]);
+    expect(touched(fromJournal, ownRef.ts!)).toEqual([]);
+    expect(posted(fromJournal).map((e) => [e.method, e.args.channel])).toEqual(Array(4).fill(['chat.postMessage', PROD_CHANNEL]));
+    expect(warnings(fromLog).map((l) => l.object)).toEqual(['Rollout shop/forged', 'Rollout shop/forged-sig', 'Rollout shop/copied', 'Rollout shop/public']);
+
+    // Each now has a thread of its own, signed: the next pass neither posts nor warns again.
+    const fromAgain = h.fake.journal.entries.length;
+    const fromLogAgain = h.logLines.length;
+    await pass(['forged', 'forged-sig', 'copied', 'public'].map((name) => h.store.get({ ...ROLLOUTS, namespace: SHOP, name }) as unknown as Rollout));
+    expect(posted(fromAgain)).toEqual([]);
+    expect(warnings(fromLogAgain)).toEqual([]);
+  });
+
+  it("posts lines about people's actions only in a thread it recorded", async () => {
+    const victim = await h.ctx.slackBackground.chat.postMessage({ channel: PROD_CHANNEL, text: 'someone else\'s thread' });
+    seedRollout(SHOP, 'redirected', { [THREAD_ANNOTATION]: JSON.stringify({ revision: '2', channel: PROD_CHANNEL, ts: victim.ts, digest: '' }) });
+    const from = h.fake.journal.entries.length;
+    await postInThread(h.ctx, h.ctx.slack, h.cluster, SHOP, 'redirected', 'U0ALICE001 promoted it');
+    expect(touched(from, victim.ts!)).toEqual([]);
+
+    const own = seedRollout(SHOP, 'threaded');
+    await pass([own]);
+    await postInThread(h.ctx, h.ctx.slack, h.cluster, SHOP, 'threaded', 'U0ALICE001 promoted it');
+    expect(touched(from, annotated(SHOP, 'threaded').ts!).map((e) => e.args.text)).toEqual(['U0ALICE001 promoted it']);
+  });
+});
+
+describe('a thread in a channel the configuration no longer names', () => {
+  it('is left for a new thread in the channel the bot would post to now', async () => {
+    const rollout = seedRollout('staging', 'moved');
+    await pass([rollout]);
+    const before = (h.store.get({ ...ROLLOUTS, namespace: 'staging', name: 'moved' }) as unknown as Rollout).metadata.annotations?.[THREAD_ANNOTATION];
+    expect(JSON.parse(before!)).toMatchObject({ channel: DEFAULT_CHANNEL });
+    const from = h.fake.journal.entries.length;
+    await notifyRollouts(h.ctx, h.ctx.slackBackground, h.cluster, [h.store.get({ ...ROLLOUTS, namespace: 'staging', name: 'moved' }) as unknown as Rollout], PROD_CHANNEL);
+    expect(posted(from).map((e) => [e.method, e.args.channel])).toEqual([['chat.postMessage', PROD_CHANNEL]]);
   });
 });

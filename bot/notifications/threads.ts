@@ -1,7 +1,8 @@
 // One Slack thread per rollout revision (run by the leader). When a Rollout starts a new revision, a head message
 // goes to its environment's channel and is updated in place as the revision moves: phase, step, weight, the step
 // analysis and its verdict, the abort reason. Actions people take on the rollout are posted in the thread. Where
-// the thread is lives in an annotation of the Rollout, so a new leader continues the same thread.
+// the thread is lives in an annotation of the Rollout, so a new leader continues the same thread; anyone who may
+// annotate the Rollout can write it too, so it is signed (slack/message-ref.ts) and used only if it verifies.
 import type { WebClient } from '@slack/web-api';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type RolloutSummary, summarizeRollout } from '../../shared/kube/rollout-status.js';
@@ -10,25 +11,36 @@ import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
 import { type Message, type Place, describePlace, escape, messageDigest } from '../slack/blocks.js';
+import { type MessageRef, type RefSubject, type StoredRef, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
 
 export const THREAD_ANNOTATION = 'rollouts-cv.io/slack-thread';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-interface ThreadRef {
+/** The annotation's value: where the revision's head message is, what it shows, and the bot's signature. */
+interface ThreadRef extends MessageRef {
   revision: string;
-  channel: string;
-  ts: string;
   digest: string;
+  sig: string;
 }
 
-function threadOf(rollout: Rollout): ThreadRef | undefined {
+/** The thread annotation of the rollout's current revision, as stored (unchecked). */
+function storedThread(rollout: Rollout): (StoredRef & { digest?: unknown }) | undefined {
   try {
-    const parsed = JSON.parse(rollout.metadata.annotations?.[THREAD_ANNOTATION] ?? '') as Partial<ThreadRef>;
-    return typeof parsed.channel === 'string' && typeof parsed.ts === 'string' ? { revision: '', digest: '', ...parsed } as ThreadRef : undefined;
+    const parsed = JSON.parse(rollout.metadata.annotations?.[THREAD_ANNOTATION] ?? '') as (StoredRef & { revision?: unknown; digest?: unknown }) | null;
+    return parsed && parsed.revision === rollout.metadata.annotations?.[REVISION_ANNOTATION] ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
+
+const subjectOf = (cluster: Cluster, rollout: Rollout, revision: string): RefSubject => ({
+  kind: 'rollout-thread',
+  cluster: cluster.name,
+  namespace: rollout.metadata.namespace ?? '',
+  name: rollout.metadata.name,
+  uid: rollout.metadata.uid ?? '',
+  revision,
+});
 
 /** The head message of a revision's thread. Pure. */
 export function headMessage(summary: RolloutSummary, revision: string, place: Place): Message {
@@ -71,21 +83,26 @@ async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluste
   const channel = environment?.channel ?? defaultChannel;
   if (!environment || !channel || !revision) return;
   const summary = summarizeRollout(rollout);
-  const thread = threadOf(rollout);
-  const current = thread?.revision === revision ? thread : undefined;
+  const token = tokenOf(client);
+  const subject = subjectOf(cluster, rollout, revision);
+  const stored = storedThread(rollout);
+  const check = checkRef(token, subject, stored, channel);
+  const current = check && 'ref' in check ? check.ref : undefined;
   // A revision already settled when first seen (e.g. when the bot starts) gets no thread: nothing is happening.
   if (!current && summary.fullyPromoted && summary.phase === 'Healthy') return;
   const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment.name });
   const digest = messageDigest(message);
-  if (current?.digest === digest) return;
-  let ref: ThreadRef;
+  if (current && stored?.digest === digest) return;
+  let at: MessageRef;
   if (current) {
     await client.chat.update({ channel: current.channel, ts: current.ts, text: message.text, blocks: message.blocks });
-    ref = { ...current, digest };
+    at = current;
   } else {
+    if (check && 'problem' in check) ctx.log.warn({ object: `Rollout ${namespace}/${rollout.metadata.name}`, problem: check.problem }, `${UNTRUSTED}; posting a new message`);
     const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
-    ref = { revision, channel: posted.channel ?? channel, ts: posted.ts!, digest };
+    at = { channel: posted.channel ?? channel, ts: posted.ts! };
   }
+  const ref: ThreadRef = { revision, ...at, digest, sig: signRef(token, subject, at) };
   // metadata only: the controller's generation and the rollout's spec are untouched
   const body = { metadata: { annotations: { [THREAD_ANNOTATION]: JSON.stringify(ref) } } };
   await cluster.objects.patchNamespacedCustomObject({ ...ROLLOUTS, namespace, name: rollout.metadata.name, body }, MERGE_PATCH);
@@ -98,9 +115,13 @@ async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluste
 export async function postInThread(ctx: BotContext, client: WebClient, cluster: Cluster, namespace: string, name: string, text: string): Promise<void> {
   try {
     const rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as Rollout;
-    const thread = threadOf(rollout);
-    if (!thread || thread.revision !== rollout.metadata.annotations?.[REVISION_ANNOTATION]) return;
-    await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
+    const environment = environmentOf(ctx.config, cluster.name, namespace);
+    const revision = rollout.metadata.annotations?.[REVISION_ANNOTATION];
+    if (!environment || !revision) return;
+    const check = checkRef(tokenOf(client), subjectOf(cluster, rollout, revision), storedThread(rollout), environment.channel);
+    if (!check) return;
+    if ('problem' in check) return ctx.log.warn({ object: `Rollout ${namespace}/${name}`, problem: check.problem }, `${UNTRUSTED}; not posting in it`);
+    await client.chat.postMessage({ channel: check.ref.channel, thread_ts: check.ref.ts, text });
   } catch (error) {
     ctx.log.warn({ rollout: `${namespace}/${name}`, err: (error as Error).message }, 'cannot post in the rollout thread');
   }

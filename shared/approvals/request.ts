@@ -64,8 +64,11 @@ export interface ApprovalRequestStatus {
   applying?: { at: string; by: string };
   /** For a request the bot acts on itself: when the outcome was carried out (or found not applicable), and how. */
   applied?: { at: string; result: string };
-  /** Where the bot posted the request, and a digest of what the message shows (to update it only when it changes). */
-  slack?: { channel: string; ts: string; digest?: string };
+  /**
+   * Where the bot posted the request, a digest of what the message shows (to update it only when it changes), and
+   * the bot's signature of the reference (bot/slack/message-ref.ts).
+   */
+  slack?: { channel: string; ts: string; digest?: string; sig?: string };
 }
 
 export interface ApprovalRequest {
