@@ -88,10 +88,10 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
 }
 
 /** After this long without a result, a replica's mark that it is carrying out an outcome is presumed left by a dead one. */
-export const APPLYING_STALE_MS = 60_000;
+const APPLYING_STALE_MS = 60_000;
 
 /** What to do with one of the bot's intervention requests, given the rollout as it is now. */
-export type Step =
+type Step =
   | { kind: 'none' }
   | { kind: 'cancel'; reason: string }
   | { kind: 'record'; result: string; succeeded: boolean }
@@ -102,7 +102,7 @@ export type Step =
  * as applied what cannot or need not be done (the rollout is gone, moved on, or already shows the outcome a replica
  * was carrying out); leave alone what another replica is carrying out right now; otherwise act. Pure.
  */
-export function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date): Step {
+function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date): Step {
   const status = statusOf(request);
   if (status.applied || status.state === 'Cancelled') return { kind: 'none' };
   const paused = rollout !== undefined && inconclusivePause(rollout) !== undefined && rollout.status?.currentPodHash === request.spec.rollout.podTemplateHash;
