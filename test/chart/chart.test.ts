@@ -43,17 +43,25 @@ const ENGINE_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
 ];
-// The bot's cluster-wide grants, exactly what its Kubernetes calls need.
-const BOT_RULES: Rule[] = [
-  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+// What the bot does as itself, in every mode: reads (also through watches), its own thread annotation and the
+// intervention timeouts it carries out (rollout patches), approval requests and interventions, the audit Events.
+const BOT_OWN_RULES: Rule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
-  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'list'] },
-  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'watch', 'create'] },
-  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'get'] },
 ];
+// What people's commands add when the bot sends them as itself (no impersonation): set image's PUT of the Rollout
+// or of its workloadRef Deployment, undo's patch of the workloadRef.
+const BOT_ACTION_RULES: Rule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['update'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['patch'] },
+];
+const BOT_RULES: Rule[] = [...BOT_OWN_RULES, ...BOT_ACTION_RULES];
 const BOT_SECRET = ['bot.enabled=true', 'bot.slack.existingSecret=rollouts-cv-slack'];
 
 interface Rendered {
@@ -672,13 +680,19 @@ if (!helm) {
           ]);
         });
 
-        it('grants exactly the Rollout, ApprovalRequest and Event verbs, plus impersonation of the mapped identities only', () => {
+        it('grants only what the bot does as itself, plus impersonation of the mapped identities only: people\'s writes go impersonated', () => {
           const role = botDoc(docs, 'ClusterRole');
           expect(role.rules).toEqual([
-            ...BOT_RULES,
+            ...BOT_OWN_RULES,
             { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['alice@example.com', 'oncall@example.com'] },
             { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['rollouts-operators'] },
           ]);
+          // set image (PUT of the Rollout or Deployment) and undo of a workloadRef are people's writes only
+          const grants = (group: string, resource: string, verb: string) =>
+            role.rules!.some((rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.verbs.includes(verb));
+          expect(grants('argoproj.io', 'rollouts', 'update')).toBe(false);
+          expect(['get', 'update', 'patch'].filter((verb) => grants('apps', 'deployments', verb))).toEqual([]);
+          expect(grants('apps', 'replicasets', 'patch')).toBe(false);
           const binding = botDoc(docs, 'ClusterRoleBinding');
           expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
           expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'rollouts-cv' }]);

@@ -163,35 +163,44 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 {{- end }}
 
 {{- define "rollouts-cv.bot.rules" -}}
-# Status, list, promote, abort, retry, pause, resume, restart, set image (kubectl argo rollouts' requests).
+# What the bot does as itself in every mode: reads (also through watches); patches of a Rollout for its thread
+# annotation and for the intervention timeouts it carries out (promote, abort); approval requests and interventions;
+# the audit Event on each object acted on.
 - apiGroups: [argoproj.io]
   resources: [rollouts]
-  verbs: [get, list, watch, patch, update]
+  verbs: [get, list, watch, patch]
 - apiGroups: [argoproj.io]
   resources: [rollouts/status]
   verbs: [patch]
 - apiGroups: [argoproj.io]
   resources: [analysisruns]
-  verbs: [get, list]
-# Undo: the ReplicaSet of the revision to go back to.
+  verbs: [get, list, watch]
 - apiGroups: [apps]
   resources: [replicasets]
-  verbs: [list]
-# Rollouts with a workloadRef: set image and undo act on the Deployment.
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, update, patch]
-# Approval requests and interventions: post them, record decisions.
+  verbs: [get, list, watch]
 - apiGroups: [rollouts-cv.io]
   resources: [approvalrequests]
   verbs: [get, list, watch, create]
 - apiGroups: [rollouts-cv.io]
   resources: [approvalrequests/status]
-  verbs: [get, update, patch]
-# Audit: a Kubernetes Event on each object acted on.
+  verbs: [update]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, get]
+{{- end }}
+
+{{- define "rollouts-cv.bot.actionRules" -}}
+# People's commands sent as the bot (no impersonation): set image's PUT of the Rollout or of its workloadRef
+# Deployment, undo of a workloadRef. The other commands are Rollout patches, granted above.
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [update]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, update, patch]
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [patch]
 {{- end }}
 
 {{/* Kubernetes user names of bot.config.impersonation.users, sorted, as a JSON list ("" when none). */}}
