@@ -24,6 +24,14 @@ function portArgument(text: string): number {
   return port;
 }
 
+/** `a,b,c`: Kubernetes namespace names (DNS labels). */
+function namespacesArgument(text: string): string[] {
+  const names = text.split(',').map((name) => name.trim());
+  const bad = names.filter((name) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name));
+  if (bad.length > 0) throw new InvalidArgumentError(`expected namespace names separated by commas (e.g. "shop,payments"), got ${bad.map((name) => JSON.stringify(name)).join(', ')}.`);
+  return names;
+}
+
 function buildProgram(): Command {
   const program = new Command('rollouts-cv')
     .description('Continuous Verification for Argo Rollouts')
@@ -40,9 +48,11 @@ function buildProgram(): Command {
     .option('--tls-client-ca <file>', 'PEM CA that client certificates must chain to (mutual TLS)')
     .option('--metrics-listen <address>', 'host:port serving Prometheus metrics at /metrics (off when absent), e.g. 0.0.0.0:8080', process.env.ROLLOUTS_CV_METRICS_LISTEN)
     .option('--credentials-dir <dir>', 'folder of mounted credential Secrets that configs may name', process.env.ROLLOUTS_CV_CREDENTIALS_DIR)
+    .option('--auth-token-file <file>', 'file holding the token every call but health checks must carry (authorization: Bearer); the bridge sends it with --engine-token-file')
+    .option('--approval-namespaces <list>', 'the only namespaces approval gates may create ApprovalRequests in, separated by commas (default: all but kube-system, kube-public and kube-node-lease)', namespacesArgument)
     .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
     .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
-    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; metricsListen?: string; logLevel: string; shutdownGrace: number }, command: Command) => {
+    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; metricsListen?: string; authTokenFile?: string; approvalNamespaces?: string[]; logLevel: string; shutdownGrace: number }, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
@@ -53,6 +63,8 @@ function buildProgram(): Command {
         shutdownGraceMs: options.shutdownGrace,
         credentialsDir: options.credentialsDir,
         metricsListen: options.metricsListen,
+        authTokenFile: options.authTokenFile,
+        approvalNamespaces: options.approvalNamespaces,
         log,
       });
       log.info({ signal: await waitForTermination() }, 'shutting down');

@@ -12,6 +12,8 @@ import { stepPluginHandlers } from './step-service.js';
 import { splitHostPort } from '../../shared/listen.js';
 import { createEngineMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { type TlsFiles, serverCredentials } from './tls.js';
+import { bearerTokenInterceptor, readAuthToken } from './auth.js';
+import { restrictNamespaces } from './approval-namespaces.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
 
 
@@ -27,8 +29,12 @@ export interface EngineOptions {
   credentialsDir?: string;
   /** host:port serving the engine's Prometheus metrics at /metrics; none when absent. */
   metricsListen?: string;
+  /** A file holding the token every call but the health checks must carry (`authorization: Bearer …`). */
+  authTokenFile?: string;
   /** Where approval gates keep their requests; by default the Kubernetes API of the in-cluster service account or KUBECONFIG. */
   approvals?: ApprovalRequestStore;
+  /** The only namespaces approval gates may write in; by default all but the Kubernetes system namespaces. */
+  approvalNamespaces?: readonly string[];
 }
 
 export interface RunningEngine {
@@ -53,11 +59,13 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const metrics = createEngineMetrics();
 
   const services = loadServices();
-  const server = new grpc.Server();
+  const interceptors = options.authTokenFile ? [bearerTokenInterceptor(await readAuthToken(options.authTokenFile), log)] : [];
+  const server = new grpc.Server({ interceptors });
   const sourceOptions = { credentialsDir: options.credentialsDir };
   // Made on first use: only approval gates need the Kubernetes API, and an engine without them needs no kubeconfig.
-  let approvals = options.approvals;
-  const approvalStore = () => (approvals ??= new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi)));
+  let approvals: ApprovalRequestStore | undefined;
+  const approvalStore = () =>
+    (approvals ??= restrictNamespaces(options.approvals ?? new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi)), options.approvalNamespaces));
   const context = (callLog: Logger): EngineContext => ({
     now: () => new Date(),
     log: callLog,
@@ -93,7 +101,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   for (const name of HEALTH_ENTRIES) health.setStatus(name, 'SERVING');
   const address = `${host}:${port}`;
   const metricsAddress = metricsServer?.address;
-  log.info({ address, metricsAddress, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined }, 'engine listening');
+  log.info({ address, metricsAddress, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined, tokenAuth: interceptors.length > 0 }, 'engine listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -39,6 +39,7 @@ describe('rollouts-cv', () => {
     [['engine', '--listen'], /argument missing/],
     [['engine', '--tls-key', 'k.pem'], /--tls-cert and --tls-key go together/],
     [['engine', '--shutdown-grace', 'soon'], /expected a duration/],
+    [['engine', '--approval-namespaces', 'shop,Kube_System'], /expected namespace names separated by commas.*"Kube_System"/],
     [['sandbox', '--prometheus-port', '-1'], /expected a port number/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const failure = await run(process.execPath, [cli, ...args]).then(
