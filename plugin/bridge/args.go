@@ -22,6 +22,7 @@ type options struct {
 	tlsCert       string
 	tlsKey        string
 	tlsServerName string
+	tokenFile     string
 	callTimeout   time.Duration
 	dialTimeout   time.Duration
 	version       bool
@@ -49,6 +50,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM client certificate for mutual TLS (needs --tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsServerName, "tls-server-name", "", "name to verify the engine's certificate against (default: host of --engine-address)")
+	fs.StringVar(&o.tokenFile, "engine-token-file", "", "file holding the token the engine requires (its --auth-token-file), sent as a bearer credential")
 	fs.DurationVar(&o.callTimeout, "call-timeout", 30*time.Second, "deadline of each call to the engine")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 5*time.Second, "how long a call waits for a connection to the engine before failing")
 	fs.BoolVar(&o.version, "version", false, "print the bridge version and exit")
@@ -79,7 +81,7 @@ func parseArgs(argv []string) (options, error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))
 	}
-	for _, f := range []struct{ name, path string }{{"--tls-ca", o.tlsCA}, {"--tls-cert", o.tlsCert}, {"--tls-key", o.tlsKey}} {
+	for _, f := range []struct{ name, path string }{{"--tls-ca", o.tlsCA}, {"--tls-cert", o.tlsCert}, {"--tls-key", o.tlsKey}, {"--engine-token-file", o.tokenFile}} {
 		if f.path == "" {
 			continue
 		}

@@ -13,9 +13,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/rollouts-cv/rollouts-cv/plugin/bridge/internal/rpcpb"
 )
@@ -33,8 +35,8 @@ type engine struct {
 	connErr error
 }
 
-// newEngine also loads the TLS material, so that an unreadable certificate is reported like any other bad
-// argument, from InitPlugin on.
+// newEngine also loads the TLS material and the token, so that an unreadable certificate or token file is reported
+// like any other bad argument, from InitPlugin on.
 func newEngine(opts options, argsErr error, log hclog.Logger) *engine {
 	e := &engine{opts: opts, argsErr: argsErr, log: log}
 	if argsErr == nil {
@@ -54,7 +56,7 @@ func (e *engine) client() (*grpc.ClientConn, error) {
 			e.connErr = err
 			return
 		}
-		e.conn, e.connErr = grpc.NewClient("passthrough:///"+e.opts.engineAddress,
+		dialOpts := []grpc.DialOption{
 			grpc.WithTransportCredentials(creds),
 			// Short reconnect backoff: after an engine restart the next call should find it within a couple of
 			// seconds, not after gRPC's default backoff of up to two minutes.
@@ -62,7 +64,16 @@ func (e *engine) client() (*grpc.ClientConn, error) {
 				Backoff:           backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
 				MinConnectTimeout: e.opts.dialTimeout,
 			}),
-		)
+		}
+		if e.opts.tokenFile != "" {
+			token, err := readToken(e.opts.tokenFile)
+			if err != nil {
+				e.connErr = err
+				return
+			}
+			dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(token))
+		}
+		e.conn, e.connErr = grpc.NewClient("passthrough:///"+e.opts.engineAddress, dialOpts...)
 	})
 	return e.conn, e.connErr
 }
@@ -81,6 +92,10 @@ func (e *engine) invoke(method string, call func(ctx context.Context, cc grpc.Cl
 	defer cancel()
 	waitReady(ctx, conn, e.opts.dialTimeout)
 	if err := call(ctx, conn); err != nil {
+		if status.Code(err) == codes.Unauthenticated {
+			return fmt.Errorf("rollouts-cv engine %s refused the bridge's credentials on %s (%s): --engine-token-file must hold the token of the engine's --auth-token-file",
+				e.opts.engineAddress, method, status.Convert(err).Message())
+		}
 		return fmt.Errorf("rollouts-cv engine %s: %s failed: %w", e.opts.engineAddress, method, err)
 	}
 	return nil

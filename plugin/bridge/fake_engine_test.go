@@ -10,7 +10,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/rollouts-cv/rollouts-cv/plugin/bridge/internal/rpcpb"
 )
@@ -128,13 +131,12 @@ func (s fakeStepServer) Abort(ctx context.Context, req *rpcpb.StepRequest) (*rpc
 }
 
 // startFake serves f on 127.0.0.1:0 (with TLS when cfg is set) until the test ends, and returns its address.
-func startFake(t *testing.T, f *fakeEngine, cfg *tls.Config) string {
+func startFake(t *testing.T, f *fakeEngine, cfg *tls.Config, opts ...grpc.ServerOption) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var opts []grpc.ServerOption
 	if cfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
@@ -170,4 +172,16 @@ func newTestPlugins(t *testing.T, argv ...string) (*metricPlugin, *stepPlugin) {
 		}
 	})
 	return &metricPlugin{name: defaultMetricName, engine: eng, log: log}, &stepPlugin{name: defaultStepName, engine: eng, log: log}
+}
+
+// requireToken answers every call without `authorization: Bearer <token>` with UNAUTHENTICATED, as the engine
+// started with --auth-token-file does.
+func requireToken(token string) grpc.ServerOption {
+	return grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		if got := md.Get("authorization"); len(got) != 1 || got[0] != "Bearer "+token {
+			return nil, status.Error(codes.Unauthenticated, "wrong bearer token")
+		}
+		return handler(ctx, req)
+	})
 }

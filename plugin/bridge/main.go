@@ -83,7 +83,7 @@ func run(argv []string, cookie string, stdout, stderr io.Writer) int {
 			"RpcStepPlugin": &steprpc.RpcStepPlugin{Impl: &stepPlugin{name: name, engine: eng, log: log}},
 		}
 	}
-	log.Info("serving", "role", cookie, "version", version, "engine", opts.engineAddress, "tls", opts.useTLS())
+	log.Info("serving", "role", cookie, "version", version, "engine", opts.engineAddress, "tls", opts.useTLS(), "token", opts.tokenFile != "")
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{ProtocolVersion: protocolVersion, MagicCookieKey: cookieKey, MagicCookieValue: cookie},
 		Plugins:         plugins,

@@ -146,6 +146,30 @@ func TestEngineUnreachableIsErrorNeverSuccessful(t *testing.T) {
 	}
 }
 
+// TestEngineRefusesTheBridgeWithoutItsToken: the engine requires a token, as the chart runs it. Without the
+// token, or with another, every call is an Error or RpcError saying the engine refused the bridge's credentials,
+// never a success; the token itself appears nowhere.
+func TestEngineRefusesTheBridgeWithoutItsToken(t *testing.T) {
+	e := need(t)
+	t.Parallel()
+	for _, plugin := range []string{tokenlessVerifyPlugin, wrongTokenVerifyPlugin} {
+		m := metricFor(plugin, e.verifyConfig(healthyHash))
+		got := provider(t, m).Run(analysisRunFor("token", healthyHash, m), m)
+		if got.Phase != v1alpha1.AnalysisPhaseError || got.FinishedAt == nil || !strings.Contains(got.Message, "refused the bridge's credentials") ||
+			!strings.Contains(got.Message, "--engine-token-file") {
+			t.Errorf("%s Run: %s, want phase Error naming the token", plugin, compactJSON(got))
+		}
+		if strings.Contains(got.Message, "0123456789abcdef") {
+			t.Errorf("%s Run shows a token: %s", plugin, got.Message)
+		}
+	}
+	s := stepPlugin(t, tokenlessGatePlugin)
+	ctx := host.StepContext(tokenlessGatePlugin, rawJSON(map[string]any{"verify": e.verifyConfig(healthyHash)}), nil)
+	if res, rpcErr := s.Run(rolloutFor("token", healthyHash), ctx); !strings.Contains(rpcErr.ErrorString, "refused the bridge's credentials") || res.Phase == types.PhaseSuccessful {
+		t.Errorf("step Run without the token: %+v, %v; want an RpcError naming the token", res, rpcErr)
+	}
+}
+
 func TestInvalidConfigNamesTheField(t *testing.T) {
 	e := need(t)
 	t.Parallel()

@@ -47,6 +47,9 @@ const (
 	unreachableGatePlugin   = "rollouts-cv/gate-unreachable"
 	tlsVerifyPlugin         = "rollouts-cv/verify-tls"           // mutual TLS to the TLS engine
 	untrustedVerifyPlugin   = "rollouts-cv/verify-tls-untrusted" // TLS engine, but trusting another CA
+	tokenlessVerifyPlugin   = "rollouts-cv/verify-tokenless"     // the engine, without its token
+	wrongTokenVerifyPlugin  = "rollouts-cv/verify-wrong-token"   // the engine, with another token
+	tokenlessGatePlugin     = "rollouts-cv/gate-tokenless"
 )
 
 // Pod template hashes of the synthetic app's groups.
@@ -64,6 +67,7 @@ type environment struct {
 	engineAddr  string
 	unreachable string
 	tlsAddr     string // a second engine serving mutual TLS
+	tokenFile   string // the token the engine requires (--auth-token-file), as the chart's Secret holds it
 	pki         testpki.PKI
 
 	mu        sync.Mutex
@@ -151,6 +155,14 @@ func (e *environment) start() error {
 	if e.pki, err = testpki.New(e.dir); err != nil {
 		return err
 	}
+	e.tokenFile = filepath.Join(e.dir, "engine-token")
+	if err := os.WriteFile(e.tokenFile, []byte("c0nformance-token-0123456789abcdef\n"), 0o600); err != nil {
+		return err
+	}
+	wrongTokenFile := filepath.Join(e.dir, "wrong-token")
+	if err := os.WriteFile(wrongTokenFile, []byte("another-token-0123456789abcdef"), 0o600); err != nil {
+		return err
+	}
 	if err := e.startSandbox(); err != nil {
 		return err
 	}
@@ -161,7 +173,7 @@ func (e *environment) start() error {
 		return err
 	}
 	args := func(addr string) []string {
-		return []string{"--engine-address", addr, "--call-timeout", "20s", "--dial-timeout", "5s"}
+		return []string{"--engine-address", addr, "--engine-token-file", e.tokenFile, "--call-timeout", "20s", "--dial-timeout", "5s"}
 	}
 	// Nothing will ever answer there: a short dial timeout keeps that scenario quick.
 	unreachableArgs := []string{"--engine-address", e.unreachable, "--dial-timeout", "1s"}
@@ -176,6 +188,9 @@ func (e *environment) start() error {
 		host.Plugin{Kind: host.Step, Name: unreachableGatePlugin, Binary: bridge, Args: unreachableArgs},
 		host.Plugin{Kind: host.MetricProvider, Name: tlsVerifyPlugin, Binary: bridge, Args: tlsArgs(e.pki.CAFile)},
 		host.Plugin{Kind: host.MetricProvider, Name: untrustedVerifyPlugin, Binary: bridge, Args: tlsArgs(e.pki.OtherCAFile)},
+		host.Plugin{Kind: host.MetricProvider, Name: tokenlessVerifyPlugin, Binary: bridge, Args: []string{"--engine-address", e.engineAddr}},
+		host.Plugin{Kind: host.Step, Name: tokenlessGatePlugin, Binary: bridge, Args: []string{"--engine-address", e.engineAddr}},
+		host.Plugin{Kind: host.MetricProvider, Name: wrongTokenVerifyPlugin, Binary: bridge, Args: []string{"--engine-address", e.engineAddr, "--engine-token-file", wrongTokenFile}},
 	); err != nil {
 		return err
 	}
@@ -210,7 +225,8 @@ func (e *environment) startSandbox() error {
 }
 
 func (e *environment) startEngine() error {
-	p, _, err := startProcess(e.dir, "engine", false, "node", e.cli, "engine", "--listen", e.engineAddr)
+	// As the chart runs it: every call but the health checks needs the token.
+	p, _, err := startProcess(e.dir, "engine", false, "node", e.cli, "engine", "--listen", e.engineAddr, "--auth-token-file", e.tokenFile)
 	if err != nil {
 		return err
 	}
