@@ -16,6 +16,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const chart = join(root, 'charts/rollouts-cv');
 const ARGO_PLUGIN_NAME = /^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_.-]+)$/;
 const ENGINE_ADDRESS = '--engine-address=rcv-rollouts-cv-engine.rollouts-cv.svc:7070';
+const AUTH_TOKEN_FILE = '--auth-token-file=/etc/rollouts-cv/auth/token';
+const ENGINE_TOKEN_FILE = '--engine-token-file=/etc/rollouts-cv/engine-token/token';
 
 function helmBinary(): string | undefined {
   const result = spawnSync('bash', [join(root, 'scripts/helm.sh'), '--path'], { encoding: 'utf8' });
@@ -168,7 +170,7 @@ if (!helm) {
       const container = engineContainer(docs);
 
       it('renders the engine and its RBAC, and nothing for Argo Rollouts, examples or the bot', () => {
-        expect(docs.map((doc) => doc.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+        expect(docs.map((doc) => doc.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceAccount']);
         expect(component(docs, 'engine')).toHaveLength(docs.length);
         expect(component(docs, 'bot')).toEqual([]);
       });
@@ -192,7 +194,7 @@ if (!helm) {
       });
 
       it('serves gRPC on 7070 with grpc.health.v1 probes, metrics on 8080, and a Service in front', () => {
-        expect(container.args).toEqual(['engine', '--listen=0.0.0.0:7070', '--log-level=info', '--metrics-listen=0.0.0.0:8080', '--shutdown-grace=10s']);
+        expect(container.args).toEqual(['engine', '--listen=0.0.0.0:7070', '--log-level=info', '--metrics-listen=0.0.0.0:8080', '--shutdown-grace=10s', AUTH_TOKEN_FILE]);
         expect(container.ports).toEqual([
           { name: 'grpc', containerPort: 7070, protocol: 'TCP' },
           { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
@@ -400,7 +402,7 @@ if (!helm) {
           expect(entry.name).toMatch(ARGO_PLUGIN_NAME);
           expect(entry.location).toBe('https://downloads.example.com/rollouts-cv/v0.1.0/rollouts-cv-bridge-linux-amd64');
           expect(entry.sha256).toMatch(/^[a-f0-9]{64}$/);
-          expect(entry.args).toEqual([ENGINE_ADDRESS, '--call-timeout=30s', '--dial-timeout=3s']);
+          expect(entry.args).toEqual([ENGINE_ADDRESS, '--call-timeout=30s', ENGINE_TOKEN_FILE, '--dial-timeout=3s']);
         }
       });
 
@@ -432,11 +434,17 @@ if (!helm) {
         expect(init.command).toEqual(['cp', '/rollouts-cv-bridge', '/home/argo-rollouts/rollouts-cv/rollouts-cv-bridge']);
         expect(init.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
         expect(init.volumeMounts).toEqual([{ name: 'rollouts-cv-bridge', mountPath: '/home/argo-rollouts/rollouts-cv' }]);
-        expect(controller.volumes).toEqual([{ name: 'rollouts-cv-bridge', emptyDir: {} }]);
-        expect(controller.volumeMounts).toEqual([{ name: 'rollouts-cv-bridge', mountPath: '/home/argo-rollouts/rollouts-cv', readOnly: true }]);
+        expect(controller.volumes).toEqual([
+          { name: 'rollouts-cv-bridge', emptyDir: {} },
+          { name: 'rollouts-cv-engine-token', secret: { secretName: 'rollouts-cv-engine-token' } },
+        ]);
+        expect(controller.volumeMounts).toEqual([
+          { name: 'rollouts-cv-bridge', mountPath: '/home/argo-rollouts/rollouts-cv', readOnly: true },
+          { name: 'rollouts-cv-engine-token', mountPath: '/etc/rollouts-cv/engine-token', readOnly: true },
+        ]);
         for (const [key, name] of [['metricProviderPlugins', 'rollouts-cv/verify'], ['stepPlugins', 'rollouts-cv/gate']] as const) {
           expect(controller[key]).toEqual([
-            { name, location: 'file:///home/argo-rollouts/rollouts-cv/rollouts-cv-bridge', args: [ENGINE_ADDRESS, '--call-timeout=30s'] },
+            { name, location: 'file:///home/argo-rollouts/rollouts-cv/rollouts-cv-bridge', args: [ENGINE_ADDRESS, '--call-timeout=30s', ENGINE_TOKEN_FILE] },
           ]);
         }
         expect(notes).toContain('helm upgrade argo-rollouts argo/argo-rollouts -n argo-rollouts --reuse-values -f rollouts-cv-argo-values.yaml');
@@ -471,6 +479,14 @@ if (!helm) {
       it('warns when the bot impersonates without the impersonate grant', () => {
         expect(rendered(['bot.rbac.impersonate=false'], ['bot-values.yaml']).notes).toContain('bot.rbac.impersonate is false');
         expect(rendered([], ['bot-values.yaml']).notes).not.toContain('bot.rbac.impersonate is false');
+      });
+
+      it('says where the engine token is and that the values mount it into the controller', () => {
+        expect(rendered().notes).toContain('bridge token required');
+        expect(rendered().notes).toContain('a copy, Secret rollouts-cv-engine-token, in namespace\nargo-rollouts');
+        const existing = rendered(['engine.auth.existingSecret=platform-token']).notes;
+        expect(existing).toContain('Create Secret rollouts-cv-engine-token in namespace argo-rollouts with the same key `token` as Secret platform-token');
+        expect(rendered(['engine.auth.enabled=false']).notes).not.toContain('token');
       });
 
       it('says how to upgrade the CRD, which Helm does not', () => {
@@ -513,6 +529,55 @@ if (!helm) {
         const config = (substituteArgs(template!.spec.metrics[0]) as { provider: { plugin: Record<string, any> } }).provider.plugin['rollouts-cv/verify'];
         config.source.prometheus.step = '30s';
         expect(() => parseVerifySettings(config)).toThrow(/metrics\[0\]/);
+      });
+    });
+
+    describe('bridge authentication (engine.auth)', () => {
+      const secrets = (docs: K8s[]) => docs.filter((doc) => doc.kind === 'Secret');
+      const tokenOf = (secret: K8s) => Buffer.from(secret.data!.token!, 'base64').toString('utf8');
+
+      it('generates one token into a Secret for the engine and a copy in the controller\'s namespace, and requires it', () => {
+        const docs = ok();
+        const [engineSecret, controllerSecret] = secrets(docs);
+        expect(engineSecret!.metadata).toMatchObject({ name: 'rcv-rollouts-cv-engine-auth', namespace: 'rollouts-cv' });
+        expect(controllerSecret!.metadata).toMatchObject({ name: 'rollouts-cv-engine-token', namespace: 'argo-rollouts' });
+        const token = tokenOf(engineSecret!);
+        expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+        expect(tokenOf(controllerSecret!)).toBe(token);
+        // a new token at each render without a cluster to look the existing one up in
+        expect(tokenOf(secrets(ok())[0]!)).not.toBe(token);
+        const pod = only(docs, 'Deployment').spec.template.spec;
+        const container = engineContainer(docs);
+        expect(container.args).toContain(AUTH_TOKEN_FILE);
+        expect(pod.volumes).toContainEqual({ name: 'auth', secret: { secretName: 'rcv-rollouts-cv-engine-auth', defaultMode: 0o440 } });
+        expect(container.volumeMounts).toContainEqual({ name: 'auth', mountPath: '/etc/rollouts-cv/auth', readOnly: true });
+        // the token is only ever in the Secrets: never in arguments, environment or ConfigMaps
+        const elsewhere = JSON.stringify(docs.filter((doc) => doc.kind !== 'Secret'));
+        expect(elsewhere).not.toContain(token);
+      });
+
+      it('keeps the token of an existing Secret (helm lookup on upgrade)', () => {
+        const template = readFileSync(join(chart, 'templates/engine-auth-secret.yaml'), 'utf8');
+        expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace/);
+      });
+
+      it('uses an existing Secret instead, creating none (ci/argo-config-values.yaml)', () => {
+        const docs = ok({ values: ['argo-config-values.yaml'] });
+        expect(secrets(docs)).toEqual([]);
+        expect(only(docs, 'Deployment').spec.template.spec.volumes).toContainEqual({ name: 'auth', secret: { secretName: 'platform-engine-token', defaultMode: 0o440 } });
+        expect(engineContainer(docs).args).toContain(AUTH_TOKEN_FILE);
+      });
+
+      it('turns off with engine.auth.enabled=false (ci/tls-values.yaml: mutual TLS instead)', () => {
+        const docs = ok({ values: ['tls-values.yaml'], set: ['argoRollouts.config.create=true'] });
+        expect(secrets(docs)).toEqual([]);
+        expect(engineContainer(docs).args.join(' ')).not.toContain('--auth-token-file');
+        expect(only(docs, 'ConfigMap').data!.metricProviderPlugins).not.toContain('--engine-token-file');
+      });
+
+      it('passes engine.rbac.namespaces to the engine as --approval-namespaces (ci/bot-socket-values.yaml)', () => {
+        expect(engineContainer(component(ok({ values: ['bot-socket-values.yaml'] }), 'engine')).args).toContain('--approval-namespaces=checkout,payments');
+        expect(engineContainer(ok()).args.join(' ')).not.toContain('--approval-namespaces');
       });
     });
 
@@ -590,7 +655,7 @@ if (!helm) {
           expect(result.status, key).not.toBe(0);
           expect(result.stderr, key).toMatch(/additional propert/i);
         }
-        expect(ok({ set: BOT_SECRET }).filter((doc) => doc.kind === 'Secret')).toEqual([]);
+        expect(component(ok({ set: BOT_SECRET }), 'bot').filter((doc) => doc.kind === 'Secret')).toEqual([]);
       });
 
       describe('http mode behind an Ingress, with impersonation (ci/bot-values.yaml)', () => {

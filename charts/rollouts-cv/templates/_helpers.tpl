@@ -100,6 +100,12 @@ app.kubernetes.io/component: bot
 {{/* Engine: folders in its pod, grace period, address. */}}
 {{- define "rollouts-cv.engine.tlsDir" -}}/etc/rollouts-cv/tls{{- end }}
 {{- define "rollouts-cv.engine.credentialsDir" -}}/etc/rollouts-cv/credentials{{- end }}
+{{- define "rollouts-cv.engine.authDir" -}}/etc/rollouts-cv/auth{{- end }}
+
+{{/* The Secret holding the token the bridge authenticates with (engine.auth). */}}
+{{- define "rollouts-cv.engine.authSecretName" -}}
+{{- default (printf "%s-auth" (include "rollouts-cv.engine.fullname" .)) .Values.engine.auth.existingSecret }}
+{{- end }}
 
 {{- define "rollouts-cv.engine.terminationGracePeriodSeconds" -}}
 {{- add (int .Values.engine.preStopSleepSeconds) (int .Values.engine.shutdownGraceSeconds) (int .Values.engine.terminationGraceExtraSeconds) }}
@@ -265,6 +271,9 @@ for the argo-rollouts chart.
 {{- $args = append $args (printf "--tls-key=%s/tls.key" $dir) }}
 {{- end }}
 {{- end }}
+{{- if .Values.engine.auth.enabled }}
+{{- $args = append $args (printf "--engine-token-file=%s/token" (trimSuffix "/" $b.auth.mountPath)) }}
+{{- end }}
 {{- range $b.extraArgs }}{{- $args = append $args . }}{{- end }}
 {{- toJson $args }}
 {{- end }}
@@ -293,7 +302,7 @@ for the argo-rollouts chart.
 {{/* Values for the argo-rollouts chart (controller.*), printed by NOTES.txt; the plugin lists only when this
 chart does not manage argo-rollouts-config itself. */}}
 {{- define "rollouts-cv.argoRolloutsValuesNeeded" -}}
-{{- if or (not .Values.argoRollouts.config.create) (eq .Values.argoRollouts.bridge.source "file") .Values.engine.tls.enabled }}true{{ end }}
+{{- if or (not .Values.argoRollouts.config.create) (eq .Values.argoRollouts.bridge.source "file") .Values.engine.tls.enabled .Values.engine.auth.enabled }}true{{ end }}
 {{- end }}
 
 {{- define "rollouts-cv.argoRolloutsValues" -}}
@@ -324,11 +333,16 @@ controller:
         - name: rollouts-cv-bridge
           mountPath: {{ $b.directory }}
 {{- end }}
-{{- if or (eq $b.source "file") .Values.engine.tls.enabled }}
+{{- if or (eq $b.source "file") .Values.engine.tls.enabled .Values.engine.auth.enabled }}
   volumes:
 {{- if eq $b.source "file" }}
     - name: rollouts-cv-bridge
       emptyDir: {}
+{{- end }}
+{{- if .Values.engine.auth.enabled }}
+    - name: rollouts-cv-engine-token
+      secret:
+        secretName: {{ $b.auth.secretName }}
 {{- end }}
 {{- if .Values.engine.tls.enabled }}
     - name: rollouts-cv-tls
@@ -339,6 +353,11 @@ controller:
 {{- if eq $b.source "file" }}
     - name: rollouts-cv-bridge
       mountPath: {{ $b.directory }}
+      readOnly: true
+{{- end }}
+{{- if .Values.engine.auth.enabled }}
+    - name: rollouts-cv-engine-token
+      mountPath: {{ $b.auth.mountPath }}
       readOnly: true
 {{- end }}
 {{- if .Values.engine.tls.enabled }}
