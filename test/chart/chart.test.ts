@@ -430,7 +430,7 @@ if (!helm) {
         const { values, notes } = rendered();
         const controller = values.controller;
         const [init] = controller.initContainers;
-        expect(init.image).toBe('ghcr.io/rollouts-cv/bridge:0.1.0');
+        expect(init.image).toBe('ghcr.io/rollouts-cv/rollouts-cv/bridge:0.1.0');
         expect(init.command).toEqual(['cp', '/rollouts-cv-bridge', '/home/argo-rollouts/rollouts-cv/rollouts-cv-bridge']);
         expect(init.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
         expect(init.volumeMounts).toEqual([{ name: 'rollouts-cv-bridge', mountPath: '/home/argo-rollouts/rollouts-cv' }]);
@@ -887,12 +887,12 @@ if (!helm) {
 
         it('uses the engine image unless told otherwise', () => {
           const image = (set: string[]) => botContainer(ok({ set: [...BOT_SECRET, ...set] })).image;
-          expect(image([])).toBe('ghcr.io/rollouts-cv/engine:0.1.0');
-          expect(image(['engine.image.tag=0.2.0'])).toBe('ghcr.io/rollouts-cv/engine:0.2.0');
-          expect(image(['bot.image.tag=0.2.1'])).toBe('ghcr.io/rollouts-cv/engine:0.2.1');
+          expect(image([])).toBe('ghcr.io/rollouts-cv/rollouts-cv/engine:0.1.0');
+          expect(image(['engine.image.tag=0.2.0'])).toBe('ghcr.io/rollouts-cv/rollouts-cv/engine:0.2.0');
+          expect(image(['bot.image.tag=0.2.1'])).toBe('ghcr.io/rollouts-cv/rollouts-cv/engine:0.2.1');
           expect(image(['bot.image.repository=registry.example.com/rollouts-cv'])).toBe('registry.example.com/rollouts-cv:0.1.0');
           const digest = `sha256:${'a'.repeat(64)}`;
-          expect(image([`engine.image.digest=${digest}`])).toBe(`ghcr.io/rollouts-cv/engine@${digest}`);
+          expect(image([`engine.image.digest=${digest}`])).toBe(`ghcr.io/rollouts-cv/rollouts-cv/engine@${digest}`);
         });
 
         it('rejects unknown keys and a mode that does not exist', () => {
