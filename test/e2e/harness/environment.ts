@@ -28,6 +28,8 @@ const PROJECT_CRD_DIR = join(REPO, 'charts/rollouts-cv/crds');
 const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io'];
 const CLUSTER = 'rollouts-cv-e2e';
 export const CONTROLLER_NAMESPACE = 'argo-rollouts';
+/** The engine's token (`--auth-token-file`), which the bridge sends (`--engine-token-file`). */
+const ENGINE_TOKEN = 'e2e-engine-token-0123456789abcdef';
 
 export interface Binaries {
   etcd: string;
@@ -75,6 +77,9 @@ export class Environment {
   engineAddress = '';
   /** host:port of the engine's /metrics (the same across restarts). */
   engineMetricsAddress = '';
+  get engineTokenFile(): string {
+    return join(this.workdir, 'engine-token');
+  }
   prometheus = '';
   app = '';
   private kwokctlEnv: NodeJS.ProcessEnv = {};
@@ -212,7 +217,9 @@ export class Environment {
     // starts while the cluster is still coming up).
     const env = { ...process.env, KUBECONFIG: this.clusterKubeconfig() };
     if (!this.engineMetricsAddress) this.engineMetricsAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
-    const args = [CLI, 'engine', '--listen', this.engineAddress, '--metrics-listen', this.engineMetricsAddress];
+    // As the chart runs it: every call but the health checks needs the token the bridge is given.
+    await writeFile(this.engineTokenFile, `${ENGINE_TOKEN}\n`, { mode: 0o600 });
+    const args = [CLI, 'engine', '--listen', this.engineAddress, '--metrics-listen', this.engineMetricsAddress, '--auth-token-file', this.engineTokenFile];
     const engine = startProcess('engine', process.execPath, args, { dir: join(this.workdir, 'logs'), env });
     this.processes.push(engine);
     await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 100);
@@ -254,7 +261,7 @@ export class Environment {
     const k = this.kubectl;
     await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${CONTROLLER_NAMESPACE}\n`);
     const plugin = (name: string) =>
-      `    - name: ${name}\n      location: file://${BRIDGE}\n      args: ["--engine-address=${this.engineAddress}", "--call-timeout=30s"]\n`;
+      `    - name: ${name}\n      location: file://${BRIDGE}\n      args: ["--engine-address=${this.engineAddress}", "--engine-token-file=${this.engineTokenFile}", "--call-timeout=30s"]\n`;
     await k.apply(
       [
         'apiVersion: v1',
