@@ -5,7 +5,7 @@ import type { ApprovalRequest } from '../../shared/approvals/request.js';
 import { StepRpcError } from '../verify/types.js';
 
 /** Refused unless listed: no application Rollout lives there, and a request there could only be forged. */
-export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
 const WHERE_SET = "the engine's --approval-namespaces, chart value engine.rbac.namespaces";
 
 /** Why approval gates may not write in `namespace`, or undefined. `allowed` undefined: all but the system namespaces. Pure. */

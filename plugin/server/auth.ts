@@ -29,7 +29,7 @@ export async function readAuthToken(file: string): Promise<string> {
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** Why `authorization` (the metadata values) does not carry `token`, or undefined when it does. Pure. */
-export function authFailure(authorization: grpc.MetadataValue[], token: string): string | undefined {
+function authFailure(authorization: grpc.MetadataValue[], token: string): string | undefined {
   const value = authorization.length === 1 ? String(authorization[0]) : '';
   const match = /^Bearer (\S+)$/.exec(value);
   if (!match) return 'no bearer token: this engine requires authentication; give the bridge --engine-token-file with its token';
