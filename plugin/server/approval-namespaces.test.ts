@@ -26,6 +26,11 @@ describe('approvalNamespaceRefusal', () => {
     }
     expect(approvalNamespaceRefusal('shop', undefined)).toBeUndefined();
   });
+
+  it('refuses a request across all namespaces, which no gate makes', () => {
+    expect(approvalNamespaceRefusal(undefined, undefined)).toMatch(/across namespaces/);
+    expect(approvalNamespaceRefusal(undefined, ['shop'])).toMatch(/across namespaces/);
+  });
 });
 
 /**

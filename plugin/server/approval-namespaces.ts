@@ -10,9 +10,11 @@ const WHERE_SET = "the engine's --approval-namespaces, chart value engine.rbac.n
 
 /** Why approval gates may not write in `namespace`, or undefined. `allowed` undefined: all but the system namespaces. Pure. */
 export function approvalNamespaceRefusal(namespace: string | undefined, allowed: readonly string[] | undefined): string | undefined {
-  const what = `approval gates may not create ApprovalRequests in namespace ${namespace ?? '(all namespaces)'}`;
-  if (allowed) return namespace !== undefined && allowed.includes(namespace) ? undefined : `${what} (allowed: ${allowed.join(', ')}; ${WHERE_SET})`;
-  if (namespace === undefined || SYSTEM_NAMESPACES.includes(namespace)) return `${what}: a Kubernetes system namespace is refused unless listed (${WHERE_SET})`;
+  // gates only ever work in their Rollout's namespace: a request across all namespaces is not theirs
+  if (namespace === undefined) return 'approval gates may not read ApprovalRequests across namespaces';
+  const what = `approval gates may not create ApprovalRequests in namespace ${namespace}`;
+  if (allowed) return allowed.includes(namespace) ? undefined : `${what} (allowed: ${allowed.join(', ')}; ${WHERE_SET})`;
+  if (SYSTEM_NAMESPACES.includes(namespace)) return `${what}: a Kubernetes system namespace is refused unless listed (${WHERE_SET})`;
   return undefined;
 }
 
