@@ -61,6 +61,13 @@ describe('authorizationFor', () => {
     await expect(failure).rejects.not.toThrow('s3cret');
   });
 
+  it('never repeats a user name or password written into the allowed address', async () => {
+    credential('prod-prometheus', { address: 'https://admin:s3cretpw@prom.example/?key=s3cretpw', token: 't' });
+    const failure = authorizationFor(dir, 'prod-prometheus', 'https://collector.evil.example');
+    await expect(failure).rejects.toThrow('may be sent only to https://…@prom.example/?…, not to https://collector.evil.example');
+    await expect(failure).rejects.not.toThrow('s3cretpw');
+  });
+
   it('explains what is missing', async () => {
     await expect(authorizationFor(undefined, 'x', 'https://prom.example')).rejects.toThrow('the engine runs without --credentials-dir');
     await expect(authorizationFor(dir, 'absent', 'https://prom.example')).rejects.toThrow(`credentials "absent" not found: ${join(dir, 'absent', 'address')} does not exist`);

@@ -3,6 +3,7 @@
 // only to the address it was issued for, so whoever writes an AnalysisTemplate cannot send it elsewhere.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactAddress } from './address.js';
 
 /** Folder names, as Kubernetes names Secrets. */
 export const CREDENTIAL_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -49,7 +50,7 @@ export async function authorizationFor(credentialsDir: string | undefined, name:
   );
   if (allowed === undefined) throw new CredentialError(`credentials "${name}" not found: ${join(folder, 'address')} does not exist`);
   if (!isWithin(address, allowed)) {
-    throw new CredentialError(`credentials "${name}" may be sent only to ${allowed}, not to ${address}`);
+    throw new CredentialError(`credentials "${name}" may be sent only to ${redactAddress(allowed)}, not to ${redactAddress(address)}`);
   }
   if (token) return `Bearer ${token}`;
   if (username !== undefined && password !== undefined) return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

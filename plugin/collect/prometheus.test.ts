@@ -177,13 +177,51 @@ describe('createPrometheusSource', () => {
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 400 bad_data: 1:14: parse error: unexpected "}"`);
   });
 
-  it('reports a 503 without a Prometheus body', async () => {
+  it('reports a response that is not from a Prometheus API by its status, type and size, never its body', async () => {
     const address = await startPrometheus((_req, _body, res) => {
       res.writeHead(503, { 'content-type': 'text/plain' });
-      res.end('Service Unavailable');
+      res.end('Service Unavailable: internal-db.corp password=hunter2');
     });
     const error = await collectError(source(address).fetchSeries(request));
-    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 503, not a Prometheus API response: Service Unavailable`);
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 503, not a Prometheus API response (text/plain, 54 bytes)`);
+  });
+
+  it("repeats only a Prometheus error's type and message, clipped", async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 422, { status: 'error', errorType: 'execution', error: `x${'y'.repeat(1000)}` }));
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 422 execution: x${'y'.repeat(298)}…`);
+  });
+
+  it('does not echo an error-looking body without the error type every Prometheus error has', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 500, { status: 'error', error: 'hunter2' }));
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('does not echo a JSON body that is not a Prometheus answer either', async () => {
+    const address = await startPrometheus((_req, _body, res) => json(res, 200, { token: 'hunter2' }));
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 200, not a Prometheus API response (application/json, 19 bytes)`);
+  });
+
+  it('follows no redirect, so a credential never leaves the address it was issued for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
+    try {
+      const seen: (string | undefined)[] = [];
+      const address = await startPrometheus((incoming, _body, response) => {
+        seen.push(incoming.url);
+        if (incoming.url?.startsWith('/elsewhere')) return json(response, 200, matrix([]));
+        response.writeHead(307, { location: '/elsewhere/api/v1/query_range?secret=hunter2' }).end();
+      });
+      mkdirSync(join(dir, 'prod'));
+      writeFileSync(join(dir, 'prod', 'address'), `${address}/prometheus`);
+      writeFileSync(join(dir, 'prod', 'token'), 't0ken');
+      const error = await collectError(source(`${address}/prometheus`, { credentials: 'prod' }, { credentialsDir: dir }).fetchSeries(request));
+      expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}/prometheus: HTTP 307, not a Prometheus API response (no content type, 0 bytes)`);
+      expect(seen).toEqual(['/prometheus/api/v1/query_range']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not accept an error status that still carries data', async () => {

@@ -1,13 +1,15 @@
 import axios from 'axios';
 import { z } from 'zod';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
+import { addressProblem } from './address.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
 import { groupSelector, withSelector } from './promql.js';
 import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
 
 export const prometheusSettingsSchema = z.strictObject({
-  address: z.string().refine(isHttpUrl, {
-    error: (issue) => `expected an http(s) URL such as "http://prometheus:9090"; got ${JSON.stringify(issue.input)}`,
+  address: z.string().superRefine((text, ctx) => {
+    const problem = addressProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   timeout: durationField({ min: 1 }).default(10_000),
   step: durationField({ min: 1000 }).default(15_000),
@@ -19,15 +21,6 @@ export const prometheusSettingsSchema = z.strictObject({
 });
 
 export type PrometheusSettings = z.output<typeof prometheusSettingsSchema>;
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 // Prometheus refuses range queries with more points than this per series.
 const MAX_POINTS = 11_000;
@@ -55,7 +48,10 @@ const successBody = z.object({
   }),
 });
 
-const errorBody = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
+// Prometheus always sends both; anything less is not recognised as its error, so nothing of it is repeated.
+const errorBody = z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() });
+// Prometheus' own error messages (a parse error with its position) fit; longer text is cut.
+const MAX_ERROR_CHARS = 300;
 
 export function createPrometheusSource(settings: PrometheusSettings, options: SourceOptions = {}): HealthSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
@@ -93,6 +89,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
 
     let status: number;
     let text: string;
+    let contentType: unknown;
     try {
       const response = await axios.post<string>(url, form, {
         headers,
@@ -100,9 +97,12 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
         responseType: 'text',
         transformResponse: [(data: string) => data],
         validateStatus: () => true,
+        // A credential goes only to the address it was issued for, never where a redirect points.
+        maxRedirects: 0,
       });
       status = response.status;
       text = response.data;
+      contentType = response.headers['content-type'];
     } catch (error) {
       throw fail(transportCause(error, settings.timeout));
     }
@@ -114,10 +114,13 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     }
     const error = errorBody.safeParse(body);
     if (error.success) {
-      const kind = error.data.errorType ? ` ${error.data.errorType}` : '';
-      throw fail(`HTTP ${status}${kind}: ${error.data.error ?? 'no error message'}`);
+      const { errorType, error: message } = error.data;
+      throw fail(`HTTP ${status} ${errorType}: ${message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…` : message}`);
     }
-    throw fail(`HTTP ${status}, not a Prometheus API response: ${text.slice(0, 200)}`);
+    // Whatever answered is not a Prometheus API; its body may be anything (a login page, another service's data),
+    // so only its shape is reported.
+    const type = typeof contentType === 'string' && contentType ? contentType.split(';')[0]!.trim() : 'no content type';
+    throw fail(`HTTP ${status}, not a Prometheus API response (${type}, ${Buffer.byteLength(text ?? '')} bytes)`);
   }
 
   return { description, fetchSeries };

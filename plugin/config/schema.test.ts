@@ -174,6 +174,19 @@ describe('parseVerifyConfig', () => {
     expect(errorOf(raw)).toContain(message);
   });
 
+  it.each<[string, string, string]>([
+    ['a user and password', 'http://admin:s3cretpw@prometheus:9090', 'config.source.prometheus.address: must not contain a user name or password'],
+    ['a user name alone', 'https://s3cretpw@prometheus:9090', 'config.source.prometheus.address: must not contain a user name or password'],
+    ['a query string', 'http://prometheus:9090/?api_key=s3cretpw', 'config.source.prometheus.address: must not contain a query string or fragment'],
+    ['a fragment', 'http://prometheus:9090/#s3cretpw', 'config.source.prometheus.address: must not contain a query string or fragment'],
+    ['a URL that does not parse', 'http://admin:s3cretpw@prom etheus:9090', 'config.source.prometheus.address: expected an http(s) URL such as "http://prometheus:9090"'],
+    ['another scheme', 'ftp://admin:s3cretpw@prometheus', 'config.source.prometheus.address: expected an http(s) URL such as "http://prometheus:9090"'],
+  ])('refuses an address with %s without repeating the secret', (_case, address, message) => {
+    const error = errorOf({ ...valid, source: { prometheus: { address } } });
+    expect(error).toContain(message);
+    expect(error).not.toContain('s3cretpw');
+  });
+
   it('reports every problem at once', () => {
     const error = errorOf({ ...valid, sensitivity: 'x', duration: 'y' });
     expect(error).toContain('config.duration:');
