@@ -88,7 +88,8 @@ describe('createPrometheusSource', () => {
         ]),
       );
     });
-    const series = await source(address).fetchSeries(request);
+    const { series, warnings } = await source(address).fetchSeries(request);
+    expect(warnings).toEqual([]);
     expect(seen.method).toBe('POST');
     expect(seen.url).toBe('/api/v1/query_range');
     expect(seen.form?.get('query')).toBe('sum by (pod) (rate(errors{rollouts_pod_template_hash="abc123"}[1m]))');
@@ -121,7 +122,7 @@ describe('createPrometheusSource', () => {
       calls += 1;
       json(res, 200, matrix([]));
     });
-    expect(await source(address).fetchSeries({ ...request, end: new Date(start.getTime() + 500) })).toEqual(new Map());
+    expect(await source(address).fetchSeries({ ...request, end: new Date(start.getTime() + 500) })).toEqual({ series: new Map(), warnings: [] });
     expect(calls).toBe(0);
   });
 
@@ -135,16 +136,25 @@ describe('createPrometheusSource', () => {
     expect(url).toBe('/prometheus/api/v1/query_range');
   });
 
+  it("returns Prometheus' warnings (a partial response) with the series", async () => {
+    const address = await startPrometheus((_req, _body, res) =>
+      json(res, 200, { ...(matrix([{ metric: { pod: 'p1' }, values: [[1, '1']] }]) as object), warnings: ['store gateway unavailable', 'store gateway unavailable', 'x'.repeat(500)] }),
+    );
+    const result = await source(address).fetchSeries(request);
+    expect(result.series).toEqual(new Map([['p1', [[1, 1]]]]));
+    expect(result.warnings).toEqual(['store gateway unavailable', `${'x'.repeat(299)}…`]);
+  });
+
   it('drops NaN and infinite values', async () => {
     const address = await startPrometheus((_req, _body, res) =>
       json(res, 200, matrix([{ metric: { pod: 'p1' }, values: [[1, 'NaN'], [2, '+Inf'], [3, '-Inf'], [4, '0.25']] }])),
     );
-    expect(await source(address).fetchSeries(request)).toEqual(new Map([['p1', [[4, 0.25]]]]));
+    expect((await source(address).fetchSeries(request)).series).toEqual(new Map([['p1', [[4, 0.25]]]]));
   });
 
   it('returns an empty map when nothing matches', async () => {
     const address = await startPrometheus((_req, _body, res) => json(res, 200, matrix([])));
-    expect((await source(address).fetchSeries(request)).size).toBe(0);
+    expect((await source(address).fetchSeries(request)).series.size).toBe(0);
   });
 
   it('asks to aggregate by the instance label when a series lacks it', async () => {

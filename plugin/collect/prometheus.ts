@@ -4,7 +4,7 @@ import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { addressProblem } from './address.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
 import { groupSelector, withSelector } from './promql.js';
-import { CollectError, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
+import { CollectError, type FetchedSeries, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
 
 export const prometheusSettingsSchema = z.strictObject({
   address: z.string().superRefine((text, ctx) => {
@@ -46,19 +46,29 @@ const successBody = z.object({
       }),
     ),
   }),
+  warnings: z.array(z.string()).optional(),
 });
 
 // Prometheus always sends both; anything less is not recognised as its error, so nothing of it is repeated.
 const errorBody = z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() });
-// Prometheus' own error messages (a parse error with its position) fit; longer text is cut.
-const MAX_ERROR_CHARS = 300;
+// Prometheus' own error and warning messages (a parse error with its position) fit; longer text is cut.
+const MAX_MESSAGE_CHARS = 300;
+
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message;
+}
+
+/** Each distinct warning once, clipped. */
+function clipped(warnings: string[]): string[] {
+  return [...new Set(warnings.map(clip))];
+}
 
 export function createPrometheusSource(settings: PrometheusSettings, options: SourceOptions = {}): HealthSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
   const url = new URL('api/v1/query_range', base).toString();
   const description = `Prometheus at ${settings.address}`;
 
-  async function fetchSeries(request: SeriesRequest): Promise<InstanceSeries> {
+  async function fetchSeries(request: SeriesRequest): Promise<FetchedSeries> {
     const fail = (cause: string): CollectError => new CollectError(request.metric.name, description, cause);
     const query = withSelector(request.metric.query, groupSelector(request.group));
     // Each point describes the step that ends at it (a rate or increase over the step before), so the first
@@ -67,7 +77,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     const first = request.start.getTime() / 1000 + step;
     const last = request.end.getTime() / 1000;
     // Not one whole step yet: nothing to ask for.
-    if (first > last) return new Map();
+    if (first > last) return { series: new Map(), warnings: [] };
     // POST form: queries with long selectors stay clear of URL length limits.
     const form = new URLSearchParams({
       query,
@@ -110,12 +120,12 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     const body = parseJson(text);
     const success = successBody.safeParse(body);
     if (status === 200 && success.success) {
-      return toInstanceSeries(success.data.data, request.group.instanceLabel, fail);
+      return { series: toInstanceSeries(success.data.data, request.group.instanceLabel, fail), warnings: clipped(success.data.warnings ?? []) };
     }
     const error = errorBody.safeParse(body);
     if (error.success) {
       const { errorType, error: message } = error.data;
-      throw fail(`HTTP ${status} ${errorType}: ${message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…` : message}`);
+      throw fail(`HTTP ${status} ${errorType}: ${clip(message)}`);
     }
     // Whatever answered is not a Prometheus API; its body may be anything (a login page, another service's data),
     // so only its shape is reported.

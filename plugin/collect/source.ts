@@ -23,6 +23,16 @@ export interface SeriesRequest {
   end: Date;
 }
 
+/** One group's series of one query, and what the backend warned about its answer. */
+export interface FetchedSeries {
+  series: InstanceSeries;
+  /**
+   * The backend's warnings, e.g. Prometheus' `warnings` on a partial response (a store or shard not answering,
+   * a query limit reached): the series may lack data. Empty when there were none.
+   */
+  warnings: string[];
+}
+
 /** What the engine gives every backend besides its config. */
 export interface SourceOptions {
   /** Where credentials folders are mounted (the engine's --credentials-dir); see credentials.ts. */
@@ -36,7 +46,7 @@ export interface HealthSource {
    * Per-instance series of one metric for one group over (start, end]: samples at times after `start`, each
    * describing the step that ends at it (so no sample counts what happened before `start`); throws CollectError.
    */
-  fetchSeries(request: SeriesRequest): Promise<InstanceSeries>;
+  fetchSeries(request: SeriesRequest): Promise<FetchedSeries>;
 }
 
 /** Data could not be collected. The message names the metric, the source and the cause. */

@@ -31,7 +31,7 @@ function fakeSource(values: Record<string, number>, calls: SeriesRequest[] = [])
         }
         series.set(`${request.group.podTemplateHash}-${pod}`, samples);
       }
-      return series;
+      return { series, warnings: [] };
     },
   };
 }

@@ -41,6 +41,27 @@ function tightLatency(spread: number, change: number): MetricInput {
 const seenAt = (inputs: MetricInput[], elapsedS: number): MetricInput[] =>
   inputs.map((input) => ({ ...input, canary: upTo(input.canary, elapsedS), baseline: upTo(input.baseline, elapsedS) }));
 
+describe('judgeVerification on partial data', () => {
+  const warned = (inputs: MetricInput[]) => inputs.map((input, i) => (i === 0 ? { ...input, warnings: ['PromQL warning: some stores were unavailable'] } : input));
+
+  it('never passes: what would be Healthy is Inconclusive, and the reason says why', () => {
+    const result = judgeVerification(MEDIUM, warned(verification(63)), FINAL);
+    expect(result).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Inconclusive' });
+    const latency = result.metrics.find((m) => m.name === 'latency_p95')!;
+    expect(latency.warnings).toEqual(['PromQL warning: some stores were unavailable']);
+    expect(latency.reason).toContain('the source warned that its answer may be partial: PromQL warning: some stores were unavailable');
+  });
+
+  it('may still fail', () => {
+    const result = judgeVerification(MEDIUM, warned(verification(65, { errors: 5 })), FINAL);
+    expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
+  });
+
+  it('stays Running while the window is open', () => {
+    expect(judgeVerification(MEDIUM, seenAt(warned(verification(63)), 150), lookAt(150))).toMatchObject({ final: false, phase: 'Running' });
+  });
+});
+
 describe('judgeVerification', () => {
   it('stays Running, undecided, on healthy data while the window is open', () => {
     const result = judgeVerification(HIGH, seenAt(verification(61), 150), lookAt(150));

@@ -5,9 +5,9 @@ import type { JudgeResult, JudgeSettings, Look, MetricInput } from './types.js';
 import { combineJudgements, verdictPhase } from './verdict.js';
 
 export function judgeVerification(settings: JudgeSettings, inputs: readonly MetricInput[], look: Look): JudgeResult {
-  const { verdict, score, metrics } = combineJudgements(inputs.map((input) => judgeMetric(input, settings.sensitivity, look)));
+  const { verdict, score, metrics, partial } = combineJudgements(inputs.map((input) => judgeMetric(input, settings.sensitivity, look)));
   const closed = look.elapsedMs >= look.durationMs;
-  const phase = verdictPhase(verdict, settings);
+  const phase = verdictPhase(verdict, settings, partial);
   // Early, only a regression decides: missing data may still arrive and a pass needs the whole window.
   const regressed = verdict === 'Unhealthy' || (verdict === 'MediumHealthy' && phase === 'Failed');
   if (closed || regressed) return { final: true, verdict, phase, score, metrics };

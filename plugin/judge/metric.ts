@@ -61,8 +61,17 @@ function sidesOf(direction: MetricInput['metric']['direction']): Side[] {
   return direction === 'higher-is-bad' ? ['up'] : direction === 'lower-is-bad' ? ['down'] : ['up', 'down'];
 }
 
-/** Judges one metric at one look of its window. */
+/**
+ * Judges one metric at one look of its window. When the source warned about the data, the judgement says so in
+ * its reason and carries the warnings, so that the verdict cannot pass on it (verdict.ts).
+ */
 export function judgeMetric(input: MetricInput, sensitivity: Sensitivity, look: Look): MetricJudgement {
+  const judgement = judgeData(input, sensitivity, look);
+  if (!input.warnings?.length) return judgement;
+  return { ...judgement, warnings: input.warnings, reason: `${judgement.reason}; the source warned that its answer may be partial: ${input.warnings.join('; ')}` };
+}
+
+function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): MetricJudgement {
   const { metric } = input;
   const applied = metric.sensitivity ?? sensitivity;
   const rule = ruleFor(applied, metric.kind);

@@ -53,6 +53,8 @@ export interface MetricInput {
   metric: JudgedMetric;
   canary: GroupData;
   baseline: GroupData;
+  /** The source warned that its answer may be partial (e.g. a store not answering): the data may lack some. */
+  warnings?: string[];
 }
 
 export function isRatioGroup(data: GroupData): data is RatioGroup {
@@ -102,6 +104,8 @@ export interface MetricJudgement {
   regression: number | null;
   /** The canary crossed a fail-fast bound. */
   failedFast?: boolean;
+  /** The source's warnings about this metric's data: a verdict resting on it may fail but not pass. */
+  warnings?: string[];
 }
 
 export type Verdict = 'Healthy' | 'MediumHealthy' | 'Unhealthy' | 'NoData';

@@ -97,6 +97,23 @@ describe('combineJudgements', () => {
   });
 });
 
+describe('combineJudgements on partial data', () => {
+  const warned = { warnings: ['partial response'] };
+
+  it('says the verdict rests on partial data when a judged metric came with a warning', () => {
+    expect(combineJudgements([judgement('a', 'pass', warned), judgement('b', 'pass')])).toMatchObject({ verdict: 'Healthy', partial: true });
+    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'pass')])).toMatchObject({ verdict: 'Healthy', partial: false });
+  });
+
+  it('does not count a metric left out for lack of data', () => {
+    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', { ...warned, mustHaveData: false })])).toMatchObject({ verdict: 'Healthy', partial: false });
+  });
+
+  it('puts a warned metric first among those of its class, so its reason is shown', () => {
+    expect(worstFirst([judgement('a', 'pass', { regression: 0.1 }), judgement('b', 'pass', { ...warned, regression: 0 })]).map((j) => j.name)).toEqual(['b', 'a']);
+  });
+});
+
 describe('worstFirst', () => {
   it('ranks critical before moderate, then the larger regression first', () => {
     const ordered = worstFirst([
@@ -132,6 +149,15 @@ describe('verdictPhase', () => {
     ['NoData', { failOnNoData: false, unhealthyPhase: 'Failed' }, 'Inconclusive'],
   ])('%s with %j → %s', (verdict, overrides, phase) => {
     expect(verdictPhase(verdict, { ...settings, ...overrides })).toBe(phase);
+  });
+
+  it('makes a passing verdict on partial data (the source warned) Inconclusive, and leaves the others as they are', () => {
+    expect(verdictPhase('Healthy', settings, true)).toBe('Inconclusive');
+    expect(verdictPhase('MediumHealthy', settings, true)).toBe('Inconclusive');
+    expect(verdictPhase('MediumHealthy', { ...settings, sensitivity: 'high' }, true)).toBe('Failed');
+    expect(verdictPhase('Unhealthy', settings, true)).toBe('Failed');
+    expect(verdictPhase('NoData', settings, true)).toBe('Failed');
+    expect(verdictPhase('NoData', { ...settings, failOnNoData: false }, true)).toBe('Inconclusive');
   });
 
   it('never maps NoData or Unhealthy to Successful', () => {

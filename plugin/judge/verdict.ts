@@ -7,6 +7,8 @@ export interface Combined {
   score: number | null;
   /** Every judgement, worst first. */
   metrics: MetricJudgement[];
+  /** A judged metric's data came with source warnings (a partial response): a passing verdict cannot be trusted. */
+  partial: boolean;
 }
 
 const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, fail: 0, nodata: 0 };
@@ -14,11 +16,15 @@ const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, fail: 0
 const CLASS_RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, pass: 3 };
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, moderate: 1, minor: 2, none: 3 };
 
+const warned = (j: MetricJudgement): boolean => Boolean(j.warnings?.length);
+
+/** Worst first; within a class and severity, metrics judged on partial data first, so that their reason is shown. */
 export function worstFirst(judgements: readonly MetricJudgement[]): MetricJudgement[] {
   return [...judgements].sort(
     (a, b) =>
       CLASS_RANK[a.classification] - CLASS_RANK[b.classification] ||
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      Number(warned(b)) - Number(warned(a)) ||
       (b.regression ?? 0) - (a.regression ?? 0),
   );
 }
@@ -43,20 +49,23 @@ export function combineJudgements(judgements: readonly MetricJudgement[]): Combi
   else if (judged.length === 0 || metrics.some((j) => j.classification === 'nodata' && j.mustHaveData)) verdict = 'NoData';
   else if (has('marginal')) verdict = 'MediumHealthy';
   else verdict = 'Healthy';
-  return { verdict, score, metrics };
+  return { verdict, score, metrics, partial: judged.some(warned) };
 }
 
 /**
  * The Argo Rollouts phase of a final verdict. High sensitivity fails on MediumHealthy; Unhealthy maps to the
  * configured phase (Inconclusive pauses the rollout for a person); NoData is Failed with failOnNoData, else
- * Inconclusive — never Successful.
+ * Inconclusive — never Successful. A verdict that would pass on `partial` data (the source warned that some is
+ * missing) is Inconclusive: the missing part could hold the regression, so a person decides; partial data may
+ * still fail.
  */
-export function verdictPhase(verdict: Verdict, settings: JudgeSettings): Exclude<JudgePhase, 'Running'> {
+export function verdictPhase(verdict: Verdict, settings: JudgeSettings, partial = false): Exclude<JudgePhase, 'Running'> {
+  const pass = partial ? 'Inconclusive' : 'Successful';
   switch (verdict) {
     case 'Healthy':
-      return 'Successful';
+      return pass;
     case 'MediumHealthy':
-      return settings.sensitivity === 'high' ? 'Failed' : 'Successful';
+      return settings.sensitivity === 'high' ? 'Failed' : pass;
     case 'Unhealthy':
       return settings.unhealthyPhase;
     case 'NoData':

@@ -147,7 +147,7 @@ describe('MetricProvider', () => {
           for (let t = request.start.getTime() / 1000 + 15; t <= request.end.getTime() / 1000; t += 15) samples.push([t, perStep]);
           series.set(pod, samples);
         }
-        return series;
+        return { series, warnings: [] };
       },
     });
     const withSource = (canaryRate: number) => (ctx: EngineContext): EngineContext => ({ ...ctx, now: () => new Date(nowMs), createSource: () => source(canaryRate) });

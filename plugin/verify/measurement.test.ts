@@ -80,6 +80,11 @@ describe('verdictSentence', () => {
     expect(verdictSentence(unhealthy)).toBe('Unhealthy, score 0/100: a: bad');
   });
 
+  it('says when a passing verdict is Inconclusive because the data was partial', () => {
+    const partial = { ...unhealthy, verdict: 'Healthy' as const, phase: 'Inconclusive' as const, score: 100, metrics: [{ ...unhealthy.metrics[0]!, classification: 'pass' as const, reason: 'a: fine', warnings: ['w'] }] };
+    expect(verdictSentence(partial)).toBe('Healthy on partial data, so Inconclusive, score 100/100: a: fine');
+  });
+
   it('says when nothing could be judged', () => {
     expect(verdictSentence({ final: true, verdict: 'NoData', phase: 'Failed', score: null, metrics: [] })).toBe('NoData, no metric could be judged');
   });

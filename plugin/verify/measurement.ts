@@ -57,7 +57,10 @@ export function verdictSentence(result: JudgeResult): string {
   const top = result.metrics[0];
   if (!result.final || result.verdict === null) return `undecided, no conclusive regression${top ? `; ${top.reason}` : ''}`;
   const score = result.score === null ? 'no metric could be judged' : `score ${result.score}/100`;
-  return `${result.verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
+  // A passing verdict made Inconclusive by partial data (verdictPhase) says so.
+  const passing = result.phase === 'Inconclusive' && (result.verdict === 'Healthy' || result.verdict === 'MediumHealthy');
+  const verdict = passing ? `${result.verdict} on partial data, so Inconclusive` : result.verdict;
+  return `${verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
 }
 
 export const METADATA_KEYS = { id: 'verificationId', windowStart: 'windowStart', windowEnd: 'windowEnd' } as const;

@@ -29,7 +29,7 @@ function fakeSource(profile: Profile, calls: SeriesRequest[] = []): HealthSource
         }
         series.set(`${request.group.podTemplateHash}-${pod}`, samples);
       }
-      return series;
+      return { series, warnings: [] };
     },
   };
 }

@@ -33,7 +33,7 @@ function source(values: Record<string, number>, calls: SeriesRequest[] = []): He
         for (let t = request.start.getTime() / 1000 + 15; value !== undefined && t <= request.end.getTime() / 1000; t += 15) samples.push([t, value * factor]);
         series.set(instance, samples);
       }
-      return series;
+      return { series, warnings: [] };
     },
   };
 }
@@ -97,6 +97,21 @@ describe('verify', () => {
   it('judges a shorter range as closed when asked to (Terminate)', async () => {
     const early = { start: T0, end: at(120) };
     expect(await verify(config, early, source(healthy), { asClosed: true })).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful' });
+  });
+
+  it("carries the source's warnings to the metric they concern, so a pass on partial data is Inconclusive", async () => {
+    const base = source(healthy);
+    const warning: HealthSource = {
+      description: 'fake',
+      fetchSeries: async (request) => {
+        const result = await base.fetchSeries(request);
+        return request.metric.name === 'throughput' && request.group.podTemplateHash === 'new' ? { ...result, warnings: ['partial response'] } : result;
+      },
+    };
+    const result = await verify(config, range, warning);
+    expect(result).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Inconclusive' });
+    expect(result.metrics.find((m) => m.name === 'throughput')?.warnings).toEqual(['partial response']);
+    expect(result.metrics.find((m) => m.name === 'errors')?.warnings).toBeUndefined();
   });
 
   it('passes collection failures on', async () => {

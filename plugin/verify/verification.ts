@@ -1,6 +1,6 @@
 // Collect → judge for every metric of a verification. A pure function of the config, the range and the
 // backend's data, so any replica (or a restarted engine) reaches the same result.
-import type { GroupSelection, HealthSource, InstanceSeries } from '../collect/source.js';
+import type { FetchedSeries, GroupSelection, HealthSource } from '../collect/source.js';
 import type { GroupRef, MetricConfig, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import type { GroupData, JudgeResult, Look, MetricInput } from '../judge/types.js';
@@ -10,18 +10,25 @@ function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
   return { podTemplateHash: group.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
 }
 
-/** One group's data for one metric: a series per instance, or a ratio's numerator and denominator counts. */
-async function collectGroup(config: VerifyConfig, metric: MetricConfig, group: GroupRef, range: VerificationWindow, source: HealthSource): Promise<GroupData> {
-  const fetch = (name: string, query: string): Promise<InstanceSeries> =>
+/** One group's data for one metric (a series per instance, or a ratio's numerator and denominator counts) and the source's warnings. */
+async function collectGroup(
+  config: VerifyConfig,
+  metric: MetricConfig,
+  group: GroupRef,
+  range: VerificationWindow,
+  source: HealthSource,
+): Promise<{ data: GroupData; warnings: string[] }> {
+  const fetch = (name: string, query: string): Promise<FetchedSeries> =>
     source.fetchSeries({ metric: { name, query }, group: selection(config, group), start: range.start, end: range.end });
   if (metric.kind === 'ratio') {
     const [numerator, denominator] = await Promise.all([
       fetch(`${metric.name} (numerator)`, metric.numerator),
       fetch(`${metric.name} (denominator)`, metric.denominator),
     ]);
-    return { numerator, denominator };
+    return { data: { numerator: numerator.series, denominator: denominator.series }, warnings: [...numerator.warnings, ...denominator.warnings] };
   }
-  return fetch(metric.name, metric.query);
+  const { series, warnings } = await fetch(metric.name, metric.query);
+  return { data: series, warnings };
 }
 
 /** The judge's input for every metric over `range`; throws CollectError when a metric cannot be collected. */
@@ -29,7 +36,8 @@ export async function collectInputs(config: VerifyConfig, range: VerificationWin
   return Promise.all(
     config.metrics.map(async (metric): Promise<MetricInput> => {
       const [canary, baseline] = await Promise.all([config.canary, config.baseline].map((group) => collectGroup(config, metric, group, range, source)));
-      return { metric, canary: canary!, baseline: baseline! };
+      const warnings = [...new Set([...canary!.warnings, ...baseline!.warnings])];
+      return { metric, canary: canary!.data, baseline: baseline!.data, ...(warnings.length ? { warnings } : {}) };
     }),
   );
 }
