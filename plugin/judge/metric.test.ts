@@ -4,7 +4,7 @@ import { formatChange, formatConfidence, formatPercent, formatValue } from './ex
 import { judgeMetric } from './metric.js';
 import { alphaAt, ruleFor } from './sensitivity.js';
 import { FINAL, fixedCounts, levelSeries, lookAt, metric, normalQuantiles, ratioGroup, seededRandom } from './synthetic.test-helpers.js';
-import type { JudgedMetric, MetricJudgement, Sensitivity } from './types.js';
+import type { JudgedMetric, MetricJudgement, RatioGroup, Sensitivity } from './types.js';
 
 // 9 baseline pods within ~1% of each other, a little step noise: a regression of a given size is easy to see.
 const tight = (spread = 0.01) => normalQuantiles(9).map((z) => spread * z);
@@ -87,6 +87,52 @@ describe('judgeMetric: missing and insufficient data', () => {
     expect(strict.classification).toBe('nodata');
     expect(strict.reason).toContain('canary 10');
     expect(judge(0, { minEvidence: 10 }).classification).toBe('pass');
+  });
+});
+
+describe('judgeMetric: a ratio whose numerator series is missing in a whole group', () => {
+  const ratio = metric({ name: 'errors', kind: 'ratio' });
+  const baseline = fixedCounts(Array.from({ length: 9 }, () => [150, 3000] as const), 'stable'); // 5%
+  /** The group without any numerator series, as when its error counter is missing or renamed. */
+  const withoutNumerator = (group: RatioGroup): RatioGroup => ({ numerator: new Map(), denominator: group.denominator });
+
+  it('is nodata, saying the counter may be missing or renamed, when the other group makes zero events implausible', () => {
+    // 0% against 5%: 1000 canary requests would have had about 50 errors.
+    const canary = withoutNumerator(fixedCounts([[0, 1000]], 'canary'));
+    const j = judgeMetric({ metric: ratio, canary, baseline }, 'medium', FINAL);
+    expect(j.classification).toBe('nodata');
+    expect(j.reason).toBe(
+      "errors: the canary has no numerator series at all, yet at the baseline's rate (5%) its 1000 requests would have had about 50: the numerator's counter may be missing or renamed in the canary",
+    );
+  });
+
+  it('names the baseline when it is the group without the series', () => {
+    const canary = fixedCounts([[150, 3000], [150, 3000], [150, 3000]], 'canary');
+    const j = judgeMetric({ metric: ratio, canary, baseline: withoutNumerator(baseline) }, 'medium', FINAL);
+    expect(j.classification).toBe('nodata');
+    expect(j.reason).toMatch(/the baseline has no numerator series at all.*missing or renamed in the baseline$/);
+  });
+
+  it('counts 0 events when so few were expected that none is plausible', () => {
+    // 200 requests at 1%: about 2 errors expected, none is likely enough.
+    const low = fixedCounts(Array.from({ length: 9 }, () => [30, 3000] as const), 'stable');
+    const j = judgeMetric({ metric: ratio, canary: withoutNumerator(fixedCounts([[0, 200]], 'canary')), baseline: low }, 'medium', FINAL);
+    expect(j.classification).toBe('pass');
+    expect(j.canary).toBe(0);
+  });
+
+  it('keeps 0 events for a pod without the series when its group has it', () => {
+    const canary = fixedCounts([[50, 1000], [0, 1000]], 'canary');
+    canary.numerator.delete('canary-1');
+    const j = judgeMetric({ metric: ratio, canary, baseline }, 'medium', FINAL);
+    expect(j.classification).toBe('pass');
+    expect(j.canary).toBeCloseTo(0.025);
+  });
+
+  it('passes 0 against 0 when neither group has the series, and says so', () => {
+    const j = judgeMetric({ metric: ratio, canary: withoutNumerator(fixedCounts([[0, 1000]], 'canary')), baseline: withoutNumerator(baseline) }, 'medium', FINAL);
+    expect(j.classification).toBe('pass');
+    expect(j.reason).toContain('no numerator series in either group (0 events): check that the counter exists');
   });
 });
 

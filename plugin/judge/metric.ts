@@ -4,7 +4,7 @@ import type { Side } from './distributions.js';
 import type { Comparison } from './comparison.js';
 import { compareLevels } from './continuous.js';
 import { formatChange, formatConfidence, formatMetricValue, formatPercent, worseWord } from './explain.js';
-import { compareCounts } from './ratio.js';
+import { compareCounts, missingNumerator } from './ratio.js';
 import { alphaAt, ruleFor, type Rule } from './sensitivity.js';
 import { isRatioGroup, type Classification, type Look, type MetricInput, type MetricJudgement, type MetricKind, type Sensitivity, type Severity } from './types.js';
 
@@ -103,6 +103,8 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
 
   const missing = (['canary', 'baseline'] as const).filter((group) => !hasData(input[group]));
   if (missing.length) return noData(`no data for the ${missing.join(' and ')}`);
+  const missingCounter = isRatioGroup(input.canary) && isRatioGroup(input.baseline) ? missingNumerator(input.canary, input.baseline) : null;
+  if (missingCounter) return noData(missingCounter);
   const comparison = compare(input);
   if (!comparison) return noData('nothing to compare: no step with data for both the canary and the baseline');
 

@@ -5,6 +5,7 @@
 import { median } from 'simple-statistics';
 import { countTail, studentTail, type Side } from './distributions.js';
 import type { Comparison } from './comparison.js';
+import { formatPercent } from './explain.js';
 import type { RatioGroup } from './types.js';
 
 interface Counts {
@@ -102,6 +103,8 @@ export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup
   const canary = total(canaryPods.values());
   const baseline = total(kept);
   const notes = setAside.size ? [`baseline ${setAside.size === 1 ? 'instance' : 'instances'} ${[...setAside].join(', ')} set aside (rate far from the others)`] : [];
+  // 0 against 0 passes, but so would a counter misspelt in both queries' groups.
+  if (!hasNumerator(canaryGroup) && !hasNumerator(baselineGroup)) notes.push('no numerator series in either group (0 events): check that the counter exists');
 
   // Half an event keeps a baseline without events from making any canary event infinitely significant.
   const rate = Math.max(baseline.events, 0.5) / baseline.exposure;
@@ -130,3 +133,32 @@ export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup
     notes,
   };
 }
+
+// Below this chance of seeing no event at all, a group without any numerator series is taken to lack the counter.
+const IMPLAUSIBLE = 0.001;
+
+function hasNumerator(group: RatioGroup): boolean {
+  for (const samples of group.numerator.values()) if (samples.length > 0) return true;
+  return false;
+}
+
+/**
+ * Why a ratio cannot be judged because a whole group has no numerator series while it should have had events, or
+ * null. A pod without an error series has 0 errors (its counter is created by the first one), but a group without
+ * any, when the other group's rate makes zero events in its requests implausible, more likely lacks the counter
+ * (renamed, or missing in the new version) than has improved beyond belief; counting 0 would pass it. When few
+ * events were expected, zero is plausible and counts as 0.
+ */
+export function missingNumerator(canary: RatioGroup, baseline: RatioGroup): string | null {
+  const groups = { canary, baseline };
+  for (const [name, other] of [['canary', 'baseline'], ['baseline', 'canary']] as const) {
+    if (hasNumerator(groups[name]) || !hasNumerator(groups[other])) continue;
+    // The group's events against the other's rate, as the ratio test weighs them: how likely is none at all?
+    const comparison = compareCounts(groups[name], groups[other]);
+    if (!comparison || comparison.pValue('down') >= IMPLAUSIBLE) continue;
+    const expected = comparison.evidence.canary * comparison.baseline;
+    return `the ${name} has no numerator series at all, yet at the ${other}'s rate (${formatPercent(comparison.baseline)}) its ${Math.round(comparison.evidence.canary)} requests would have had about ${Math.round(expected)}: the numerator's counter may be missing or renamed in the ${name}`;
+  }
+  return null;
+}
+
