@@ -116,6 +116,33 @@ describe('createPrometheusSource', () => {
     expect([form?.get('start'), form?.get('end'), form?.get('step')]).toEqual(['1767225605', '1767225605', '5']);
   });
 
+  it('starts a counter query at the window start, the value its increases are taken from', async () => {
+    let form: URLSearchParams | undefined;
+    const address = await startPrometheus((_req, body, res) => {
+      form = new URLSearchParams(body);
+      json(res, 200, matrix([]));
+    });
+    await source(address).fetchSeries({ ...request, cumulative: true });
+    expect([form?.get('start'), form?.get('end'), form?.get('step')]).toEqual(['1767225600', '1767225900', '15']);
+  });
+
+  it('fills ${rateInterval} from the scrape interval and the step of the query', async () => {
+    const queries: (string | null)[] = [];
+    const address = await startPrometheus((_req, body, res) => {
+      queries.push(new URLSearchParams(body).get('query'));
+      json(res, 200, matrix([]));
+    });
+    const withRange = { ...request, metric: { name: 'latency', query: 'rate(x{${selector}}[${rateInterval}])' } };
+    await source(address).fetchSeries(withRange);
+    await source(address, { scrapeInterval: '1m' }).fetchSeries(withRange);
+    await source(address, { step: '5m', scrapeInterval: '10s' }).fetchSeries({ ...withRange, end: new Date(start.getTime() + 3600_000) });
+    expect(queries).toEqual([
+      'rate(x{rollouts_pod_template_hash="abc123"}[120s])',
+      'rate(x{rollouts_pod_template_hash="abc123"}[240s])',
+      'rate(x{rollouts_pod_template_hash="abc123"}[310s])',
+    ]);
+  });
+
   it('asks nothing before a whole second has passed', async () => {
     let calls = 0;
     const address = await startPrometheus((_req, _body, res) => {

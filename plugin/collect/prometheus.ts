@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { addressProblem } from './address.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
-import { groupSelector, withSelector } from './promql.js';
+import { fillPlaceholders, groupSelector, promDuration, rateIntervalMs } from './promql.js';
 import { CollectError, type FetchedSeries, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
 
 export const prometheusSettingsSchema = z.strictObject({
@@ -13,6 +13,8 @@ export const prometheusSettingsSchema = z.strictObject({
   }),
   timeout: durationField({ min: 1 }).default(10_000),
   step: durationField({ min: 1000 }).default(15_000),
+  /** How often Prometheus scrapes the pods: sizes ${rateInterval} and the least range a query may use. */
+  scrapeInterval: durationField({ min: 1000 }).default(30_000),
   /** Name of a credentials folder the engine was given (see credentials.ts); never the secret itself. */
   credentials: z
     .string()
@@ -31,7 +33,8 @@ const MAX_POINTS = 11_000;
  */
 export function rangeStepSeconds(start: Date, end: Date, stepMs: number): number {
   const spanMs = Math.max(end.getTime() - start.getTime(), 1000);
-  const stepForLimit = Math.ceil(spanMs / MAX_POINTS / 1000) * 1000;
+  // One point less than the limit: a counter query has one at the start too.
+  const stepForLimit = Math.ceil(spanMs / (MAX_POINTS - 1) / 1000) * 1000;
   return Math.max(Math.min(stepMs, spanMs), stepForLimit, 1000) / 1000;
 }
 
@@ -70,10 +73,12 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
 
   async function fetchSeries(request: SeriesRequest): Promise<FetchedSeries> {
     const fail = (cause: string): CollectError => new CollectError(request.metric.name, description, cause);
-    const query = withSelector(request.metric.query, groupSelector(request.group));
-    // Each point describes the step that ends at it (a rate or increase over the step before), so the first
-    // point is one step after the start: a point at the start itself would describe the time before the range.
     const step = rangeStepSeconds(request.start, request.end, settings.step);
+    const rateInterval = promDuration(rateIntervalMs(step * 1000, settings.scrapeInterval));
+    const query = fillPlaceholders(request.metric.query, { selector: groupSelector(request.group), rateInterval });
+    // Each point describes the step that ends at it (a rate over the step before), so the first point is one step
+    // after the start: a point at the start itself would describe the time before the range. Counters are the
+    // exception: their value at the start is what the increases in the range are taken from.
     const first = request.start.getTime() / 1000 + step;
     const last = request.end.getTime() / 1000;
     // Not one whole step yet: nothing to ask for.
@@ -81,7 +86,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     // POST form: queries with long selectors stay clear of URL length limits.
     const form = new URLSearchParams({
       query,
-      start: String(first),
+      start: String(request.cumulative ? first - step : first),
       end: String(last),
       step: String(step),
       // Plain seconds: Prometheus reads fractions only in that form ("0.5", not "0.5s").

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { escapePromQLString, escapeRegex, groupSelector, withSelector } from './promql.js';
+import { escapePromQLString, escapeRegex, fillPlaceholders, groupSelector, promDuration, rateIntervalMs } from './promql.js';
 import type { GroupSelection } from './source.js';
 
 const byLabel = (podTemplateHash: string): GroupSelection => ({ podTemplateHash, selectBy: 'label', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'pod' });
@@ -69,13 +69,28 @@ describe('groupSelector', () => {
   });
 });
 
-describe('withSelector', () => {
+describe('fillPlaceholders', () => {
+  const values = { selector: 'h="x"', rateInterval: '2m' };
   it('replaces every placeholder', () => {
-    expect(withSelector('sum(a{${selector}}) / sum(b{code="5",${selector}})', 'h="x"')).toBe('sum(a{h="x"}) / sum(b{code="5",h="x"})');
+    expect(fillPlaceholders('sum(rate(a{${selector}}[${rateInterval}])) / sum(b{code="5",${selector}})', values)).toBe('sum(rate(a{h="x"}[2m])) / sum(b{code="5",h="x"})');
   });
-
   it('inserts selectors containing $ patterns verbatim', () => {
-    expect(withSelector('a{${selector}}', `h="$&$1$$'"`)).toBe(`a{h="$&$1$$'"}`);
+    expect(fillPlaceholders('a{${selector}}', { ...values, selector: `h="$&$1$$'"` })).toBe(`a{h="$&$1$$'"}`);
+  });
+});
+
+describe('rateIntervalMs', () => {
+  it('is four scrape intervals, or a step and a scrape interval when that is longer (as Grafana\'s $__rate_interval)', () => {
+    expect(rateIntervalMs(15_000, 30_000)).toBe(120_000);
+    expect(rateIntervalMs(15_000, 60_000)).toBe(240_000);
+    expect(rateIntervalMs(300_000, 30_000)).toBe(330_000);
+  });
+});
+
+describe('promDuration', () => {
+  it('writes whole seconds as seconds and the rest in milliseconds', () => {
+    expect(promDuration(120_000)).toBe('120s');
+    expect(promDuration(4_500)).toBe('4500ms');
   });
 });
 

@@ -1,7 +1,10 @@
 import type { GroupSelection } from './source.js';
 
-/** The one placeholder a query must contain; Argo Rollouts already owns `{{ }}`. */
+/** The placeholder every query must contain; Argo Rollouts already owns `{{ }}`. */
 export const SELECTOR_PLACEHOLDER = '${selector}';
+/** A range for rate() and increase() that holds enough samples at the source's scrape interval (rateIntervalMs). */
+export const RATE_INTERVAL_PLACEHOLDER = '${rateInterval}';
+export const PLACEHOLDERS = [SELECTOR_PLACEHOLDER, RATE_INTERVAL_PLACEHOLDER] as const;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -44,7 +47,21 @@ export function groupSelector(group: GroupSelection): string {
   return `${group.instanceLabel}=~"${escapePromQLString(pattern)}"`;
 }
 
-/** The query with every `${selector}` replaced by the matchers (split/join: no `$&`-style replacement patterns). */
-export function withSelector(query: string, selector: string): string {
-  return query.split(SELECTOR_PLACEHOLDER).join(selector);
+/**
+ * The range `${rateInterval}` stands for, as Grafana's $__rate_interval: four scrape intervals, so that a rate
+ * has samples even when scrapes are late or missed (or the scrape interval is twice what was configured), and at
+ * least a step and a scrape interval, so that consecutive points leave no sample out.
+ */
+export function rateIntervalMs(stepMs: number, scrapeIntervalMs: number): number {
+  return Math.max(4 * scrapeIntervalMs, stepMs + scrapeIntervalMs);
+}
+
+/** A PromQL duration: "120s", or "1500ms" when not whole seconds. */
+export function promDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The query with every placeholder replaced (split/join: no `$&`-style replacement patterns). */
+export function fillPlaceholders(query: string, values: { selector: string; rateInterval: string }): string {
+  return query.split(SELECTOR_PLACEHOLDER).join(values.selector).split(RATE_INTERVAL_PLACEHOLDER).join(values.rateInterval);
 }

@@ -9,7 +9,7 @@ describe('source registry', () => {
   it('parses one source kind into {kind, settings}', () => {
     expect(sourceConfigSchema.parse({ prometheus: { address: 'http://p:9090' } })).toEqual({
       kind: 'prometheus',
-      settings: { address: 'http://p:9090', timeout: 10_000, step: 15_000 },
+      settings: { address: 'http://p:9090', timeout: 10_000, step: 15_000, scrapeInterval: 30_000 },
     });
   });
 
@@ -18,7 +18,7 @@ describe('source registry', () => {
   });
 
   it('builds the backend named by the config', () => {
-    const source = createHealthSource({ kind: 'prometheus', settings: { address: 'http://p:9090', timeout: 1000, step: 15_000 } });
+    const source = createHealthSource({ kind: 'prometheus', settings: { address: 'http://p:9090', timeout: 1000, step: 15_000, scrapeInterval: 30_000 } });
     expect(source.description).toBe('Prometheus at http://p:9090');
   });
 });

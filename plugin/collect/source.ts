@@ -21,6 +21,11 @@ export interface SeriesRequest {
   group: GroupSelection;
   start: Date;
   end: Date;
+  /**
+   * The query gives cumulative counters (a ratio's): the series then also has a point at `start`, the counters'
+   * values the increases in the range are taken from (counters.ts).
+   */
+  cumulative?: boolean;
 }
 
 /** One group's series of one query, and what the backend warned about its answer. */
@@ -44,7 +49,8 @@ export interface HealthSource {
   readonly description: string;
   /**
    * Per-instance series of one metric for one group over (start, end]: samples at times after `start`, each
-   * describing the step that ends at it (so no sample counts what happened before `start`); throws CollectError.
+   * describing the step that ends at it (so no sample counts what happened before `start`), and for a
+   * `cumulative` request a sample at `start` too; throws CollectError.
    */
   fetchSeries(request: SeriesRequest): Promise<FetchedSeries>;
 }

@@ -6,14 +6,14 @@ const valid = {
   canary: { podTemplateHash: 'abc123' },
   baseline: { podTemplateHash: 'def456' },
   source: { prometheus: { address: 'http://prometheus:9090' } },
-  metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(http_requests_total{${selector}}[1m]))' }],
+  metrics: [{ name: 'error-rate', query: 'sum by (pod) (rate(http_requests_total{${selector}}[${rateInterval}]))' }],
 };
 
 const RATIO = {
   name: 'errors',
   kind: 'ratio',
-  numerator: 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))',
-  denominator: 'sum by (pod) (increase(http_requests_total{${selector}}[15s]))',
+  numerator: 'sum by (pod) (http_requests_total{code=~"5..",${selector}})',
+  denominator: 'sum by (pod) (http_requests_total{${selector}})',
 };
 
 function errorOf(raw: unknown, parse: (raw: unknown) => unknown = parseVerifyConfig): string {
@@ -39,17 +39,17 @@ describe('parseVerifyConfig', () => {
       selectBy: 'label',
       hashLabel: 'rollouts_pod_template_hash',
       instanceLabel: 'pod',
-      source: { kind: 'prometheus', settings: { address: 'http://prometheus:9090', timeout: 10_000, step: 15_000 } },
+      source: { kind: 'prometheus', settings: { address: 'http://prometheus:9090', timeout: 10_000, step: 15_000, scrapeInterval: 30_000 } },
       metrics: [{ name: 'error-rate', kind: 'gauge', query: valid.metrics[0]!.query, direction: 'higher-is-bad', critical: false, weight: 1, mustHaveData: true }],
     });
   });
 
-  it('reads a ratio metric with its two count queries and every judging option', () => {
+  it('reads a ratio metric with its two counter queries and every judging option', () => {
     const metric = {
       name: 'errors',
       kind: 'ratio',
-      numerator: 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))',
-      denominator: 'sum by (pod) (increase(http_requests_total{${selector}}[15s]))',
+      numerator: 'sum by (pod) (http_requests_total{code=~"5..",${selector}})',
+      denominator: 'sum by (pod) (http_requests_total{${selector}})',
       direction: 'higher-is-bad',
       critical: true,
       weight: 2.5,
@@ -69,16 +69,44 @@ describe('parseVerifyConfig', () => {
     );
   });
 
-  it('checks ratio ranges against the configured step', () => {
-    const metric = { name: 'errors', kind: 'ratio', numerator: 'increase(e{${selector}}[5s])', denominator: 'increase(r{${selector}}[5s])' };
-    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '5s' } }, metrics: [metric] }).metrics).toHaveLength(1);
-    // Compared as durations: 1m is 60s.
-    const minute = { ...metric, numerator: 'increase(e{${selector}}[1m])', denominator: 'increase(r{${selector}}[60s])' };
-    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '1m' } }, metrics: [minute] }).metrics).toHaveLength(1);
-    // A subquery range is not a count range.
-    const subquery = { ...metric, numerator: 'sum_over_time(increase(e{${selector}}[5s])[5s:5s])' };
-    expect(parseVerifyConfig({ ...valid, source: { prometheus: { address: 'http://p', step: '5s' } }, metrics: [subquery] }).metrics).toHaveLength(1);
-    expect(errorOf({ ...valid, metrics: [metric] })).toContain('config.metrics[0].numerator: expected every range selector to equal source.prometheus.step (15s)');
+  it('refuses increase(), rate() and irate() in ratio queries, naming the field and showing the counter form', () => {
+    const old = { ...RATIO, numerator: 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))' };
+    expect(errorOf({ ...valid, metrics: [old] })).toBe(
+      'config.metrics[0].numerator: expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval): write sum by (pod) (http_requests_total{code=~"5..",${selector}})',
+    );
+    expect(errorOf({ ...valid, metrics: [{ ...RATIO, denominator: 'sum by (pod) (rate(r_total{${selector}}[1m]))' }] })).toContain(
+      'config.metrics[0].denominator: expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval): write sum by (pod) (r_total{${selector}})',
+    );
+    // No simple rewrite: the general form is shown.
+    expect(errorOf({ ...valid, metrics: [{ ...RATIO, numerator: 'sum by (pod) (irate(a{${selector}}[1m]) * 60)' }] })).toContain(
+      'config.metrics[0].numerator: expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval), e.g. sum by (pod) (http_requests_total{code=~"5..",${selector}})',
+    );
+    // Only functions count, not the words in a label value or a metric name.
+    const innocent = { ...RATIO, numerator: 'sum by (pod) (first_rate_total{handler="/increase(x)",${selector}})' };
+    expect(parseVerifyConfig({ ...valid, metrics: [innocent] }).metrics).toHaveLength(1);
+  });
+
+  it('refuses a literal range that cannot hold two samples at the scrape interval, naming the field', () => {
+    const at = (scrapeInterval: string | undefined, query: string) => ({
+      ...valid,
+      source: { prometheus: { address: 'http://p', ...(scrapeInterval ? { scrapeInterval } : {}) } },
+      metrics: [{ name: 'latency', kind: 'latency', query }],
+    });
+    // The default scrape interval is 30s: a range needs at least 1m.
+    expect(errorOf(at(undefined, 'rate(x{${selector}}[30s])'))).toBe(
+      'config.metrics[0].query: the range [30s] cannot hold two samples at source.prometheus.scrapeInterval 30s, so rate() and increase() would find no data: write [${rateInterval}] (2m here) or a range of at least 1m',
+    );
+    expect(parseVerifyConfig(at(undefined, 'rate(x{${selector}}[1m])')).metrics).toHaveLength(1);
+    expect(errorOf(at('60s', 'rate(x{${selector}}[1m30s])'))).toContain('the range [1m30s] cannot hold two samples at source.prometheus.scrapeInterval 1m');
+    expect(parseVerifyConfig(at('10s', 'rate(x{${selector}}[20s])')).metrics).toHaveLength(1);
+    // A subquery's resolution is not a scrape-bound range; ${rateInterval} always fits.
+    expect(parseVerifyConfig(at(undefined, 'max_over_time(rate(x{${selector}}[${rateInterval}])[5m:10s])')).metrics).toHaveLength(1);
+  });
+
+  it('knows ${selector} and ${rateInterval} and no other placeholder', () => {
+    expect(errorOf({ ...valid, metrics: [{ name: 'a', query: 'rate(x{${selector}}[${rate_interval}])' }] })).toBe(
+      'config.metrics[0].query: unknown placeholder ${rate_interval} (expected ${selector} or ${rateInterval})',
+    );
   });
 
   it('keeps every field given', () => {
@@ -92,7 +120,7 @@ describe('parseVerifyConfig', () => {
       selectBy: 'podName',
       hashLabel: 'hash',
       instanceLabel: 'instance',
-      source: { prometheus: { address: 'https://prom.example/prefix', timeout: '2s', step: '5s' } },
+      source: { prometheus: { address: 'https://prom.example/prefix', timeout: '2s', step: '5s', scrapeInterval: '1m' } },
       metrics: [{ name: 'p99.latency_ms', query: 'x{${selector}}', direction: 'either', ignoreBelow: 0.001 }],
     });
     expect(config).toMatchObject({
@@ -104,7 +132,7 @@ describe('parseVerifyConfig', () => {
       selectBy: 'podName',
       hashLabel: 'hash',
       instanceLabel: 'instance',
-      source: { kind: 'prometheus', settings: { address: 'https://prom.example/prefix', timeout: 2000, step: 5000 } },
+      source: { kind: 'prometheus', settings: { address: 'https://prom.example/prefix', timeout: 2000, step: 5000, scrapeInterval: 60_000 } },
       metrics: [{ name: 'p99.latency_ms', direction: 'either', ignoreBelow: 0.001 }],
     });
   });
@@ -139,7 +167,8 @@ describe('parseVerifyConfig', () => {
     ['a non-http address', { ...valid, source: { prometheus: { address: 'prometheus:9090' } } }, 'config.source.prometheus.address: expected an http(s) URL such as "http://prometheus:9090"; got "prometheus:9090"'],
     ['a bad source timeout', { ...valid, source: { prometheus: { address: 'http://p', timeout: 'soon' } } }, 'config.source.prometheus.timeout: expected a duration such as'],
     ['a source step under 1s', { ...valid, source: { prometheus: { address: 'http://p', step: '100ms' } } }, 'config.source.prometheus.step: expected at least 1s; got "100ms"'],
-    ['an unknown source key', { ...valid, source: { prometheus: { address: 'http://p', token: 'x' } } }, 'config.source.prometheus: unknown key "token"; allowed keys: address, timeout, step, credentials'],
+    ['a scrape interval under 1s', { ...valid, source: { prometheus: { address: 'http://p', scrapeInterval: '500ms' } } }, 'config.source.prometheus.scrapeInterval: expected at least 1s; got "500ms"'],
+    ['an unknown source key', { ...valid, source: { prometheus: { address: 'http://p', token: 'x' } } }, 'config.source.prometheus: unknown key "token"; allowed keys: address, timeout, step, scrapeInterval, credentials'],
     ['a credentials name that is not a folder name', { ...valid, source: { prometheus: { address: 'http://p', credentials: '../etc' } } }, 'config.source.prometheus.credentials: expected the name of a credentials folder (a Kubernetes name); got "../etc"'],
     ['no metrics', { ...valid, metrics: [] }, 'config.metrics: expected at least 1 item; got none'],
     ['metrics not a list', { ...valid, metrics: {} }, 'config.metrics: expected a list; got an object'],
@@ -152,11 +181,10 @@ describe('parseVerifyConfig', () => {
     ['ignoreBelow with lower-is-bad', { ...valid, metrics: [{ name: 'a', query: '${selector}', direction: 'lower-is-bad', ignoreBelow: 1 }] }, 'config.metrics[0].ignoreBelow: applies only to direction higher-is-bad or either'],
     ['an unknown metric key', { ...valid, metrics: [{ name: 'a', query: '${selector}', threshold: 1 }] }, 'config.metrics[0]: unknown key "threshold"; allowed keys: name, kind, query, numerator, denominator, direction, critical, weight, mustHaveData, ignoreBelow, failFast, sensitivity, minEvidence'],
     ['an unknown kind', { ...valid, metrics: [{ name: 'a', kind: 'counter', query: '${selector}' }] }, 'config.metrics[0].kind: expected one of ratio, latency, throughput, resource, gauge; got "counter"'],
-    ['a query for a ratio', { ...valid, metrics: [{ ...RATIO, query: 'x{${selector}}' }] }, 'config.metrics[0].query: not allowed for kind ratio (expected numerator and denominator queries giving counts per step, e.g. sum by (pod) (increase(x_total{${selector}}[<step>])))'],
-    ['a ratio without numerator', { ...valid, metrics: [{ ...RATIO, numerator: undefined }] }, 'config.metrics[0].numerator: is required for kind ratio (expected a query containing ${selector} giving counts per step per instance'],
+    ['a query for a ratio', { ...valid, metrics: [{ ...RATIO, query: 'x{${selector}}' }] }, 'config.metrics[0].query: not allowed for kind ratio (expected numerator and denominator queries of cumulative counters per instance, e.g. sum by (pod) (http_requests_total{code=~"5..",${selector}}))'],
+    ['a ratio without numerator', { ...valid, metrics: [{ ...RATIO, numerator: undefined }] }, 'config.metrics[0].numerator: is required for kind ratio (expected a query containing ${selector} giving a cumulative counter per instance'],
     ['a ratio without denominator', { ...valid, metrics: [{ ...RATIO, denominator: undefined }] }, 'config.metrics[0].denominator: is required for kind ratio'],
-    ['a numerator without ${selector}', { ...valid, metrics: [{ ...RATIO, numerator: 'increase(e[15s])' }] }, 'config.metrics[0].numerator: expected a query containing ${selector}'],
-    ['a denominator range other than the step', { ...valid, metrics: [{ ...RATIO, denominator: 'sum by (pod) (increase(r{${selector}}[1m]))' }] }, 'config.metrics[0].denominator: expected every range selector to equal source.prometheus.step (15s) so that each sample counts one step\'s events, e.g. sum by (pod) (increase(x_total{${selector}}[15s])); got [1m]'],
+    ['a numerator without ${selector}', { ...valid, metrics: [{ ...RATIO, numerator: 'sum(e_total)' }] }, 'config.metrics[0].numerator: expected a query containing ${selector}'],
     ['a latency metric without query', { ...valid, metrics: [{ name: 'a', kind: 'latency' }] }, 'config.metrics[0].query: is required for kind latency (expected a query containing ${selector}, one series per instance)'],
     ['a gauge metric without query', { ...valid, metrics: [{ name: 'a' }] }, 'config.metrics[0].query: is required for kind gauge'],
     ['a numerator for a latency metric', { ...valid, metrics: [{ name: 'a', kind: 'latency', query: '${selector}', numerator: '${selector}' }] }, 'config.metrics[0].numerator: allowed only for kind ratio (kind is latency; expected query)'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
-import { SELECTOR_PLACEHOLDER } from '../collect/promql.js';
+import type { PrometheusSettings } from '../collect/prometheus.js';
+import { PLACEHOLDERS, RATE_INTERVAL_PLACEHOLDER, SELECTOR_PLACEHOLDER, rateIntervalMs } from '../collect/promql.js';
 import {
   DIRECTIONS,
   METRIC_KINDS,
@@ -22,12 +23,12 @@ export { DIRECTIONS, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type Directi
 
 export const SELECT_BY = ['label', 'podName'] as const;
 
-/** A ratio metric: two queries giving, per instance and per query step, the events and the exposure they happen in. */
+/** A ratio metric: two queries giving, per instance, the cumulative counters of the events and of the exposure they happen in. */
 export interface RatioMetricConfig extends JudgedMetric {
   kind: 'ratio';
-  /** PromQL with `${selector}`: events (e.g. errors) per instance in each step. */
+  /** PromQL with `${selector}`: the counter of events (e.g. errors) per instance. */
   numerator: string;
-  /** PromQL with `${selector}`: exposure (e.g. requests) per instance in each step. */
+  /** PromQL with `${selector}`: the counter of exposure (e.g. requests) per instance. */
   denominator: string;
 }
 
@@ -112,30 +113,65 @@ export const metricSchema = z.strictObject({
 
 type ParsedMetric = z.output<typeof metricSchema>;
 
-const RATIO_FORM = `sum by (pod) (increase(x_total{${SELECTOR_PLACEHOLDER}}[<step>]))`;
+const COUNTER_FORM = `sum by (pod) (http_requests_total{code=~"5..",${SELECTOR_PLACEHOLDER}})`;
+const COUNTER_RULE = 'expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval)';
+// increase(), rate() and irate() calls; their names inside words (first_rate_total) are not calls.
+const RATE_CALL = /(?<![\w:])(?:increase|rate|irate)\s*\(/;
+// A rate of a plain vector selector, `increase(x_total{…,${selector}}[5m])`; the matchers may hold placeholders.
+const MATCHERS = String.raw`\{(?:[^{}]|\$\{\w+\})*\}`;
+const RATE_OF_SELECTOR = String.raw`(?:increase|rate|irate)\s*\(\s*((?:[a-zA-Z_:][\w:]*\s*(?:${MATCHERS})?|${MATCHERS}))\s*\[[^\]]*\]\s*\)`;
+// The shapes whose counter form is the same query without the rate: `rate(x[5m])`, `sum by (pod) (rate(x[5m]))`.
+const SIMPLE_RATE = new RegExp(String.raw`^(\s*(?:sum\s*(?:by\s*\([^()]*\)\s*)?\(\s*)?)${RATE_OF_SELECTOR}(\s*\)?(?:\s*by\s*\([^()]*\))?\s*)$`);
+
+/** The query with the text of its string literals blanked, so that only PromQL itself is looked at. */
+function withoutStrings(query: string): string {
+  return query.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (literal) => `${literal[0]}${' '.repeat(literal.length - 2)}${literal[0]}`);
+}
+
+/** Why a ratio query is not a counter query, or null; with the counter form of the query when it is a simple rate. */
+function counterProblem(query: string): string | null {
+  if (!RATE_CALL.test(withoutStrings(query))) return null;
+  const simple = SIMPLE_RATE.exec(query);
+  return simple ? `${COUNTER_RULE}: write ${simple[1]}${simple[2]!.trim()}${simple[3]}` : `${COUNTER_RULE}, e.g. ${COUNTER_FORM}`;
+}
+
+/** Problems of a query whatever its metric's kind: unknown placeholders, ranges too short for the scrape interval. */
+function queryProblems(query: string, scrapeIntervalMs: number | undefined, stepMs: number): string[] {
+  const problems = [...new Set(query.match(/\$\{[^}]*\}/g) ?? [])]
+    .filter((placeholder) => !(PLACEHOLDERS as readonly string[]).includes(placeholder))
+    .map((placeholder) => `unknown placeholder ${placeholder} (expected ${PLACEHOLDERS.join(' or ')})`);
+  if (scrapeIntervalMs === undefined) return problems;
+  // Two samples are the least a rate needs; a shorter range finds one or none and the metric has no data.
+  const least = 2 * scrapeIntervalMs;
+  for (const range of rangesOf(withoutStrings(query)).filter((r) => r.ms < least)) {
+    problems.push(
+      `the range [${range.text}] cannot hold two samples at source.prometheus.scrapeInterval ${formatDuration(scrapeIntervalMs)}, so rate() and increase() would find no data: write [${RATE_INTERVAL_PLACEHOLDER}] (${formatDuration(rateIntervalMs(stepMs, scrapeIntervalMs))} here) or a range of at least ${formatDuration(least)}`,
+    );
+  }
+  return problems;
+}
 
 /** Kind-specific rules of one metric, reported on `path` (the metric's path in the config). */
-function checkMetric(metric: ParsedMetric, path: (string | number)[], stepMs: number | undefined, ctx: z.RefinementCtx): void {
+function checkMetric(metric: ParsedMetric, path: (string | number)[], prometheus: PrometheusSettings | undefined, ctx: z.RefinementCtx): void {
   const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, key], message });
+  for (const key of ['query', 'numerator', 'denominator'] as const) {
+    const query = metric[key];
+    // A ratio query with a rate is told the counter form instead (below).
+    if (query === undefined || (metric.kind === 'ratio' && key !== 'query' && counterProblem(query))) continue;
+    for (const problem of queryProblems(query, prometheus?.scrapeInterval, prometheus?.step ?? 0)) issue(key, problem);
+  }
   if (metric.kind === 'ratio') {
     if (metric.query !== undefined) {
-      issue('query', `not allowed for kind ratio (expected numerator and denominator queries giving counts per step, e.g. ${RATIO_FORM})`);
+      issue('query', `not allowed for kind ratio (expected numerator and denominator queries of cumulative counters per instance, e.g. ${COUNTER_FORM})`);
     }
     for (const key of ['numerator', 'denominator'] as const) {
       const query = metric[key];
       if (query === undefined) {
-        issue(key, `is required for kind ratio (expected a query containing ${SELECTOR_PLACEHOLDER} giving counts per step per instance, e.g. ${RATIO_FORM})`);
+        issue(key, `is required for kind ratio (expected a query containing ${SELECTOR_PLACEHOLDER} giving a cumulative counter per instance, e.g. ${COUNTER_FORM})`);
         continue;
       }
-      // Counts per step: each sample must count the events of its own step, no more (overlapping ranges count
-      // events twice and overstate the evidence) and no less.
-      const other = stepMs === undefined ? [] : rangesOf(query).filter((range) => range.ms !== stepMs);
-      if (stepMs !== undefined && other.length) {
-        issue(
-          key,
-          `expected every range selector to equal source.prometheus.step (${formatDuration(stepMs)}) so that each sample counts one step's events, e.g. ${RATIO_FORM.replace('<step>', formatDuration(stepMs))}; got ${other.map((r) => `[${r.text}]`).join(', ')}`,
-        );
-      }
+      const problem = counterProblem(query);
+      if (problem) issue(key, problem);
     }
   } else {
     if (metric.query === undefined) issue('query', `is required for kind ${metric.kind} (expected a query containing ${SELECTOR_PLACEHOLDER}, one series per instance)`);
@@ -209,8 +245,8 @@ const verifySchema = z
   })
   .superRefine((config, ctx) => {
     checkWindowAndMetrics(config, ctx);
-    const step = config.source?.kind === 'prometheus' ? config.source.settings.step : undefined;
-    config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], step, ctx));
+    const prometheus = config.source?.kind === 'prometheus' ? config.source.settings : undefined;
+    config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], prometheus, ctx));
     if (config.canary && config.baseline && config.canary.podTemplateHash === config.baseline.podTemplateHash) {
       ctx.addIssue({
         code: 'custom',

@@ -1,28 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { readMetricConfig } from '../verify/metric.js';
-import { canaryAnalysisRun, DEMO_STEP, httpMetrics, verifyMetric } from './analysis-objects.js';
+import { canaryAnalysisRun, httpMetrics, verifyMetric } from './analysis-objects.js';
 
 describe('verifyMetric', () => {
   const metric = verifyMetric({ prometheus: 'http://127.0.0.1:9090', canaryHash: 'c0ffee1', stableHash: '5tab1e1', duration: '30s', interval: '5s' });
 
-  it('is a metric config the engine accepts: errors as a ratio of per-step counts, latency as latency', () => {
+  it('is a metric config the engine accepts: errors as a ratio of counters, latency as latency', () => {
     const config = readMetricConfig(metric);
     expect(config.metrics.map((m) => [m.name, m.kind, m.direction])).toEqual([
       ['error-rate', 'ratio', 'higher-is-bad'],
       ['latency-p95', 'latency', 'higher-is-bad'],
     ]);
-    expect(config.source).toEqual({ kind: 'prometheus', settings: expect.objectContaining({ step: 2000 }) });
+    expect(config.source).toEqual({ kind: 'prometheus', settings: expect.objectContaining({ step: 2000, scrapeInterval: 1000 }) });
     const [errors] = config.metrics;
     expect(errors).toMatchObject({
-      numerator: `sum by (pod) (increase(http_requests_total{code="500",\${selector}}[${DEMO_STEP}]))`,
-      denominator: `sum by (pod) (increase(http_requests_total{\${selector}}[${DEMO_STEP}]))`,
+      numerator: 'sum by (pod) (http_requests_total{code="500",${selector}})',
+      denominator: 'sum by (pod) (http_requests_total{${selector}})',
     });
   });
 
   it('takes other metrics', () => {
-    const [, latency] = httpMetrics('30s');
+    const [, latency] = httpMetrics();
     const config = readMetricConfig(verifyMetric({ prometheus: 'http://p', canaryHash: 'a', stableHash: 'b', duration: '1m', interval: '10s', metrics: [latency!] }));
-    expect(config.metrics).toEqual([expect.objectContaining({ name: 'latency-p95', kind: 'latency', query: expect.stringContaining('[30s]') })]);
+    expect(config.metrics).toEqual([expect.objectContaining({ name: 'latency-p95', kind: 'latency', query: expect.stringContaining('[${rateInterval}]') })]);
   });
 });
 

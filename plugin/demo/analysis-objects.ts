@@ -2,8 +2,10 @@
 // the synthetic app: an AnalysisRun of a canary step and its `verify` Metric.
 import { randomUUID } from 'node:crypto';
 
-/** Resolution of the demo's range queries; a ratio's counts are increases over exactly one step. */
+/** Resolution of the demo's range queries. */
 export const DEMO_STEP = '2s';
+/** How often the sandbox's Prometheus scrapes the synthetic app (local-prometheus.ts). */
+export const DEMO_SCRAPE_INTERVAL = '1s';
 
 /** One metric of a verify config, as written in an AnalysisTemplate. */
 export type HttpMetric =
@@ -11,21 +13,21 @@ export type HttpMetric =
   | { name: string; kind: 'latency' | 'throughput' | 'resource' | 'gauge'; query: string };
 
 /**
- * The synthetic app's metrics: the error ratio from per-step counts of errors and requests, and each pod's p95
- * latency over a rate window short enough for a demo.
+ * The synthetic app's metrics, written as the README recommends: the error ratio from the error and request
+ * counters (the engine takes their increases), and each pod's p95 latency over `${rateInterval}`.
  */
-export function httpMetrics(rateWindow = '10s'): HttpMetric[] {
+export function httpMetrics(): HttpMetric[] {
   return [
     {
       name: 'error-rate',
       kind: 'ratio',
-      numerator: `sum by (pod) (increase(http_requests_total{code="500",\${selector}}[${DEMO_STEP}]))`,
-      denominator: `sum by (pod) (increase(http_requests_total{\${selector}}[${DEMO_STEP}]))`,
+      numerator: 'sum by (pod) (http_requests_total{code="500",${selector}})',
+      denominator: 'sum by (pod) (http_requests_total{${selector}})',
     },
     {
       name: 'latency-p95',
       kind: 'latency',
-      query: `histogram_quantile(0.95, sum by (pod, le) (rate(http_request_duration_seconds_bucket{\${selector}}[${rateWindow}])))`,
+      query: 'histogram_quantile(0.95, sum by (pod, le) (rate(http_request_duration_seconds_bucket{${selector}}[${rateInterval}])))',
     },
   ];
 }
@@ -54,7 +56,7 @@ export function verifyMetric(options: VerifyMetricOptions): Record<string, unkno
           failOnNoData: options.failOnNoData ?? true,
           canary: { podTemplateHash: options.canaryHash },
           baseline: { podTemplateHash: options.stableHash },
-          source: { prometheus: { address: options.prometheus, step: DEMO_STEP } },
+          source: { prometheus: { address: options.prometheus, step: DEMO_STEP, scrapeInterval: DEMO_SCRAPE_INTERVAL } },
           metrics: (options.metrics ?? httpMetrics()).map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
         },
       },

@@ -9,7 +9,8 @@ import { measureThroughBridge, prepareBridgeTools } from './plugin-host.js';
 import { startSandbox } from './sandbox.js';
 
 const WINDOW = { duration: '30s', interval: '5s' };
-// The latency query's rate() over 10 s needs that much history before the window opens.
+// The latency query's rate() over ${rateInterval} (4 s at the demo's step and scrape interval) needs history
+// before the window opens; 10 s gives every pod several scrapes.
 const WARM_UP_MS = 10_000;
 // The single canary pod serves the judge's least evidence for a ratio (200 requests per group) within the first
 // step, and enough over the window (30,000 requests, some 300 errors at 1%) for a healthy canary to pass and a

@@ -1,14 +1,23 @@
-// A real Prometheus server on loopback, with its own throwaway storage, scraping the given targets every second.
+// A real Prometheus server on loopback, with its own throwaway storage, scraping the given targets (every second
+// unless told otherwise).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { stringify } from 'yaml';
 import { reserveLoopbackPort } from './free-port.js';
 
 export interface LocalPrometheusOptions {
-  /** host:port targets to scrape at /metrics. */
-  targets: string[];
+  /** host:port targets scraped at /metrics, keeping the labels of their exposition (honor_labels). */
+  targets?: string[];
+  /**
+   * Scrape jobs written into the config as they are (e.g. one target per pod, relabelled the way
+   * prometheus-operator relabels a PodMonitor's), instead of `targets`.
+   */
+  scrapeConfigs?: object[];
+  /** Seconds between scrapes (and rule evaluations); 1 unless given. */
+  scrapeIntervalSeconds?: number;
   /** 0 picks a free port. */
   port?: number;
   readyTimeoutMs?: number;
@@ -37,21 +46,12 @@ export function findPrometheus(): string {
   return found;
 }
 
-// Scrape and evaluate every second so that rate() over a 10 s window has enough samples within seconds of start.
-// honor_labels keeps the pod labels of the exposition as they are, as a pod scrape would.
-function scrapeConfig(targets: string[]): string {
-  return [
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    '  evaluation_interval: 1s',
-    'scrape_configs:',
-    '  - job_name: synthetic-app',
-    '    honor_labels: true',
-    '    static_configs:',
-    `      - targets: [${targets.map((target) => JSON.stringify(target)).join(', ')}]`,
-    '',
-  ].join('\n');
+// By default every second, so that rate() over a few seconds has samples within seconds of start. honor_labels
+// keeps the pod labels of the synthetic app's exposition as they are, as a pod scrape would.
+function prometheusConfig(options: LocalPrometheusOptions): string {
+  const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
+  const jobs = options.scrapeConfigs ?? [{ job_name: 'synthetic-app', honor_labels: true, static_configs: [{ targets: options.targets ?? [] }] }];
+  return stringify({ global: { scrape_interval: interval, scrape_timeout: '1s', evaluation_interval: interval }, scrape_configs: jobs });
 }
 
 export async function startLocalPrometheus(options: LocalPrometheusOptions): Promise<LocalPrometheus> {
@@ -61,7 +61,7 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   try {
-    await writeFile(join(dir, 'prometheus.yml'), scrapeConfig(options.targets));
+    await writeFile(join(dir, 'prometheus.yml'), prometheusConfig(options));
     child = spawn(
       binary,
       [

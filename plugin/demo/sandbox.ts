@@ -7,6 +7,8 @@ export interface SandboxOptions {
   appPort?: number;
   /** Seed for the app's traffic. */
   seed?: number;
+  /** Seconds between Prometheus' scrapes of the app; 1 unless given. */
+  scrapeIntervalSeconds?: number;
 }
 
 export interface Sandbox {
@@ -19,7 +21,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const app: SyntheticApp = await startSyntheticApp({ port: options.appPort, seed: options.seed });
   let prometheus: LocalPrometheus;
   try {
-    prometheus = await startLocalPrometheus({ targets: [new URL(app.url).host], port: options.prometheusPort });
+    prometheus = await startLocalPrometheus({ targets: [new URL(app.url).host], port: options.prometheusPort, scrapeIntervalSeconds: options.scrapeIntervalSeconds });
   } catch (error) {
     await app.stop();
     throw error;

@@ -133,7 +133,7 @@ describe('MetricProvider', () => {
 
   it('carries the verification’s looks over the wire: Running while undecided, an early failure, a Terminate verdict', async () => {
     // The real verification domain on a fixed clock and a fake source: 4 pods per group, 1000 requests per 15 s
-    // step and pod, the canary at 1% errors (healthy) or 10% (regressed), the stable group at 1%.
+    // step and pod (counters), the canary at 1% errors (healthy) or 10% (regressed), the stable group at 1%.
     const T0 = Date.parse('2026-01-01T00:00:00Z');
     let nowMs = T0;
     const source = (canaryRate: number): HealthSource => ({
@@ -143,8 +143,9 @@ describe('MetricProvider', () => {
         const perStep = request.metric.name.endsWith('(numerator)') ? 1000 * rate : 1000;
         const series: InstanceSeries = new Map();
         for (const pod of ['a', 'b', 'c', 'd']) {
+          // The counters from the window's start, growing by perStep every 15 s.
           const samples: [number, number][] = [];
-          for (let t = request.start.getTime() / 1000 + 15; t <= request.end.getTime() / 1000; t += 15) samples.push([t, perStep]);
+          for (let t = request.start.getTime() / 1000, total = 0; t <= request.end.getTime() / 1000; t += 15, total += perStep) samples.push([t, total]);
           series.set(pod, samples);
         }
         return { series, warnings: [] };
@@ -166,7 +167,7 @@ describe('MetricProvider', () => {
             canary: { podTemplateHash: 'canary1' },
             baseline: { podTemplateHash: 'stable1' },
             source: { prometheus: { address: 'http://prometheus:9090' } },
-            metrics: [{ name: 'error-rate', kind: 'ratio', numerator: 'increase(e{${selector}}[15s])', denominator: 'increase(r{${selector}}[15s])' }],
+            metrics: [{ name: 'error-rate', kind: 'ratio', numerator: 'sum by (pod) (e_total{${selector}})', denominator: 'sum by (pod) (r_total{${selector}})' }],
           },
         },
       },

@@ -13,19 +13,27 @@ type Profile = (hash: string, metric: string, unixSeconds: number) => number | u
 // Four pods per group whose error rates differ a little, as pods do.
 const POD_FACTORS = { a: 0.95, b: 1, c: 1, d: 1 / 0.95 };
 
-/** Four pods per group, a sample every 15 s in the requested range (start, end]. */
+/**
+ * Four pods per group, a sample every 15 s in the requested range (start, end]; for a counter query (a ratio's)
+ * the counters' values from the start, growing by the profile's value per step.
+ */
 function fakeSource(profile: Profile, calls: SeriesRequest[] = []): HealthSource {
   return {
     description: 'fake source',
     async fetchSeries(request) {
       calls.push(request);
       const series: InstanceSeries = new Map();
+      const start = request.start.getTime() / 1000;
       for (const [pod, factor] of Object.entries(POD_FACTORS)) {
         const samples: [number, number][] = [];
-        for (let t = Math.floor(request.start.getTime() / 15_000) * 15 + 15; t * 1000 <= request.end.getTime(); t += 15) {
+        let total = 100;
+        for (let t = request.cumulative ? start : Math.floor(start / 15) * 15 + 15; t * 1000 <= request.end.getTime(); t += 15) {
           const value = profile(request.group.podTemplateHash, request.metric.name, t);
           // Only the error counts differ between pods; requests are the same.
-          if (value !== undefined) samples.push([t, request.metric.name.endsWith('(numerator)') ? value * factor : value]);
+          const perStep = value !== undefined && request.metric.name.endsWith('(numerator)') ? value * factor : value;
+          if (perStep === undefined) continue;
+          if (request.cumulative && t > start) total += perStep;
+          samples.push([t, request.cumulative ? total : perStep]);
         }
         series.set(`${request.group.podTemplateHash}-${pod}`, samples);
       }
@@ -84,8 +92,8 @@ function metric(overrides: Record<string, unknown> = {}) {
             {
               name: 'error-rate',
               kind: 'ratio',
-              numerator: 'sum by (pod) (increase(errors_total{${selector}}[15s]))',
-              denominator: 'sum by (pod) (increase(requests_total{${selector}}[15s]))',
+              numerator: 'sum by (pod) (errors_total{${selector}})',
+              denominator: 'sum by (pod) (requests_total{${selector}})',
             },
           ],
           ...overrides,
@@ -167,7 +175,7 @@ describe('metricResume', () => {
       ['error-rate (numerator)', 'canary1', T0, at(120)],
       ['error-rate (numerator)', 'stable1', T0, at(120)],
     ]);
-    expect(calls.find((c) => c.metric.name === 'error-rate (numerator)')?.metric.query).toBe('sum by (pod) (increase(errors_total{${selector}}[15s]))');
+    expect(calls.find((c) => c.metric.name === 'error-rate (numerator)')?.metric.query).toBe('sum by (pod) (errors_total{${selector}})');
   });
 
   it('never passes early, even when everything is healthy', async () => {

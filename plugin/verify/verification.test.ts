@@ -11,7 +11,7 @@ const config = parseVerifyConfig({
   baseline: { podTemplateHash: 'old' },
   source: { prometheus: { address: 'http://prometheus:9090' } },
   metrics: [
-    { name: 'errors', kind: 'ratio', numerator: 'increase(e{${selector}}[15s])', denominator: 'increase(r{${selector}}[15s])' },
+    { name: 'errors', kind: 'ratio', numerator: 'sum by (instance) (e_total{${selector}})', denominator: 'sum by (instance) (r_total{${selector}})' },
     { name: 'throughput', kind: 'throughput', query: 't{${selector}}', direction: 'lower-is-bad' },
   ],
 });
@@ -20,7 +20,10 @@ const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const range = { start: T0, end: at(300) };
 
-/** Per (hash, query name) a level; four instances per group around it, a sample every 15 s in (start, end]. */
+/**
+ * Per (hash, query name) a level; four instances per group around it, a sample every 15 s in (start, end]. A
+ * counter query (a ratio's) gets the counter's values instead, from the start: the level is its increase per step.
+ */
 function source(values: Record<string, number>, calls: SeriesRequest[] = []): HealthSource {
   return {
     description: 'fake',
@@ -28,9 +31,13 @@ function source(values: Record<string, number>, calls: SeriesRequest[] = []): He
       calls.push(request);
       const value = values[`${request.group.podTemplateHash}/${request.metric.name}`];
       const series: InstanceSeries = new Map();
+      const first = request.start.getTime() / 1000 + (request.cumulative ? 0 : 15);
       for (const [instance, factor] of [['i1', 0.95], ['i2', 1], ['i3', 1], ['i4', 1 / 0.95]] as const) {
         const samples: [number, number][] = [];
-        for (let t = request.start.getTime() / 1000 + 15; value !== undefined && t <= request.end.getTime() / 1000; t += 15) samples.push([t, value * factor]);
+        for (let t = first, total = 5000; value !== undefined && t <= request.end.getTime() / 1000; t += 15) {
+          samples.push([t, request.cumulative ? total : value * factor]);
+          total += value * factor;
+        }
         series.set(instance, samples);
       }
       return { series, warnings: [] };
@@ -53,11 +60,13 @@ describe('collectInputs', () => {
     const inputs = await collectInputs(config, range, source(healthy, calls));
     expect(calls).toHaveLength(6);
     expect(calls[0]).toEqual({
-      metric: { name: 'errors (numerator)', query: 'increase(e{${selector}}[15s])' },
+      metric: { name: 'errors (numerator)', query: 'sum by (instance) (e_total{${selector}})' },
       group: { podTemplateHash: 'new', selectBy: 'podName', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'instance' },
       start: range.start,
       end: range.end,
+      cumulative: true,
     });
+    expect(calls.find((c) => c.metric.name === 'throughput')?.cumulative).toBeUndefined();
     expect(calls.map((c) => `${c.metric.name}/${c.group.podTemplateHash}`).sort()).toEqual([
       'errors (denominator)/new',
       'errors (denominator)/old',
@@ -69,7 +78,9 @@ describe('collectInputs', () => {
     const [errors, throughput] = inputs;
     expect(errors!.metric).toBe(config.metrics[0]);
     expect(errors!.canary).toEqual({ numerator: expect.any(Map), denominator: expect.any(Map) });
+    // The counters' increases per step, from the value at the start.
     expect((errors!.canary as { denominator: InstanceSeries }).denominator.get('i2')![0]).toEqual([T0.getTime() / 1000 + 15, 1000]);
+    expect((errors!.canary as { denominator: InstanceSeries }).denominator.get('i2')).toHaveLength(20);
     expect(throughput!.baseline).toBeInstanceOf(Map);
   });
 });

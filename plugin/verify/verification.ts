@@ -1,5 +1,6 @@
 // Collect → judge for every metric of a verification. A pure function of the config, the range and the
 // backend's data, so any replica (or a restarted engine) reaches the same result.
+import { increasesPerStep } from '../collect/counters.js';
 import type { FetchedSeries, GroupSelection, HealthSource } from '../collect/source.js';
 import type { GroupRef, MetricConfig, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
@@ -10,7 +11,7 @@ function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
   return { podTemplateHash: group.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
 }
 
-/** One group's data for one metric (a series per instance, or a ratio's numerator and denominator counts) and the source's warnings. */
+/** One group's data for one metric (a series per instance, or a ratio's numerator and denominator counts per step) and the source's warnings. */
 async function collectGroup(
   config: VerifyConfig,
   metric: MetricConfig,
@@ -18,14 +19,18 @@ async function collectGroup(
   range: VerificationWindow,
   source: HealthSource,
 ): Promise<{ data: GroupData; warnings: string[] }> {
-  const fetch = (name: string, query: string): Promise<FetchedSeries> =>
-    source.fetchSeries({ metric: { name, query }, group: selection(config, group), start: range.start, end: range.end });
+  const fetch = (name: string, query: string, cumulative?: true): Promise<FetchedSeries> =>
+    source.fetchSeries({ metric: { name, query }, group: selection(config, group), start: range.start, end: range.end, ...(cumulative ? { cumulative } : {}) });
   if (metric.kind === 'ratio') {
+    // Counters: the engine takes their increases per step itself.
     const [numerator, denominator] = await Promise.all([
-      fetch(`${metric.name} (numerator)`, metric.numerator),
-      fetch(`${metric.name} (denominator)`, metric.denominator),
+      fetch(`${metric.name} (numerator)`, metric.numerator, true),
+      fetch(`${metric.name} (denominator)`, metric.denominator, true),
     ]);
-    return { data: { numerator: numerator.series, denominator: denominator.series }, warnings: [...numerator.warnings, ...denominator.warnings] };
+    return {
+      data: increasesPerStep(numerator.series, denominator.series, range.start.getTime() / 1000),
+      warnings: [...numerator.warnings, ...denominator.warnings],
+    };
   }
   const { series, warnings } = await fetch(metric.name, metric.query);
   return { data: series, warnings };

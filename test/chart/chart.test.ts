@@ -524,11 +524,18 @@ if (!helm) {
         });
       }
 
-      it('are rejected by the engine when the ratio range differs from the step (the check is real)', () => {
+      it('are rejected by the engine when a ratio query takes increase() of the counter (the check is real)', () => {
         const [template] = ok({ set: ['examples.enabled=true'] }).filter((doc) => doc.kind === 'AnalysisTemplate');
         const config = (substituteArgs(template!.spec.metrics[0]) as { provider: { plugin: Record<string, any> } }).provider.plugin['rollouts-cv/verify'];
-        config.source.prometheus.step = '30s';
-        expect(() => parseVerifySettings(config)).toThrow(/metrics\[0\]/);
+        expect(config.source.prometheus).toMatchObject({ step: '15s', scrapeInterval: '30s' });
+        config.metrics[0].numerator = 'sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[15s]))';
+        expect(() => parseVerifySettings(config)).toThrow(/metrics\[0\]\.numerator: expected the cumulative counter/);
+      });
+
+      it('refuses a Prometheus address with a password before anything is rendered', () => {
+        const result = render({ set: ['examples.enabled=true', 'examples.prometheusAddress=http://admin:pw@prometheus:9090'] });
+        expect(result.status).not.toBe(0);
+        expect(result.stderr).toMatch(/prometheusAddress/);
       });
     });
 

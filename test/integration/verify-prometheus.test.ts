@@ -10,7 +10,7 @@ import type { WireMeasurement } from '../../plugin/server/wire.js';
 import { type EngineClient, connectEngine, driveMeasurement } from '../helpers/engine-client.js';
 
 const WINDOW = { duration: '15s', interval: '3s' };
-const WARM_UP_MS = 10_000; // rate() over 10 s needs that much history before the window opens
+const WARM_UP_MS = 10_000; // rate() over ${rateInterval} (4 s here) needs history before the window opens
 const SCENARIO_TIMEOUT_MS = 60_000;
 
 let sandbox: Sandbox;

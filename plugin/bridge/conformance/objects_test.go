@@ -16,12 +16,13 @@ const (
 	interval = "5s"
 )
 
-// The error ratio is judged on counts: errors and requests per pod in each query step (the increase over
-// exactly one step, so that no request is counted twice).
+// The error ratio is judged on counts: the engine takes the increases of the error and request counters per
+// pod itself. The sandbox's Prometheus scrapes every second.
 const (
-	queryStep       = "5s"
-	errorsPerStep   = `sum by (pod) (increase(http_requests_total{code=~"5..",${selector}}[5s]))`
-	requestsPerStep = `sum by (pod) (increase(http_requests_total{${selector}}[5s]))`
+	queryStep      = "5s"
+	scrapeInterval = "1s"
+	errorsTotal    = `sum by (pod) (http_requests_total{code=~"5..",${selector}})`
+	requestsTotal  = `sum by (pod) (http_requests_total{${selector}})`
 )
 
 // verifyConfig is a rollouts-cv/verify plugin config comparing canary with the stable group. An empty
@@ -33,10 +34,10 @@ func (e *environment) verifyConfig(canary string, edits ...func(map[string]any))
 		"interval":     interval,
 		"sensitivity":  "medium",
 		"failOnNoData": true,
-		"source":       map[string]any{"prometheus": map[string]any{"address": e.prometheus, "step": queryStep}},
+		"source":       map[string]any{"prometheus": map[string]any{"address": e.prometheus, "step": queryStep, "scrapeInterval": scrapeInterval}},
 		"metrics": []any{map[string]any{
 			"name": "error-rate", "kind": "ratio", "direction": "higher-is-bad",
-			"numerator": errorsPerStep, "denominator": requestsPerStep,
+			"numerator": errorsTotal, "denominator": requestsTotal,
 		}},
 	}
 	if canary != "" {

@@ -1,7 +1,7 @@
 // rollouts-cv verifications on the harness's Prometheus and synthetic app: the AnalysisTemplate and gate step a
 // user would write (with short windows), and the registration of a ReplicaSet's pods with the synthetic app so
 // that Prometheus has per-pod series for them.
-import { httpMetrics } from '../../../plugin/demo/analysis-objects.js';
+import { DEMO_SCRAPE_INTERVAL, httpMetrics } from '../../../plugin/demo/analysis-objects.js';
 import { type Kubectl, type Pod, isReady } from './kubectl.js';
 import { waitFor } from './processes.js';
 
@@ -24,7 +24,7 @@ export function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Fa
     ...options,
     canary: { podTemplateHash: '{{args.canary-hash}}' },
     baseline: { podTemplateHash: '{{args.stable-hash}}' },
-    source: { prometheus: { address: prometheus, step: '2s' } },
+    source: { prometheus: { address: prometheus, step: '2s', scrapeInterval: DEMO_SCRAPE_INTERVAL } },
     metrics: httpMetrics().map((metric) => ({ ...metric, direction: 'higher-is-bad' })),
   };
 }
