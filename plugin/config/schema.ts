@@ -237,7 +237,7 @@ const verifySchema = z
     unhealthyPhase: z.enum(UNHEALTHY_PHASES).default('Failed'),
     canary: groupSchema.optional(),
     baseline: groupSchema.optional(),
-    selectBy: z.enum(SELECT_BY).default('label'),
+    selectBy: z.enum(SELECT_BY).default('podName'),
     hashLabel: labelName.default('rollouts_pod_template_hash'),
     instanceLabel: labelName.default('pod'),
     source: sourceConfigSchema,

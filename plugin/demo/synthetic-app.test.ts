@@ -49,6 +49,25 @@ describe('synthetic app', () => {
     expect(samples(text, 'http_request_duration_seconds_bucket', `pod="${pod}"`, 'le="0.005"')).toHaveLength(1);
   });
 
+  it("serves each pod's own exposition, as the pod would, without the labels a scrape adds", async () => {
+    app = await startSyntheticApp({ seed: 8, tickMs: 20 });
+    const created = await call('POST', '/groups', { hash: 'c0ffee1', pods: 2, rps: 500 });
+    const [pod, other] = created.body.pods as string[];
+    await sleep(200);
+    const own = await (await fetch(`${app.url}/pods/${pod}/metrics`)).text();
+    expect(own).toContain('# TYPE http_requests_total counter');
+    expect(own).not.toMatch(/pod=|rollouts_pod_template_hash=/);
+    const shared = await exposition();
+    // One pod's series only: its requests, not the other pod's.
+    const served = samples(own, 'http_requests_total', 'code="200"');
+    expect(served).toHaveLength(1);
+    expect(served[0]).toBeGreaterThan(0);
+    expect(served[0]).toBeLessThanOrEqual(samples(shared, 'http_requests_total', `pod="${pod}"`, 'code="200"')[0]!);
+    expect(samples(own, 'http_request_duration_seconds_bucket', 'le="+Inf"')).toHaveLength(1);
+    expect(other).toBeDefined();
+    expect((await fetch(`${app.url}/pods/nosuchpod/metrics`)).status).toBe(404);
+  });
+
   it('advances counters and histograms with the configured rate, error rate and latency', async () => {
     app = await startSyntheticApp({ seed: 42, tickMs: 20 });
     await call('POST', '/groups', { hash: 'aaa', pods: 2, rps: 2000, errorRate: 0.2, latencyMs: 40 });

@@ -139,6 +139,12 @@ export async function startSyntheticApp(options: SyntheticAppOptions = {}): Prom
       allow(request, ['GET']);
       return { metrics: await registry.metrics() };
     }
+    const pod = /^\/pods\/([^/]+)\/metrics$/.exec(path)?.[1];
+    if (pod !== undefined) {
+      allow(request, ['GET']);
+      if (![...groups.values()].some((group) => group.pods.includes(pod))) throw new HttpError(404, `no pod ${pod}`);
+      return { metrics: podExposition(await registry.getMetricsAsJSON(), pod) };
+    }
     if (path === '/groups') {
       allow(request, ['GET', 'POST']);
       if (request.method === 'GET') return { status: 200, body: { groups: [...groups.values()] } };
@@ -152,7 +158,7 @@ export async function startSyntheticApp(options: SyntheticAppOptions = {}): Prom
       if (request.method === 'PATCH') Object.assign(group, parseBody(groupChangeSchema, await readJson(request)));
       return { status: 200, body: group };
     }
-    throw new HttpError(404, `no route ${path}: use GET /metrics, GET|POST /groups, GET|PATCH /groups/<hash>`);
+    throw new HttpError(404, `no route ${path}: use GET /metrics, GET /pods/<pod>/metrics, GET|POST /groups, GET|PATCH /groups/<hash>`);
   };
 
   const server = createServer((request, response) => {
@@ -179,6 +185,26 @@ export async function startSyntheticApp(options: SyntheticAppOptions = {}): Prom
         server.closeAllConnections();
       }),
   };
+}
+
+const escapeLabel = (value: string) => value.replace(/[\\"\n]/g, (ch) => (ch === '\n' ? '\\n' : `\\${ch}`));
+
+/**
+ * One pod's series in the text exposition format, as the pod itself would serve them: without the `pod` and
+ * hash labels, which a scrape of the pod adds as target labels (e.g. prometheus-operator's relabelling).
+ */
+function podExposition(metrics: Awaited<ReturnType<Registry['getMetricsAsJSON']>>, pod: string): string {
+  const lines: string[] = [];
+  for (const metric of metrics) {
+    lines.push(`# TYPE ${metric.name} ${metric.type}`);
+    for (const { labels, value, metricName } of metric.values as { labels: Record<string, string | number>; value: number; metricName?: string }[]) {
+      if (labels.pod !== pod) continue;
+      const own = Object.entries(labels).filter(([name]) => name !== 'pod' && name !== 'rollouts_pod_template_hash');
+      const text = own.map(([name, label]) => `${name}="${escapeLabel(String(label))}"`).join(',');
+      lines.push(`${metricName ?? metric.name}${text ? `{${text}}` : ''} ${value}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function podNames(random: Random, hash: string, count: number): string[] {
