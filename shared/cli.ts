@@ -18,6 +18,12 @@ function durationArgument(text: string): number {
   return ms;
 }
 
+function wholeSecondsArgument(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === null || ms < 1000 || ms % 1000 !== 0) throw new InvalidArgumentError('expected whole seconds such as "30s" or "1m".');
+  return ms / 1000;
+}
+
 function portArgument(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 (any free port) to 65535.');
@@ -93,10 +99,11 @@ function buildProgram(): Command {
     .description('run a local Prometheus scraping the synthetic app; prints their URLs as one JSON line; stops on SIGTERM, SIGINT or end of stdin')
     .option('--prometheus-port <port>', 'Prometheus port (0: any free port)', portArgument, 0)
     .option('--app-port <port>', 'synthetic app port (0: any free port)', portArgument, 0)
-    .action(async (options: { prometheusPort: number; appPort: number }) => {
+    .option('--scrape-interval <duration>', "how often Prometheus scrapes the app, in whole seconds (e.g. 30s)", wholeSecondsArgument, 1)
+    .action(async (options: { prometheusPort: number; appPort: number; scrapeInterval: number }) => {
       const log = createLogger({ name: 'rollouts-cv-sandbox' }, pino.destination(2));
       const { startSandbox } = await import('../plugin/demo/sandbox.js');
-      const sandbox = await startSandbox({ prometheusPort: options.prometheusPort, appPort: options.appPort });
+      const sandbox = await startSandbox({ prometheusPort: options.prometheusPort, appPort: options.appPort, scrapeIntervalSeconds: options.scrapeInterval });
       process.stdout.write(`${JSON.stringify({ prometheus: sandbox.prometheus, app: sandbox.app })}\n`);
       log.info({ prometheus: sandbox.prometheus, app: sandbox.app }, 'sandbox running');
       log.info({ reason: await waitForTermination({ stdinEof: true }) }, 'stopping sandbox');
@@ -126,6 +133,25 @@ function buildProgram(): Command {
         stdout: process.stdout,
         stderr: process.stderr,
       });
+    });
+
+  program
+    .command('check')
+    .description('run every query of a verification for the canary and stable pods over a recent window and say, per metric, whether there is enough data to judge; exit 1 when some metric could not be judged')
+    .argument('<file>', 'YAML or JSON: an AnalysisTemplate, a Rollout with verify gate steps, or a gate or verify config')
+    .option('--rollout <name>', 'read the canary and stable pod-template hashes from this Rollout (status.currentPodHash, status.stableRS)')
+    .option('-n, --namespace <namespace>', "the Rollout's namespace (default: the kubeconfig context's, else default)")
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--canary-hash <hash>', 'the canary pods, instead of --rollout')
+    .option('--stable-hash <hash>', 'the stable pods, instead of --rollout; alone, only they are checked')
+    .option('--arg <name=value>', 'a template arg, for {{args.<name>}}; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--window <duration>', 'how far back to look', durationArgument, 600_000)
+    .option('--credentials-dir <dir>', 'folder of credentials the config may name (as the engine mounts them)', process.env.ROLLOUTS_CV_CREDENTIALS_DIR)
+    .option('--json', 'print one JSON object instead of the report')
+    .action(async (file: string, options: { rollout?: string; namespace?: string; kubeconfig?: string; context?: string; canaryHash?: string; stableHash?: string; arg: string[]; window: number; credentialsDir?: string; json?: boolean }) => {
+      const { runCheckCommand } = await import('../plugin/check/command.js');
+      process.exitCode = await runCheckCommand({ ...options, file, args: options.arg, windowMs: options.window, json: options.json === true }, process.stdout, process.stderr);
     });
 
   return program;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { escapePromQLString, escapeRegex, fillPlaceholders, groupSelector, promDuration, rateIntervalMs } from './promql.js';
+import { escapePromQLString, escapeRegex, fillPlaceholders, groupSelector, groupVectorSelectors, promDuration, rangesOf, rateIntervalMs } from './promql.js';
 import type { GroupSelection } from './source.js';
 
 const byLabel = (podTemplateHash: string): GroupSelection => ({ podTemplateHash, selectBy: 'label', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'pod' });
@@ -76,6 +76,17 @@ describe('fillPlaceholders', () => {
   });
   it('inserts selectors containing $ patterns verbatim', () => {
     expect(fillPlaceholders('a{${selector}}', { ...values, selector: `h="$&$1$$'"` })).toBe(`a{h="$&$1$$'"}`);
+  });
+});
+
+describe('groupVectorSelectors and rangesOf', () => {
+  it("find the selectors of a group's series and the literal ranges", () => {
+    const query = 'histogram_quantile(0.9, sum by (pod, le) (rate(x_bucket{a="}",${selector}}[1m]))) / on(pod) sum by (pod) (up{job="x"}) + {__name__="y",${selector}}';
+    expect(groupVectorSelectors(query)).toEqual(['x_bucket{a="}",${selector}}', '{__name__="y",${selector}}']);
+    expect(rangesOf('rate(a[1m30s]) + max_over_time(b[5m:30s]) + c[${rateInterval}] + d[2x]').map((r) => [r.text, r.ms])).toEqual([
+      ['1m30s', 90_000],
+      ['2x', NaN],
+    ]);
   });
 });
 

@@ -65,3 +65,32 @@ export function promDuration(ms: number): string {
 export function fillPlaceholders(query: string, values: { selector: string; rateInterval: string }): string {
   return query.split(SELECTOR_PLACEHOLDER).join(values.selector).split(RATE_INTERVAL_PLACEHOLDER).join(values.rateInterval);
 }
+
+/** Label matchers `{…}` of a vector selector; they may hold placeholders. */
+export const MATCHERS = String.raw`\{(?:[^{}]|\$\{\w+\})*\}`;
+const SELECTOR_WITH_PLACEHOLDER = new RegExp(String.raw`(?:[a-zA-Z_:][\w:]*\s*)?${MATCHERS}`, 'g');
+
+/** The query with the text of its string literals blanked, so that only PromQL itself is looked at. */
+export function withoutStrings(query: string): string {
+  return query.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (literal) => `${literal[0]}${' '.repeat(literal.length - 2)}${literal[0]}`);
+}
+
+/** The vector selectors of a query that pick a group's series (those holding `${selector}`), e.g. `x_total{code="5",${selector}}`. */
+export function groupVectorSelectors(query: string): string[] {
+  // Matched where string literals are blanked (a `}` in a label value), taken from the query at the same place.
+  return [...withoutStrings(query).matchAll(SELECTOR_WITH_PLACEHOLDER)]
+    .map((match) => query.slice(match.index, match.index + match[0].length))
+    .filter((selector) => selector.includes(SELECTOR_PLACEHOLDER));
+}
+
+const PROM_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+
+/** The literal range selectors `[5m]` of a PromQL query (not subqueries `[5m:1m]`), in milliseconds. */
+export function rangesOf(query: string): { text: string; ms: number }[] {
+  return [...query.matchAll(/\[\s*([0-9a-z]+)\s*\]/g)].map((match) => {
+    const text = match[1]!;
+    const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
+    const whole = parts.map((p) => p[0]).join('') === text;
+    return { text, ms: whole ? parts.reduce((sum, p) => sum + Number(p[1]) * PROM_UNITS[p[2]!]!, 0) : NaN };
+  });
+}

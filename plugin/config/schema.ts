@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
 import type { PrometheusSettings } from '../collect/prometheus.js';
-import { PLACEHOLDERS, RATE_INTERVAL_PLACEHOLDER, SELECTOR_PLACEHOLDER, rateIntervalMs } from '../collect/promql.js';
+import { MATCHERS, PLACEHOLDERS, RATE_INTERVAL_PLACEHOLDER, SELECTOR_PLACEHOLDER, rangesOf, rateIntervalMs, withoutStrings } from '../collect/promql.js';
 import {
   DIRECTIONS,
   METRIC_KINDS,
@@ -117,16 +117,10 @@ const COUNTER_FORM = `sum by (pod) (http_requests_total{code=~"5..",${SELECTOR_P
 const COUNTER_RULE = 'expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval)';
 // increase(), rate() and irate() calls; their names inside words (first_rate_total) are not calls.
 const RATE_CALL = /(?<![\w:])(?:increase|rate|irate)\s*\(/;
-// A rate of a plain vector selector, `increase(x_total{…,${selector}}[5m])`; the matchers may hold placeholders.
-const MATCHERS = String.raw`\{(?:[^{}]|\$\{\w+\})*\}`;
+// A rate of a plain vector selector, `increase(x_total{…,${selector}}[5m])`.
 const RATE_OF_SELECTOR = String.raw`(?:increase|rate|irate)\s*\(\s*((?:[a-zA-Z_:][\w:]*\s*(?:${MATCHERS})?|${MATCHERS}))\s*\[[^\]]*\]\s*\)`;
 // The shapes whose counter form is the same query without the rate: `rate(x[5m])`, `sum by (pod) (rate(x[5m]))`.
 const SIMPLE_RATE = new RegExp(String.raw`^(\s*(?:sum\s*(?:by\s*\([^()]*\)\s*)?\(\s*)?)${RATE_OF_SELECTOR}(\s*\)?(?:\s*by\s*\([^()]*\))?\s*)$`);
-
-/** The query with the text of its string literals blanked, so that only PromQL itself is looked at. */
-function withoutStrings(query: string): string {
-  return query.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (literal) => `${literal[0]}${' '.repeat(literal.length - 2)}${literal[0]}`);
-}
 
 /** Why a ratio query is not a counter query, or null; with the counter form of the query when it is a simple rate. */
 function counterProblem(query: string): string | null {
@@ -207,18 +201,6 @@ export function checkWindowAndMetrics(
         message: 'applies only to direction higher-is-bad or either (for lower-is-bad it would hide the regression)',
       });
     }
-  });
-}
-
-const PROM_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
-
-/** The range selectors `[5m]` of a PromQL query (not subqueries `[5m:1m]`), in milliseconds. */
-function rangesOf(query: string): { text: string; ms: number }[] {
-  return [...query.matchAll(/\[\s*([0-9a-z]+)\s*\]/g)].map((match) => {
-    const text = match[1]!;
-    const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
-    const whole = parts.map((p) => p[0]).join('') === text;
-    return { text, ms: whole ? parts.reduce((sum, p) => sum + Number(p[1]) * PROM_UNITS[p[2]!]!, 0) : NaN };
   });
 }
 

@@ -43,6 +43,15 @@ describe('judgeMetric: missing and insufficient data', () => {
     expect(j.reason).toMatch(/nothing to compare/);
   });
 
+  it('reports the evidence it weighed per group, judged or too little', () => {
+    const random = seededRandom(43);
+    const baseline = ratioGroup(random, { pods: 9, requests: 300, rate: 0.01 });
+    const ratio = metric({ name: 'errors', kind: 'ratio' });
+    expect(judgeMetric({ metric: ratio, canary: fixedCounts([[3, 150]], 'canary'), baseline }, 'high', FINAL).evidence).toEqual({ canary: 150, baseline: expect.any(Number) });
+    expect(judgeMetric({ metric: ratio, canary: fixedCounts([[3, 3000]], 'canary'), baseline }, 'high', FINAL).evidence?.canary).toBe(3000);
+    expect(judgeMetric({ metric: metric(), canary: new Map(), baseline: BASELINE }, 'high', FINAL).evidence).toBeUndefined();
+  });
+
   it('is nodata naming the counts when a ratio has too few requests', () => {
     const random = seededRandom(43);
     const baseline = ratioGroup(random, { pods: 9, requests: 300, rate: 0.01 });

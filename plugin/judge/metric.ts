@@ -88,8 +88,9 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
     weight: metric.weight,
     mustHaveData: metric.mustHaveData,
   };
-  const noData = (reason: string): MetricJudgement => ({
+  const noData = (reason: string, evidence?: MetricJudgement['evidence']): MetricJudgement => ({
     ...base,
+    ...(evidence ? { evidence } : {}),
     classification: 'nodata',
     severity: 'none',
     canary: null,
@@ -119,7 +120,7 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
   const value = (v: number) => formatMetricValue(v, metric.kind);
   const values = `canary ${value(comparison.canary)} vs baseline ${value(comparison.baseline)} (${formatChange(comparison.change)})`;
   const notes = comparison.notes.length ? ` (${comparison.notes.join('; ')})` : '';
-  const judged = { ...base, canary: comparison.canary, baseline: comparison.baseline, change: comparison.change, threshold };
+  const judged = { ...base, evidence: comparison.evidence, canary: comparison.canary, baseline: comparison.baseline, change: comparison.change, threshold };
 
   const breached = tooLittle ? null : breachedBound(comparison.canary, metric.failFast);
   if (breached) {
@@ -138,7 +139,7 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
   const worst = results.sort((a, b) => RANK[a.classification] - RANK[b.classification] || a.pWorse - b.pWorse)[0]!;
   // The floor makes small values harmless; it never hides a drop of an `either` metric.
   const excused = metric.ignoreBelow !== undefined && worst.side === 'up' && comparison.canary < metric.ignoreBelow;
-  if (tooLittle && (worst.classification !== 'fail' || excused)) return noData(tooLittle);
+  if (tooLittle && (worst.classification !== 'fail' || excused)) return noData(tooLittle, comparison.evidence);
   const confidence = 1 - Math.min(1, worst.pWorse * sides.length);
   const word = worseWord(worst.side);
   const allowed = `${applied} sensitivity: ${formatConfidence(threshold.confidence)} confidence, marginal from ${formatPercent(rule.marginal)}, failing from ${formatPercent(rule.fail)}`;

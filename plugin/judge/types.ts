@@ -106,6 +106,8 @@ export interface MetricJudgement {
   failedFast?: boolean;
   /** The source's warnings about this metric's data: a verdict resting on it may fail but not pass. */
   warnings?: string[];
+  /** The evidence weighed per group (requests for a ratio, samples otherwise), once both groups had data to compare. */
+  evidence?: { canary: number; baseline: number };
 }
 
 export type Verdict = 'Healthy' | 'MediumHealthy' | 'Unhealthy' | 'NoData';

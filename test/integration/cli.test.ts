@@ -41,6 +41,10 @@ describe('rollouts-cv', () => {
     [['engine', '--shutdown-grace', 'soon'], /expected a duration/],
     [['engine', '--approval-namespaces', 'shop,Kube_System'], /expected namespace names separated by commas.*"Kube_System"/],
     [['sandbox', '--prometheus-port', '-1'], /expected a port number/],
+    [['sandbox', '--scrape-interval', '1.5s'], /expected whole seconds/],
+    [['check'], /missing required argument 'file'/],
+    [['check', 'docs/examples/analysistemplate.yaml'], /give --rollout <name> \(read from the cluster\) or --stable-hash/],
+    [['check', 'docs/examples/analysistemplate.yaml', '--stable-hash', 'a', '--window', 'soon'], /expected a duration/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const failure = await run(process.execPath, [cli, ...args]).then(
       () => undefined,

@@ -1,12 +1,12 @@
 // The recommended queries work whatever the scrape interval: a real Prometheus scraping the synthetic app at the
 // common 30 s and at 60 s, scaled down tenfold (3 s and 6 s, with the config's step and scrape interval scaled
 // alike: 1.5 s and 3 s for the defaults' 15 s and 30 s), judges a healthy canary (not NoData) and fails a
-// regressed one. The config is the same for both Prometheus: ratio metrics read the cumulative counters, and
-// the latency's range is ${rateInterval}, four configured scrape intervals, which also covers a Prometheus
-// scraping half as often as configured.
+// regressed one. The config is the same for both Prometheus, with the queries the README recommends
+// (httpMetrics): ratio metrics read the cumulative counters, and the latency's range is ${rateInterval}, four
+// configured scrape intervals, which also covers a Prometheus scraping half as often as configured.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
-import { canaryAnalysisRun } from '../../plugin/demo/analysis-objects.js';
+import { canaryAnalysisRun, httpMetrics } from '../../plugin/demo/analysis-objects.js';
 import { findPrometheus } from '../../plugin/demo/local-prometheus.js';
 import { type Sandbox, startSandbox } from '../../plugin/demo/sandbox.js';
 import { type RunningEngine, startEngine } from '../../plugin/server/engine.js';
@@ -17,20 +17,6 @@ const SCRAPE_INTERVALS_S = [3, 6];
 const WARM_UP_MS = 13_000;
 const SCENARIO_TIMEOUT_MS = 90_000;
 const TRAFFIC = { rps: 300, errorRate: 0.01, latencyMs: 50 };
-
-const METRICS = [
-  {
-    name: 'error-rate',
-    kind: 'ratio',
-    numerator: 'sum by (pod) (http_requests_total{code="500",${selector}})',
-    denominator: 'sum by (pod) (http_requests_total{${selector}})',
-  },
-  {
-    name: 'latency-p95',
-    kind: 'latency',
-    query: 'histogram_quantile(0.95, sum by (pod, le) (rate(http_request_duration_seconds_bucket{${selector}}[${rateInterval}])))',
-  },
-];
 
 let engine: RunningEngine;
 let client: EngineClient;
@@ -48,7 +34,7 @@ async function verifyCanary(sandbox: Sandbox, canaryHash: string, stableHash: st
     canary: { podTemplateHash: canaryHash },
     baseline: { podTemplateHash: stableHash },
     source: { prometheus: { address: sandbox.prometheus, step: '1.5s', scrapeInterval: '3s' } },
-    metrics: METRICS,
+    metrics: httpMetrics(),
   };
   const metric = { name: 'verify', provider: { plugin: { 'rollouts-cv/verify': config } } };
   const measurement = await driveMeasurement(client, canaryAnalysisRun({ rollout: 'web', namespace: 'it', canaryHash, stableHash, metric }), metric);

@@ -1,0 +1,186 @@
+// `rollouts-cv check`: runs a verification's queries for both groups over a recent window with the engine's own
+// collection and judge, and tells per metric whether a verification would have enough data to judge: series
+// and samples per group, the minEvidence rule over one verification window, the scrape interval seen in the
+// data against the configured one, and the source's warnings.
+import type { HealthSource, InstanceSeries } from '../collect/source.js';
+import { groupVectorSelectors, rangesOf, rateIntervalMs, RATE_INTERVAL_PLACEHOLDER, withoutStrings } from '../collect/promql.js';
+import type { MetricConfig, VerifyConfig } from '../config/schema.js';
+import { judgeVerification } from '../judge/judge.js';
+import { DEFAULT_MIN_EVIDENCE } from '../judge/metric.js';
+import { isRatioGroup, type GroupData, type MetricJudgement } from '../judge/types.js';
+import { collectInputs } from '../verify/verification.js';
+import { formatDuration } from '../../shared/config/duration.js';
+import type { Verification } from './targets.js';
+
+/** The pods compared: the Rollout's canary and stable pod-template hashes; without a canary, the stable pods alone. */
+export interface Groups {
+  canary?: string;
+  stable: string;
+}
+
+export interface GroupSummary {
+  hash: string;
+  /** Instances (pods) with at least one sample. */
+  instances: number;
+  samples: number;
+  /** For a ratio: instances with a numerator series. */
+  numeratorInstances?: number;
+}
+
+export interface MetricCheck {
+  name: string;
+  kind: MetricConfig['kind'];
+  /** Enough data to judge a verification of the configured duration, without warnings. */
+  ok: boolean;
+  /** Null when there is no canary: the stable pods stood in for both groups. */
+  canary: GroupSummary | null;
+  baseline: GroupSummary;
+  /** What the judge weighed over the window and what that makes per verification window, against minEvidence. */
+  evidence: { unit: 'requests' | 'samples'; canary: number; baseline: number; perWindow: { canary: number; baseline: number }; least: number } | null;
+  /** How often Prometheus has a sample of these series, from the data; null when it could not be told. */
+  seenScrapeIntervalMs: number | null;
+  warnings: string[];
+  /** Why the metric could not be judged, or would not be reliably. */
+  problems: string[];
+  /** The judge's sentence on the window. */
+  judgement: string;
+}
+
+export interface VerificationCheck {
+  name: string;
+  source: string;
+  windowMs: number;
+  durationMs: number;
+  scrapeIntervalMs: number;
+  /** The queries could not be run. */
+  error?: string;
+  metrics: MetricCheck[];
+}
+
+function summary(hash: string, data: GroupData): GroupSummary {
+  const count = (series: InstanceSeries) => {
+    const filled = [...series.values()].filter((samples) => samples.length > 0);
+    return { instances: filled.length, samples: filled.reduce((sum, samples) => sum + samples.length, 0) };
+  };
+  if (!isRatioGroup(data)) return { hash, ...count(data) };
+  return { hash, ...count(data.denominator), numeratorInstances: count(data.numerator).instances };
+}
+
+/** The counts of samples per instance over the window, of a vector selector of the metric's first query. */
+function sampleCountQuery(metric: MetricConfig, instanceLabel: string, windowMs: number): string | null {
+  const [selector] = groupVectorSelectors(metric.kind === 'ratio' ? metric.denominator : metric.query);
+  return selector ? `max by (${instanceLabel}) (count_over_time(${selector}[${Math.round(windowMs / 1000)}s]))` : null;
+}
+
+/** How often Prometheus holds a sample of the metric's series for these pods: the window over the most samples a series has. */
+async function seenScrapeInterval(config: VerifyConfig, metric: MetricConfig, range: { start: Date; end: Date }, source: HealthSource): Promise<number | null> {
+  const windowMs = range.end.getTime() - range.start.getTime();
+  const query = sampleCountQuery(metric, config.instanceLabel, windowMs);
+  if (!query) return null;
+  let most = 0;
+  for (const hash of new Set([config.baseline.podTemplateHash, config.canary.podTemplateHash])) {
+    const group = { podTemplateHash: hash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
+    // One point, at the end of the window.
+    const { series } = await source.fetchSeries({ metric: { name: `${metric.name} (samples)`, query }, group, start: new Date(range.end.getTime() - 1000), end: range.end });
+    for (const samples of series.values()) for (const [, count] of samples) most = Math.max(most, count);
+  }
+  return most >= 2 ? Math.round(windowMs / most / 1000) * 1000 : null;
+}
+
+function problemsOf(
+  metric: MetricConfig,
+  judgement: MetricJudgement,
+  evidence: MetricCheck['evidence'],
+  groups: { canary: GroupSummary; baseline: GroupSummary },
+  config: VerifyConfig,
+  seenMs: number | null,
+  stableOnly: boolean,
+): string[] {
+  const problems: string[] = [];
+  // Too little evidence in the check's window is judged per verification window instead (below).
+  if (judgement.classification === 'nodata' && !evidence) problems.push(judgement.reason.replace(`${metric.name}: `, ''));
+  // The judge passes 0 against 0; before relying on the metric, a counter found nowhere is more likely misspelt.
+  if (groups.canary.numeratorInstances === 0 && groups.baseline.numeratorInstances === 0 && groups.baseline.instances > 0) {
+    problems.push('no numerator series for any pod: check the counter in the numerator, or export it from the start (at 0) so that it exists before the first event');
+  }
+  const duration = formatDuration(config.durationMs);
+  for (const group of stableOnly ? (['baseline'] as const) : (['canary', 'baseline'] as const)) {
+    if (evidence && evidence.perWindow[group] < evidence.least) {
+      problems.push(
+        `at this traffic a ${duration} verification sees about ${Math.round(evidence.perWindow[group])} ${evidence.unit} for the ${group === 'baseline' ? 'stable pods' : 'canary'}, and needs at least ${evidence.least} (minEvidence)`,
+      );
+    }
+  }
+  if (judgement.warnings?.length) problems.push(`Prometheus warned that its answer may be partial (a passing verdict would be Inconclusive): ${judgement.warnings.join('; ')}`);
+  if (seenMs !== null) {
+    const { step, scrapeInterval } = config.source.settings;
+    const queries = metric.kind === 'ratio' ? [metric.numerator, metric.denominator] : [metric.query];
+    const seen = formatDuration(seenMs);
+    for (const query of queries) {
+      for (const range of rangesOf(withoutStrings(query)).filter((r) => r.ms < 2 * seenMs)) {
+        problems.push(`the range [${range.text}] holds fewer than two of the samples Prometheus has every ${seen}: write [${RATE_INTERVAL_PLACEHOLDER}] and set source.prometheus.scrapeInterval: ${seen}`);
+      }
+      const rate = rateIntervalMs(step, scrapeInterval);
+      if (query.includes(RATE_INTERVAL_PLACEHOLDER) && rate < 2 * seenMs) {
+        problems.push(`${RATE_INTERVAL_PLACEHOLDER} (${formatDuration(rate)}) holds fewer than two of the samples Prometheus has every ${seen}: set source.prometheus.scrapeInterval: ${seen}`);
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+
+/**
+ * Runs every query of the verification for both groups over the `windowMs` before `end`, judges the window with
+ * the engine's judge, and checks each metric's data against what a verification of its duration needs.
+ */
+export async function checkVerification(verification: Verification, groups: Groups, end: Date, windowMs: number, source: HealthSource): Promise<VerificationCheck> {
+  const { settings } = verification;
+  const stableOnly = groups.canary === undefined;
+  const config: VerifyConfig = { ...settings, canary: { podTemplateHash: groups.canary ?? groups.stable }, baseline: { podTemplateHash: groups.stable } };
+  const range = { start: new Date(end.getTime() - windowMs), end };
+  const result: VerificationCheck = {
+    name: verification.name,
+    source: source.description,
+    windowMs,
+    durationMs: settings.durationMs,
+    scrapeIntervalMs: settings.source.settings.scrapeInterval,
+    metrics: [],
+  };
+  try {
+    const inputs = await collectInputs(config, range, source);
+    const look = { elapsedMs: windowMs, durationMs: windowMs, intervalMs: Math.min(settings.intervalMs, windowMs) };
+    const judged = judgeVerification({ sensitivity: settings.sensitivity, failOnNoData: settings.failOnNoData, unhealthyPhase: settings.unhealthyPhase }, inputs, look);
+    for (const [index, input] of inputs.entries()) {
+      const metric = settings.metrics[index]!;
+      const judgement = judged.metrics.find((j) => j.name === metric.name)!;
+      const least = metric.minEvidence ?? DEFAULT_MIN_EVIDENCE[metric.kind];
+      const scale = settings.durationMs / windowMs;
+      const evidence = judgement.evidence
+        ? {
+            unit: metric.kind === 'ratio' ? ('requests' as const) : ('samples' as const),
+            ...judgement.evidence,
+            perWindow: { canary: judgement.evidence.canary * scale, baseline: judgement.evidence.baseline * scale },
+            least,
+          }
+        : null;
+      const seen = await seenScrapeInterval(config, metric, range, source);
+      const summaries = { canary: summary(config.canary.podTemplateHash, input.canary), baseline: summary(config.baseline.podTemplateHash, input.baseline) };
+      const problems = problemsOf(metric, judgement, evidence, summaries, config, seen, stableOnly);
+      result.metrics.push({
+        name: metric.name,
+        kind: metric.kind,
+        ok: problems.length === 0,
+        canary: stableOnly ? null : summaries.canary,
+        baseline: summaries.baseline,
+        evidence,
+        seenScrapeIntervalMs: seen,
+        warnings: input.warnings ?? [],
+        problems,
+        judgement: judgement.reason,
+      });
+    }
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+  }
+  return result;
+}
