@@ -20,7 +20,7 @@ const SCENARIO_TIMEOUT_MS = 60_000;
 const NAMESPACE = 'shop';
 
 interface PodMonitor {
-  metadata: { name: string; namespace: string };
+  metadata: { name: string; namespace?: string };
   spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[]; podTargetLabels?: string[] };
 }
 
@@ -34,6 +34,8 @@ const sanitize = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_');
  */
 function podMonitorJob(monitor: PodMonitor, app: string, pods: { name: string; labels: Record<string, string> }[]): object {
   const [endpoint] = monitor.spec.podMetricsEndpoints;
+  // Applied without a namespace of its own, the monitor lives in (and selects pods of) the namespace it is applied to.
+  const namespace = monitor.metadata.namespace ?? NAMESPACE;
   const meta = (labels: Record<string, string>) =>
     Object.fromEntries(
       Object.entries(labels).flatMap(([name, value]) => [
@@ -42,13 +44,13 @@ function podMonitorJob(monitor: PodMonitor, app: string, pods: { name: string; l
       ]),
     );
   return {
-    job_name: `podMonitor/${monitor.metadata.namespace}/${monitor.metadata.name}/0`,
+    job_name: `podMonitor/${namespace}/${monitor.metadata.name}/0`,
     honor_labels: false,
     static_configs: pods.map((pod) => ({
       targets: [app],
       labels: {
         __metrics_path__: `/pods/${pod.name}/metrics`,
-        __meta_kubernetes_namespace: NAMESPACE,
+        __meta_kubernetes_namespace: namespace,
         __meta_kubernetes_pod_name: pod.name,
         __meta_kubernetes_pod_phase: 'Running',
         __meta_kubernetes_pod_container_name: 'app',
@@ -74,7 +76,7 @@ function podMonitorJob(monitor: PodMonitor, app: string, pods: { name: string; l
         regex: '(.+)',
         replacement: '${1}',
       })),
-      { target_label: 'job', replacement: `${monitor.metadata.namespace}/${monitor.metadata.name}` },
+      { target_label: 'job', replacement: `${namespace}/${monitor.metadata.name}` },
       { target_label: 'endpoint', replacement: endpoint!.port },
       { source_labels: ['__address__'], target_label: '__tmp_hash', modulus: 1, action: 'hashmod' },
       { source_labels: ['__tmp_hash'], regex: '0', action: 'keep' },

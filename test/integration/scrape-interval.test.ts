@@ -1,9 +1,13 @@
 // The recommended queries work whatever the scrape interval: a real Prometheus scraping the synthetic app at the
-// common 30 s and at 60 s, scaled down tenfold (3 s and 6 s, with the config's step and scrape interval scaled
-// alike: 1.5 s and 3 s for the defaults' 15 s and 30 s), judges a healthy canary (not NoData) and fails a
-// regressed one. The config is the same for both Prometheus, with the queries the README recommends
-// (httpMetrics): ratio metrics read the cumulative counters, and the latency's range is ${rateInterval}, four
-// configured scrape intervals, which also covers a Prometheus scraping half as often as configured.
+// common 30 s and at 60 s judges a healthy canary (not NoData) and fails a regressed one. The config is the same
+// for both Prometheus, with the queries the README recommends (httpMetrics): ratio metrics read the cumulative
+// counters, and the latency's range is ${rateInterval}, four configured scrape intervals, which also covers a
+// Prometheus scraping half as often as configured.
+//
+// By default everything is scaled down tenfold so that the suite stays short: scrapes every 3 s and 6 s, with
+// the config's step, scrapeInterval and window scaled alike (1.5 s, 3 s and 30 s for the defaults' 15 s, 30 s and
+// a 5 m window). ROLLOUTS_CV_SCRAPE_TEST_SCALE=10 runs it unscaled, with the engine's defaults left unset
+// (about 8 minutes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { canaryAnalysisRun, httpMetrics } from '../../plugin/demo/analysis-objects.js';
@@ -12,11 +16,17 @@ import { type Sandbox, startSandbox } from '../../plugin/demo/sandbox.js';
 import { type RunningEngine, startEngine } from '../../plugin/server/engine.js';
 import { type EngineClient, connectEngine, driveMeasurement } from '../helpers/engine-client.js';
 
-const SCRAPE_INTERVALS_S = [3, 6];
-// ${rateInterval} = max(4 × 3 s, 1.5 s + 3 s) = 12 s of history before the window opens.
-const WARM_UP_MS = 13_000;
-const SCENARIO_TIMEOUT_MS = 90_000;
+const SCALE = Number(process.env.ROLLOUTS_CV_SCRAPE_TEST_SCALE ?? 1);
+const UNSCALED = SCALE === 10;
+const SCRAPE_INTERVALS_S = [3 * SCALE, 6 * SCALE];
+// ${rateInterval} = max(4 × 3 s, 1.5 s + 3 s) = 12 s (scaled) of history before the window opens.
+const WARM_UP_MS = 13_000 * SCALE;
+const SCENARIO_TIMEOUT_MS = 90_000 * SCALE;
 const TRAFFIC = { rps: 300, errorRate: 0.01, latencyMs: 50 };
+// Unscaled, the engine's defaults (15 s step, 30 s scrape interval and look interval) are left to apply.
+const SETTINGS = UNSCALED
+  ? { duration: '5m', prometheus: {} }
+  : { duration: `${30 * SCALE}s`, interval: `${5 * SCALE}s`, prometheus: { step: `${1.5 * SCALE}s`, scrapeInterval: `${3 * SCALE}s` } };
 
 let engine: RunningEngine;
 let client: EngineClient;
@@ -28,12 +38,12 @@ async function addGroup(sandbox: Sandbox, body: Record<string, unknown>): Promis
 }
 
 async function verifyCanary(sandbox: Sandbox, canaryHash: string, stableHash: string) {
+  const { prometheus, ...window } = SETTINGS;
   const config = {
-    duration: '30s',
-    interval: '5s',
+    ...window,
     canary: { podTemplateHash: canaryHash },
     baseline: { podTemplateHash: stableHash },
-    source: { prometheus: { address: sandbox.prometheus, step: '1.5s', scrapeInterval: '3s' } },
+    source: { prometheus: { address: sandbox.prometheus, ...prometheus } },
     metrics: httpMetrics(),
   };
   const metric = { name: 'verify', provider: { plugin: { 'rollouts-cv/verify': config } } };
@@ -59,7 +69,7 @@ beforeAll(async () => {
     }),
   );
   await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS));
-}, 60_000);
+}, 60_000 + WARM_UP_MS);
 
 afterAll(async () => {
   client?.close();
