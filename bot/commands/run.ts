@@ -11,7 +11,7 @@ import { permits } from '../auth/roles.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { defaultCluster, environmentOf } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
-import { type Place, confirmation, mention, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
+import { type Place, confirmation, mention, mrkdwn, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
 import { decideFromCommand } from '../approvals/decide.js';
 import { postInThread } from '../notifications/threads.js';
 import { type Command, PERMISSION_OF, UsageError, helpText, parseCommand, type RolloutTarget } from './parse.js';
@@ -202,8 +202,9 @@ async function execute(ctx: BotContext, cluster: Cluster, command: MutatingComma
   }
   await cluster.audit.record({ ...entry, message: done, outcome: 'succeeded' });
   // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
-  await reply(plain(`${mention(userId)}: ${done}`, where), 'in_channel');
-  await postInThread(ctx, ctx.slack, cluster, namespace, command.target.name, `${mention(userId)}: ${done}`);
+  const line = mrkdwn`${mention(userId)}: ${done}`;
+  await reply(plain(line, where), 'in_channel');
+  await postInThread(ctx, ctx.slack, cluster, namespace, command.target.name, line.text);
 }
 
 function act(api: ReturnType<Cluster['actingAs']>, command: MutatingCommand, namespace: string, userId: string): Promise<string> {

@@ -30,7 +30,25 @@ export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export const mention = (userId: string) => `<@${userId}>`;
+/** Slack mrkdwn meant as markup (a mention, the bot's own formatting), as opposed to text to be shown as written. */
+export class Mrkdwn {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * mrkdwn`…`: the template's own parts are markup; interpolated strings (names, messages, anything people wrote)
+ * are escaped, and interpolated Mrkdwn (a mention) is kept.
+ */
+export function mrkdwn(parts: TemplateStringsArray, ...values: (string | number | Mrkdwn)[]): Mrkdwn {
+  return new Mrkdwn(parts.reduce((text, part, i) => text + part + (i < values.length ? markup(values[i]!) : ''), ''));
+}
+
+const markup = (value: string | number | Mrkdwn) => (value instanceof Mrkdwn ? value.text : escape(String(value)));
+
+export const mention = (userId: string) => new Mrkdwn(`<@${userId}>`);
 
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT) } };
@@ -72,8 +90,10 @@ export function describePlace(place: Place): string {
   return `cluster *${place.cluster}*${place.environment ? ` · environment *${place.environment}*` : ''} · namespace *${place.namespace}*`;
 }
 
-export function plain(text: string, place?: Place): Message {
-  return { text: clip(text, SECTION_TEXT), blocks: [section(escape(text)), ...(place ? [context(describePlace(place))] : [])] };
+/** A message of text shown as written, or of mrkdwn (see mrkdwn``) whose mentions render. */
+export function plain(text: string | Mrkdwn, place?: Place): Message {
+  const shown = text instanceof Mrkdwn ? text.text : escape(text);
+  return { text: clip(String(text), SECTION_TEXT), blocks: [section(shown), ...(place ? [context(describePlace(place))] : [])] };
 }
 
 export function rolloutStatus(summary: RolloutSummary, place: Place, verification?: { verdict: string; reasons: string[] }): Message {
