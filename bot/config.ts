@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { durationField } from '../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../shared/config/errors.js';
+import { slackChannelId as slackChannel, slackGroupId as slackGroup, slackUserId as slackUser } from '../shared/slack-ids.js';
 
 /** What a role may do. `view` covers help, list and status; `approve` covers approval and intervention buttons. */
 export const PERMISSIONS = ['view', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve'] as const;
@@ -13,9 +14,6 @@ export type Permission = (typeof PERMISSIONS)[number];
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
   error: (issue) => `expected a lowercase name of letters, digits and "-" (at most 63); got ${JSON.stringify(issue.input)}`,
 });
-const slackUser = z.string().regex(/^[UW][A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user ID such as U0123ABCD; got ${JSON.stringify(issue.input)}` });
-const slackGroup = z.string().regex(/^S[A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user group ID such as S0123ABCD; got ${JSON.stringify(issue.input)}` });
-const slackChannel = z.string().regex(/^[CGD][A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack channel ID such as C0123ABCD; got ${JSON.stringify(issue.input)}` });
 
 const clusterSchema = z.strictObject({
   name,

@@ -173,6 +173,7 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place): 
     for (const reason of (spec.evidence.reasons ?? []).slice(0, 3)) lines.push(`• ${escape(clip(reason, 400))}`);
   }
   if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${spec.policy.allowSelfApproval ? '' : ' (may not approve it)'}`);
+  else if (spec.deployerUnknown) lines.push(`deployer unknown: ${escape(spec.deployerUnknown)}`);
   const approvers = [...(spec.policy.approvers?.users ?? []).map(mention), ...(spec.policy.approvers?.groups ?? []).map((g) => `<!subteam^${g}>`)];
   if (spec.type === 'Approval') lines.push(`${status.approvalsText} approvals${approvers.length ? ` from ${approvers.join(', ')}` : ''}`);
   const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);

@@ -180,6 +180,23 @@ describe('approval gate', () => {
     await expect(call).rejects.toThrow('approval gate: cannot list approvalrequests in shop: HTTP 503: injected failure 503');
   });
 
+  it('treats an invalid deployed-by annotation as an unknown deployer, and says which annotation is wrong', async () => {
+    const { fake, context, step, only } = await setup();
+    // The API server's CRD validation: spec.requestedBy is at most 32 characters.
+    fake.intercept((request) => {
+      const spec = (request.body as { spec?: { requestedBy?: string } } | undefined)?.spec;
+      return request.method === 'POST' && (spec?.requestedBy?.length ?? 0) > 32 ? failure(422, 'Invalid', 'spec.requestedBy: Too long: may not be more than 32 bytes') : undefined;
+    });
+    const long = `U${'X'.repeat(40)}`;
+    const annotated = { ...rollout, metadata: { ...rollout.metadata, annotations: { ...rollout.metadata.annotations, 'rollouts-cv.io/deployed-by': long } } };
+    const result = await gateRun(annotated, step(config), context(T0));
+    const why = `the annotation rollouts-cv.io/deployed-by on Rollout shop/web is not valid (expected a Slack user ID such as U0123ABCD; got "${long}")`;
+    expect(result.phase).toBe('Running');
+    expect(result.message).toContain(`deployer unknown: ${why}`);
+    expect(only().spec.requestedBy).toBeUndefined();
+    expect(only().spec.deployerUnknown).toBe(why);
+  });
+
   it('says the engine needs Kubernetes access when it has none', async () => {
     const { step } = await setup();
     const call = gateRun(rollout, step(config), { now: () => T0, log: createLogger({ level: 'silent' }) });

@@ -8,7 +8,7 @@ import { durationField } from '../../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../../shared/config/errors.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
-import { type RolloutRef, approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, withdrawRequest } from './approval-requests.js';
+import { type RolloutRef, approversSchema, deployerNote, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, withdrawRequest } from './approval-requests.js';
 
 const CONFIG_ROOT = 'config.approval';
 const DEFAULT_TIMEOUT = '1h';
@@ -79,7 +79,7 @@ function waiting(request: ApprovalRequest, now: Date): StepResult {
   const status = statusOf(request);
   return {
     phase: 'Running',
-    message: `waiting for approval (${status.approvalsText} approvals) on ApprovalRequest ${request.metadata.name}; ${request.spec.onTimeout} at ${request.spec.expiresAt} if nobody decides`,
+    message: `waiting for approval (${status.approvalsText} approvals) on ApprovalRequest ${request.metadata.name}; ${request.spec.onTimeout} at ${request.spec.expiresAt} if nobody decides${deployerNote(request)}`,
     requeueAfterMs: pollAfterMs(request, now),
     status: { kind: 'approval', request: request.metadata.name } satisfies ApprovalStepStatus,
   };

@@ -2,9 +2,11 @@
 // reading (with expiry) and withdrawing of a request. The request's outcome means different things to each kind,
 // so mapping it to a step result stays with the kind.
 import { z } from 'zod';
+import { type Deployer, deployerOf } from '../../shared/approvals/deployer.js';
 import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, expire } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import type { Logger } from '../../shared/log.js';
+import { slackGroupId, slackUserId } from '../../shared/slack-ids.js';
 import { isRecord, stringAt } from '../verify/kube-json.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError } from '../verify/types.js';
@@ -12,11 +14,8 @@ import { StepRpcError } from '../verify/types.js';
 // How often a waiting step looks at its request. Argo Rollouts requeues a Running step after at least 10 s.
 const POLL_MS = 15_000;
 
-const slackUser = z.string().regex(/^[UW][A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user ID such as U0123ABCD; got ${JSON.stringify(issue.input)}` });
-const slackGroup = z.string().regex(/^S[A-Z0-9]{2,30}$/, { error: (issue) => `expected a Slack user group ID such as S0123ABCD; got ${JSON.stringify(issue.input)}` });
-
 /** Who may decide: named Slack users and user groups (without them the bot's roles decide). */
-export const approversSchema = z.strictObject({ users: z.array(slackUser).max(100).optional(), groups: z.array(slackGroup).max(50).optional() });
+export const approversSchema = z.strictObject({ users: z.array(slackUserId).max(100).optional(), groups: z.array(slackGroupId).max(50).optional() });
 
 export interface RolloutRef {
   namespace: string;
@@ -25,19 +24,23 @@ export interface RolloutRef {
   podTemplateHash: string;
   revision: string;
   stepIndex: number;
-  deployedBy: string;
+  deployer: Deployer;
 }
 
 export function rolloutRef(rollout: unknown): RolloutRef {
   const status = isRecord(rollout) && isRecord(rollout.status) ? rollout.status : {};
+  const annotations = isRecord(rollout) && isRecord(rollout.metadata) && isRecord(rollout.metadata.annotations) ? rollout.metadata.annotations : {};
+  const namespace = stringAt(rollout, 'metadata', 'namespace');
+  const name = stringAt(rollout, 'metadata', 'name');
+  const deployedBy = annotations[DEPLOYED_BY_ANNOTATION];
   const ref = {
-    namespace: stringAt(rollout, 'metadata', 'namespace'),
-    name: stringAt(rollout, 'metadata', 'name'),
+    namespace,
+    name,
     uid: stringAt(rollout, 'metadata', 'uid'),
     podTemplateHash: stringAt(rollout, 'status', 'currentPodHash'),
     revision: stringAt(rollout, 'metadata', 'annotations', 'rollout.argoproj.io/revision'),
     stepIndex: typeof status.currentStepIndex === 'number' ? status.currentStepIndex : 0,
-    deployedBy: stringAt(rollout, 'metadata', 'annotations', DEPLOYED_BY_ANNOTATION),
+    deployer: deployerOf({ namespace, name, annotation: typeof deployedBy === 'string' ? deployedBy : undefined }),
   };
   const missing = (['namespace', 'name', 'uid', 'podTemplateHash'] as const).filter((key) => !ref[key]);
   if (missing.length) throw new StepRpcError(`the Rollout sent by the controller lacks ${missing.join(', ')}`);
@@ -45,12 +48,17 @@ export function rolloutRef(rollout: unknown): RolloutRef {
 }
 
 /** The parts of a request's spec that say which rollout, step and deploy it is about. */
-export function requestTarget(ref: RolloutRef): Pick<ApprovalRequestSpec, 'rollout' | 'stepIndex' | 'requestedBy'> {
+export function requestTarget(ref: RolloutRef): Pick<ApprovalRequestSpec, 'rollout' | 'stepIndex' | 'requestedBy' | 'deployerUnknown'> {
   return {
     rollout: { name: ref.name, uid: ref.uid, podTemplateHash: ref.podTemplateHash, ...(ref.revision && { revision: ref.revision }) },
     stepIndex: ref.stepIndex,
-    ...(ref.deployedBy && { requestedBy: ref.deployedBy }),
+    ...('user' in ref.deployer ? { requestedBy: ref.deployer.user } : { deployerUnknown: ref.deployer.unknown }),
   };
+}
+
+/** "; deployer unknown: <why>" for a step message, when the request names no deployer. */
+export function deployerNote(request: ApprovalRequest): string {
+  return request.spec.deployerUnknown ? `; deployer unknown: ${request.spec.deployerUnknown}` : '';
 }
 
 /** `who` names the gates in the error, e.g. "approval gates". */

@@ -44,6 +44,8 @@ export interface ApprovalRequestSpec {
   environment?: string;
   message?: string;
   requestedBy?: string;
+  /** Why no deployer is named (then nobody is barred from approving as the deployer). */
+  deployerUnknown?: string;
   policy: ApprovalPolicy;
   expiresAt: string;
   onTimeout: Outcome;
