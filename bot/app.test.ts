@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployedBy } from '../shared/approvals/deployer.js';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
@@ -242,7 +243,9 @@ describe('commands', () => {
     const undone = await exchange(click(lastPrompt(ALICE), 'rcv.confirm'));
     expect(undone.answer).toBe(`<@${ALICE}>: rollout '${NS}/undone' rolled back to revision 1 (template of ReplicaSet undone-5444c58bc)`);
     const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:1' }] } };
-    expect(objectWrites(undone.writes)).toEqual([['PATCH', `${ROLLOUTS_PATH}/undone`, JSON_PATCH, [{ op: 'replace', path: '/spec/template', value: template }]]]);
+    expect(objectWrites(undone.writes)).toEqual([
+      ['PATCH', `${ROLLOUTS_PATH}/undone`, JSON_PATCH, [{ op: 'replace', path: '/spec/template', value: template }, { op: 'add', path: '/metadata/annotations/rollouts-cv.io~1deployed-by', value: deployedBy(ALICE, template) }]],
+    ]);
     expect(rolloutOf('undone').spec.template).toEqual(template);
 
     const original = seedRollout('canary-paused-step', 'deployed');
@@ -252,7 +255,7 @@ describe('commands', () => {
     const [put] = objectWrites(deployed.writes);
     expect(put!.slice(0, 2)).toEqual(['PUT', `${ROLLOUTS_PATH}/deployed`]);
     const stored = rolloutOf('deployed');
-    expect(stored.metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(DEV);
+    expect(stored.metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(deployedBy(DEV, stored.spec.template));
     expect(stored.spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:3');
     expect(stored.metadata.generation).toBe(original.metadata.generation! + 1);
     expect(stored.status).toEqual(original.status);

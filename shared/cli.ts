@@ -154,6 +154,19 @@ function buildProgram(): Command {
       process.exitCode = await runCheckCommand({ ...options, file, args: options.arg, windowMs: options.window, json: options.json === true }, process.stdout, process.stderr);
     });
 
+  program
+    .command('deployed-by')
+    .description('print the rollouts-cv.io/deployed-by annotation value naming <user> (a Slack user ID) as the deployer of a manifest\'s pod template, for pipelines (see docs/slack.md)')
+    .argument('<user>', 'Slack user ID, e.g. U0123ABCD')
+    .option('--file <manifest>', 'the Rollout or Deployment (YAML or JSON) about to be applied; default: stdin')
+    .action(async (user: string, options: { file?: string }) => {
+      const { readFile } = await import('node:fs/promises');
+      const { text } = await import('node:stream/consumers');
+      const { deployedByForManifest } = await import('./approvals/deployed-by-command.js');
+      const manifest = options.file ? await readFile(options.file, 'utf8') : await text(process.stdin);
+      process.stdout.write(`${deployedByForManifest(user, manifest, options.file ?? 'stdin')}\n`);
+    });
+
   return program;
 }
 

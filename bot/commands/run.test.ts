@@ -2,6 +2,7 @@
 // to Kubernetes, with the real client against the fake API server.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type DeployedRollout, deployerOf } from '../../shared/approvals/deployer.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { type BotContextHarness, startBotContext } from '../../test/helpers/bot-context.js';
 import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
@@ -9,11 +10,13 @@ import { runCommand } from './run.js';
 
 const NS = 'lab';
 const ALICE = 'U0ALICE001';
+const BOB = 'U0BOB00001';
+const JSON_PATCH = 'application/json-patch+json';
 
 const CONFIG = {
   clusters: [{ name: 'test' }],
   environments: [{ name: 'lab', namespaces: [NS] }],
-  roles: [{ name: 'everything', users: [ALICE], environments: ['*'], allow: ['view', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve'] }],
+  roles: [{ name: 'everything', users: [ALICE, BOB], environments: ['*'], allow: ['view', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve'] }],
 };
 
 /** A Rollout as the controller left it (one of test/fixtures/rollouts), under a new name. */
@@ -37,5 +40,77 @@ describe('results in the channel', () => {
 
     await runCommand(bot.ctx, 'deploy web -n lab app=<!channel>&x', bot.invocation(ALICE), bot.reply);
     expect(sectionText(bot)).toBe(`<@${ALICE}>: rollout '${NS}/web' image updated: app=&lt;!channel&gt;&amp;x (was registry.invalid/e2e/app:2)`);
+  });
+});
+
+const rolloutOf = (bot: BotContextHarness, name: string) => bot.store.get({ ...ROLLOUTS, namespace: NS, name }) as unknown as Rollout;
+
+/** Who the gate would name as the deployer, given the Rollout's template as it is now. */
+function deployerSeenByGate(rollout: Rollout, template: unknown = rollout.spec.template): ReturnType<typeof deployerOf> {
+  const seen: DeployedRollout = { namespace: NS, name: rollout.metadata.name, annotation: rollout.metadata.annotations?.['rollouts-cv.io/deployed-by'], template };
+  return deployerOf(seen);
+}
+
+function replicaSet(rollout: Rollout, hash: string, revision: string, image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${rollout.metadata.name}-${hash}`,
+      namespace: NS,
+      labels: { app: 'web', 'rollouts-pod-template-hash': hash },
+      annotations: { 'rollout.argoproj.io/revision': revision },
+      ownerReferences: [{ uid: rollout.metadata.uid!, controller: true, kind: 'Rollout', name: rollout.metadata.name }],
+    },
+    spec: { template: { metadata: { creationTimestamp: null, labels: { app: 'web', 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ name: 'app', image, resources: {} }] } } },
+  };
+}
+
+describe('the deployer of a revision', () => {
+  it('is written with every template the bot writes, in the same request: deploy and undo', async () => {
+    const bot = await startBotContext(CONFIG);
+    const rollout = seedRollout(bot, 'canary-healthy', 'web');
+    bot.store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet(rollout, '6bb8c57c5d', '2', 'registry.invalid/e2e/app:2'));
+    bot.store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet(rollout, '5444c58bc', '1', 'registry.invalid/e2e/app:1'));
+
+    await runCommand(bot.ctx, 'deploy web -n lab app=registry.invalid/e2e/app:3', bot.invocation(BOB), bot.reply);
+    expect(deployerSeenByGate(rolloutOf(bot, 'web'))).toEqual({ user: BOB });
+
+    // ALICE undoes BOB's deploy: she is the deployer of what runs now, and the patch that restores the template
+    // carries the annotation.
+    await runCommand(bot.ctx, 'undo web -n lab', bot.invocation(ALICE), bot.reply);
+    const from = bot.kube.requests.length;
+    await bot.confirmLast(ALICE);
+    const [patch] = bot.writesSince(from).filter((w) => !w.path.endsWith('/events'));
+    expect(patch).toMatchObject({ method: 'PATCH', path: `/apis/argoproj.io/v1alpha1/namespaces/${NS}/rollouts/web`, contentType: JSON_PATCH });
+    expect((patch!.body as { op: string; path: string }[]).map((op) => `${op.op} ${op.path}`)).toEqual(['replace /spec/template', 'add /metadata/annotations/rollouts-cv.io~1deployed-by']);
+    const undone = rolloutOf(bot, 'web');
+    expect(undone.spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:1');
+    expect(deployerSeenByGate(undone)).toEqual({ user: ALICE });
+    // The same template as the controller would send it (hash label, Go's empty values) still names ALICE.
+    expect(deployerSeenByGate(undone, replicaSet(rollout, '5444c58bc', '1', 'registry.invalid/e2e/app:1').spec.template)).toEqual({ user: ALICE });
+  });
+
+  it('with a workloadRef, goes on the Rollout just before the Deployment is written', async () => {
+    const bot = await startBotContext(CONFIG);
+    const rollout = seedRollout(bot, 'canary-healthy', 'wl', (r) => {
+      delete r.spec.template;
+      r.spec.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'wl-app' };
+    });
+    bot.store.seed({ group: 'apps', plural: 'deployments' }, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'wl-app', namespace: NS },
+      spec: { replicas: 0, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:2' }] } } },
+    });
+    bot.store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet(rollout, '5444c58bc', '1', 'registry.invalid/e2e/app:1'));
+    bot.store.seed({ group: 'apps', plural: 'replicasets' }, replicaSet(rollout, '6bb8c57c5d', '2', 'registry.invalid/e2e/app:2'));
+    const deployment = () => bot.store.get({ group: 'apps', plural: 'deployments', namespace: NS, name: 'wl-app' }) as unknown as { spec: { template: unknown } };
+
+    await runCommand(bot.ctx, 'deploy wl -n lab app=registry.invalid/e2e/app:3', bot.invocation(BOB), bot.reply);
+    expect(deployerSeenByGate(rolloutOf(bot, 'wl'), deployment().spec.template)).toEqual({ user: BOB });
+    await runCommand(bot.ctx, 'undo wl -n lab', bot.invocation(ALICE), bot.reply);
+    await bot.confirmLast(ALICE);
+    expect(deployerSeenByGate(rolloutOf(bot, 'wl'), deployment().spec.template)).toEqual({ user: ALICE });
   });
 });

@@ -2,6 +2,7 @@
 // confirmation when the action is destructive, then act once and record it. Every refusal says why, and nothing
 // is changed in Kubernetes unless every check passed.
 import { randomUUID } from 'node:crypto';
+import { deployedBy } from '../../shared/approvals/deployer.js';
 import { DEPLOYED_BY_ANNOTATION } from '../../shared/approvals/request.js';
 import * as actions from '../../shared/kube/rollout-actions.js';
 import { RolloutActionError } from '../../shared/kube/rollout-actions.js';
@@ -209,6 +210,8 @@ async function execute(ctx: BotContext, cluster: Cluster, command: MutatingComma
 
 function act(api: ReturnType<Cluster['actingAs']>, command: MutatingCommand, namespace: string, userId: string): Promise<string> {
   const ref = { namespace, name: command.target.name };
+  // Every write of a pod template names its author for that template (the self-approval ban of approval gates).
+  const annotate = (template: unknown) => ({ [DEPLOYED_BY_ANNOTATION]: deployedBy(userId, template) });
   switch (command.name) {
     case 'promote':
       return actions.promote(api, ref, { full: command.full });
@@ -223,9 +226,9 @@ function act(api: ReturnType<Cluster['actingAs']>, command: MutatingCommand, nam
     case 'restart':
       return actions.restart(api, ref);
     case 'undo':
-      return actions.undo(api, ref, { toRevision: command.toRevision });
+      return actions.undo(api, ref, { toRevision: command.toRevision, annotate });
     case 'deploy':
-      return actions.setImage(api, ref, command.images, { annotations: { [DEPLOYED_BY_ANNOTATION]: userId } });
+      return actions.setImage(api, ref, command.images, { annotate });
   }
 }
 

@@ -1,5 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { deployedBy } from '../../shared/approvals/deployer.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
@@ -12,15 +13,22 @@ import { gateAbort, gateRun, gateTerminate } from './gate.js';
 const T0 = new Date('2026-01-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
+// The template as the controller marshals it, and as the bot wrote it when UDEPLOYER deployed it from Slack.
+const template = { metadata: { creationTimestamp: null, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'web:2', resources: {} }] } };
+const written = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'web:2' }] } };
+
 const rollout = {
   metadata: {
     name: 'web',
     namespace: 'shop',
     uid: 'r-uid',
-    annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': 'UDEPLOYER' },
+    annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': deployedBy('UDEPLOYER', written) },
   },
+  spec: { template },
   status: { currentPodHash: 'canary1', stableRS: 'stable1', currentStepIndex: 2 },
 };
+
+const withAnnotation = (value: string, spec: object = rollout.spec) => ({ ...rollout, spec, metadata: { ...rollout.metadata, annotations: { ...rollout.metadata.annotations, 'rollouts-cv.io/deployed-by': value } } });
 
 /** The gate's store through the real client, over HTTP, against the fake API server's objects. */
 async function setup() {
@@ -188,13 +196,32 @@ describe('approval gate', () => {
       return request.method === 'POST' && (spec?.requestedBy?.length ?? 0) > 32 ? failure(422, 'Invalid', 'spec.requestedBy: Too long: may not be more than 32 bytes') : undefined;
     });
     const long = `U${'X'.repeat(40)}`;
-    const annotated = { ...rollout, metadata: { ...rollout.metadata, annotations: { ...rollout.metadata.annotations, 'rollouts-cv.io/deployed-by': long } } };
-    const result = await gateRun(annotated, step(config), context(T0));
-    const why = `the annotation rollouts-cv.io/deployed-by on Rollout shop/web is not valid (expected a Slack user ID such as U0123ABCD; got "${long}")`;
+    const result = await gateRun(withAnnotation(deployedBy(long, written)), step(config), context(T0));
+    const why =
+      'the annotation rollouts-cv.io/deployed-by on Rollout shop/web is not valid (expected {"user":"<Slack user ID>","template":"<digest>"}, as the bot writes it; ' +
+      `user: expected a Slack user ID such as U0123ABCD; got "${long}")`;
     expect(result.phase).toBe('Running');
     expect(result.message).toContain(`deployer unknown: ${why}`);
     expect(only().spec.requestedBy).toBeUndefined();
     expect(only().spec.deployerUnknown).toBe(why);
+  });
+
+  it('names the deployer only for the template the bot wrote with the annotation', async () => {
+    // kubectl changed the image after the deploy from Slack: the annotation is about another template.
+    const changed = { template: { ...template, spec: { containers: [{ name: 'app', image: 'web:3', resources: {} }] } } };
+    const cases: [object, string][] = [
+      [withAnnotation(deployedBy('UDEPLOYER', written), changed), "the rollout's template changed after the last deploy from Slack (by UDEPLOYER; rollouts-cv.io/deployed-by on Rollout shop/web is for another template)"],
+      // The plain user ID of earlier versions is not bound to a template.
+      [withAnnotation('UDEPLOYER'), 'the annotation rollouts-cv.io/deployed-by on Rollout shop/web is not valid (expected {"user":"<Slack user ID>","template":"<digest>"}, as the bot writes it; got "UDEPLOYER")'],
+      [{ ...rollout, metadata: { ...rollout.metadata, annotations: {} } }, 'no rollouts-cv.io/deployed-by annotation on Rollout shop/web (not deployed from Slack)'],
+    ];
+    for (const [ro, why] of cases) {
+      const { context, step, only } = await setup();
+      const result = await gateRun(ro, step(config), context(T0));
+      expect(only().spec.requestedBy).toBeUndefined();
+      expect(only().spec.deployerUnknown).toBe(why);
+      expect(result.message).toContain(`deployer unknown: ${why}`);
+    }
   });
 
   it('says the engine needs Kubernetes access when it has none', async () => {

@@ -40,7 +40,7 @@ export function rolloutRef(rollout: unknown): RolloutRef {
     podTemplateHash: stringAt(rollout, 'status', 'currentPodHash'),
     revision: stringAt(rollout, 'metadata', 'annotations', 'rollout.argoproj.io/revision'),
     stepIndex: typeof status.currentStepIndex === 'number' ? status.currentStepIndex : 0,
-    deployer: deployerOf({ namespace, name, annotation: typeof deployedBy === 'string' ? deployedBy : undefined }),
+    deployer: deployerOf({ namespace, name, annotation: typeof deployedBy === 'string' ? deployedBy : undefined, template: isRecord(rollout) && isRecord(rollout.spec) ? rollout.spec.template : undefined }),
   };
   const missing = (['namespace', 'name', 'uid', 'podTemplateHash'] as const).filter((key) => !ref[key]);
   if (missing.length) throw new StepRpcError(`the Rollout sent by the controller lacks ${missing.join(', ')}`);

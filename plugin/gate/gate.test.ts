@@ -1,5 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { deployedBy } from '../../shared/approvals/deployer.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, type Outcome, statusOf } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
@@ -230,7 +231,8 @@ describe('gateTerminate and gateAbort', () => {
 
 describe('gateRun (verify, onUnhealthy: ask)', () => {
   const askRollout = {
-    metadata: { ...rollout.metadata, annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': 'UDEPLOYER' } },
+    metadata: { ...rollout.metadata, annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': deployedBy('UDEPLOYER', { spec: { containers: [{ name: 'app', image: 'web:2' }] } }) } },
+    spec: { template: { metadata: { creationTimestamp: null }, spec: { containers: [{ name: 'app', image: 'web:2', resources: {} }] } } },
     status: { ...rollout.status, currentStepIndex: 4 },
   };
   const askConfig = (ask: Record<string, unknown> = { environment: 'production', approvers: { groups: ['SRELEASE'] } }, overrides: Record<string, unknown> = {}) => ({

@@ -20,7 +20,7 @@ import {
   withImages,
 } from './rollout-requests.js';
 import { serverMessage } from './api-errors.js';
-import { ROLLOUTS, type Rollout, type Workload } from './rollout-types.js';
+import { type PodTemplate, ROLLOUTS, type Rollout, type Workload } from './rollout-types.js';
 
 export { RolloutActionError, type RolloutErrorCode } from './rollout-requests.js';
 
@@ -108,21 +108,26 @@ export async function promote(api: CustomObjectsApi, ref: RolloutRef, options: P
 }
 
 /**
- * `set image`: GET, set the images in `spec.template.spec`, PUT the whole object — the Deployment named by
- * `spec.workloadRef` if there is one. On a conflict, again from a fresh GET, up to 5 attempts. `annotations` go on
- * the Rollout in the same write (with a workloadRef, in a merge patch of the Rollout before the Deployment's PUT),
- * so they are there when the controller starts the new revision's steps.
+ * Annotations for the Rollout, given the pod template being written (e.g. who wrote it). They go on the Rollout in
+ * the same write as the template (with a workloadRef, in a merge patch of the Rollout just before the workload's
+ * write), so they are there when the controller starts the new revision's steps.
  */
-export async function setImage(api: CustomObjectsApi, ref: RolloutRef, assignments: string[], options: { annotations?: Record<string, string> } = {}): Promise<string> {
+export type Annotate = (template: PodTemplate) => Record<string, string>;
+
+/**
+ * `set image`: GET, set the images in `spec.template.spec`, PUT the whole object — the Deployment named by
+ * `spec.workloadRef` if there is one. On a conflict, again from a fresh GET, up to 5 attempts. See Annotate.
+ */
+export async function setImage(api: CustomObjectsApi, ref: RolloutRef, assignments: string[], options: { annotate?: Annotate } = {}): Promise<string> {
   const images = parseImageAssignments(assignments);
-  const annotations = options.annotations ?? {};
+  const annotate = options.annotate ?? (() => ({}));
   for (let attempt = 1; ; attempt++) {
     const rollout = await read(api, ref);
     const workloadRef = rollout.spec.workloadRef;
     try {
       if (!workloadRef) {
         const { object, changes } = withImages(rollout, images);
-        object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
+        object.metadata.annotations = { ...object.metadata.annotations, ...annotate(object.spec.template ?? {}) };
         await call(`update rollout ${ref.namespace}/${ref.name}`, () => api.replaceNamespacedCustomObject({ ...ROLLOUTS, ...ref, body: object }));
         return `rollout '${refOf(rollout)}' image updated: ${changes.join(', ')}`;
       }
@@ -132,6 +137,7 @@ export async function setImage(api: CustomObjectsApi, ref: RolloutRef, assignmen
       const target = { ...APPS, plural: 'deployments', namespace: ref.namespace, name: workloadRef.name };
       const deployment = (await call(`get deployment ${ref.namespace}/${workloadRef.name}`, () => api.getNamespacedCustomObject(target))) as Workload;
       const { object, changes } = withImages(deployment, images);
+      const annotations = annotate(object.spec.template);
       if (Object.keys(annotations).length > 0) await patchSpec(api, ref, { metadata: { annotations } });
       await call(`update deployment ${ref.namespace}/${workloadRef.name}`, () => api.replaceNamespacedCustomObject({ ...target, body: object }));
       return `deployment '${ref.namespace}/${workloadRef.name}' (workload of rollout '${refOf(rollout)}') image updated: ${changes.join(', ')}`;
@@ -145,9 +151,10 @@ export async function setImage(api: CustomObjectsApi, ref: RolloutRef, assignmen
 /**
  * `undo [--to-revision N]`: the Rollout's ReplicaSets (selected by its selector, controlled by it), the one of
  * revision N (default: the previous), and a JSON patch replacing `/spec/template` with its template without the
- * hash label — of the Rollout, or of its workloadRef.
+ * hash label — of the Rollout, or of its workloadRef. See Annotate (with no workloadRef, the annotations are
+ * further operations of the same JSON patch).
  */
-export async function undo(api: CustomObjectsApi, ref: RolloutRef, options: { toRevision?: number } = {}): Promise<string> {
+export async function undo(api: CustomObjectsApi, ref: RolloutRef, options: { toRevision?: number; annotate?: Annotate } = {}): Promise<string> {
   const rollout = await read(api, ref);
   const list = (await call(`list the replicasets of rollout ${ref.namespace}/${ref.name}`, () =>
     api.listNamespacedCustomObject({ ...APPS, plural: 'replicasets', namespace: ref.namespace, labelSelector: selectorString(rollout.spec.selector) }),
@@ -156,20 +163,32 @@ export async function undo(api: CustomObjectsApi, ref: RolloutRef, options: { to
   if (!rollout.spec.workloadRef && templateMatches(rollout.spec.template, replicaSet)) {
     return `skipped rollback of rollout '${refOf(rollout)}' (current template already matches revision ${revision})`;
   }
-  const body = [{ op: 'replace', path: '/spec/template', value: restorableTemplate(replicaSet) }];
+  const template = restorableTemplate(replicaSet);
+  const body = [{ op: 'replace', path: '/spec/template', value: template }];
+  const annotations = options.annotate?.(template) ?? {};
   const workload = rollout.spec.workloadRef;
   if (!workload) {
-    await call(`undo rollout ${ref.namespace}/${ref.name}`, () => api.patchNamespacedCustomObject({ ...ROLLOUTS, ...ref, body }, JSON_PATCH));
+    const annotated = [...body, ...annotationOps(rollout, annotations)];
+    await call(`undo rollout ${ref.namespace}/${ref.name}`, () => api.patchNamespacedCustomObject({ ...ROLLOUTS, ...ref, body: annotated }, JSON_PATCH));
     return `rollout '${refOf(rollout)}' rolled back to revision ${revision} (template of ReplicaSet ${replicaSet.metadata.name})`;
   }
   if (workload.kind !== 'Deployment' && workload.kind !== 'ReplicaSet') {
     throw new RolloutActionError('Invalid', `workload of type ${workload.kind} is not supported`);
   }
+  if (Object.keys(annotations).length > 0) await patchSpec(api, ref, { metadata: { annotations } });
   const plural = workload.kind === 'Deployment' ? 'deployments' : 'replicasets';
   await call(`undo ${workload.kind} ${ref.namespace}/${workload.name}`, () =>
     api.patchNamespacedCustomObject({ ...APPS, plural, namespace: ref.namespace, name: workload.name, body }, JSON_PATCH),
   );
   return `${workload.kind.toLowerCase()} '${ref.namespace}/${workload.name}' (workload of rollout '${refOf(rollout)}') rolled back to revision ${revision}`;
+}
+
+/** JSON patch operations setting annotations on an object as read (`add` replaces an existing key). */
+function annotationOps(object: Rollout, annotations: Record<string, string>): object[] {
+  const entries = Object.entries(annotations);
+  if (entries.length === 0) return [];
+  if (!object.metadata.annotations) return [{ op: 'add', path: '/metadata/annotations', value: annotations }];
+  return entries.map(([key, value]) => ({ op: 'add', path: `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, value }));
 }
 
 async function read(api: CustomObjectsApi, ref: RolloutRef): Promise<Rollout> {

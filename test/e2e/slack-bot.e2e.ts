@@ -167,7 +167,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
     expect(stolen).toBe('Only the person who asked for this action can confirm it.');
     const deployed = await lastAnswer(confirm(BOB));
     expect(deployed).toContain("rollout 'humans/checkout' image updated: app=registry.invalid/e2e/app:2 (was registry.invalid/e2e/app:1)");
-    expect((await ro.get()).metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(BOB);
+    expect(JSON.parse((await ro.get()).metadata.annotations?.['rollouts-cv.io/deployed-by'] ?? '{}')).toMatchObject({ user: BOB });
 
     const { request, message } = await postedRequest(ro);
     expect(request.spec).toMatchObject({ type: 'Approval', stepIndex: 1, environment: 'production', requestedBy: BOB, policy: { minApprovals: 1, allowSelfApproval: false } });
@@ -215,6 +215,69 @@ describe('approval gate decided from Slack, with the real controller', () => {
     expect((await eventsAbout(request.metadata.name)).map((e) => `${e.type} ${e.reason}`)).toEqual(
       expect.arrayContaining(['Warning SlackApprove', 'Normal SlackApprove']),
     );
+  });
+
+  scenario('an undo from Slack makes the undoer the deployer; a change outside Slack makes the deployer unknown', async () => {
+    // A template with the forms the controller's Go json.Marshal rewrites: quantities, defaults, empty values.
+    const template = {
+      metadata: { labels: { app: 'orders' }, annotations: {} },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'registry.invalid/e2e/app:1',
+            args: ['', '--port=8080'],
+            ports: [{ containerPort: 8080 }],
+            env: [{ name: 'MODE', value: '' }],
+            resources: { requests: { cpu: '0.25', memory: 134217728 }, limits: { cpu: 1, memory: '131072Ki' } },
+            volumeMounts: [{ name: 'cache', mountPath: '/cache', readOnly: false }],
+            readinessProbe: { tcpSocket: { port: 8080 }, initialDelaySeconds: 0, periodSeconds: 5 },
+          },
+        ],
+        volumes: [{ name: 'cache', emptyDir: { sizeLimit: '1024Mi' } }],
+        hostNetwork: false,
+      },
+    };
+    const ro = await deploy(environment(), api, NAMESPACE, 'orders', [{ setWeight: 25 }, approvalStep({}), { setWeight: 75 }], { progressDeadlineSeconds: 3600, template });
+    await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
+    const pending = async (revision: string) =>
+      ro.poll(`the request of revision ${revision} posted`, async () => {
+        const request = (await requestsOf('orders')).find((r) => r.spec.rollout.revision === revision && statusOf(r).slack);
+        const slackRef = request && statusOf(request).slack!;
+        const stored = slackRef && fake.message(slackRef.channel, slackRef.ts);
+        return request && stored ? { request, message: { channel: stored.channel, ts: stored.ts, blocks: stored.versions[0]!.blocks, text: stored.versions[0]!.text } } : undefined;
+      });
+
+    // BOB deploys revision 2; ALICE approves it.
+    await lastAnswer(command('deploy orders app=registry.invalid/e2e/app:2', BOB));
+    await lastAnswer(confirm(BOB));
+    const second = await pending('2');
+    expect(second.request.spec.requestedBy).toBe(BOB);
+    await lastAnswer(() => slack.blockAction({ message: second.message, actionId: 'rcv.request.approve' }, as(ALICE)));
+    await ro.until('revision 2 fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
+
+    // ALICE undoes it: revision 3 runs the template of revision 1, and ALICE — not BOB — is its deployer.
+    await lastAnswer(command('undo orders', ALICE));
+    expect(await lastAnswer(confirm(ALICE))).toContain("rollout 'humans/orders' rolled back to revision 1");
+    const third = await pending('3');
+    expect(third.request.spec).toMatchObject({ requestedBy: ALICE });
+    expect(third.request.spec.deployerUnknown).toBeUndefined();
+    expect(await lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(ALICE)))).toBe(
+      'Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.',
+    );
+    expect(await lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(BOB)))).toMatch(/^Recorded your approve/);
+    await ro.until('revision 3 fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
+
+    // A pipeline changes the image with a merge patch, leaving ALICE's annotation: the deployer is unknown.
+    await newImage('orders');
+    const fourth = await pending('4');
+    expect(fourth.request.spec.requestedBy).toBeUndefined();
+    expect(fourth.request.spec.deployerUnknown).toBe(
+      `the rollout's template changed after the last deploy from Slack (by ${ALICE}; rollouts-cv.io/deployed-by on Rollout ${NAMESPACE}/orders is for another template)`,
+    );
+    expect(JSON.stringify(fourth.message.blocks)).toContain("deployer unknown: the rollout's template changed after the last deploy from Slack");
+    await lastAnswer(() => slack.blockAction({ message: fourth.message, actionId: 'rcv.request.reject' }, as(BOB)));
+    await ro.until('revision 4 aborted', (s) => s.phase === 'Degraded', 120_000);
   });
 
   scenario('a rejection fails the gate step and the controller aborts the rollout', async () => {

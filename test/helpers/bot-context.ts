@@ -10,6 +10,7 @@ import { onTestFinished } from 'vitest';
 import { GroupDirectory } from '../../bot/auth/groups.js';
 import { type Cluster, connectCluster } from '../../bot/cluster/clusters.js';
 import { parseBotConfig } from '../../bot/config.js';
+import { confirmPending } from '../../bot/commands/run.js';
 import type { BotContext, Reply } from '../../bot/context.js';
 import type { Message } from '../../bot/slack/blocks.js';
 import { createLogger } from '../../shared/log.js';
@@ -40,6 +41,15 @@ export interface BotContextHarness {
   /** Moves the bot's clock. */
   advance(ms: number): void;
   invocation(userId: string, channelId?: string): { userId: string; channelId: string; triggerId: string };
+  /** The value of the Confirm button of the last confirmation shown. */
+  lastConfirmation(): string;
+  /** A click on that button by `userId`. */
+  confirmLast(userId: string): Promise<void>;
+}
+
+interface ButtonBlock {
+  type: string;
+  elements?: { action_id?: string; value?: string }[];
 }
 
 let triggers = 0;
@@ -90,5 +100,16 @@ export async function startBotContext(rawConfig: unknown, options: { slack?: Fak
       offsetMs += ms;
     },
     invocation: (userId, channelId = 'C0NOWHERE1') => ({ userId, channelId, triggerId: `trigger-${++triggers}` }),
+    lastConfirmation,
+    confirmLast: (userId) => confirmPending(ctx, lastConfirmation(), userId, reply),
   };
+
+  function lastConfirmation(): string {
+    for (const { message } of [...replies].reverse()) {
+      const buttons = (message.blocks as ButtonBlock[]).flatMap((block) => block.elements ?? []);
+      const confirm = buttons.find((button) => button.action_id === 'rcv.confirm');
+      if (confirm?.value !== undefined) return confirm.value;
+    }
+    throw new Error('no confirmation was shown');
+  }
 }
