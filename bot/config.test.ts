@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Actor, mayDecide, permits } from './auth/roles.js';
+import { type Actor, decisionRefusal, permits } from './auth/roles.js';
 import { environmentOf, loadBotConfig, parseBotConfig } from './config.js';
 
 const config = parseBotConfig({
@@ -24,7 +24,7 @@ const actor = (userId: string, ...groups: string[]): Actor => ({ userId, groups:
 describe('bot config', () => {
   it('fills defaults', () => {
     expect(parseBotConfig({})).toMatchObject({ clusters: [{ name: 'default' }], roles: [], groupCacheTtl: 60_000, intervention: { timeout: 3_600_000, onTimeout: 'rollback' } });
-    expect(config.environments[1]).toMatchObject({ protected: false });
+    expect(config.environments[1]).toMatchObject({ protected: false, approvals: { minApprovals: 1 } });
   });
 
   it('names each invalid field and the expected form', () => {
@@ -32,7 +32,7 @@ describe('bot config', () => {
     try {
       parseBotConfig({
         clusters: [{ name: 'Prod' }],
-        environments: [{ name: 'production', namespaces: [] }],
+        environments: [{ name: 'production', namespaces: [], approvals: { minApprovals: 0, maxApprovals: 3 } }],
         channels: [{ id: '#releases', namespace: 'shop' }],
         roles: [{ name: 'x', users: ['alice'], environments: ['*'], allow: ['delete'] }],
         groupCacheTtl: 'soon',
@@ -47,6 +47,8 @@ describe('bot config', () => {
       'config.roles[0].users[0]: expected a Slack user ID such as U0123ABCD; got "alice"',
       'config.roles[0].allow[0]: expected one of view, promote, abort, retry, undo, pause, resume, restart, deploy, approve; got "delete"',
       'config.groupCacheTtl: expected a duration such as',
+      'config.environments[0].approvals.minApprovals: expected a whole number from 1 to 10; got 0',
+      'config.environments[0].approvals: unknown key "maxApprovals"; allowed keys: minApprovals',
     ]) {
       expect(message).toContain(expected);
     }
@@ -88,12 +90,13 @@ describe('roles', () => {
     expect(permits(config, actor('UDAVE'), 'view', 'production')).toBe(false);
   });
 
-  it('lets the approvers a gate names decide, else the approve permission', () => {
+  it('lets those with the approve permission decide; approvers a gate names only narrow them', () => {
     const request = (approvers?: { users?: string[]; groups?: string[] }) =>
-      ({ spec: { policy: { minApprovals: 1, allowSelfApproval: false, ...(approvers && { approvers }) } } }) as never;
-    expect(mayDecide(config, actor('UALICE'), request(), 'production')).toBe(true);
-    expect(mayDecide(config, actor('UBOB'), request(), 'production')).toBe(false);
-    expect(mayDecide(config, actor('UALICE'), request({ groups: ['SONCALL'] }), 'production')).toBe(false);
-    expect(mayDecide(config, actor('UBOB', 'SONCALL'), request({ groups: ['SONCALL'] }), 'production')).toBe(true);
+      ({ metadata: { namespace: 'shop' }, spec: { rollout: { name: 'web' }, policy: { minApprovals: 1, allowSelfApproval: false, ...(approvers && { approvers }) } } }) as never;
+    expect(decisionRefusal(config, actor('UALICE'), request(), 'production')).toBeUndefined();
+    expect(decisionRefusal(config, actor('UBOB'), request(), 'production')).toBe('you are not allowed to decide requests of rollout shop/web in production');
+    expect(decisionRefusal(config, actor('UALICE'), request({ groups: ['SONCALL'] }), 'production')).toBe('you are not among the approvers this gate names (SONCALL)');
+    expect(decisionRefusal(config, actor('UBOB', 'SONCALL'), request({ groups: ['SONCALL'] }), 'production')).toBe('you are not allowed to decide requests of rollout shop/web in production');
+    expect(decisionRefusal(config, actor('UCAROL', 'SRELEASE', 'SONCALL'), request({ groups: ['SONCALL'] }), 'production')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import type { OperatorPolicy } from '../shared/approvals/request.js';
 import { durationField } from '../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../shared/config/errors.js';
 import { slackChannelId as slackChannel, slackGroupId as slackGroup, slackUserId as slackUser } from '../shared/slack-ids.js';
@@ -30,6 +31,8 @@ const environmentSchema = z.strictObject({
   protected: z.boolean().default(false),
   /** Where notifications and approval requests of this environment go. */
   channel: slackChannel.optional(),
+  /** Floors of every approval and intervention request here, whatever the gate asks for. */
+  approvals: z.strictObject({ minApprovals: z.int({ error: (issue) => `expected a whole number from 1 to 10; got ${JSON.stringify(issue.input)}` }).min(1).max(10).default(1) }).prefault({}),
 });
 
 const channelSchema = z.strictObject({
@@ -119,4 +122,10 @@ export function defaultCluster(config: BotConfig): string {
 /** The environment a namespace of a cluster belongs to, if any. */
 export function environmentOf(config: BotConfig, cluster: string, namespace: string): EnvironmentConfig | undefined {
   return config.environments.find((e) => (e.cluster ?? defaultCluster(config)) === cluster && e.namespaces.includes(namespace));
+}
+
+/** The policy of the environment a namespace belongs to; undefined when no environment covers it. */
+export function operatorPolicy(config: BotConfig, cluster: string, namespace: string): OperatorPolicy | undefined {
+  const environment = environmentOf(config, cluster, namespace);
+  return environment && { environment: environment.name, protected: environment.protected, minApprovals: environment.approvals.minApprovals };
 }

@@ -1,10 +1,10 @@
 // A person's decision on an ApprovalRequest, from a button or `/rollouts approve|reject`: authorised at that
 // moment, recorded once (the click's id is the idempotency key, and the write is guarded by resourceVersion), and
 // audited. The request's message is updated by the publisher, which sees the new status.
-import { type Outcome, describeTarget, statusOf } from '../../shared/approvals/request.js';
-import { mayDecide } from '../auth/roles.js';
+import { type Outcome, describeTarget, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
+import { decisionRefusal } from '../auth/roles.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { environmentOf } from '../config.js';
+import { operatorPolicy } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
 import { postInThread } from '../notifications/threads.js';
 import { escape, mention, plain } from '../slack/blocks.js';
@@ -24,6 +24,11 @@ export function decideFromCommand(ctx: BotContext, input: DecisionInput, invocat
 
 export async function decide(ctx: BotContext, input: DecisionInput, userId: string, key: string, source: string, reply: Reply): Promise<void> {
   const { cluster, namespace, name, action } = input;
+  // The operator's mapping of the namespace decides the policy; what the gate wrote can only narrow it.
+  const operator = operatorPolicy(ctx.config, cluster.name, namespace);
+  if (!operator) {
+    return reply(plain(`Not recorded: namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack. Nothing was changed.`), 'ephemeral');
+  }
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');
   const entry = {
@@ -32,22 +37,22 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
     action,
     reason: `Slack${action.charAt(0).toUpperCase()}${action.slice(1)}`,
   };
-  const environment = request.spec.environment ?? environmentOf(ctx.config, cluster.name, namespace)?.name;
+  const policy = effectivePolicy(request.spec, operator);
   const actor = await actorOf(ctx, userId, request.spec.policy.approvers?.groups ?? []);
-  const authorised = mayDecide(ctx.config, actor, request, environment);
+  const refusal = decisionRefusal(ctx.config, actor, request, operator.environment);
 
   const decision = { id: key, user: userId, action, at: ctx.now().toISOString(), source, ...(input.comment && { comment: input.comment }) };
-  const update = await cluster.approvals.decide(namespace, name, decision, ctx.now(), authorised);
+  const update = await cluster.approvals.decide(namespace, name, decision, ctx.now(), refusal, policy);
   if (!update) return reply(plain(`Approval request ${namespace}/${name} is gone.`), 'ephemeral');
   const result = update.result;
   if (result.kind === 'duplicate') return reply(plain('Already recorded: this click was handled before.'), 'ephemeral');
   if (result.kind === 'refused') {
-    await recordQuietly(ctx, cluster, { ...entry, message: `could not ${action} ${describeTarget(request)}: ${result.reason}`, outcome: 'refused' });
+    await recordQuietly(ctx, cluster, { ...entry, message: `could not ${action} ${describeTarget(request, operator.environment)}: ${result.reason}`, outcome: 'refused' });
     return reply(plain(`Not recorded: ${result.reason}. Nothing was changed.`), 'ephemeral');
   }
   const status = statusOf(update.request);
   const state = result.decided ? `the request is now ${status.state.toLowerCase()} (${status.outcome})` : `${status.approvalsText} approvals so far`;
-  await recordQuietly(ctx, cluster, { ...entry, message: `chose ${action} on ${describeTarget(request)}${input.comment ? `: ${input.comment}` : ''}; ${state}`, outcome: 'succeeded' });
+  await recordQuietly(ctx, cluster, { ...entry, message: `chose ${action} on ${describeTarget(request, operator.environment)}${input.comment ? `: ${input.comment}` : ''}; ${state}`, outcome: 'succeeded' });
   // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
   await reply(plain(`Recorded your ${action} on ${namespace}/${name}: ${state}.`), 'ephemeral');
   await postInThread(ctx, ctx.slack, cluster, namespace, request.spec.rollout.name, `${mention(userId)} chose *${action}* on request \`${name}\`${input.comment ? `: _${escape(input.comment)}_` : ''}; ${state}`);

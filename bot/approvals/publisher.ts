@@ -4,9 +4,9 @@
 // posted is remembered in the request's status (channel, ts, a digest and the bot's signature), so a new leader
 // neither posts twice nor rewrites unchanged messages.
 import type { WebClient } from '@slack/web-api';
-import { type ApprovalRequest, type ApprovalRequestStatus, expire, statusOf } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, type ApprovalRequestStatus, effectivePolicy, expire, statusOf } from '../../shared/approvals/request.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { environmentOf } from '../config.js';
+import { environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
 import { approvalRequestMessage, messageDigest } from '../slack/blocks.js';
 import { type RefSubject, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
@@ -18,11 +18,9 @@ export interface PublisherOptions {
 }
 
 
-/** The channel a request goes to: its environment's, else the default. */
-function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, fallback: string | undefined): { channel?: string; environment?: string } {
-  const byName = request.spec.environment ? ctx.config.environments.find((e) => e.name === request.spec.environment) : undefined;
-  const environment = byName ?? environmentOf(ctx.config, cluster.name, request.metadata.namespace);
-  return { channel: environment?.channel ?? fallback, environment: request.spec.environment ?? environment?.name };
+/** The channel a request goes to: the channel of the environment its namespace is in, else the default. */
+function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, fallback: string | undefined): string | undefined {
+  return environmentOf(ctx.config, cluster.name, request.metadata.namespace)?.channel ?? fallback;
 }
 
 /** Brings Slack in step with a cluster's requests (as listed at the start of the pass). */
@@ -39,27 +37,32 @@ export async function publishRequests(ctx: BotContext, options: PublisherOptions
 async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest): Promise<void> {
   const { namespace, name } = listed.metadata;
   let request = listed;
-  // The bot's timer: a pending request past its expiry gets its default outcome, whether or not a step is polling.
-  const expired = expire(request, ctx.now());
-  if (expired) {
-    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now()), result: undefined }));
+  const operator = operatorPolicy(ctx.config, cluster.name, namespace);
+  const policy = operator && effectivePolicy(request.spec, operator);
+  // The bot's timer: a pending request past its expiry gets its default outcome under the operator's policy,
+  // whether or not a step is polling.
+  const rule = policy ?? { onTimeout: request.spec.onTimeout };
+  if (expire(request, ctx.now(), rule)) {
+    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now(), rule), result: undefined }));
     if (!update) return;
     request = update.request;
-    if (update.changed) {
+    const status = statusOf(request);
+    if (update.changed && status.outcome) {
       await cluster.audit.record({
         target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
         user: { id: 'timeout' },
-        action: request.spec.onTimeout,
+        action: status.outcome,
         reason: 'ApprovalExpired',
-        message: `nobody decided by ${request.spec.expiresAt}: ${request.spec.onTimeout} (the default on timeout)`,
+        message: status.message ?? `nobody decided by ${request.spec.expiresAt}`,
         outcome: 'succeeded',
       });
     }
   }
 
   const status = statusOf(request);
-  const { channel, environment } = channelFor(ctx, cluster, request, options.defaultChannel);
-  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment });
+  const channel = channelFor(ctx, cluster, request, options.defaultChannel);
+  const environment = operator?.environment;
+  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment }, policy);
   const digest = messageDigest(message);
   // Where the message is, only if the bot recorded it (status is writable by others too): see slack/message-ref.ts.
   const token = tokenOf(options.client);

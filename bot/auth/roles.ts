@@ -1,6 +1,6 @@
 // Who may do what: roles per Slack user (by ID or user group) per environment. Pure, and closed by default: a
 // user no role names may do nothing, not even look.
-import type { ApprovalRequest } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, describeTarget } from '../../shared/approvals/request.js';
 import type { BotConfig, Permission } from '../config.js';
 
 export interface Actor {
@@ -24,13 +24,15 @@ export function permits(config: BotConfig, actor: Actor, permission: Permission,
 }
 
 /**
- * Whether the actor may decide an approval request: the approvers the gate names, when it names any; otherwise
- * the `approve` permission in the request's environment.
+ * Why the actor may not decide an approval request, or undefined if they may: they need the `approve` permission
+ * in the environment the operator maps the request's namespace to, and, when the gate names approvers, to be one
+ * of them (a gate can narrow who decides, never widen it).
  */
-export function mayDecide(config: BotConfig, actor: Actor, request: ApprovalRequest, environment: string | undefined): boolean {
-  const approvers = request.spec.policy.approvers;
-  if (approvers && ((approvers.users?.length ?? 0) > 0 || (approvers.groups?.length ?? 0) > 0)) {
-    return named(actor, approvers.users ?? [], approvers.groups ?? []);
+export function decisionRefusal(config: BotConfig, actor: Actor, request: ApprovalRequest, environment: string): string | undefined {
+  if (!permits(config, actor, 'approve', environment)) return `you are not allowed to decide requests of ${describeTarget(request, environment)}`;
+  const { users = [], groups = [] } = request.spec.policy.approvers ?? {};
+  if ((users.length > 0 || groups.length > 0) && !named(actor, users, groups)) {
+    return `you are not among the approvers this gate names (${[...users, ...groups].join(', ')})`;
   }
-  return permits(config, actor, 'approve', environment);
+  return undefined;
 }

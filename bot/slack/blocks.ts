@@ -2,7 +2,7 @@
 // text 75, value 2000, at most 50 blocks — kept far smaller, since very large messages fail in practice.
 import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
-import type { ApprovalRequest } from '../../shared/approvals/request.js';
+import type { ApprovalRequest, EffectivePolicy } from '../../shared/approvals/request.js';
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
 import { type RolloutSummary, formatSummary } from '../../shared/kube/rollout-status.js';
 
@@ -159,10 +159,16 @@ export function parseRequestKey(value: string): { cluster: string; namespace: st
   return undefined;
 }
 
-/** An approval or intervention request, with buttons while it is pending and its outcome once it ended. */
-export function approvalRequestMessage(request: ApprovalRequest, place: Place): Message {
+/**
+ * An approval or intervention request, with buttons while it is pending and its outcome once it ended, under the
+ * operator's policy for its environment (none: a namespace no environment covers, shown as the gate asked).
+ */
+export function approvalRequestMessage(request: ApprovalRequest, place: Place, policy?: EffectivePolicy): Message {
   const status = statusOf(request);
   const { spec } = request;
+  const allowSelfApproval = policy?.allowSelfApproval ?? spec.policy.allowSelfApproval;
+  const needed = policy?.minApprovals ?? spec.policy.minApprovals;
+  const onTimeout = policy?.onTimeout ?? spec.onTimeout;
   const title = spec.type === 'Approval' ? 'Approval needed' : 'Verification needs a decision';
   const lines = [
     `*${title}*: rollout *${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}*${spec.rollout.revision ? ` revision ${escape(spec.rollout.revision)}` : ''}, step ${spec.stepIndex}, canary \`${escape(spec.rollout.podTemplateHash)}\``,
@@ -172,16 +178,19 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place): 
     lines.push(`verdict *${escape(spec.evidence.verdict)}*${spec.evidence.score !== undefined && spec.evidence.score !== null ? `, score ${spec.evidence.score}/100` : ''}`);
     for (const reason of (spec.evidence.reasons ?? []).slice(0, 3)) lines.push(`• ${escape(clip(reason, 400))}`);
   }
-  if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${spec.policy.allowSelfApproval ? '' : ' (may not approve it)'}`);
+  if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${allowSelfApproval ? '' : ' (may not approve it)'}`);
   else if (spec.deployerUnknown) lines.push(`deployer unknown: ${escape(spec.deployerUnknown)}`);
   const approvers = [...(spec.policy.approvers?.users ?? []).map(mention), ...(spec.policy.approvers?.groups ?? []).map((g) => `<!subteam^${g}>`)];
-  if (spec.type === 'Approval') lines.push(`${status.approvalsText} approvals${approvers.length ? ` from ${approvers.join(', ')}` : ''}`);
+  const within = approvers.length && policy ? ` (who also need the approve permission in ${escape(policy.environment)})` : '';
+  if (spec.type === 'Approval') lines.push(`${status.approvals}/${needed} approvals${approvers.length ? ` from ${approvers.join(', ')}${within}` : ''}`);
+  else if (needed > 1) lines.push(`promoting anyway takes ${needed} people`);
+  for (const note of policy?.notes ?? []) lines.push(`_${escape(note)}_`);
   const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);
   if (decisions.length) lines.push(`decisions: ${decisions.join('; ')}`);
 
   const blocks: KnownBlock[] = [section(lines.join('\n'))];
   if (status.state === 'Pending') {
-    blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${spec.onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
+    blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
     const key = requestKey(place.cluster, request);
     blocks.push(
       buttons('rcv-request', [

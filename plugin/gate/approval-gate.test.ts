@@ -1,7 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { deployedBy } from '../../shared/approvals/deployer.js';
-import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
 import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
@@ -44,7 +44,8 @@ async function setup() {
     return requests()[0]!;
   };
   const decide = async (user: string, action: 'approve' | 'reject', id = `${user}-${action}`) => {
-    await store.decide('shop', only().metadata.name, { id, user, action, at: T0.toISOString() }, at(1), true);
+    const policy = effectivePolicy(only().spec, { environment: 'production', protected: false, minApprovals: 1 });
+    await store.decide('shop', only().metadata.name, { id, user, action, at: T0.toISOString() }, at(1), undefined, policy);
   };
   return { fake, requests, store, context, step, only, decide };
 }
@@ -119,10 +120,23 @@ describe('approval gate', () => {
     expect(late).toMatchObject({ phase: 'Failed', message: expect.stringContaining('expired (reject): nobody decided by 2026-01-01T10:30:00.000Z') });
     expect(statusOf(only())).toMatchObject({ state: 'Expired', outcome: 'reject' });
 
-    const { context: context2, step: step2 } = await setup();
+  });
+
+  it('leaves a go-ahead on timeout to the bot, which knows the policy of the environment', async () => {
+    const { context, step, only, store } = await setup();
     const approveOnTimeout = { ...config, onTimeout: 'approve' };
-    const first2 = await gateRun(rollout, step2(approveOnTimeout), context2(T0));
-    expect((await gateRun(rollout, step2(approveOnTimeout, first2.status), context2(at(3600)))).phase).toBe('Successful');
+    const first = await gateRun(rollout, step(approveOnTimeout), context(T0));
+    expect(first.message).toContain('approve at 2026-01-01T10:30:00.000Z if nobody decides (applied by the Slack bot, under the policy of the environment)');
+    const late = await gateRun(rollout, step(approveOnTimeout, first.status), context(at(3600)));
+    expect(late).toMatchObject({
+      phase: 'Running',
+      message: expect.stringContaining('expired at 2026-01-01T10:30:00.000Z: waiting for the Slack bot to apply the default on timeout (approve) under the policy of the environment; without a running bot this request waits'),
+      requeueAfterMs: 15_000,
+    });
+    expect(statusOf(only()).state).toBe('Pending');
+    // The bot applied it (a protected environment would have made it a rejection).
+    await store.updateStatus('shop', only().metadata.name, (current) => ({ status: { ...statusOf(current), state: 'Expired', outcome: 'approve' }, result: undefined }));
+    expect((await gateRun(rollout, step(approveOnTimeout, first.status), context(at(3610)))).phase).toBe('Successful');
   });
 
   it('lets a decision written just before the expiry win over it', async () => {

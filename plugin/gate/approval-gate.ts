@@ -8,13 +8,13 @@ import { durationField } from '../../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../../shared/config/errors.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
-import { type RolloutRef, approversSchema, deployerNote, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, withdrawRequest } from './approval-requests.js';
+import { type RolloutRef, approversSchema, deployerNote, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
 
 const CONFIG_ROOT = 'config.approval';
 const DEFAULT_TIMEOUT = '1h';
 
 const configSchema = z.strictObject({
-  /** Shown with the request; the bot maps it to roles and channels. */
+  /** Shown with the request only: the bot's configuration maps the namespace to the environment whose policy applies. */
   environment: z.string().max(63).optional(),
   message: z.string().max(2000).optional(),
   approvers: approversSchema.optional(),
@@ -79,7 +79,7 @@ function waiting(request: ApprovalRequest, now: Date): StepResult {
   const status = statusOf(request);
   return {
     phase: 'Running',
-    message: `waiting for approval (${status.approvalsText} approvals) on ApprovalRequest ${request.metadata.name}; ${request.spec.onTimeout} at ${request.spec.expiresAt} if nobody decides${deployerNote(request)}`,
+    message: `waiting for approval (${status.approvalsText} approvals) on ApprovalRequest ${request.metadata.name}; ${timeoutText(request, now)}${deployerNote(request)}`,
     requeueAfterMs: pollAfterMs(request, now),
     status: { kind: 'approval', request: request.metadata.name } satisfies ApprovalStepStatus,
   };

@@ -3,7 +3,7 @@
 // so mapping it to a step result stays with the kind.
 import { z } from 'zod';
 import { type Deployer, deployerOf } from '../../shared/approvals/deployer.js';
-import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, expire } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, engineTimeout, expire } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import type { Logger } from '../../shared/log.js';
 import { slackGroupId, slackUserId } from '../../shared/slack-ids.js';
@@ -14,7 +14,7 @@ import { StepRpcError } from '../verify/types.js';
 // How often a waiting step looks at its request. Argo Rollouts requeues a Running step after at least 10 s.
 const POLL_MS = 15_000;
 
-/** Who may decide: named Slack users and user groups (without them the bot's roles decide). */
+/** Narrows who may decide: a decider must be named here (user or group) and hold `approve` in the bot's roles. */
 export const approversSchema = z.strictObject({ users: z.array(slackUserId).max(100).optional(), groups: z.array(slackGroupId).max(50).optional() });
 
 export interface RolloutRef {
@@ -79,15 +79,28 @@ export async function orRpcError<T>(gate: string, work: () => Promise<T>): Promi
 
 /** When a step waiting on `request` should look again: every POLL_MS, and just after it expires. */
 export function pollAfterMs(request: ApprovalRequest, now: Date): number {
-  return Math.max(1000, Math.min(POLL_MS, Date.parse(request.spec.expiresAt) - now.getTime() + 1000));
+  const untilExpiry = Date.parse(request.spec.expiresAt) - now.getTime();
+  return untilExpiry < 0 ? POLL_MS : Math.max(1000, Math.min(POLL_MS, untilExpiry + 1000));
 }
 
 /**
- * The request as it stands, with its timeout outcome applied first if its time is up; undefined when it was
- * deleted. A decision written a moment before the expiry wins over it, as it holds the newer version.
+ * What happens when nobody decides a pending request, for the step message: "reject at <time> if nobody decides".
+ * A go-ahead on timeout is the bot's to apply (engineTimeout), which a request past its expiry is waiting for.
+ */
+export function timeoutText(request: ApprovalRequest, now: Date): string {
+  const { onTimeout, expiresAt } = request.spec;
+  if (engineTimeout(request.spec)) return `${onTimeout} at ${expiresAt} if nobody decides`;
+  if (now.getTime() < Date.parse(expiresAt)) return `${onTimeout} at ${expiresAt} if nobody decides (applied by the Slack bot, under the policy of the environment)`;
+  return `expired at ${expiresAt}: waiting for the Slack bot to apply the default on timeout (${onTimeout}) under the policy of the environment; without a running bot this request waits`;
+}
+
+/**
+ * The request as it stands, with its timeout outcome applied first if its time is up and the outcome stops the
+ * rollout (a go-ahead is left to the bot); undefined when it was deleted. A decision written a moment before the
+ * expiry wins over it, as it holds the newer version.
  */
 export async function readRequest(store: ApprovalRequestStore, namespace: string, name: string, now: Date, log: Logger): Promise<ApprovalRequest | undefined> {
-  const update = await store.updateStatus(namespace, name, (current) => ({ status: expire(current, now), result: undefined }));
+  const update = await store.updateStatus(namespace, name, (current) => ({ status: expire(current, now, engineTimeout(current.spec)), result: undefined }));
   if (update?.changed) log.info({ request: name, outcome: update.request.spec.onTimeout }, 'approval request expired');
   return update?.request;
 }

@@ -1,7 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { deployedBy } from '../../shared/approvals/deployer.js';
-import { APPROVAL_REQUESTS, type ApprovalRequest, type Outcome, statusOf } from '../../shared/approvals/request.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, type Outcome, effectivePolicy, expire, statusOf } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
 import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
@@ -256,7 +256,8 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
     const asked = await call(300, first.status, unhealthy);
     const name = (asked.status as { asked: { request: string } }).asked.request;
     const decide = (user: string, action: Outcome, comment?: string) =>
-      store.decide('shop', name, { id: `${user}-${action}`, user, action, at: at(310).toISOString(), ...(comment && { comment }) }, at(310), true);
+      store.decide('shop', name, { id: `${user}-${action}`, user, action, at: at(310).toISOString(), ...(comment && { comment }) }, at(310), undefined, policy(name));
+    const policy = (request: string) => effectivePolicy(requests().find((r) => r.metadata.name === request)!.spec, { environment: 'production', protected: false, minApprovals: 1 });
     return { fake, store, requests, call, first, asked, name, decide };
   }
 
@@ -347,9 +348,14 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
     expect(late.message).toMatch(new RegExp(`^rolled back on timeout \\(nobody decided by 2026-01-01T00:35:00.000Z\\) on ApprovalRequest ${rolledBack.name}: Unhealthy`));
     expect(statusOf(rolledBack.requests()[0]!)).toMatchObject({ state: 'Expired', outcome: 'rollback' });
 
+    // A go-ahead on timeout is the bot's to apply, under the policy of the environment; the step waits for it.
     const promoted = await setup(askConfig({ timeout: '1h', onTimeout: 'promote' }));
     expect((await promoted.call(300 + 1800, promoted.asked.status)).phase).toBe('Running');
-    const end = await promoted.call(300 + 3600, promoted.asked.status);
+    const waiting = await promoted.call(300 + 3600, promoted.asked.status);
+    expect(waiting).toMatchObject({ phase: 'Running', message: expect.stringContaining('waiting for the Slack bot to apply the default on timeout (promote)') });
+    const bot = effectivePolicy(promoted.requests()[0]!.spec, { environment: 'production', protected: false, minApprovals: 1 });
+    await promoted.store.updateStatus('shop', promoted.name, (current) => ({ status: expire(current, at(300 + 3600), bot), result: undefined }));
+    const end = await promoted.call(300 + 3610, promoted.asked.status);
     expect(end.phase).toBe('Successful');
     expect(end.message).toMatch(/^promoted anyway on timeout \(nobody decided by 2026-01-01T01:05:00.000Z\)/);
   });

@@ -15,7 +15,7 @@ import { sourceFor, type EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { verify } from '../verify/verification.js';
 import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
-import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, withdrawRequest } from './approval-requests.js';
+import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
 
 export interface VerifyStepStatus extends Partial<VerdictSummary> {
   kind: 'verify';
@@ -49,7 +49,7 @@ const askSchema = z.strictObject({
   timeout: durationField({ min: 60_000 }).prefault('30m'),
   onTimeout: z.enum(['rollback', 'promote']).default('rollback'),
   approvers: approversSchema.optional(),
-  /** Shown with the request; the bot maps it to roles and channels. */
+  /** Shown with the request only: the bot's configuration maps the namespace to the environment whose policy applies. */
   environment: z.string().max(63).optional(),
   message: z.string().max(2000).optional(),
 });
@@ -235,10 +235,9 @@ async function askPeople(rollout: unknown, ask: AskConfig, status: VerifyStepSta
 }
 
 function waitingOn(request: ApprovalRequest, status: VerifyStepStatus & Required<Pick<VerifyStepStatus, 'asked'>>, now: Date): StepResult {
-  const { spec, metadata } = request;
   return {
     phase: 'Running',
-    message: `${status.asked.finding}; asking on ApprovalRequest ${metadata.name} whether to promote anyway, verify again or roll back; ${spec.onTimeout} at ${spec.expiresAt} if nobody decides`,
+    message: `${status.asked.finding}; asking on ApprovalRequest ${request.metadata.name} whether to promote anyway, verify again or roll back; ${timeoutText(request, now)}`,
     requeueAfterMs: pollAfterMs(request, now),
     status,
   };

@@ -1,6 +1,10 @@
 // ApprovalRequest (rollouts-cv.io/v1alpha1): one human decision a rollout waits for. The step plugin creates it,
 // the bot records decisions, either one expires it, the step plugin cancels it on abort. These pure functions are
-// the only place the rules live: who may decide what, when a request is decided, and what expiry means.
+// the only place the rules live: the policy that applies, when a request is decided, and what expiry means.
+//
+// The policy is the operator's: the bot's configuration maps the request's namespace to an environment, whose
+// floors apply (effectivePolicy). What the gate wrote in the request can only make it stricter. Only the bot
+// knows the operator's policy, so the engine never applies a go-ahead on timeout itself (engineTimeout).
 
 export const APPROVAL_REQUESTS = { group: 'rollouts-cv.io', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
 export const API_VERSION = `${APPROVAL_REQUESTS.group}/${APPROVAL_REQUESTS.version}`;
@@ -121,13 +125,68 @@ export function allowedActions(spec: ApprovalRequestSpec): Outcome[] {
 /** Outcomes that let the rollout go ahead, which the person who deployed may not choose alone. */
 const GO_AHEAD: ReadonlySet<Outcome> = new Set(['approve', 'promote']);
 
-/** How many distinct people must choose the same go-ahead outcome; an intervention needs one decision. */
+/** The outcome that stops the rollout: what a protected environment applies instead of a go-ahead on timeout. */
+const stopOutcome = (spec: ApprovalRequestSpec): Outcome => (spec.type === 'Approval' ? 'reject' : 'rollback');
+
+/** How many distinct people the request asks for a go-ahead; an intervention asks for one. */
 function required(spec: ApprovalRequestSpec): number {
   return spec.type === 'Approval' ? spec.policy.minApprovals : 1;
 }
 
 export function pendingStatus(spec: ApprovalRequestSpec): ApprovalRequestStatus {
   return { state: 'Pending', approvals: 0, approvalsText: `0/${required(spec)}`, decisions: [] };
+}
+
+/** What the operator's configuration says about the environment a request's namespace is in. */
+export interface OperatorPolicy {
+  environment: string;
+  /** No self-approval, and no go-ahead on timeout. */
+  protected: boolean;
+  /** Distinct people a go-ahead needs at least. */
+  minApprovals: number;
+}
+
+/** The outcome applied when nobody decided in time, and why it differs from the request's, if it does. */
+export interface TimeoutRule {
+  onTimeout: Outcome;
+  note?: string;
+}
+
+/** The policy a request is decided and expired under. */
+export interface EffectivePolicy extends TimeoutRule {
+  environment: string;
+  /** Distinct people a go-ahead needs. */
+  minApprovals: number;
+  allowSelfApproval: boolean;
+  /** Where the operator's policy overrides what the gate asked for, to show with the request. */
+  notes: string[];
+}
+
+/** The request's policy under the operator's: the mapped environment, its floors, and its protection. */
+export function effectivePolicy(spec: ApprovalRequestSpec, operator: OperatorPolicy): EffectivePolicy {
+  const { environment } = operator;
+  const notes: string[] = [];
+  if (spec.environment && spec.environment !== environment) notes.push(`the gate names environment "${spec.environment}"; the request is in ${environment}, whose policy applies`);
+  const asked = required(spec);
+  const minApprovals = Math.max(asked, operator.minApprovals);
+  if (minApprovals > asked) notes.push(`${environment} needs at least ${minApprovals} approvals (the gate asks for ${asked})`);
+  const allowSelfApproval = spec.policy.allowSelfApproval && !operator.protected;
+  if (spec.policy.allowSelfApproval && !allowSelfApproval) notes.push(`${environment} is protected: the deployer may not approve`);
+  let timeout: TimeoutRule = { onTimeout: spec.onTimeout };
+  if (operator.protected && GO_AHEAD.has(spec.onTimeout)) {
+    const note = `${environment} is protected: ${stopOutcome(spec)} on timeout, not ${spec.onTimeout}`;
+    timeout = { onTimeout: stopOutcome(spec), note };
+    notes.push(note);
+  }
+  return { environment, minApprovals, allowSelfApproval, ...timeout, notes };
+}
+
+/**
+ * The timeout the engine applies by itself: only one that stops the rollout. A go-ahead on timeout waits for the
+ * bot, which checks it against the operator's policy (effectivePolicy).
+ */
+export function engineTimeout(spec: ApprovalRequestSpec): TimeoutRule | undefined {
+  return GO_AHEAD.has(spec.onTimeout) ? undefined : { onTimeout: spec.onTimeout };
 }
 
 /**
@@ -150,33 +209,35 @@ export type DecisionResult =
   | { kind: 'refused'; reason: string };
 
 /**
- * Records one person's decision. `authorised` is the caller's verdict on whether this user may decide this
- * request (the bot checks roles and user groups); the rules that need only the request are checked here.
+ * Records one person's decision under `policy`. `refusal` is the caller's reason why this user may not decide this
+ * request (the bot checks roles and user groups), undefined when they may; the rules that need only the request
+ * are checked here.
  */
-export function applyDecision(request: ApprovalRequest, decision: Decision, now: Date, authorised: boolean): DecisionResult {
+export function applyDecision(request: ApprovalRequest, decision: Decision, now: Date, refusal: string | undefined, policy: EffectivePolicy): DecisionResult {
   const status = statusOf(request);
   const { spec } = request;
+  const needed = policy.minApprovals;
   if (status.decisions.some((earlier) => earlier.id === decision.id)) return { kind: 'duplicate' };
   if (status.state !== 'Pending') return { kind: 'refused', reason: `this request is already ${describeEnd(status)}` };
   if (now.getTime() >= Date.parse(spec.expiresAt)) return { kind: 'refused', reason: `this request expired at ${spec.expiresAt}` };
-  if (!authorised) return { kind: 'refused', reason: `you are not allowed to decide requests of ${describeTarget(request)}` };
+  if (refusal) return { kind: 'refused', reason: refusal };
   const allowed = allowedActions(spec);
   if (!allowed.includes(decision.action)) return { kind: 'refused', reason: `"${decision.action}" is not one of the choices here (${allowed.join(', ')})` };
-  if (GO_AHEAD.has(decision.action) && !spec.policy.allowSelfApproval && spec.requestedBy && decision.user === spec.requestedBy) {
+  if (GO_AHEAD.has(decision.action) && !policy.allowSelfApproval && spec.requestedBy && decision.user === spec.requestedBy) {
     return { kind: 'refused', reason: 'you triggered this deploy, so someone else has to approve it' };
   }
   const sameChoice = status.decisions.filter((earlier) => earlier.action === decision.action);
   if (sameChoice.some((earlier) => earlier.user === decision.user)) {
-    return { kind: 'refused', reason: `you already chose ${decision.action}; ${required(spec) - sameChoice.length} more from other people needed` };
+    return { kind: 'refused', reason: `you already chose ${decision.action}; ${needed - sameChoice.length} more from other people needed` };
   }
 
   const decisions = [...status.decisions, decision];
   const approvals = decisions.filter((d) => d.action === 'approve').length;
-  const base = { ...status, decisions, approvals, approvalsText: `${approvals}/${required(spec)}` };
+  const base = { ...status, decisions, approvals, approvalsText: `${approvals}/${needed}` };
   const count = sameChoice.length + 1;
   // A go-ahead needs enough distinct people; anything else (reject, roll back, retry) decides at once.
-  if (GO_AHEAD.has(decision.action) && count < required(spec)) {
-    return { kind: 'applied', decided: false, status: { ...base, message: `${count}/${required(spec)} approvals` } };
+  if (GO_AHEAD.has(decision.action) && count < needed) {
+    return { kind: 'applied', decided: false, status: { ...base, message: `${count}/${needed} approvals` } };
   }
   const by = GO_AHEAD.has(decision.action) ? decisions.filter((d) => d.action === decision.action).map((d) => d.user) : [decision.user];
   const comment = decision.comment ? `: ${decision.comment}` : '';
@@ -187,16 +248,19 @@ export function applyDecision(request: ApprovalRequest, decision: Decision, now:
   };
 }
 
-/** Applies the request's onTimeout outcome; undefined when it is not a pending request past its expiry. */
-export function expire(request: ApprovalRequest, now: Date): ApprovalRequestStatus | undefined {
-  if (!isExpired(request, now)) return undefined;
+/**
+ * Applies the timeout outcome of `rule` (see effectivePolicy, engineTimeout); undefined when it is not a pending
+ * request past its expiry, or there is no rule to apply.
+ */
+export function expire(request: ApprovalRequest, now: Date, rule: TimeoutRule | undefined): ApprovalRequestStatus | undefined {
+  if (!rule || !isExpired(request, now)) return undefined;
   const status = statusOf(request);
   return {
     ...status,
     state: 'Expired',
-    outcome: request.spec.onTimeout,
+    outcome: rule.onTimeout,
     decidedAt: now.toISOString(),
-    message: `nobody decided by ${request.spec.expiresAt}: ${request.spec.onTimeout} (the default on timeout)`,
+    message: `nobody decided by ${request.spec.expiresAt}: ${rule.onTimeout} (the default on timeout${rule.note ? `; ${rule.note}` : ''})`,
   };
 }
 
@@ -212,7 +276,7 @@ export function describeEnd(status: ApprovalRequestStatus): string {
   return status.message ? `${what}: ${status.message}` : what;
 }
 
-export function describeTarget(request: ApprovalRequest): string {
-  const where = request.spec.environment ? ` in ${request.spec.environment}` : '';
-  return `rollout ${request.metadata.namespace}/${request.spec.rollout.name}${where}`;
+/** "rollout shop/web in production", with the environment the operator's configuration maps it to. */
+export function describeTarget(request: ApprovalRequest, environment?: string): string {
+  return `rollout ${request.metadata.namespace}/${request.spec.rollout.name}${environment ? ` in ${environment}` : ''}`;
 }

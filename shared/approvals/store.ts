@@ -3,7 +3,7 @@
 // replicas, a click racing an expiry) cannot both win: the loser re-reads and re-decides on the new state.
 import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import { serverMessage } from '../kube/api-errors.js';
-import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestStatus, type Decision, type DecisionResult, applyDecision, pendingStatus } from './request.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestStatus, type Decision, type DecisionResult, type EffectivePolicy, applyDecision, pendingStatus } from './request.js';
 
 const { group, version, plural } = APPROVAL_REQUESTS;
 const MAX_CONFLICTS = 5;
@@ -84,12 +84,12 @@ export class ApprovalRequestStore {
   }
 
   /**
-   * Records a person's decision (see applyDecision). `authorised` may be decided once beforehand: the spec, which
-   * says who may decide, never changes.
+   * Records a person's decision (see applyDecision). `refusal` and `policy` may be decided once beforehand: the
+   * spec, which they depend on, never changes.
    */
-  async decide(namespace: string, name: string, decision: Decision, now: Date, authorised: boolean): Promise<StatusUpdate<DecisionResult> | undefined> {
+  async decide(namespace: string, name: string, decision: Decision, now: Date, refusal: string | undefined, policy: EffectivePolicy): Promise<StatusUpdate<DecisionResult> | undefined> {
     return this.updateStatus(namespace, name, (current) => {
-      const result = applyDecision(current, decision, now, authorised);
+      const result = applyDecision(current, decision, now, refusal, policy);
       return { status: result.kind === 'applied' ? result.status : undefined, result };
     });
   }

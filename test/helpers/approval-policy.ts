@@ -1,0 +1,44 @@
+// A bot configuration with a protected environment, one with a floor of approvals and one without either, and
+// ApprovalRequests as a gate would create them there: the fixtures of the tests of the approval policy.
+import { API_VERSION, type ApprovalRequest, type ApprovalRequestSpec } from '../../shared/approvals/request.js';
+
+export const PROD = 'shop';
+export const STAGING = 'staging';
+export const LAB = 'lab';
+export const ALICE = 'U0ALICE001';
+export const BOB = 'U0BOB00001';
+export const CAROL = 'U0CAROL001';
+export const LARA = 'U0LARA0001';
+export const EVE = 'U0EVE00001';
+
+export const CONFIG = {
+  clusters: [{ name: 'test' }],
+  environments: [
+    { name: 'production', namespaces: [PROD], protected: true },
+    { name: 'staging', namespaces: [STAGING], approvals: { minApprovals: 2 } },
+    { name: 'lab', namespaces: [LAB] },
+  ],
+  roles: [
+    { name: 'release', users: [ALICE, BOB, CAROL], environments: ['production', 'staging'], allow: ['view', 'approve'] },
+    { name: 'lab', users: [LARA], environments: ['lab'], allow: ['view', 'approve'] },
+  ],
+};
+
+export function approvalRequest(name: string, namespace: string, spec: Partial<ApprovalRequestSpec> = {}): ApprovalRequest {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ApprovalRequest',
+    metadata: { name, namespace },
+    spec: {
+      type: 'Approval',
+      rollout: { name: 'web', uid: 'web-uid', revision: '2', podTemplateHash: 'abc123' },
+      stepIndex: 1,
+      requestedBy: BOB,
+      policy: { minApprovals: 1, allowSelfApproval: false },
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      onTimeout: 'reject',
+      ...spec,
+    },
+  };
+}
+
