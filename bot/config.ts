@@ -124,8 +124,7 @@ export function environmentOf(config: BotConfig, cluster: string, namespace: str
   return config.environments.find((e) => (e.cluster ?? defaultCluster(config)) === cluster && e.namespaces.includes(namespace));
 }
 
-/** The policy of the environment a namespace belongs to; undefined when no environment covers it. */
-export function operatorPolicy(config: BotConfig, cluster: string, namespace: string): OperatorPolicy | undefined {
-  const environment = environmentOf(config, cluster, namespace);
-  return environment && { environment: environment.name, protected: environment.protected, minApprovals: environment.approvals.minApprovals };
+/** What an environment's configuration says about approvals there. */
+export function operatorPolicy(environment: EnvironmentConfig): OperatorPolicy {
+  return { environment: environment.name, protected: environment.protected, minApprovals: environment.approvals.minApprovals };
 }

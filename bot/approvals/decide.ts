@@ -4,7 +4,7 @@
 import { type Outcome, describeTarget, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
 import { decisionRefusal } from '../auth/roles.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { operatorPolicy } from '../config.js';
+import { environmentOf, operatorPolicy } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
 import { postInThread } from '../notifications/threads.js';
 import { escape, mention, plain } from '../slack/blocks.js';
@@ -25,8 +25,8 @@ export function decideFromCommand(ctx: BotContext, input: DecisionInput, invocat
 export async function decide(ctx: BotContext, input: DecisionInput, userId: string, key: string, source: string, reply: Reply): Promise<void> {
   const { cluster, namespace, name, action } = input;
   // The operator's mapping of the namespace decides the policy; what the gate wrote can only narrow it.
-  const operator = operatorPolicy(ctx.config, cluster.name, namespace);
-  if (!operator) {
+  const environment = environmentOf(ctx.config, cluster.name, namespace);
+  if (!environment) {
     return reply(plain(`Not recorded: namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack. Nothing was changed.`), 'ephemeral');
   }
   const request = await cluster.approvals.get(namespace, name);
@@ -37,6 +37,7 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
     action,
     reason: `Slack${action.charAt(0).toUpperCase()}${action.slice(1)}`,
   };
+  const operator = operatorPolicy(environment);
   const policy = effectivePolicy(request.spec, operator);
   const actor = await actorOf(ctx, userId, request.spec.policy.approvers?.groups ?? []);
   const refusal = decisionRefusal(ctx.config, actor, request, operator.environment);

@@ -31,3 +31,19 @@ describe('expiry by the bot', () => {
     expect(statusOf(stored(bot, 'lab', 'web-abc123-s3'))).toMatchObject({ state: 'Expired', outcome: 'approve' });
   });
 });
+
+describe('namespaces no environment covers', () => {
+  it('are left alone: their requests are neither posted nor expired, and each is logged once', async () => {
+    const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
+    await bot.cluster.approvals.create(approvalRequest('web-abc123-s1', 'elsewhere'));
+    await pass(bot);
+    bot.advance(2 * HOUR);
+    await pass(bot);
+    expect(statusOf(stored(bot, 'elsewhere', 'web-abc123-s1'))).toMatchObject({ state: 'Pending' });
+    expect(bot.slack.journal.calls('chat.postMessage')).toEqual([]);
+    const warnings = bot.logLines.filter((line) => line.request === 'elsewhere/web-abc123-s1');
+    expect(warnings).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'approval request in a namespace no environment of the configuration covers: not posted, not expired by the bot', cluster: 'test' }),
+    ]);
+  });
+});

@@ -6,44 +6,65 @@
 import type { WebClient } from '@slack/web-api';
 import { type ApprovalRequest, type ApprovalRequestStatus, effectivePolicy, expire, statusOf } from '../../shared/approvals/request.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { environmentOf, operatorPolicy } from '../config.js';
+import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
 import { approvalRequestMessage, messageDigest } from '../slack/blocks.js';
 import { type RefSubject, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
 
 export interface PublisherOptions {
   client: WebClient;
-  /** Fallback channel for requests whose environment names none. */
+  /** Channel for requests of an environment that names none. */
   defaultChannel?: string;
 }
 
 
-/** The channel a request goes to: the channel of the environment its namespace is in, else the default. */
-function channelFor(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, fallback: string | undefined): string | undefined {
-  return environmentOf(ctx.config, cluster.name, request.metadata.namespace)?.channel ?? fallback;
+
+/** Requests of namespaces no environment covers that were already logged, per bot and cluster: logged once each. */
+const unmanagedLogged = new WeakMap<BotContext, Map<string, Set<string>>>();
+
+/**
+ * The requests the bot is responsible for: those in namespaces some environment of the configuration covers.
+ * Others are left alone (neither posted nor expired), and each is logged once.
+ */
+function managed(ctx: BotContext, cluster: Cluster, requests: readonly ApprovalRequest[]): { request: ApprovalRequest; environment: EnvironmentConfig }[] {
+  const clusters = unmanagedLogged.get(ctx) ?? unmanagedLogged.set(ctx, new Map()).get(ctx)!;
+  const before = clusters.get(cluster.name) ?? new Set<string>();
+  const logged = new Set<string>();
+  const mine = [];
+  for (const request of requests) {
+    const { namespace, name } = request.metadata;
+    const environment = environmentOf(ctx.config, cluster.name, namespace);
+    if (environment) {
+      mine.push({ request, environment });
+      continue;
+    }
+    const key = `${namespace}/${name}`;
+    if (!before.has(key)) ctx.log.warn({ cluster: cluster.name, request: key }, 'approval request in a namespace no environment of the configuration covers: not posted, not expired by the bot');
+    logged.add(key);
+  }
+  clusters.set(cluster.name, logged);
+  return mine;
 }
 
 /** Brings Slack in step with a cluster's requests (as listed at the start of the pass). */
 export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[]): Promise<void> {
-  for (const request of requests) {
+  for (const { request, environment } of managed(ctx, cluster, requests)) {
     try {
-      await publishRequest(ctx, options, cluster, request);
+      await publishRequest(ctx, options, cluster, request, environment);
     } catch (error) {
       ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
     }
   }
 }
 
-async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest): Promise<void> {
+async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest, environment: EnvironmentConfig): Promise<void> {
   const { namespace, name } = listed.metadata;
   let request = listed;
-  const operator = operatorPolicy(ctx.config, cluster.name, namespace);
-  const policy = operator && effectivePolicy(request.spec, operator);
+  const policy = effectivePolicy(request.spec, operatorPolicy(environment));
   // The bot's timer: a pending request past its expiry gets its default outcome under the operator's policy,
   // whether or not a step is polling.
-  const rule = policy ?? { onTimeout: request.spec.onTimeout };
-  if (expire(request, ctx.now(), rule)) {
-    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now(), rule), result: undefined }));
+  if (expire(request, ctx.now(), policy)) {
+    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now(), policy), result: undefined }));
     if (!update) return;
     request = update.request;
     const status = statusOf(request);
@@ -60,9 +81,8 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
   }
 
   const status = statusOf(request);
-  const channel = channelFor(ctx, cluster, request, options.defaultChannel);
-  const environment = operator?.environment;
-  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment }, policy);
+  const channel = environment.channel ?? options.defaultChannel;
+  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment: environment.name }, policy);
   const digest = messageDigest(message);
   // Where the message is, only if the bot recorded it (status is writable by others too): see slack/message-ref.ts.
   const token = tokenOf(options.client);
@@ -74,7 +94,7 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
     // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
     if (status.state !== 'Pending') return;
     if (!channel) {
-      ctx.log.warn({ request: `${namespace}/${name}`, environment }, 'no channel for this approval request: set environments[].channel or --default-channel');
+      ctx.log.warn({ request: `${namespace}/${name}`, environment: environment.name }, 'no channel for this approval request: set environments[].channel or --default-channel');
       return;
     }
     if (check && 'problem' in check) ctx.log.warn({ object: `ApprovalRequest ${namespace}/${name}`, problem: check.problem }, `${UNTRUSTED}; posting a new message`);

@@ -161,14 +161,12 @@ export function parseRequestKey(value: string): { cluster: string; namespace: st
 
 /**
  * An approval or intervention request, with buttons while it is pending and its outcome once it ended, under the
- * operator's policy for its environment (none: a namespace no environment covers, shown as the gate asked).
+ * operator's policy for its environment.
  */
-export function approvalRequestMessage(request: ApprovalRequest, place: Place, policy?: EffectivePolicy): Message {
+export function approvalRequestMessage(request: ApprovalRequest, place: Place, policy: EffectivePolicy): Message {
   const status = statusOf(request);
   const { spec } = request;
-  const allowSelfApproval = policy?.allowSelfApproval ?? spec.policy.allowSelfApproval;
-  const needed = policy?.minApprovals ?? spec.policy.minApprovals;
-  const onTimeout = policy?.onTimeout ?? spec.onTimeout;
+  const { allowSelfApproval, minApprovals: needed, onTimeout } = policy;
   const title = spec.type === 'Approval' ? 'Approval needed' : 'Verification needs a decision';
   const lines = [
     `*${title}*: rollout *${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}*${spec.rollout.revision ? ` revision ${escape(spec.rollout.revision)}` : ''}, step ${spec.stepIndex}, canary \`${escape(spec.rollout.podTemplateHash)}\``,
@@ -181,10 +179,10 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
   if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${allowSelfApproval ? '' : ' (may not approve it)'}`);
   else if (spec.deployerUnknown) lines.push(`deployer unknown: ${escape(spec.deployerUnknown)}`);
   const approvers = [...(spec.policy.approvers?.users ?? []).map(mention), ...(spec.policy.approvers?.groups ?? []).map((g) => `<!subteam^${g}>`)];
-  const within = approvers.length && policy ? ` (who also need the approve permission in ${escape(policy.environment)})` : '';
+  const within = approvers.length ? ` (who also need the approve permission in ${escape(policy.environment)})` : '';
   if (spec.type === 'Approval') lines.push(`${status.approvals}/${needed} approvals${approvers.length ? ` from ${approvers.join(', ')}${within}` : ''}`);
   else if (needed > 1) lines.push(`promoting anyway takes ${needed} people`);
-  for (const note of policy?.notes ?? []) lines.push(`_${escape(note)}_`);
+  for (const note of policy.notes) lines.push(`_${escape(note)}_`);
   const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);
   if (decisions.length) lines.push(`decisions: ${decisions.join('; ')}`);
 
