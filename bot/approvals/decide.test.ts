@@ -50,3 +50,28 @@ describe("the operator's policy decides, not the gate's", () => {
     expect(await click(bot, selfApproving, ALICE)).toBe('Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.');
   });
 });
+
+describe('someone without the approve permission where the request would be', () => {
+  it('learns nothing about which requests exist, and makes the bot write nothing there (an audit log line instead)', async () => {
+    const bot = await startBotContext(CONFIG);
+    const existing = await created(bot, approvalRequest('web-abc123-s1', PROD));
+    const missing = approvalRequest('no-such-request', PROD);
+    for (const user of [EVE, LARA]) {
+      const from = bot.kube.requests.length;
+      const answers = [await click(bot, existing, user), await click(bot, missing, user, 'reject')];
+      expect(answers).toEqual([
+        'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
+        'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
+      ]);
+      // Not even a read of the request, and no Event.
+      expect(bot.kube.requests.slice(from)).toEqual([]);
+    }
+    expect(bot.logLines.filter((line) => line.audit === true && line.outcome === 'refused').map((line) => [line.user, line.request, line.msg])).toEqual([
+      [EVE, `${PROD}/web-abc123-s1`, 'not authorised to decide'],
+      [EVE, `${PROD}/no-such-request`, 'not authorised to decide'],
+      [LARA, `${PROD}/web-abc123-s1`, 'not authorised to decide'],
+      [LARA, `${PROD}/no-such-request`, 'not authorised to decide'],
+    ]);
+    expect(stateOf(bot, existing).decisions).toEqual([]);
+  });
+});

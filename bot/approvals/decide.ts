@@ -2,7 +2,7 @@
 // moment, recorded once (the click's id is the idempotency key, and the write is guarded by resourceVersion), and
 // audited. The request's message is updated by the publisher, which sees the new status.
 import { type Outcome, describeTarget, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
-import { decisionRefusal } from '../auth/roles.js';
+import { decisionRefusal, permits } from '../auth/roles.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf, operatorPolicy } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
@@ -24,10 +24,19 @@ export function decideFromCommand(ctx: BotContext, input: DecisionInput, invocat
 
 export async function decide(ctx: BotContext, input: DecisionInput, userId: string, key: string, source: string, reply: Reply): Promise<void> {
   const { cluster, namespace, name, action } = input;
-  // The operator's mapping of the namespace decides the policy; what the gate wrote can only narrow it.
+  // Authorised first from what the operator configured for the namespace, before the request is read: someone
+  // without the approve permission there learns nothing about which requests exist, and the bot writes nothing
+  // there on their behalf (the refusal is an audit log line).
   const environment = environmentOf(ctx.config, cluster.name, namespace);
+  const refused = (why: string, answer: string) => {
+    ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action, environment: environment?.name, outcome: 'refused', reason: why }, 'not authorised to decide');
+    return reply(plain(`Not recorded: ${answer}. Nothing was changed.`), 'ephemeral');
+  };
   if (!environment) {
-    return reply(plain(`Not recorded: namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack. Nothing was changed.`), 'ephemeral');
+    return refused('no environment', `namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack`);
+  }
+  if (!permits(ctx.config, await actorOf(ctx, userId), 'approve', environment.name)) {
+    return refused('no approve permission', `you are not allowed to decide approval requests in environment ${environment.name}`);
   }
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');

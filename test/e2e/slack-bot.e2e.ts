@@ -180,7 +180,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
       'Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.',
     );
     expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(EVE)))).toBe(
-      `Not recorded: you are not allowed to decide requests of rollout ${NAMESPACE}/checkout in production. Nothing was changed.`,
+      'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
     );
     const [untouched] = await requestsOf('checkout');
     expect(statusOf(untouched!)).toMatchObject({ state: 'Pending', approvals: 0, decisions: [] });
@@ -286,7 +286,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
     await newImage('payments');
     const { request, message } = await postedRequest(ro);
     expect(await lastAnswer(command(`approve ${request.metadata.name}`, EVE))).toBe(
-      `Not recorded: you are not allowed to decide requests of rollout ${NAMESPACE}/payments in production. Nothing was changed.`,
+      'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
     );
 
     // "Decide with a comment…" opens a modal; its submission records the decision with the comment.
