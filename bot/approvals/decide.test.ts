@@ -75,3 +75,20 @@ describe('someone without the approve permission where the request would be', ()
     expect(stateOf(bot, existing).decisions).toEqual([]);
   });
 });
+
+describe('with impersonation on', () => {
+  it('refuses a decider without a Kubernetes identity before anything is recorded, on interventions and approvals alike', async () => {
+    const bot = await startBotContext({ ...CONFIG, impersonation: { users: { [ALICE]: 'alice@example.com' } } });
+    const intervention = await created(bot, approvalRequest('web-abc123-s1-v1', PROD, { type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'rollback' }));
+    const approval = await created(bot, approvalRequest('web-abc123-s2', PROD));
+    for (const [request, action] of [[intervention, 'rollback'], [approval, 'approve']] as const) {
+      const from = bot.kube.requests.length;
+      expect(await click(bot, request, CAROL, action)).toBe(
+        `Not recorded: your Slack user ${CAROL} is not mapped to a Kubernetes identity (impersonation.users), so you cannot decide requests on this cluster. Nothing was changed.`,
+      );
+      expect(bot.kube.requests.slice(from)).toEqual([]);
+      expect(stateOf(bot, request).decisions).toEqual([]);
+    }
+    expect(await click(bot, intervention, ALICE, 'rollback')).toMatch(/now decided \(rollback\)/);
+  });
+});

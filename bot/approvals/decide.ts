@@ -38,6 +38,11 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
   if (!permits(ctx.config, await actorOf(ctx, userId), 'approve', environment.name)) {
     return refused('no approve permission', `you are not allowed to decide approval requests in environment ${environment.name}`);
   }
+  // With impersonation on, only people with a Kubernetes identity act on the cluster: an intervention's outcome is
+  // carried out as its decider, and an approval lets a rollout go ahead just as a promote would.
+  if (ctx.config.impersonation && !ctx.config.impersonation.users[userId]) {
+    return refused('not mapped', `your Slack user ${userId} is not mapped to a Kubernetes identity (impersonation.users), so you cannot decide requests on this cluster`);
+  }
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');
   const entry = {
