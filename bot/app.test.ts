@@ -7,10 +7,11 @@ import { request as httpRequest } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedBy } from '../shared/approvals/deployer.js';
-import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
 import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
+import { approvalRequest, rolloutAt } from '../test/helpers/approval-policy.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { type KubeObject, type ObjectStore, failure, objectStore } from '../test/helpers/fake-kube-store.js';
 import { rolloutFixture, seedInconclusive } from '../test/helpers/leader-harness.js';
@@ -336,29 +337,17 @@ describe('the front server', () => {
   });
 });
 
-function approvalRequest(name: string, namespace: string, spec: Partial<ApprovalRequestSpec> = {}): ApprovalRequest {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ApprovalRequest',
-    metadata: { name, namespace },
-    spec: {
-      type: 'Approval',
-      rollout: { name: 'web', uid: 'web-uid', revision: '2', podTemplateHash: 'abc123' },
-      stepIndex: 1,
-      requestedBy: BOB,
-      policy: { minApprovals: 1, allowSelfApproval: false },
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      onTimeout: 'reject',
-      ...spec,
-    },
-  };
+/** Creates a request as the gate does, with its Rollout waiting at the request's step (no revision: no thread). */
+async function created(request: ApprovalRequest): Promise<void> {
+  if (!store.get({ ...ROLLOUTS, namespace: request.metadata.namespace, name: request.spec.rollout.name })) store.seed(ROLLOUTS, rolloutAt(request));
+  await cluster.approvals.create(request);
 }
 
 const requestOf = (namespace: string, name: string) => store.get({ ...APPROVAL_REQUESTS, namespace, name }) as unknown as ApprovalRequest;
 
 /** Creates a request as the gate does, waits for the leader to post it, and returns the message as first posted. */
 async function posted(namespace: string, name: string, spec: Partial<ApprovalRequestSpec> = {}) {
-  await cluster.approvals.create(approvalRequest(name, namespace, spec));
+  await created(approvalRequest(name, namespace, spec));
   const where = await until(`${name} posted`, () => statusOf(requestOf(namespace, name)).slack);
   const { channel, ts, text, blocks } = fake.message(where.channel, where.ts)!;
   return structuredClone({ channel, ts, text, blocks });
@@ -405,7 +394,7 @@ describe('approval requests', () => {
   });
 
   it('logs a Slack API failure and retries it on the next pass without stopping', async () => {
-    await cluster.approvals.create(approvalRequest('web-abc123-s1', LAB, { environment: 'lab' }));
+    await created(approvalRequest('web-abc123-s1', LAB, { environment: 'lab' }));
     await until('two failed attempts', () => (fake.journal.calls('chat.postMessage', { ok: false }).filter((e) => e.args.channel === LAB_CHANNEL).length >= 2 ? true : undefined));
     const failed = fake.journal.calls('chat.postMessage', { ok: false }).find((e) => e.args.channel === LAB_CHANNEL)!;
     expect(failed.response).toMatchObject({ ok: false, error: 'channel_not_found' });

@@ -243,7 +243,7 @@ async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | u
         const rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
         const requests = await cluster.approvals.list(undefined);
         await intervene(ctx, cluster, rollouts, requests, backoff);
-        await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests);
+        await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests, rollouts);
         await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel);
       } catch (error) {
         ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');

@@ -1,14 +1,17 @@
 // The leader's pass over ApprovalRequests: expiry under the operator's policy, posting where the operator says.
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
-import { CONFIG, approvalRequest } from '../../test/helpers/approval-policy.js';
+import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
+import { CONFIG, approvalRequest, rolloutAt } from '../../test/helpers/approval-policy.js';
 import { type BotContextHarness, startBotContext } from '../../test/helpers/bot-context.js';
 import { publishRequests } from './publisher.js';
 
 const HOUR = 3_600_000;
 
 async function pass(bot: BotContextHarness): Promise<void> {
-  await publishRequests(bot.ctx, { client: bot.ctx.slackBackground, defaultChannel: 'C0DEFAULT1' }, bot.cluster, await bot.cluster.approvals.list(undefined));
+  const rollouts = bot.store.list(ROLLOUTS) as unknown as Rollout[];
+  await publishRequests(bot.ctx, { client: bot.ctx.slackBackground, defaultChannel: 'C0DEFAULT1' }, bot.cluster, await bot.cluster.approvals.list(undefined), rollouts);
 }
 
 const stored = (bot: BotContextHarness, namespace: string, name: string) => bot.store.get({ ...APPROVAL_REQUESTS, namespace, name }) as unknown as ApprovalRequest;
@@ -16,9 +19,10 @@ const stored = (bot: BotContextHarness, namespace: string, name: string) => bot.
 describe('expiry by the bot', () => {
   it('never goes ahead on timeout in a protected environment: the stopping outcome applies, and the message says why', async () => {
     const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
-    await bot.cluster.approvals.create(approvalRequest('web-abc123-s1', 'shop', { onTimeout: 'approve' }));
+    const shop = await bot.cluster.approvals.create(approvalRequest('web-abc123-s1', 'shop', { onTimeout: 'approve' }));
     await bot.cluster.approvals.create(approvalRequest('web-abc123-s2', 'shop', { type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'promote' }));
-    await bot.cluster.approvals.create(approvalRequest('web-abc123-s3', 'lab', { onTimeout: 'approve' }));
+    const lab = await bot.cluster.approvals.create(approvalRequest('web-abc123-s3', 'lab', { onTimeout: 'approve', stepIndex: 3 }));
+    for (const request of [shop!, lab!]) bot.store.seed(ROLLOUTS, rolloutAt(request));
     bot.advance(2 * HOUR);
     await pass(bot);
     expect(statusOf(stored(bot, 'shop', 'web-abc123-s1'))).toMatchObject({
@@ -45,5 +49,32 @@ describe('namespaces no environment covers', () => {
     expect(warnings).toEqual([
       expect.objectContaining({ level: 'warn', msg: 'approval request in a namespace no environment of the configuration covers: not posted, not expired by the bot', cluster: 'test' }),
     ]);
+  });
+});
+
+describe('requests the rollout has left behind', () => {
+  it('are withdrawn, so that no live buttons remain: a later step, another revision, a deleted rollout', async () => {
+    const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
+    const rollout = bot.store.seed(ROLLOUTS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { strategy: { canary: { steps: [{ setWeight: 10 }, { pause: {} }, { pause: {} }] } } },
+      status: { currentPodHash: 'newhash', currentStepIndex: 2 },
+    } as KubeObject);
+    const at = (name: string, podTemplateHash: string, stepIndex: number, uid = rollout.metadata.uid!) =>
+      bot.cluster.approvals.create(approvalRequest(name, 'shop', { rollout: { name: 'web', uid, podTemplateHash }, stepIndex }));
+    await at('web-newhash-s1', 'newhash', 1);
+    await at('web-oldhash-s2', 'oldhash', 2);
+    await at('web-newhash-s2', 'newhash', 2);
+    await at('gone-newhash-s2', 'newhash', 2, 'uid-of-a-deleted-rollout');
+    await pass(bot);
+    const state = (name: string) => statusOf(stored(bot, 'shop', name));
+    expect(state('web-newhash-s1')).toMatchObject({ state: 'Cancelled', message: 'the rollout moved past step 1 (it is at step 2)' });
+    expect(state('web-oldhash-s2')).toMatchObject({ state: 'Cancelled', message: 'the rollout moved on to another revision (canary newhash)' });
+    expect(state('gone-newhash-s2')).toMatchObject({ state: 'Cancelled', message: 'the rollout is gone' });
+    expect(state('web-newhash-s2')).toMatchObject({ state: 'Pending' });
+    // Only the one still asked was posted with buttons.
+    expect(bot.slack.journal.calls('chat.postMessage').map((call) => String(call.args.text))).toEqual(['Approval needed: shop/web (Pending)']);
   });
 });

@@ -4,7 +4,9 @@
 // posted is remembered in the request's status (channel, ts, a digest and the bot's signature), so a new leader
 // neither posts twice nor rewrites unchanged messages.
 import type { WebClient } from '@slack/web-api';
-import { type ApprovalRequest, type ApprovalRequestStatus, effectivePolicy, expire, statusOf } from '../../shared/approvals/request.js';
+import { ApiException } from '@kubernetes/client-node';
+import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutPosition, cancel, effectivePolicy, expire, leftBehind, statusOf } from '../../shared/approvals/request.js';
+import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -46,15 +48,41 @@ function managed(ctx: BotContext, cluster: Cluster, requests: readonly ApprovalR
   return mine;
 }
 
-/** Brings Slack in step with a cluster's requests (as listed at the start of the pass). */
-export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[]): Promise<void> {
+/** Brings Slack in step with a cluster's requests and Rollouts (as listed at the start of the pass). */
+export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[], rollouts: readonly Rollout[]): Promise<void> {
+  const byUid = new Map(rollouts.map((rollout) => [rollout.metadata.uid, rollout]));
   for (const { request, environment } of managed(ctx, cluster, requests)) {
     try {
-      await publishRequest(ctx, options, cluster, request, environment);
+      const current = (await withdrawIfLeftBehind(ctx, cluster, request, byUid.get(request.spec.rollout.uid))) ?? request;
+      await publishRequest(ctx, options, cluster, current, environment);
     } catch (error) {
       ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
     }
   }
+}
+
+const positionOf = (rollout: Rollout | undefined): RolloutPosition | undefined =>
+  rollout && { uid: rollout.metadata.uid, currentPodHash: rollout.status?.currentPodHash, currentStepIndex: rollout.status?.currentStepIndex, abort: rollout.status?.abort };
+
+/**
+ * Withdraws a pending request whose rollout moved past its step or revision (e.g. promoted with kubectl), so that
+ * no live buttons remain; returns the request as changed. The listed Rollouts may be older than the request, so
+ * the Rollout is read again before anything is withdrawn.
+ */
+async function withdrawIfLeftBehind(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, listed: Rollout | undefined): Promise<ApprovalRequest | undefined> {
+  if (!leftBehind(request, positionOf(listed))) return undefined;
+  const { namespace, name } = request.metadata;
+  let now: Rollout | undefined;
+  try {
+    now = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: request.spec.rollout.name })) as Rollout;
+  } catch (error) {
+    if (!(error instanceof ApiException && error.code === 404)) throw error;
+  }
+  const reason = leftBehind(request, positionOf(now));
+  if (!reason) return undefined;
+  const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: cancel(current, reason, ctx.now()), result: undefined }));
+  if (update?.changed) ctx.log.info({ request: `${namespace}/${name}`, reason }, 'approval request withdrawn');
+  return update?.request;
 }
 
 async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest, environment: EnvironmentConfig): Promise<void> {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type DeployedRollout, deployerOf } from '../../shared/approvals/deployer.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, newApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { type BotContextHarness, startBotContext } from '../../test/helpers/bot-context.js';
 import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
@@ -112,5 +113,34 @@ describe('the deployer of a revision', () => {
     await runCommand(bot.ctx, 'undo wl -n lab', bot.invocation(ALICE), bot.reply);
     await bot.confirmLast(ALICE);
     expect(deployerSeenByGate(rolloutOf(bot, 'wl'), deployment().spec.template)).toEqual({ user: ALICE });
+  });
+});
+
+describe('promote at an approval gate', () => {
+  it('is refused while the gate waits on a pending request, which it names; nothing is written', async () => {
+    const bot = await startBotContext(CONFIG);
+    const rollout = seedRollout(bot, 'canary-paused-step', 'gated', (r) => {
+      r.spec.strategy = { canary: { steps: [{ setWeight: 50 }, { plugin: { name: 'rollouts-cv/gate' } }, { setWeight: 100 }] } };
+      r.status = { ...r.status, pauseConditions: undefined, controllerPause: false, phase: 'Progressing', message: undefined };
+    });
+    const request = newApprovalRequest('gated-6bb8c57c5d-s1', NS, {
+      type: 'Approval',
+      rollout: { name: 'gated', uid: rollout.metadata.uid!, podTemplateHash: rollout.status!.currentPodHash!, revision: '2' },
+      stepIndex: 1,
+      policy: { minApprovals: 1, allowSelfApproval: false },
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      onTimeout: 'reject',
+    });
+    await bot.cluster.approvals.create(request);
+    for (const text of ['promote gated -n lab', 'promote gated -n lab --full']) {
+      const from = bot.kube.requests.length;
+      await runCommand(bot.ctx, text, bot.invocation(ALICE), bot.reply);
+      expect(bot.answer(), text).toBe(
+        `Not promoted: rollout ${NS}/gated is waiting at step 1 for approval request gated-6bb8c57c5d-s1; decide the request instead (its buttons, or \`/rollouts approve|reject ${NS}/gated-6bb8c57c5d-s1\`). Nothing was changed.`,
+      );
+      expect(bot.writesSince(from)).toEqual([]);
+    }
+    const stored = bot.store.get({ ...APPROVAL_REQUESTS, namespace: NS, name: request.metadata.name }) as unknown as ApprovalRequest;
+    expect(statusOf(stored).state).toBe('Pending');
   });
 });

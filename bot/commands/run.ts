@@ -3,7 +3,7 @@
 // is changed in Kubernetes unless every check passed.
 import { randomUUID } from 'node:crypto';
 import { deployedBy } from '../../shared/approvals/deployer.js';
-import { DEPLOYED_BY_ANNOTATION } from '../../shared/approvals/request.js';
+import { DEPLOYED_BY_ANNOTATION, requestSelector, statusOf } from '../../shared/approvals/request.js';
 import * as actions from '../../shared/kube/rollout-actions.js';
 import { RolloutActionError } from '../../shared/kube/rollout-actions.js';
 import { type Rollout, ROLLOUTS } from '../../shared/kube/rollout-types.js';
@@ -151,9 +151,39 @@ function describeCommand(command: MutatingCommand, namespace: string): string {
   }
 }
 
+/**
+ * The pending approval request a Rollout waits on at its current step, if any: promoting would skip the gate and
+ * leave the request pending with live buttons, so people decide the request instead.
+ */
+async function pendingApproval(cluster: Cluster, namespace: string, name: string): Promise<{ request: string; step: number } | undefined> {
+  let rollout: Rollout;
+  try {
+    rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as Rollout;
+  } catch {
+    return undefined; // the promote itself says what is wrong with the Rollout
+  }
+  const { uid } = rollout.metadata;
+  const podTemplateHash = rollout.status?.currentPodHash;
+  const stepIndex = rollout.status?.currentStepIndex ?? 0;
+  if (!uid || !podTemplateHash) return undefined;
+  const requests = await cluster.approvals.list(namespace, requestSelector({ uid, podTemplateHash, stepIndex }));
+  const pending = requests.find((request) => request.spec.type === 'Approval' && statusOf(request).state === 'Pending');
+  return pending && { request: pending.metadata.name, step: stepIndex };
+}
+
 async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Invocation, reply: Reply): Promise<void> {
   const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
   if (!(await authorised(ctx, invocation.userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
+  if (command.name === 'promote') {
+    const gate = await pendingApproval(cluster, namespace, command.target.name);
+    if (gate) {
+      const request = `${namespace}/${gate.request}`;
+      return reply(
+        plain(`Not promoted: rollout ${namespace}/${command.target.name} is waiting at step ${gate.step} for approval request ${gate.request}; decide the request instead (its buttons, or \`/rollouts approve|reject ${request}\`). Nothing was changed.`, where),
+        'ephemeral',
+      );
+    }
+  }
   if (isDestructive(ctx, command, where)) {
     const pending: PendingAction = { id: randomUUID(), requestedBy: invocation.userId, command, cluster: where.cluster, namespace };
     return reply(confirmation(`${capitalise(describeCommand(command, namespace))}?`, JSON.stringify(pending), where), 'ephemeral');

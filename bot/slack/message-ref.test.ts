@@ -2,6 +2,8 @@
 // keeps an ApprovalRequest's message reference in its status (writable by the engine's service account too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestStatus, statusOf } from '../../shared/approvals/request.js';
+import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { rolloutAt } from '../../test/helpers/approval-policy.js';
 import { type LeaderHarness, startLeaderHarness } from '../../test/helpers/leader-harness.js';
 import { publishRequests } from '../approvals/publisher.js';
 import { type RefSubject, checkRef, signRef } from './message-ref.js';
@@ -58,7 +60,7 @@ describe('the publisher', () => {
     metadata: { name, namespace: 'shop' },
     spec: {
       type: 'Approval',
-      rollout: { name: 'web', uid: `uid-${name}`, revision: '2', podTemplateHash: 'abc123' },
+      rollout: { name: name.split('-')[0]!, uid: `uid-${name}`, revision: '2', podTemplateHash: 'abc123' },
       stepIndex: 1,
       policy: { minApprovals: 1, allowSelfApproval: false },
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
@@ -66,18 +68,23 @@ describe('the publisher', () => {
     },
     ...(status && { status: { state: 'Pending', approvals: 0, approvalsText: '0/1', decisions: [], ...status } }),
   });
-  const publish = () => publishRequests(h.ctx, { client: h.ctx.slackBackground }, h.cluster, h.requests());
+  const publish = () => publishRequests(h.ctx, { client: h.ctx.slackBackground }, h.cluster, h.requests(), h.store.list(ROLLOUTS) as unknown as Rollout[]);
+  /** A request as the gate creates it, with its Rollout waiting at its step (a request left behind is withdrawn). */
+  const create = async (request: ApprovalRequest) => {
+    h.store.seed(ROLLOUTS, rolloutAt(request));
+    await h.cluster.approvals.create(request);
+  };
   const stored = (name: string) => h.store.get({ ...APPROVAL_REQUESTS, namespace: 'shop', name }) as unknown as ApprovalRequest;
 
   it('never updates a message through a status.slack it did not record, and posts the request anew', async () => {
-    await h.cluster.approvals.create(request('checkout-abc123-s1'));
+    await create(request('checkout-abc123-s1'));
     await publish();
     const own = statusOf(stored('checkout-abc123-s1')).slack!;
     expect(own).toMatchObject({ channel: PROD, sig: expect.any(String) });
     const shown = h.fake.message(own.channel, own.ts)!.text;
 
     // Another writer of ApprovalRequest status points a request of its own at that message.
-    await h.cluster.approvals.create(request('forged-abc123-s1'));
+    await create(request('forged-abc123-s1'));
     await h.cluster.approvals.updateStatus('shop', 'forged-abc123-s1', (current) => ({ status: { ...statusOf(current), slack: { channel: own.channel, ts: own.ts, digest: 'x' } }, result: undefined }));
     const from = h.fake.journal.entries.length;
     await publish();
@@ -85,7 +92,7 @@ describe('the publisher', () => {
     expect(h.fake.journal.entries.slice(from).filter((e) => e.method === 'chat.update')).toEqual([]);
     const fresh = statusOf(stored('forged-abc123-s1')).slack!;
     expect(fresh.ts).not.toBe(own.ts);
-    expect(h.fake.message(fresh.channel, fresh.ts)!.text).toBe('Approval needed: shop/web (Pending)');
+    expect(h.fake.message(fresh.channel, fresh.ts)!.text).toBe('Approval needed: shop/forged (Pending)');
     expect(h.logLines).toContainEqual(expect.objectContaining({ msg: 'ignoring a Slack message reference the bot did not record; posting a new message', object: 'ApprovalRequest shop/forged-abc123-s1' }));
   });
 });

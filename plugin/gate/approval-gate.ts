@@ -2,7 +2,7 @@
 // the Rollout's namespace, the Slack bot records decisions in its status, and each later step call reads the
 // outcome. The step status holds only the request's name, so any engine replica can answer any call.
 import { z } from 'zod';
-import { LABELS, type ApprovalRequest, describeEnd, newApprovalRequest, requestName, statusOf } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, describeEnd, newApprovalRequest, requestName, requestSelector, statusOf } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { durationField } from '../../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../../shared/config/errors.js';
@@ -37,10 +37,6 @@ export function parseApprovalConfig(raw: unknown): ApprovalConfig {
   return parseConfig(configSchema, raw ?? {}, CONFIG_ROOT);
 }
 
-function selectorOf(ref: RolloutRef): string {
-  return `${LABELS.rolloutUid}=${ref.uid},${LABELS.podTemplateHash}=${ref.podTemplateHash},${LABELS.stepIndex}=${ref.stepIndex}`;
-}
-
 function newRequest(ref: RolloutRef, config: ApprovalConfig, name: string, now: Date): ApprovalRequest {
   return newApprovalRequest(name, ref.namespace, {
     type: 'Approval',
@@ -64,7 +60,7 @@ function newRequest(ref: RolloutRef, config: ApprovalConfig, name: string, now: 
  */
 async function openRequest(store: ApprovalRequestStore, ref: RolloutRef, config: ApprovalConfig, now: Date): Promise<ApprovalRequest> {
   for (let tries = 0; tries < 3; tries++) {
-    const existing = await store.list(ref.namespace, selectorOf(ref));
+    const existing = await store.list(ref.namespace, requestSelector(ref));
     const pending = existing.find((request) => statusOf(request).state === 'Pending');
     if (pending) return pending;
     const attempt = existing.length + 1;

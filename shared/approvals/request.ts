@@ -111,6 +111,11 @@ export function newApprovalRequest(name: string, namespace: string, spec: Approv
   };
 }
 
+/** The label selector of the requests made for a rollout's revision (pod template hash) and step. */
+export function requestSelector(target: { uid: string; podTemplateHash: string; stepIndex: number }): string {
+  return `${LABELS.rolloutUid}=${target.uid},${LABELS.podTemplateHash}=${target.podTemplateHash},${LABELS.stepIndex}=${target.stepIndex}`;
+}
+
 /** `<rollout>-<hash>-s<step><suffix>`, cut to the 253 characters Kubernetes allows. */
 export function requestName(rollout: string, podTemplateHash: string, stepIndex: number, suffix = ''): string {
   const tail = `-${podTemplateHash}-s${stepIndex}${suffix}`;
@@ -269,6 +274,28 @@ export function cancel(request: ApprovalRequest, reason: string, now: Date): App
   const status = statusOf(request);
   if (status.state !== 'Pending') return undefined;
   return { ...status, state: 'Cancelled', decidedAt: now.toISOString(), message: reason };
+}
+
+/** What a pending request needs to know of its Rollout as it is now. */
+export interface RolloutPosition {
+  uid?: string;
+  currentPodHash?: string;
+  currentStepIndex?: number;
+  abort?: boolean;
+}
+
+/**
+ * Why a pending request is no longer asked, given its Rollout now (undefined: there is none): the rollout went
+ * past its step or to another revision, was aborted, or is gone. Undefined while the question still stands.
+ */
+export function leftBehind(request: ApprovalRequest, rollout: RolloutPosition | undefined): string | undefined {
+  if (statusOf(request).state !== 'Pending') return undefined;
+  const { uid, podTemplateHash } = request.spec.rollout;
+  if (!rollout || rollout.uid !== uid) return 'the rollout is gone';
+  if (rollout.currentPodHash !== podTemplateHash) return `the rollout moved on to another revision (canary ${rollout.currentPodHash ?? 'none'})`;
+  if (rollout.abort) return 'the rollout was aborted';
+  const step = rollout.currentStepIndex ?? 0;
+  return step > request.spec.stepIndex ? `the rollout moved past step ${request.spec.stepIndex} (it is at step ${step})` : undefined;
 }
 
 export function describeEnd(status: ApprovalRequestStatus): string {

@@ -1,6 +1,7 @@
 // A bot configuration with a protected environment, one with a floor of approvals and one without either, and
 // ApprovalRequests as a gate would create them there: the fixtures of the tests of the approval policy.
 import { API_VERSION, type ApprovalRequest, type ApprovalRequestSpec } from '../../shared/approvals/request.js';
+import type { KubeObject } from './fake-kube-store.js';
 
 export const PROD = 'shop';
 export const STAGING = 'staging';
@@ -42,3 +43,15 @@ export function approvalRequest(name: string, namespace: string, spec: Partial<A
   };
 }
 
+
+/** The Rollout a request is about, waiting at the request's step of its revision (no revision annotation, so no thread). */
+export function rolloutAt(request: ApprovalRequest): KubeObject {
+  const { name, uid, podTemplateHash } = request.spec.rollout;
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name, namespace: request.metadata.namespace, uid },
+    spec: { strategy: { canary: { steps: [] } } },
+    status: { currentPodHash: podTemplateHash, currentStepIndex: request.spec.stepIndex },
+  };
+}
