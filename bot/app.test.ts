@@ -214,7 +214,7 @@ describe('commands', () => {
   it('asks before abort, undo and a deploy in a protected environment; only the confirmation acts, once', async () => {
     seedRollout('canary-paused-step', 'aborted');
     const asked = await exchange(command('abort aborted'));
-    expect(asked.replies).toEqual([{ text: `Abort rollout ${NS}/aborted?`, visibility: 'ephemeral' }]);
+    expect(asked.replies).toEqual([{ text: `Abort rollout ${NS}/aborted? This confirmation expires in 10 minutes.`, visibility: 'ephemeral' }]);
     expect(asked.writes).toEqual([]);
     const prompt = lastPrompt(ALICE);
     expect((await exchange(click(prompt, 'rcv.confirm', BOB))).answer).toBe('Only the person who asked for this action can confirm it.');
@@ -250,7 +250,7 @@ describe('commands', () => {
     expect(rolloutOf('undone').spec.template).toEqual(template);
 
     const original = seedRollout('canary-paused-step', 'deployed');
-    expect((await exchange(command('deploy deployed app=registry.invalid/e2e/app:3', DEV))).answer).toBe(`Deploy app=registry.invalid/e2e/app:3 to rollout ${NS}/deployed?`);
+    expect((await exchange(command('deploy deployed app=registry.invalid/e2e/app:3', DEV))).answer).toBe(`Deploy app=registry.invalid/e2e/app:3 to rollout ${NS}/deployed? This confirmation expires in 10 minutes.`);
     const deployed = await exchange(click(lastPrompt(DEV), 'rcv.confirm', DEV));
     expect(deployed.answer).toBe(`<@${DEV}>: rollout '${NS}/deployed' image updated: app=registry.invalid/e2e/app:3 (was registry.invalid/e2e/app:2)`);
     const [put] = objectWrites(deployed.writes);

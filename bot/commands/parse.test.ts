@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCommand } from './parse.js';
+import { formatCommand, helpText, parseCommand } from './parse.js';
 
 describe('parseCommand', () => {
   it.each([
@@ -43,5 +43,20 @@ describe('parseCommand', () => {
     for (const command of ['list', 'status', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve', 'reject']) {
       expect(helpText()).toContain(`/rollouts ${command}`);
     }
+  });
+});
+
+describe('formatCommand', () => {
+  it.each([
+    'promote prod-eu:shop/web --full',
+    'promote shop/web',
+    'undo prod-eu:shop/web --to-revision 3',
+    'deploy prod-eu:shop/web web=registry.example.com/web:1.4.2 sidecar=envoy:1.30',
+    'restart prod-eu:shop/web',
+  ])('writes %j back as the text parseCommand reads', (text) => {
+    const command = parseCommand(text);
+    if (!('target' in command) || command.name === 'status') throw new Error('not a rollout action');
+    expect(formatCommand(command)).toBe(text);
+    expect(parseCommand(formatCommand(command))).toEqual(command);
   });
 });

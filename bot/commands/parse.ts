@@ -180,6 +180,26 @@ export function parseCommand(text: string): Command {
   }
 }
 
+/** `cluster:namespace/name`, or as much of it as is known. */
+function targetText(target: RolloutTarget): string {
+  return `${target.cluster ? `${target.cluster}:` : ''}${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
+}
+
+/** The text of a command that acts on a rollout, which parseCommand reads back as the same command. */
+export function formatCommand(command: Exclude<Command, { name: 'help' | 'list' | 'approve' | 'reject' }>): string {
+  const target = targetText(command.target);
+  switch (command.name) {
+    case 'promote':
+      return `promote ${target}${command.full ? ' --full' : ''}`;
+    case 'undo':
+      return `undo ${target}${command.toRevision ? ` --to-revision ${command.toRevision}` : ''}`;
+    case 'deploy':
+      return `deploy ${target} ${command.images.join(' ')}`;
+    default:
+      return `${command.name} ${target}`;
+  }
+}
+
 export function helpText(): string {
   const lines = (Object.keys(USAGE) as CommandName[]).map((command) => `• \`/rollouts ${USAGE[command]}\``);
   return [

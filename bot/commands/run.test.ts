@@ -16,7 +16,7 @@ const JSON_PATCH = 'application/json-patch+json';
 
 const CONFIG = {
   clusters: [{ name: 'test' }],
-  environments: [{ name: 'lab', namespaces: [NS] }],
+  environments: [{ name: 'lab', namespaces: [NS] }, { name: 'production', namespaces: ['shop'], protected: true }],
   roles: [{ name: 'everything', users: [ALICE, BOB], environments: ['*'], allow: ['view', 'promote', 'abort', 'retry', 'undo', 'pause', 'resume', 'restart', 'deploy', 'approve'] }],
 };
 
@@ -142,5 +142,45 @@ describe('promote at an approval gate', () => {
     }
     const stored = bot.store.get({ ...APPROVAL_REQUESTS, namespace: NS, name: request.metadata.name }) as unknown as ApprovalRequest;
     expect(statusOf(stored).state).toBe('Pending');
+  });
+});
+
+describe('confirmations', () => {
+  const image = (i: number) => `c${i}=registry.example.com/platform/checkout-service-component-${i}:1.4.2@sha256:${'0123456789abcdef'.repeat(4)}`;
+  const seedShop = (bot: BotContextHarness, containers: number) =>
+    bot.store.seed(ROLLOUTS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { template: { spec: { containers: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image: 'old:1' })) } } },
+    } as KubeObject);
+
+  it('of a protected deploy of many images fit in the button, and one that cannot fit is refused before asking', async () => {
+    const bot = await startBotContext(CONFIG);
+    seedShop(bot, 20);
+    const eleven = Array.from({ length: 11 }, (_, i) => image(i));
+    await runCommand(bot.ctx, `deploy shop/web ${eleven.join(' ')}`, bot.invocation(ALICE), bot.reply);
+    expect(bot.lastConfirmation().length).toBeLessThanOrEqual(2000);
+    await bot.confirmLast(ALICE);
+    expect(bot.answer()).toMatch(new RegExp(`^<@${ALICE}>: rollout 'shop/web' image updated: c0=`));
+
+    const twenty = Array.from({ length: 20 }, (_, i) => image(i));
+    const from = bot.replies.length;
+    await runCommand(bot.ctx, `deploy shop/web ${twenty.join(' ')}`, bot.invocation(ALICE), bot.reply);
+    expect(bot.replies.slice(from).map((r) => r.message.text)).toEqual([
+      expect.stringMatching(/^This deploy cannot be confirmed in Slack: its confirmation would need \d+ characters and a button holds 2000\. Deploy fewer containers at once\. Nothing was changed\.$/),
+    ]);
+  });
+
+  it('expire after 10 minutes, as the question says', async () => {
+    const bot = await startBotContext(CONFIG);
+    seedShop(bot, 1);
+    await runCommand(bot.ctx, 'deploy shop/web c0=web:2', bot.invocation(ALICE), bot.reply);
+    expect(bot.answer()).toBe('Deploy c0=web:2 to rollout shop/web? This confirmation expires in 10 minutes.');
+    bot.advance(10 * 60_000 + 1000);
+    const from = bot.kube.requests.length;
+    await bot.confirmLast(ALICE);
+    expect(bot.answer()).toMatch(/^This confirmation expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(confirmations last 10 minutes\)\. Nothing was changed; run the command again\.$/);
+    expect(bot.writesSince(from)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // confirmation when the action is destructive, then act once and record it. Every refusal says why, and nothing
 // is changed in Kubernetes unless every check passed.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { deployedBy } from '../../shared/approvals/deployer.js';
 import { DEPLOYED_BY_ANNOTATION, requestSelector, statusOf } from '../../shared/approvals/request.js';
 import * as actions from '../../shared/kube/rollout-actions.js';
@@ -15,7 +16,7 @@ import { type BotContext, type Reply, actorOf } from '../context.js';
 import { type Place, confirmation, mention, mrkdwn, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
 import { decideFromCommand } from '../approvals/decide.js';
 import { postInThread } from '../notifications/threads.js';
-import { type Command, PERMISSION_OF, UsageError, helpText, parseCommand, type RolloutTarget } from './parse.js';
+import { type Command, PERMISSION_OF, UsageError, formatCommand, helpText, parseCommand, type RolloutTarget } from './parse.js';
 
 /** What Slack told us about the invocation. */
 export interface Invocation {
@@ -28,14 +29,21 @@ export interface Invocation {
 type RolloutCommand = Extract<Command, { target: RolloutTarget }>;
 type MutatingCommand = Exclude<RolloutCommand, { name: 'status' }>;
 
-/** A confirmed-later action, carried in the confirmation buttons (signed by Slack when clicked). */
-export interface PendingAction {
-  id: string;
-  requestedBy: string;
-  command: MutatingCommand;
-  cluster: string;
-  namespace: string;
-}
+/** How long a confirmation can be clicked. */
+const CONFIRMATION_TTL_MS = 10 * 60_000;
+/** Slack's limit for a button's value. */
+const BUTTON_VALUE_MAX = 2000;
+
+/**
+ * What a Confirm button carries: its once-only id, who asked, until when (epoch seconds), and the command as text
+ * with its cluster and namespace written out, read again and authorised again at the click. Slack returns the
+ * value exactly as the bot posted it, in a request signed with the app's signing secret, so it needs no signature
+ * of its own.
+ */
+const confirmationSchema = z.strictObject({ id: z.string().max(64), user: z.string().max(32), expires: z.int(), command: z.string().max(BUTTON_VALUE_MAX) });
+type Confirmation = z.output<typeof confirmationSchema>;
+
+const isMutating = (command: Command): command is MutatingCommand => 'target' in command && command.name !== 'status';
 
 export async function runCommand(ctx: BotContext, text: string, invocation: Invocation, reply: Reply): Promise<void> {
   let command: Command;
@@ -185,25 +193,46 @@ async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Inv
     }
   }
   if (isDestructive(ctx, command, where)) {
-    const pending: PendingAction = { id: randomUUID(), requestedBy: invocation.userId, command, cluster: where.cluster, namespace };
-    return reply(confirmation(`${capitalise(describeCommand(command, namespace))}?`, JSON.stringify(pending), where), 'ephemeral');
+    const pending: Confirmation = {
+      id: randomUUID(),
+      user: invocation.userId,
+      expires: Math.floor((ctx.now().getTime() + CONFIRMATION_TTL_MS) / 1000),
+      command: formatCommand({ ...command, target: { ...command.target, cluster: where.cluster, namespace } }),
+    };
+    const value = JSON.stringify(pending);
+    if (value.length > BUTTON_VALUE_MAX) {
+      return reply(plain(`This ${command.name} cannot be confirmed in Slack: its confirmation would need ${value.length} characters and a button holds ${BUTTON_VALUE_MAX}. Deploy fewer containers at once. Nothing was changed.`, where), 'ephemeral');
+    }
+    const question = `${capitalise(describeCommand(command, namespace))}? This confirmation expires in ${CONFIRMATION_TTL_MS / 60_000} minutes.`;
+    return reply(confirmation(question, value, where), 'ephemeral');
   }
   return execute(ctx, cluster, command, namespace, where, invocation.userId, `command:${invocation.triggerId}`, reply);
 }
 
-/** The Confirm button of a destructive action: authorised again at click time, done once per confirmation. */
-export async function confirmPending(ctx: BotContext, value: string, userId: string, reply: Reply): Promise<void> {
-  let pending: PendingAction;
+function readConfirmation(value: string): { pending: Confirmation; command: MutatingCommand } | undefined {
   try {
-    pending = JSON.parse(value) as PendingAction;
+    const pending = confirmationSchema.parse(JSON.parse(value));
+    const command = parseCommand(pending.command);
+    return isMutating(command) ? { pending, command } : undefined;
   } catch {
-    return reply(plain('This confirmation is not readable; run the command again.'), 'ephemeral');
+    return undefined;
   }
-  if (pending.requestedBy !== userId) return reply(plain('Only the person who asked for this action can confirm it.'), 'ephemeral');
+}
+
+/** The Confirm button of a destructive action: within its time, authorised again at click time, done once. */
+export async function confirmPending(ctx: BotContext, value: string, userId: string, reply: Reply): Promise<void> {
+  const read = readConfirmation(value);
+  if (!read) return reply(plain('This confirmation is not readable; run the command again.'), 'ephemeral');
+  const { pending, command } = read;
+  if (pending.user !== userId) return reply(plain('Only the person who asked for this action can confirm it.'), 'ephemeral');
+  if (ctx.now().getTime() >= pending.expires * 1000) {
+    const at = new Date(pending.expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    return reply(plain(`This confirmation expired at ${at} (confirmations last ${CONFIRMATION_TTL_MS / 60_000} minutes). Nothing was changed; run the command again.`), 'ephemeral');
+  }
   try {
-    const { cluster, namespace, place: where } = place(ctx, { cluster: pending.cluster, namespace: pending.namespace }, '');
-    if (!(await authorised(ctx, userId, pending.command, where))) return reply(plain(refusedText(pending.command, where)), 'ephemeral');
-    return await execute(ctx, cluster, pending.command, namespace, where, userId, `confirm:${pending.id}`, reply);
+    const { cluster, namespace, place: where } = place(ctx, command.target, '');
+    if (!(await authorised(ctx, userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
+    return await execute(ctx, cluster, command, namespace, where, userId, `confirm:${pending.id}`, reply);
   } catch (error) {
     if (error instanceof UsageError || error instanceof NotMappedError) return reply(plain(error.message), 'ephemeral');
     throw error;

@@ -121,16 +121,16 @@ export function rolloutList(summaries: RolloutSummary[], place: Omit<Place, 'nam
   return { text: `${summaries.length} rollouts`, blocks: [section(shown), context(where)] };
 }
 
-/** An ephemeral question before a destructive action; the buttons carry the pending action's id. */
-export function confirmation(question: string, pendingId: string, place: Place): Message {
+/** An ephemeral question before a destructive action; the buttons carry the pending action. */
+export function confirmation(question: string, pending: string, place: Place): Message {
   return {
     text: question,
     blocks: [
       section(`:warning: ${question}`),
       context(describePlace(place)),
       buttons('rcv-confirm', [
-        { actionId: 'rcv.confirm', text: 'Confirm', value: pendingId, style: 'danger' },
-        { actionId: 'rcv.cancel', text: 'Cancel', value: pendingId },
+        { actionId: 'rcv.confirm', text: 'Confirm', value: pending, style: 'danger' },
+        { actionId: 'rcv.cancel', text: 'Cancel', value: 'cancel' },
       ]),
     ],
   };

@@ -162,7 +162,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
 
     // BOB deploys: production is protected, so the bot asks first; the confirmation is BOB's alone.
-    expect(await lastAnswer(command('deploy checkout app=registry.invalid/e2e/app:2', BOB))).toBe(`Deploy app=registry.invalid/e2e/app:2 to rollout ${NAMESPACE}/checkout?`);
+    expect(await lastAnswer(command('deploy checkout app=registry.invalid/e2e/app:2', BOB))).toBe(`Deploy app=registry.invalid/e2e/app:2 to rollout ${NAMESPACE}/checkout? This confirmation expires in 10 minutes.`);
     const stolen = await lastAnswer(() => slack.blockAction({ message: lastPrompt(BOB), actionId: 'rcv.confirm' }, as(ALICE)));
     expect(stolen).toBe('Only the person who asked for this action can confirm it.');
     const deployed = await lastAnswer(confirm(BOB));
@@ -399,7 +399,7 @@ describe('commands from Slack, with the real controller', () => {
     const status = await lastAnswer(command('status search'));
     expect(status).toMatch(/^humans\/search: Paused \(CanaryPauseStep\) · step 1\/2 · weight 50 · stable \w+ · canary \w+$/);
 
-    expect(await lastAnswer(command('abort search'))).toBe(`Abort rollout ${NAMESPACE}/search?`);
+    expect(await lastAnswer(command('abort search'))).toBe(`Abort rollout ${NAMESPACE}/search? This confirmation expires in 10 minutes.`);
     const abortPrompt = lastPrompt(ALICE);
     const aborted = await lastAnswer(confirm(ALICE));
     expect(aborted).toContain("rollout 'humans/search' aborted");
@@ -409,7 +409,7 @@ describe('commands from Slack, with the real controller', () => {
     const again = await lastAnswer(() => slack.blockAction({ message: abortPrompt, actionId: 'rcv.confirm' }));
     expect(again).toBe('Already done: this confirmation was handled before, so nothing more was changed.');
 
-    expect(await lastAnswer(command('undo search'))).toBe(`Roll back rollout ${NAMESPACE}/search to the previous revision?`);
+    expect(await lastAnswer(command('undo search'))).toBe(`Roll back rollout ${NAMESPACE}/search to the previous revision? This confirmation expires in 10 minutes.`);
     const undone = await lastAnswer(confirm(ALICE));
     expect(undone).toContain("rollout 'humans/search' rolled back to revision 1");
     const rolledBack = await ro.until('back on the revision 1 template', (s) => s.phase === 'Healthy' && s.fullyPromoted);
