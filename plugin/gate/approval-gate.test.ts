@@ -24,7 +24,7 @@ const rollout = {
     uid: 'r-uid',
     annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': deployedBy('UDEPLOYER', written) },
   },
-  spec: { template },
+  spec: { template, progressDeadlineSeconds: 7200 },
   status: { currentPodHash: 'canary1', stableRS: 'stable1', currentStepIndex: 2 },
 };
 
@@ -222,7 +222,7 @@ describe('approval gate', () => {
 
   it('names the deployer only for the template the bot wrote with the annotation', async () => {
     // kubectl changed the image after the deploy from Slack: the annotation is about another template.
-    const changed = { template: { ...template, spec: { containers: [{ name: 'app', image: 'web:3', resources: {} }] } } };
+    const changed = { ...rollout.spec, template: { ...template, spec: { containers: [{ name: 'app', image: 'web:3', resources: {} }] } } };
     const cases: [object, string][] = [
       [withAnnotation(deployedBy('UDEPLOYER', written), changed), "the rollout's template changed after the last deploy from Slack (by UDEPLOYER; rollouts-cv.io/deployed-by on Rollout shop/web is for another template)"],
       // The plain user ID of earlier versions is not bound to a template.
@@ -236,6 +236,20 @@ describe('approval gate', () => {
       expect(only().spec.deployerUnknown).toBe(why);
       expect(result.message).toContain(`deployer unknown: ${why}`);
     }
+  });
+
+  it("fails at its first call when its timeout does not fit in the Rollout's progressDeadlineSeconds, naming both and the fix", async () => {
+    const { context, step, requests } = await setup();
+    const withDeadline = (seconds?: number) => ({ ...rollout, spec: { template, ...(seconds !== undefined && { progressDeadlineSeconds: seconds }) } });
+    expect(await gateRun(withDeadline(), step(config), context(T0))).toEqual({
+      phase: 'Failed',
+      message:
+        "the approval timeout (30m) does not fit in the Rollout's spec.progressDeadlineSeconds (600, the default): the controller would mark the rollout Degraded " +
+        '(ProgressDeadlineExceeded) while the step still waits, and stop calling it. Set spec.progressDeadlineSeconds to at least 1860 (the wait plus 60 s), or shorten the wait to at most 9m',
+    });
+    expect((await gateRun(withDeadline(1859), step(config), context(T0))).message).toContain("spec.progressDeadlineSeconds (1859): the controller would mark");
+    expect(requests()).toEqual([]);
+    expect((await gateRun(withDeadline(1860), step(config), context(T0))).phase).toBe('Running');
   });
 
   it('says the engine needs Kubernetes access when it has none', async () => {

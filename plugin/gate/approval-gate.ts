@@ -4,10 +4,11 @@
 import { z } from 'zod';
 import { type ApprovalRequest, describeEnd, newApprovalRequest, requestName, requestSelector, statusOf } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
-import { durationField } from '../../shared/config/duration.js';
+import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../../shared/config/errors.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
+import { deadlineProblem } from './progress-deadline.js';
 import { type RolloutRef, approversSchema, deployerNote, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
 
 const CONFIG_ROOT = 'config.approval';
@@ -113,6 +114,8 @@ async function approvalRun(rollout: unknown, rawConfig: unknown, rawStatus: unkn
   }
 
   if (!previous) {
+    const tooLong = deadlineProblem(rollout, config.timeout, `the approval timeout (${formatDuration(config.timeout)})`);
+    if (tooLong) return { phase: 'Failed', message: tooLong };
     const request = await openRequest(store, ref, config, now);
     ctx.log.info({ request: request.metadata.name, expiresAt: request.spec.expiresAt }, 'approval requested');
     return waiting(request, now);

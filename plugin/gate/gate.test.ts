@@ -229,10 +229,27 @@ describe('gateTerminate and gateAbort', () => {
   });
 });
 
+describe('gateRun (verify): the wait and progressDeadlineSeconds', () => {
+  it("fails at its first call when the window plus the time to ask does not fit in the Rollout's progressDeadlineSeconds", async () => {
+    const asking = { verify: verifyConfig({ onUnhealthy: 'ask', ask: { timeout: '30m' } }) };
+    const failed = await gateRun(rollout, step(asking), context(T0, failingSource));
+    expect(failed).toEqual({
+      phase: 'Failed',
+      message: expect.stringMatching(/^the verification \(5m\) and the time to ask people \(30m\) does not fit in the Rollout's spec\.progressDeadlineSeconds \(600, the default\): .* Set spec\.progressDeadlineSeconds to at least 2160/),
+    });
+    // Without asking, a 5m window fits the default; with a deadline long enough, asking does too.
+    expect((await gateRun(rollout, step({ verify: verifyConfig() }), context(T0, failingSource))).phase).toBe('Running');
+    const server = await startFakeKubeApi(objectStore().respond);
+    onTestFinished(() => server.close());
+    const store = new ApprovalRequestStore(server.kubeConfig().makeApiClient(CustomObjectsApi));
+    expect((await gateRun({ ...rollout, spec: { progressDeadlineSeconds: 2160 } }, step(asking), context(T0, failingSource, [], store))).phase).toBe('Running');
+  });
+});
+
 describe('gateRun (verify, onUnhealthy: ask)', () => {
   const askRollout = {
     metadata: { ...rollout.metadata, annotations: { 'rollout.argoproj.io/revision': '3', 'rollouts-cv.io/deployed-by': deployedBy('UDEPLOYER', { spec: { containers: [{ name: 'app', image: 'web:2' }] } }) } },
-    spec: { template: { metadata: { creationTimestamp: null }, spec: { containers: [{ name: 'app', image: 'web:2', resources: {} }] } } },
+    spec: { progressDeadlineSeconds: 7200, template: { metadata: { creationTimestamp: null }, spec: { containers: [{ name: 'app', image: 'web:2', resources: {} }] } } },
     status: { ...rollout.status, currentStepIndex: 4 },
   };
   const askConfig = (ask: Record<string, unknown> = { environment: 'production', approvers: { groups: ['SRELEASE'] } }, overrides: Record<string, unknown> = {}) => ({

@@ -15,6 +15,7 @@ import { sourceFor, type EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { verify } from '../verify/verification.js';
 import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
+import { deadlineProblem } from './progress-deadline.js';
 import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
 
 export interface VerifyStepStatus extends Partial<VerdictSummary> {
@@ -148,10 +149,18 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
     throw error;
   }
   const { settings, ask } = gate;
+  const previous = rawStatus === undefined || rawStatus === null ? undefined : statusSchema.safeParse(rawStatus);
+  if (!previous) {
+    const wait = settings.durationMs + (ask?.timeout ?? 0);
+    const what = ask
+      ? `the verification (${formatDuration(settings.durationMs)}) and the time to ask people (${formatDuration(ask.timeout)})`
+      : `the verification (${formatDuration(settings.durationMs)})`;
+    const tooLong = deadlineProblem(rollout, wait, what);
+    if (tooLong) return { phase: 'Failed', message: tooLong };
+  }
   // Asking needs the Kubernetes API: say so at the first call rather than once the whole window has passed.
   if (ask) storeOf(ctx, ASKING_GATES);
 
-  const previous = rawStatus === undefined || rawStatus === null ? undefined : statusSchema.safeParse(rawStatus);
   if (previous && !previous.success) {
     return { phase: 'Failed', message: `the stored step status is not a verify status (${JSON.stringify(rawStatus).slice(0, 200)}); retry the rollout to start over` };
   }
