@@ -36,6 +36,17 @@ describe('expiry by the bot', () => {
   });
 });
 
+describe('the count of approvals', () => {
+  it("is shown against what the environment's floor needs, for kubectl and the step's message", async () => {
+    const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
+    const request = await bot.cluster.approvals.create(approvalRequest('web-abc123-s1', 'staging'));
+    bot.store.seed(ROLLOUTS, rolloutAt(request!));
+    expect(statusOf(stored(bot, 'staging', 'web-abc123-s1')).approvalsText).toBe('0/1');
+    await pass(bot);
+    expect(statusOf(stored(bot, 'staging', 'web-abc123-s1'))).toMatchObject({ state: 'Pending', approvalsText: '0/2' });
+  });
+});
+
 describe('namespaces no environment covers', () => {
   it('are left alone: their requests are neither posted nor expired, and each is logged once', async () => {
     const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });

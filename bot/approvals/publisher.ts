@@ -5,7 +5,7 @@
 // neither posts twice nor rewrites unchanged messages.
 import type { WebClient } from '@slack/web-api';
 import { ApiException } from '@kubernetes/client-node';
-import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutPosition, cancel, effectivePolicy, expire, leftBehind, statusOf } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutPosition, cancel, effectivePolicy, expire, leftBehind, recount, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
@@ -90,13 +90,14 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
   let request = listed;
   const policy = effectivePolicy(request.spec, operatorPolicy(environment));
   // The bot's timer: a pending request past its expiry gets its default outcome under the operator's policy,
-  // whether or not a step is polling.
-  if (expire(request, ctx.now(), policy)) {
-    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: expire(current, ctx.now(), policy), result: undefined }));
+  // whether or not a step is polling. Until then, its count shows the approvals the policy needs (kubectl, step).
+  const settle = (current: ApprovalRequest) => expire(current, ctx.now(), policy) ?? recount(current, policy);
+  if (settle(request)) {
+    const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: settle(current), result: undefined }));
     if (!update) return;
     request = update.request;
     const status = statusOf(request);
-    if (update.changed && status.outcome) {
+    if (update.changed && status.state === 'Expired' && status.outcome) {
       await cluster.audit.record({
         target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
         user: { id: 'timeout' },

@@ -269,6 +269,17 @@ export function expire(request: ApprovalRequest, now: Date, rule: TimeoutRule | 
   };
 }
 
+/**
+ * The status of a pending approval with its count shown against the approvals `policy` needs (the gate wrote it
+ * against its own minimum, which the environment may raise); undefined when it already is.
+ */
+export function recount(request: ApprovalRequest, policy: EffectivePolicy): ApprovalRequestStatus | undefined {
+  const status = statusOf(request);
+  const approvalsText = `${status.approvals}/${policy.minApprovals}`;
+  if (request.spec.type !== 'Approval' || status.state !== 'Pending' || status.approvalsText === approvalsText) return undefined;
+  return { ...status, approvalsText };
+}
+
 /** Withdraws a pending request (the rollout was aborted or promoted past it); undefined if it already ended. */
 export function cancel(request: ApprovalRequest, reason: string, now: Date): ApprovalRequestStatus | undefined {
   const status = statusOf(request);
