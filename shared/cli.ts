@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { parseGoDuration } from './config/duration.js';
+import { DEFAULT_QUEUE_LIMITS } from '../plugin/collect/request-queue.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../plugin/server/defaults.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './package-files.js';
@@ -22,6 +23,12 @@ function wholeSecondsArgument(text: string): number {
   const ms = parseGoDuration(text);
   if (ms === null || ms < 1000 || ms % 1000 !== 0) throw new InvalidArgumentError('expected whole seconds such as "30s" or "1m".');
   return ms / 1000;
+}
+
+function countArgument(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return count;
 }
 
 function portArgument(text: string): number {
@@ -58,7 +65,9 @@ function buildProgram(): Command {
     .option('--approval-namespaces <list>', 'the only namespaces approval gates may create ApprovalRequests in, separated by commas (default: all but kube-system, kube-public and kube-node-lease)', namespacesArgument)
     .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
     .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
-    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; metricsListen?: string; authTokenFile?: string; approvalNamespaces?: string[]; logLevel: string; shutdownGrace: number }, command: Command) => {
+    .option('--source-concurrency <n>', 'queries in flight at once to each metrics source (e.g. one Prometheus)', countArgument, DEFAULT_QUEUE_LIMITS.concurrency)
+    .option('--source-queue <n>', 'queries waiting for their turn, over all sources; beyond it a look is retried later', countArgument, DEFAULT_QUEUE_LIMITS.maxPending)
+    .action(async (options: { listen: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; credentialsDir?: string; metricsListen?: string; authTokenFile?: string; approvalNamespaces?: string[]; logLevel: string; shutdownGrace: number; sourceConcurrency: number; sourceQueue: number }, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
@@ -71,6 +80,7 @@ function buildProgram(): Command {
         metricsListen: options.metricsListen,
         authTokenFile: options.authTokenFile,
         approvalNamespaces: options.approvalNamespaces,
+        sourceLimits: { concurrency: options.sourceConcurrency, maxPending: options.sourceQueue },
         log,
       });
       log.info({ signal: await waitForTermination() }, 'shutting down');

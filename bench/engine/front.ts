@@ -2,7 +2,7 @@
 // that counts the requests and how many are in flight at once, and either passes each one through (`proxy`) or
 // answers instantly (`replay`) with the response Prometheus gave to the first request of the same query (and the
 // same Accept-Encoding), so that only the engine's own work is left. `GET /__bench/stats` answers
-// {"requests","peak","inFlight"}; `POST /__bench/reset` starts counting afresh.
+// {"requests","peak","inFlight","peakConnections"}; `POST /__bench/reset` starts counting afresh.
 //
 //   vite-node bench/engine/front.ts -- --mode proxy|replay --target http://127.0.0.1:9090
 //
@@ -29,6 +29,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 let requests = 0;
 let inFlight = 0;
 let peak = 0;
+// Open connections: a request the engine has sent but the front not yet read still holds one (HTTP/1.1), so
+// their peak shows the engine's concurrency even where the answers are instant.
+let connections = 0;
+let peakConnections = 0;
 const canned = new Map<string, Promise<Canned>>();
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -67,12 +71,13 @@ function send(response: ServerResponse, answer: Canned): void {
 
 async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (request.url === '/__bench/stats') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ requests, peak, inFlight }));
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ requests, peak, inFlight, peakConnections }));
     return;
   }
   if (request.url === '/__bench/reset') {
     requests = 0;
     peak = inFlight;
+    peakConnections = connections;
     response.writeHead(204).end();
     return;
   }
@@ -106,6 +111,11 @@ const server = createServer((request, response) => {
     if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
     response.end(`bench front: ${error instanceof Error ? error.message : String(error)}`);
   });
+});
+server.on('connection', (socket) => {
+  connections++;
+  peakConnections = Math.max(peakConnections, connections);
+  socket.once('close', () => connections--);
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {

@@ -8,7 +8,7 @@ import { type Service, type Timing, analysisRunObject, metricObject } from './sc
 /** The bridge's default --call-timeout. */
 const CALL_DEADLINE_MS = 30_000;
 /** A look whose collection failed is tried again at the resumeAt the engine gave, up to this many times. */
-const MAX_RETRIES_PER_LOOK = 20;
+const MAX_RETRIES_PER_LOOK = 60;
 
 export interface CallLog {
   latenciesMs: number[];

@@ -64,13 +64,16 @@ export interface EngineProcess extends ProcessHandle {
   address: string;
 }
 
+/** V8's old space capped as in a container with a 256 MiB memory limit (V8 otherwise sizes it from the machine). */
+export const ENGINE_NODE_OPTIONS = ['--max-old-space-size=192'];
+
 /** Starts `rollouts-cv engine` from a build, logging at info (to nowhere) as in production. */
 export async function startEngineProcess(build: EngineBuild, extraArgs: string[] = []): Promise<EngineProcess> {
   const port = await reserveLoopbackPort();
   const address = `127.0.0.1:${port}`;
   const cli = join(build.root, 'dist/shared/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: the engine was not built`);
-  const child = spawn(process.execPath, [cli, 'engine', '--listen', address, '--log-level', 'info', '--shutdown-grace', '1s', ...extraArgs], {
+  const child = spawn(process.execPath, [...ENGINE_NODE_OPTIONS, cli, 'engine', '--listen', address, '--log-level', 'info', '--shutdown-grace', '1s', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];
@@ -99,8 +102,11 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 export interface FrontStats {
   requests: number;
+  /** Requests being answered at once. */
   peak: number;
   inFlight: number;
+  /** Connections open at once. */
+  peakConnections: number;
 }
 
 export interface Front extends ProcessHandle {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { startLocalPrometheus } from '../../plugin/demo/local-prometheus.js';
 import { startSyntheticApp } from '../../plugin/demo/synthetic-app.js';
 import { type CallLog, type EngineCaller, burstVerification, engineCaller, liveVerification, newCallLog, percentile } from './load.js';
-import { type EngineBuild, type Front, buildEngine, cpuMs, peakRssMib, startEngineProcess, startFront } from './processes.js';
+import { ENGINE_NODE_OPTIONS, type EngineBuild, type Front, buildEngine, cpuMs, peakRssMib, startEngineProcess, startFront } from './processes.js';
 import { type Service, type Timing, analysisRunObject, appGroups, metricObject, services } from './scenario.js';
 
 const run = promisify(execFile);
@@ -48,6 +48,7 @@ export interface RunResult {
   prom_requests_per_verification: number;
   prom_requests_per_look: number;
   peak_prom_concurrency: number;
+  peak_prom_connections: number;
   peak_rss_mib: number;
   calls: number;
   resumes_per_s: number;
@@ -64,12 +65,16 @@ export interface BridgeOverhead {
   bridge_overhead_p99_ms: number;
   bridge_overhead_p50_ms_concurrent: number;
   bridge_overhead_p99_ms_concurrent: number;
+  /** The same without the controller's per-call provider lookup (a ping of the plugin under one shared lock). */
+  bridge_overhead_p99_ms_run_only: number;
+  bridge_overhead_p99_ms_concurrent_run_only: number;
   bridge_detail: unknown;
 }
 
 export interface BenchResult extends Partial<BridgeOverhead> {
   runs: RunResult[];
   engine_commit: string;
+  engine_node_options: string[];
   machine: { cpus: number; load_before: number[]; load_after: number[] };
   plan: BenchPlan;
   total_s: number;
@@ -136,6 +141,7 @@ export async function runEngineBench(options: BenchOptions): Promise<BenchResult
           prom_requests_per_verification: Math.round((stats.requests / concurrent) * 10) / 10,
           prom_requests_per_look: log.resumes ? Math.round((stats.requests / log.resumes) * 10) / 10 : 0,
           peak_prom_concurrency: stats.peak,
+          peak_prom_connections: stats.peakConnections,
           peak_rss_mib: await peakRssMib(engine.pid),
           calls: log.latenciesMs.length,
           resumes_per_s: Math.round((log.resumes / seconds) * 10) / 10,
@@ -205,6 +211,7 @@ export async function runEngineBench(options: BenchOptions): Promise<BenchResult
       runs,
       ...bridge,
       engine_commit: build.commit,
+      engine_node_options: ENGINE_NODE_OPTIONS,
       machine: { cpus: (await import('node:os')).cpus().length, load_before: loadBefore.map(round2), load_after: loadavg().map(round2) },
       plan,
       total_s: Math.round((Date.now() - began) / 1000),
@@ -249,12 +256,15 @@ async function measureBridge(root: string, build: EngineBuild, service: Service,
       ],
       { maxBuffer: 1 << 20 },
     );
-    const detail = JSON.parse(stdout) as { sequential: { overhead: { p50_ms: number; p99_ms: number } }; concurrent: { overhead: { p50_ms: number; p99_ms: number } } };
+    type Overheads = { overhead: { p50_ms: number; p99_ms: number }; overhead_run_only: { p99_ms: number } };
+    const detail = JSON.parse(stdout) as { sequential: Overheads; concurrent: Overheads };
     return {
       bridge_overhead_p50_ms: detail.sequential.overhead.p50_ms,
       bridge_overhead_p99_ms: detail.sequential.overhead.p99_ms,
       bridge_overhead_p50_ms_concurrent: detail.concurrent.overhead.p50_ms,
       bridge_overhead_p99_ms_concurrent: detail.concurrent.overhead.p99_ms,
+      bridge_overhead_p99_ms_run_only: detail.sequential.overhead_run_only.p99_ms,
+      bridge_overhead_p99_ms_concurrent_run_only: detail.concurrent.overhead_run_only.p99_ms,
       bridge_detail: detail,
     };
   } finally {

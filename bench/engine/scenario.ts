@@ -6,9 +6,9 @@
 export interface Timing {
   /** Seconds between looks of a verification. */
   lookSeconds: number;
-  /** source.prometheus.step, and the range of ratio queries. */
+  /** source.prometheus.step. */
   stepSeconds: number;
-  /** Range of rate() in the level metrics. */
+  /** History a look needs before the window's start: the range of rate() (`${rateInterval}`, four scrapes) and more. */
   rateSeconds: number;
   /** Prometheus scrape interval. */
   scrapeSeconds: number;
@@ -46,23 +46,23 @@ export function appGroups(list: Service[]): object[] {
   return list.flatMap((service) => [service.stable, service.canary].map((group) => ({ ...group, rps: RPS_PER_POD })));
 }
 
-function metrics(timing: Timing): object[] {
-  const step = `${timing.stepSeconds}s`;
-  const rate = `${timing.rateSeconds}s`;
-  const buckets = `sum by (pod, le) (rate(http_request_duration_seconds_bucket{\${selector}}[${rate}]))`;
+function metrics(): object[] {
+  const rate = (counter: string) => `rate(${counter}{\${selector}}[\${rateInterval}])`;
+  const buckets = `sum by (pod, le) (${rate('http_request_duration_seconds_bucket')})`;
   const quantile = (q: number, name: string) => ({ name, kind: 'latency', query: `histogram_quantile(${q}, ${buckets})` });
   return [
     {
       name: 'error-rate',
       kind: 'ratio',
-      numerator: `sum by (pod) (increase(http_requests_total{code="500",\${selector}}[${step}]))`,
-      denominator: `sum by (pod) (increase(http_requests_total{\${selector}}[${step}]))`,
+      numerator: 'sum by (pod) (http_requests_total{code="500",${selector}})',
+      denominator: 'sum by (pod) (http_requests_total{${selector}})',
     },
     {
       name: 'slow-rate',
       kind: 'ratio',
-      numerator: `sum by (pod) (increase(http_request_duration_seconds_count{\${selector}}[${step}])) - sum by (pod) (increase(http_request_duration_seconds_bucket{le="0.2",\${selector}}[${step}]))`,
-      denominator: `sum by (pod) (increase(http_request_duration_seconds_count{\${selector}}[${step}]))`,
+      numerator:
+        'sum by (pod) (http_request_duration_seconds_count{${selector}}) - sum by (pod) (http_request_duration_seconds_bucket{le="0.2",${selector}})',
+      denominator: 'sum by (pod) (http_request_duration_seconds_count{${selector}})',
     },
     quantile(0.5, 'latency-p50'),
     quantile(0.9, 'latency-p90'),
@@ -71,11 +71,16 @@ function metrics(timing: Timing): object[] {
     {
       name: 'latency-mean',
       kind: 'latency',
-      query: `sum by (pod) (rate(http_request_duration_seconds_sum{\${selector}}[${rate}])) / sum by (pod) (rate(http_request_duration_seconds_count{\${selector}}[${rate}]))`,
+      query: `sum by (pod) (${rate('http_request_duration_seconds_sum')}) / sum by (pod) (${rate('http_request_duration_seconds_count')})`,
     },
-    { name: 'throughput', kind: 'throughput', direction: 'lower-is-bad', query: `sum by (pod) (rate(http_requests_total{\${selector}}[${rate}]))` },
-    { name: 'errors-per-second', kind: 'gauge', query: `sum by (pod) (rate(http_requests_total{code="500",\${selector}}[${rate}]))` },
-    { name: 'successes-per-second', kind: 'throughput', direction: 'lower-is-bad', query: `sum by (pod) (rate(http_requests_total{code="200",\${selector}}[${rate}]))` },
+    { name: 'throughput', kind: 'throughput', direction: 'lower-is-bad', query: `sum by (pod) (${rate('http_requests_total')})` },
+    { name: 'errors-per-second', kind: 'gauge', query: 'sum by (pod) (rate(http_requests_total{code="500",${selector}}[${rateInterval}]))' },
+    {
+      name: 'successes-per-second',
+      kind: 'throughput',
+      direction: 'lower-is-bad',
+      query: 'sum by (pod) (rate(http_requests_total{code="200",${selector}}[${rateInterval}]))',
+    },
   ];
 }
 
@@ -90,8 +95,8 @@ export function metricObject(service: Service, prometheus: string, timing: Timin
           interval: `${timing.lookSeconds}s`,
           canary: { podTemplateHash: service.canary.hash },
           baseline: { podTemplateHash: service.stable.hash },
-          source: { prometheus: { address: prometheus, step: `${timing.stepSeconds}s` } },
-          metrics: metrics(timing),
+          source: { prometheus: { address: prometheus, step: `${timing.stepSeconds}s`, scrapeInterval: `${timing.scrapeSeconds}s` } },
+          metrics: metrics(),
         },
       },
     },

@@ -1,17 +1,32 @@
-import axios from 'axios';
 import { z } from 'zod';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { addressProblem } from './address.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
-import { fillPlaceholders, groupSelector, promDuration, rateIntervalMs } from './promql.js';
-import { CollectError, type FetchedSeries, type HealthSource, type InstanceSeries, type Sample, type SeriesRequest, type SourceOptions } from './source.js';
+import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
+import { HttpError, postForm } from './http-client.js';
+import { fillPlaceholders, promDuration, rateIntervalMs } from './promql.js';
+import { QueueFullError, RequestQueue } from './request-queue.js';
+import {
+  CollectError,
+  type FetchedSeries,
+  type GroupSelection,
+  type GroupsRequest,
+  type HealthSource,
+  type InstanceSeries,
+  type Sample,
+  type SeriesRequest,
+  type SourceOptions,
+} from './source.js';
+
+/** Longest `timeout` a query may be given: a look waits for its slowest query. */
+export const MAX_QUERY_TIMEOUT_MS = 60_000;
 
 export const prometheusSettingsSchema = z.strictObject({
   address: z.string().superRefine((text, ctx) => {
     const problem = addressProblem(text);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
-  timeout: durationField({ min: 1 }).default(10_000),
+  timeout: durationField({ min: 1, max: MAX_QUERY_TIMEOUT_MS }).default(10_000),
   step: durationField({ min: 1000 }).default(15_000),
   /** How often Prometheus scrapes the pods: sizes ${rateInterval} and the least range a query may use. */
   scrapeInterval: durationField({ min: 1000 }).default(30_000),
@@ -66,23 +81,35 @@ function clipped(warnings: string[]): string[] {
   return [...new Set(warnings.map(clip))];
 }
 
+type Matrix = z.output<typeof successBody>['data'];
+type Answer = z.output<typeof successBody>;
+
+// A query that failed for a reason that may pass (no answer in time, the source overloaded or restarting) is tried
+// again this many times, after these pauses, while the call has time left.
+const RETRIES = 2;
+const RETRY_PAUSE_MS = 250;
+
+// Shared by every source the engine makes unless it is given its own (tests, the command line).
+const defaultQueue = new RequestQueue();
+
 export function createPrometheusSource(settings: PrometheusSettings, options: SourceOptions = {}): HealthSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
   const url = new URL('api/v1/query_range', base).toString();
   const description = `Prometheus at ${settings.address}`;
+  const queue = options.queue ?? defaultQueue;
 
-  async function fetchSeries(request: SeriesRequest): Promise<FetchedSeries> {
-    const fail = (cause: string): CollectError => new CollectError(request.metric.name, description, cause);
+  /** The answer to `metric.query` for the selected groups over the request's range (null: nothing to ask yet); throws CollectError. */
+  async function queryRange(request: GroupsRequest, selected: GroupSelection[], fail: (cause: string, transient?: boolean) => CollectError): Promise<Answer | null> {
     const step = rangeStepSeconds(request.start, request.end, settings.step);
     const rateInterval = promDuration(rateIntervalMs(step * 1000, settings.scrapeInterval));
-    const query = fillPlaceholders(request.metric.query, { selector: groupSelector(request.group), rateInterval });
+    const query = fillPlaceholders(request.metric.query, { selector: groupsSelector(selected), rateInterval });
     // Each point describes the step that ends at it (a rate over the step before), so the first point is one step
     // after the start: a point at the start itself would describe the time before the range. Counters are the
     // exception: their value at the start is what the increases in the range are taken from.
     const first = request.start.getTime() / 1000 + step;
     const last = request.end.getTime() / 1000;
     // Not one whole step yet: nothing to ask for.
-    if (first > last) return { series: new Map(), warnings: [] };
+    if (first > last) return null;
     // POST form: queries with long selectors stay clear of URL length limits.
     const form = new URLSearchParams({
       query,
@@ -102,43 +129,84 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       }
     }
 
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await exchange(form, headers, request, fail);
+      } catch (error) {
+        if (!(error instanceof CollectError) || !error.transient || attempt >= RETRIES || request.signal?.aborted) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * 2 ** attempt));
+    }
+  }
+
+  /** One request, waiting its turn in the engine's queue for this Prometheus. */
+  async function exchange(
+    form: URLSearchParams,
+    headers: Record<string, string>,
+    { signal, deadline }: Pick<GroupsRequest, 'signal' | 'deadline'>,
+    fail: (cause: string, transient?: boolean) => CollectError,
+  ): Promise<Answer> {
     let status: number;
     let text: string;
-    let contentType: unknown;
+    let contentType: string | undefined;
     try {
-      const response = await axios.post<string>(url, form, {
-        headers,
-        timeout: settings.timeout,
-        responseType: 'text',
-        transformResponse: [(data: string) => data],
-        validateStatus: () => true,
-        // A credential goes only to the address it was issued for, never where a redirect points.
-        maxRedirects: 0,
-      });
-      status = response.status;
-      text = response.data;
-      contentType = response.headers['content-type'];
+      // Node's http follows no redirect: a credential goes only to the address it was issued for.
+      ({ status, text, contentType } = await queue.run(base, (taskSignal) => postForm(url, form, { headers, timeoutMs: settings.timeout, signal: taskSignal }), { signal, deadline }));
     } catch (error) {
-      throw fail(transportCause(error, settings.timeout));
+      if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
+      if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
+      // A response too large to read will be as large again.
+      throw fail(transportCause(error, settings.timeout), !(error instanceof HttpError && error.code === 'too-large'));
     }
 
     const body = parseJson(text);
     const success = successBody.safeParse(body);
-    if (status === 200 && success.success) {
-      return { series: toInstanceSeries(success.data.data, request.group.instanceLabel, fail), warnings: clipped(success.data.warnings ?? []) };
-    }
+    if (status === 200 && success.success) return success.data;
+    // Overloaded, restarting or behind a proxy that gave up: worth another try; a refused query is not.
+    const transient = status === 429 || status >= 500;
     const error = errorBody.safeParse(body);
     if (error.success) {
       const { errorType, error: message } = error.data;
-      throw fail(`HTTP ${status} ${errorType}: ${clip(message)}`);
+      throw fail(`HTTP ${status} ${errorType}: ${clip(message)}`, transient || errorType === 'timeout');
     }
     // Whatever answered is not a Prometheus API; its body may be anything (a login page, another service's data),
     // so only its shape is reported.
-    const type = typeof contentType === 'string' && contentType ? contentType.split(';')[0]!.trim() : 'no content type';
-    throw fail(`HTTP ${status}, not a Prometheus API response (${type}, ${Buffer.byteLength(text ?? '')} bytes)`);
+    const type = contentType ? contentType.split(';')[0]!.trim() : 'no content type';
+    throw fail(`HTTP ${status}, not a Prometheus API response (${type}, ${Buffer.byteLength(text ?? '')} bytes)`, transient);
   }
 
-  return { description, fetchSeries };
+  async function fetchGroups(request: GroupsRequest): Promise<FetchedSeries[]> {
+    const { groups, metric } = request;
+    const fail = (cause: string, transient = false): CollectError => new CollectError(metric.name, description, cause, transient);
+    const one = async (selected: GroupSelection[]): Promise<FetchedSeries[] | undefined> => {
+      const answer = await queryRange(request, selected, fail);
+      if (!answer) return selected.map(() => ({ series: new Map(), warnings: [] }));
+      const warnings = clipped(answer.warnings ?? []);
+      return splitByGroup(answer.data, selected, fail)?.map((series) => ({ series, warnings }));
+    };
+    // Both groups in one request when the query allows it and the answer tells them apart; else one per group.
+    if (canQueryTogether(metric.query, groups)) {
+      const together = await one(groups);
+      if (together) return together;
+    }
+    return (await Promise.all(groups.map((group) => one([group])))).map((fetched) => fetched![0]!);
+  }
+
+  const fetchSeries = async ({ group, ...request }: SeriesRequest): Promise<FetchedSeries> => (await fetchGroups({ ...request, groups: [group] }))[0]!;
+
+  return { description, fetchSeries, fetchGroups };
+}
+
+/** The result's series per group; undefined when a series cannot be attributed to exactly one of several groups. */
+function splitByGroup(data: Matrix, groups: GroupSelection[], fail: (cause: string) => CollectError): InstanceSeries[] | undefined {
+  if (data.resultType !== 'matrix') throw fail(`expected a range vector (matrix) result; got ${data.resultType}`);
+  const parts: Matrix['result'][] = groups.map(() => []);
+  for (const series of data.result) {
+    const index = groups.length === 1 ? 0 : groupOf(series.metric, groups);
+    if (index < 0) return undefined;
+    parts[index]!.push(series);
+  }
+  return parts.map((result, i) => toInstanceSeries(result, groups[i]!.instanceLabel, fail));
 }
 
 function parseJson(text: string): unknown {
@@ -150,23 +218,18 @@ function parseJson(text: string): unknown {
 }
 
 function transportCause(error: unknown, timeoutMs: number): string {
-  if (axios.isAxiosError(error)) {
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') return `no response within ${formatDuration(timeoutMs)}`;
+  if (error instanceof HttpError) {
+    if (error.code === 'timeout') return `no response within ${formatDuration(timeoutMs)}`;
     if (error.code === 'ECONNREFUSED') return 'connection refused';
     if (error.code === 'ENOTFOUND') return 'host not found';
-    return error.code ? `${error.code}: ${error.message}` : error.message;
+    return error.code === 'too-large' ? error.message : `${error.code}: ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
 
-function toInstanceSeries(
-  data: z.output<typeof successBody>['data'],
-  instanceLabel: string,
-  fail: (cause: string) => CollectError,
-): InstanceSeries {
-  if (data.resultType !== 'matrix') throw fail(`expected a range vector (matrix) result; got ${data.resultType}`);
+function toInstanceSeries(result: Matrix['result'], instanceLabel: string, fail: (cause: string) => CollectError): InstanceSeries {
   const series: InstanceSeries = new Map();
-  for (const { metric, values } of data.result) {
+  for (const { metric, values } of result) {
     const instance = metric[instanceLabel];
     const aggregate = `aggregate the query by (${instanceLabel}) so that each series is one instance`;
     if (instance === undefined) throw fail(`a result series has no "${instanceLabel}" label (${JSON.stringify(metric)}); ${aggregate}`);

@@ -1,5 +1,6 @@
 // The seam between the engine and a metrics backend. Each backend (Prometheus today) is one module that
 // implements HealthSource and is listed in registry.ts.
+import type { RequestQueue } from './request-queue.js';
 
 /** One observation: unix time in seconds and a finite value. */
 export type Sample = readonly [unixSeconds: number, value: number];
@@ -26,6 +27,15 @@ export interface SeriesRequest {
    * values the increases in the range are taken from (counters.ts).
    */
   cumulative?: boolean;
+  /** Aborted when the call is cancelled or out of time: requests waiting or in flight are given up. */
+  signal?: AbortSignal;
+  /** When the call's time is up (epoch ms): a request whose turn would come later is not queued. */
+  deadline?: number;
+}
+
+/** The same query for several groups (canary and baseline) over one range. */
+export interface GroupsRequest extends Omit<SeriesRequest, 'group'> {
+  groups: GroupSelection[];
 }
 
 /** One group's series of one query, and what the backend warned about its answer. */
@@ -42,6 +52,8 @@ export interface FetchedSeries {
 export interface SourceOptions {
   /** Where credentials folders are mounted (the engine's --credentials-dir); see credentials.ts. */
   credentialsDir?: string;
+  /** The engine-wide queue of source requests; a default one (request-queue.ts) when absent. */
+  queue?: RequestQueue;
 }
 
 export interface HealthSource {
@@ -53,15 +65,22 @@ export interface HealthSource {
    * `cumulative` request a sample at `start` too; throws CollectError.
    */
   fetchSeries(request: SeriesRequest): Promise<FetchedSeries>;
+  /** fetchSeries for each group, in order; a backend that can read several groups in one request offers it. */
+  fetchGroups?(request: GroupsRequest): Promise<FetchedSeries[]>;
 }
 
-/** Data could not be collected. The message names the metric, the source and the cause. */
+/**
+ * Data could not be collected. The message names the metric, the source and the cause. `transient` when trying
+ * again later may succeed (no answer in time, the source or the engine busy, the call cancelled), as opposed to a
+ * query or a configuration the source refuses.
+ */
 export class CollectError extends Error {
   override name = 'CollectError';
   constructor(
     readonly metric: string,
     readonly source: string,
     readonly causeText: string,
+    readonly transient = false,
   ) {
     super(`metric "${metric}": ${source}: ${causeText}`);
   }

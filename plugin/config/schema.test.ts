@@ -246,3 +246,26 @@ describe('formatPath', () => {
     expect(formatPath('metric', ['plugin', 'rollouts-cv/verify'])).toBe('metric.plugin["rollouts-cv/verify"]');
   });
 });
+
+describe('bounds', () => {
+  const base = {
+    duration: '5m',
+    canary: { podTemplateHash: 'a' },
+    baseline: { podTemplateHash: 'b' },
+    source: { prometheus: { address: 'http://prometheus:9090' } },
+    metrics: [{ name: 'm', query: 'x{${selector}}' }],
+  };
+  it('allows at most 50 metrics, naming the field', () => {
+    const metrics = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `m${i}`, query: 'x{${selector}}' }));
+    expect(parseVerifyConfig({ ...base, metrics: metrics(50) }).metrics).toHaveLength(50);
+    expect(() => parseVerifyConfig({ ...base, metrics: metrics(300) })).toThrow(
+      'config.metrics: expected at most 50 metrics (each is queried for both groups at every look; split them over several verifications); got 300',
+    );
+  });
+  it('allows a query timeout of at most 1m', () => {
+    expect(parseVerifyConfig({ ...base, source: { prometheus: { address: 'http://p:9090', timeout: '1m' } } }).source.settings.timeout).toBe(60_000);
+    expect(() => parseVerifyConfig({ ...base, source: { prometheus: { address: 'http://p:9090', timeout: '10m' } } })).toThrow(
+      'config.source.prometheus.timeout: expected at most 1m; got "10m"',
+    );
+  });
+});

@@ -69,6 +69,9 @@ export interface VerifyConfig extends VerifySettings {
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 
+/** Most metrics one verification may have: each costs up to two queries per group at every look. */
+export const MAX_METRICS = 50;
+
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
   error: (issue) => `expected a Prometheus label name matching [a-zA-Z_][a-zA-Z0-9_]*; got ${JSON.stringify(issue.input)}`,
 });
@@ -223,7 +226,13 @@ const verifySchema = z
     hashLabel: labelName.default('rollouts_pod_template_hash'),
     instanceLabel: labelName.default('pod'),
     source: sourceConfigSchema,
-    metrics: z.array(metricSchema).min(1),
+    metrics: z
+      .array(metricSchema)
+      .min(1)
+      .max(MAX_METRICS, {
+        error: (issue) =>
+          `expected at most ${MAX_METRICS} metrics (each is queried for both groups at every look; split them over several verifications); got ${Array.isArray(issue.input) ? issue.input.length : 'more'}`,
+      }),
   })
   .superRefine((config, ctx) => {
     checkWindowAndMetrics(config, ctx);

@@ -186,7 +186,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
 
   let result: JudgeResult;
   try {
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
   } catch (error) {
     ctx.events?.collectionFailed('gate');
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.

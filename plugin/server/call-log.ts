@@ -12,19 +12,44 @@ export interface Telemetry {
 /** What one call's log line says. Only names and outcomes: request objects may carry credentials. */
 export type CallFields = Record<string, unknown>;
 
+/** How long a call may work: its signal aborts when it is cancelled or at `deadline` (epoch ms). */
+export interface CallBudget {
+  signal: AbortSignal;
+  deadline: number;
+}
+
+/** The longest a call may work, whatever deadline its caller gave (or none). */
+export const MAX_CALL_MS = 120_000;
+
+/**
+ * A signal aborted when the caller cancels the call or when its time is nearly up: its deadline less a margin to
+ * send the answer (a tenth of the time, 0.5–3 s), and at most MAX_CALL_MS. `done` releases it once answered.
+ */
+export function callSignal(call: { getDeadline(): grpc.Deadline; on(event: 'cancelled', listener: () => void): unknown }): CallBudget & { done(): void } {
+  const controller = new AbortController();
+  const deadline = call.getDeadline();
+  const remaining = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+  const budget = Math.min(remaining - Math.min(Math.max(remaining / 10, 500), 3000), MAX_CALL_MS);
+  const timer = setTimeout(() => controller.abort(new Error('the call ran out of time')), Math.max(budget, 0));
+  call.on('cancelled', () => controller.abort(new Error('the call was cancelled')));
+  return { signal: controller.signal, deadline: Date.now() + budget, done: () => clearTimeout(timer) };
+}
+
 /**
  * Wraps a unary handler: times it, writes one structured log line with the fields the handler collected, counts
- * it in the metrics, and turns a rejected promise into an INTERNAL status rather than an unanswered call.
+ * it in the metrics, and turns a rejected promise into an INTERNAL status rather than an unanswered call. The
+ * handler gets the call's budget (callSignal) to stop its work when the call is cancelled or out of time.
  */
 export function unaryCall<Req, Res>(
   { log, metrics }: Telemetry,
   method: string,
-  handle: (request: Req, fields: CallFields) => Promise<Res>,
+  handle: (request: Req, fields: CallFields, budget: CallBudget) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = performance.now();
     const fields: CallFields = {};
-    handle(call.request, fields).then(
+    const { done, ...budget } = callSignal(call);
+    handle(call.request, fields, budget).finally(done).then(
       (response) => {
         const seconds = elapsedSeconds(started);
         const level = fields.error ? 'warn' : 'info';

@@ -5,7 +5,9 @@ import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createHealthSource } from '../collect/registry.js';
+import { type QueueLimits, RequestQueue } from '../collect/request-queue.js';
 import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
+import type { CallBudget } from './call-log.js';
 import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
@@ -35,6 +37,8 @@ export interface EngineOptions {
   approvals?: ApprovalRequestStore;
   /** The only namespaces approval gates may write in; by default all but the Kubernetes system namespaces. */
   approvalNamespaces?: readonly string[];
+  /** Source requests in flight per source, and waiting in all (request-queue.ts). */
+  sourceLimits?: QueueLimits;
 }
 
 export interface RunningEngine {
@@ -61,14 +65,16 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const services = loadServices();
   const interceptors = options.authTokenFile ? [bearerTokenInterceptor(await readAuthToken(options.authTokenFile), log)] : [];
   const server = new grpc.Server({ interceptors });
-  const sourceOptions = { credentialsDir: options.credentialsDir };
+  const sourceOptions = { credentialsDir: options.credentialsDir, queue: new RequestQueue(options.sourceLimits) };
   // Made on first use: only approval gates need the Kubernetes API, and an engine without them needs no kubeconfig.
   let approvals: ApprovalRequestStore | undefined;
   const approvalStore = () =>
     (approvals ??= restrictNamespaces(options.approvals ?? new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi)), options.approvalNamespaces));
-  const context = (callLog: Logger): EngineContext => ({
+  const context = (callLog: Logger, { signal, deadline }: CallBudget): EngineContext => ({
     now: () => new Date(),
     log: callLog,
+    signal,
+    deadline,
     createSource: (config) => createHealthSource(config, sourceOptions),
     events: metrics.verifications,
     get approvals() {

@@ -14,29 +14,33 @@ import type {
   PluginError,
   WireMeasurement,
 } from './wire.js';
-import { type CallFields, type Telemetry, describeFailure, metricName, objectRef, unaryCall } from './call-log.js';
+import { type CallBudget, type CallFields, type Telemetry, describeFailure, metricName, objectRef, unaryCall } from './call-log.js';
 import type { EngineContext, EngineDomain } from './domain.js';
 import { initPluginHandler } from './init-plugin.js';
 
-export function metricProviderHandlers(domain: EngineDomain, telemetry: Telemetry, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
-  const ctx = (fields: CallFields): EngineContext => context(telemetry.log.child(fields));
+export function metricProviderHandlers(
+  domain: EngineDomain,
+  telemetry: Telemetry,
+  context: (callLog: Logger, budget: CallBudget) => EngineContext,
+): grpc.UntypedServiceImplementation {
+  const ctx = (fields: CallFields, budget: CallBudget): EngineContext => context(telemetry.log.child(fields), budget);
 
-  const run = unaryCall<MetricRunRequest, WireMeasurement>(telemetry, 'MetricProvider/Run', async (request, fields) => {
+  const run = unaryCall<MetricRunRequest, WireMeasurement>(telemetry, 'MetricProvider/Run', async (request, fields, budget) => {
     const measurement = await guardMeasurement(fields, () => ({}), async () => {
       const { analysisRun, metric } = parseMetricRequest(request, fields);
-      return domain.metricRun(analysisRun, metric, ctx({ ...fields }));
+      return domain.metricRun(analysisRun, metric, ctx({ ...fields }, budget));
     });
     return measurementToWire(measurement);
   });
 
   const resumeOrTerminate = (method: 'Resume' | 'Terminate') =>
-    unaryCall<MetricMeasurementRequest, WireMeasurement>(telemetry, `MetricProvider/${method}`, async (request, fields) => {
+    unaryCall<MetricMeasurementRequest, WireMeasurement>(telemetry, `MetricProvider/${method}`, async (request, fields, budget) => {
       let inFlight: Measurement | undefined;
       const measurement = await guardMeasurement(fields, () => inFlight ?? {}, async () => {
         inFlight = measurementFromWire(request.measurement);
         const { analysisRun, metric } = parseMetricRequest(request, fields);
         const call = method === 'Resume' ? domain.metricResume : domain.metricTerminate;
-        return call(analysisRun, metric, inFlight, ctx({ ...fields }));
+        return call(analysisRun, metric, inFlight, ctx({ ...fields }, budget));
       });
       return measurementToWire(measurement);
     });

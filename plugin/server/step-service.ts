@@ -3,14 +3,18 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/log.js';
 import { StepRpcError } from '../verify/types.js';
-import { type Telemetry, describeFailure, objectRef, unaryCall } from './call-log.js';
+import { type CallBudget, type Telemetry, describeFailure, objectRef, unaryCall } from './call-log.js';
 import type { EngineContext, EngineDomain } from './domain.js';
 import { initPluginHandler } from './init-plugin.js';
 import { type StepRequest, type WireStepResult, parseJsonField, parseOptionalJsonField, stepErrorToWire, stepResultToWire } from './wire.js';
 
 type StepOperation = 'Run' | 'Terminate' | 'Abort';
 
-export function stepPluginHandlers(domain: EngineDomain, telemetry: Telemetry, context: (callLog: Logger) => EngineContext): grpc.UntypedServiceImplementation {
+export function stepPluginHandlers(
+  domain: EngineDomain,
+  telemetry: Telemetry,
+  context: (callLog: Logger, budget: CallBudget) => EngineContext,
+): grpc.UntypedServiceImplementation {
   const operations: Record<StepOperation, EngineDomain['gateRun']> = {
     Run: domain.gateRun,
     Terminate: domain.gateTerminate,
@@ -18,7 +22,7 @@ export function stepPluginHandlers(domain: EngineDomain, telemetry: Telemetry, c
   };
 
   const handler = (operation: StepOperation) =>
-    unaryCall<StepRequest, WireStepResult>(telemetry, `StepPlugin/${operation}`, async (request, fields) => {
+    unaryCall<StepRequest, WireStepResult>(telemetry, `StepPlugin/${operation}`, async (request, fields, budget) => {
       fields.pluginName = request.plugin_name;
       try {
         const rollout = parseJsonField(request.rollout_json, 'rollout_json');
@@ -28,7 +32,7 @@ export function stepPluginHandlers(domain: EngineDomain, telemetry: Telemetry, c
           config: parseOptionalJsonField(request.config_json, 'config_json'),
           status: parseOptionalJsonField(request.status_json, 'status_json'),
         };
-        const result = await operations[operation](rollout, step, context(telemetry.log.child({ ...fields })));
+        const result = await operations[operation](rollout, step, context(telemetry.log.child({ ...fields }), budget));
         fields.phase = result.phase;
         return stepResultToWire(result);
       } catch (error) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
-import { metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate, type EngineContext } from './metric.js';
+import { LATE_RETRY_MS, metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate, type EngineContext } from './metric.js';
 import type { Measurement } from './types.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -296,6 +296,23 @@ describe('metricResume', () => {
     const measurement = await metricResume(analysisRun, metric(), run, context(clock, failingSource));
     expect(measurement).toMatchObject({ phase: 'Error', finishedAt: '2026-01-01T00:05:00Z', metadata: run.metadata });
     expect(measurement.message).toContain('collection failed at the end of the window: metric "error-rate (numerator)"');
+  });
+
+  it('stays Running after the window when the source was only slow or busy, for a while, then reports Error', async () => {
+    const slow: HealthSource = {
+      description: 'fake source',
+      fetchSeries: async (request) => {
+        throw new CollectError(request.metric.name, 'Prometheus at http://prometheus:9090', 'no response within 10s', true);
+      },
+    };
+    const clock = { now: T0 };
+    const run = await started(clock);
+    clock.now = at(305);
+    const retried = await metricResume(analysisRun, metric(), run, context(clock, slow));
+    expect(retried).toMatchObject({ phase: 'Running', resumeAt: '2026-01-01T00:05:15Z', metadata: run.metadata });
+    expect(retried.message).toMatch(/^collection failed, will retry at 2026-01-01T00:05:15Z: metric "error-rate \(numerator\)": .*no response within 10s$/);
+    clock.now = at(300 + LATE_RETRY_MS / 1000);
+    expect((await metricResume(analysisRun, metric(), retried, context(clock, slow))).phase).toBe('Error');
   });
 
   it('reports an invalid config as Error', async () => {

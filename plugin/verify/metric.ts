@@ -3,7 +3,7 @@
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import type { Logger } from '../../shared/log.js';
 import { createHealthSource, type SourceConfig } from '../collect/registry.js';
-import type { HealthSource } from '../collect/source.js';
+import { CollectError, type HealthSource } from '../collect/source.js';
 import { formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
 import type { JudgeResult, Verdict } from '../judge/types.js';
@@ -32,6 +32,10 @@ export interface EngineContext {
   events?: VerificationEvents;
   /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
   approvals?: ApprovalRequestStore;
+  /** Aborted when the call is cancelled or its time is up: collection stops. */
+  signal?: AbortSignal;
+  /** When the call's time is up (epoch ms), if it has a deadline. */
+  deadline?: number;
 }
 
 /** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */
@@ -59,6 +63,10 @@ export function readMetricConfig(metric: unknown): VerifyConfig {
 
 // After a failed collection in an open window, try again this soon (or at the interval, if shorter).
 const RETRY_MS = 10_000;
+// After the window's end, a collection that failed for a passing reason (no answer in time, the source or the
+// engine busy) is tried again for this long before the measurement ends in Error: the range is the window, so a
+// later look gives the same verdict.
+export const LATE_RETRY_MS = 5 * 60_000;
 
 /** The health source for a config: the context's factory when the server or a test gives one, else the registry. */
 export function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
@@ -159,12 +167,13 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   let result: JudgeResult;
   try {
     // Once closed, the range is exactly the window, so a later Resume gives the same verdict.
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx));
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
   } catch (error) {
     log.warn({ err: error, closed }, 'collection failed');
     ctx.events?.collectionFailed('verify');
-    if (closed) return errorMeasurement(`collection failed at the end of the window: ${describeError(error)}`, now, state.base);
-    const retryAt = nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
+    const retryLate = error instanceof CollectError && error.transient && now.getTime() < window.end.getTime() + LATE_RETRY_MS;
+    if (closed && !retryLate) return errorMeasurement(`collection failed at the end of the window: ${describeError(error)}`, now, state.base);
+    const retryAt = closed ? new Date(now.getTime() + RETRY_MS) : nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
     return {
       ...state.base,
       phase: 'Running',
@@ -200,7 +209,7 @@ export async function metricTerminate(analysisRun: unknown, metric: unknown, mea
   const { config, window } = state;
   let result: JudgeResult;
   try {
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { asClosed: true });
+    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { asClosed: true, signal: ctx.signal, deadline: ctx.deadline });
   } catch (error) {
     ctx.events?.collectionFailed('verify');
     return errorMeasurement(`terminated; collection failed: ${describeError(error)}`, now, state.base);

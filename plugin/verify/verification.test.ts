@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
+import { CollectError, type GroupsRequest, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { parseVerifyConfig } from '../config/schema.js';
 import { collectInputs, verify } from './verification.js';
 
@@ -65,6 +65,7 @@ describe('collectInputs', () => {
       start: range.start,
       end: range.end,
       cumulative: true,
+      signal: expect.any(AbortSignal),
     });
     expect(calls.find((c) => c.metric.name === 'throughput')?.cumulative).toBeUndefined();
     expect(calls.map((c) => `${c.metric.name}/${c.group.podTemplateHash}`).sort()).toEqual([
@@ -82,6 +83,55 @@ describe('collectInputs', () => {
     expect((errors!.canary as { denominator: InstanceSeries }).denominator.get('i2')![0]).toEqual([T0.getTime() / 1000 + 15, 1000]);
     expect((errors!.canary as { denominator: InstanceSeries }).denominator.get('i2')).toHaveLength(20);
     expect(throughput!.baseline).toBeInstanceOf(Map);
+  });
+});
+
+describe('collectInputs reads', () => {
+  it('a query shared by several metrics once per look, for both groups', async () => {
+    const calls: SeriesRequest[] = [];
+    const shared = { ...config, metrics: [...config.metrics, { ...config.metrics[1]!, name: 'throughput-again' }] };
+    const inputs = await collectInputs(shared, range, source(healthy, calls));
+    expect(calls).toHaveLength(6);
+    expect(inputs[2]!.canary).toBe(inputs[1]!.canary);
+  });
+
+  it('both groups in one request when the source can', async () => {
+    const requests: GroupsRequest[] = [];
+    const both: HealthSource = {
+      ...source(healthy),
+      async fetchGroups(request) {
+        requests.push(request);
+        return request.groups.map(() => ({ series: new Map([['i1', [[T0.getTime() / 1000 + 15, 1] as const]]]), warnings: [] }));
+      },
+    };
+    await collectInputs(config, range, both);
+    expect(requests.map((r) => [r.metric.name, r.groups.map((g) => g.podTemplateHash)])).toEqual([
+      ['errors (numerator)', ['new', 'old']],
+      ['errors (denominator)', ['new', 'old']],
+      ['throughput', ['new', 'old']],
+    ]);
+  });
+
+  it('given up when one of them fails, or when the call is cancelled', async () => {
+    const signals: AbortSignal[] = [];
+    const hanging: HealthSource = {
+      description: 'fake',
+      fetchSeries: (request) => {
+        signals.push(request.signal!);
+        if (request.metric.name === 'throughput') return Promise.reject(new CollectError('throughput', 'fake', 'down'));
+        return new Promise(() => {});
+      },
+    };
+    await expect(collectInputs(config, range, hanging)).rejects.toThrow(CollectError);
+    expect(signals.length).toBeGreaterThan(1);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+
+    const call = new AbortController();
+    signals.length = 0;
+    const never: HealthSource = { description: 'fake', fetchSeries: (request) => (signals.push(request.signal!), new Promise(() => {})) };
+    void collectInputs(config, range, never, { signal: call.signal });
+    call.abort();
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 });
 

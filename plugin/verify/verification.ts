@@ -1,8 +1,9 @@
 // Collect → judge for every metric of a verification. A pure function of the config, the range and the
 // backend's data, so any replica (or a restarted engine) reaches the same result.
+import { setMaxListeners } from 'node:events';
 import { increasesPerStep } from '../collect/counters.js';
-import type { FetchedSeries, GroupSelection, HealthSource } from '../collect/source.js';
-import type { GroupRef, MetricConfig, VerifyConfig } from '../config/schema.js';
+import type { FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from '../collect/source.js';
+import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import type { GroupData, JudgeResult, Look, MetricInput } from '../judge/types.js';
 import type { VerificationWindow } from './window.js';
@@ -11,40 +12,67 @@ function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
   return { podTemplateHash: group.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
 }
 
-/** One group's data for one metric (a series per instance, or a ratio's numerator and denominator counts per step) and the source's warnings. */
-async function collectGroup(
-  config: VerifyConfig,
-  metric: MetricConfig,
-  group: GroupRef,
-  range: VerificationWindow,
-  source: HealthSource,
-): Promise<{ data: GroupData; warnings: string[] }> {
-  const fetch = (name: string, query: string, cumulative?: true): Promise<FetchedSeries> =>
-    source.fetchSeries({ metric: { name, query }, group: selection(config, group), start: range.start, end: range.end, ...(cumulative ? { cumulative } : {}) });
-  if (metric.kind === 'ratio') {
-    // Counters: the engine takes their increases per step itself.
-    const [numerator, denominator] = await Promise.all([
-      fetch(`${metric.name} (numerator)`, metric.numerator, true),
-      fetch(`${metric.name} (denominator)`, metric.denominator, true),
-    ]);
-    return {
-      data: increasesPerStep(numerator.series, denominator.series, range.start.getTime() / 1000),
-      warnings: [...numerator.warnings, ...denominator.warnings],
-    };
-  }
-  const { series, warnings } = await fetch(metric.name, metric.query);
-  return { data: series, warnings };
+/** The series of one query for each group, in one request when the source can; throws CollectError. */
+function readGroups(source: HealthSource, request: GroupsRequest): Promise<FetchedSeries[]> {
+  if (source.fetchGroups) return source.fetchGroups(request);
+  const { groups, ...rest } = request;
+  return Promise.all(groups.map((group) => source.fetchSeries({ ...rest, group })));
 }
 
-/** The judge's input for every metric over `range`; throws CollectError when a metric cannot be collected. */
-export async function collectInputs(config: VerifyConfig, range: VerificationWindow, source: HealthSource): Promise<MetricInput[]> {
-  return Promise.all(
-    config.metrics.map(async (metric): Promise<MetricInput> => {
-      const [canary, baseline] = await Promise.all([config.canary, config.baseline].map((group) => collectGroup(config, metric, group, range, source)));
-      const warnings = [...new Set([...canary!.warnings, ...baseline!.warnings])];
-      return { metric, canary: canary!.data, baseline: baseline!.data, ...(warnings.length ? { warnings } : {}) };
-    }),
-  );
+/**
+ * The judge's input for every metric over `range`: each distinct query is read once, for both groups (metrics
+ * that share a query share its result). A ratio's counters become counts per step (counters.ts); the source's
+ * warnings go with each metric. Throws CollectError when a metric cannot be collected; the other reads of the
+ * look are then given up, as they are when `signal` aborts.
+ */
+export async function collectInputs(
+  config: VerifyConfig,
+  range: VerificationWindow,
+  source: HealthSource,
+  { signal, deadline }: { signal?: AbortSignal; deadline?: number } = {},
+): Promise<MetricInput[]> {
+  const look = new AbortController();
+  const lookSignal = signal ? AbortSignal.any([signal, look.signal]) : look.signal;
+  // Each request of the look listens to it, up to two per metric and group.
+  setMaxListeners(0, lookSignal);
+  const groups = [config.canary, config.baseline].map((group) => selection(config, group));
+  const reads = new Map<string, Promise<FetchedSeries[]>>();
+  const read = (name: string, query: string, cumulative = false): Promise<FetchedSeries[]> => {
+    const key = `${cumulative}\n${query}`;
+    let answer = reads.get(key);
+    if (!answer) {
+      const request = { metric: { name, query }, groups, start: range.start, end: range.end, signal: lookSignal, deadline };
+      answer = readGroups(source, cumulative ? { ...request, cumulative } : request);
+      reads.set(key, answer);
+    }
+    return answer;
+  };
+  const start = range.start.getTime() / 1000;
+  try {
+    return await Promise.all(
+      config.metrics.map(async (metric): Promise<MetricInput> => {
+        let data: [GroupData, GroupData];
+        let fetched: FetchedSeries[];
+        if (metric.kind === 'ratio') {
+          // Counters: the engine takes their increases per step itself.
+          const [numerator, denominator] = await Promise.all([
+            read(`${metric.name} (numerator)`, metric.numerator, true),
+            read(`${metric.name} (denominator)`, metric.denominator, true),
+          ]);
+          data = [0, 1].map((i) => increasesPerStep(numerator[i]!.series, denominator[i]!.series, start)) as [GroupData, GroupData];
+          fetched = [...numerator, ...denominator];
+        } else {
+          fetched = await read(metric.name, metric.query);
+          data = [fetched[0]!.series, fetched[1]!.series];
+        }
+        const warnings = [...new Set(fetched.flatMap((f) => f.warnings))];
+        return { metric, canary: data[0], baseline: data[1], ...(warnings.length ? { warnings } : {}) };
+      }),
+    );
+  } catch (error) {
+    look.abort(error);
+    throw error;
+  }
 }
 
 export interface VerifyOptions {
@@ -53,6 +81,10 @@ export interface VerifyOptions {
    * at the end-of-window confidence.
    */
   asClosed?: boolean;
+  /** Aborted when the call is cancelled or out of time. */
+  signal?: AbortSignal;
+  /** When the call's time is up (epoch ms). */
+  deadline?: number;
 }
 
 /**
@@ -61,7 +93,7 @@ export interface VerifyOptions {
  * regression is conclusive; once closed (or `asClosed`) it always is. Throws CollectError.
  */
 export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource, options: VerifyOptions = {}): Promise<JudgeResult> {
-  const inputs = await collectInputs(config, range, source);
+  const inputs = await collectInputs(config, range, source, options);
   const elapsedMs = range.end.getTime() - range.start.getTime();
   const look: Look = { elapsedMs: options.asClosed ? config.durationMs : elapsedMs, durationMs: config.durationMs, intervalMs: config.intervalMs };
   return judgeVerification({ sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase }, inputs, look);

@@ -22,7 +22,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** A config field holding a Go-style duration string; parses to milliseconds. */
-export function durationField(bounds: { min: number }) {
+export function durationField(bounds: { min: number; max?: number }) {
   const expected = `a duration such as ${EXAMPLES}`;
   return z
     .string({ error: (issue) => (issue.input === undefined ? `is required (expected ${expected})` : `expected ${expected}; got ${JSON.stringify(issue.input)}`) })
@@ -34,6 +34,10 @@ export function durationField(bounds: { min: number }) {
       }
       if (ms < bounds.min) {
         ctx.issues.push({ code: 'custom', input: text, message: `expected at least ${formatDuration(bounds.min)}; got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      if (bounds.max !== undefined && ms > bounds.max) {
+        ctx.issues.push({ code: 'custom', input: text, message: `expected at most ${formatDuration(bounds.max)}; got ${JSON.stringify(text)}` });
         return z.NEVER;
       }
       return ms;

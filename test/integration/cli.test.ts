@@ -40,6 +40,7 @@ describe('rollouts-cv', () => {
     [['engine', '--tls-key', 'k.pem'], /--tls-cert and --tls-key go together/],
     [['engine', '--shutdown-grace', 'soon'], /expected a duration/],
     [['engine', '--approval-namespaces', 'shop,Kube_System'], /expected namespace names separated by commas.*"Kube_System"/],
+    [['engine', '--source-concurrency', '0'], /expected a whole number of at least 1/],
     [['sandbox', '--prometheus-port', '-1'], /expected a port number/],
     [['sandbox', '--scrape-interval', '1.5s'], /expected whole seconds/],
     [['check'], /missing required argument 'file'/],

@@ -1,8 +1,8 @@
 // Command bridge-bench measures what the bridge adds to a call: it loads the bridge exactly as the Argo Rollouts
 // controller does (package host) and times the same metric Run call made through the controller's plugin client
 // (a new provider per call, as the controller's analysis loop builds one per reconcile, then Run over net/rpc to
-// the bridge, which calls the engine over gRPC) and made directly to the engine over gRPC, sequentially and from
-// many goroutines at once.
+// the bridge, which calls the engine over gRPC), the Run alone through a provider made beforehand, and the call
+// made directly to the engine over gRPC, sequentially and from many goroutines at once.
 //
 // Usage:
 //
@@ -33,7 +33,6 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"sigs.k8s.io/yaml"
 
 	"github.com/rollouts-cv/rollouts-cv/plugin/bridge/host"
 	"github.com/rollouts-cv/rollouts-cv/plugin/bridge/internal/rpcpb"
@@ -49,6 +48,10 @@ type comparison struct {
 	Bridge   percentiles `json:"bridge"`
 	Direct   percentiles `json:"direct"`
 	Overhead percentiles `json:"overhead"`
+	// The Run call alone through a provider obtained beforehand: without the controller's per-reconcile provider
+	// lookup, which pings the plugin under a lock its plugin client shares between all calls.
+	BridgeRunOnly   percentiles `json:"bridge_run_only"`
+	OverheadRunOnly percentiles `json:"overhead_run_only"`
 }
 
 type result struct {
@@ -85,10 +88,10 @@ func run(argv []string) error {
 	}
 	var metric v1alpha1.Metric
 	var analysisRun v1alpha1.AnalysisRun
-	if err := readObject(metricFile, &metric); err != nil {
+	if err := host.ReadObject(metricFile, &metric); err != nil {
 		return err
 	}
-	if err := readObject(runFile, &analysisRun); err != nil {
+	if err := host.ReadObject(runFile, &analysisRun); err != nil {
 		return err
 	}
 	if len(metric.Provider.Plugin) != 1 {
@@ -141,6 +144,16 @@ func run(argv []string) error {
 		}
 		return nil
 	}
+	provider, err := host.MetricProviderFor(metric)
+	if err != nil {
+		return err
+	}
+	runOnly := func() error {
+		if m := provider.Run(analysisRun.DeepCopy(), metric); m.Phase != v1alpha1.AnalysisPhaseRunning {
+			return fmt.Errorf("through the bridge: Run answered %s: %s", m.Phase, m.Message)
+		}
+		return nil
+	}
 	direct := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -165,13 +178,13 @@ func run(argv []string) error {
 	}
 	var out result
 	out.Concurrency = concurrency
-	// Sequential: the two paths alternate, so that any drift of the machine's load falls on both alike.
-	var bridgeTimes, directTimes []time.Duration
+	// Sequential: the paths alternate, so that any drift of the machine's load falls on all alike.
+	var bridgeTimes, runOnlyTimes, directTimes []time.Duration
 	for range calls {
 		for _, path := range []struct {
 			call  func() error
 			times *[]time.Duration
-		}{{throughBridge, &bridgeTimes}, {direct, &directTimes}} {
+		}{{throughBridge, &bridgeTimes}, {runOnly, &runOnlyTimes}, {direct, &directTimes}} {
 			started := time.Now()
 			if err := path.call(); err != nil {
 				return err
@@ -179,17 +192,15 @@ func run(argv []string) error {
 			*path.times = append(*path.times, time.Since(started))
 		}
 	}
-	out.Sequential = compare(bridgeTimes, directTimes)
+	out.Sequential = compare(bridgeTimes, runOnlyTimes, directTimes)
 
-	concurrentBridge, err := concurrently(throughBridge, concurrency, rounds)
-	if err != nil {
-		return err
+	var concurrent [3][]time.Duration
+	for i, call := range []func() error{throughBridge, runOnly, direct} {
+		if concurrent[i], err = concurrently(call, concurrency, rounds); err != nil {
+			return err
+		}
 	}
-	concurrentDirect, err := concurrently(direct, concurrency, rounds)
-	if err != nil {
-		return err
-	}
-	out.Concurrent = compare(concurrentBridge, concurrentDirect)
+	out.Concurrent = compare(concurrent[0], concurrent[1], concurrent[2])
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
@@ -221,15 +232,20 @@ func concurrently(call func() error, concurrency, rounds int) ([]time.Duration, 
 	return times, nil
 }
 
-func compare(bridge, direct []time.Duration) comparison {
-	b := percentiles{P50: percentile(bridge, 0.50), P99: percentile(bridge, 0.99)}
-	d := percentiles{P50: percentile(direct, 0.50), P99: percentile(direct, 0.99)}
+func compare(bridge, runOnly, direct []time.Duration) comparison {
+	b, r, d := percentilesOf(bridge), percentilesOf(runOnly), percentilesOf(direct)
 	return comparison{
-		Calls:    len(bridge),
-		Bridge:   b,
-		Direct:   d,
-		Overhead: percentiles{P50: round(b.P50 - d.P50), P99: round(b.P99 - d.P99)},
+		Calls:           len(bridge),
+		Bridge:          b,
+		Direct:          d,
+		Overhead:        percentiles{P50: round(b.P50 - d.P50), P99: round(b.P99 - d.P99)},
+		BridgeRunOnly:   r,
+		OverheadRunOnly: percentiles{P50: round(r.P50 - d.P50), P99: round(r.P99 - d.P99)},
 	}
+}
+
+func percentilesOf(times []time.Duration) percentiles {
+	return percentiles{P50: percentile(times, 0.50), P99: percentile(times, 0.99)}
 }
 
 // percentile in milliseconds, nearest rank.
@@ -244,15 +260,3 @@ func percentile(times []time.Duration, q float64) float64 {
 }
 
 func round(ms float64) float64 { return math.Round(ms*100) / 100 }
-
-// readObject reads JSON or YAML into v.
-func readObject(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}

@@ -49,7 +49,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/sirupsen/logrus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/rollouts-cv/rollouts-cv/plugin/bridge/host"
 )
@@ -145,7 +144,7 @@ func runMetric(ctx context.Context, argv []string) (int, error) {
 		return 1, errors.New("--metric is required")
 	}
 	var metric v1alpha1.Metric
-	if err := readObject(metricFile, &metric); err != nil {
+	if err := host.ReadObject(metricFile, &metric); err != nil {
 		return 1, err
 	}
 	if len(metric.Provider.Plugin) != 1 {
@@ -160,7 +159,7 @@ func runMetric(ctx context.Context, argv []string) (int, error) {
 		Spec:       v1alpha1.AnalysisRunSpec{Metrics: []v1alpha1.Metric{metric}},
 	}
 	if runFile != "" {
-		if err := readObject(runFile, analysisRun); err != nil {
+		if err := host.ReadObject(runFile, analysisRun); err != nil {
 			return 1, err
 		}
 	}
@@ -209,12 +208,12 @@ func runStep(ctx context.Context, argv []string) (int, error) {
 		return 1, errors.New("--config is required")
 	}
 	var cfg json.RawMessage
-	if err := readObject(configFile, &cfg); err != nil {
+	if err := host.ReadObject(configFile, &cfg); err != nil {
 		return 1, err
 	}
 	rollout := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "plugin-host", Namespace: "default"}}
 	if rolloutFile != "" {
-		if err := readObject(rolloutFile, rollout); err != nil {
+		if err := host.ReadObject(rolloutFile, rollout); err != nil {
 			return 1, err
 		}
 	}
@@ -240,18 +239,6 @@ func runStep(ctx context.Context, argv []string) (int, error) {
 		return 2, err
 	}
 	return 0, nil
-}
-
-// readObject reads JSON or YAML into v.
-func readObject(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 func printJSON(w io.Writer, v any) {
