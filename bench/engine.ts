@@ -1,6 +1,6 @@
 // `npm run bench:engine [-- --smoke] [-- --engine-ref REF] [-- --out FILE]`: the engine under load against a real
 // Prometheus (bench/engine/run.ts says what is run). Writes bench/results/engine.json (or --out); --smoke is a
-// shorter run of every part (about 4 minutes instead of about 18); --engine-ref measures the engine of another git
+// shorter run of every part (about 4 minutes instead of about 15); --engine-ref measures the engine of another git
 // ref with the same harness (e.g. the commit before a change, for before/after figures).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
