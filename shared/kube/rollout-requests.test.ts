@@ -41,6 +41,18 @@ describe('revisionsOf', () => {
       [0, 'c'],
     ]);
   });
+
+  it('reads the revision annotation as kubectl does (strconv.ParseInt): a sign and leading zeros are accepted', () => {
+    const list = [
+      rs('a', { 'rollout.argoproj.io/revision': '+2' }, { uid: 'u1', controller: true }),
+      rs('b', { 'rollout.argoproj.io/revision': '004' }, { uid: 'u1', controller: true }),
+      rs('c', { 'rollout.argoproj.io/revision': ' 5' }, { uid: 'u1', controller: true }),
+    ];
+    expect(revisionsOf(rollout, list).map((h) => [h.revision, h.replicaSet.metadata.name])).toEqual([
+      [4, 'b'],
+      [2, 'a'],
+    ]);
+  });
 });
 
 describe('templateMatches', () => {

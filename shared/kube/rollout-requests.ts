@@ -1,7 +1,7 @@
 // What each Rollout action sends, decided from the objects read: pure functions, following
 // `kubectl argo rollouts` v1.10.1 (`pkg/kubectl-argo-rollouts/cmd/{promote,set,undo}`), plus the refusals it
 // leaves to the controller (retry of a rollout that is not aborted, promote of a promoted one, …).
-import { currentCanaryStep, isFullyPromoted, isGenerationObserved } from './rollout-status.js';
+import { currentCanaryStep, isFullyPromoted, isGenerationObserved, parseGoInt } from './rollout-status.js';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type LabelSelector, type PodTemplate, type Rollout, type Workload } from './rollout-types.js';
 
 export type RolloutErrorCode = 'NotFound' | 'NotApplicable' | 'Invalid' | 'Forbidden' | 'Timeout' | 'Conflict' | 'ApiError';
@@ -160,8 +160,8 @@ export function revisionsOf(rollout: Rollout, replicaSets: Workload[]): { revisi
     .flatMap((rs) => {
       const text = rs.metadata.annotations?.[REVISION_ANNOTATION];
       // no annotation counts as revision 0, as in kubectl; an unreadable one is skipped
-      const revision = text === undefined ? 0 : /^\d+$/.test(text) ? Number(text) : undefined;
-      return revision === undefined ? [] : [{ revision, replicaSet: rs }];
+      const revision = text === undefined ? 0n : parseGoInt(text);
+      return revision === undefined ? [] : [{ revision: Number(revision), replicaSet: rs }];
     })
     .sort((a, b) => b.revision - a.revision);
 }

@@ -127,12 +127,25 @@ describe('rolloutPhase', () => {
   });
 
   it('an observedGeneration ahead, missing or not a number counts as observed (as Argo reads it)', () => {
-    for (const observed of ['7', undefined, 'abc']) {
+    for (const observed of ['7', undefined, 'abc', '', '+', '-', ' 4', '4 ', '4.0', '0x4', '4_0', '1e3', '9223372036854775808', '-9223372036854775809']) {
       const r = edit('canary-healthy', (r) => {
+        r.metadata.generation = 5;
         r.status!.observedGeneration = observed;
       });
       expect(isGenerationObserved(r), String(observed)).toBe(true);
     }
+  });
+
+  it('reads observedGeneration as Go\'s strconv.Atoi does: an optional sign, decimal digits, leading zeros', () => {
+    const observedAt = (observed: string, generation = 5) =>
+      isGenerationObserved(
+        edit('canary-healthy', (r) => {
+          r.metadata.generation = generation;
+          r.status!.observedGeneration = observed;
+        }),
+      );
+    for (const behind of ['+4', '4', '04', '+004', '-4', '-0', '+0', '-9223372036854775808']) expect(observedAt(behind), behind).toBe(false);
+    for (const caughtUp of ['+5', '5', '005', '+6', '9223372036854775807']) expect(observedAt(caughtUp), caughtUp).toBe(true);
   });
 
   it('Progressing while controllerPause is set without pause conditions (unpausing)', () => {

@@ -79,9 +79,22 @@ export function rolloutPhase(rollout: Rollout): { phase: string; message: string
  * or is ahead of the generation, counts as observed (as in Argo).
  */
 export function isGenerationObserved(rollout: Rollout): boolean {
-  const observed = rollout.status?.observedGeneration;
-  if (observed === undefined || !/^-?\d+$/.test(observed)) return true;
-  return Number(observed) >= (rollout.metadata.generation ?? 0);
+  const observed = parseGoInt(rollout.status?.observedGeneration);
+  if (observed === undefined) return true;
+  return observed >= BigInt(rollout.metadata.generation ?? 0);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Go's `strconv.Atoi` on a 64-bit platform: an optional `+` or `-`, then decimal digits (leading zeros allowed),
+ * within int64. Undefined where Atoi returns an error. A BigInt, so that no digit is lost beyond 2^53.
+ */
+export function parseGoInt(text: string | undefined): bigint | undefined {
+  if (text === undefined || !/^[+-]?\d+$/.test(text)) return undefined;
+  const value = BigInt(text);
+  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
 
 /** `controllerPause` without pause conditions: the controller is between clearing a pause and moving on. */
