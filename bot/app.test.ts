@@ -8,7 +8,7 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedBy } from '../shared/approvals/deployer.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
-import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
+import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
 import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
 import { approvalRequest, rolloutAt } from '../test/helpers/approval-policy.js';
@@ -184,6 +184,27 @@ describe('commands', () => {
     const status = await exchange(command('status viewed'));
     expect(status.replies).toEqual([{ text: expect.stringMatching(/^shop\/viewed: Paused \(CanaryPauseStep\) · step 1\/3/), visibility: 'in_channel' }]);
     expect(list.writes.concat(status.writes, help.writes)).toEqual([]);
+  });
+
+  it('status shows the actual weight of a canary without traffic routing from its ReplicaSet, as kubectl does', async () => {
+    const rollout = seedRollout('canary-paused-step', 'unschedulable');
+    // the canary pod cannot be scheduled: its ReplicaSet has no available pod (another Rollout's with the same hash does)
+    const replicaSet = (owner: string, name: string, hash: string, available: number) =>
+      store.seed(REPLICA_SETS, {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name, namespace: NS, labels: { [POD_TEMPLATE_HASH_LABEL]: hash }, ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'x', uid: owner, controller: true }] },
+        spec: { template: {} },
+        status: { replicas: 1, availableReplicas: available },
+      });
+    replicaSet(rollout.metadata.uid!, 'unschedulable-6bb8c57c5d', '6bb8c57c5d', 0);
+    replicaSet(rollout.metadata.uid!, 'unschedulable-5444c58bc', '5444c58bc', 2);
+    replicaSet('another-rollout', 'twin-6bb8c57c5d', '6bb8c57c5d', 1);
+    const from = kube.requests.length;
+    const status = await exchange(command('status unschedulable'));
+    expect(status.answer).toMatch(/^shop\/unschedulable: Paused \(CanaryPauseStep\) · step 1\/3 · weight 50 \(actual 0\) · /);
+    const reads = kube.requests.slice(from).filter((r) => r.path.includes('/replicasets'));
+    expect(reads.map((r) => [r.method, r.path, r.query.get('labelSelector')])).toEqual([['GET', `/apis/apps/v1/namespaces/${NS}/replicasets`, 'rollouts-pod-template-hash=6bb8c57c5d']]);
   });
 
   it.each([

@@ -114,7 +114,8 @@ async function list(ctx: BotContext, command: Extract<Command, { name: 'list' }>
   const response = (namespace
     ? await cluster.objects.listNamespacedCustomObject({ ...ROLLOUTS, namespace })
     : await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] };
-  const summaries = response.items.map(summarizeRollout).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  // as `kubectl argo rollouts list`: the set weight only (the actual weight would take every ReplicaSet)
+  const summaries = response.items.map((rollout) => summarizeRollout(rollout)).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   return reply(rolloutList(summaries, { cluster: clusterName, namespace }), 'ephemeral');
 }
 
@@ -127,7 +128,12 @@ async function status(ctx: BotContext, command: Extract<Command, { name: 'status
   } catch (error) {
     return reply(plain(`Cannot read rollout ${namespace}/${command.target.name}: ${describe(error)}`, where), 'ephemeral');
   }
-  return reply(rolloutStatus(summarizeRollout(rollout), where, lastVerification(rollout)), 'in_channel');
+  // The actual weight of a canary without traffic routing counts its ReplicaSet's pods; unread, the set weight shows.
+  const replicaSets = await actions.replicaSetsForStatus(cluster.objects, rollout).catch((error: unknown) => {
+    ctx.log.warn({ rollout: `${namespace}/${command.target.name}`, err: describe(error) }, 'cannot read the canary ReplicaSet; showing the set weight only');
+    return undefined;
+  });
+  return reply(rolloutStatus(summarizeRollout(rollout, replicaSets), where, lastVerification(rollout)), 'in_channel');
 }
 
 /** The verdict and top reasons of the last rollouts-cv verification the controller recorded, if any. */

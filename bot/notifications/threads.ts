@@ -5,7 +5,7 @@
 // annotate the Rollout can write it too, so it is signed (slack/message-ref.ts) and used only if it verifies.
 import type { WebClient } from '@slack/web-api';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { type RolloutSummary, summarizeRollout } from '../../shared/kube/rollout-status.js';
+import { type RolloutSummary, summarizeRollout, weightText } from '../../shared/kube/rollout-status.js';
 import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
@@ -48,7 +48,7 @@ export function headMessage(summary: RolloutSummary, revision: string, place: Pl
   const parts = [`${icon} *${escape(summary.namespace)}/${escape(summary.name)}* revision ${escape(revision)} — *${summary.phase}*${summary.message ? `: ${escape(summary.message)}` : ''}`];
   const progress = [
     summary.step ? `step ${summary.step.index}/${summary.step.count}` : '',
-    summary.setWeight !== undefined ? `weight ${summary.setWeight}%` : '',
+    summary.setWeight !== undefined ? weightText(summary, '%') : '',
     summary.canaryHash && summary.canaryHash !== summary.stableHash ? `canary \`${summary.canaryHash}\`` : '',
     summary.stableHash ? `stable \`${summary.stableHash}\`` : '',
   ].filter(Boolean);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
 import type { ApprovalRequest, EffectivePolicy } from '../../shared/approvals/request.js';
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
-import { type RolloutSummary, formatSummary } from '../../shared/kube/rollout-status.js';
+import { type RolloutSummary, formatSummary, weightText } from '../../shared/kube/rollout-status.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -99,9 +99,7 @@ export function plain(text: string | Mrkdwn, place?: Place): Message {
 export function rolloutStatus(summary: RolloutSummary, place: Place, verification?: { verdict: string; reasons: string[] }): Message {
   const lines = [`*${escape(summary.namespace)}/${escape(summary.name)}* — *${summary.phase}*${summary.message ? `: ${escape(summary.message)}` : ''}`];
   if (summary.step) lines.push(`step ${summary.step.index}/${summary.step.count}`);
-  if (summary.setWeight !== undefined) {
-    lines.push(`weight ${summary.setWeight}%${summary.actualWeight !== undefined && summary.actualWeight !== summary.setWeight ? ` (actual ${summary.actualWeight}%)` : ''}`);
-  }
+  if (summary.setWeight !== undefined) lines.push(weightText(summary, '%'));
   lines.push(`stable \`${summary.stableHash ?? '-'}\`${summary.canaryHash && summary.canaryHash !== summary.stableHash ? ` · canary \`${summary.canaryHash}\`` : ''}`);
   if (summary.analysisRun) lines.push(`analysis \`${summary.analysisRun.name}\` ${summary.analysisRun.status}${summary.analysisRun.message ? `: ${escape(summary.analysisRun.message)}` : ''}`);
   if (verification) {

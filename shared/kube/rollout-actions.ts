@@ -20,7 +20,8 @@ import {
   withImages,
 } from './rollout-requests.js';
 import { serverMessage } from './api-errors.js';
-import { type PodTemplate, ROLLOUTS, type Rollout, type Workload } from './rollout-types.js';
+import { needsReplicaSets } from './rollout-status.js';
+import { POD_TEMPLATE_HASH_LABEL, type PodTemplate, REPLICA_SETS, ROLLOUTS, type ReplicaSet, type Rollout, type Workload } from './rollout-types.js';
 
 export { RolloutActionError, type RolloutErrorCode } from './rollout-requests.js';
 
@@ -189,6 +190,19 @@ function annotationOps(object: Rollout, annotations: Record<string, string>): ob
   if (entries.length === 0) return [];
   if (!object.metadata.annotations) return [{ op: 'add', path: '/metadata/annotations', value: annotations }];
   return entries.map(([key, value]) => ({ op: 'add', path: `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, value }));
+}
+
+/**
+ * The ReplicaSets the actual weight of a canary without traffic routing is computed from (summarizeRollout): those
+ * of the namespace with the current pod template hash, in one list request. Undefined when the weight needs none.
+ */
+export async function replicaSetsForStatus(api: CustomObjectsApi, rollout: Rollout): Promise<ReplicaSet[] | undefined> {
+  if (!needsReplicaSets(rollout)) return undefined;
+  const namespace = rollout.metadata.namespace ?? '';
+  const list = (await call(`list the replicasets of rollout ${namespace}/${rollout.metadata.name}`, () =>
+    api.listNamespacedCustomObject({ ...REPLICA_SETS, namespace, labelSelector: `${POD_TEMPLATE_HASH_LABEL}=${rollout.status?.currentPodHash ?? ''}` }),
+  )) as { items?: ReplicaSet[] };
+  return list.items ?? [];
 }
 
 async function read(api: CustomObjectsApi, ref: RolloutRef): Promise<Rollout> {

@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, isGenerationObserved, rolloutPhase, summarizeRollout } from './rollout-status.js';
-import type { Rollout } from './rollout-types.js';
+import { formatSummary, isGenerationObserved, needsReplicaSets, rolloutPhase, summarizeRollout } from './rollout-status.js';
+import { POD_TEMPLATE_HASH_LABEL, type ReplicaSet, type Rollout } from './rollout-types.js';
 
 /** Rollouts as the controller v1.10.1 wrote them in the e2e suite (test/fixtures/rollouts). */
 const fixture = (name: string): Rollout => JSON.parse(readFileSync(new URL(`../../test/fixtures/rollouts/${name}.json`, import.meta.url), 'utf8')) as Rollout;
+const STABLE = '5444c58bc';
+const CANARY = '6bb8c57c5d';
+/** A ReplicaSet of the Rollout for a pod template hash, with its available pods. */
+const replicaSet = (rollout: Rollout, hash: string, availableReplicas: number): ReplicaSet => ({
+  metadata: { name: `web-${hash}`, namespace: 'actions', labels: { app: 'web', [POD_TEMPLATE_HASH_LABEL]: hash }, ownerReferences: [{ uid: rollout.metadata.uid!, controller: true, kind: 'Rollout', name: 'web' }] },
+  status: { replicas: availableReplicas, availableReplicas },
+});
 const edit = (name: string, change: (r: Rollout) => void): Rollout => {
   const rollout = fixture(name);
   change(rollout);
@@ -13,7 +20,8 @@ const edit = (name: string, change: (r: Rollout) => void): Rollout => {
 
 describe('summarizeRollout', () => {
   it('a canary paused at a `pause: {}` step', () => {
-    expect(summarizeRollout(fixture('canary-paused-step'))).toEqual({
+    const r = fixture('canary-paused-step');
+    expect(summarizeRollout(r, [replicaSet(r, STABLE, 1), replicaSet(r, CANARY, 1)])).toEqual({
       namespace: 'actions',
       name: 'web',
       strategy: 'Canary',
@@ -56,7 +64,7 @@ describe('summarizeRollout', () => {
   it('progressing at step 0 after an undo, the old hash as the canary', () => {
     const summary = summarizeRollout(fixture('canary-undone'));
     expect(summary).toMatchObject({ phase: 'Progressing', message: 'more replicas need to be updated', step: { index: 0, count: 3 }, setWeight: 50, stableHash: '6bb8c57c5d', canaryHash: '5444c58bc' });
-    expect(formatSummary(summary)).toBe('actions/web: Progressing (more replicas need to be updated) · step 0/3 · weight 50 · stable 6bb8c57c5d · canary 5444c58bc');
+    expect(formatSummary(summary)).toBe('actions/web: Progressing (more replicas need to be updated) · step 0/3 · set weight 50 · stable 6bb8c57c5d · canary 5444c58bc');
   });
 
   it('traffic-routed: the actual weight is the router\'s, capped by maxTrafficWeight past the steps', () => {
@@ -81,9 +89,38 @@ describe('summarizeRollout', () => {
       r.spec.strategy.canary!.steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 40 }, { analysis: {} }, { pause: {} }];
       r.status!.currentStepIndex = 3;
     });
-    expect(summarizeRollout(r)).toMatchObject({ step: { index: 3, count: 5 }, setWeight: 40, actualWeight: 40 });
+    expect(summarizeRollout(r, [replicaSet(r, CANARY, 1), replicaSet(r, STABLE, 1)])).toMatchObject({ step: { index: 3, count: 5 }, setWeight: 40, actualWeight: 50 });
     r.status!.availableReplicas = 0;
     expect(summarizeRollout(r).actualWeight).toBe(0);
+  });
+
+  it('basic canary: the actual weight is the canary ReplicaSet\'s share of the available pods, as kubectl computes it', () => {
+    const r = fixture('canary-paused-step'); // set weight 50, 2 available
+    const rs = (canaryAvailable: number) => [replicaSet(r, STABLE, 2 - canaryAvailable), replicaSet(r, CANARY, canaryAvailable)];
+    // the canary pod cannot be scheduled: kubectl says 50/0, and so do we
+    expect(summarizeRollout(r, rs(0))).toMatchObject({ setWeight: 50, actualWeight: 0 });
+    expect(formatSummary(summarizeRollout(r, rs(0)))).toContain('· weight 50 (actual 0) ·');
+    expect(summarizeRollout(r, rs(1)).actualWeight).toBe(50);
+    expect(formatSummary(summarizeRollout(r, rs(1)))).toContain('· weight 50 ·');
+    // integer division, as in Go: 1 of 3 available is 33
+    const three = edit('canary-paused-step', (x) => (x.status!.availableReplicas = 3));
+    expect(summarizeRollout(three, [replicaSet(three, CANARY, 1)]).actualWeight).toBe(33);
+    // a ReplicaSet with the canary hash that another Rollout owns does not count; no canary ReplicaSet is 0
+    const foreign = { ...replicaSet(r, CANARY, 2), metadata: { ...replicaSet(r, CANARY, 2).metadata, ownerReferences: [{ uid: 'someone-else', controller: true }] } };
+    expect(summarizeRollout(r, [foreign, replicaSet(r, STABLE, 2)]).actualWeight).toBe(0);
+  });
+
+  it('basic canary without its ReplicaSets read: the actual weight is unknown, and the line says it shows the set weight', () => {
+    const summary = summarizeRollout(fixture('canary-paused-step'));
+    expect(summary.setWeight).toBe(50);
+    expect(summary.actualWeight).toBeUndefined();
+    expect(formatSummary(summary)).toContain('· set weight 50 ·');
+    expect(needsReplicaSets(fixture('canary-paused-step'))).toBe(true);
+    // known without them: past the steps, nothing available, a traffic router's weight
+    expect(needsReplicaSets(fixture('canary-healthy'))).toBe(false);
+    expect(needsReplicaSets(edit('canary-paused-step', (r) => (r.status!.availableReplicas = 0)))).toBe(false);
+    expect(needsReplicaSets(edit('canary-paused-step', (r) => (r.spec.strategy.canary!.trafficRouting = { nginx: {} })))).toBe(false);
+    expect(needsReplicaSets(edit('canary-healthy', (r) => (r.spec.strategy = { blueGreen: {} })))).toBe(false);
   });
 
   it('the current step analysis run', () => {
@@ -99,7 +136,7 @@ describe('summarizeRollout', () => {
       analysisRun: { name: 'web-6bb8c57c5d-2-1', status: 'Inconclusive', message: 'Metric "verify" assessed Inconclusive' },
     });
     expect(formatSummary(summary)).toBe(
-      'actions/web: Paused (InconclusiveAnalysisRun) · step 1/3 · weight 50 · stable 5444c58bc · canary 6bb8c57c5d · analysis web-6bb8c57c5d-2-1 Inconclusive',
+      'actions/web: Paused (InconclusiveAnalysisRun) · step 1/3 · set weight 50 · stable 5444c58bc · canary 6bb8c57c5d · analysis web-6bb8c57c5d-2-1 Inconclusive',
     );
   });
 

@@ -1,6 +1,7 @@
-// A Rollout's state for display, computed from the object alone as `kubectl argo rollouts get` v1.10.1 does
-// (`utils/rollout/rolloututil.go`, `utils/replicaset/canary.go`, `pkg/kubectl-argo-rollouts/info/rollout_info.go`).
-import type { CanaryStep, Rollout } from './rollout-types.js';
+// A Rollout's state for display, computed as `kubectl argo rollouts get` v1.10.1 does (`utils/rollout/rolloututil.go`,
+// `utils/replicaset/canary.go`, `pkg/kubectl-argo-rollouts/info/{rollout_info,replicaset_info}.go`): from the object,
+// and for the actual weight of a canary without traffic routing, from its ReplicaSets.
+import { POD_TEMPLATE_HASH_LABEL, type CanaryStep, type ReplicaSet, type Rollout } from './rollout-types.js';
 
 export interface RolloutSummary {
   namespace: string;
@@ -13,7 +14,10 @@ export interface RolloutSummary {
   step?: { index: number; count: number };
   /** Canary only: the weight the current step asks for (0 when aborted; the maximum when past the steps). */
   setWeight?: number;
-  /** Canary only: the traffic router's canary weight when known, else the set weight. */
+  /**
+   * Canary only: the share of traffic the canary gets — the traffic router's weight, or without a router the canary
+   * ReplicaSet's share of the available pods. Undefined when that takes the ReplicaSets and none were given.
+   */
   actualWeight?: number;
   stableHash?: string;
   canaryHash?: string;
@@ -26,7 +30,8 @@ export interface RolloutSummary {
   analysisRun?: { name: string; status: string; message?: string };
 }
 
-export function summarizeRollout(rollout: Rollout): RolloutSummary {
+/** `replicaSets`: the Rollout's (those of its namespace will do); needed for the actual weight when needsReplicaSets. */
+export function summarizeRollout(rollout: Rollout, replicaSets?: readonly ReplicaSet[]): RolloutSummary {
   const status = rollout.status ?? {};
   const canary = rollout.spec.strategy.canary;
   const { phase, message } = rolloutPhase(rollout);
@@ -47,7 +52,8 @@ export function summarizeRollout(rollout: Rollout): RolloutSummary {
   if (canary) {
     if (status.currentStepIndex !== undefined && steps.length > 0) summary.step = { index: status.currentStepIndex, count: steps.length };
     summary.setWeight = currentSetWeight(rollout);
-    summary.actualWeight = actualWeight(rollout, summary.setWeight);
+    const actual = actualWeight(rollout, summary.setWeight, replicaSets);
+    if (actual !== undefined) summary.actualWeight = actual;
     const run = status.canary?.currentStepAnalysisRunStatus;
     if (run?.name) summary.analysisRun = { name: run.name, status: run.status, ...(run.message ? { message: run.message } : {}) };
   }
@@ -58,11 +64,17 @@ export function summarizeRollout(rollout: Rollout): RolloutSummary {
 export function formatSummary(s: RolloutSummary): string {
   const parts = [s.message ? `${s.phase} (${s.message})` : s.phase];
   if (s.step) parts.push(`step ${s.step.index}/${s.step.count}`);
-  if (s.setWeight !== undefined) parts.push(s.actualWeight === s.setWeight ? `weight ${s.setWeight}` : `weight ${s.setWeight} (actual ${s.actualWeight})`);
+  if (s.setWeight !== undefined) parts.push(weightText(s));
   if (s.stableHash) parts.push(`stable ${s.stableHash}`);
   if (s.canaryHash && s.canaryHash !== s.stableHash) parts.push(`canary ${s.canaryHash}`);
   if (s.analysisRun) parts.push(`analysis ${s.analysisRun.name} ${s.analysisRun.status}`);
   return `${s.namespace}/${s.name}: ${parts.join(' · ')}`;
+}
+
+/** `weight 25` (set = actual), `weight 25 (actual 0)`, or `set weight 25` when the actual weight is unknown. */
+export function weightText(s: Pick<RolloutSummary, 'setWeight' | 'actualWeight'>, unit = ''): string {
+  if (s.actualWeight === undefined) return `set weight ${s.setWeight}${unit}`;
+  return s.actualWeight === s.setWeight ? `weight ${s.setWeight}${unit}` : `weight ${s.setWeight}${unit} (actual ${s.actualWeight}${unit})`;
 }
 
 /** `rolloututil.GetRolloutPhase`. */
@@ -131,16 +143,36 @@ function currentSetWeight(rollout: Rollout): number {
   return 0;
 }
 
+/** The actual weight takes the Rollout's ReplicaSets: a canary without traffic routing, at a step, with available pods. */
+export function needsReplicaSets(rollout: Rollout): boolean {
+  const canary = rollout.spec.strategy.canary;
+  return canary !== undefined && !canary.trafficRouting && currentCanaryStep(rollout).step !== undefined && (rollout.status?.availableReplicas ?? 0) > 0;
+}
+
 /**
- * With traffic routing, the weight the router reports (`status.canary.weights`). Without it, kubectl counts the
- * canary ReplicaSet's available pods, which the Rollout object does not hold: the set weight stands in for it.
+ * `rollout_info.go`: the maximum past the steps; 0 with no available pod; with traffic routing, the weight the
+ * router reports (`status.canary.weights`, else the set weight); without, the canary ReplicaSet's available pods as
+ * a share of the Rollout's (Go's integer division), 0 without a canary ReplicaSet.
  */
-function actualWeight(rollout: Rollout, setWeight: number): number {
+function actualWeight(rollout: Rollout, setWeight: number, replicaSets: readonly ReplicaSet[] | undefined): number | undefined {
   const { step } = currentCanaryStep(rollout);
   if (!step) return maxWeight(rollout);
-  if ((rollout.status?.availableReplicas ?? 0) === 0) return 0;
+  const available = rollout.status?.availableReplicas ?? 0;
+  if (available <= 0) return 0;
   if (rollout.spec.strategy.canary?.trafficRouting) return rollout.status?.canary?.weights?.canary.weight ?? setWeight;
-  return setWeight;
+  if (!replicaSets) return undefined;
+  const canary = canaryReplicaSet(rollout, replicaSets);
+  return canary ? Math.floor(((canary.status?.availableReplicas ?? 0) * maxWeight(rollout)) / available) : 0;
+}
+
+/** `replicaset_info.go`: owned by the Rollout, its pod template hash the current one and not the stable one. */
+function canaryReplicaSet(rollout: Rollout, replicaSets: readonly ReplicaSet[]): ReplicaSet | undefined {
+  const { currentPodHash, stableRS } = rollout.status ?? {};
+  const canaries = replicaSets.filter((rs) => {
+    const hash = rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
+    return rs.metadata.ownerReferences?.some((owner) => owner.uid === rollout.metadata.uid) && hash !== (stableRS ?? '') && hash === (currentPodHash ?? '');
+  });
+  return canaries.at(-1);
 }
 
 /** `rolloututil.CalculateRolloutPhase`: only for a status the controller has not given a phase yet. */

@@ -2,6 +2,7 @@
 // server returns them (JSON). Everything else is carried through untouched.
 
 export const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+export const REPLICA_SETS = { group: 'apps', version: 'v1', plural: 'replicasets' } as const;
 /** Label the controller puts on ReplicaSets and pods, and strips from a template restored by undo. */
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
@@ -85,6 +86,15 @@ export interface Rollout {
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
     [key: string]: unknown;
   };
+}
+
+/** A ReplicaSet as the status summary reads it: its owner, pod template hash label and available pods. */
+export interface ReplicaSet {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  status?: { replicas?: number; availableReplicas?: number; [key: string]: unknown };
+  [key: string]: unknown;
 }
 
 /** A Deployment or a ReplicaSet: a pod template under `spec.template`. */
