@@ -26,6 +26,7 @@ import { seededRandom } from '../shared/random.js';
 import { FakeSlack } from '../test/fakes/slack/index.js';
 import { startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { type KubeObject, objectStore } from '../test/helpers/fake-kube-store.js';
+import { actLikeRolloutsController } from '../test/helpers/fake-rollouts-controller.js';
 import {
   DEFAULT_CONTEXT,
   type SlackContext,
@@ -167,6 +168,8 @@ async function main(): Promise<number> {
   // Slack thread in the environment's channel (each decision is posted in it, as in production).
   const store = objectStore();
   const kube = await startFakeKubeApi(store.respond);
+  // a promote answers once the controller has acted on it
+  actLikeRolloutsController(store);
   const seedRollout = (name: string, annotations: Record<string, string> = {}, uid?: string) => {
     const { resourceVersion: _rv, uid: _uid, ...metadata } = fixture.metadata;
     store.seed(ROLLOUTS, { ...fixture, metadata: { ...metadata, name, uid, namespace: NS, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject);

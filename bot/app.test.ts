@@ -14,6 +14,7 @@ import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
 import { approvalRequest, rolloutAt } from '../test/helpers/approval-policy.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { type KubeObject, type ObjectStore, failure, objectStore } from '../test/helpers/fake-kube-store.js';
+import { actLikeRolloutsController } from '../test/helpers/fake-rollouts-controller.js';
 import { rolloutFixture, seedInconclusive } from '../test/helpers/leader-harness.js';
 import { type SlackHttpResponse, SlackRequestClient } from '../test/helpers/slack-requests.js';
 import { type RunningBot, startBot } from './app.js';
@@ -53,6 +54,7 @@ const logLines: Record<string, unknown>[] = [];
 beforeAll(async () => {
   store = objectStore();
   kube = await startFakeKubeApi(store.respond);
+  actLikeRolloutsController(store);
   fake = await FakeSlack.start({
     channels: [
       { id: PROD_CHANNEL, name: 'prod-deploys' },
@@ -208,7 +210,7 @@ describe('commands', () => {
   });
 
   it.each([
-    ['promote', 'canary-paused-step', ['PATCH', '/status', { status: { pauseConditions: null } }], "promoted (CanaryPauseStep cleared)"],
+    ['promote', 'canary-paused-step', ['PATCH', '/status', { status: { pauseConditions: null } }], 'promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)'],
     ['pause', 'canary-paused-step', ['PATCH', '', { spec: { paused: true } }], 'paused at step 1/3'],
     ['resume', 'canary-manually-paused', ['PATCH', '', { spec: { paused: false } }], 'resumed at step 1/3'],
     ['restart', 'canary-healthy', ['PATCH', '', { spec: { restartAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) } }], 'restarts its pods'],
@@ -223,11 +225,21 @@ describe('commands', () => {
     expect(done.replies).toEqual([{ text: `<@${ALICE}>: rollout '${NS}/${name}' ${said}${action === 'restart' ? done.answer.slice(done.answer.indexOf(' (restartAt')) : ''}`, visibility: 'in_channel' }]);
   });
 
+  it('promote of a rollout paused by a person at a pause step unpauses first, then clears the pause, and says where it went', async () => {
+    seedRollout('canary-manually-paused', 'held');
+    const done = await exchange(command('promote held'));
+    expect(objectWrites(done.writes)).toEqual([
+      ['PATCH', `${ROLLOUTS_PATH}/held`, MERGE, { spec: { paused: false } }],
+      ['PATCH', `${ROLLOUTS_PATH}/held/status`, MERGE, { status: { pauseConditions: null } }],
+    ]);
+    expect(done.answer).toBe(`<@${ALICE}>: rollout '${NS}/held' unpaused and promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)`);
+  });
+
   it('keeps spec changes and status apart as the API server does: a pause bumps the generation, a promote does not', async () => {
     const before = seedRollout('canary-paused-step', 'generations');
     await exchange(command('promote generations'));
     expect(rolloutOf('generations').metadata.generation).toBe(before.metadata.generation);
-    expect(rolloutOf('generations').status?.pauseConditions).toBeUndefined();
+    expect(rolloutOf('generations').status?.currentStepIndex).toBe(2);
     await exchange(command('pause generations'));
     expect(rolloutOf('generations').metadata.generation).toBe(before.metadata.generation! + 1);
   });
@@ -280,7 +292,9 @@ describe('commands', () => {
     expect(stored.metadata.annotations?.['rollouts-cv.io/deployed-by']).toBe(deployedBy(DEV, stored.spec.template));
     expect(stored.spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:3');
     expect(stored.metadata.generation).toBe(original.metadata.generation! + 1);
-    expect(stored.status).toEqual(original.status);
+    // the PUT left the status alone (the controller then observed the new generation)
+    expect({ ...stored.status, observedGeneration: undefined }).toEqual({ ...original.status, observedGeneration: undefined });
+    expect(stored.status?.observedGeneration).toBe(String(stored.metadata.generation));
 
     seedRollout('canary-paused-step', 'kept');
     await exchange(command('abort kept'));

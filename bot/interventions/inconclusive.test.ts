@@ -111,7 +111,7 @@ describe('carrying out a decision until it is applied', () => {
     const from = h.kube.requests.length;
     await pass();
     expect(statusPatches(from, rollout)).toEqual([['PATCH', 'status', { status: PROMOTED }]]);
-    expect(statusOf(requestOf(request)).applied).toMatchObject({ result: expect.stringMatching(/promoted past the inconclusive analysis/) });
+    expect(statusOf(requestOf(request)).applied).toMatchObject({ result: expect.stringMatching(/promoted from step 1\/3 to step 2\/3/) });
     expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Normal InterventionPromote: rollout 'shop\/orphaned' promoted/));
   });
 

@@ -37,8 +37,8 @@ function respond(request: RecordedRequest): FakeResponse | undefined {
   if (queued?.length) return queued.shift();
   if (request.path === ROLLOUT || request.path === `${ROLLOUT}/status`) {
     if (served.length === 0) return undefined;
-    const current = served.length > 1 ? served.shift()! : served[0]!;
-    return { body: request.method === 'GET' ? current : (request.body ?? current) };
+    if (request.method !== 'GET') return { body: request.body ?? served[0] };
+    return { body: served.length > 1 ? served.shift()! : served[0]! };
   }
   return undefined;
 }
@@ -129,23 +129,49 @@ describe('pause / resume / restart', () => {
 });
 
 describe('promote', () => {
-  it('at a pause step: clears the pause conditions in the status subresource', async () => {
-    served = [fixture('canary-paused-step')];
-    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted (CanaryPauseStep cleared)");
+  /** The Rollout as the controller leaves it once it has acted: at `index`, paused there by a pause step or not. */
+  const movedTo = (index: number, paused: { phase: string; message: string } = { phase: 'Paused', message: 'CanaryPauseStep' }) =>
+    edit('canary-paused-step', (r) => {
+      r.metadata.resourceVersion = '9001';
+      r.status!.currentStepIndex = index;
+      r.status!.phase = paused.phase;
+      r.status!.message = paused.message;
+      if (paused.phase !== 'Paused') {
+        r.status!.pauseConditions = [];
+        r.status!.controllerPause = false;
+      }
+    });
+
+  it('at a pause step: clears the pause conditions in the status subresource, then says where the controller took it', async () => {
+    served = [fixture('canary-paused-step'), movedTo(2)];
+    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)");
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
       ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null } }],
+      ['GET', ROLLOUT],
     ]);
   });
 
-  it('manually paused: the status patch first, then the spec patch', async () => {
-    served = [fixture('canary-manually-paused')];
-    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted (CanaryPauseStep cleared), and unpaused");
+  it('manually paused at a pause step: unpauses first (spec patch), then the status patch, so that the pause does not return', async () => {
+    served = [fixture('canary-manually-paused'), movedTo(2)];
+    expect(await promote(api, ref)).toBe("rollout 'actions/web' unpaused and promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)");
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
-      ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null } }],
       ['PATCH', ROLLOUT, MERGE, { spec: { paused: false } }],
+      ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null } }],
+      ['GET', ROLLOUT],
     ]);
+  });
+
+  it('says so, as a failure, when the controller kept the rollout where it was', async () => {
+    const stayed = edit('canary-paused-step', (r) => (r.metadata.resourceVersion = '9001'));
+    served = [fixture('canary-manually-paused'), stayed];
+    await expect(promote(api, ref)).rejects.toMatchObject({
+      code: 'NoEffect',
+      message: "rollout 'actions/web' not promoted: the controller kept it at step 1/3, Paused (CanaryPauseStep) (it was unpaused)",
+    });
+    served = [fixture('canary-paused-step'), stayed];
+    await expect(promote(api, ref)).rejects.toThrow("rollout 'actions/web' not promoted: the controller kept it at step 1/3, Paused (CanaryPauseStep)");
   });
 
   it('at an inconclusive step analysis: clears the controller pause and moves to the next step', async () => {
@@ -154,38 +180,48 @@ describe('promote', () => {
         r.status!.pauseConditions = [{ reason: 'InconclusiveAnalysisRun' }];
         r.status!.canary = { currentStepAnalysisRunStatus: { name: 'web-6bb8c57c5d-2-1', status: 'Inconclusive' } };
       }),
+      movedTo(2),
     ];
-    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted past the inconclusive analysis to step 2/3");
+    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)");
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
       ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null, controllerPause: false, currentStepIndex: 2 } }],
+      ['GET', ROLLOUT],
     ]);
   });
 
-  it('in the middle of a step: skips it (the index capped at the number of steps)', async () => {
-    served = [fixture('canary-undone')];
-    expect(await promote(api, ref)).toBe("rollout 'actions/web' promoted from step 0/3 to step 1/3");
+  it('in the middle of a step: skips it (the index capped at the number of steps); waits until the controller wrote after it', async () => {
+    const ours = edit('canary-undone', (r) => {
+      r.metadata.resourceVersion = '500';
+      r.status!.currentStepIndex = 1;
+    });
+    // the status patch's own result has no pause to wait out: only a newer write tells that the controller acted
+    answer('PATCH', `${ROLLOUT}/status`, { body: ours });
+    served = [fixture('canary-undone'), ours, ours, movedTo(1, { phase: 'Progressing', message: 'more replicas need to be updated' })];
+    expect(await promote(api, ref, { pollMs: 10 })).toBe("rollout 'actions/web' promoted from step 0/3 to step 1/3; now Progressing (more replicas need to be updated)");
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
       ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null, currentStepIndex: 1 } }],
+      ['GET', ROLLOUT],
+      ['GET', ROLLOUT],
+      ['GET', ROLLOUT],
     ]);
     server.requests.length = 0;
-    served = [
-      edit('canary-undone', (r) => {
-        r.status!.currentStepIndex = 3;
-      }),
-    ];
-    await promote(api, ref);
+    served = [edit('canary-undone', (r) => (r.status!.currentStepIndex = 3)), movedTo(3, { phase: 'Progressing', message: 'more replicas need to be updated' })];
+    await expect(promote(api, ref)).rejects.toMatchObject({ code: 'NoEffect' });
     expect(sent()[1]).toEqual(['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null, currentStepIndex: 3 } }]);
   });
 
-  it('--full: promoteFull in the status subresource, then unpause; refused when fully promoted and not paused', async () => {
-    served = [fixture('canary-manually-paused')];
-    expect(await promote(api, ref, { full: true })).toBe("rollout 'actions/web' fully promoted (skipping the remaining steps from step 1/3)");
+  it('--full: unpause, then promoteFull in the status subresource; refused when fully promoted and not paused', async () => {
+    served = [fixture('canary-manually-paused'), movedTo(3, { phase: 'Progressing', message: 'updated replicas are still becoming available' })];
+    expect(await promote(api, ref, { full: true })).toBe(
+      "rollout 'actions/web' unpaused and fully promoted from step 1/3 to step 3/3; now Progressing (updated replicas are still becoming available)",
+    );
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
-      ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { promoteFull: true } }],
       ['PATCH', ROLLOUT, MERGE, { spec: { paused: false } }],
+      ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { promoteFull: true } }],
+      ['GET', ROLLOUT],
     ]);
     server.requests.length = 0;
     served = [fixture('canary-healthy')];
@@ -198,21 +234,24 @@ describe('promote', () => {
   });
 
   it('a fully promoted but manually paused rollout is only unpaused by --full', async () => {
-    served = [edit('canary-healthy', (r) => (r.spec.paused = true))];
-    expect(await promote(api, ref, { full: true })).toBe("rollout 'actions/web' unpaused (already fully promoted)");
-    expect(sent().slice(1)).toEqual([['PATCH', ROLLOUT, MERGE, { spec: { paused: false } }]]);
+    served = [edit('canary-healthy', (r) => (r.spec.paused = true)), fixture('canary-healthy')];
+    expect(await promote(api, ref, { full: true })).toBe("rollout 'actions/web' unpaused; now Healthy");
+    expect(sent().slice(1)).toEqual([['PATCH', ROLLOUT, MERGE, { spec: { paused: false } }], ['GET', ROLLOUT]]);
   });
 
   it('waits for the controller to observe the generation and to set its pause conditions, then decides', async () => {
     const unobserved = edit('canary-paused-step', (r) => (r.metadata.generation = 4));
     const unpausing = edit('canary-paused-step', (r) => (r.status!.pauseConditions = []));
-    served = [unobserved, unpausing, fixture('canary-paused-step')];
-    expect(await promote(api, ref, { pollMs: 10 })).toBe("rollout 'actions/web' promoted (CanaryPauseStep cleared)");
+    served = [unobserved, unpausing, fixture('canary-paused-step'), unpausing, movedTo(2)];
+    expect(await promote(api, ref, { pollMs: 10 })).toBe("rollout 'actions/web' promoted from step 1/3 to step 2/3; now Paused (CanaryPauseStep)");
     expect(sent()).toEqual([
       ['GET', ROLLOUT],
       ['GET', ROLLOUT],
       ['GET', ROLLOUT],
       ['PATCH', `${ROLLOUT}/status`, MERGE, { status: { pauseConditions: null } }],
+      // unpausing: the controller has not acted on the cleared pause yet
+      ['GET', ROLLOUT],
+      ['GET', ROLLOUT],
     ]);
   });
 
@@ -223,6 +262,16 @@ describe('promote', () => {
       message: "rollout 'actions/web' not promoted: the controller did not catch up within 0.2s (generation 4, observed 3, controllerPause true, 1 pause conditions)",
     });
     expect(sent().every(([method]) => method === 'GET')).toBe(true);
+  });
+
+  it('a controller that does not act on the promotion in time: says what was sent and where the rollout is', async () => {
+    served = [fixture('canary-manually-paused'), edit('canary-paused-step', (r) => (r.status!.pauseConditions = []))];
+    await expect(promote(api, ref, { timeoutMs: 200, pollMs: 20 })).rejects.toMatchObject({
+      code: 'Timeout',
+      message:
+        "rollout 'actions/web': unpaused and cleared the pause conditions (CanaryPauseStep), but the controller has not acted on it within 0.2s: " +
+        'step 1/3, Progressing (waiting for rollout to unpause)',
+    });
   });
 });
 

@@ -1,8 +1,10 @@
 // The Rollout operations of `kubectl argo rollouts` v1.10.1, sending the same requests: merge patches of the
 // Rollout or its `/status` subresource, set image's GET + PUT with retries on conflict, undo's JSON patch of the
-// template. Each reads the Rollout first (to refuse what makes no sense and to describe what it did) and returns a
-// one-line description for audit messages. Deployments and ReplicaSets go through the same unstructured client as
-// the Rollout, so that no field unknown to this client is dropped on a PUT (kubectl uses its dynamic client).
+// template — except that promote unpauses before its status patch and reads back what the controller did (see
+// docs/slack.md, "Where the bot differs"). Each reads the Rollout first (to refuse what makes no sense and to
+// describe what it did) and returns a one-line description for audit messages. Deployments and ReplicaSets go
+// through the same unstructured client as the Rollout, so that no field unknown to this client is dropped on a PUT
+// (kubectl uses its dynamic client).
 import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import {
   RolloutActionError,
@@ -10,6 +12,7 @@ import {
   parseImageAssignments,
   pickRevision,
   promotePatches,
+  promotionOutcome,
   readyToPromote,
   refOf,
   refusal,
@@ -20,7 +23,7 @@ import {
   withImages,
 } from './rollout-requests.js';
 import { serverMessage } from './api-errors.js';
-import { needsReplicaSets } from './rollout-status.js';
+import { needsReplicaSets, summarizeRollout } from './rollout-status.js';
 import { POD_TEMPLATE_HASH_LABEL, type PodTemplate, REPLICA_SETS, ROLLOUTS, type ReplicaSet, type Rollout, type Workload } from './rollout-types.js';
 
 export { RolloutActionError, type RolloutErrorCode } from './rollout-requests.js';
@@ -76,36 +79,56 @@ export async function restart(api: CustomObjectsApi, ref: RolloutRef, options: {
 export interface PromoteOptions {
   /** `--full`: skip the remaining steps, analyses and pauses. */
   full?: boolean;
-  /** How long to wait for the controller to catch up with the Rollout before deciding (default 30 s). */
+  /** How long to wait for the controller, to catch up with the Rollout before deciding and then to act on the promotion (default 30 s each). */
   timeoutMs?: number;
   pollMs?: number;
 }
 
 /**
- * `promote [--full]`: the status patch (`/status`) first, then `{"spec":{"paused":false}}` if paused. Decided on a
- * Rollout the controller has caught up with (see readyToPromote), waited for up to `timeoutMs`.
+ * `promote [--full]`: decided on a Rollout the controller has caught up with (see readyToPromote), `{"spec":{"paused":
+ * false}}` first if paused, then the status patch (`/status`); then read back until the controller has acted on it
+ * (it wrote after us and has no unpause pending), and described as the controller left it (promotionOutcome).
  */
 export async function promote(api: CustomObjectsApi, ref: RolloutRef, options: PromoteOptions = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  let rollout = await read(api, ref);
-  while (!readyToPromote(rollout)) {
-    if (Date.now() >= deadline) {
-      const s = rollout.status ?? {};
-      throw new RolloutActionError(
-        'Timeout',
-        `rollout '${refOf(rollout)}' not promoted: the controller did not catch up within ${timeoutMs / 1000}s ` +
-          `(generation ${rollout.metadata.generation ?? '?'}, observed ${s.observedGeneration ?? 'none'}, controllerPause ${s.controllerPause === true}, ` +
-          `${(s.pauseConditions ?? []).length} pause conditions)`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
-    rollout = await read(api, ref);
+  const within = `${timeoutMs / 1000}s`;
+  const ready = await readUntil(api, ref, readyToPromote, timeoutMs, options.pollMs);
+  if (!ready.met) {
+    const s = ready.rollout.status ?? {};
+    throw new RolloutActionError(
+      'Timeout',
+      `rollout '${refOf(ready.rollout)}' not promoted: the controller did not catch up within ${within} ` +
+        `(generation ${ready.rollout.metadata.generation ?? '?'}, observed ${s.observedGeneration ?? 'none'}, controllerPause ${s.controllerPause === true}, ` +
+        `${(s.pauseConditions ?? []).length} pause conditions)`,
+    );
   }
-  const patches = promotePatches(rollout, { full: options.full });
-  if (patches.status) await patchStatus(api, ref, patches.status);
-  if (patches.spec) await patchSpec(api, ref, patches.spec);
-  return patches.description;
+  const before = ready.rollout;
+  const patches = promotePatches(before, { full: options.full });
+  let written: Rollout | undefined;
+  if (patches.spec) written = (await patchSpec(api, ref, patches.spec)) as Rollout;
+  if (patches.status) written = (await patchStatus(api, ref, patches.status)) as Rollout;
+  const ours = written?.metadata?.resourceVersion;
+  const after = await readUntil(api, ref, (r) => readyToPromote(r) && (ours === undefined || r.metadata.resourceVersion !== ours), timeoutMs, options.pollMs);
+  if (!after.met) {
+    const now = summarizeRollout(after.rollout);
+    const at = now.step ? `step ${now.step.index}/${now.step.count}, ` : '';
+    throw new RolloutActionError(
+      'Timeout',
+      `rollout '${refOf(before)}': ${patches.asked}, but the controller has not acted on it within ${within}: ${at}${now.phase}${now.message ? ` (${now.message})` : ''}`,
+    );
+  }
+  return promotionOutcome(before, after.rollout, { full: options.full, promoting: patches.status !== undefined });
+}
+
+/** Reads the Rollout until `done` holds or `timeoutMs` has passed: the last read, and whether it held. */
+async function readUntil(api: CustomObjectsApi, ref: RolloutRef, done: (rollout: Rollout) => boolean, timeoutMs: number, pollMs = 500): Promise<{ rollout: Rollout; met: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rollout = await read(api, ref);
+    if (done(rollout)) return { rollout, met: true };
+    if (Date.now() >= deadline) return { rollout, met: false };
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 /**

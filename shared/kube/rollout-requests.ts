@@ -1,10 +1,11 @@
 // What each Rollout action sends, decided from the objects read: pure functions, following
 // `kubectl argo rollouts` v1.10.1 (`pkg/kubectl-argo-rollouts/cmd/{promote,set,undo}`), plus the refusals it
 // leaves to the controller (retry of a rollout that is not aborted, promote of a promoted one, …).
-import { currentCanaryStep, isFullyPromoted, isGenerationObserved, parseGoInt } from './rollout-status.js';
+import { currentCanaryStep, isFullyPromoted, isGenerationObserved, parseGoInt, summarizeRollout } from './rollout-status.js';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type LabelSelector, type PodTemplate, type Rollout, type Workload } from './rollout-types.js';
 
-export type RolloutErrorCode = 'NotFound' | 'NotApplicable' | 'Invalid' | 'Forbidden' | 'Timeout' | 'Conflict' | 'ApiError';
+/** NoEffect: the request was sent and accepted, and the controller did not do what it asks. */
+export type RolloutErrorCode = 'NotFound' | 'NotApplicable' | 'Invalid' | 'Forbidden' | 'Timeout' | 'Conflict' | 'ApiError' | 'NoEffect';
 
 export class RolloutActionError extends Error {
   constructor(
@@ -52,57 +53,76 @@ export function readyToPromote(rollout: Rollout): boolean {
 }
 
 export interface PromotePatches {
-  /** Merge patch of the `/status` subresource, sent first. */
-  status?: Record<string, unknown>;
-  /** Merge patch of the Rollout, sent second. */
+  /** Merge patch of the Rollout (unpause), sent first. */
   spec?: Record<string, unknown>;
-  description: string;
+  /** Merge patch of the `/status` subresource, sent second. */
+  status?: Record<string, unknown>;
+  /** What the patches ask for, e.g. `unpaused and cleared the pause conditions (CanaryPauseStep)`. */
+  asked: string;
 }
 
-/** `promote.go` `getPatches` (default and `--full` cases); refuses what would change nothing. */
+/**
+ * `promote.go` `getPatches` (default and `--full` cases); refuses what would change nothing. kubectl sends the status
+ * patch first; here the unpause goes first, since a status patch the controller handles while the Rollout is still
+ * paused lets a `pause: {}` step's pause come back.
+ */
 export function promotePatches(rollout: Rollout, options: { full?: boolean } = {}): PromotePatches {
   const status = rollout.status ?? {};
   const ref = refOf(rollout);
   const paused = rollout.spec.paused === true;
   const pauseConditions = status.pauseConditions ?? [];
-  const spec = paused ? { spec: { paused: false } } : undefined;
   if (isFullyPromoted(rollout) && !paused && pauseConditions.length === 0) {
     throw new RolloutActionError('NotApplicable', `rollout '${ref}' is already fully promoted`);
   }
-  if (options.full) {
-    const patch: PromotePatches = { spec, description: `rollout '${ref}' fully promoted` };
-    if (!isFullyPromoted(rollout)) {
-      patch.status = { status: { promoteFull: true } };
-      const at = stepText(rollout);
-      if (at) patch.description += ` (skipping the remaining steps from ${at})`;
-    } else patch.description = `rollout '${ref}' unpaused (already fully promoted)`;
-    return patch;
-  }
+  const asked = paused ? ['unpaused'] : [];
+  const patches = (statusPatch?: Record<string, unknown>, what?: string): PromotePatches => ({
+    ...(paused && { spec: { spec: { paused: false } } }),
+    ...(statusPatch && { status: { status: statusPatch } }),
+    asked: [...asked, ...(what ? [what] : [])].join(' and '),
+  });
+  if (options.full) return isFullyPromoted(rollout) ? patches() : patches({ promoteFull: true }, 'asked for a full promotion');
   const { index } = currentCanaryStep(rollout);
   const steps = rollout.spec.strategy.canary?.steps?.length ?? 0;
   const next = index === undefined ? undefined : Math.min(index + 1, steps);
   const inconclusive = rollout.spec.strategy.canary !== undefined && status.canary?.currentStepAnalysisRunStatus?.status === 'Inconclusive';
-  let patch: Omit<PromotePatches, 'spec'> | undefined;
+  const reasons = pauseConditions.map((c) => c.reason).join(', ');
   if (inconclusive && pauseConditions.length > 0 && status.controllerPause === true) {
     // clear the pause and move past the inconclusive analysis, or a following pause step would hold it again
-    if (next !== undefined) {
-      patch = {
-        status: { status: { pauseConditions: null, controllerPause: false, currentStepIndex: next } },
-        description: `rollout '${ref}' promoted past the inconclusive analysis to ${stepText(rollout, next)}`,
-      };
-    }
+    if (next !== undefined) return patches({ pauseConditions: null, controllerPause: false, currentStepIndex: next }, `cleared the pause (${reasons}) and moved to ${stepText(rollout, next)}`);
   } else if (pauseConditions.length > 0) {
-    patch = { status: { status: { pauseConditions: null } }, description: `rollout '${ref}' promoted (${pauseConditions.map((c) => c.reason).join(', ')} cleared)` };
+    return patches({ pauseConditions: null }, `cleared the pause conditions (${reasons})`);
   } else if (next !== undefined) {
     // in the middle of a step (analysis, experiment, setWeight): skip it
-    patch = {
-      status: { status: { pauseConditions: null, currentStepIndex: next } },
-      description: `rollout '${ref}' promoted from ${stepText(rollout, index)} to ${stepText(rollout, next)}`,
-    };
+    return patches({ pauseConditions: null, currentStepIndex: next }, `moved from ${stepText(rollout, index)} to ${stepText(rollout, next)}`);
   }
-  if (patch) return { ...patch, spec, description: paused ? `${patch.description}, and unpaused` : patch.description };
-  if (paused) return { spec, description: `rollout '${ref}' unpaused` };
+  if (paused) return patches();
   throw new RolloutActionError('NotApplicable', `rollout '${ref}' is not paused and has no step to promote`);
+}
+
+/**
+ * What a promotion did, from the Rollout before it and after the controller acted on it: the step it moved to (or
+ * the pause conditions cleared), the unpause, and the phase it is in now. NoEffect when the status patch sent
+ * (`promoting`) neither moved the step, nor cleared a pause, nor fully promoted the rollout.
+ */
+export function promotionOutcome(before: Rollout, after: Rollout, options: { full?: boolean; promoting: boolean }): string {
+  const was = summarizeRollout(before);
+  const now = summarizeRollout(after);
+  const state = `${now.phase}${now.message ? ` (${now.message})` : ''}`;
+  const unpaused = was.pausedManually && !now.pausedManually;
+  const verb = options.full ? 'fully promoted' : 'promoted';
+  let promoted: string | undefined;
+  if (was.step && now.step && now.step.index !== was.step.index) promoted = `${verb} from step ${was.step.index}/${was.step.count} to step ${now.step.index}/${now.step.count}`;
+  else if (!was.fullyPromoted && now.fullyPromoted) promoted = verb;
+  else {
+    const cleared = was.pauseReasons.filter((reason) => !now.pauseReasons.includes(reason));
+    if (cleared.length > 0) promoted = `${verb} (${cleared.join(', ')} cleared)`;
+  }
+  if (options.promoting && !promoted) {
+    const at = now.step ? `step ${now.step.index}/${now.step.count}, ` : '';
+    throw new RolloutActionError('NoEffect', `rollout '${refOf(after)}' not promoted: the controller kept it at ${at}${state}${unpaused ? ' (it was unpaused)' : ''}`);
+  }
+  const did = [unpaused ? 'unpaused' : '', promoted ?? ''].filter(Boolean).join(' and ') || 'left as it was';
+  return `rollout '${refOf(after)}' ${did}; now ${state}`;
 }
 
 export interface ImageAssignment {

@@ -14,6 +14,7 @@ import { createLogger } from '../../shared/log.js';
 import { FakeSlack } from '../fakes/slack/index.js';
 import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js';
 import { type KubeObject, type ObjectStore, objectStore } from './fake-kube-store.js';
+import { actLikeRolloutsController } from './fake-rollouts-controller.js';
 
 export const ANALYSIS_RUNS = { group: 'argoproj.io', plural: 'analysisruns' } as const;
 
@@ -36,6 +37,8 @@ export interface LeaderHarness {
 export async function startLeaderHarness(config: unknown, channels: string[] = []): Promise<LeaderHarness> {
   const store = objectStore();
   const kube = await startFakeKubeApi(store.respond);
+  // a promote (Promote anyway) is answered once the controller has acted on it
+  actLikeRolloutsController(store);
   const fake = await FakeSlack.start({ channels: channels.map((id) => ({ id, name: id.toLowerCase() })), rateLimits: false });
   const parsed = parseBotConfig(config);
   const logLines: Record<string, unknown>[] = [];
