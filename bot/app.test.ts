@@ -372,6 +372,70 @@ describe('the front server', () => {
   });
 });
 
+describe("the leader's caches", () => {
+  const listsAndWatches = (from: number) =>
+    kube.requests
+      .slice(from)
+      .filter((r) => r.method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/(rollouts|approvalrequests|replicasets)$/.test(r.path))
+      .map((r) => `${r.query.get('watch') === 'true' ? 'watch' : 'list'} ${r.path.split('/').at(-1)}`);
+
+  it('lists each kind once and then watches: its passes, every 50 ms here, send no requests', async () => {
+    const from = kube.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(listsAndWatches(from)).toEqual([]);
+    expect(bot.isLeader()).toBe(true);
+    // the leader's watches are open: Rollouts, ApprovalRequests, and the ReplicaSets of Rollouts only
+    expect(store.openWatches).toBe(3);
+    const watches = kube.requests.filter((r) => r.query.get('watch') === 'true');
+    expect(watches.find((r) => r.path.endsWith('/replicasets'))!.query.get('labelSelector')).toBe('rollouts-pod-template-hash');
+  });
+
+  it('posts a request once even when its watch shows the leader its own write late', async () => {
+    // every ApprovalRequest event reaches the leader 700 ms late (an API server under load)
+    let inside = false;
+    const release = store.intercept((request) => {
+      if (inside || request.query.get('watch') !== 'true' || !request.path.endsWith('/approvalrequests')) return undefined;
+      inside = true;
+      const real = store.respond(request)!;
+      inside = false;
+      return { watch: (send, end) => real.watch!((event) => void setTimeout(() => send(event), 700), end) };
+    });
+    try {
+      store.dropWatches();
+      await created(approvalRequest('lagging-abc123-s1', GATES, { rollout: { name: 'lagging', uid: 'lagging-uid', revision: '2', podTemplateHash: 'abc123' } }));
+      await until('the request posted', () => statusOf(requestOf(GATES, 'lagging-abc123-s1')).slack, 5_000);
+      // passes run every 50 ms meanwhile; the one after the post waits until the cache holds its status write
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const posts = fake.journal.calls('chat.postMessage', { ok: true }).filter((e) => String(e.args.text).startsWith(`Approval needed: ${GATES}/lagging`));
+      expect(posts).toHaveLength(1);
+    } finally {
+      release();
+      store.dropWatches();
+    }
+  });
+
+  it("a thread head shows the actual weight from the ReplicaSets the leader watches, and follows them", async () => {
+    const rollout = fixture('canary-paused-step');
+    const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
+    const seeded = store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name: 'weighted', namespace: GATES } } as unknown as KubeObject);
+    const replicaSet = (hash: string, available: number) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: `weighted-${hash}`, namespace: GATES, labels: { [POD_TEMPLATE_HASH_LABEL]: hash }, ownerReferences: [{ uid: seeded.metadata.uid!, controller: true, kind: 'Rollout', name: 'weighted' }] },
+      spec: { template: {} },
+      status: { replicas: 1, availableReplicas: available },
+    });
+    store.seed(REPLICA_SETS, replicaSet('5444c58bc', 2));
+    store.seed(REPLICA_SETS, replicaSet('6bb8c57c5d', 0));
+    const head = () => fake.journal.calls('chat.postMessage', { ok: true }).find((e) => String(e.args.text).startsWith(`${GATES}/weighted revision`));
+    const posted = await until('the thread head', head);
+    const shown = () => JSON.stringify(fake.message(String(posted.args.channel), String((posted.response as { ts: string }).ts))!.blocks);
+    await until('the actual weight 0', () => (shown().includes('weight 50% (actual 0%)') ? true : undefined));
+    store.modify({ ...REPLICA_SETS, namespace: GATES, name: 'weighted-6bb8c57c5d' }, (rs) => void (rs.status = { replicas: 1, availableReplicas: 1 }));
+    await until('the head updated', () => (shown().includes('weight 50%') && !shown().includes('actual') ? true : undefined));
+  });
+});
+
 /** Creates a request as the gate does, with its Rollout waiting at the request's step (no revision: no thread). */
 async function created(request: ApprovalRequest): Promise<void> {
   if (!store.get({ ...ROLLOUTS, namespace: request.metadata.namespace, name: request.spec.rollout.name })) store.seed(ROLLOUTS, rolloutAt(request));

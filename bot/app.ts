@@ -3,7 +3,6 @@
 // requests, and applying timeouts. Slack is acknowledged at once; Kubernetes work happens after the ack and
 // answers through response_url.
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Outcome } from '../shared/approvals/request.js';
@@ -14,7 +13,8 @@ import { publishRequests } from './approvals/publisher.js';
 import { Backoff } from './backoff.js';
 import { intervene } from './interventions/inconclusive.js';
 import { notifyRollouts } from './notifications/threads.js';
-import { ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
+import type { Rollout } from '../shared/kube/rollout-types.js';
+import { watchCluster } from './cluster/cluster-cache.js';
 import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
@@ -42,7 +42,10 @@ export interface BotOptions {
   listen: string;
   /** Where the Lease lives, and this replica's name in it. */
   lease: { namespace: string; name: string; identity: string; durationMs?: number };
-  /** How often the leader reconciles approval requests with Slack. */
+  /**
+   * How often the leader's pass runs when nothing changes (expiries, retries of what failed); a change its watches
+   * see starts one sooner. A pass reads the leader's caches, not the API server.
+   */
   pollIntervalMs?: number;
   defaultChannel?: string;
   /** Wait for listeners before answering Slack (deterministic tests). */
@@ -233,22 +236,83 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   };
 }
 
-async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, pollMs: number, signal: AbortSignal): Promise<void> {
+/** After a change the caches saw, the leader's next pass waits this long for more (a burst is one pass). */
+const CHANGE_DEBOUNCE_MS = 200;
+/** How long a pass waits for a cluster's caches to be listed and to hold the previous pass's writes. */
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * The leader's work while it leads: per cluster, caches of the Rollouts, ApprovalRequests and ReplicaSets fed by
+ * watches; a pass over them soon after they change, and every `resyncMs` anyway (expiries, retries). A cluster whose
+ * caches are not live, or do not hold the previous pass's writes yet, is skipped until they do.
+ */
+async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, resyncMs: number, signal: AbortSignal): Promise<void> {
   ctx.log.info('leading: interventions, approval requests and rollout threads');
   const backoff = new Backoff();
-  while (!signal.aborted) {
-    for (const cluster of ctx.clusters.values()) {
-      try {
-        // One read of each kind per cluster and pass, shared by the three.
-        const rollouts = ((await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] }).items;
-        const requests = await cluster.approvals.list(undefined);
-        await intervene(ctx, cluster, rollouts, requests, backoff);
-        await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests, rollouts);
-        await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel);
-      } catch (error) {
-        ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');
+  const wakeup = new Wakeup();
+  const caches = [...ctx.clusters.values()].map((cluster) => watchCluster(cluster, { log: ctx.log.child({ cluster: cluster.name }), onChange: () => wakeup.soon(CHANGE_DEBOUNCE_MS) }));
+  const waiting = new Set<string>();
+  try {
+    while (!signal.aborted) {
+      for (const cache of caches) {
+        const { cluster } = cache;
+        const state = await cache.ready(READY_TIMEOUT_MS);
+        if (signal.aborted) break;
+        if (!state.ready) {
+          if (!waiting.has(cluster.name)) ctx.log.warn({ cluster: cluster.name, why: state.why }, 'the caches of this cluster are not in sync; its pass waits for them');
+          waiting.add(cluster.name);
+          continue;
+        }
+        if (waiting.delete(cluster.name)) ctx.log.info({ cluster: cluster.name }, 'the caches of this cluster are in sync again');
+        try {
+          const rollouts = cache.rollouts.list();
+          const requests = cache.approvals.list();
+          const replicaSets = cache.replicaSets.live ? (rollout: Rollout) => cache.replicaSets.list(rollout.metadata.namespace) : undefined;
+          await intervene(ctx, cluster, rollouts, requests, backoff);
+          await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests, rollouts);
+          await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel, replicaSets);
+        } catch (error) {
+          ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');
+        }
       }
+      await wakeup.next(resyncMs, signal);
     }
-    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+  } finally {
+    await Promise.all(caches.map((cache) => cache.stop()));
+  }
+}
+
+/** Wakes the leader's loop soon after a change (debounced), or when the resync interval is up. */
+class Wakeup {
+  private due = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  /** A pass in `delayMs`, unless one is already due by then. */
+  soon(delayMs: number): void {
+    if (this.timer || this.due) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
+      this.wake?.();
+    }, delayMs);
+  }
+
+  /** Resolves when a pass is due: after a change, after `resyncMs`, or when `signal` aborts. */
+  async next(resyncMs: number, signal: AbortSignal): Promise<void> {
+    if (!this.due) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(resync);
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const resync = setTimeout(done, resyncMs);
+        signal.addEventListener('abort', done);
+        this.wake = done;
+      });
+    }
+    this.due = false;
   }
 }

@@ -12,6 +12,8 @@ export interface Cluster {
   name: string;
   /** This replica (the Pod name), as it names itself in what it writes. */
   instance: string;
+  /** As the bot: the leader's watches (bot/cluster/cluster-cache.ts). */
+  kubeConfig: KubeConfig;
   /** As the bot: reads of Rollouts, AnalysisRuns, ReplicaSets. */
   objects: CustomObjectsApi;
   core: CoreV1Api;
@@ -39,6 +41,7 @@ export function connectCluster(name: string, kc: KubeConfig, impersonation: BotC
   return {
     name,
     instance: source.instance,
+    kubeConfig: kc,
     objects,
     core,
     audit: createAudit({ api: core, log: source.log.child({ cluster: name }), instance: source.instance }),

@@ -6,7 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type RolloutSummary, summarizeRollout, weightText } from '../../shared/kube/rollout-status.js';
-import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { REVISION_ANNOTATION, ROLLOUTS, type ReplicaSet, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -64,25 +64,35 @@ export function headMessage(summary: RolloutSummary, revision: string, place: Pl
   };
 }
 
-/** Updates the threads of a cluster's Rollouts (as listed at the start of the pass). */
-export async function notifyRollouts(ctx: BotContext, client: WebClient, cluster: Cluster, rollouts: readonly Rollout[], defaultChannel?: string): Promise<void> {
+/**
+ * Updates the threads of a cluster's Rollouts (as the pass found them). `replicaSetsOf`: a Rollout's ReplicaSets, for
+ * the actual weight of a canary without traffic routing (without them the head shows the set weight).
+ */
+export async function notifyRollouts(
+  ctx: BotContext,
+  client: WebClient,
+  cluster: Cluster,
+  rollouts: readonly Rollout[],
+  defaultChannel?: string,
+  replicaSetsOf?: (rollout: Rollout) => readonly ReplicaSet[],
+): Promise<void> {
   for (const rollout of rollouts) {
     try {
-      await notifyRollout(ctx, client, cluster, rollout, defaultChannel);
+      await notifyRollout(ctx, client, cluster, rollout, defaultChannel, replicaSetsOf?.(rollout));
     } catch (error) {
       ctx.log.warn({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, err: (error as Error).message }, 'cannot update the rollout thread; next pass retries');
     }
   }
 }
 
-async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluster, rollout: Rollout, defaultChannel?: string): Promise<void> {
+async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluster, rollout: Rollout, defaultChannel?: string, replicaSets?: readonly ReplicaSet[]): Promise<void> {
   const namespace = rollout.metadata.namespace ?? '';
   const revision = rollout.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
   // Threads only where an environment lists the namespace: elsewhere the bot is not responsible.
   const environment = environmentOf(ctx.config, cluster.name, namespace);
   const channel = environment?.channel ?? defaultChannel;
   if (!environment || !channel || !revision) return;
-  const summary = summarizeRollout(rollout);
+  const summary = summarizeRollout(rollout, replicaSets);
   const token = tokenOf(client);
   const subject = subjectOf(cluster, rollout, revision);
   const stored = storedThread(rollout);

@@ -1,6 +1,7 @@
 // An in-process HTTP server standing in for the Kubernetes API in unit tests and benchmarks: it records every
 // request (method, path, content type, headers, body) and answers what the responder says — a test's own, or
-// `objectStore().respond` (test/helpers/fake-kube-store.ts) for a stateful fake with the API server's semantics.
+// `objectStore().respond` (test/helpers/fake-kube-store.ts) for a stateful fake with the API server's semantics —
+// including watches, streamed one event per line.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -21,6 +22,11 @@ export interface RecordedRequest {
 export interface FakeResponse {
   status?: number;
   body?: unknown;
+  /**
+   * A watch: answered 200 at once, then each event `send`s is one line of the body, until `end` (or the client goes
+   * away, when the returned function runs).
+   */
+  watch?: (send: (event: object) => void, end: () => void) => () => void;
 }
 
 export type Responder = (request: RecordedRequest) => FakeResponse | undefined;
@@ -59,6 +65,16 @@ export async function startFakeKubeApi(respond: Responder): Promise<FakeKubeApi>
         answer = { status: 500, body: status(500, 'InternalError', (error as Error).message) };
       }
       answer ??= { status: 404, body: status(404, 'NotFound', `${url.pathname} not found`) };
+      if (answer.watch) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        const stop = answer.watch(
+          (event) => void (res.writableEnded || res.write(`${JSON.stringify(event)}\n`)),
+          () => void res.end(),
+        );
+        res.on('close', stop);
+        return;
+      }
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body ?? {}));
     });
@@ -82,7 +98,12 @@ export async function startFakeKubeApi(respond: Responder): Promise<FakeKubeApi>
       });
       return kc;
     },
-    close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // open watches would keep it open
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -78,6 +78,55 @@ describe('fake Kubernetes API objects', () => {
   });
 });
 
+describe('fake Kubernetes API watches', () => {
+  /** The events a watch from `resourceVersion` streams, until `count` have come. */
+  async function watchEvents(query: string, count: number): Promise<{ type: string; name: string; rv: string }[]> {
+    const response = await fetch(`${server.url}/apis/argoproj.io/v1alpha1/rollouts?watch=true&${query}`);
+    const events: { type: string; name: string; rv: string }[] = [];
+    let buffered = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body!) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const event = JSON.parse(buffered.slice(0, newline)) as { type: string; object: { metadata?: { name: string; resourceVersion: string }; code?: number } };
+        buffered = buffered.slice(newline + 1);
+        events.push({ type: event.type, name: event.object.metadata?.name ?? String(event.object.code), rv: event.object.metadata?.resourceVersion ?? '' });
+        if (events.length >= count) return events;
+      }
+    }
+    return events;
+  }
+
+  it('streams the changes after a resourceVersion (namespace, label selector with existence terms), then ends on timeoutSeconds', async () => {
+    const list = (await api.listClusterCustomObject(ROLLOUTS)) as { metadata: { resourceVersion: string } };
+    const from = list.metadata.resourceVersion;
+    await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'w', body: rollout('one', { hash: 'a' }) });
+    await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'w', body: rollout('other') });
+    await api.patchNamespacedCustomObjectStatus({ ...ROLLOUTS, namespace: 'w', name: 'one', body: { status: { phase: 'Paused' } } }, MERGE);
+    store.delete({ ...ROLLOUTS, namespace: 'w', name: 'one' });
+    expect(await watchEvents(`resourceVersion=${from}&labelSelector=hash`, 3)).toEqual([
+      { type: 'ADDED', name: 'one', rv: expect.any(String) },
+      { type: 'MODIFIED', name: 'one', rv: expect.any(String) },
+      { type: 'DELETED', name: 'one', rv: expect.any(String) },
+    ]);
+    expect((await watchEvents(`resourceVersion=${from}&labelSelector=!hash`, 1))[0]).toMatchObject({ type: 'ADDED', name: 'other' });
+    // live events reach an open watch; timeoutSeconds ends it
+    const live = watchEvents('resourceVersion=999999&timeoutSeconds=1', 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'w', body: rollout('late') });
+    expect(await live).toEqual([{ type: 'ADDED', name: 'late', rv: expect.any(String) }]);
+    expect(store.openWatches).toBe(0);
+  });
+
+  it('answers a watch from a compacted resourceVersion with 410 Gone', async () => {
+    const list = (await api.listClusterCustomObject(ROLLOUTS)) as { metadata: { resourceVersion: string } };
+    await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'w', body: rollout('compacted') });
+    store.compact();
+    expect(await watchEvents(`resourceVersion=${list.metadata.resourceVersion}`, 1)).toEqual([{ type: 'ERROR', name: '410', rv: '' }]);
+  });
+});
+
 describe('patch formats', () => {
   it('merge patch (RFC 7386): objects merge, null deletes, arrays replace', () => {
     expect(mergePatch({ a: { b: 1, c: 2 }, d: [1, 2] }, { a: { b: null, e: 3 }, d: [3] })).toEqual({ a: { c: 2, e: 3 }, d: [3] });

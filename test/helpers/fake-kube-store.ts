@@ -1,7 +1,8 @@
 // The state behind the fake Kubernetes API (test/helpers/fake-kube-api.ts): objects kept in memory and served
 // generically by URL, with the API server's semantics for what the bot and the approval gate use — list (label
-// selector equality terms, field selector equality on any field such as `involvedObject.name`), get, create (name
-// or generateName), PUT with the resourceVersion check, the `/status` subresource, merge patch (RFC 7386) and JSON
+// selector equality and existence terms, field selector equality on any field such as `involvedObject.name`), watch
+// (from a resourceVersion, `410 Gone` once it is compacted away, `timeoutSeconds`), get, create (name or
+// generateName), PUT with the resourceVersion check, the `/status` subresource, merge patch (RFC 7386) and JSON
 // patch (RFC 6902), resourceVersion, uid, creationTimestamp and generation, and the API server's Status errors.
 // Hooks let a test answer instead (an injected failure) or write first (a concurrent writer).
 //
@@ -59,7 +60,28 @@ export interface ObjectStore {
   intercept(hook: Hook): () => void;
   /** Runs `action` once, just before the next request matching `match` is handled (e.g. a racing write). */
   once(match: (request: RecordedRequest) => boolean, action: Hook): void;
+  /** Ends every open watch, as a dropped connection or the server's timeout would. */
+  dropWatches(): void;
+  /** Forgets the events so far: a watch from an earlier resourceVersion gets `410 Gone` (the client must list again). */
+  compact(): void;
+  /** Watches open now. */
+  readonly openWatches: number;
 }
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+interface WatchEvent {
+  type: EventType;
+  object: KubeObject;
+  revision: number;
+}
+interface Watcher {
+  kind: string;
+  accepts: (object: KubeObject) => boolean;
+  send: (event: object) => void;
+  end: () => void;
+}
+/** Events kept per kind for watches that resume from a resourceVersion. */
+const HISTORY = 10_000;
 
 /** Kinds with a status subresource (status ignored on create and on PUT/PATCH of the object) and a generation. */
 const WITH_STATUS: ReadonlySet<string> = new Set(['rollouts-cv.io/approvalrequests', 'argoproj.io/rollouts', 'apps/deployments', 'apps/replicasets']);
@@ -117,6 +139,18 @@ export function objectStore(): ObjectStore {
   const hooks = new Set<Hook>();
   let revision = 1000;
   const nextVersion = () => String(++revision);
+  const history = new Map<string, WatchEvent[]>();
+  /** Per kind, the newest revision whose events are forgotten. */
+  const compacted = new Map<string, number>();
+  const watchers = new Set<Watcher>();
+  const emit = (resource: Resource, type: EventType, object: KubeObject) => {
+    const kind = kindKey(resource);
+    const log = history.get(kind) ?? [];
+    history.set(kind, log);
+    log.push({ type, object: structuredClone(object), revision: Number(object.metadata.resourceVersion) });
+    if (log.length > HISTORY) compacted.set(kind, log.splice(0, log.length - HISTORY).at(-1)!.revision);
+    for (const watcher of watchers) if (watcher.kind === kind && watcher.accepts(object)) watcher.send({ type, object: structuredClone(object) });
+  };
   const objectsOf = (resource: Resource) => {
     let objects = kinds.get(kindKey(resource));
     if (!objects) kinds.set(kindKey(resource), (objects = new Map()));
@@ -143,6 +177,7 @@ export function objectStore(): ObjectStore {
     };
     if (stored.metadata.generation === undefined) delete stored.metadata.generation;
     objectsOf(resource).set(objectKey(current.metadata.namespace, current.metadata.name), stored);
+    emit(resource, 'MODIFIED', stored);
     return structuredClone(stored);
   };
 
@@ -163,7 +198,38 @@ export function objectStore(): ObjectStore {
       ...(hasStatus(resource) && { generation: object.metadata.generation ?? 1 }),
     };
     objects.set(objectKey(namespace, name), object);
+    emit(resource, 'ADDED', object);
     return structuredClone(object);
+  };
+
+  /** A watch of a kind, as the API server serves `?watch=true` on a list URL. */
+  const watch = (resource: Resource, namespace: string | undefined, query: URLSearchParams): FakeResponse => {
+    const kind = kindKey(resource);
+    const accepts = (o: KubeObject) =>
+      (namespace === undefined || o.metadata.namespace === namespace) &&
+      selects(query.get('labelSelector'), (key) => o.metadata.labels?.[key]) &&
+      selects(query.get('fieldSelector'), (path) => fieldOf(o, path));
+    const from = query.get('resourceVersion');
+    const timeoutSeconds = Number(query.get('timeoutSeconds') ?? 0);
+    return {
+      watch(send, end) {
+        let initial: object[];
+        if (!from || from === '0') initial = [...objectsOf(resource).values()].filter(accepts).map((object) => ({ type: 'ADDED', object: structuredClone(object) }));
+        else if (Number(from) < (compacted.get(kind) ?? 0)) {
+          send({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${compacted.get(kind)})`) });
+          end();
+          return () => undefined;
+        } else initial = (history.get(kind) ?? []).filter((e) => e.revision > Number(from) && accepts(e.object)).map(({ type, object }) => ({ type, object: structuredClone(object) }));
+        for (const event of initial) send(event);
+        const watcher: Watcher = { kind, accepts, send, end };
+        watchers.add(watcher);
+        const timer = timeoutSeconds > 0 ? setTimeout(end, timeoutSeconds * 1000) : undefined;
+        return () => {
+          clearTimeout(timer);
+          watchers.delete(watcher);
+        };
+      },
+    };
   };
 
   /** The object a write produces from `patched`, keeping what the (sub)resource written may not change. */
@@ -185,6 +251,7 @@ export function objectStore(): ObjectStore {
     const { resource, namespace, name } = target;
     const objects = objectsOf(resource);
     if (!name) {
+      if (request.method === 'GET' && request.query.get('watch') === 'true') return watch(resource, namespace, request.query);
       if (request.method === 'GET') {
         const items = [...objects.values()]
           .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
@@ -245,7 +312,14 @@ export function objectStore(): ObjectStore {
       change(next);
       return commit(ref, current, next);
     },
-    delete: (ref) => objectsOf(ref).delete(objectKey(ref.namespace, ref.name)),
+    delete(ref) {
+      const key = objectKey(ref.namespace, ref.name);
+      const current = objectsOf(ref).get(key);
+      if (!current) return false;
+      objectsOf(ref).delete(key);
+      emit(ref, 'DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: nextVersion() } });
+      return true;
+    },
     intercept(hook) {
       hooks.add(hook);
       return () => hooks.delete(hook);
@@ -258,15 +332,26 @@ export function objectStore(): ObjectStore {
       };
       hooks.add(hook);
     },
+    dropWatches() {
+      for (const watcher of [...watchers]) watcher.end();
+    },
+    compact() {
+      for (const [kind, log] of history) if (log.length > 0) compacted.set(kind, log.splice(0).at(-1)!.revision);
+    },
+    get openWatches() {
+      return watchers.size;
+    },
   };
 }
 
-/** Whether every comma-separated `key=value`, `key==value` or `key!=value` term holds. */
+/** Whether every comma-separated `key=value`, `key==value`, `key!=value`, `key` or `!key` term holds. */
 function selects(selector: string | null, valueOf: (key: string) => string | undefined): boolean {
   if (!selector) return true;
   return selector.split(',').every((term) => {
+    const exists = /^\s*(!?)([^!=\s]+)\s*$/.exec(term);
+    if (exists) return (valueOf(exists[2]!) !== undefined) !== (exists[1] === '!');
     const match = /^\s*([^!=\s]+)\s*(!=|==|=)\s*(\S*)\s*$/.exec(term);
-    if (!match) throw new StatusError(failure(400, 'BadRequest', `unable to parse requirement: the fake supports only =, == and != terms, got "${term}"`));
+    if (!match) throw new StatusError(failure(400, 'BadRequest', `unable to parse requirement: the fake supports only =, ==, != and existence terms, got "${term}"`));
     const [, key, op, value] = match;
     return op === '!=' ? valueOf(key!) !== value : valueOf(key!) === value;
   });

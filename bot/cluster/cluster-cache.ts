@@ -1,0 +1,119 @@
+// What the leader knows of a cluster between passes: its Rollouts, ApprovalRequests and the Rollouts' ReplicaSets,
+// each a watched cache (bot/cluster/watch.ts), so that a pass lists nothing and the API load does not grow with how
+// often the leader looks. The pass writes through `cluster`, which notes the resourceVersion of every object it
+// writes; the next pass waits until the caches hold those writes (resourceVersions are ordered per kind), so that a
+// cache that has not yet seen the pass's own writes never leads it to post or write the same thing twice. Writes
+// themselves still carry the stores' resourceVersion guards, for the changes of others.
+import { type CustomObjectsApi } from '@kubernetes/client-node';
+import { APPROVAL_REQUESTS, type ApprovalRequest } from '../../shared/approvals/request.js';
+import { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type ReplicaSet, type Rollout } from '../../shared/kube/rollout-types.js';
+import type { Logger } from '../../shared/log.js';
+import type { Cluster } from './clusters.js';
+import { type WatchedKind, compareResourceVersions, watchKind } from './watch.js';
+
+export interface ClusterCache {
+  /** The cluster for the pass: its writes of Rollouts and ApprovalRequests are awaited in the caches (ready). */
+  cluster: Cluster;
+  rollouts: WatchedKind<Rollout>;
+  approvals: WatchedKind<ApprovalRequest>;
+  /** The ReplicaSets of Rollouts (the actual weight): optional, a pass runs without them (the set weight shows). */
+  replicaSets: WatchedKind<ReplicaSet>;
+  /**
+   * True once the Rollout and ApprovalRequest caches are live and hold every write made through `cluster`; false if
+   * they still do not after `timeoutMs` — and why, for the log.
+   */
+  ready(timeoutMs: number): Promise<{ ready: true } | { ready: false; why: string }>;
+  stop(): Promise<void>;
+}
+
+type Kind = { group: string; version: string; plural: string };
+const path = ({ group, version, plural }: Kind) => `/apis/${group}/${version}/${plural}`;
+
+export function watchCluster(cluster: Cluster, options: { log: Logger; onChange: () => void; watchSeconds?: number }): ClusterCache {
+  const { log, onChange, watchSeconds } = options;
+  const watch = <T>(kind: Kind, transform: (object: T) => T, labelSelector?: string) =>
+    watchKind<T>({
+      kc: cluster.kubeConfig,
+      what: `${kind.plural}.${kind.group}`,
+      path: path(kind),
+      labelSelector,
+      list: async () => (await cluster.objects.listClusterCustomObject({ ...kind, labelSelector })) as { items: T[] },
+      transform,
+      onChange,
+      log,
+      watchSeconds,
+    });
+  const rollouts = watch<Rollout>(ROLLOUTS, withoutManagedFields);
+  const approvals = watch<ApprovalRequest>(APPROVAL_REQUESTS, withoutManagedFields);
+  // Only the controller's (they carry the pod template hash label), and only what the actual weight reads.
+  const replicaSets = watch<ReplicaSet>(REPLICA_SETS, weightFields, POD_TEMPLATE_HASH_LABEL);
+
+  /** The newest resourceVersion the pass wrote, per kind written. */
+  const written = new Map<string, string>();
+  const objects = notingWrites(cluster.objects, (plural, resourceVersion) => {
+    const before = written.get(plural);
+    if (before === undefined || compareResourceVersions(resourceVersion, before) === 1) written.set(plural, resourceVersion);
+  });
+  const caches = new Map<string, WatchedKind<unknown>>([
+    [ROLLOUTS.plural, rollouts],
+    [APPROVAL_REQUESTS.plural, approvals],
+  ]);
+  /** Why the pass cannot trust the caches yet, or undefined. */
+  const behind = (): string | undefined => {
+    for (const [plural, cache] of caches) {
+      if (!cache.live) return `${plural}: not listed, or its watch is failing`;
+      const wrote = written.get(plural);
+      // resourceVersions that are not comparable are not waited for (the writes' own guards remain)
+      if (wrote !== undefined && compareResourceVersions(cache.resourceVersion(), wrote) === -1) return `${plural}: the cache is at ${cache.resourceVersion()}, before our write ${wrote}`;
+    }
+    return undefined;
+  };
+
+  return {
+    cluster: { ...cluster, objects, approvals: new ApprovalRequestStore(objects) },
+    rollouts,
+    approvals,
+    replicaSets,
+    async ready(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const why = behind();
+        if (!why) return { ready: true };
+        if (Date.now() >= deadline) return { ready: false, why };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async stop() {
+      await Promise.all([rollouts.stop(), approvals.stop(), replicaSets.stop()]);
+    },
+  };
+}
+
+/** The object without `metadata.managedFields` (server-side apply's bookkeeping, often its largest part). */
+function withoutManagedFields<T extends { metadata: object }>(object: T): T {
+  const { managedFields: _, ...metadata } = object.metadata as { managedFields?: unknown };
+  return { ...object, metadata };
+}
+
+/** A ReplicaSet as summarizeRollout reads it (owner, pod template hash, available pods). */
+function weightFields(rs: ReplicaSet): ReplicaSet {
+  const { name, namespace, uid, resourceVersion, labels, ownerReferences } = rs.metadata;
+  return { metadata: { name, namespace, uid, resourceVersion, labels, ownerReferences }, status: { replicas: rs.status?.replicas, availableReplicas: rs.status?.availableReplicas } };
+}
+
+/** `api`, telling `wrote` the kind and resourceVersion of each object it creates, replaces or patches. */
+function notingWrites(api: CustomObjectsApi, wrote: (plural: string, resourceVersion: string) => void): CustomObjectsApi {
+  return new Proxy(api, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || typeof value !== 'function' || !/^(create|replace|patch)/.test(property)) return value;
+      return async (param: { plural: string }, ...rest: unknown[]) => {
+        const result = (await value.call(target, param, ...rest)) as { metadata?: { resourceVersion?: unknown } } | undefined;
+        const resourceVersion = result?.metadata?.resourceVersion;
+        if (typeof resourceVersion === 'string') wrote(param.plural, resourceVersion);
+        return result;
+      };
+    },
+  });
+}
