@@ -15,6 +15,7 @@ import { intervene } from './interventions/inconclusive.js';
 import { notifyRollouts } from './notifications/threads.js';
 import type { Rollout } from '../shared/kube/rollout-types.js';
 import { watchCluster } from './cluster/cluster-cache.js';
+import { Wakeup } from './cluster/wakeup.js';
 import { type LeaderElection, runLeaderElection } from './cluster/leader.js';
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
@@ -238,7 +239,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
 /** After a change the caches saw, the leader's next pass waits this long for more (a burst is one pass). */
 const CHANGE_DEBOUNCE_MS = 200;
-/** How long a pass waits for a cluster's caches to be listed and to hold the previous pass's writes. */
+/** How long a pass waits for a cluster's caches to hold the previous pass's writes. */
 const READY_TIMEOUT_MS = 10_000;
 
 /**
@@ -259,11 +260,12 @@ async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | u
         const state = await cache.ready(READY_TIMEOUT_MS);
         if (signal.aborted) break;
         if (!state.ready) {
-          if (!waiting.has(cluster.name)) ctx.log.warn({ cluster: cluster.name, why: state.why }, 'the caches of this cluster are not in sync; its pass waits for them');
+          // (a failing watch logs its own warnings)
+          if (!waiting.has(cluster.name)) ctx.log.info({ cluster: cluster.name, why: state.why }, 'waiting for the caches of this cluster before its pass');
           waiting.add(cluster.name);
           continue;
         }
-        if (waiting.delete(cluster.name)) ctx.log.info({ cluster: cluster.name }, 'the caches of this cluster are in sync again');
+        if (waiting.delete(cluster.name)) ctx.log.info({ cluster: cluster.name }, 'the caches of this cluster are in sync');
         try {
           const rollouts = cache.rollouts.list();
           const requests = cache.approvals.list();
@@ -279,40 +281,5 @@ async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | u
     }
   } finally {
     await Promise.all(caches.map((cache) => cache.stop()));
-  }
-}
-
-/** Wakes the leader's loop soon after a change (debounced), or when the resync interval is up. */
-class Wakeup {
-  private due = false;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
-
-  /** A pass in `delayMs`, unless one is already due by then. */
-  soon(delayMs: number): void {
-    if (this.timer || this.due) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.due = true;
-      this.wake?.();
-    }, delayMs);
-  }
-
-  /** Resolves when a pass is due: after a change, after `resyncMs`, or when `signal` aborts. */
-  async next(resyncMs: number, signal: AbortSignal): Promise<void> {
-    if (!this.due) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(resync);
-          signal.removeEventListener('abort', done);
-          this.wake = undefined;
-          resolve();
-        };
-        const resync = setTimeout(done, resyncMs);
-        signal.addEventListener('abort', done);
-        this.wake = done;
-      });
-    }
-    this.due = false;
   }
 }

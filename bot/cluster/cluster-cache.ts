@@ -20,8 +20,8 @@ export interface ClusterCache {
   /** The ReplicaSets of Rollouts (the actual weight): optional, a pass runs without them (the set weight shows). */
   replicaSets: WatchedKind<ReplicaSet>;
   /**
-   * True once the Rollout and ApprovalRequest caches are live and hold every write made through `cluster`; false if
-   * they still do not after `timeoutMs` — and why, for the log.
+   * Whether the pass may read the caches: the Rollout and ApprovalRequest caches are live (at once false if not) and
+   * hold every write made through `cluster` (waited for up to `timeoutMs`). When not, why, for the log.
    */
   ready(timeoutMs: number): Promise<{ ready: true } | { ready: false; why: string }>;
   stop(): Promise<void>;
@@ -59,10 +59,10 @@ export function watchCluster(cluster: Cluster, options: { log: Logger; onChange:
     [ROLLOUTS.plural, rollouts],
     [APPROVAL_REQUESTS.plural, approvals],
   ]);
-  /** Why the pass cannot trust the caches yet, or undefined. */
+  const notLive = () => [...caches].find(([, cache]) => !cache.live)?.[0];
+  /** Why a live cache cannot be trusted yet, or undefined. */
   const behind = (): string | undefined => {
     for (const [plural, cache] of caches) {
-      if (!cache.live) return `${plural}: not listed, or its watch is failing`;
       const wrote = written.get(plural);
       // resourceVersions that are not comparable are not waited for (the writes' own guards remain)
       if (wrote !== undefined && compareResourceVersions(cache.resourceVersion(), wrote) === -1) return `${plural}: the cache is at ${cache.resourceVersion()}, before our write ${wrote}`;
@@ -78,6 +78,8 @@ export function watchCluster(cluster: Cluster, options: { log: Logger; onChange:
     async ready(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        const down = notLive();
+        if (down) return { ready: false, why: `${down}: not listed yet, or its watch is failing` };
         const why = behind();
         if (!why) return { ready: true };
         if (Date.now() >= deadline) return { ready: false, why };

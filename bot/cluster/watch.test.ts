@@ -157,7 +157,10 @@ describe('watchCluster', () => {
 
   it('is ready once listed, and not before the caches hold what the pass wrote', async () => {
     seed('a', 'web');
-    expect(await cache.ready(2_000)).toEqual({ ready: true });
+    // at once, without waiting: nothing is listed yet
+    expect(await cache.ready(2_000)).toEqual({ ready: false, why: 'rollouts: not listed yet, or its watch is failing' });
+    await until('the lists and watches', () => cache.rollouts.live && cache.approvals.live && store.openWatches === 3);
+    expect(await cache.ready(0)).toEqual({ ready: true });
     // the rollouts watch is held up: it is open, but delivers nothing
     let endHeld = () => {};
     const hold = store.intercept((request) =>

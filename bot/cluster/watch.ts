@@ -32,7 +32,7 @@ export interface WatchOptions<T> {
 export interface WatchedKind<T> {
   /** The cached objects, of one namespace or all. */
   list(namespace?: string): readonly T[];
-  /** Listed, and no failure since the last (re)start: the cache follows the API server. */
+  /** Listed, and the last list or watch request succeeded: the cache follows the API server. */
   readonly live: boolean;
   /** The resourceVersion the cache is at: of the list, then of each event received. */
   resourceVersion(): string;
@@ -61,7 +61,13 @@ export function watchKind<T>(options: WatchOptions<T>): WatchedKind<T> {
         callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? transform(object as T) : object, raw);
       };
       let dead: Error | undefined;
-      const controller = await super.watch(path, { ...query, timeoutSeconds: watchSeconds, allowWatchBookmarks: true }, kept, (error) => done(dead ?? error));
+      let ended = false;
+      const controller = await super.watch(path, { ...query, timeoutSeconds: watchSeconds, allowWatchBookmarks: true }, kept, (error) => {
+        ended = true;
+        done(dead ?? error);
+      });
+      // not ended by now: the API server accepted the watch (200) and streams it
+      if (!ended) failed = false;
       clearTimeout(deadline);
       deadline = setTimeout(() => {
         dead = new Error(`the watch did not end ${DEAD_AFTER_TIMEOUTS * watchSeconds} s after it started (its timeout: ${watchSeconds} s): the connection is dead`);
@@ -78,6 +84,7 @@ export function watchKind<T>(options: WatchOptions<T>): WatchedKind<T> {
     async () => {
       const list = await options.list();
       listed = true;
+      failed = false;
       delayMs = backoff.firstMs;
       return { ...list, items: list.items.map(transform) } as KubernetesListObject<KubernetesObject>;
     },
@@ -100,7 +107,6 @@ export function watchKind<T>(options: WatchOptions<T>): WatchedKind<T> {
   };
   informer.on('error', failedWith);
   function start() {
-    failed = false;
     informer.start().catch(failedWith);
   }
   start();
