@@ -43,8 +43,11 @@ export interface Binaries {
   monitoringCrds: string[];
 }
 
-/** Where build-components.sh put (or would put) each binary; fails naming the missing ones. */
-export async function locateBinaries(): Promise<Binaries> {
+/**
+ * Where build-components.sh put (or would put) each binary; fails naming the missing ones (and the engine's and
+ * bridge's builds unless `clusterOnly`).
+ */
+export async function locateBinaries(options: { clusterOnly?: boolean } = {}): Promise<Binaries> {
   const { stdout } = await run('bash', [BUILD_SCRIPT, '--print-paths']);
   const dirs = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
   const binaries: Binaries = {
@@ -59,7 +62,7 @@ export async function locateBinaries(): Promise<Binaries> {
   };
   const missing = Object.values(binaries).flat().filter((path) => !existsSync(path));
   if (missing.length > 0) throw new Error(`e2e binaries missing (run bash test/e2e/scripts/build-components.sh): ${missing.join(', ')}`);
-  for (const path of [BRIDGE, CLI]) {
+  for (const path of options.clusterOnly ? [] : [BRIDGE, CLI]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build && npm run build:bridge`);
   }
   return binaries;
@@ -91,15 +94,19 @@ export class Environment {
     readonly workdir: string,
   ) {}
 
-  static async start(): Promise<Environment> {
-    const binaries = await locateBinaries();
+  /**
+   * `clusterOnly`: the cluster and the CRDs, without the fake node, the engine, the sandbox and the Argo Rollouts
+   * controller (for a benchmark of API requests).
+   */
+  static async start(options: { clusterOnly?: boolean } = {}): Promise<Environment> {
+    const binaries = await locateBinaries(options);
     const base = process.env.ROLLOUTS_CV_E2E_WORKDIR ?? tmpdir();
     await reapStaleRuns(base, binaries);
     const workdir = await mkdtemp(join(base, 'rollouts-cv-e2e-'));
     await writeFile(join(workdir, 'owner.pid'), `${process.pid}\n`);
     const env = new Environment(binaries, workdir);
     try {
-      await env.startAll();
+      await env.startAll(options.clusterOnly ?? false);
       return env;
     } catch (error) {
       await env.stop({ keepWorkdir: true });
@@ -116,9 +123,15 @@ export class Environment {
     }
   }
 
-  private async startAll(): Promise<void> {
+  private async startAll(clusterOnly: boolean): Promise<void> {
     const began = performance.now();
     await mkdir(join(this.workdir, 'logs'), { recursive: true });
+    if (clusterOnly) {
+      await this.timed('cluster', () => this.startCluster());
+      await this.timed('crds', () => this.applyCrds());
+      this.timings.total = Math.round(performance.now() - began);
+      return;
+    }
     // The engine and the sandbox start while the cluster comes up.
     const sideServices = Promise.all([this.timed('engine', () => this.startEngine()), this.timed('sandbox', () => this.startSandbox())]);
     await this.timed('cluster', () => this.startCluster());
