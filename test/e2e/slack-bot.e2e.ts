@@ -341,8 +341,9 @@ describe('manual intervention on an Inconclusive verification', () => {
       `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: the request is now decided (promote).`,
     );
     await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 180_000);
-    const [settled] = await requestsOf('cart');
-    expect(statusOf(settled!).applied?.result).toMatch(/promoted/);
+    // recorded once the bot has read back what the controller did with the promotion (it may come after this poll)
+    const applied = await waitFor('the outcome recorded as applied', async () => statusOf((await requestsOf('cart'))[0]!).applied, 30_000, undefined, 250);
+    expect(applied.result).toMatch(/^rollout 'humans\/cart' promoted from step 1\/3 to step [23]\/3; now /);
     expect((await eventsAbout(request.metadata.name)).map((event) => event.reason)).toEqual(expect.arrayContaining(['SlackPromote', 'InterventionPromote']));
   });
 });
