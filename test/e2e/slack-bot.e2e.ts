@@ -151,9 +151,15 @@ async function eventsAbout(name: string): Promise<{ reason?: string; message?: s
 }
 
 /** The Rollout's resourceVersion and the bot's Events about it: what "nothing changed" compares. */
+/**
+ * What a person's command would change on the Rollout (its spec, and the status fields commands write), and its audit
+ * Events: not the resourceVersion, which the leader's thread annotation and the controller's own status writes
+ * also move, whenever they come.
+ */
 async function fingerprint(ro: Deployed): Promise<string> {
-  const rollout = await ro.get();
-  return JSON.stringify({ rv: rollout.metadata.resourceVersion, events: (await eventsAbout(ro.ref.name)).length });
+  const { metadata, spec, status = {} } = await ro.get();
+  const commanded = { abort: status.abort, pauseConditions: status.pauseConditions, currentStepIndex: status.currentStepIndex, promoteFull: status.promoteFull };
+  return JSON.stringify({ generation: metadata.generation, spec, commanded, events: (await eventsAbout(ro.ref.name)).length });
 }
 
 describe('approval gate decided from Slack, with the real controller', () => {
