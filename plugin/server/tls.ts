@@ -10,12 +10,16 @@ export interface TlsFiles {
 
 export async function serverCredentials(tls: TlsFiles | undefined): Promise<grpc.ServerCredentials> {
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  const [cert, key, clientCa] = await Promise.all([
+  // Every unreadable file is named, in this order, whichever read fails first.
+  const reads = await Promise.allSettled([
     readPem(tls.certFile, 'TLS certificate'),
     readPem(tls.keyFile, 'TLS private key'),
     tls.clientCaFile === undefined ? undefined : readPem(tls.clientCaFile, 'TLS client CA'),
   ]);
-  return grpc.ServerCredentials.createSsl(clientCa ?? null, [{ cert_chain: cert, private_key: key }], clientCa !== undefined);
+  const failures = reads.flatMap((read) => (read.status === 'rejected' ? [(read.reason as Error).message] : []));
+  if (failures.length) throw new Error(failures.join('; '));
+  const [cert, key, clientCa] = reads.map((read) => (read as PromiseFulfilledResult<Buffer | undefined>).value);
+  return grpc.ServerCredentials.createSsl(clientCa ?? null, [{ cert_chain: cert!, private_key: key! }], clientCa !== undefined);
 }
 
 async function readPem(path: string, what: string): Promise<Buffer> {
