@@ -269,10 +269,10 @@ async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | u
         try {
           const rollouts = cache.rollouts.list();
           const requests = cache.approvals.list();
-          const replicaSets = cache.replicaSets.live ? (rollout: Rollout) => cache.replicaSets.list(rollout.metadata.namespace) : undefined;
+          const replicaSetsOf = cache.replicaSets.live ? (rollout: Rollout) => cache.replicaSets.list(rollout.metadata.namespace) : undefined;
           await intervene(ctx, cluster, rollouts, requests, backoff);
-          await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel }, cluster, requests, rollouts);
-          await notifyRollouts(ctx, ctx.slackBackground, cluster, rollouts, defaultChannel, replicaSets);
+          await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel, backoff }, cluster, requests, rollouts);
+          await notifyRollouts(ctx, { client: ctx.slackBackground, defaultChannel, backoff, replicaSetsOf }, cluster, rollouts);
         } catch (error) {
           ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');
         }

@@ -1,6 +1,7 @@
 // Per-object retries for the leader's background work. An object whose work keeps failing (an ApprovalRequest the
 // API server refuses, a rollout whose action fails) is tried again after 5 s, then 10 s, 20 s, … up to 10 minutes,
 // while every other object is worked on as usual. Kept in memory: a new leader starts afresh.
+import { ErrorCode } from '@slack/web-api';
 import type { Logger } from '../shared/log.js';
 
 export interface BackoffOptions {
@@ -54,16 +55,35 @@ export interface IsolationContext {
   now: number;
 }
 
+/** One kind of work on one object: its back-off key (the object by uid, and the work), and how logs name them. */
+export interface Work {
+  key: string;
+  object: string;
+  what: string;
+}
+
+/** `what` (e.g. "updating the rollout thread") done on one Kubernetes object of a cluster. */
+export function workOn(what: string, cluster: string, kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }): Work {
+  const { namespace, name, uid } = object.metadata;
+  return { key: `${cluster}/${kind}/${namespace}/${name}/${uid}/${what}`, object: `${kind} ${namespace}/${name}`, what };
+}
+
 /**
  * Runs one object's work unless it is backing off. A failure is logged with the object and delays its next
- * attempt; it never reaches the caller, so the other objects are worked on.
+ * attempt; it never reaches the caller, so the other objects are worked on. Slack's rate limit, which the leader's
+ * Slack client reports at once instead of waiting, is the channel's or the app's and not the object's: that work is
+ * tried again at the next pass, as the rate limit allows, without a delay of its own.
  */
-export async function isolated(ctx: IsolationContext, object: { key: string; object: string; what: string }, work: () => Promise<void>): Promise<void> {
+export async function isolated(ctx: IsolationContext, object: Work, work: () => Promise<void>): Promise<void> {
   if (!ctx.backoff.due(object.key, ctx.now)) return;
   try {
     await work();
     ctx.backoff.succeeded(object.key);
   } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === ErrorCode.RateLimitedError) {
+      ctx.log.info({ object: object.object }, `${object.what}: Slack's rate limit; the next pass tries again`);
+      return;
+    }
     const delay = ctx.backoff.failed(object.key, ctx.now);
     ctx.log.warn({ object: object.object, err: error instanceof Error ? error.message : String(error), retryInS: Math.round(delay / 1000) }, `${object.what} failed; retried with back-off`);
   }

@@ -2,16 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
-import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
+import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { CONFIG, approvalRequest, rolloutAt } from '../../test/helpers/approval-policy.js';
 import { type BotContextHarness, startBotContext } from '../../test/helpers/bot-context.js';
+import { Backoff } from '../backoff.js';
 import { publishRequests } from './publisher.js';
 
 const HOUR = 3_600_000;
 
-async function pass(bot: BotContextHarness): Promise<void> {
+/** One leader pass; `backoff` is what the leader keeps between passes. */
+async function pass(bot: BotContextHarness, backoff = new Backoff()): Promise<void> {
   const rollouts = bot.store.list(ROLLOUTS) as unknown as Rollout[];
-  await publishRequests(bot.ctx, { client: bot.ctx.slackBackground, defaultChannel: 'C0DEFAULT1' }, bot.cluster, await bot.cluster.approvals.list(undefined), rollouts);
+  await publishRequests(bot.ctx, { client: bot.ctx.slackBackground, defaultChannel: 'C0DEFAULT1', backoff }, bot.cluster, await bot.cluster.approvals.list(undefined), rollouts);
 }
 
 const stored = (bot: BotContextHarness, namespace: string, name: string) => bot.store.get({ ...APPROVAL_REQUESTS, namespace, name }) as unknown as ApprovalRequest;
@@ -87,5 +89,23 @@ describe('requests the rollout has left behind', () => {
     expect(state('web-newhash-s2')).toMatchObject({ state: 'Pending' });
     // Only the one still asked was posted with buttons.
     expect(bot.slack.journal.calls('chat.postMessage').map((call) => String(call.args.text))).toEqual(['Approval needed: shop/web (Pending)']);
+  });
+});
+
+describe('a request whose message cannot be recorded', () => {
+  it('is not posted anew at every pass: the request backs off', async () => {
+    const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
+    const request = await bot.cluster.approvals.create(approvalRequest('web-abc123-s1', 'lab'));
+    bot.store.seed(ROLLOUTS, rolloutAt(request!));
+    const refused = (r: { method: string; path: string }) => r.method === 'PUT' && r.path.endsWith('/namespaces/lab/approvalrequests/web-abc123-s1/status');
+    bot.store.intercept((r) => (refused(r) ? failure(422, 'Invalid', 'ApprovalRequest.rollouts-cv.io "web-abc123-s1" is invalid: status.slack: Invalid value') : undefined));
+    const backoff = new Backoff();
+    const from = bot.kube.requests.length;
+    for (let i = 0; i < 3; i++) await pass(bot, backoff);
+    expect(bot.slack.journal.calls('chat.postMessage')).toHaveLength(1);
+    expect(bot.kube.requests.slice(from).filter(refused)).toHaveLength(1);
+    expect(bot.logLines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'publishing the approval request failed; retried with back-off', object: 'ApprovalRequest lab/web-abc123-s1', err: expect.stringContaining('is invalid') }),
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { WebClient } from '@slack/web-api';
 import { ApiException } from '@kubernetes/client-node';
 import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutPosition, cancel, effectivePolicy, expire, leftBehind, recount, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -17,9 +18,9 @@ export interface PublisherOptions {
   client: WebClient;
   /** Channel for requests of an environment that names none. */
   defaultChannel?: string;
+  /** The leader's back-off: a request whose work failed waits before it is tried again (a post is not repeated each pass). */
+  backoff: Backoff;
 }
-
-
 
 /** Requests of namespaces no environment covers that were already logged, per bot and cluster: logged once each. */
 const unmanagedLogged = new WeakMap<BotContext, Map<string, Set<string>>>();
@@ -48,16 +49,17 @@ function managed(ctx: BotContext, cluster: Cluster, requests: readonly ApprovalR
   return mine;
 }
 
-/** Brings Slack in step with a cluster's requests and Rollouts (as listed at the start of the pass). */
+/**
+ * Brings Slack in step with a cluster's requests and Rollouts (as listed at the start of the pass). Each request on
+ * its own: one whose work fails is logged and tried again later (back-off), and the others are worked on.
+ */
 export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[], rollouts: readonly Rollout[]): Promise<void> {
   const byUid = new Map(rollouts.map((rollout) => [rollout.metadata.uid, rollout]));
   for (const { request, environment } of managed(ctx, cluster, requests)) {
-    try {
+    await isolated({ log: ctx.log, backoff: options.backoff, now: ctx.now().getTime() }, workOn('publishing the approval request', cluster.name, 'ApprovalRequest', request), async () => {
       const current = (await withdrawIfLeftBehind(ctx, cluster, request, byUid.get(request.spec.rollout.uid))) ?? request;
       await publishRequest(ctx, options, cluster, current, environment);
-    } catch (error) {
-      ctx.log.warn({ cluster: cluster.name, request: `${request.metadata.namespace}/${request.metadata.name}`, err: (error as Error).message }, 'cannot publish approval request');
-    }
+    });
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../../shared/approvals/request.js';
 import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
 import type { Rollout } from '../../shared/kube/rollout-types.js';
-import { type Backoff, isolated } from '../backoff.js';
+import { type Backoff, isolated, workOn } from '../backoff.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -39,10 +39,8 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
 export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[], backoff: Backoff): Promise<void> {
   const managed = (object: { metadata: { namespace?: string } }) => environmentOf(ctx.config, cluster.name, object.metadata.namespace ?? '') !== undefined;
   const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE && managed(request));
-  const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) => {
-    const { namespace, name, uid } = object.metadata;
-    return isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, { key: `${cluster.name}/${kind}/${namespace}/${name}/${uid}`, object: `${kind} ${namespace}/${name}`, what: 'intervention work' }, work);
-  };
+  const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) =>
+    isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, workOn('intervention work', cluster.name, kind, object), work);
   for (const rollout of rollouts) {
     if (inconclusivePause(rollout) && managed(rollout)) await each('Rollout', rollout, () => ask(ctx, cluster, rollout, mine));
   }

@@ -2,8 +2,9 @@
 // trusts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
-import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
+import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, rolloutFixture, startLeaderHarness } from '../../test/helpers/leader-harness.js';
+import { Backoff } from '../backoff.js';
 import { THREAD_ANNOTATION, notifyRollouts, postInThread } from './threads.js';
 
 const SHOP = 'shop';
@@ -33,7 +34,8 @@ function seedRollout(namespace: string, name: string, annotations: Record<string
   return h.store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name, namespace, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject) as unknown as Rollout;
 }
 
-const pass = (rollouts: Rollout[]) => notifyRollouts(h.ctx, h.ctx.slackBackground, h.cluster, rollouts, DEFAULT_CHANNEL);
+const backoff = new Backoff();
+const pass = (rollouts: Rollout[]) => notifyRollouts(h.ctx, { client: h.ctx.slackBackground, defaultChannel: DEFAULT_CHANNEL, backoff }, h.cluster, rollouts);
 const posted = (from: number) => h.fake.journal.entries.slice(from).filter((e) => e.method === 'chat.postMessage' || e.method === 'chat.update');
 
 describe('where threads are posted', () => {
@@ -103,7 +105,28 @@ describe('a thread in a channel the configuration no longer names', () => {
     const before = (h.store.get({ ...ROLLOUTS, namespace: 'staging', name: 'moved' }) as unknown as Rollout).metadata.annotations?.[THREAD_ANNOTATION];
     expect(JSON.parse(before!)).toMatchObject({ channel: DEFAULT_CHANNEL });
     const from = h.fake.journal.entries.length;
-    await notifyRollouts(h.ctx, h.ctx.slackBackground, h.cluster, [h.store.get({ ...ROLLOUTS, namespace: 'staging', name: 'moved' }) as unknown as Rollout], PROD_CHANNEL);
+    await notifyRollouts(h.ctx, { client: h.ctx.slackBackground, defaultChannel: PROD_CHANNEL, backoff }, h.cluster, [h.store.get({ ...ROLLOUTS, namespace: 'staging', name: 'moved' }) as unknown as Rollout]);
     expect(posted(from).map((e) => [e.method, e.args.channel])).toEqual([['chat.postMessage', PROD_CHANNEL]]);
+  });
+});
+
+describe('a thread whose reference cannot be recorded', () => {
+  it('is not posted anew at every pass: the rollout backs off', async () => {
+    const rollout = seedRollout(SHOP, 'locked');
+    const refused = (r: { method: string; path: string }) => r.method === 'PATCH' && r.path.endsWith(`/namespaces/${SHOP}/rollouts/locked`);
+    const stop = h.store.intercept((r) => (refused(r) ? failure(403, 'Forbidden', 'admission webhook "annotations.example.com" denied the request') : undefined));
+    try {
+      const from = h.fake.journal.entries.length;
+      const fromLog = h.logLines.length;
+      const fromKube = h.kube.requests.length;
+      for (let i = 0; i < 3; i++) await pass([rollout]);
+      expect(posted(from)).toHaveLength(1);
+      expect(h.kube.requests.slice(fromKube).filter(refused)).toHaveLength(1);
+      expect(h.logLines.slice(fromLog)).toContainEqual(
+        expect.objectContaining({ level: 'warn', msg: 'updating the rollout thread failed; retried with back-off', object: `Rollout ${SHOP}/locked`, err: expect.stringContaining('admission webhook') }),
+      );
+    } finally {
+      stop();
+    }
   });
 });

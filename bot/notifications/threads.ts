@@ -7,6 +7,7 @@ import type { WebClient } from '@slack/web-api';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type RolloutSummary, summarizeRollout, weightText } from '../../shared/kube/rollout-status.js';
 import { REVISION_ANNOTATION, ROLLOUTS, type ReplicaSet, type Rollout } from '../../shared/kube/rollout-types.js';
+import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
@@ -64,24 +65,26 @@ export function headMessage(summary: RolloutSummary, revision: string, place: Pl
   };
 }
 
+export interface ThreadOptions {
+  client: WebClient;
+  /** Channel for rollouts of an environment that names none. */
+  defaultChannel?: string;
+  /** The leader's back-off: a rollout whose thread failed waits before it is tried again (a head is not posted each pass). */
+  backoff: Backoff;
+  /** A Rollout's ReplicaSets, for the actual weight of a canary without traffic routing (without, the head shows the set weight). */
+  replicaSetsOf?: (rollout: Rollout) => readonly ReplicaSet[];
+}
+
 /**
- * Updates the threads of a cluster's Rollouts (as the pass found them). `replicaSetsOf`: a Rollout's ReplicaSets, for
- * the actual weight of a canary without traffic routing (without them the head shows the set weight).
+ * Updates the threads of a cluster's Rollouts (as the pass found them). Each Rollout on its own: one whose thread
+ * fails is logged and tried again later (back-off), and the others are worked on.
  */
-export async function notifyRollouts(
-  ctx: BotContext,
-  client: WebClient,
-  cluster: Cluster,
-  rollouts: readonly Rollout[],
-  defaultChannel?: string,
-  replicaSetsOf?: (rollout: Rollout) => readonly ReplicaSet[],
-): Promise<void> {
+export async function notifyRollouts(ctx: BotContext, options: ThreadOptions, cluster: Cluster, rollouts: readonly Rollout[]): Promise<void> {
+  const { client, defaultChannel, backoff, replicaSetsOf } = options;
   for (const rollout of rollouts) {
-    try {
-      await notifyRollout(ctx, client, cluster, rollout, defaultChannel, replicaSetsOf?.(rollout));
-    } catch (error) {
-      ctx.log.warn({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, err: (error as Error).message }, 'cannot update the rollout thread; next pass retries');
-    }
+    await isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, workOn('updating the rollout thread', cluster.name, 'Rollout', rollout), () =>
+      notifyRollout(ctx, client, cluster, rollout, defaultChannel, replicaSetsOf?.(rollout)),
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { rolloutAt } from '../../test/helpers/approval-policy.js';
 import { type LeaderHarness, startLeaderHarness } from '../../test/helpers/leader-harness.js';
 import { publishRequests } from '../approvals/publisher.js';
+import { Backoff } from '../backoff.js';
 import { type RefSubject, checkRef, signRef } from './message-ref.js';
 
 const TOKEN = 'xoxb-1-signing';
@@ -68,7 +69,8 @@ describe('the publisher', () => {
     },
     ...(status && { status: { state: 'Pending', approvals: 0, approvalsText: '0/1', decisions: [], ...status } }),
   });
-  const publish = () => publishRequests(h.ctx, { client: h.ctx.slackBackground }, h.cluster, h.requests(), h.store.list(ROLLOUTS) as unknown as Rollout[]);
+  const backoff = new Backoff();
+  const publish = () => publishRequests(h.ctx, { client: h.ctx.slackBackground, backoff }, h.cluster, h.requests(), h.store.list(ROLLOUTS) as unknown as Rollout[]);
   /** A request as the gate creates it, with its Rollout waiting at its step (a request left behind is withdrawn). */
   const create = async (request: ApprovalRequest) => {
     h.store.seed(ROLLOUTS, rolloutAt(request));
