@@ -11,8 +11,8 @@ import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
-import { approvalRequestMessage, messageDigest } from '../slack/blocks.js';
-import { type RefSubject, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
+import { approvalRequestMessage } from '../slack/blocks.js';
+import { type RefSubject, showMessage } from '../slack/message-ref.js';
 
 export interface PublisherOptions {
   client: WebClient;
@@ -113,29 +113,14 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
 
   const status = statusOf(request);
   const channel = environment.channel ?? options.defaultChannel;
-  const message = approvalRequestMessage(request, { cluster: cluster.name, namespace, environment: environment.name }, policy);
-  const digest = messageDigest(message);
+  // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
+  const postNew = status.state === 'Pending';
+  if (postNew && !channel) ctx.log.warn({ request: `${namespace}/${name}`, environment: environment.name }, 'no channel for this approval request: set environments[].channel or --default-channel');
+  const message = () => approvalRequestMessage(request, { cluster: cluster.name, namespace, environment: environment.name }, policy);
   // Where the message is, only if the bot recorded it (status is writable by others too): see slack/message-ref.ts.
-  const token = tokenOf(options.client);
   const subject: RefSubject = { kind: 'approval-request', cluster: cluster.name, namespace, name, uid: request.metadata.uid ?? '' };
-  const check = checkRef(token, subject, status.slack, channel);
-  const posted = check && 'ref' in check ? check.ref : undefined;
-  if (posted && status.slack?.digest === digest) return;
-  if (!posted) {
-    // An ended request that was never shown (it ended while no bot ran) is not worth a new message.
-    if (status.state !== 'Pending') return;
-    if (!channel) {
-      ctx.log.warn({ request: `${namespace}/${name}`, environment: environment.name }, 'no channel for this approval request: set environments[].channel or --default-channel');
-      return;
-    }
-    if (check && 'problem' in check) ctx.log.warn({ object: `ApprovalRequest ${namespace}/${name}`, problem: check.problem }, `${UNTRUSTED}; posting a new message`);
-    const response = await options.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
-    const at = { channel: response.channel ?? channel, ts: response.ts! };
-    await remember(cluster, namespace, name, { ...at, digest, sig: signRef(token, subject, at) });
-    return;
-  }
-  await options.client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: message.blocks });
-  await remember(cluster, namespace, name, { ...posted, digest, sig: signRef(token, subject, posted) });
+  const shown = await showMessage(options.client, ctx.log, { subject, stored: status.slack, channel, object: `ApprovalRequest ${namespace}/${name}` }, message, postNew);
+  if (shown) await remember(cluster, namespace, name, shown);
 }
 
 /** Stores where the message is and what it shows; a concurrent status change only means another update next pass. */

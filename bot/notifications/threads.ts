@@ -11,17 +11,15 @@ import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
-import { type Message, type Place, describePlace, escape, messageDigest } from '../slack/blocks.js';
-import { type MessageRef, type RefSubject, type StoredRef, UNTRUSTED, checkRef, signRef, tokenOf } from '../slack/message-ref.js';
+import { type Message, type Place, describePlace, escape } from '../slack/blocks.js';
+import { type RecordedRef, type RefSubject, type StoredRef, UNTRUSTED, checkRef, showMessage, tokenOf } from '../slack/message-ref.js';
 
 export const THREAD_ANNOTATION = 'rollouts-cv.io/slack-thread';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** The annotation's value: where the revision's head message is, what it shows, and the bot's signature. */
-interface ThreadRef extends MessageRef {
+interface ThreadRef extends RecordedRef {
   revision: string;
-  digest: string;
-  sig: string;
 }
 
 /** The thread annotation of the rollout's current revision, as stored (unchecked). */
@@ -96,26 +94,12 @@ async function notifyRollout(ctx: BotContext, client: WebClient, cluster: Cluste
   const channel = environment?.channel ?? defaultChannel;
   if (!environment || !channel || !revision) return;
   const summary = summarizeRollout(rollout, replicaSets);
-  const token = tokenOf(client);
-  const subject = subjectOf(cluster, rollout, revision);
-  const stored = storedThread(rollout);
-  const check = checkRef(token, subject, stored, channel);
-  const current = check && 'ref' in check ? check.ref : undefined;
+  const message = () => headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment.name });
+  const place = { subject: subjectOf(cluster, rollout, revision), stored: storedThread(rollout), channel, object: `Rollout ${namespace}/${rollout.metadata.name}` };
   // A revision already settled when first seen (e.g. when the bot starts) gets no thread: nothing is happening.
-  if (!current && summary.fullyPromoted && summary.phase === 'Healthy') return;
-  const message = headMessage(summary, revision, { cluster: cluster.name, namespace, environment: environment.name });
-  const digest = messageDigest(message);
-  if (current && stored?.digest === digest) return;
-  let at: MessageRef;
-  if (current) {
-    await client.chat.update({ channel: current.channel, ts: current.ts, text: message.text, blocks: message.blocks });
-    at = current;
-  } else {
-    if (check && 'problem' in check) ctx.log.warn({ object: `Rollout ${namespace}/${rollout.metadata.name}`, problem: check.problem }, `${UNTRUSTED}; posting a new message`);
-    const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
-    at = { channel: posted.channel ?? channel, ts: posted.ts! };
-  }
-  const ref: ThreadRef = { revision, ...at, digest, sig: signRef(token, subject, at) };
+  const shown = await showMessage(client, ctx.log, place, message, !(summary.fullyPromoted && summary.phase === 'Healthy'));
+  if (!shown) return;
+  const ref: ThreadRef = { revision, ...shown };
   // metadata only: the controller's generation and the rollout's spec are untouched
   const body = { metadata: { annotations: { [THREAD_ANNOTATION]: JSON.stringify(ref) } } };
   await cluster.objects.patchNamespacedCustomObject({ ...ROLLOUTS, namespace, name: rollout.metadata.name, body }, MERGE_PATCH);

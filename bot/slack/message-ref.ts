@@ -7,6 +7,8 @@
 // Rotating the bot token therefore makes the bot post fresh messages once.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../shared/log.js';
+import { type Message, messageDigest } from './blocks.js';
 
 export interface MessageRef {
   channel: string;
@@ -62,4 +64,46 @@ export const UNTRUSTED = 'ignoring a Slack message reference the bot did not rec
 export function tokenOf(client: WebClient): string {
   if (!client.token) throw new Error('the Slack client has no token, so message references can be neither signed nor checked');
   return client.token;
+}
+
+/** A reference as the bot records it: where the message is, a digest of what it shows, and the bot's signature. */
+export interface RecordedRef extends MessageRef {
+  digest: string;
+  sig: string;
+}
+
+export interface MessagePlace {
+  subject: RefSubject;
+  /** The reference stored with the object, if any (anyone may have written it). */
+  stored: (StoredRef & { digest?: unknown }) | undefined;
+  /** Where the bot posts now; undefined: nowhere configured (a recorded message is still updated). */
+  channel: string | undefined;
+  /** The object, as log lines name it, e.g. `Rollout shop/web`. */
+  object: string;
+}
+
+/**
+ * Shows the message `build` makes in Slack: updated in place where the stored reference is one the bot recorded for
+ * this subject and channel (unless it shows this already), else — when `postNew` and there is a channel — posted
+ * anew, with a warning if a stored reference was not used. Resolves with the reference to record, or undefined when
+ * nothing was sent. The message is built only when it may be sent (a pass looks at every object).
+ */
+export async function showMessage(client: WebClient, log: Logger, place: MessagePlace, build: () => Message, postNew: boolean): Promise<RecordedRef | undefined> {
+  const token = tokenOf(client);
+  const check = checkRef(token, place.subject, place.stored, place.channel);
+  const recorded = check && 'ref' in check ? check.ref : undefined;
+  if (!recorded && (!postNew || !place.channel)) return undefined;
+  const message = build();
+  const digest = messageDigest(message);
+  let at: MessageRef;
+  if (recorded) {
+    if (place.stored?.digest === digest) return undefined;
+    await client.chat.update({ channel: recorded.channel, ts: recorded.ts, text: message.text, blocks: message.blocks });
+    at = recorded;
+  } else {
+    if (check && 'problem' in check) log.warn({ object: place.object, problem: check.problem }, `${UNTRUSTED}; posting a new message`);
+    const posted = await client.chat.postMessage({ channel: place.channel!, text: message.text, blocks: message.blocks });
+    at = { channel: posted.channel ?? place.channel!, ts: posted.ts! };
+  }
+  return { ...at, digest, sig: signRef(token, place.subject, at) };
 }
