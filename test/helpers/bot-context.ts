@@ -54,18 +54,25 @@ interface ButtonBlock {
 
 let triggers = 0;
 
-export async function startBotContext(rawConfig: unknown, options: { slack?: FakeSlackOptions; now?: Date } = {}): Promise<BotContextHarness> {
-  const store = objectStore();
-  const kube = await startFakeKubeApi(store.respond);
-  const slack = await FakeSlack.start(options.slack ?? {});
-  onTestFinished(async () => {
-    await slack.close();
-    await kube.close();
-  });
+/** What fakeBotContext makes. */
+export interface FakeBotContext {
+  ctx: BotContext;
+  cluster: Cluster;
+  /** Log lines written through ctx.log, parsed. */
+  logLines: Record<string, unknown>[];
+  /** Moves the bot's clock. */
+  advance(ms: number): void;
+}
+
+/**
+ * A BotContext of one cluster, the real Kubernetes client against `kube`, whose Slack clients talk to `slack`; the
+ * bot's clock starts at `now` (default: the real time) and moves on with it. `instance` names the replica.
+ */
+export function fakeBotContext(rawConfig: unknown, kube: FakeKubeApi, slack: FakeSlack, options: { instance: string; now?: Date }): FakeBotContext {
   const config = parseBotConfig(rawConfig);
   const logLines: Record<string, unknown>[] = [];
   const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  const cluster = connectCluster(config.clusters[0]!.name, kube.kubeConfig(), config.impersonation, { log, instance: 'bot-test' });
+  const cluster = connectCluster(config.clusters[0]!.name, kube.kubeConfig(), config.impersonation, { log, instance: options.instance });
   const client = new WebClient(slack.botToken, slack.clientOptions());
   let offsetMs = 0;
   const start = options.now?.getTime() ?? Date.now();
@@ -79,6 +86,18 @@ export async function startBotContext(rawConfig: unknown, options: { slack?: Fak
     log,
     now: () => new Date(start + (Date.now() - startedAt) + offsetMs),
   };
+  return { ctx, cluster, logLines, advance: (ms) => void (offsetMs += ms) };
+}
+
+export async function startBotContext(rawConfig: unknown, options: { slack?: FakeSlackOptions; now?: Date } = {}): Promise<BotContextHarness> {
+  const store = objectStore();
+  const kube = await startFakeKubeApi(store.respond);
+  const slack = await FakeSlack.start(options.slack ?? {});
+  onTestFinished(async () => {
+    await slack.close();
+    await kube.close();
+  });
+  const { ctx, cluster, logLines, advance } = fakeBotContext(rawConfig, kube, slack, { instance: 'bot-test', now: options.now });
   const replies: CapturedReply[] = [];
   const reply: Reply = async (message, visibility) => {
     const problems = validateBlocks(message.blocks, SLACK_BLOCK_LIMITS);
@@ -96,9 +115,7 @@ export async function startBotContext(rawConfig: unknown, options: { slack?: Fak
     answer: () => replies.at(-1)?.message.text ?? '',
     logLines,
     writesSince: (from) => kube.requests.slice(from).filter((r) => r.method !== 'GET'),
-    advance: (ms) => {
-      offsetMs += ms;
-    },
+    advance,
     invocation: (userId, channelId = 'C0NOWHERE1') => ({ userId, channelId, triggerId: `trigger-${++triggers}` }),
     lastConfirmation,
     confirmLast: (userId) => confirmPending(ctx, lastConfirmation(), userId, reply),

@@ -1,17 +1,14 @@
-// The leader's background work without the rest of the bot: a BotContext against the fake Slack
+// The leader's background work without the rest of the bot: a BotContext (bot-context.ts) against the fake Slack
 // (test/fakes/slack) and the stateful fake Kubernetes API (fake-kube-store.ts), and Rollouts as the controller leaves
 // them when an analysis is Inconclusive. Tests call one pass of a function (intervene, notifyRollouts, …) at a time
 // and look at what it wrote, so that nothing runs in the background between two checks.
 import { readFileSync } from 'node:fs';
-import { WebClient } from '@slack/web-api';
-import { GroupDirectory } from '../../bot/auth/groups.js';
-import { type Cluster, connectCluster } from '../../bot/cluster/clusters.js';
-import { defaultCluster, parseBotConfig } from '../../bot/config.js';
+import type { Cluster } from '../../bot/cluster/clusters.js';
 import type { BotContext } from '../../bot/context.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
-import { createLogger } from '../../shared/log.js';
 import { FakeSlack } from '../fakes/slack/index.js';
+import { fakeBotContext } from './bot-context.js';
 import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js';
 import { type KubeObject, type ObjectStore, objectStore } from './fake-kube-store.js';
 import { actLikeRolloutsController } from './fake-rollouts-controller.js';
@@ -40,21 +37,7 @@ export async function startLeaderHarness(config: unknown, channels: string[] = [
   // a promote (Promote anyway) is answered once the controller has acted on it
   actLikeRolloutsController(store);
   const fake = await FakeSlack.start({ channels: channels.map((id) => ({ id, name: id.toLowerCase() })), rateLimits: false });
-  const parsed = parseBotConfig(config);
-  const logLines: Record<string, unknown>[] = [];
-  const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  const cluster = connectCluster(defaultCluster(parsed), kube.kubeConfig(), parsed.impersonation, { log, instance: 'leader-test-1' });
-  const client = new WebClient(fake.botToken, fake.clientOptions());
-  let offsetMs = 0;
-  const ctx: BotContext = {
-    config: parsed,
-    slack: client,
-    slackBackground: client,
-    clusters: new Map([[cluster.name, cluster]]),
-    groups: new GroupDirectory(client, parsed.groupCacheTtl, log),
-    log,
-    now: () => new Date(Date.now() + offsetMs),
-  };
+  const { ctx, cluster, logLines, advance } = fakeBotContext(config, kube, fake, { instance: 'leader-test-1' });
   return {
     store,
     kube,
@@ -62,7 +45,7 @@ export async function startLeaderHarness(config: unknown, channels: string[] = [
     ctx,
     cluster,
     logLines,
-    advance: (ms) => void (offsetMs += ms),
+    advance,
     rollouts: () => store.list(ROLLOUTS) as unknown as Rollout[],
     requests: () => store.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[],
     close: async () => {
