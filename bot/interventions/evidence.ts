@@ -2,7 +2,7 @@
 // AnalysisRun the controller paused on. Whatever a metric provider wrote there (any JSON in a measurement value) is
 // cut to what the ApprovalRequest CRD accepts, so that one odd measurement cannot make the request unwritable.
 import type { ApprovalRequestSpec } from '../../shared/approvals/request.js';
-import { clip } from '../slack/blocks.js';
+import { clip } from '../../shared/text.js';
 
 export interface AnalysisRun {
   metadata: { name: string };

@@ -13,11 +13,11 @@ import {
 } from '../../shared/approvals/request.js';
 import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
 import type { Rollout } from '../../shared/kube/rollout-types.js';
+import { clip } from '../../shared/text.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { environmentOf } from '../config.js';
 import type { BotContext } from '../context.js';
-import { clip } from '../slack/blocks.js';
 import { type AnalysisRun, evidenceOf } from './evidence.js';
 
 export const INCONCLUSIVE = 'InconclusiveAnalysisRun';

@@ -5,6 +5,7 @@ import type { types } from '@slack/bolt';
 import type { ApprovalRequest, EffectivePolicy } from '../../shared/approvals/request.js';
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
 import { type RolloutSummary, formatSummary, weightText } from '../../shared/kube/rollout-status.js';
+import { clip } from '../../shared/text.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -19,10 +20,6 @@ export interface Message {
 /** A short fingerprint of what a message shows, stored to update it only when that changes. */
 export function messageDigest(message: Message): string {
   return createHash('sha256').update(JSON.stringify(message.blocks)).digest('hex').slice(0, 16);
-}
-
-export function clip(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
 /** Slack mrkdwn needs &, < and > escaped in text that is not meant as markup. */

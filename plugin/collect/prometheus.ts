@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
+import { clip } from '../../shared/text.js';
 import { addressProblem } from './address.js';
 import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
 import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
@@ -72,13 +73,9 @@ const errorBody = z.object({ status: z.literal('error'), errorType: z.string(), 
 // Prometheus' own error and warning messages (a parse error with its position) fit; longer text is cut.
 const MAX_MESSAGE_CHARS = 300;
 
-function clip(message: string): string {
-  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message;
-}
-
 /** Each distinct warning once, clipped. */
 function clipped(warnings: string[]): string[] {
-  return [...new Set(warnings.map(clip))];
+  return [...new Set(warnings.map((warning) => clip(warning, MAX_MESSAGE_CHARS)))];
 }
 
 type Matrix = z.output<typeof successBody>['data'];
@@ -167,7 +164,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     const error = errorBody.safeParse(body);
     if (error.success) {
       const { errorType, error: message } = error.data;
-      throw fail(`HTTP ${status} ${errorType}: ${clip(message)}`, transient || errorType === 'timeout');
+      throw fail(`HTTP ${status} ${errorType}: ${clip(message, MAX_MESSAGE_CHARS)}`, transient || errorType === 'timeout');
     }
     // Whatever answered is not a Prometheus API; its body may be anything (a login page, another service's data),
     // so only its shape is reported.

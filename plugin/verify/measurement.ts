@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { clip } from '../../shared/text.js';
 import type { JudgeResult, Verdict } from '../judge/types.js';
 import type { Measurement } from './types.js';
 import type { VerificationWindow } from './window.js';
@@ -34,7 +35,7 @@ export function summarize(result: JudgeResult | null): VerdictSummary {
   if (!result) return { verdict: null, score: null, reasons: [] };
   const reasons = result.metrics
     .slice(0, MAX_REASONS)
-    .map((j) => (j.reason.length > MAX_REASON_CHARS ? `${j.reason.slice(0, MAX_REASON_CHARS - 1)}…` : j.reason));
+    .map((j) => clip(j.reason, MAX_REASON_CHARS));
   return { verdict: result.verdict, score: result.score, reasons };
 }
 
