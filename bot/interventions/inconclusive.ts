@@ -12,7 +12,7 @@ import {
   statusOf,
 } from '../../shared/approvals/request.js';
 import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
-import type { Rollout } from '../../shared/kube/rollout-types.js';
+import { ANALYSIS_RUNS, REVISION_ANNOTATION, type Rollout } from '../../shared/kube/rollout-types.js';
 import { clip } from '../../shared/text.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
@@ -61,7 +61,7 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
   let run: AnalysisRun | undefined;
   if (runName) {
     try {
-      run = (await cluster.objects.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespace, name: runName })) as AnalysisRun;
+      run = (await cluster.objects.getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name: runName })) as AnalysisRun;
     } catch (error) {
       ctx.log.warn({ analysisRun: `${namespace}/${runName}`, err: (error as Error).message }, 'cannot read the AnalysisRun; asking without its evidence');
     }
@@ -70,7 +70,7 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
   const environment = environmentOf(ctx.config, cluster.name, namespace)!;
   const request = newApprovalRequest(name, namespace, {
     type: 'Intervention',
-    rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid ?? '', podTemplateHash: hash, ...(rollout.metadata.annotations?.['rollout.argoproj.io/revision'] && { revision: rollout.metadata.annotations['rollout.argoproj.io/revision'] }) },
+    rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid ?? '', podTemplateHash: hash, ...(rollout.metadata.annotations?.[REVISION_ANNOTATION] && { revision: rollout.metadata.annotations[REVISION_ANNOTATION] }) },
     stepIndex: step,
     environment: environment.name,
     message: 'The verification was inconclusive and the rollout is paused. Promote anyway, or roll back to the stable version?',

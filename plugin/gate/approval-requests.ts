@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type Deployer, deployerOf } from '../../shared/approvals/deployer.js';
 import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, engineTimeout, expire } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import { REVISION_ANNOTATION } from '../../shared/kube/rollout-types.js';
 import type { Logger } from '../../shared/log.js';
 import { slackGroupId, slackUserId } from '../../shared/slack-ids.js';
 import { isRecord, stringAt } from '../verify/kube-json.js';
@@ -38,7 +39,7 @@ export function rolloutRef(rollout: unknown): RolloutRef {
     name,
     uid: stringAt(rollout, 'metadata', 'uid'),
     podTemplateHash: stringAt(rollout, 'status', 'currentPodHash'),
-    revision: stringAt(rollout, 'metadata', 'annotations', 'rollout.argoproj.io/revision'),
+    revision: stringAt(rollout, 'metadata', 'annotations', REVISION_ANNOTATION),
     stepIndex: typeof status.currentStepIndex === 'number' ? status.currentStepIndex : 0,
     deployer: deployerOf({ namespace, name, annotation: typeof deployedBy === 'string' ? deployedBy : undefined, template: isRecord(rollout) && isRecord(rollout.spec) ? rollout.spec.template : undefined }),
   };

@@ -3,6 +3,7 @@
 
 export const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 export const REPLICA_SETS = { group: 'apps', version: 'v1', plural: 'replicasets' } as const;
+export const ANALYSIS_RUNS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns' } as const;
 /** Label the controller puts on ReplicaSets and pods, and strips from a template restored by undo. */
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';

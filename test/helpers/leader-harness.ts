@@ -6,14 +6,12 @@ import { readFileSync } from 'node:fs';
 import type { Cluster } from '../../bot/cluster/clusters.js';
 import type { BotContext } from '../../bot/context.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest } from '../../shared/approvals/request.js';
-import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { FakeSlack } from '../fakes/slack/index.js';
 import { fakeBotContext } from './bot-context.js';
 import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js';
 import { type KubeObject, type ObjectStore, objectStore } from './fake-kube-store.js';
 import { actLikeRolloutsController } from './fake-rollouts-controller.js';
-
-export const ANALYSIS_RUNS = { group: 'argoproj.io', plural: 'analysisruns' } as const;
 
 export interface LeaderHarness {
   store: ObjectStore;
