@@ -40,7 +40,7 @@ function parseArgs(pairs: string[]): Record<string, string> {
 }
 
 /** The Rollout's stable and canary hashes; no canary while none is in progress. */
-export function groupsOfRollout(rollout: Rollout): Groups {
+function groupsOfRollout(rollout: Rollout): Groups {
   const stable = rollout.status?.stableRS;
   const current = rollout.status?.currentPodHash;
   if (!stable) throw new UsageError(`Rollout ${rollout.metadata.namespace}/${rollout.metadata.name} has no status.stableRS yet; give --stable-hash`);

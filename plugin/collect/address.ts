@@ -2,7 +2,7 @@
 // address may carry no secret (user info, query string or fragment), and a rejected one is only ever repeated
 // with those parts masked.
 
-export const ADDRESS_EXAMPLE = 'http://prometheus:9090';
+const ADDRESS_EXAMPLE = 'http://prometheus:9090';
 
 /** The address with user info, query string and fragment masked, for messages; works on text that is no URL too. */
 export function redactAddress(text: string): string {

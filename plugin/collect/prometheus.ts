@@ -20,7 +20,7 @@ import {
 } from './source.js';
 
 /** Longest `timeout` a query may be given: a look waits for its slowest query. */
-export const MAX_QUERY_TIMEOUT_MS = 60_000;
+const MAX_QUERY_TIMEOUT_MS = 60_000;
 
 export const prometheusSettingsSchema = z.strictObject({
   address: z.string().superRefine((text, ctx) => {

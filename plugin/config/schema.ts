@@ -70,7 +70,7 @@ export interface VerifyConfig extends VerifySettings {
 export const DEFAULT_INTERVAL_MS = 30_000;
 
 /** Most metrics one verification may have: each costs up to two queries per group at every look. */
-export const MAX_METRICS = 50;
+const MAX_METRICS = 50;
 
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
   error: (issue) => `expected a Prometheus label name matching [a-zA-Z_][a-zA-Z0-9_]*; got ${JSON.stringify(issue.input)}`,

@@ -19,13 +19,13 @@ export interface CallBudget {
 }
 
 /** The longest a call may work, whatever deadline its caller gave (or none). */
-export const MAX_CALL_MS = 120_000;
+const MAX_CALL_MS = 120_000;
 
 /**
  * A signal aborted when the caller cancels the call or when its time is nearly up: its deadline less a margin to
  * send the answer (a tenth of the time, 0.5–3 s), and at most MAX_CALL_MS. `done` releases it once answered.
  */
-export function callSignal(call: { getDeadline(): grpc.Deadline; on(event: 'cancelled', listener: () => void): unknown }): CallBudget & { done(): void } {
+function callSignal(call: { getDeadline(): grpc.Deadline; on(event: 'cancelled', listener: () => void): unknown }): CallBudget & { done(): void } {
   const controller = new AbortController();
   const deadline = call.getDeadline();
   const remaining = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();

@@ -72,8 +72,8 @@ function normalise(value: unknown, key: string | undefined, inQuantityMap: boole
   return value;
 }
 
-/** The template in the normal form described above (exported for tests and diagnostics). */
-export function normaliseTemplate(template: unknown): unknown {
+/** The template in the normal form described above. */
+function normaliseTemplate(template: unknown): unknown {
   if (!isRecord(template)) return normalise(template, undefined, false);
   const metadata = isRecord(template.metadata) ? template.metadata : {};
   const labels = isRecord(metadata.labels) ? { ...metadata.labels } : undefined;
