@@ -150,7 +150,6 @@ async function eventsAbout(name: string): Promise<{ reason?: string; message?: s
   return list.items.filter((e) => e.source?.component === 'rollouts-cv-bot' || e.reportingComponent === 'rollouts-cv-bot');
 }
 
-/** The Rollout's resourceVersion and the bot's Events about it: what "nothing changed" compares. */
 /**
  * What a person's command would change on the Rollout (its spec, and the status fields commands write), and its audit
  * Events: not the resourceVersion, which the leader's thread annotation and the controller's own status writes
