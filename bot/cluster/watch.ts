@@ -6,7 +6,7 @@
 // too old to resume (410 Gone) is listed again. `transform` keeps only what is read, so that large kinds cost
 // little memory.
 import { type KubeConfig, type KubernetesListObject, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
-import { serverMessage } from '../../shared/kube/api-errors.js';
+import { describeApiError } from '../../shared/kube/api-errors.js';
 import type { Logger } from '../../shared/log.js';
 
 export interface WatchOptions<T> {
@@ -101,7 +101,7 @@ export function watchKind<T>(options: WatchOptions<T>): WatchedKind<T> {
     failed = true;
     const retryInMs = Math.round(delayMs * (0.8 + 0.4 * Math.random()));
     delayMs = Math.min(delayMs * 2, backoff.maxMs);
-    log.warn({ kind: what, err: describe(error), retryInMs }, `the watch of ${what} failed; starting it again`);
+    log.warn({ kind: what, err: describeApiError(error), retryInMs }, `the watch of ${what} failed; starting it again`);
     clearTimeout(restart);
     restart = setTimeout(start, retryInMs);
   };
@@ -124,13 +124,6 @@ export function watchKind<T>(options: WatchOptions<T>): WatchedKind<T> {
       await informer.stop();
     },
   };
-}
-
-/** A list (ApiException) or watch error in one line: the HTTP status and the API server's message where there are. */
-function describe(error: unknown): string {
-  const { statusCode, code, body, message } = (error ?? {}) as { statusCode?: number; code?: unknown; body?: unknown; message?: string };
-  const status = statusCode ?? (typeof code === 'number' ? code : undefined);
-  return `${status ? `HTTP ${status}: ` : ''}${serverMessage(body) ?? message ?? String(error)}`.split('\n')[0]!;
 }
 
 /**

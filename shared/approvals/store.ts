@@ -2,7 +2,7 @@
 // Every status change is a read-modify-write guarded by resourceVersion, so two writers (a click on two bot
 // replicas, a click racing an expiry) cannot both win: the loser re-reads and re-decides on the new state.
 import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
-import { serverMessage } from '../kube/api-errors.js';
+import { describeApiError } from '../kube/api-errors.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestStatus, type Decision, type DecisionResult, type EffectivePolicy, applyDecision, pendingStatus } from './request.js';
 
 const { group, version, plural } = APPROVAL_REQUESTS;
@@ -97,9 +97,5 @@ export class ApprovalRequestStore {
 
 /** An API failure as an Error that says what was attempted and the API server's own message. */
 function describe(error: unknown, what: string): Error {
-  if (error instanceof ApiException) {
-    const message = serverMessage(error.body) ?? String(error.message).split('\n')[0];
-    return new Error(`cannot ${what}: HTTP ${error.code}: ${message}`);
-  }
-  return new Error(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  return new Error(`cannot ${what}: ${describeApiError(error)}`);
 }
