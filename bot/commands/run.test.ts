@@ -6,7 +6,8 @@ import { type DeployedRollout, deployerOf } from '../../shared/approvals/deploye
 import { APPROVAL_REQUESTS, type ApprovalRequest, newApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { type BotContextHarness, startBotContext } from '../../test/helpers/bot-context.js';
-import type { KubeObject } from '../../test/helpers/fake-kube-store.js';
+import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
+import { actLikeRolloutsController } from '../../test/helpers/fake-rollouts-controller.js';
 import { runCommand } from './run.js';
 
 const NS = 'lab';
@@ -142,6 +143,14 @@ describe('promote at an approval gate', () => {
     }
     const stored = bot.store.get({ ...APPROVAL_REQUESTS, namespace: NS, name: request.metadata.name }) as unknown as ApprovalRequest;
     expect(statusOf(stored).state).toBe('Pending');
+
+    // A read that fails cannot tell that no gate waits: nothing is promoted either.
+    actLikeRolloutsController(bot.store);
+    bot.store.once((r) => r.method === 'GET' && r.path === `/apis/argoproj.io/v1alpha1/namespaces/${NS}/rollouts/gated`, () => failure(500, 'InternalError', 'etcdserver: request timed out'));
+    const from = bot.kube.requests.length;
+    await runCommand(bot.ctx, 'promote gated -n lab', bot.invocation(ALICE), bot.reply);
+    expect(bot.answer()).toBe(`Not promoted: cannot tell whether rollout ${NS}/gated waits at an approval gate (HTTP 500: etcdserver: request timed out). Nothing was changed.`);
+    expect(bot.writesSince(from)).toEqual([]);
   });
 });
 

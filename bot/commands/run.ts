@@ -2,9 +2,11 @@
 // confirmation when the action is destructive, then act once and record it. Every refusal says why, and nothing
 // is changed in Kubernetes unless every check passed.
 import { randomUUID } from 'node:crypto';
+import { ApiException } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { deployedBy } from '../../shared/approvals/deployer.js';
 import { DEPLOYED_BY_ANNOTATION, requestSelector, statusOf } from '../../shared/approvals/request.js';
+import { describeApiError } from '../../shared/kube/api-errors.js';
 import * as actions from '../../shared/kube/rollout-actions.js';
 import { RolloutActionError } from '../../shared/kube/rollout-actions.js';
 import { type Rollout, ROLLOUTS } from '../../shared/kube/rollout-types.js';
@@ -167,14 +169,17 @@ function describeCommand(command: MutatingCommand, namespace: string): string {
 
 /**
  * The pending approval request a Rollout waits on at its current step, if any: promoting would skip the gate and
- * leave the request pending with live buttons, so people decide the request instead.
+ * leave the request pending with live buttons, so people decide the request instead. Throws when that cannot be
+ * told (a read fails), so that no promote goes ahead unchecked.
  */
 async function pendingApproval(cluster: Cluster, namespace: string, name: string): Promise<{ request: string; step: number } | undefined> {
   let rollout: Rollout;
   try {
     rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as Rollout;
-  } catch {
-    return undefined; // the promote itself says what is wrong with the Rollout
+  } catch (error) {
+    // no such Rollout: the promote itself says so
+    if (error instanceof ApiException && error.code === 404) return undefined;
+    throw error;
   }
   const { uid } = rollout.metadata;
   const podTemplateHash = rollout.status?.currentPodHash;
@@ -189,7 +194,12 @@ async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Inv
   const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
   if (!(await authorised(ctx, invocation.userId, command, where))) return reply(plain(refusedText(command, where)), 'ephemeral');
   if (command.name === 'promote') {
-    const gate = await pendingApproval(cluster, namespace, command.target.name);
+    let gate: Awaited<ReturnType<typeof pendingApproval>>;
+    try {
+      gate = await pendingApproval(cluster, namespace, command.target.name);
+    } catch (error) {
+      return reply(plain(`Not promoted: cannot tell whether rollout ${namespace}/${command.target.name} waits at an approval gate (${describeApiError(error)}). Nothing was changed.`, where), 'ephemeral');
+    }
     if (gate) {
       const request = `${namespace}/${gate.request}`;
       return reply(
