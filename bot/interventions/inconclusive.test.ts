@@ -1,7 +1,8 @@
 // Intervention on Inconclusive analyses, one leader pass at a time, against the stateful fake Kubernetes API: where
 // the bot asks, and how a decided or expired request is carried out — as whom, once, and until it is.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, type Decision, pendingStatus, statusOf } from '../../shared/approvals/request.js';
+import { deployedBy } from '../../shared/approvals/deployer.js';
+import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, DEPLOYED_BY_ANNOTATION, type Decision, pendingStatus, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { headerValues } from '../../test/helpers/fake-kube-api.js';
 import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
@@ -67,6 +68,20 @@ describe('where the bot is responsible', () => {
     seedInconclusive(h.store, ELSEWHERE, 'cart');
     await pass();
     expect(h.requests().map((r) => `${r.metadata.namespace}/${r.spec.rollout.name}`)).toEqual([`${SHOP}/cart`]);
+  });
+
+  it('names the deployer of the current template in the request, or says why it cannot', async () => {
+    const known = seedInconclusive(h.store, SHOP, 'by-alice');
+    h.store.modify({ ...ROLLOUTS, namespace: SHOP, name: 'by-alice' }, (object) => {
+      object.metadata.annotations = { ...object.metadata.annotations, [DEPLOYED_BY_ANNOTATION]: deployedBy(ALICE, known.spec.template) };
+    });
+    seedInconclusive(h.store, SHOP, 'by-pipeline');
+    await pass();
+    const specOf = (name: string) => h.requests().find((r) => r.spec.rollout.name === name)!.spec;
+    expect(specOf('by-alice')).toMatchObject({ requestedBy: ALICE });
+    expect(specOf('by-alice').deployerUnknown).toBeUndefined();
+    expect(specOf('by-pipeline').requestedBy).toBeUndefined();
+    expect(specOf('by-pipeline').deployerUnknown).toBe(`no ${DEPLOYED_BY_ANNOTATION} annotation on Rollout ${SHOP}/by-pipeline (not deployed from Slack)`);
   });
 
   it('carries out nothing in a namespace no environment lists, even for a request labelled as its own', async () => {

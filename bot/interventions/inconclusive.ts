@@ -4,8 +4,10 @@
 // in time, even if the bot restarted meanwhile, since the request and its expiry live in Kubernetes. Promote anyway
 // promotes the rollout; Roll back aborts it (the stable version takes all traffic again).
 import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { deployerFields, deployerOf } from '../../shared/approvals/deployer.js';
 import {
   type ApprovalRequest,
+  DEPLOYED_BY_ANNOTATION,
   cancel,
   newApprovalRequest,
   requestName,
@@ -73,6 +75,8 @@ async function ask(ctx: BotContext, cluster: Cluster, rollout: Rollout, existing
     rollout: { name: rollout.metadata.name, uid: rollout.metadata.uid ?? '', podTemplateHash: hash, ...(rollout.metadata.annotations?.[REVISION_ANNOTATION] && { revision: rollout.metadata.annotations[REVISION_ANNOTATION] }) },
     stepIndex: step,
     environment: environment.name,
+    // Named so that the protected environment's self-approval ban applies to Promote anyway too.
+    ...deployerFields(deployerOf({ namespace, name: rollout.metadata.name, annotation: rollout.metadata.annotations?.[DEPLOYED_BY_ANNOTATION], template: rollout.spec.template })),
     message: 'The verification was inconclusive and the rollout is paused. Promote anyway, or roll back to the stable version?',
     policy: { minApprovals: 1, allowSelfApproval: true },
     expiresAt: new Date(ctx.now().getTime() + timeout).toISOString(),

@@ -2,7 +2,7 @@
 // reading (with expiry) and withdrawing of a request. The request's outcome means different things to each kind,
 // so mapping it to a step result stays with the kind.
 import { z } from 'zod';
-import { type Deployer, deployerOf } from '../../shared/approvals/deployer.js';
+import { type Deployer, deployerFields, deployerOf } from '../../shared/approvals/deployer.js';
 import { type ApprovalRequest, type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, cancel, engineTimeout, expire } from '../../shared/approvals/request.js';
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { REVISION_ANNOTATION } from '../../shared/kube/rollout-types.js';
@@ -53,7 +53,7 @@ export function requestTarget(ref: RolloutRef): Pick<ApprovalRequestSpec, 'rollo
   return {
     rollout: { name: ref.name, uid: ref.uid, podTemplateHash: ref.podTemplateHash, ...(ref.revision && { revision: ref.revision }) },
     stepIndex: ref.stepIndex,
-    ...('user' in ref.deployer ? { requestedBy: ref.deployer.user } : { deployerUnknown: ref.deployer.unknown }),
+    ...deployerFields(ref.deployer),
   };
 }
 

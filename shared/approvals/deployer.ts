@@ -6,7 +6,7 @@
 // guessed at; the reason — which annotation on which Rollout, and the expected form — goes into the request.
 import { z } from 'zod';
 import { slackUserId } from '../slack-ids.js';
-import { DEPLOYED_BY_ANNOTATION } from './request.js';
+import { type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION } from './request.js';
 import { templateDigest } from './template-digest.js';
 
 export type Deployer = { user: string } | { unknown: string };
@@ -47,4 +47,9 @@ export function deployerOf(rollout: DeployedRollout): Deployer {
     return { unknown: `the rollout's template changed after the last deploy from Slack (by ${parsed.data.user}; ${DEPLOYED_BY_ANNOTATION} on ${where} is for another template)` };
   }
   return { user: parsed.data.user };
+}
+
+/** A request's fields naming the deployer, or saying why none is named. */
+export function deployerFields(deployer: Deployer): Pick<ApprovalRequestSpec, 'requestedBy' | 'deployerUnknown'> {
+  return 'user' in deployer ? { requestedBy: deployer.user } : { deployerUnknown: deployer.unknown };
 }

@@ -133,7 +133,7 @@ describe('effectivePolicy: the operator decides, the gate can only narrow', () =
     // A go-ahead on an intervention needs the floor too.
     const intervention = request({ type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'rollback', policy: { minApprovals: 1, allowSelfApproval: true } });
     const first = applyDecision(intervention, decision('UALICE', 'promote'), NOW, undefined, effectivePolicy(intervention.spec, { ...PRODUCTION, minApprovals: 2 }));
-    expect(first).toMatchObject({ kind: 'applied', decided: false });
+    expect(first).toMatchObject({ kind: 'applied', decided: false, status: { approvalsText: '1/2' } });
   });
 
   it('in a protected environment, never lets the deployer approve and never goes ahead on timeout', () => {
@@ -149,6 +149,20 @@ describe('effectivePolicy: the operator decides, the gate can only narrow', () =
     });
     const intervention = request({ type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'promote' });
     expect(effectivePolicy(intervention.spec, guarded).onTimeout).toBe('rollback');
+  });
+
+  it('in a protected environment, asks two people for a go-ahead when the deployer is unknown', () => {
+    const guarded = { ...PRODUCTION, protected: true };
+    const unknown = request({ requestedBy: undefined, deployerUnknown: 'the revision was deployed outside Slack', policy: { minApprovals: 1, allowSelfApproval: false } });
+    const policy = effectivePolicy(unknown.spec, guarded);
+    expect(policy).toMatchObject({ minApprovals: 2, notes: ['production is protected and the deployer is unknown: a go-ahead needs 2 people'] });
+    expect(applyDecision(unknown, decision('UMALLORY', 'approve'), NOW, undefined, policy)).toMatchObject({ kind: 'applied', decided: false });
+    const intervention = request({ type: 'Intervention', requestedBy: undefined, actions: ['promote', 'rollback'], onTimeout: 'rollback' });
+    expect(effectivePolicy(intervention.spec, guarded).minApprovals).toBe(2);
+    // Stopping the rollout still takes one person; an unprotected environment and a known deployer are unchanged.
+    expect(applyDecision(unknown, decision('UMALLORY', 'reject'), NOW, undefined, policy)).toMatchObject({ kind: 'applied', decided: true });
+    expect(effectivePolicy(unknown.spec, PRODUCTION).minApprovals).toBe(1);
+    expect(effectivePolicy(request({ policy: { minApprovals: 1, allowSelfApproval: false } }).spec, guarded).minApprovals).toBe(1);
   });
 });
 

@@ -173,8 +173,13 @@ export function effectivePolicy(spec: ApprovalRequestSpec, operator: OperatorPol
   const notes: string[] = [];
   if (spec.environment && spec.environment !== environment) notes.push(`the gate names environment "${spec.environment}"; the request is in ${environment}, whose policy applies`);
   const asked = required(spec);
-  const minApprovals = Math.max(asked, operator.minApprovals);
+  let minApprovals = Math.max(asked, operator.minApprovals);
   if (minApprovals > asked) notes.push(`${environment} needs at least ${minApprovals} approvals (the gate asks for ${asked})`);
+  // Nobody can be barred as the deployer when the deployer is unknown, so two people, one of whom is not them.
+  if (operator.protected && !spec.requestedBy && minApprovals < 2) {
+    minApprovals = 2;
+    notes.push(`${environment} is protected and the deployer is unknown: a go-ahead needs 2 people`);
+  }
   const allowSelfApproval = spec.policy.allowSelfApproval && !operator.protected;
   if (spec.policy.allowSelfApproval && !allowSelfApproval) notes.push(`${environment} is protected: the deployer may not approve`);
   let timeout: TimeoutRule = { onTimeout: spec.onTimeout };
@@ -237,7 +242,8 @@ export function applyDecision(request: ApprovalRequest, decision: Decision, now:
   }
 
   const decisions = [...status.decisions, decision];
-  const approvals = decisions.filter((d) => d.action === 'approve').length;
+  // A go-ahead is approve on an Approval and promote on an Intervention: either counts towards the people needed.
+  const approvals = decisions.filter((d) => GO_AHEAD.has(d.action)).length;
   const base = { ...status, decisions, approvals, approvalsText: `${approvals}/${needed}` };
   const count = sameChoice.length + 1;
   // A go-ahead needs enough distinct people; anything else (reject, roll back, retry) decides at once.

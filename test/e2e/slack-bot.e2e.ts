@@ -342,7 +342,12 @@ describe('manual intervention on an Inconclusive verification', () => {
     expect(message.text).toContain(`Verification needs a decision: ${NAMESPACE}/cart (Pending)`);
     expect(JSON.stringify(message.blocks)).toContain('Promote anyway');
 
+    // A pipeline deployed it, so the deployer is unknown: production is protected, so a go-ahead takes two people.
+    expect(request.spec.deployerUnknown).toContain('not deployed from Slack');
     expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }))).toBe(
+      `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: 1/2 approvals so far.`,
+    );
+    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }, as(BOB)))).toBe(
       `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: the request is now decided (promote).`,
     );
     await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 180_000);
