@@ -188,6 +188,41 @@ describe('carrying out a decision until it is applied', () => {
     }
   });
 
+  it('does not hold up the pass while the controller is down: the promotion sent is recognised at the next pass', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'unattended');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });
+    const startController = h.stopController();
+    try {
+      const from = h.kube.requests.length;
+      await pass();
+      expect(statusPatches(from, rollout)).toEqual([['PATCH', 'status', { status: PROMOTED }]]);
+      expect(statusOf(requestOf(request))).toMatchObject({ applying: { by: 'leader-test-1' } });
+      expect(statusOf(requestOf(request)).applied).toBeUndefined();
+      expect(h.logLines).toContainEqual(expect.objectContaining({ object: `ApprovalRequest ${SHOP}/${request.metadata.name}`, err: expect.stringContaining('the controller has not acted on it within 5s') }));
+      later();
+      await pass();
+      expect(statusPatches(from, rollout)).toHaveLength(1);
+      expect(statusOf(requestOf(request)).applied?.result).toBe('carried out: the rollout moved past this analysis');
+    } finally {
+      startController();
+    }
+  }, 20_000);
+
+  it('records a promotion the controller saw and did not carry out as failed, and does not send it again', async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'kept');
+    const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });
+    const path = `/apis/argoproj.io/v1alpha1/namespaces/${SHOP}/rollouts/kept/status`;
+    // The API server accepts the patch, and the controller keeps the rollout paused on the analysis.
+    h.store.once((r) => r.method === 'PATCH' && r.path === path, () => ({ status: 200, body: h.store.get({ ...ROLLOUTS, namespace: SHOP, name: 'kept' }) }));
+    await pass();
+    expect(statusOf(requestOf(request)).applied?.result).toMatch(/^failed: rollout 'shop\/kept' not promoted: the controller kept it at step 1\/3/);
+    expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Warning InterventionPromote: failed: .*not promoted/));
+    const from = h.kube.requests.length;
+    later();
+    await pass();
+    expect(writesTo(from, rollout)).toEqual([]);
+  });
+
   it('records a decision on a rollout that is gone as applied, with a Warning', async () => {
     const rollout = seedInconclusive(h.store, SHOP, 'deleted');
     const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });

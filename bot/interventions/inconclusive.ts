@@ -122,8 +122,18 @@ function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: st
   return { kind: 'act', outcome };
 }
 
-/** Failures a retry would not change: the outcome is recorded as applied, with the failure. */
-const DEFINITIVE: ReadonlySet<RolloutErrorCode> = new Set(['NotFound', 'NotApplicable', 'Invalid', 'Forbidden']);
+/**
+ * Failures a retry would not change: the outcome is recorded as applied, with the failure. NoEffect: the controller
+ * saw the promotion and kept the rollout where it was; promoting again would be refused the same way.
+ */
+const DEFINITIVE: ReadonlySet<RolloutErrorCode> = new Set(['NotFound', 'NotApplicable', 'Invalid', 'Forbidden', 'NoEffect']);
+
+/**
+ * How long the leader waits for the controller, before promoting and after, so that a slow or stopped controller holds
+ * up the pass (every other request of the cluster) for seconds, not a minute. A promotion sent but not yet acted on
+ * is recognised at the next pass: the request is marked applying and the rollout is no longer paused.
+ */
+const PROMOTE_WAIT_MS = 5_000;
 
 /**
  * Carries out a decided or expired request until it is applied; withdraws a pending one whose pause is over. The
@@ -153,7 +163,7 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
   const ref = { namespace, name: request.spec.rollout.name };
   let result: string;
   try {
-    result = step.outcome === 'promote' ? await promote(actor.client, ref) : await abort(actor.client, ref);
+    result = step.outcome === 'promote' ? await promote(actor.client, ref, { timeoutMs: PROMOTE_WAIT_MS }) : await abort(actor.client, ref);
   } catch (error) {
     if (!(error instanceof RolloutActionError && DEFINITIVE.has(error.code))) throw error;
     return finish(ctx, cluster, request, `failed: ${error.message}`, false);

@@ -21,6 +21,8 @@ export interface LeaderHarness {
   cluster: Cluster;
   /** Every log line, parsed. */
   logLines: Record<string, unknown>[];
+  /** Stops the stand-in Rollouts controller, as if it were down; the returned function starts it again. */
+  stopController(): () => void;
   /** Moves the bot's clock. */
   advance(ms: number): void;
   rollouts(): Rollout[];
@@ -33,7 +35,7 @@ export async function startLeaderHarness(config: unknown, channels: string[] = [
   const store = objectStore();
   const kube = await startFakeKubeApi(store.respond);
   // a promote (Promote anyway) is answered once the controller has acted on it
-  actLikeRolloutsController(store);
+  let stopController = actLikeRolloutsController(store);
   const fake = await FakeSlack.start({ channels: channels.map((id) => ({ id, name: id.toLowerCase() })), rateLimits: false });
   const { ctx, cluster, logLines, advance } = fakeBotContext(config, kube, fake, { instance: 'leader-test-1' });
   return {
@@ -44,6 +46,10 @@ export async function startLeaderHarness(config: unknown, channels: string[] = [
     cluster,
     logLines,
     advance,
+    stopController: () => {
+      stopController();
+      return () => void (stopController = actLikeRolloutsController(store));
+    },
     rollouts: () => store.list(ROLLOUTS) as unknown as Rollout[],
     requests: () => store.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[],
     close: async () => {
