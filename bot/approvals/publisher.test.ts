@@ -36,6 +36,18 @@ describe('expiry by the bot', () => {
     // Elsewhere the gate's own choice stands.
     expect(statusOf(stored(bot, 'lab', 'web-abc123-s3'))).toMatchObject({ state: 'Expired', outcome: 'approve' });
   });
+
+  it("applies the bot's configured default to the bot's own interventions, whatever the object says", async () => {
+    const bot = await startBotContext(CONFIG, { slack: { channels: [{ id: 'C0DEFAULT1', name: 'deploys' }] } });
+    const forged = approvalRequest('web-abc123-s1-i1', 'lab', { type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'promote', stepIndex: 1 });
+    forged.metadata.labels = { ...forged.metadata.labels, 'rollouts-cv.io/source': 'inconclusive-analysis' };
+    const created = await bot.cluster.approvals.create(forged);
+    bot.store.seed(ROLLOUTS, rolloutAt(created!));
+    bot.advance(2 * HOUR);
+    await pass(bot);
+    expect(bot.ctx.config.intervention.onTimeout).toBe('rollback');
+    expect(statusOf(stored(bot, 'lab', 'web-abc123-s1-i1'))).toMatchObject({ state: 'Expired', outcome: 'rollback' });
+  });
 });
 
 describe('the count of approvals', () => {

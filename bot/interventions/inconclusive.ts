@@ -27,6 +27,9 @@ export const INCONCLUSIVE = 'InconclusiveAnalysisRun';
 const SOURCE_LABEL = 'rollouts-cv.io/source';
 const SOURCE = 'inconclusive-analysis';
 
+/** A request the bot carries out itself: its default on timeout is the bot's configuration, whatever the object says. */
+export const isBotIntervention = (request: ApprovalRequest): boolean => request.metadata.labels?.[SOURCE_LABEL] === SOURCE;
+
 function inconclusivePause(rollout: Rollout): { startTime: string } | undefined {
   const condition = rollout.status?.pauseConditions?.find((c) => c.reason === INCONCLUSIVE);
   return condition ? { startTime: condition.startTime ?? '' } : undefined;
@@ -40,7 +43,7 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
  */
 export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[], backoff: Backoff): Promise<void> {
   const managed = (object: { metadata: { namespace?: string } }) => environmentOf(ctx.config, cluster.name, object.metadata.namespace ?? '') !== undefined;
-  const mine = requests.filter((request) => request.metadata.labels?.[SOURCE_LABEL] === SOURCE && managed(request));
+  const mine = requests.filter((request) => isBotIntervention(request) && managed(request));
   const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) =>
     isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, workOn('intervention work', cluster.name, kind, object), work);
   for (const rollout of rollouts) {
