@@ -26,6 +26,7 @@ import { seededRandom } from '../shared/random.js';
 import { FakeSlack } from '../test/fakes/slack/index.js';
 import { startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { type KubeObject, objectStore } from '../test/helpers/fake-kube-store.js';
+import { percentile } from './percentile.js';
 import { actLikeRolloutsController } from '../test/helpers/fake-rollouts-controller.js';
 import {
   DEFAULT_CONTEXT,
@@ -130,10 +131,6 @@ function shuffle<T>(items: T[], random: () => number): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -373,18 +370,17 @@ async function main(): Promise<number> {
   const unexpectedPatches = [...tally.patches.keys()].filter((path) => !commands.some((c) => path.endsWith(`/rollouts/${c.rollout}${c.kind === 'promote' ? '/status' : ''}`))).length;
   duplicated += unexpectedPatches;
 
-  const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
+  const latencies = results.map((r) => r.ms);
   const notOk = results.filter((r) => r.status !== 200);
   const mix: Record<string, number> = {};
   for (const p of planned) mix[p.kind] = (mix[p.kind] ?? 0) + 1;
-  const sortedLags = [...lags].sort((a, b) => a - b);
   const summary = {
-    ack_p50_ms: round(percentile(latencies, 50)),
-    ack_p90_ms: round(percentile(latencies, 90)),
-    ack_p99_ms: round(percentile(latencies, 99)),
-    ack_max_ms: round(latencies.at(-1)!),
+    ack_p50_ms: percentile(latencies, 0.5),
+    ack_p90_ms: percentile(latencies, 0.9),
+    ack_p99_ms: percentile(latencies, 0.99),
+    ack_max_ms: percentile(latencies, 1),
     ack_p99_ms_by_kind: Object.fromEntries(
-      Object.keys(mix).map((kind) => [kind, round(percentile(results.filter((r) => r.kind === kind).map((r) => r.ms).sort((a, b) => a - b), 99))]),
+      Object.keys(mix).map((kind) => [kind, percentile(results.filter((r) => r.kind === kind).map((r) => r.ms), 0.99)]),
     ),
     requests: count,
     answered_200: count - notOk.length,
@@ -393,7 +389,7 @@ async function main(): Promise<number> {
     duplicated,
     rate_target_per_s: rate,
     rate_achieved_per_s: round((count - 1) / ((lastSent - runStarted) / 1000), 2),
-    send_lag_p99_ms: round(percentile(sortedLags, 99)),
+    send_lag_p99_ms: percentile(lags, 0.99),
     duration_s: round((lastSent - runStarted) / 1000, 2),
     drain_ms: Math.round(drainMs),
     setup_s: round(setupS),

@@ -130,9 +130,3 @@ export async function liveVerification(caller: EngineCaller, spec: VerificationS
   end(log, !measurement || measurement.phase === 'Error' ? 'error' : measurement.phase);
 }
 
-/** Nearest-rank percentile, rounded to 0.1 ms. */
-export function percentile(values: number[], q: number): number {
-  if (!values.length) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.max(Math.ceil(q * sorted.length) - 1, 0)]! * 10) / 10;
-}

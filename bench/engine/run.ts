@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalPrometheus } from '../../plugin/demo/local-prometheus.js';
 import { startSyntheticApp } from '../../plugin/demo/synthetic-app.js';
-import { type CallLog, type EngineCaller, burstVerification, engineCaller, liveVerification, newCallLog, percentile } from './load.js';
+import { percentile } from '../percentile.js';
+import { type CallLog, type EngineCaller, burstVerification, engineCaller, liveVerification, newCallLog } from './load.js';
 import { ENGINE_NODE_OPTIONS, type EngineBuild, type Front, buildEngine, cpuMs, peakRssMib, startEngineProcess, startFront } from './processes.js';
 import { type Service, type Timing, analysisRunObject, appGroups, metricObject, services } from './scenario.js';
 

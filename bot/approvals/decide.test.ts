@@ -84,7 +84,7 @@ describe('with impersonation on', () => {
     for (const [request, action] of [[intervention, 'rollback'], [approval, 'approve']] as const) {
       const from = bot.kube.requests.length;
       expect(await click(bot, request, CAROL, action)).toBe(
-        `Not recorded: your Slack user ${CAROL} is not mapped to a Kubernetes identity (impersonation.users), so you cannot decide requests on this cluster. Nothing was changed.`,
+        `Not recorded: your Slack user ${CAROL} is not mapped to a Kubernetes identity (impersonation.users), so you cannot act on the cluster. Nothing was changed.`,
       );
       expect(bot.kube.requests.slice(from)).toEqual([]);
       expect(stateOf(bot, request).decisions).toEqual([]);

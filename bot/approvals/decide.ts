@@ -3,7 +3,7 @@
 // audited. The request's message is updated by the publisher, which sees the new status.
 import { type Outcome, describeTarget, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
 import { decisionRefusal, permits } from '../auth/roles.js';
-import type { Cluster } from '../cluster/clusters.js';
+import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { environmentOf, operatorPolicy } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
 import { postInThread } from '../notifications/threads.js';
@@ -40,8 +40,11 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
   }
   // With impersonation on, only people with a Kubernetes identity act on the cluster: an intervention's outcome is
   // carried out as its decider, and an approval lets a rollout go ahead just as a promote would.
-  if (ctx.config.impersonation && !ctx.config.impersonation.users[userId]) {
-    return refused('not mapped', `your Slack user ${userId} is not mapped to a Kubernetes identity (impersonation.users), so you cannot decide requests on this cluster`);
+  try {
+    cluster.actingAs(userId);
+  } catch (error) {
+    if (!(error instanceof NotMappedError)) throw error;
+    return refused('not mapped', error.message);
   }
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');

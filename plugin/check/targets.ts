@@ -4,7 +4,7 @@
 import { parseAllDocuments } from 'yaml';
 import { ConfigError, formatPath, parseVerifySettings, type VerifySettings } from '../config/schema.js';
 import { parseGateConfig } from '../gate/verify-gate.js';
-import { isRecord } from '../verify/kube-json.js';
+import { isRecord } from '../../shared/kube/json.js';
 
 export interface Verification {
   /** Where it was found, e.g. `AnalysisTemplate rollouts-cv-http, metric verify`. */

@@ -8,7 +8,7 @@ import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { REVISION_ANNOTATION } from '../../shared/kube/rollout-types.js';
 import type { Logger } from '../../shared/log.js';
 import { slackGroupId, slackUserId } from '../../shared/slack-ids.js';
-import { isRecord, stringAt } from '../verify/kube-json.js';
+import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError } from '../verify/types.js';
 

@@ -1,6 +1,6 @@
 // The step plugin `rollouts-cv/gate`. Its config names one gate kind, `{"<kind>": {...}}`; each kind handles the
 // step calls its own way.
-import { isRecord } from '../verify/kube-json.js';
+import { isRecord } from '../../shared/kube/json.js';
 import type { EngineContext } from '../verify/metric.js';
 import type { StepResult } from '../verify/types.js';
 import { ConfigError } from '../../shared/config/errors.js';

@@ -3,7 +3,7 @@
 // marks the rollout Degraded (ProgressDeadlineExceeded) and stops calling the step, which then never learns what
 // people decided. A gate that may wait that long fails at its first call instead, saying which values to change.
 import { formatDuration } from '../../shared/config/duration.js';
-import { isRecord } from '../verify/kube-json.js';
+import { isRecord } from '../../shared/kube/json.js';
 
 /** The controller's default for spec.progressDeadlineSeconds. */
 const DEFAULT_DEADLINE_S = 600;

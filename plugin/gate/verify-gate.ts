@@ -9,7 +9,7 @@ import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { parseConfig } from '../../shared/config/errors.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
-import { isRecord, stringAt } from '../verify/kube-json.js';
+import { isRecord, stringAt } from '../../shared/kube/json.js';
 import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from '../verify/measurement.js';
 import { sourceFor, type EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { isRecord } from '../../shared/kube/json.js';
 import type { Logger } from '../../shared/log.js';
 import type { EngineMetrics } from './metrics.js';
 import { BadRequestError } from './wire.js';
@@ -101,8 +102,4 @@ export function objectRef(object: unknown): { namespace?: string; name?: string 
 /** The `name` field of a Metric in JSON form, for logs. */
 export function metricName(metric: unknown): string | undefined {
   return isRecord(metric) && typeof metric.name === 'string' ? metric.name : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -18,7 +18,7 @@ import {
   wholeSeconds,
   windowMetadata,
 } from './measurement.js';
-import { isRecord, stringAt } from './kube-json.js';
+import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { Measurement } from './types.js';
 import { verify } from './verification.js';
 import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';

@@ -13,6 +13,7 @@
 // manifest that leaves them out agrees too), replaces each quantity by a mark (which resources are set is compared,
 // their amounts cannot be), and sorts keys.
 import { createHash } from 'node:crypto';
+import { isRecord } from '../kube/json.js';
 import { POD_TEMPLATE_HASH_LABEL } from '../kube/rollout-types.js';
 
 /** Fields whose false or 0 means the same as leaving them out (Go's omitempty on a non-pointer field). */
@@ -41,10 +42,6 @@ const QUANTITY_FIELDS: ReadonlySet<string> = new Set(['sizeLimit']);
 /** A quantity Go writes out even when unset ("0"), so that its presence cannot be compared either. */
 const IGNORED_FIELDS: ReadonlySet<string> = new Set(['divisor']);
 const QUANTITY_MARK = '<quantity>';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function emptyLike(value: unknown): unknown {
   if (typeof value === 'string') return '';

@@ -1,4 +1,4 @@
-// Reading fields of the Kubernetes JSON the controller sends (AnalysisRun, Metric, Rollout) without trusting its shape.
+// Reading fields of Kubernetes JSON (AnalysisRun, Metric, Rollout, pod templates) without trusting its shape.
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
