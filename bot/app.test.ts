@@ -22,6 +22,7 @@ import { GroupDirectory } from './auth/groups.js';
 import { type Cluster, connectCluster } from './cluster/clusters.js';
 import { parseBotConfig } from './config.js';
 import type { BotContext } from './context.js';
+import { PacedWebClient } from './slack/paced-client.js';
 
 const NS = 'shop';
 const GATES = 'gates';
@@ -84,8 +85,8 @@ beforeAll(async () => {
   ctx = {
     config,
     slack: client,
-    // as bot/main.ts makes it: the leader's posts fail fast on a rate limit, and its next pass tries again
-    slackBackground: new WebClient(fake.botToken, { ...fake.clientOptions(), rejectRateLimitedCalls: true }),
+    // as bot/main.ts makes it: the leader's posts fail fast on a rate limit, and a later pass tries again
+    slackBackground: new PacedWebClient(fake.botToken, fake.clientOptions()),
     clusters: new Map([['test', cluster]]),
     groups: new GroupDirectory(client, config.groupCacheTtl, log),
     log,

@@ -71,8 +71,8 @@ export function workOn(what: string, cluster: string, kind: string, object: { me
 /**
  * Runs one object's work unless it is backing off. A failure is logged with the object and delays its next
  * attempt; it never reaches the caller, so the other objects are worked on. Slack's rate limit, which the leader's
- * Slack client reports at once instead of waiting, is the channel's or the app's and not the object's: that work is
- * tried again at the next pass, as the rate limit allows, without a delay of its own.
+ * Slack client (slack/paced-client.ts) reports at once until its Retry-After has passed, is the channel's or the
+ * app's and not the object's: that work is tried again at a later pass, without a delay of its own.
  */
 export async function isolated(ctx: IsolationContext, object: Work, work: () => Promise<void>): Promise<void> {
   if (!ctx.backoff.due(object.key, ctx.now)) return;
@@ -81,7 +81,7 @@ export async function isolated(ctx: IsolationContext, object: Work, work: () => 
     ctx.backoff.succeeded(object.key);
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code === ErrorCode.RateLimitedError) {
-      ctx.log.info({ object: object.object }, `${object.what}: Slack's rate limit; the next pass tries again`);
+      ctx.log.debug({ object: object.object }, `${object.what}: Slack's rate limit; a later pass tries again`);
       return;
     }
     const delay = ctx.backoff.failed(object.key, ctx.now);

@@ -9,6 +9,7 @@ import { GroupDirectory } from './auth/groups.js';
 import { connectClusters } from './cluster/clusters.js';
 import { loadBotConfig } from './config.js';
 import type { BotContext } from './context.js';
+import { PacedWebClient } from './slack/paced-client.js';
 
 export interface BotCommandOptions {
   config: string;
@@ -45,9 +46,8 @@ export function buildContext(options: { configFile: string; kubeconfig?: string;
   return {
     config,
     slack: patient,
-    // What the leader posts by itself is retried by its next pass, so a rate-limited call fails at once rather
-    // than holding up the loop (chat.postMessage allows about one message a second per channel).
-    slackBackground: new WebClient(options.slack.botToken, { ...address, rejectRateLimitedCalls: true }),
+    // What the leader posts by itself is retried by a later pass, once Slack's Retry-After has passed.
+    slackBackground: new PacedWebClient(options.slack.botToken, address),
     clusters,
     groups: new GroupDirectory(patient, config.groupCacheTtl, options.log.child({ component: 'groups' })),
     log: options.log,
