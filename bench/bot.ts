@@ -19,6 +19,7 @@ import { parseBotConfig } from '../bot/config.js';
 import type { BotContext } from '../bot/context.js';
 import { THREAD_ANNOTATION } from '../bot/notifications/threads.js';
 import { signRef } from '../bot/slack/message-ref.js';
+import { PacedWebClient } from '../bot/slack/paced-client.js';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, pendingStatus, statusOf } from '../shared/approvals/request.js';
 import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
@@ -80,6 +81,9 @@ interface Pair {
 const pad = (n: number, width = 4) => String(n).padStart(width, '0');
 const environment = (i: number) => `env-${pad(i, 2)}`;
 const channel = (i: number) => `C0BENCH${pad(i, 2)}`;
+/** Each environment's namespace, where its requests and the Rollout they gate are: the operator's mapping decides. */
+const team = (i: number) => `team-${pad(i, 2)}`;
+const appRollout = (i: number) => `app-${pad(i, 2)}`;
 
 /** The schedule, and the (request, approver) pairs its first clicks stand for. */
 function plan(count: number, seed: number): { planned: Planned[]; pairs: Pair[]; requests: { name: string; env: number; needed: number }[] } {
@@ -167,9 +171,9 @@ async function main(): Promise<number> {
   const kube = await startFakeKubeApi(store.respond);
   // a promote answers once the controller has acted on it
   actLikeRolloutsController(store);
-  const seedRollout = (name: string, annotations: Record<string, string> = {}, uid?: string) => {
+  const seedRollout = (name: string, namespace = NS, annotations: Record<string, string> = {}, uid?: string) => {
     const { resourceVersion: _rv, uid: _uid, ...metadata } = fixture.metadata;
-    store.seed(ROLLOUTS, { ...fixture, metadata: { ...metadata, name, uid, namespace: NS, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject);
+    store.seed(ROLLOUTS, { ...fixture, metadata: { ...metadata, name, uid, namespace, annotations: { ...metadata.annotations, ...annotations } } } as unknown as KubeObject);
   };
   for (const name of [
     ...Array.from({ length: STATUS_ROLLOUTS }, (_, i) => `status-${pad(i, 2)}`),
@@ -178,18 +182,19 @@ async function main(): Promise<number> {
     seedRollout(name);
   }
   for (let i = 0; i < ENVIRONMENTS; i++) {
-    const name = `app-${pad(i, 2)}`;
-    const head = await slackClient.chat.postMessage({ channel: channel(i), text: `${NS}/${name} revision 2: Paused` });
+    const name = appRollout(i);
+    const namespace = team(i);
+    const head = await slackClient.chat.postMessage({ channel: channel(i), text: `${namespace}/${name} revision 2: Paused` });
     const revision = fixture.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
     const at = { channel: channel(i), ts: head.ts! };
     // Signed as the leader records a thread (bot/slack/message-ref.ts), or the bot would not post in it.
-    const sig = signRef(fake.botToken, { kind: 'rollout-thread', cluster: 'bench', namespace: NS, name, uid: `uid-${name}`, revision }, at);
-    seedRollout(name, { [THREAD_ANNOTATION]: JSON.stringify({ revision, ...at, digest: '', sig }) }, `uid-${name}`);
+    const sig = signRef(fake.botToken, { kind: 'rollout-thread', cluster: 'bench', namespace, name, uid: `uid-${name}`, revision }, at);
+    seedRollout(name, namespace, { [THREAD_ANNOTATION]: JSON.stringify({ revision, ...at, digest: '', sig }) }, `uid-${name}`);
   }
   for (const request of requests) {
     const spec: ApprovalRequest['spec'] = {
       type: 'Approval',
-      rollout: { name: `app-${pad(request.env, 2)}`, uid: `uid-${request.name}`, revision: '2', podTemplateHash: '6bb8c57c5d' },
+      rollout: { name: appRollout(request.env), uid: `uid-${appRollout(request.env)}`, revision: '2', podTemplateHash: '6bb8c57c5d' },
       stepIndex: 1,
       environment: environment(request.env),
       requestedBy: DEPLOYER,
@@ -197,20 +202,23 @@ async function main(): Promise<number> {
       expiresAt: new Date(Date.now() + 4 * 3_600_000).toISOString(),
       onTimeout: 'reject',
     };
-    const body: ApprovalRequest = { apiVersion: API_VERSION, kind: 'ApprovalRequest', metadata: { name: request.name, namespace: NS }, spec, status: pendingStatus(spec) };
+    const body: ApprovalRequest = { apiVersion: API_VERSION, kind: 'ApprovalRequest', metadata: { name: request.name, namespace: team(request.env) }, spec, status: pendingStatus(spec) };
     store.seed(APPROVAL_REQUESTS, body as unknown as KubeObject);
   }
 
   const config = parseBotConfig({
     clusters: [{ name: 'bench' }],
     environments: [
-      ...Array.from({ length: ENVIRONMENTS }, (_, i) => ({ name: environment(i), namespaces: [`team-${pad(i, 2)}`], channel: channel(i) })),
+      ...Array.from({ length: ENVIRONMENTS }, (_, i) => ({ name: environment(i), namespaces: [team(i)], channel: channel(i) })),
       // No channel: the leader keeps no threads for the bench's own rollouts (it would post hundreds into one
       // channel at Slack's 1 message/s); the app rollouts' threads exist already.
       { name: 'ops', namespaces: [NS] },
     ],
     channels: [{ id: CMD_CHANNEL, namespace: NS }],
-    roles: [{ name: 'operators', users: OPERATORS, environments: ['ops'], allow: ['view', 'promote', 'pause'] }],
+    roles: [
+      { name: 'operators', users: OPERATORS, environments: ['ops'], allow: ['view', 'promote', 'pause'] },
+      { name: 'approvers', groups: [APPROVER_GROUP], environments: Array.from({ length: ENVIRONMENTS }, (_, i) => environment(i)), allow: ['approve'] },
+    ],
   });
   /** Warnings and errors the bot logged, counted by level and message. */
   const logged = new Map<string, number>();
@@ -227,7 +235,7 @@ async function main(): Promise<number> {
   const ctx: BotContext = {
     config,
     slack: slackClient,
-    slackBackground: slackClient,
+    slackBackground: new PacedWebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 2 }, logLevel: LogLevel.ERROR }),
     clusters: new Map([['bench', connectCluster('bench', kube.kubeConfig(), undefined, { log, instance: 'bench-bot' })]]),
     groups: new GroupDirectory(slackClient, config.groupCacheTtl, log),
     log,
@@ -245,7 +253,11 @@ async function main(): Promise<number> {
   const setupStarted = performance.now();
   const posted = new Map<string, { channel: string; ts: string; text?: string; blocks?: unknown[] }>();
   while (posted.size < requests.length) {
-    if (performance.now() - setupStarted > 300_000) throw new Error(`only ${posted.size} of ${requests.length} approval requests were posted within 5 minutes`);
+    if (performance.now() - setupStarted > 300_000) {
+      const unposted = (store.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[]).filter((r) => !posted.has(r.metadata.name)).slice(0, 5);
+      const described = unposted.map((r) => `${r.metadata.namespace}/${r.metadata.name}: ${JSON.stringify(statusOf(r))}`).join('; ');
+      throw new Error(`only ${posted.size} of ${requests.length} approval requests were posted within 5 minutes (${described}); the bot logged ${JSON.stringify(Object.fromEntries(logged))}`);
+    }
     for (const request of store.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[]) {
       const where = statusOf(request).slack;
       const message = where && fake.message(where.channel, where.ts);
