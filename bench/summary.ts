@@ -1,4 +1,5 @@
 // The figures of one judge's run: the fpr, recall, time to detect and CPU, plus the no-analysis rates.
+import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { median } from 'simple-statistics';
 import { isRegression } from './scenarios/generator.js';
 import { CLASSES, type Scenario, type ScenarioClass } from './scenarios/types.js';
@@ -15,7 +16,10 @@ export interface ResultRow {
   settings: Record<string, unknown>;
   /** Flagged among the scenarios whose right answer is a pass (healthy and outlier baseline pod). */
   fpr: number;
+  /** The fpr's exact 95% interval: where the judge's true rate may be, given this sample. */
+  fpr_ci95: Interval;
   recall: Record<string, number>;
+  recall_ci95: Record<string, Interval>;
   /** Median seconds of data at the decision, among the detected; null when none was. */
   ttd_median_s: Record<string, number | null>;
   /** Share answered "no analysis", per class without a regression. */
@@ -23,6 +27,20 @@ export interface ResultRow {
   /** Share flagged, per class without a regression. */
   flagged: Record<string, number>;
   cpu_ms_per_verification: number;
+}
+
+/** [low, high] bounds of a rate. */
+export type Interval = [number, number];
+
+/**
+ * The exact 95% interval of a rate of `hits` in `n` (Clopper–Pearson, from the beta distribution): conservative —
+ * it holds the true rate at least 95% of the time at every rate, also near 0 where false-positive rates are.
+ */
+export function interval95(hits: number, n: number): Interval {
+  if (n === 0) return [0, 1];
+  const low = hits === 0 ? 0 : betaQuantile(0.025, hits, n - hits + 1);
+  const high = hits === n ? 1 : betaQuantile(0.975, hits + 1, n - hits);
+  return [round4(low), round4(high)];
 }
 
 /** Four decimals: enough for rates over thousands of scenarios, short enough to read. */
@@ -36,6 +54,10 @@ function outcomesOf(scenarios: readonly Scenario[], outcomes: readonly Outcome[]
 
 function share(outcomes: readonly Outcome[], counts: (o: Outcome) => boolean): number {
   return outcomes.length ? outcomes.filter(counts).length / outcomes.length : 0;
+}
+
+function flaggedInterval(outcomes: readonly Outcome[]): Interval {
+  return interval95(outcomes.filter((o) => o.flagged).length, outcomes.length);
 }
 
 export function falsePositiveRate(scenarios: readonly Scenario[], flagged: readonly boolean[]): number {
@@ -65,7 +87,9 @@ export function summarize(judge: BenchJudge, scenarios: readonly Scenario[], run
     ...(judge.calibrated ? { calibrated: true } : {}),
     settings: judge.settings,
     fpr: round4(falsePositiveRate(scenarios, outcomes.map((o) => o.flagged))),
+    fpr_ci95: flaggedInterval(outcomesOf(scenarios, outcomes, (s) => s.expected === 'pass')),
     recall: perClass(REGRESSION_CLASSES, (label) => round4(share(ofClass(label), (o) => o.flagged))),
+    recall_ci95: perClass(REGRESSION_CLASSES, (label) => flaggedInterval(ofClass(label))),
     ttd_median_s: perClass(REGRESSION_CLASSES, (label) => {
       const detected = ofClass(label).filter((o) => o.flagged);
       return detected.length ? median(detected.map((o) => o.decidedAtS)) : null;

@@ -19,8 +19,8 @@ const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** Recall and false-positive rate; then time to detect; then no-analysis rates and CPU. */
 export function formatTables(rows: readonly ResultRow[]): string {
   const recall = render(
-    ['judge', 'fpr', ...REGRESSION_CLASSES],
-    rows.map((r) => [rowName(r), percent(r.fpr), ...REGRESSION_CLASSES.map((c) => percent(r.recall[c] ?? 0))]),
+    ['judge', 'fpr', 'fpr 95% interval', ...REGRESSION_CLASSES],
+    rows.map((r) => [rowName(r), percent(r.fpr), r.fpr_ci95.map(percent).join('–'), ...REGRESSION_CLASSES.map((c) => percent(r.recall[c] ?? 0))]),
   );
   const ttd = render(
     ['median ttd (s of data)', ...REGRESSION_CLASSES],
