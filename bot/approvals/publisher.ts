@@ -11,7 +11,7 @@ import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
 import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
-import { isBotIntervention } from '../interventions/inconclusive.js';
+import { policySpec } from '../interventions/inconclusive.js';
 import { approvalRequestMessage } from '../slack/blocks.js';
 import { type RefSubject, showMessage } from '../slack/message-ref.js';
 
@@ -91,9 +91,7 @@ async function withdrawIfLeftBehind(ctx: BotContext, cluster: Cluster, request: 
 async function publishRequest(ctx: BotContext, options: PublisherOptions, cluster: Cluster, listed: ApprovalRequest, environment: EnvironmentConfig): Promise<void> {
   const { namespace, name } = listed.metadata;
   let request = listed;
-  // Anyone who may create a request could label it as the bot's: the bot goes ahead on timeout only if configured to.
-  const spec = isBotIntervention(request) ? { ...request.spec, onTimeout: ctx.config.intervention.onTimeout } : request.spec;
-  const policy = effectivePolicy(spec, operatorPolicy(environment));
+  const policy = effectivePolicy(policySpec(ctx, request), operatorPolicy(environment));
   // The bot's timer: a pending request past its expiry gets its default outcome under the operator's policy,
   // whether or not a step is polling. Until then, its count shows the approvals the policy needs (kubectl, step).
   const settle = (current: ApprovalRequest) => expire(current, ctx.now(), policy) ?? recount(current, policy);

@@ -223,6 +223,17 @@ describe('carrying out a decision until it is applied', () => {
     expect(writesTo(from, rollout)).toEqual([]);
   });
 
+  it("carries out an expiry with the configured outcome, not one written into the request's status", async () => {
+    const rollout = seedInconclusive(h.store, SHOP, 'forged');
+    // Anyone who may write the status could mark the request expired with a go-ahead; intervention.onTimeout is rollback.
+    const request = decidedRequest(rollout, { state: 'Expired', outcome: 'promote' });
+    const from = h.kube.requests.length;
+    await pass();
+    expect(statusPatches(from, rollout)).not.toContainEqual(['PATCH', 'status', { status: PROMOTED }]);
+    expect(rolloutOf(rollout).status?.abort).toBe(true);
+    expect(eventsAbout(request)).toContainEqual(expect.stringMatching(/^Normal InterventionRollback: /));
+  });
+
   it('records a decision on a rollout that is gone as applied, with a Warning', async () => {
     const rollout = seedInconclusive(h.store, SHOP, 'deleted');
     const request = decidedRequest(rollout, { state: 'Decided', outcome: 'promote', decisions: byAlice('promote') });

@@ -7,8 +7,12 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { deployerFields, deployerOf } from '../../shared/approvals/deployer.js';
 import {
   type ApprovalRequest,
+  type ApprovalRequestSpec,
+  type ApprovalRequestStatus,
   DEPLOYED_BY_ANNOTATION,
+  type Outcome,
   cancel,
+  effectivePolicy,
   newApprovalRequest,
   requestName,
   statusOf,
@@ -18,7 +22,7 @@ import { ANALYSIS_RUNS, REVISION_ANNOTATION, type Rollout } from '../../shared/k
 import { clip } from '../../shared/text.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
-import { environmentOf } from '../config.js';
+import { environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
 import { type AnalysisRun, evidenceOf } from './evidence.js';
 
@@ -27,8 +31,17 @@ export const INCONCLUSIVE = 'InconclusiveAnalysisRun';
 const SOURCE_LABEL = 'rollouts-cv.io/source';
 const SOURCE = 'inconclusive-analysis';
 
-/** A request the bot carries out itself: its default on timeout is the bot's configuration, whatever the object says. */
-export const isBotIntervention = (request: ApprovalRequest): boolean => request.metadata.labels?.[SOURCE_LABEL] === SOURCE;
+/** A request the bot carries out itself, as opposed to one of a gate step. */
+const isBotIntervention = (request: ApprovalRequest): boolean => request.metadata.labels?.[SOURCE_LABEL] === SOURCE;
+
+/**
+ * The spec the operator's policy applies to (effectivePolicy). Anyone who may create or update a request could label
+ * it as the bot's or change its status, so the bot's own interventions time out as its configuration says, whatever
+ * the object says — when it expires them and when it carries the expiry out.
+ */
+export function policySpec(ctx: BotContext, request: ApprovalRequest): ApprovalRequestSpec {
+  return isBotIntervention(request) ? { ...request.spec, onTimeout: ctx.config.intervention.onTimeout } : request.spec;
+}
 
 function inconclusivePause(rollout: Rollout): { startTime: string } | undefined {
   const condition = rollout.status?.pauseConditions?.find((c) => c.reason === INCONCLUSIVE);
@@ -102,17 +115,22 @@ type Step =
   | { kind: 'record'; result: string; succeeded: boolean }
   | { kind: 'act'; outcome: 'promote' | 'rollback' };
 
+/** What is carried out: the person's choice, or on expiry the operator's timeout outcome (see policySpec). */
+function outcomeOf(status: ApprovalRequestStatus, timeout: Outcome): 'promote' | 'rollback' {
+  return (status.state === 'Expired' ? timeout : status.outcome) === 'promote' ? 'promote' : 'rollback';
+}
+
 /**
  * The next step for a request, from its status and the rollout: withdraw a pending one whose pause is over; record
  * as applied what cannot or need not be done (the rollout is gone, moved on, or already shows the outcome a replica
  * was carrying out); leave alone what another replica is carrying out right now; otherwise act. Pure.
  */
-function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date): Step {
+function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date, timeout: Outcome): Step {
   const status = statusOf(request);
   if (status.applied || status.state === 'Cancelled') return { kind: 'none' };
   const paused = rollout !== undefined && inconclusivePause(rollout) !== undefined && rollout.status?.currentPodHash === request.spec.rollout.podTemplateHash;
   if (status.state === 'Pending') return paused ? { kind: 'none' } : { kind: 'cancel', reason: 'the rollout is no longer paused on this analysis' };
-  const outcome = status.outcome === 'promote' ? 'promote' : 'rollback';
+  const outcome = outcomeOf(status, timeout);
   if (!rollout) return { kind: 'record', result: 'not carried out: the rollout is gone', succeeded: false };
   if (status.applying) {
     // A replica marked it and has no result: the rollout tells whether its action took effect.
@@ -146,19 +164,21 @@ const PROMOTE_WAIT_MS = 5_000;
 async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
   const { namespace, name } = request.metadata;
   const rollout = rollouts.find((r) => r.metadata.uid === request.spec.rollout.uid);
-  const step = nextStep(request, rollout, cluster.instance, ctx.now());
+  // intervene() settles only requests in namespaces an environment lists
+  const timeout = effectivePolicy(policySpec(ctx, request), operatorPolicy(environmentOf(ctx.config, cluster.name, namespace ?? '')!)).onTimeout;
+  const step = nextStep(request, rollout, cluster.instance, ctx.now(), timeout);
   if (step.kind === 'none') return;
   if (step.kind === 'cancel') {
     await cluster.approvals.updateStatus(namespace, name, (current) => ({ status: cancel(current, step.reason, ctx.now()), result: undefined }));
     return;
   }
-  if (step.kind === 'record') return finish(ctx, cluster, request, step.result, step.succeeded);
+  if (step.kind === 'record') return finish(ctx, cluster, request, timeout, step.result, step.succeeded);
   const actor = actingFor(cluster, request);
-  if ('refused' in actor) return finish(ctx, cluster, request, `refused: ${actor.refused}`, false);
+  if ('refused' in actor) return finish(ctx, cluster, request, timeout, `refused: ${actor.refused}`, false);
 
   // The mark is written on the latest version of the request: of two replicas, only one gets to act.
   const marked = await cluster.approvals.updateStatus(namespace, name, (current) =>
-    nextStep(current, rollout, cluster.instance, ctx.now()).kind === 'act'
+    nextStep(current, rollout, cluster.instance, ctx.now(), timeout).kind === 'act'
       ? { status: { ...statusOf(current), applying: { at: ctx.now().toISOString(), by: cluster.instance } }, result: true }
       : { result: false },
   );
@@ -169,9 +189,9 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
     result = step.outcome === 'promote' ? await promote(actor.client, ref, { timeoutMs: PROMOTE_WAIT_MS }) : await abort(actor.client, ref);
   } catch (error) {
     if (!(error instanceof RolloutActionError && DEFINITIVE.has(error.code))) throw error;
-    return finish(ctx, cluster, request, `failed: ${error.message}`, false);
+    return finish(ctx, cluster, request, timeout, `failed: ${error.message}`, false);
   }
-  await finish(ctx, cluster, request, result, true);
+  await finish(ctx, cluster, request, timeout, result, true);
 }
 
 /**
@@ -192,7 +212,7 @@ function actingFor(cluster: Cluster, request: ApprovalRequest): { client: Custom
 }
 
 /** Records the outcome as applied (once: a replica that finds it recorded writes nothing) and audits it. */
-async function finish(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, result: string, succeeded: boolean): Promise<void> {
+async function finish(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, timeout: Outcome, result: string, succeeded: boolean): Promise<void> {
   const { namespace, name } = request.metadata;
   const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({
     status: statusOf(current).applied ? undefined : { ...statusOf(current), applied: { at: ctx.now().toISOString(), result: clip(result, 1_000) } },
@@ -200,7 +220,7 @@ async function finish(ctx: BotContext, cluster: Cluster, request: ApprovalReques
   }));
   if (!update?.changed) return;
   const status = statusOf(update.request);
-  const outcome = status.outcome === 'promote' ? 'promote' : 'rollback';
+  const outcome = outcomeOf(status, timeout);
   const entry = {
     target: { apiVersion: request.apiVersion, kind: request.kind, name, namespace, uid: request.metadata.uid },
     user: { id: status.state === 'Expired' ? 'timeout' : status.decisions.at(-1)?.user ?? 'unknown' },
