@@ -12,7 +12,7 @@ import { FULL_TIMING } from './engine/scenario.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** As the load the engine must carry: 1,000 verifications polled every 30 s for 5 minutes, bursts up to 1,000. */
-export const FULL_PLAN: BenchPlan = {
+const FULL_PLAN: BenchPlan = {
   timing: FULL_TIMING,
   burstLooks: 5,
   sustained: { concurrent: 1000, looks: 10 },
@@ -23,7 +23,7 @@ export const FULL_PLAN: BenchPlan = {
 };
 
 /** Every part, smaller and on a compressed time scale. */
-export const SMOKE_PLAN: BenchPlan = {
+const SMOKE_PLAN: BenchPlan = {
   timing: { lookSeconds: 10, stepSeconds: 5, rateSeconds: 20, scrapeSeconds: 1 },
   burstLooks: 5,
   sustained: { concurrent: 200, looks: 6 },
