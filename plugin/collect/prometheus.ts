@@ -130,6 +130,8 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       try {
         return await exchange(form, headers, request, fail);
       } catch (error) {
+        // The engine's queue refused it: trying again now would only queue again, so the look is tried later.
+        if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
         if (!(error instanceof CollectError) || !error.transient || attempt >= RETRIES || request.signal?.aborted) throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * 2 ** attempt));
@@ -150,7 +152,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       // Node's http follows no redirect: a credential goes only to the address it was issued for.
       ({ status, text, contentType } = await queue.run(base, (taskSignal) => postForm(url, form, { headers, timeoutMs: settings.timeout, signal: taskSignal }), { signal, deadline }));
     } catch (error) {
-      if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
+      if (error instanceof QueueFullError) throw error;
       if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
       // A response too large to read will be as large again.
       throw fail(transportCause(error, settings.timeout), !(error instanceof HttpError && error.code === 'too-large'));
