@@ -8,7 +8,7 @@ import type { MetricConfig, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import { DEFAULT_MIN_EVIDENCE } from '../judge/metric.js';
 import { isRatioGroup, type GroupData, type MetricJudgement } from '../judge/types.js';
-import { collectInputs } from '../verify/verification.js';
+import { collectInputs, judgeSettings, selection } from '../verify/verification.js';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { Verification } from './targets.js';
 
@@ -79,7 +79,7 @@ async function seenScrapeInterval(config: VerifyConfig, metric: MetricConfig, ra
   if (!query) return null;
   let most = 0;
   for (const hash of new Set([config.baseline.podTemplateHash, config.canary.podTemplateHash])) {
-    const group = { podTemplateHash: hash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
+    const group = selection(config, { podTemplateHash: hash });
     // One point, at the end of the window.
     const { series } = await source.fetchSeries({ metric: { name: `${metric.name} (samples)`, query }, group, start: new Date(range.end.getTime() - 1000), end: range.end });
     for (const samples of series.values()) for (const [, count] of samples) most = Math.max(most, count);
@@ -149,7 +149,7 @@ export async function checkVerification(verification: Verification, groups: Grou
   try {
     const inputs = await collectInputs(config, range, source);
     const look = { elapsedMs: windowMs, durationMs: windowMs, intervalMs: Math.min(settings.intervalMs, windowMs) };
-    const judged = judgeVerification({ sensitivity: settings.sensitivity, failOnNoData: settings.failOnNoData, unhealthyPhase: settings.unhealthyPhase }, inputs, look);
+    const judged = judgeVerification(judgeSettings(config), inputs, look);
     for (const [index, input] of inputs.entries()) {
       const metric = settings.metrics[index]!;
       const judgement = judged.metrics.find((j) => j.name === metric.name)!;

@@ -5,11 +5,17 @@ import { increasesPerStep } from '../collect/counters.js';
 import type { FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from '../collect/source.js';
 import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
-import type { GroupData, JudgeResult, Look, MetricInput } from '../judge/types.js';
+import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
 import type { VerificationWindow } from './window.js';
 
-function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
+/** How a source finds the series of `group`'s pods. */
+export function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
   return { podTemplateHash: group.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel };
+}
+
+/** What the judge takes from a verification's config. */
+export function judgeSettings(config: VerifyConfig): JudgeSettings {
+  return { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase };
 }
 
 /** The series of one query for each group, in one request when the source can; throws CollectError. */
@@ -96,5 +102,5 @@ export async function verify(config: VerifyConfig, range: VerificationWindow, so
   const inputs = await collectInputs(config, range, source, options);
   const elapsedMs = range.end.getTime() - range.start.getTime();
   const look: Look = { elapsedMs: options.asClosed ? config.durationMs : elapsedMs, durationMs: config.durationMs, intervalMs: config.intervalMs };
-  return judgeVerification({ sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase }, inputs, look);
+  return judgeVerification(judgeSettings(config), inputs, look);
 }
