@@ -5,7 +5,7 @@
 // client. A fresh engine serves each run, so each peak RSS is that run's.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalPrometheus } from '../../plugin/demo/local-prometheus.js';
@@ -213,7 +213,7 @@ export async function runEngineBench(options: BenchOptions): Promise<BenchResult
       ...bridge,
       engine_commit: build.commit,
       engine_node_options: ENGINE_NODE_OPTIONS,
-      machine: { cpus: (await import('node:os')).cpus().length, load_before: loadBefore.map(round2), load_after: loadavg().map(round2) },
+      machine: { cpus: cpus().length, load_before: loadBefore.map(round2), load_after: loadavg().map(round2) },
       plan,
       total_s: Math.round((Date.now() - began) / 1000),
     };

@@ -113,7 +113,8 @@ describe('fake Kubernetes API watches', () => {
     expect((await watchEvents(`resourceVersion=${from}&labelSelector=!hash`, 1))[0]).toMatchObject({ type: 'ADDED', name: 'other' });
     // live events reach an open watch; timeoutSeconds ends it
     const live = watchEvents('resourceVersion=999999&timeoutSeconds=1', 5);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // once the watch is open, however long the machine takes to open it
+    while (store.openWatches === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'w', body: rollout('late') });
     expect(await live).toEqual([{ type: 'ADDED', name: 'late', rv: expect.any(String) }]);
     expect(store.openWatches).toBe(0);
