@@ -13,7 +13,7 @@ import { reserveLoopbackPort } from '../../plugin/demo/free-port.js';
 const run = promisify(execFile);
 
 export interface EngineBuild {
-  /** Package root whose dist/shared/cli.js is the engine. */
+  /** The folder whose dist/shared/cli.js is the engine. */
   root: string;
   /** The commit it was built from. */
   commit: string;
@@ -22,14 +22,17 @@ export interface EngineBuild {
 
 /**
  * The engine to measure, compiled with tsc: this checkout's, or (with `ref`) the one at a git ref, checked out in a
- * temporary worktree that shares this checkout's node_modules.
+ * temporary worktree that shares this checkout's node_modules. This checkout's is compiled apart from its dist/,
+ * into .cache/bench-engine/ (node_modules and proto/ are still found above it), so that a run never rewrites the
+ * build that tests running at the same time start.
  */
 export async function buildEngine(root: string, ref?: string): Promise<EngineBuild> {
   const commit = (await run('git', ['rev-parse', '--short', ref ?? 'HEAD'], { cwd: root })).stdout.trim();
   if (!ref) {
-    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+    const own = join(root, '.cache', 'bench-engine');
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(own, 'dist')], { cwd: root });
     const dirty = (await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root })).stdout.trim() !== '';
-    return { root, commit: dirty ? `${commit}+changes` : commit, cleanup: async () => {} };
+    return { root: own, commit: dirty ? `${commit}+changes` : commit, cleanup: async () => {} };
   }
   const dir = join(tmpdir(), `rollouts-cv-engine-${commit}-${process.pid}`);
   await run('git', ['worktree', 'add', '--detach', dir, commit], { cwd: root });
