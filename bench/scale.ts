@@ -2,6 +2,7 @@
 // × 10 steps, judged at each of its 10 looks as the engine polls. Only the judge is timed; the data are built
 // beforehand, as the engine has them from its source.
 import type { InstanceSeries, Sample } from '../plugin/collect/source.js';
+import { DEFAULT_WARMUP_MS } from '../plugin/config/schema.js';
 import { judgeVerification } from '../plugin/judge/judge.js';
 import { METRIC_KINDS, type GroupData, type MetricInput } from '../plugin/judge/types.js';
 import { poisson, seededRandom, standardNormal } from '../shared/random.js';
@@ -69,7 +70,7 @@ function median(values: number[]): number {
 /** CPU of a full verification over `repeats` runs on different data, after warming up (the engine is a long-running service). */
 export function measureScale(repeats = 15): ScaleResult {
   const durationMs = SCALE.steps * SCALE.stepS * 1000;
-  const settings = { sensitivity: 'high', failOnNoData: true, unhealthyPhase: 'Failed' } as const;
+  const settings = { sensitivity: 'high', failOnNoData: true, unhealthyPhase: 'Failed', warmupMs: DEFAULT_WARMUP_MS } as const;
   const judgeLook = (metrics: MetricInput[], look: number) =>
     judgeVerification(settings, metrics, { elapsedMs: look * SCALE.stepS * 1000, durationMs, intervalMs: SCALE.stepS * 1000 });
   const warmUp = 30;

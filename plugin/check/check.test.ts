@@ -57,7 +57,8 @@ const healthy = { canary1: { requests: 50, pods: 1 }, stable1: { requests: 50 } 
 describe('checkVerification', () => {
   it('says each metric has enough data, with its series, samples, evidence per verification window and the scrape interval seen', async () => {
     const calls: SeriesRequest[] = [];
-    const check = await checkVerification({ name: 't', settings: settings() }, { canary: 'canary1', stable: 'stable1' }, END, WINDOW_MS, source(healthy, {}, calls));
+    // No warm-up: the check's window does not begin when the canary's pods started, so all of it is evidence.
+    const check = await checkVerification({ name: 't', settings: settings({ warmup: '0s' }) }, { canary: 'canary1', stable: 'stable1' }, END, WINDOW_MS, source(healthy, {}, calls));
     expect(check.error).toBeUndefined();
     const [errors, latency] = check.metrics;
     expect(errors).toMatchObject({
@@ -79,7 +80,7 @@ describe('checkVerification', () => {
   });
 
   it('says when a verification window would not reach minEvidence, even if the whole check window does', async () => {
-    const check = await checkVerification({ name: 't', settings: settings() }, { canary: 'canary1', stable: 'stable1' }, END, WINDOW_MS, source({ ...healthy, canary1: { requests: 8, pods: 1 } }));
+    const check = await checkVerification({ name: 't', settings: settings({ warmup: '0s' }) }, { canary: 'canary1', stable: 'stable1' }, END, WINDOW_MS, source({ ...healthy, canary1: { requests: 8, pods: 1 } }));
     expect(check.metrics[0]).toMatchObject({ ok: false, evidence: { canary: 320, perWindow: { canary: 160 } } });
     expect(check.metrics[0]!.problems).toEqual(['at this traffic a 5m verification sees about 160 requests for the canary, and needs at least 200 (minEvidence)']);
   });

@@ -154,12 +154,14 @@ export async function checkVerification(verification: Verification, groups: Grou
       const metric = settings.metrics[index]!;
       const judgement = judged.metrics.find((j) => j.name === metric.name)!;
       const least = metric.minEvidence ?? DEFAULT_MIN_EVIDENCE[metric.kind];
-      const scale = settings.durationMs / windowMs;
+      // The canary's evidence leaves out its warm-up (at most half of a window), in the check and in a verification.
+      const warmup = (ms: number) => ms - Math.min(config.warmupMs, ms / 2);
+      const scale = { canary: warmup(settings.durationMs) / warmup(windowMs), baseline: settings.durationMs / windowMs };
       const evidence = judgement.evidence
         ? {
             unit: metric.kind === 'ratio' ? ('requests' as const) : ('samples' as const),
             ...judgement.evidence,
-            perWindow: { canary: judgement.evidence.canary * scale, baseline: judgement.evidence.baseline * scale },
+            perWindow: { canary: judgement.evidence.canary * scale.canary, baseline: judgement.evidence.baseline * scale.baseline },
             least,
           }
         : null;

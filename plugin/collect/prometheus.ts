@@ -97,7 +97,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
 
   /** The answer to `metric.query` for the selected groups over the request's range (null: nothing to ask yet); throws CollectError. */
   async function queryRange(request: GroupsRequest, selected: GroupSelection[], fail: (cause: string, transient?: boolean) => CollectError): Promise<Answer | null> {
-    const step = rangeStepSeconds(request.start, request.end, settings.step);
+    const step = rangeStepSeconds(request.start, request.end, request.stepMs ?? settings.step);
     const rateInterval = promDuration(rateIntervalMs(step * 1000, settings.scrapeInterval));
     const query = fillPlaceholders(request.metric.query, { selector: groupsSelector(selected), rateInterval });
     // Each point describes the step that ends at it (a rate over the step before), so the first point is one step

@@ -40,11 +40,13 @@ function assertLabelName(name: string): void {
 export function groupSelector(group: GroupSelection): string {
   if (group.selectBy === 'label') {
     assertLabelName(group.hashLabel);
-    return `${group.hashLabel}="${escapePromQLString(group.podTemplateHash)}"`;
+    const hash = escapePromQLString(group.podTemplateHash);
+    // Excluding: pods that carry the label (a Rollout's), but another value.
+    return group.exclude ? `${group.hashLabel}=~".+",${group.hashLabel}!="${hash}"` : `${group.hashLabel}="${hash}"`;
   }
   assertLabelName(group.instanceLabel);
-  const pattern = `.+-${escapeRegex(group.podTemplateHash)}-[a-z0-9]+`;
-  return `${group.instanceLabel}=~"${escapePromQLString(pattern)}"`;
+  const pattern = escapePromQLString(`.+-${escapeRegex(group.podTemplateHash)}-[a-z0-9]+`);
+  return group.exclude ? `${group.instanceLabel}=~".+",${group.instanceLabel}!~"${pattern}"` : `${group.instanceLabel}=~"${pattern}"`;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface GroupSelection {
   selectBy: 'label' | 'podName';
   hashLabel: string;
   instanceLabel: string;
+  /** Every pod of the query except this group's (the service's history, without the canary). */
+  exclude?: boolean;
 }
 
 export interface SeriesRequest {
@@ -27,6 +29,8 @@ export interface SeriesRequest {
    * values the increases in the range are taken from (counters.ts).
    */
   cumulative?: boolean;
+  /** Resolution wanted, instead of the source's configured one (a coarse one for days of history). */
+  stepMs?: number;
   /** Aborted when the call is cancelled or out of time: requests waiting or in flight are given up. */
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms): a request whose turn would come later is not queued. */

@@ -31,6 +31,8 @@ describe('parseVerifyConfig', () => {
     expect(parseVerifyConfig(valid)).toEqual({
       durationMs: 300_000,
       intervalMs: 30_000,
+      warmupMs: 60_000,
+      history: { lookbackMs: 86_400_000, periodMs: 3_600_000 },
       sensitivity: 'medium',
       failOnNoData: true,
       unhealthyPhase: 'Failed',
@@ -114,6 +116,7 @@ describe('parseVerifyConfig', () => {
       ...valid,
       duration: '1m30s',
       interval: '20s',
+      warmup: '2m30s',
       sensitivity: 'high',
       failOnNoData: false,
       unhealthyPhase: 'Inconclusive',
@@ -126,6 +129,7 @@ describe('parseVerifyConfig', () => {
     expect(config).toMatchObject({
       durationMs: 90_000,
       intervalMs: 20_000,
+      warmupMs: 150_000,
       sensitivity: 'high',
       failOnNoData: false,
       unhealthyPhase: 'Inconclusive',
@@ -139,6 +143,11 @@ describe('parseVerifyConfig', () => {
 
   it('shortens the default interval to a window shorter than 30s', () => {
     expect(parseVerifyConfig({ ...valid, duration: '10s' }).intervalMs).toBe(10_000);
+  });
+
+  it('takes a warm-up from none up to a quarter of an hour', () => {
+    expect(parseVerifyConfig({ ...valid, warmup: '0s' }).warmupMs).toBe(0);
+    expect(parseVerifyConfig({ ...valid, warmup: '15m' }).warmupMs).toBe(900_000);
   });
 
   it.each<[string, unknown, string]>([
@@ -158,7 +167,9 @@ describe('parseVerifyConfig', () => {
     ['an empty canary hash', { ...valid, canary: { podTemplateHash: '' } }, 'config.canary.podTemplateHash: expected a non-empty string; got ""'],
     ['a canary without hash', { ...valid, canary: {} }, 'config.canary.podTemplateHash: is required (expected a string)'],
     ['the same hash twice', { ...valid, baseline: { podTemplateHash: 'abc123' } }, 'config.baseline.podTemplateHash: expected a hash different from canary.podTemplateHash (both are "abc123"; nothing to compare)'],
-    ['an unknown top-level key', { ...valid, window: '5m' }, 'config: unknown key "window"; allowed keys: duration, interval, sensitivity'],
+    ['an unknown top-level key', { ...valid, window: '5m' }, 'config: unknown key "window"; allowed keys: duration, interval, warmup, history, sensitivity'],
+    ['a warm-up over 15m', { ...valid, warmup: '16m' }, 'config.warmup: expected at most 15m; got "16m"'],
+    ['a negative warm-up', { ...valid, warmup: '-1s' }, 'config.warmup: expected a duration such as "90s", "1m30s" or "5m"; got "-1s"'],
     ['an unknown group key', { ...valid, canary: { podTemplateHash: 'a', hash: 'b' } }, 'config.canary: unknown key "hash"; allowed keys: podTemplateHash'],
     ['a missing source', { ...valid, source: undefined }, 'config.source: is required (expected {"<kind>": {...}} with kind one of prometheus, e.g. {"prometheus": {"address": "http://prometheus:9090"}})'],
     ['a source string', { ...valid, source: 'http://prometheus:9090' }, 'config.source: expected {"<kind>": {...}} with kind one of prometheus'],

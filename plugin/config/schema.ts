@@ -49,6 +49,9 @@ export interface GroupRef {
 export interface VerifySettings {
   durationMs: number;
   intervalMs: number;
+  /** Canary samples this soon after an instance's first are not compared (judge/types.ts JudgeSettings). */
+  warmupMs: number;
+  history: HistorySettings;
   sensitivity: Sensitivity;
   failOnNoData: boolean;
   unhealthyPhase: UnhealthyPhase;
@@ -68,6 +71,32 @@ export interface VerifyConfig extends VerifySettings {
 }
 
 export const DEFAULT_INTERVAL_MS = 30_000;
+/** A fresh pod's first minute (JIT, caches, connection pools) is not held against it; capped at half the window. */
+export const DEFAULT_WARMUP_MS = 60_000;
+/** Where the judge learns how much the service's pods differ (plugin/verify/history.ts). */
+export interface HistorySettings {
+  /** How far back before the window; 0 turns history off. */
+  lookbackMs: number;
+  /** Each period of the lookback is one set of pods side by side. */
+  periodMs: number;
+}
+
+const DAY_MS = 24 * 3_600_000;
+const historySchema = z
+  .strictObject({
+    lookback: durationField({ min: 0, max: 30 * DAY_MS }).default(DAY_MS),
+    period: durationField({ min: 600_000, max: DAY_MS }).default(3_600_000),
+  })
+  .superRefine((history, ctx) => {
+    if (history.lookback > 0 && history.lookback < history.period) {
+      ctx.addIssue({ code: 'custom', path: ['lookback'], message: `expected 0 (no history) or at least the period (${formatDuration(history.period)}); got ${formatDuration(history.lookback)}` });
+    }
+  })
+  .transform(({ lookback, period }): HistorySettings => ({ lookbackMs: lookback, periodMs: period }))
+  .default({ lookbackMs: DAY_MS, periodMs: 3_600_000 });
+
+/** How long a warm-up may be set to: a quarter of an hour covers the slowest starts. */
+export const warmupField = durationField({ min: 0, max: 15 * 60_000 }).default(DEFAULT_WARMUP_MS);
 
 /** Most metrics one verification may have: each costs up to two queries per group at every look. */
 const MAX_METRICS = 50;
@@ -217,6 +246,8 @@ const verifySchema = z
   .strictObject({
     duration: durationField({ min: 1000 }),
     interval: durationField({ min: 1000 }).optional(),
+    warmup: warmupField,
+    history: historySchema,
     sensitivity: z.enum(SENSITIVITIES).default('medium'),
     failOnNoData: z.boolean().default(true),
     unhealthyPhase: z.enum(UNHEALTHY_PHASES).default('Failed'),
@@ -247,10 +278,11 @@ const verifySchema = z
     }
   })
   .transform(
-    ({ duration, interval, metrics, ...rest }): VerifySettings => ({
+    ({ duration, interval, warmup, metrics, ...rest }): VerifySettings => ({
       ...rest,
       metrics: metrics.map(toMetricConfig),
       durationMs: duration,
+      warmupMs: warmup,
       // The default never exceeds a short window.
       intervalMs: interval ?? Math.min(DEFAULT_INTERVAL_MS, duration),
     }),

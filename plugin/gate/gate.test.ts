@@ -117,32 +117,37 @@ describe('gateRun (verify)', () => {
     expect(result).toEqual({ phase: 'Failed', message: 'invalid config: config.verify.sensitivity: expected one of high, medium, low; got "extreme"' });
   });
 
-  it('re-evaluates from the status while the window is open', async () => {
-    const first = await firstRun();
+  it('re-evaluates from the status while the window is open, on whole intervals', async () => {
+    const config = { verify: verifyConfig({ warmup: '0s' }) };
+    const first = await firstRun(config);
     const calls: SeriesRequest[] = [];
     // The Rollout has moved on; the step keeps comparing the pods it started with.
     const moved = { ...rollout, status: { currentPodHash: 'other', stableRS: 'stable1' } };
-    const result = await gateRun(moved, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 1, stable1: 1 }, calls)));
+    const result = await gateRun(moved, step(config, first.status), context(at(90), fakeSource({ canary1: 1, stable1: 1 }, calls)));
     expect(result).toMatchObject({
       phase: 'Running',
-      requeueAfterMs: 60_000,
+      // The next whole interval: the look at 2m.
+      requeueAfterMs: 30_000,
       status: { ...(first.status as object), verdict: null, score: null, reasons: [expect.stringMatching(/^latency-p95: canary 1 vs baseline 1/)] },
     });
-    expect(result.message).toMatch(/^in progress, 1m30s of the 5m window \(30%\) covered; undecided, no conclusive regression; latency-p95: /);
-    expect(calls.map((c) => [c.group.podTemplateHash, c.end])).toEqual([
-      ['canary1', at(90)],
-      ['stable1', at(90)],
+    expect(result.message).toMatch(/^in progress, 1m of the 5m window \(20%\) covered; undecided, no conclusive regression; latency-p95: /);
+    // At 1m30s with an interval of 1m, the look is the one at 1m (the service's history is read up to the start).
+    const windowCalls = calls.filter((c) => c.end.getTime() > T0.getTime());
+    expect(windowCalls.map((c) => [c.group.podTemplateHash, c.end])).toEqual([
+      ['canary1', at(60)],
+      ['stable1', at(60)],
     ]);
   });
 
   it('fails early, at an interim look, once a regression is conclusive', async () => {
-    const first = await firstRun();
+    const config = { verify: verifyConfig({ warmup: '0s' }) };
+    const first = await firstRun(config);
     const events: string[] = [];
-    const result = await gateRun(rollout, step({ verify: verifyConfig() }, first.status), context(at(90), fakeSource({ canary1: 5, stable1: 1 }), events));
+    const result = await gateRun(rollout, step(config, first.status), context(at(90), fakeSource({ canary1: 5, stable1: 1 }), events));
     expect(events).toEqual(['finished gate Unhealthy Failed early=true']);
     expect(result.phase).toBe('Failed');
     expect(result.requeueAfterMs).toBeUndefined();
-    expect(result.message).toMatch(/^decided early, after 1m30s of the 5m window \(30%\): Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/);
+    expect(result.message).toMatch(/^decided early, after 1m of the 5m window \(20%\): Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/);
     expect(result.status).toMatchObject({ verdict: 'Unhealthy', score: 0 });
   });
 

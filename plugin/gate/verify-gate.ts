@@ -14,7 +14,7 @@ import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type
 import { sourceFor, type EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { verify } from '../verify/verification.js';
-import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
+import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
 import { deadlineProblem } from './progress-deadline.js';
 import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
 
@@ -184,9 +184,11 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const window = windowFrom(start, config.durationMs);
   const closed = isClosed(window, now);
 
+  // Whole intervals only (lookRange): the data a look judges.
+  const range = lookRange(window, now, config.intervalMs);
   let result: JudgeResult;
   try {
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
+    result = await verify(config, range, sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
   } catch (error) {
     ctx.events?.collectionFailed('gate');
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
@@ -199,7 +201,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   if (!result.final || result.phase === 'Running') {
     return {
       phase: 'Running',
-      message: `in progress, ${describeCoverage(window, now)} covered; ${verdictSentence(result)}`,
+      message: `in progress, ${describeCoverage(window, range.end)} covered; ${verdictSentence(result)}`,
       requeueAfterMs: requeueAfterMs(nextCheck(window, now, config.intervalMs), now),
       status,
     };
@@ -207,7 +209,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const { phase } = result;
   ctx.log.info({ verificationId: stored.verificationId, verdict: result.verdict, score: result.score, phase, early: !closed }, 'verification step finished');
   ctx.events?.finished({ plugin: 'gate', verdict: result.verdict, phase, early: !closed });
-  const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, now)}: `}${verdictSentence(result)}`;
+  const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, range.end)}: `}${verdictSentence(result)}`;
   if (phase === 'Successful') return { phase, message: sentence, status };
   if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, sentence, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';

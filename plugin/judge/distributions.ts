@@ -2,6 +2,8 @@
 import negativeBinomialCdf from '@stdlib/stats-base-dists-negative-binomial-cdf';
 import poissonCdf from '@stdlib/stats-base-dists-poisson-cdf';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import fQuantile from '@stdlib/stats-base-dists-f-quantile';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 export type Side = 'up' | 'down';
 
@@ -9,6 +11,16 @@ export type Side = 'up' | 'down';
 export function studentTail(t: number, df: number, side: Side): number {
   if (Number.isNaN(t)) return 1;
   return side === 'up' ? 1 - tCdf(t, df) : tCdf(t, df);
+}
+
+/** The `probability` quantile of Student's t with `df` degrees of freedom (the normal's beyond a million). */
+export function studentQuantile(probability: number, df: number): number {
+  return tQuantile(probability, Math.min(df, 1e6));
+}
+
+/** The `probability` quantile of the F distribution with (`df1`, `df2`) degrees of freedom. */
+export function fisherQuantile(probability: number, df1: number, df2: number): number {
+  return fQuantile(probability, df1, Math.min(df2, 1e6));
 }
 
 /**

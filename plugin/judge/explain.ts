@@ -19,6 +19,8 @@ export function formatMetricValue(value: number, kind: MetricKind): string {
 export function formatChange(change: number): string {
   if (change === Infinity) return 'up from 0';
   if (change === -Infinity) return 'down from 0';
+  // Rates from the same counts over different steps differ by rounding alone: that is no change.
+  if (Math.abs(change) < 1e-9) return '±0%';
   return `${change > 0 ? '+' : change < 0 ? '−' : '±'}${formatPercent(Math.abs(change))}`;
 }
 

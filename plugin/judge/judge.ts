@@ -1,13 +1,18 @@
 // The judge's entry point: every metric judged at one look of the window, combined into a verdict. Before the
-// window closes it may only fail (a conclusive regression at the stricter interim level), never pass.
-import { judgeMetric } from './metric.js';
+// window closes it may only fail (a conclusive regression at the stricter interim level), never pass. The
+// false-alarm budget is the verification's, shared by every side of every metric.
+import { judgeMetric, sidesOf } from './metric.js';
 import type { JudgeResult, JudgeSettings, Look, MetricInput } from './types.js';
 import { combineJudgements, verdictPhase } from './verdict.js';
 
 export function judgeVerification(settings: JudgeSettings, inputs: readonly MetricInput[], look: Look): JudgeResult {
-  const { verdict, score, metrics, partial } = combineJudgements(inputs.map((input) => judgeMetric(input, settings.sensitivity, look)));
+  const tests = inputs.reduce((sum, input) => sum + sidesOf(input.metric.direction).length, 0);
+  // A warm-up never takes more than half of the window: the canary must still be judged.
+  const warmupMs = Math.min(settings.warmupMs, look.durationMs / 2);
+  const at = { sensitivity: settings.sensitivity, look, tests, warmupMs };
+  const { verdict, score, metrics, partial, unsettled } = combineJudgements(inputs.map((input) => judgeMetric(input, at)));
   const closed = look.elapsedMs >= look.durationMs;
-  const phase = verdictPhase(verdict, settings, partial);
+  const phase = verdictPhase(verdict, settings, { partial, unsettled });
   // Early, only a regression decides: missing data may still arrive and a pass needs the whole window.
   const regressed = verdict === 'Unhealthy' || (verdict === 'MediumHealthy' && phase === 'Failed');
   if (closed || regressed) return { final: true, verdict, phase, score, metrics };

@@ -1,24 +1,29 @@
 // One metric's judgement: enough evidence? past a fail-fast bound? under the ignore floor? then the kind's
-// test, classified against the sensitivity's practical effect and confidence.
+// test, classified against the sensitivity's practical effect and confidence: worse with confidence fails,
+// shown to be below the failing change passes, anything between is inconclusive.
 import type { Side } from './distributions.js';
-import type { Comparison } from './comparison.js';
-import { compareLevels } from './continuous.js';
+import { badChange, type Comparison, type Shift } from './comparison.js';
+import { allPositive, compareLevels } from './continuous.js';
 import { formatChange, formatConfidence, formatMetricValue, formatPercent, worseWord } from './explain.js';
-import { compareCounts, missingNumerator } from './ratio.js';
-import { alphaAt, ruleFor, type Rule } from './sensitivity.js';
-import { isRatioGroup, type Classification, type Look, type MetricInput, type MetricJudgement, type MetricKind, type Sensitivity, type Severity } from './types.js';
+import { compareCounts, MIN_EXCESS_EVENTS, missingNumerator } from './ratio.js';
+import { alphaAt, ruleFor, SHIFT_SHARE, type Rule } from './sensitivity.js';
+import { levelPrior, ratioPrior } from './spread.js';
+import { isRatioGroup, type Classification, type Direction, type Look, type MetricInput, type MetricJudgement, type MetricKind, type Sensitivity, type Severity } from './types.js';
+
+export { badChange };
 
 /** Least evidence per group by default: requests for a ratio, samples (steps × instances) for the rest. */
 export const DEFAULT_MIN_EVIDENCE: Record<MetricKind, number> = { ratio: 200, latency: 3, throughput: 3, resource: 3, gauge: 3 };
 
-function compare(input: MetricInput): Comparison | null {
-  const { metric, canary, baseline } = input;
+function compare(input: MetricInput, warmupS: number): Comparison | null {
+  const { metric, canary, baseline, history } = input;
   if (metric.kind === 'ratio') {
     if (!isRatioGroup(canary) || !isRatioGroup(baseline)) throw new TypeError(`${metric.name}: a ratio metric needs numerator and denominator counts`);
-    return compareCounts(canary, baseline);
+    return compareCounts(canary, baseline, { prior: ratioPrior(history), warmupS });
   }
   if (isRatioGroup(canary) || isRatioGroup(baseline)) throw new TypeError(`${metric.name}: a ${metric.kind} metric needs one series per instance`);
-  return compareLevels(canary, baseline);
+  const positive = allPositive([canary, baseline]);
+  return compareLevels(canary, baseline, { prior: levelPrior(history, positive), warmupS }, positive);
 }
 
 function hasData(group: MetricInput['canary']): boolean {
@@ -33,53 +38,73 @@ interface SideResult {
   pWorse: number;
   /** The change in this side's bad direction. */
   bad: number;
+  /** The worst change the data leave plausible at the pass confidence. */
+  bound: number;
+  /** The change that began inside the window, when it is what decided. */
+  shift?: Shift;
+  /** The metric's rule, its effects raised to the comparison's floor where that is higher. */
+  rule: Rule;
 }
 
-const RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, pass: 3 };
+// A metric's sides, worst first: a regression, then a marginal one, then missing evidence of a pass.
+const RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, inconclusive: 3, pass: 4 };
+
+function effectClass(bad: number, rule: Rule): Classification | null {
+  return bad >= rule.fail ? 'fail' : bad >= rule.marginal ? 'marginal' : null;
+}
 
 /**
- * Statistically and practically significant: the canary is worse with the required confidence, and its
- * estimated change reaches the rule's marginal or failing effect.
+ * Worse with the required confidence by at least the rule's marginal or failing effect — over the whole window,
+ * or since a change that began inside it — is marginal or fails. Otherwise it passes when the data show the
+ * change below the failing effect with the pass confidence, and is inconclusive when they cannot.
  */
-function classifySide(comparison: Comparison, side: Side, rule: Rule, alpha: number): SideResult {
+function classifySide(comparison: Comparison, side: Side, metricRule: Rule, alpha: number): SideResult {
+  const floor = comparison.floor(side);
+  const rule = floor > 0 ? { ...metricRule, marginal: Math.max(metricRule.marginal, floor), fail: Math.max(metricRule.fail, floor) } : metricRule;
   const pWorse = comparison.pValue(side);
   const bad = badChange(comparison.change, side);
-  const classification: Classification = pWorse > alpha ? 'pass' : bad >= rule.fail ? 'fail' : bad >= rule.marginal ? 'marginal' : 'pass';
-  return { side, classification, pWorse, bad };
+  const bound = comparison.bound(side, rule.passConfidence);
+  const shift = comparison.shift(side);
+  const levelAlpha = shift ? alpha * (1 - SHIFT_SHARE) : alpha;
+  const whole = pWorse <= levelAlpha ? effectClass(bad, rule) : null;
+  // A shift counts by the smaller of its own size and where it left the canary against the baseline.
+  const since = shift && shift.pValue <= alpha * SHIFT_SHARE ? effectClass(Math.min(shift.change, shift.after), rule) : null;
+  if (since && (!whole || RANK[since] < RANK[whole])) return { side, classification: since, pWorse: shift!.pValue, bad: Math.min(shift!.change, shift!.after), bound, shift: shift!, rule };
+  if (whole) return { side, classification: whole, pWorse, bad, bound, rule };
+  return { side, classification: bound < rule.fail ? 'pass' : 'inconclusive', pWorse, bad, bound, rule };
 }
 
-/**
- * How much worse the canary is on `side`, as the factor it is off by minus one, so thresholds are symmetric:
- * 0.25 is 1.25 times the baseline (up) or the baseline 1.25 times the canary (down, i.e. 20% lower).
- */
-export function badChange(change: number, side: Side): number {
-  if (side === 'up') return change;
-  return change <= -1 ? Infinity : -change / (1 + change);
-}
-
-function sidesOf(direction: MetricInput['metric']['direction']): Side[] {
+export function sidesOf(direction: Direction): Side[] {
   return direction === 'higher-is-bad' ? ['up'] : direction === 'lower-is-bad' ? ['down'] : ['up', 'down'];
+}
+
+/** How the metric is judged at this look: its sensitivity, and its share of the verification's false-alarm budget. */
+export interface MetricLook {
+  sensitivity: Sensitivity;
+  look: Look;
+  /** Metric sides in the verification sharing its budget (a two-sided metric counts twice). */
+  tests: number;
+  warmupMs: number;
 }
 
 /**
  * Judges one metric at one look of its window. When the source warned about the data, the judgement says so in
  * its reason and carries the warnings, so that the verdict cannot pass on it (verdict.ts).
  */
-export function judgeMetric(input: MetricInput, sensitivity: Sensitivity, look: Look): MetricJudgement {
-  const judgement = judgeData(input, sensitivity, look);
+export function judgeMetric(input: MetricInput, at: MetricLook): MetricJudgement {
+  const judgement = judgeData(input, at);
   if (!input.warnings?.length) return judgement;
   return { ...judgement, warnings: input.warnings, reason: `${judgement.reason}; the source warned that its answer may be partial: ${input.warnings.join('; ')}` };
 }
 
-function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): MetricJudgement {
+function judgeData(input: MetricInput, { sensitivity, look, tests, warmupMs }: MetricLook): MetricJudgement {
   const { metric } = input;
   const applied = metric.sensitivity ?? sensitivity;
   const rule = ruleFor(applied, metric.kind);
   const sides = sidesOf(metric.direction);
-  // The look's false-alarm budget; each side of a two-sided metric gets half of it.
-  const budget = alphaAt(rule.confidence, look);
-  const alpha = budget / sides.length;
-  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - budget, sensitivity: applied };
+  // The look's false-alarm budget for each side, out of the verification's; this metric's total is reported.
+  const alpha = alphaAt(rule.confidence, look, tests);
+  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - alpha * sides.length, passConfidence: rule.passConfidence, sensitivity: applied };
   const base = {
     name: metric.name,
     kind: metric.kind,
@@ -104,10 +129,10 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
 
   const missing = (['canary', 'baseline'] as const).filter((group) => !hasData(input[group]));
   if (missing.length) return noData(`no data for the ${missing.join(' and ')}`);
-  const missingCounter = isRatioGroup(input.canary) && isRatioGroup(input.baseline) ? missingNumerator(input.canary, input.baseline) : null;
+  const missingCounter = isRatioGroup(input.canary) && isRatioGroup(input.baseline) ? missingNumerator(input.canary, input.baseline, ratioPrior(input.history)) : null;
   if (missingCounter) return noData(missingCounter);
-  const comparison = compare(input);
-  if (!comparison) return noData('nothing to compare: no step with data for both the canary and the baseline');
+  const comparison = compare(input, warmupMs / 1000);
+  if (!comparison) return noData('nothing to compare: no step with data for both the canary and the baseline (after the canary’s warm-up)');
 
   const unit = metric.kind === 'ratio' ? 'requests' : 'samples';
   const least = metric.minEvidence ?? DEFAULT_MIN_EVIDENCE[metric.kind];
@@ -143,35 +168,52 @@ function judgeData(input: MetricInput, sensitivity: Sensitivity, look: Look): Me
   const confidence = 1 - Math.min(1, worst.pWorse * sides.length);
   const word = worseWord(worst.side);
   const allowed = `${applied} sensitivity: ${formatConfidence(threshold.confidence)} confidence, marginal from ${formatPercent(rule.marginal)}, failing from ${formatPercent(rule.fail)}`;
+  const judgedSide = { ...judged, confidence, regression: worst.bad, bound: worst.bound };
 
   if (excused) {
     return {
-      ...judged,
+      ...judgedSide,
       classification: 'pass',
       severity: 'none',
-      confidence,
-      regression: worst.bad,
       reason: `${metric.name}: ${values}; the canary is below the ignore floor ${value(metric.ignoreBelow!)}, so a rise does not count${notes}`,
     };
   }
 
-  const sure = formatConfidence(confidence);
-  const sentence =
-    worst.classification === 'fail'
-      ? `${word} with ${sure} confidence, by at least the ${formatPercent(rule.fail)} that fails`
-      : worst.classification === 'marginal'
-        ? `${word} with ${sure} confidence, by at least the ${formatPercent(rule.marginal)} that is marginal`
-        : confidence >= threshold.confidence
-          ? `${word} with ${sure} confidence, but by less than the ${formatPercent(rule.marginal)} that matters`
-          : `not conclusively ${word} (${sure} confidence, ${formatConfidence(threshold.confidence)} needed)`;
   return {
-    ...judged,
+    ...judgedSide,
     classification: worst.classification,
     severity: severityOf(worst, metric.critical, metric.kind),
-    confidence,
-    regression: worst.bad,
-    reason: `${metric.name}: ${values}; ${sentence} (${allowed})${notes}`,
+    reason: `${metric.name}: ${values}; ${finding(worst, confidence, threshold.confidence, word, comparison.missing)} (${allowed}${floorNote(worst, rule)})${notes}`,
   };
+}
+
+/** When the comparison's floor raised the failing change: says so, since the reason's figures are the raised ones. */
+function floorNote(result: SideResult, rule: Rule): string {
+  if (result.rule.fail === rule.fail) return '';
+  return `; here failing only from ${formatPercent(result.rule.fail)}: a change of fewer than ${MIN_EXCESS_EVENTS} events over the window does not count`;
+}
+
+/** The sentence that says what the test found and why that classifies the metric as it does. */
+function finding(result: SideResult, confidence: number, needed: number, word: string, missing: string): string {
+  const { rule } = result;
+  const sure = formatConfidence(confidence);
+  const bound = `${formatPercent(Math.max(0, result.bound))} ${word} at most, with ${formatConfidence(rule.passConfidence)} confidence`;
+  const limit = result.classification === 'fail' ? rule.fail : rule.marginal;
+  if (result.shift) {
+    const since = new Date(result.shift.sinceS * 1000).toISOString();
+    return `${word} since ${since} by ${formatPercent(result.bad)} with ${sure} confidence (against its own level before, the baseline's change taken out), by at least the ${formatPercent(limit)} that ${result.classification === 'fail' ? 'fails' : 'is marginal'}`;
+  }
+  switch (result.classification) {
+    case 'fail':
+    case 'marginal':
+      return `${word} with ${sure} confidence, by at least the ${formatPercent(limit)} that ${result.classification === 'fail' ? 'fails' : 'is marginal'}`;
+    case 'pass':
+      return confidence >= needed
+        ? `${word} with ${sure} confidence, but by less than the ${formatPercent(rule.marginal)} that matters (${bound})`
+        : `not conclusively ${word} (${sure} confidence), and ${bound}, below the ${formatPercent(rule.fail)} that fails`;
+    default:
+      return `not conclusively ${word} (${sure} confidence, ${formatConfidence(needed)} needed), yet it could be ${formatPercent(result.bound)} ${word} (with ${formatConfidence(rule.passConfidence)} confidence), past the ${formatPercent(rule.fail)} that fails: inconclusive; needs ${missing}`;
+  }
 }
 
 /** fail → critical for a critical metric or a change that even low sensitivity would fail, else moderate. */

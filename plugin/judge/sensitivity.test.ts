@@ -42,6 +42,13 @@ describe('alphaAt', () => {
     expect(alphaAt(0.995, { ...look, elapsedMs: 330_000 })).toBeCloseTo(0.005 * (1 - INTERIM_SHARE), 12);
   });
 
+  it('shares the verification’s budget among its tests: the sum over tests and looks stays within it', () => {
+    for (const tests of [1, 5, 12]) {
+      const looks = [...interimTimes(300_000, 30_000), 300_000].map((elapsedMs) => alphaAt(0.99, { elapsedMs, durationMs: 300_000, intervalMs: 30_000 }, tests));
+      expect(tests * looks.reduce((sum, a) => sum + a, 0)).toBeCloseTo(0.01, 12);
+    }
+  });
+
   it('splits the interim share equally over the interim looks', () => {
     const look = { durationMs: 300_000, intervalMs: 30_000 };
     const early = alphaAt(0.995, { ...look, elapsedMs: 30_000 });
@@ -78,11 +85,13 @@ describe('ruleFor', () => {
     }
   });
 
-  it('requires a high one-sided confidence at every sensitivity', () => {
+  it('requires a high confidence to find a canary worse, and a lower one to pass it, at every sensitivity', () => {
     for (const s of SENSITIVITIES) {
-      const { confidence } = ruleFor(s, 'latency');
+      const { confidence, passConfidence } = ruleFor(s, 'latency');
       expect(confidence).toBeGreaterThanOrEqual(0.99);
       expect(confidence).toBeLessThan(1);
+      expect(passConfidence).toBeGreaterThanOrEqual(0.5);
+      expect(passConfidence).toBeLessThan(confidence);
     }
   });
 });

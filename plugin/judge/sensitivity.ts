@@ -1,6 +1,6 @@
-// What each sensitivity asks for: the confidence that the canary is worse, and how much worse is a marginal
-// (Medium Healthy) or a failing (Unhealthy) change, per metric kind. Documented in docs/judge.md; change both
-// together.
+// What each sensitivity asks for: the confidence that the canary is worse, how much worse is a marginal
+// (Medium Healthy) or a failing (Unhealthy) change per metric kind, and how surely a pass must rule out the
+// failing change. Documented in docs/judge.md; change both together.
 import type { MetricKind, Sensitivity } from './types.js';
 
 export interface Rule {
@@ -11,8 +11,14 @@ export interface Rule {
    */
   marginal: number;
   fail: number;
-  /** One-sided confidence that the canary is worse, required at the window's end (1 − the false-alarm rate per metric). */
+  /** Confidence that a metric is worse, required over the whole verification (1 − the false-alarm rate of a verification). */
   confidence: number;
+  /**
+   * Confidence with which a pass must show the change below `fail`. Lower than `confidence`: wrongly pausing a
+   * healthy canary is a false alarm too, while a failing change that passes at this confidence is one at the
+   * very edge of failing.
+   */
+  passConfidence: number;
 }
 
 /** Practical effects per kind, from smallest to largest: each sensitivity uses two consecutive rungs. */
@@ -27,11 +33,13 @@ const LADDER: Record<MetricKind, readonly [number, number, number]> = {
 // High and Medium share thresholds: High differs by failing on Medium Healthy (see verdict.ts).
 const RUNGS: Record<Sensitivity, [marginal: 0 | 1, fail: 1 | 2]> = { high: [0, 1], medium: [0, 1], low: [1, 2] };
 
-const CONFIDENCE = 0.995;
+/** Of a verification: the chance that a canary no worse than the baseline is found worse, over all metrics and looks. */
+export const CONFIDENCE = 0.99;
+export const PASS_CONFIDENCE = 0.5;
 
 export function ruleFor(sensitivity: Sensitivity, kind: MetricKind): Rule {
   const [marginal, fail] = RUNGS[sensitivity];
-  return { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail], confidence: CONFIDENCE };
+  return { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail], confidence: CONFIDENCE, passConfidence: PASS_CONFIDENCE };
 }
 
 /**
@@ -41,12 +49,19 @@ export function ruleFor(sensitivity: Sensitivity, kind: MetricKind): Rule {
 export const INTERIM_SHARE = 0.25;
 
 /**
- * The false-alarm rate allowed at one look. Before the window closes, each of the interim looks gets an equal
- * part of INTERIM_SHARE of the budget; at the end the final look gets the rest. By the union bound the chance
- * of a false alarm over all looks stays within the budget, however the looks are correlated.
+ * Share of a test's budget for a change that began inside the window (the shift test); the rest is for the
+ * comparison over the whole window.
  */
-export function alphaAt(confidence: number, look: { elapsedMs: number; durationMs: number; intervalMs: number }): number {
-  const alpha = 1 - confidence;
+export const SHIFT_SHARE = 0.3;
+
+/**
+ * The false-alarm rate allowed at one look for one side of one metric, out of the verification's budget shared
+ * by `tests` (the metric sides of the verification). Before the window closes, each of the interim looks gets
+ * an equal part of INTERIM_SHARE of the budget; at the end the final look gets the rest. By the union bound the
+ * chance of a false alarm over all metrics and looks stays within the budget, however they are correlated.
+ */
+export function alphaAt(confidence: number, look: { elapsedMs: number; durationMs: number; intervalMs: number }, tests = 1): number {
+  const alpha = (1 - confidence) / tests;
   if (look.elapsedMs >= look.durationMs) return alpha * (1 - INTERIM_SHARE);
   const interimLooks = Math.max(1, Math.ceil(look.durationMs / look.intervalMs) - 1);
   return (alpha * INTERIM_SHARE) / interimLooks;

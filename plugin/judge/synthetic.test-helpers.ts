@@ -2,6 +2,7 @@
 // of 30 s, and Poisson counts for ratio metrics. Not a test file itself (vitest collects only *.test.ts).
 import { poisson, seededRandom, standardNormal, type Random } from '../../shared/random.js';
 import type { InstanceSeries, Sample } from '../collect/source.js';
+import type { SpreadPrior } from './comparison.js';
 import type { JudgedMetric, Look, RatioGroup } from './types.js';
 
 export const STEP_S = 30;
@@ -12,6 +13,11 @@ export const INTERVAL_MS = STEP_S * 1000;
 export const T0 = 1_700_000_000;
 
 export { seededRandom };
+
+/** What a long history says of pods that differ by `spread` (log sd of levels, or coefficient of variation of rates). */
+export function historyPrior(spread: number, df = 20): SpreadPrior {
+  return { variance: spread ** 2, df, from: 'history' };
+}
 
 /** Step timestamps (unix seconds) of steps first..last-1. */
 export function stepTimes(steps = STEPS, first = 0): number[] {

@@ -53,6 +53,11 @@ export interface MetricInput {
   metric: JudgedMetric;
   canary: GroupData;
   baseline: GroupData;
+  /**
+   * The service's past: each element one period in which these instances (earlier pods of the service) ran side
+   * by side. Only used to learn how much pods of this service differ from one another (spread.ts).
+   */
+  history?: GroupData[];
   /** The source warned that its answer may be partial (e.g. a store not answering): the data may lack some. */
   warnings?: string[];
 }
@@ -74,9 +79,12 @@ export interface JudgeSettings {
   sensitivity: Sensitivity;
   failOnNoData: boolean;
   unhealthyPhase: UnhealthyPhase;
+  /** A canary instance's first samples within this time of its first one are not compared (a cold start). */
+  warmupMs: number;
 }
 
-export type Classification = 'pass' | 'marginal' | 'fail' | 'nodata';
+/** `inconclusive`: neither shown worse nor shown to be below the failing change: a person decides. */
+export type Classification = 'pass' | 'marginal' | 'fail' | 'inconclusive' | 'nodata';
 export type Severity = 'none' | 'minor' | 'moderate' | 'critical';
 
 /** One metric's judgement, with everything needed to explain it. */
@@ -96,8 +104,13 @@ export interface MetricJudgement {
   change: number | null;
   /** Confidence that the canary is worse than the baseline (1 − p-value); null when not tested. */
   confidence: number | null;
-  /** The rule that applied: the effects from which a significant change is marginal or fails, and the confidence required. */
-  threshold: { marginal: number; fail: number; confidence: number; sensitivity: Sensitivity } | null;
+  /**
+   * The rule that applied: the effects from which a significant change is marginal or fails, the confidence
+   * required to find it worse, and the confidence with which a pass must rule out the failing change.
+   */
+  threshold: { marginal: number; fail: number; confidence: number; passConfidence: number; sensitivity: Sensitivity } | null;
+  /** The largest change in the bad direction the data leave plausible, at the pass confidence; null when not tested. */
+  bound?: number | null;
   /** A sentence a person can read. */
   reason: string;
   /** The change in the bad direction (> 0 means worse); for ordering. Null without data. */
@@ -110,7 +123,7 @@ export interface MetricJudgement {
   evidence?: { canary: number; baseline: number };
 }
 
-export type Verdict = 'Healthy' | 'MediumHealthy' | 'Unhealthy' | 'NoData';
+export type Verdict = 'Healthy' | 'MediumHealthy' | 'Inconclusive' | 'Unhealthy' | 'NoData';
 export type JudgePhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Running';
 
 export interface JudgeResult {

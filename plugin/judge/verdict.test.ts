@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Classification, JudgeSettings, MetricJudgement, Severity, Verdict } from './types.js';
 import { combineJudgements, verdictPhase, worstFirst } from './verdict.js';
 
-const SEVERITY: Record<Classification, Severity> = { pass: 'none', marginal: 'minor', fail: 'moderate', nodata: 'none' };
+const SEVERITY: Record<Classification, Severity> = { pass: 'none', marginal: 'minor', inconclusive: 'none', fail: 'moderate', nodata: 'none' };
 
 function judgement(name: string, classification: Classification, overrides: Partial<MetricJudgement> = {}): MetricJudgement {
   const judged = classification !== 'nodata';
@@ -19,7 +19,7 @@ function judgement(name: string, classification: Classification, overrides: Part
     baseline: judged ? 1 : null,
     change: judged ? 0.2 : null,
     confidence: judged ? 0.999 : null,
-    threshold: judged ? { marginal: 0.12, fail: 0.2, confidence: 0.99625, sensitivity: 'medium' } : null,
+    threshold: judged ? { marginal: 0.12, fail: 0.2, confidence: 0.99625, passConfidence: 0.6, sensitivity: 'medium' } : null,
     reason: `${name}: ${classification}`,
     regression: judged ? 0.2 : null,
     ...overrides,
@@ -90,10 +90,18 @@ describe('combineJudgements', () => {
     expect(combineJudgements([judgement('a', 'pass', { critical: true }), judgement('b', 'marginal')]).score).toBe(75);
   });
 
-  it('orders every judgement worst first: fail, nodata, marginal, pass', () => {
-    const c = combine(['pass', 'marginal', 'nodata', 'fail']);
-    expect(c.metrics.map((j) => j.classification)).toEqual(['fail', 'nodata', 'marginal', 'pass']);
-    expect(c.metrics).toHaveLength(4);
+  it('orders every judgement worst first: fail, nodata, marginal, inconclusive, pass', () => {
+    const c = combine(['pass', 'inconclusive', 'marginal', 'nodata', 'fail']);
+    expect(c.metrics.map((j) => j.classification)).toEqual(['fail', 'nodata', 'marginal', 'inconclusive', 'pass']);
+    expect(c.metrics).toHaveLength(5);
+  });
+
+  it('is Inconclusive when a metric could not be shown below its failing change, and nothing worse happened', () => {
+    expect(combine(['pass', 'inconclusive'])).toMatchObject({ verdict: 'Inconclusive', unsettled: true, score: 75 });
+    expect(combine(['pass', 'pass'])).toMatchObject({ verdict: 'Healthy', unsettled: false });
+    expect(combine(['inconclusive', 'fail']).verdict).toBe('Unhealthy');
+    expect(combine(['inconclusive', 'nodata']).verdict).toBe('NoData');
+    expect(combine(['inconclusive', 'marginal'])).toMatchObject({ verdict: 'MediumHealthy', unsettled: true });
   });
 });
 
@@ -133,7 +141,7 @@ describe('worstFirst', () => {
 });
 
 describe('verdictPhase', () => {
-  const settings: JudgeSettings = { sensitivity: 'medium', unhealthyPhase: 'Failed', failOnNoData: true };
+  const settings: JudgeSettings = { sensitivity: 'medium', unhealthyPhase: 'Failed', failOnNoData: true, warmupMs: 0 };
 
   it.each<[Verdict, Partial<JudgeSettings>, string]>([
     ['Healthy', {}, 'Successful'],
@@ -147,26 +155,35 @@ describe('verdictPhase', () => {
     ['NoData', {}, 'Failed'],
     ['NoData', { failOnNoData: false }, 'Inconclusive'],
     ['NoData', { failOnNoData: false, unhealthyPhase: 'Failed' }, 'Inconclusive'],
+    ['Inconclusive', {}, 'Inconclusive'],
+    ['Inconclusive', { sensitivity: 'high' }, 'Inconclusive'],
   ])('%s with %j → %s', (verdict, overrides, phase) => {
     expect(verdictPhase(verdict, { ...settings, ...overrides })).toBe(phase);
   });
 
   it('makes a passing verdict on partial data (the source warned) Inconclusive, and leaves the others as they are', () => {
-    expect(verdictPhase('Healthy', settings, true)).toBe('Inconclusive');
-    expect(verdictPhase('MediumHealthy', settings, true)).toBe('Inconclusive');
-    expect(verdictPhase('MediumHealthy', { ...settings, sensitivity: 'high' }, true)).toBe('Failed');
-    expect(verdictPhase('Unhealthy', settings, true)).toBe('Failed');
-    expect(verdictPhase('NoData', settings, true)).toBe('Failed');
-    expect(verdictPhase('NoData', { ...settings, failOnNoData: false }, true)).toBe('Inconclusive');
+    const partial = { partial: true };
+    expect(verdictPhase('Healthy', settings, partial)).toBe('Inconclusive');
+    expect(verdictPhase('MediumHealthy', settings, partial)).toBe('Inconclusive');
+    expect(verdictPhase('MediumHealthy', { ...settings, sensitivity: 'high' }, partial)).toBe('Failed');
+    expect(verdictPhase('Unhealthy', settings, partial)).toBe('Failed');
+    expect(verdictPhase('NoData', settings, partial)).toBe('Failed');
+    expect(verdictPhase('NoData', { ...settings, failOnNoData: false }, partial)).toBe('Inconclusive');
   });
 
-  it('never maps NoData or Unhealthy to Successful', () => {
+  it('does not pass MediumHealthy beside a metric that is unsettled (inconclusive), and still fails it at high sensitivity', () => {
+    expect(verdictPhase('MediumHealthy', settings, { unsettled: true })).toBe('Inconclusive');
+    expect(verdictPhase('MediumHealthy', { ...settings, sensitivity: 'high' }, { unsettled: true })).toBe('Failed');
+  });
+
+  it('never maps NoData, Unhealthy or Inconclusive to Successful', () => {
     for (const sensitivity of ['high', 'medium', 'low'] as const) {
       for (const failOnNoData of [true, false]) {
         for (const unhealthyPhase of ['Failed', 'Inconclusive'] as const) {
-          const s = { sensitivity, failOnNoData, unhealthyPhase };
+          const s = { sensitivity, failOnNoData, unhealthyPhase, warmupMs: 0 };
           expect(verdictPhase('NoData', s)).not.toBe('Successful');
           expect(verdictPhase('Unhealthy', s)).not.toBe('Successful');
+          expect(verdictPhase('Inconclusive', s)).not.toBe('Successful');
         }
       }
     }

@@ -9,11 +9,13 @@ export interface Combined {
   metrics: MetricJudgement[];
   /** A judged metric's data came with source warnings (a partial response): a passing verdict cannot be trusted. */
   partial: boolean;
+  /** A metric could not be shown below its failing change: a passing verdict would claim more than the data show. */
+  unsettled: boolean;
 }
 
-const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, fail: 0, nodata: 0 };
-// Worst first: a regression, then missing evidence, then a marginal change.
-const CLASS_RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, pass: 3 };
+const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, inconclusive: 0.5, fail: 0, nodata: 0 };
+// Worst first: a regression, then missing data, then a marginal change, then one not shown to be small enough.
+const CLASS_RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, inconclusive: 3, pass: 4 };
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, moderate: 1, minor: 2, none: 3 };
 
 const warned = (j: MetricJudgement): boolean => Boolean(j.warnings?.length);
@@ -31,9 +33,10 @@ export function worstFirst(judgements: readonly MetricJudgement[]): MetricJudgem
 
 /**
  * Any failed metric makes the verdict Unhealthy, even when another had no data. Otherwise a metric that must
- * have data and has none (or nothing judged at all) makes it NoData — missing evidence is never a pass. The
- * score is the weighted share of points (pass 1, marginal ½, fail 0) over the judged metrics, and 0 when a
- * critical metric failed.
+ * have data and has none (or nothing judged at all) makes it NoData — missing evidence is never a pass; then
+ * a marginal metric makes it MediumHealthy, and one that could not be shown below its failing change
+ * Inconclusive. The score is the weighted share of points (pass 1, marginal and inconclusive ½, fail 0) over
+ * the judged metrics, and 0 when a critical metric failed.
  */
 export function combineJudgements(judgements: readonly MetricJudgement[]): Combined {
   const metrics = worstFirst(judgements);
@@ -48,22 +51,26 @@ export function combineJudgements(judgements: readonly MetricJudgement[]): Combi
   if (has('fail')) verdict = 'Unhealthy';
   else if (judged.length === 0 || metrics.some((j) => j.classification === 'nodata' && j.mustHaveData)) verdict = 'NoData';
   else if (has('marginal')) verdict = 'MediumHealthy';
+  else if (has('inconclusive')) verdict = 'Inconclusive';
   else verdict = 'Healthy';
-  return { verdict, score, metrics, partial: judged.some(warned) };
+  return { verdict, score, metrics, partial: judged.some(warned), unsettled: has('inconclusive') };
 }
 
 /**
  * The Argo Rollouts phase of a final verdict. High sensitivity fails on MediumHealthy; Unhealthy maps to the
  * configured phase (Inconclusive pauses the rollout for a person); NoData is Failed with failOnNoData, else
- * Inconclusive — never Successful. A verdict that would pass on `partial` data (the source warned that some is
- * missing) is Inconclusive: the missing part could hold the regression, so a person decides; partial data may
- * still fail.
+ * Inconclusive — never Successful; Inconclusive is Inconclusive. A verdict that would pass on `partial` data
+ * (the source warned that some is missing) or while a metric is `unsettled` (MediumHealthy at medium or low
+ * sensitivity beside an inconclusive metric) is Inconclusive: the missing part could hold the regression, so a
+ * person decides; such data may still fail.
  */
-export function verdictPhase(verdict: Verdict, settings: JudgeSettings, partial = false): Exclude<JudgePhase, 'Running'> {
-  const pass = partial ? 'Inconclusive' : 'Successful';
+export function verdictPhase(verdict: Verdict, settings: JudgeSettings, doubt: { partial?: boolean; unsettled?: boolean } = {}): Exclude<JudgePhase, 'Running'> {
+  const pass = doubt.partial || doubt.unsettled ? 'Inconclusive' : 'Successful';
   switch (verdict) {
     case 'Healthy':
       return pass;
+    case 'Inconclusive':
+      return 'Inconclusive';
     case 'MediumHealthy':
       return settings.sensitivity === 'high' ? 'Failed' : pass;
     case 'Unhealthy':

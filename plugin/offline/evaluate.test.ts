@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeInput, START_S, STEP_S } from '../../test/helpers/judge-inputs.js';
+import { iso, judgeInput, levelSeries, START_S, STEP_S } from '../../test/helpers/judge-inputs.js';
+import { seededRandom } from '../../shared/random.js';
 import { evaluateRequest } from './evaluate.js';
 import { parseJudgeRequest } from './request.js';
 
@@ -11,7 +12,7 @@ describe('evaluateRequest', () => {
     expect(output).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
     expect(classifications(output)).toEqual({ errors: 'pass', latency: 'pass' });
     for (const metric of output.metrics) {
-      expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'reason']);
+      expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'bound', 'reason']);
     }
   });
 
@@ -23,7 +24,7 @@ describe('evaluateRequest', () => {
   });
 
   it('fails early on a gross regression, before the window ends', () => {
-    const request = parseJudgeRequest(judgeInput({ canaryErrorRate: 0.1 }));
+    const request = parseJudgeRequest(judgeInput({ canaryErrorRate: 0.1, config: { warmup: '0s' } }));
     const output = evaluateRequest(request, START_S + 2 * STEP_S);
     expect(output).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
     expect(output.metrics[0]).toMatchObject({ name: 'errors', classification: 'fail' });
@@ -36,7 +37,7 @@ describe('evaluateRequest', () => {
 
   it('ignores data after now', () => {
     // A regression in the data: as of the second step, the judge answers as if nothing later had been collected.
-    const input = judgeInput({ canaryErrorRate: 0.1 });
+    const input = judgeInput({ canaryErrorRate: 0.1, config: { warmup: '0s' } });
     const untilS = START_S + 2 * STEP_S;
     const truncated = structuredClone(input);
     for (const metric of [truncated.data.errors.canary, truncated.data.errors.baseline]) {
@@ -84,7 +85,7 @@ describe('evaluateRequest', () => {
 
   it('maps a change from a baseline of 0 to null', () => {
     const request = parseJudgeRequest({
-      config: { duration: '1m', metrics: [{ name: 'errors', kind: 'ratio', minEvidence: 1 }] },
+      config: { duration: '1m', warmup: '0s', metrics: [{ name: 'errors', kind: 'ratio', minEvidence: 1 }] },
       start: '2026-01-01T12:00:00Z',
       now: '2026-01-01T12:01:00Z',
       data: {
@@ -105,6 +106,42 @@ describe('evaluateRequest', () => {
     const outputs = Array.from({ length: 10 }, (_, i) => evaluateRequest(request, START_S + (i + 1) * STEP_S));
     expect(outputs.at(-1)).toEqual(evaluateRequest(request));
     expect([...request.data]).toEqual(before);
+  });
+
+  it('judges whole intervals only: a now between two looks is the earlier look', () => {
+    const input = judgeInput({ config: { warmup: '0s' } });
+    // Every canary request fails 45 s in, between the looks at 30 s and 60 s.
+    for (const series of Object.values(input.data.errors.canary)) {
+      series.numerator.push([START_S + 45, 500]);
+      series.denominator.push([START_S + 45, 500]);
+    }
+    const request = parseJudgeRequest(input);
+    const first = evaluateRequest(request, START_S + STEP_S);
+    expect(first).toMatchObject({ final: false, phase: 'Running' });
+    expect(evaluateRequest(request, START_S + 45)).toEqual(first);
+    expect(evaluateRequest(request, START_S + 59.9)).toEqual(first);
+    expect(evaluateRequest(request, START_S + 2 * STEP_S)).toMatchObject({ final: true, verdict: 'Unhealthy' });
+  });
+
+  it('learns from the history how much pods differ: against one stable pod, +30% is inconclusive without it and fails with it', () => {
+    const random = seededRandom(5);
+    // Six past periods a day ago, four pods each ~3% apart.
+    const past = Array.from({ length: 6 }, (_, i) => {
+      const pods = levelSeries(random, ['a', 'b', 'c', 'd'].map((p) => `web-old${i}-${p}`), 10, 100);
+      return Object.fromEntries(Object.entries(pods).map(([pod, series]) => [pod, series.map(([t, v]) => [t - 86_400, v])]));
+    });
+    const input = {
+      config: { duration: '5m', metrics: [{ name: 'latency', kind: 'latency' }] },
+      start: iso(START_S),
+      now: iso(START_S + 10 * STEP_S),
+      data: { latency: { canary: levelSeries(random, ['web-new-a', 'web-new-b', 'web-new-c'], 10, 130), baseline: levelSeries(random, ['web-old-a'], 10, 100) } },
+    };
+    const without = evaluateRequest(parseJudgeRequest(input)).metrics[0]!;
+    const withHistory = evaluateRequest(parseJudgeRequest({ ...input, history: { latency: past } })).metrics[0]!;
+    expect(without.classification).toBe('inconclusive');
+    expect(without.reason).toContain('no history');
+    expect(withHistory.classification).toBe('fail');
+    expect(withHistory.reason).not.toContain('no history');
   });
 
   it('refuses a now before the window start', () => {

@@ -2,6 +2,7 @@
 import type { InstanceSeries, Sample } from '../collect/source.js';
 import { judgeVerification } from '../judge/judge.js';
 import { isRatioGroup, type GroupData, type Look, type MetricInput } from '../judge/types.js';
+import { lookElapsedMs } from '../verify/window.js';
 import { toOutput, type JudgeOutput } from './output.js';
 import type { JudgeRequest } from './request.js';
 
@@ -30,23 +31,21 @@ function groupWithin(group: GroupData, fromS: number, untilS: number): GroupData
     : within(group, fromS, untilS);
 }
 
-/** The window's end, unix seconds. */
-function windowEndS(request: JudgeRequest): number {
-  return request.startS + request.durationMs / 1000;
-}
-
 /**
  * The judge's answer as of `nowS` (unix seconds; the request's own `now` by default): the samples with
- * start < t <= min(now, end), judged as a look `now − start` (to the millisecond) into the window. Pure and cheap: the request is
+ * start < t <= the last whole interval before `now` (or the end), judged as the look at that interval. Pure and cheap: the request is
  * parsed once and may be evaluated at any number of `now`s.
  */
 export function evaluateRequest(request: JudgeRequest, nowS: number = request.nowS): JudgeOutput {
   if (!Number.isFinite(nowS) || nowS < request.startS) throw new RangeError(`now (${nowS}) must be a unix time at or after the window start (${request.startS})`);
-  const untilS = Math.min(nowS, windowEndS(request));
+  // Whole intervals only, as the engine looks (window.ts): polling more often repeats a look.
+  const elapsedMs = lookElapsedMs((nowS - request.startS) * 1000, request.durationMs, request.intervalMs);
+  const untilS = request.startS + elapsedMs / 1000;
   const inputs: MetricInput[] = request.metrics.map((metric) => {
     const data = request.data.get(metric.name)!;
-    return { metric, canary: groupWithin(data.canary, request.startS, untilS), baseline: groupWithin(data.baseline, request.startS, untilS) };
+    const history = request.history.get(metric.name);
+    return { metric, canary: groupWithin(data.canary, request.startS, untilS), baseline: groupWithin(data.baseline, request.startS, untilS), ...(history ? { history } : {}) };
   });
-  const look: Look = { elapsedMs: Math.round((nowS - request.startS) * 1000), durationMs: request.durationMs, intervalMs: request.intervalMs };
+  const look: Look = { elapsedMs, durationMs: request.durationMs, intervalMs: request.intervalMs };
   return toOutput(judgeVerification(request.settings, inputs, look));
 }

@@ -22,12 +22,37 @@ const minimal = {
 describe('parseJudgeRequest', () => {
   it('fills the defaults of the engine config', () => {
     const request = parseJudgeRequest(minimal);
-    expect(request.settings).toEqual({ sensitivity: 'medium', failOnNoData: true, unhealthyPhase: 'Failed' });
+    expect(request.settings).toEqual({ sensitivity: 'medium', failOnNoData: true, unhealthyPhase: 'Failed', warmupMs: 60_000 });
     expect(request.durationMs).toBe(300_000);
     expect(request.intervalMs).toBe(30_000);
     expect(request.startS).toBe(START_S);
     expect(request.nowS).toBe(START_S + 60);
     expect(request.metrics).toEqual([{ name: 'latency', kind: 'latency', direction: 'higher-is-bad', critical: false, weight: 1, mustHaveData: true }]);
+    expect(request.history).toEqual(new Map());
+  });
+
+  it('takes a warm-up from none up to a quarter of an hour', () => {
+    expect(parseJudgeRequest({ ...minimal, config: { ...minimal.config, warmup: '0s' } }).settings.warmupMs).toBe(0);
+    expect(parseJudgeRequest({ ...minimal, config: { ...minimal.config, warmup: '15m' } }).settings.warmupMs).toBe(900_000);
+  });
+
+  it('reads each metric’s history as past periods of its kind, every series sorted by time', () => {
+    const request = parseJudgeRequest({
+      ...minimal,
+      config: { duration: '5m', metrics: [{ name: 'errors', kind: 'ratio' }, { name: 'latency', kind: 'latency' }] },
+      history: {
+        latency: [{ 'web-1': [[START_S - 60, 2], [START_S - 90, 1]], 'web-2': [[START_S - 90, 3]] }, { 'web-3': [[START_S - 3600, 4]] }],
+        errors: [{ 'web-1': { numerator: [[START_S - 30, 1]], denominator: [[START_S - 30, 100]] } }],
+      },
+    });
+    expect(request.history.get('latency')).toEqual([
+      new Map([
+        ['web-1', [[START_S - 90, 1], [START_S - 60, 2]]],
+        ['web-2', [[START_S - 90, 3]]],
+      ]),
+      new Map([['web-3', [[START_S - 3600, 4]]]]),
+    ]);
+    expect(request.history.get('errors')).toEqual([{ numerator: new Map([['web-1', [[START_S - 30, 1]]]]), denominator: new Map([['web-1', [[START_S - 30, 100]]]]) }]);
   });
 
   it('defaults the interval to a window shorter than 30s', () => {
@@ -82,7 +107,21 @@ describe('parseJudgeRequest', () => {
     ],
     ['a non-positive weight', { ...minimal, config: { duration: '5m', metrics: [{ name: 'a', weight: 0 }] } }, 'config.metrics[0].weight: expected a number greater than 0; got 0'],
     ['a query (not an offline field)', { ...minimal, config: { duration: '5m', metrics: [{ name: 'a', query: 'up' }] } }, 'config.metrics[0]: unknown key "query"'],
-    ['an unknown top-level key', { ...minimal, extra: 1 }, 'input: unknown key "extra"; allowed keys: config, start, now, data'],
+    ['an unknown top-level key', { ...minimal, extra: 1 }, 'input: unknown key "extra"; allowed keys: config, start, now, data, history'],
+    ['a warm-up over 15m', { ...minimal, config: { ...minimal.config, warmup: '16m' } }, 'config.warmup: expected at most 15m; got "16m"'],
+    [
+      'a history point at the start',
+      { ...minimal, history: { latency: [{ a: [[START_S - 60, 1]] }, { 'web-1': [[START_S - 60, 1], [START_S, 2]] }] } },
+      `history.latency[1]["web-1"]: expected points before start (history is the past); got t = ${START_S}`,
+    ],
+    [
+      'a history count after the start',
+      { ...minimal, config: { duration: '5m', metrics: [{ name: 'errors', kind: 'ratio' }] }, history: { errors: [{ a: { numerator: [[START_S - 60, 1]], denominator: [[START_S + 60, 9]] } }] } },
+      `history.errors[0].a: expected points before start (history is the past); got t = ${START_S + 60}`,
+    ],
+    ['a history key that is not a metric', { ...minimal, history: { latncy: [] } }, 'history.latncy: "latncy" is not a configured metric (configured: "latency"); history keys must name metrics in config.metrics'],
+    ['history that is not a list of periods', { ...minimal, history: { latency: {} } }, 'history.latency: expected a list of past periods, [{"<instance>": <series>, ...}, ...]; got an object'],
+    ['a history value that is not a number', { ...minimal, history: { latency: [{ a: [[START_S - 60, 'x']] }] } }, 'history.latency[0].a[0][1]: expected a finite number; got "x"'],
     ['a start that is not RFC 3339', { ...minimal, start: 'yesterday' }, 'start: expected an RFC 3339 time such as "2026-01-01T12:00:00Z"; got "yesterday"'],
     ['now before start', { ...minimal, now: '2026-01-01T11:59:59Z' }, 'now: expected a time at or after start (2026-01-01T12:00:00.000Z)'],
     ['a data key that is not a metric', { ...minimal, data: { latncy: { canary: {}, baseline: {} } } }, 'data.latncy: "latncy" is not a configured metric (configured: "latency")'],

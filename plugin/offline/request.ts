@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import type { Sample } from '../collect/source.js';
 import { durationField } from '../../shared/config/duration.js';
-import { checkWindowAndMetrics, ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema } from '../config/schema.js';
-import { METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type GroupData, type JudgedMetric, type JudgeSettings, type MetricKind } from '../judge/types.js';
+import { checkWindowAndMetrics, ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema, warmupField } from '../config/schema.js';
+import { isRatioGroup, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type GroupData, type JudgedMetric, type JudgeSettings, type MetricKind } from '../judge/types.js';
 
 /** A validated request: the judge's settings and metrics, the window in unix seconds, and each metric's data. */
 export interface JudgeRequest {
@@ -18,6 +18,8 @@ export interface JudgeRequest {
   metrics: JudgedMetric[];
   /** Each configured metric's data (empty groups when `data` has none), every series sorted by time. */
   data: Map<string, { canary: GroupData; baseline: GroupData }>;
+  /** Each metric's history: past periods of the service's pods side by side (absent: none). */
+  history: Map<string, GroupData[]>;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
@@ -41,6 +43,7 @@ const configSchema = z
     sensitivity: z.enum(SENSITIVITIES).default('medium'),
     duration: durationField({ min: 1000 }),
     interval: durationField({ min: 1000 }).optional(),
+    warmup: warmupField,
     failOnNoData: z.boolean().default(true),
     unhealthyPhase: z.enum(UNHEALTHY_PHASES).default('Failed'),
     metrics: z.array(judgedMetricSchema).min(1),
@@ -62,6 +65,11 @@ const requestSchema = z
         error: recordError('an object of data by metric name, {"<metric>": {"canary": {...}, "baseline": {...}}, ...}'),
       })
       .default({}),
+    history: z
+      .record(z.string(), z.array(instancesSchema, { error: recordError('a list of past periods, [{"<instance>": <series>, ...}, ...]') }), {
+        error: recordError('an object of past periods by metric name, {"<metric>": [{"<instance>": <series>, ...}, ...], ...}'),
+      })
+      .optional(),
   })
   .superRefine((request, ctx) => {
     if (request.now < request.start) {
@@ -162,56 +170,98 @@ function rawKinds(raw: unknown): Map<string, MetricKind | undefined> | null {
   return kinds;
 }
 
-/** Checks every series of `data` against its metric's kind; returns the parsed groups and the problems found. */
+/** One group's instances checked against the metric's kind and parsed; problems go to `issues`. */
+function parseInstances(instances: object, kind: MetricKind, path: PropertyKey[], issues: Issue[]): GroupData {
+  const numerator = new Map<string, Sample[]>();
+  const denominator = new Map<string, Sample[]>();
+  const series = new Map<string, Sample[]>();
+  for (const [instance, value] of Object.entries(instances)) {
+    const at = [...path, instance];
+    if (kind === 'ratio' && isRatioSeries(value)) {
+      numerator.set(instance, sortedSeries(value.numerator));
+      denominator.set(instance, sortedSeries(value.denominator));
+    } else if (kind !== 'ratio' && isSeries(value, false)) {
+      series.set(instance, sortedSeries(value));
+    } else if (kind === 'ratio') {
+      const result = ratioSeriesSchema.safeParse(value, { error: describeIssue, reportInput: true });
+      if (!result.success) issues.push(...issuesOf(result.error, at));
+      else {
+        numerator.set(instance, sortedSeries(result.data.numerator as Point[]));
+        denominator.set(instance, sortedSeries(result.data.denominator as Point[]));
+      }
+    } else {
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        issues.push({ path: at, message: `expected a series [${POINT_FORM}, ...] for a ${kind} metric; got an object (numerator/denominator counts are for kind ratio)` });
+        continue;
+      }
+      const result = seriesSchema.safeParse(value, { error: describeIssue, reportInput: true });
+      if (!result.success) issues.push(...issuesOf(result.error, at));
+      else series.set(instance, sortedSeries(result.data as Point[]));
+    }
+  }
+  return kind === 'ratio' ? { numerator, denominator } : series;
+}
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The first instance of a history period with a point at or after the window's start, as a problem. */
+function historyAfterStart(period: GroupData, startS: number, path: PropertyKey[]): Issue | null {
+  const series = isRatioGroup(period) ? [...period.numerator, ...period.denominator] : [...period];
+  for (const [instance, samples] of series) {
+    const late = samples.find(([t]) => t >= startS);
+    if (late) return { path: [...path, instance], message: `expected points before start (history is the past); got t = ${late[0]}` };
+  }
+  return null;
+}
+
+/** Checks every series of `data` and `history` against its metric's kind; returns the parsed groups and the problems found. */
 function parseData(raw: unknown, kinds: Map<string, MetricKind | undefined> | null) {
   const issues: Issue[] = [];
   const groups = new Map<string, { canary: GroupData; baseline: GroupData }>();
-  const data = (raw as { data?: unknown } | null)?.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || kinds === null) return { issues, groups };
-  for (const [name, metricData] of Object.entries(data)) {
-    if (!kinds.has(name)) {
-      const known = [...kinds.keys()].map((key) => JSON.stringify(key)).join(', ');
-      issues.push({ path: ['data', name], message: `"${name}" is not a configured metric (configured: ${known || 'none'}); data keys must name metrics in config.metrics` });
-      continue;
-    }
-    const kind = kinds.get(name);
-    if (kind === undefined || typeof metricData !== 'object' || metricData === null) continue;
-    const parsed: Partial<Record<'canary' | 'baseline', GroupData>> = {};
-    for (const group of ['canary', 'baseline'] as const) {
-      const instances = (metricData as Record<string, unknown>)[group];
-      if (typeof instances !== 'object' || instances === null || Array.isArray(instances)) continue;
-      const numerator = new Map<string, Sample[]>();
-      const denominator = new Map<string, Sample[]>();
-      const series = new Map<string, Sample[]>();
-      for (const [instance, value] of Object.entries(instances)) {
-        const path = ['data', name, group, instance];
-        if (kind === 'ratio' && isRatioSeries(value)) {
-          numerator.set(instance, sortedSeries(value.numerator));
-          denominator.set(instance, sortedSeries(value.denominator));
-        } else if (kind !== 'ratio' && isSeries(value, false)) {
-          series.set(instance, sortedSeries(value));
-        } else if (kind === 'ratio') {
-          const result = ratioSeriesSchema.safeParse(value, { error: describeIssue, reportInput: true });
-          if (!result.success) issues.push(...issuesOf(result.error, path));
-          else {
-            numerator.set(instance, sortedSeries(result.data.numerator as Point[]));
-            denominator.set(instance, sortedSeries(result.data.denominator as Point[]));
-          }
-        } else {
-          if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-            issues.push({ path, message: `expected a series [${POINT_FORM}, ...] for a ${kind} metric; got an object (numerator/denominator counts are for kind ratio)` });
-            continue;
-          }
-          const result = seriesSchema.safeParse(value, { error: describeIssue, reportInput: true });
-          if (!result.success) issues.push(...issuesOf(result.error, path));
-          else series.set(instance, sortedSeries(result.data as Point[]));
-        }
+  const history = new Map<string, GroupData[]>();
+  const unknown = (key: 'data' | 'history', name: string) => {
+    const known = [...kinds!.keys()].map((k) => JSON.stringify(k)).join(', ');
+    issues.push({ path: [key, name], message: `"${name}" is not a configured metric (configured: ${known || 'none'}); ${key} keys must name metrics in config.metrics` });
+  };
+  const { data, history: past, start } = (raw ?? {}) as { data?: unknown; history?: unknown; start?: unknown };
+  if (kinds === null) return { issues, groups, history };
+  if (isObject(data)) {
+    for (const [name, metricData] of Object.entries(data)) {
+      if (!kinds.has(name)) {
+        unknown('data', name);
+        continue;
       }
-      parsed[group] = kind === 'ratio' ? { numerator, denominator } : series;
+      const kind = kinds.get(name);
+      if (kind === undefined || !isObject(metricData)) continue;
+      const parsed: Partial<Record<'canary' | 'baseline', GroupData>> = {};
+      for (const group of ['canary', 'baseline'] as const) {
+        const instances = (metricData as Record<string, unknown>)[group];
+        if (isObject(instances)) parsed[group] = parseInstances(instances, kind, ['data', name, group], issues);
+      }
+      if (parsed.canary && parsed.baseline) groups.set(name, { canary: parsed.canary, baseline: parsed.baseline });
     }
-    if (parsed.canary && parsed.baseline) groups.set(name, { canary: parsed.canary, baseline: parsed.baseline });
   }
-  return { issues, groups };
+  const startS = typeof start === 'string' && RFC3339.test(start) ? Date.parse(start) / 1000 : NaN;
+  if (isObject(past)) {
+    for (const [name, periods] of Object.entries(past)) {
+      if (!kinds.has(name)) {
+        unknown('history', name);
+        continue;
+      }
+      const kind = kinds.get(name);
+      if (kind === undefined || !Array.isArray(periods)) continue;
+      const parsed = periods.flatMap((period: unknown, index) => {
+        if (!isObject(period)) return [];
+        const path = ['history', name, index];
+        const group = parseInstances(period, kind, path, issues);
+        const late = Number.isNaN(startS) ? null : historyAfterStart(group, startS, path);
+        if (late) issues.push(late);
+        return [group];
+      });
+      history.set(name, parsed);
+    }
+  }
+  return { issues, groups, history };
 }
 
 function emptyGroup(kind: MetricKind): GroupData {
@@ -232,7 +282,7 @@ export function parseJudgeRequest(raw: unknown): JudgeRequest {
   // Optional fields left out rather than undefined, as the engine's config has them.
   const metrics = config.metrics.map((metric): JudgedMetric => Object.fromEntries(Object.entries(metric).filter(([, value]) => value !== undefined)) as typeof metric);
   return {
-    settings: { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase },
+    settings: { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase, warmupMs: config.warmup },
     durationMs: config.duration,
     // The default never exceeds a short window.
     intervalMs: config.interval ?? Math.min(DEFAULT_INTERVAL_MS, config.duration),
@@ -240,5 +290,6 @@ export function parseJudgeRequest(raw: unknown): JudgeRequest {
     nowS: now,
     metrics,
     data: new Map(metrics.map((metric) => [metric.name, data.groups.get(metric.name) ?? { canary: emptyGroup(metric.kind), baseline: emptyGroup(metric.kind) }])),
+    history: data.history,
   };
 }

@@ -105,6 +105,8 @@ function request(metrics: number, name = 'web') {
           canary: { podTemplateHash: 'c1' },
           baseline: { podTemplateHash: 'b1' },
           selectBy: 'label',
+          // No history: the requests counted below are the window's (history.test.ts covers the history's).
+          history: { lookback: '0s' },
           source: { prometheus: { address: prometheus!.url } },
           metrics: Array.from({ length: metrics }, (_, i) => ({ name: `m${i}`, query: `sum by (pod) (x${i}{\${selector}})` })),
         },

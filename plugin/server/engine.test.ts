@@ -164,6 +164,8 @@ describe('MetricProvider', () => {
         plugin: {
           'rollouts-cv/verify': {
             duration: '5m',
+            // The early failure at the second look needs the canary's first minute.
+            warmup: '0s',
             canary: { podTemplateHash: 'canary1' },
             baseline: { podTemplateHash: 'stable1' },
             source: { prometheus: { address: 'http://prometheus:9090' } },

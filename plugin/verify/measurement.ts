@@ -58,9 +58,10 @@ export function verdictSentence(result: JudgeResult): string {
   const top = result.metrics[0];
   if (!result.final || result.verdict === null) return `undecided, no conclusive regression${top ? `; ${top.reason}` : ''}`;
   const score = result.score === null ? 'no metric could be judged' : `score ${result.score}/100`;
-  // A passing verdict made Inconclusive by partial data (verdictPhase) says so.
+  // A passing verdict made Inconclusive (verdictPhase) by partial data or beside an inconclusive metric says why.
   const passing = result.phase === 'Inconclusive' && (result.verdict === 'Healthy' || result.verdict === 'MediumHealthy');
-  const verdict = passing ? `${result.verdict} on partial data, so Inconclusive` : result.verdict;
+  const why = result.metrics.some((m) => m.warnings?.length) ? 'on partial data' : 'beside an inconclusive metric';
+  const verdict = passing ? `${result.verdict} ${why}, so Inconclusive` : result.verdict;
   return `${verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
 }
 

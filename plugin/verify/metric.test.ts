@@ -169,13 +169,26 @@ describe('metricResume', () => {
     expect(measurement.finishedAt).toBeUndefined();
     expect(JSON.parse(measurement.value!)).toEqual({ verdict: null, score: null, reasons: [expect.stringMatching(/^error-rate: canary 1% vs baseline 1% \(±0%\)/)] });
     expect(measurement.message).toMatch(/^in progress, 2m of the 5m window \(40%\) covered; undecided, no conclusive regression; error-rate: canary 1% vs baseline 1%/);
-    expect(calls.map((c) => [c.metric.name, c.group.podTemplateHash, c.start, c.end]).sort()).toEqual([
+    // The window's queries (the service's history is read up to its start).
+    const windowCalls = calls.filter((c) => c.end.getTime() > T0.getTime());
+    expect(windowCalls.map((c) => [c.metric.name, c.group.podTemplateHash, c.start, c.end]).sort()).toEqual([
       ['error-rate (denominator)', 'canary1', T0, at(120)],
       ['error-rate (denominator)', 'stable1', T0, at(120)],
       ['error-rate (numerator)', 'canary1', T0, at(120)],
       ['error-rate (numerator)', 'stable1', T0, at(120)],
     ]);
     expect(calls.find((c) => c.metric.name === 'error-rate (numerator)')?.metric.query).toBe('sum by (pod) (errors_total{${selector}})');
+  });
+
+  it('judges whole intervals only: a Resume between two looks repeats the earlier one', async () => {
+    const clock = { now: T0 };
+    const run = await started(clock);
+    const calls: SeriesRequest[] = [];
+    clock.now = at(135);
+    await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
+    const windowCalls = calls.filter((c) => c.end.getTime() > T0.getTime());
+    expect(windowCalls).toHaveLength(4);
+    expect(windowCalls.every((c) => c.end.getTime() === at(120).getTime())).toBe(true);
   });
 
   it('never passes early, even when everything is healthy', async () => {
@@ -214,11 +227,14 @@ describe('metricResume', () => {
     const run = await started(clock);
     const calls: SeriesRequest[] = [];
     clock.now = at(312);
-    const measurement = await metricResume(analysisRun, metric(), run, context(clock, fakeSource(healthy, calls)));
+    // Without warm-up both groups count the same steps, so the rates are exactly equal.
+    const measurement = await metricResume(analysisRun, metric({ warmup: '0s' }), run, context(clock, fakeSource(healthy, calls)));
     expect(measurement).toMatchObject({ phase: 'Successful', finishedAt: '2026-01-01T00:05:12Z', metadata: run.metadata });
     expect(measurement.resumeAt).toBeUndefined();
     expect(measurement.message).toMatch(/^Healthy, score 100\/100: error-rate: canary 1% vs baseline 1% \(±0%\); /);
-    expect(calls.every((c) => c.start.getTime() === T0.getTime() && c.end.getTime() === at(300).getTime())).toBe(true);
+    const windowCalls = calls.filter((c) => c.end.getTime() > T0.getTime());
+    expect(windowCalls).toHaveLength(4);
+    expect(windowCalls.every((c) => c.start.getTime() === T0.getTime() && c.end.getTime() === at(300).getTime())).toBe(true);
   });
 
   it('fails an unhealthy canary with the reason', async () => {

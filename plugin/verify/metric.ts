@@ -21,7 +21,7 @@ import {
 import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { Measurement } from './types.js';
 import { verify } from './verification.js';
-import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
+import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
 
 export interface EngineContext {
   now: () => Date;
@@ -164,10 +164,11 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   const closed = isClosed(window, now);
   const log = ctx.log.child({ verificationId: state.base.metadata?.[METADATA_KEYS.id] });
 
+  // Whole intervals only; once closed, the range is exactly the window, so a later Resume gives the same verdict.
+  const range = lookRange(window, now, config.intervalMs);
   let result: JudgeResult;
   try {
-    // Once closed, the range is exactly the window, so a later Resume gives the same verdict.
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
+    result = await verify(config, range, sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
   } catch (error) {
     log.warn({ err: error, closed }, 'collection failed');
     ctx.events?.collectionFailed('verify');
@@ -187,14 +188,14 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
     return {
       ...state.base,
       phase: 'Running',
-      message: `in progress, ${describeCoverage(window, now)} covered; ${verdictSentence(result)}`,
+      message: `in progress, ${describeCoverage(window, range.end)} covered; ${verdictSentence(result)}`,
       resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
       value: measurementValue(summarize(result)),
     };
   }
   log.info({ verdict: result.verdict, score: result.score, phase: result.phase, early: !closed }, 'verification finished');
   ctx.events?.finished({ plugin: 'verify', verdict: result.verdict, phase: result.phase, early: !closed });
-  const when = closed ? '' : `decided early, after ${describeCoverage(window, now)}: `;
+  const when = closed ? '' : `decided early, after ${describeCoverage(window, range.end)}: `;
   return finished(state, result, now, `${when}${verdictSentence(result)}`);
 }
 

@@ -6,6 +6,7 @@ import type { FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from 
 import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
+import { collectHistory } from './history.js';
 import type { VerificationWindow } from './window.js';
 
 /** How a source finds the series of `group`'s pods. */
@@ -15,7 +16,7 @@ export function selection(config: VerifyConfig, group: GroupRef): GroupSelection
 
 /** What the judge takes from a verification's config. */
 export function judgeSettings(config: VerifyConfig): JudgeSettings {
-  return { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase };
+  return { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase, warmupMs: config.warmupMs };
 }
 
 /** The series of one query for each group, in one request when the source can; throws CollectError. */
@@ -26,8 +27,8 @@ function readGroups(source: HealthSource, request: GroupsRequest): Promise<Fetch
 }
 
 /**
- * The judge's input for every metric over `range`: each distinct query is read once, for both groups (metrics
- * that share a query share its result). A ratio's counters become counts per step (counters.ts); the source's
+ * The judge's input for every metric over `range`, with the service's history before it (history.ts): each
+ * distinct query is read once, for both groups (metrics that share a query share its result). A ratio's counters become counts per step (counters.ts); the source's
  * warnings go with each metric. Throws CollectError when a metric cannot be collected; the other reads of the
  * look are then given up, as they are when `signal` aborts.
  */
@@ -54,6 +55,7 @@ export async function collectInputs(
     return answer;
   };
   const start = range.start.getTime() / 1000;
+  const history = collectHistory(config, range, source, { signal: lookSignal, deadline });
   try {
     return await Promise.all(
       config.metrics.map(async (metric): Promise<MetricInput> => {
@@ -72,7 +74,8 @@ export async function collectInputs(
           data = [fetched[0]!.series, fetched[1]!.series];
         }
         const warnings = [...new Set(fetched.flatMap((f) => f.warnings))];
-        return { metric, canary: data[0], baseline: data[1], ...(warnings.length ? { warnings } : {}) };
+        const past = (await history).get(metric.name);
+        return { metric, canary: data[0], baseline: data[1], ...(past?.length ? { history: past } : {}), ...(warnings.length ? { warnings } : {}) };
       }),
     );
   } catch (error) {

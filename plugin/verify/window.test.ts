@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCoverage, elapsedRange, isClosed, nextCheck, parseTimestamp, windowFrom } from './window.js';
+import { describeCoverage, elapsedRange, isClosed, lookElapsedMs, lookRange, nextCheck, parseTimestamp, windowFrom } from './window.js';
 
 const start = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
@@ -26,9 +26,34 @@ describe('verification window', () => {
     expect(nextCheck(window, at(290), 30_000)).toEqual(at(300));
   });
 
+  it('looks again at the next whole interval, so a late look does not push every later one off the grid', () => {
+    expect(nextCheck(window, at(31), 30_000)).toEqual(at(60));
+    expect(nextCheck(window, at(59.5), 30_000)).toEqual(at(60));
+    expect(nextCheck(window, at(60), 30_000)).toEqual(at(90));
+  });
+
   it('describes coverage', () => {
     expect(describeCoverage(window, at(120))).toBe('2m of the 5m window (40%)');
     expect(describeCoverage(window, at(600))).toBe('5m of the 5m window (100%)');
+  });
+});
+
+describe('looks', () => {
+  it('judge whole intervals only while the window is open', () => {
+    expect(lookElapsedMs(45_000, 300_000, 30_000)).toBe(30_000);
+    expect(lookElapsedMs(60_000, 300_000, 30_000)).toBe(60_000);
+    expect(lookElapsedMs(29_999, 300_000, 30_000)).toBe(0);
+    expect(lookElapsedMs(-5_000, 300_000, 30_000)).toBe(0);
+    expect(lookRange(window, at(75), 30_000)).toEqual({ start, end: at(60) });
+    expect(lookRange(window, at(119), 60_000)).toEqual({ start, end: at(60) });
+  });
+
+  it('judge the whole window once it has closed, even when the intervals do not divide it', () => {
+    expect(lookElapsedMs(95_000, 100_000, 30_000)).toBe(90_000);
+    expect(lookElapsedMs(100_000, 100_000, 30_000)).toBe(100_000);
+    expect(lookElapsedMs(900_000, 100_000, 30_000)).toBe(100_000);
+    expect(lookRange(window, at(300), 30_000)).toEqual({ start, end: at(300) });
+    expect(lookRange(window, at(900), 30_000)).toEqual({ start, end: at(300) });
   });
 });
 

@@ -20,9 +20,30 @@ export function elapsedRange(window: VerificationWindow, now: Date): Verificatio
   return { start: window.start, end: new Date(end) };
 }
 
-/** When to look again: after `intervalMs`, but not past the end of the window. */
+/**
+ * How far into the window a look judges: whole intervals only, or the whole window once it has closed. Looking
+ * more often than every interval (a retried call, a script polling the offline judge) then repeats a look
+ * instead of spending more of the false-alarm budget than the looks it was shared among.
+ */
+export function lookElapsedMs(elapsedMs: number, durationMs: number, intervalMs: number): number {
+  if (elapsedMs >= durationMs) return durationMs;
+  return Math.max(0, Math.floor(elapsedMs / intervalMs) * intervalMs);
+}
+
+/** The part of the window a look at `now` judges: [start, start + lookElapsedMs]. */
+export function lookRange(window: VerificationWindow, now: Date, intervalMs: number): VerificationWindow {
+  const durationMs = window.end.getTime() - window.start.getTime();
+  return { start: window.start, end: new Date(window.start.getTime() + lookElapsedMs(now.getTime() - window.start.getTime(), durationMs, intervalMs)) };
+}
+
+/**
+ * When to look again: the next whole interval into the window after `now` (looks judge whole intervals, see
+ * lookElapsedMs), but not past the end of the window.
+ */
 export function nextCheck(window: VerificationWindow, now: Date, intervalMs: number): Date {
-  return new Date(Math.min(now.getTime() + intervalMs, window.end.getTime()));
+  const start = window.start.getTime();
+  const next = start + (Math.floor((now.getTime() - start) / intervalMs) + 1) * intervalMs;
+  return new Date(Math.min(next, window.end.getTime()));
 }
 
 /** "2m of the 5m window (40%)". */
