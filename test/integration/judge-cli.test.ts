@@ -48,7 +48,7 @@ describe('rollouts-cv judge', () => {
 
   it('reads --input FILE', async () => {
     const file = join(dir, 'regressed.json');
-    await writeFile(file, JSON.stringify(judgeInput({ canaryErrorRate: 0.1, nowS: START_S + 2 * STEP_S })));
+    await writeFile(file, JSON.stringify(judgeInput({ canaryErrorRate: 0.1, nowS: START_S + 4 * STEP_S })));
     const { code, stdout } = await judge(['--input', file], '');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
