@@ -1,5 +1,5 @@
 // Drives a judge through every scenario as the engine polls: once per step until it decides.
-import { STEP_S } from './scenarios/generator.js';
+import { STEP_S } from './scenarios/window.js';
 import type { Scenario } from './scenarios/types.js';
 import type { BenchJudge } from './judges/bench-judge.js';
 import { windowSeconds } from './judges/series.js';

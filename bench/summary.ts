@@ -1,7 +1,7 @@
 // The figures of one judge's run: the fpr, recall, time to detect and CPU, plus the no-analysis rates.
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { median } from 'simple-statistics';
-import { isRegression } from './scenarios/generator.js';
+import { isRegression } from './scenarios/classes.js';
 import { CLASSES, type Scenario, type ScenarioClass } from './scenarios/types.js';
 import type { BenchJudge } from './judges/bench-judge.js';
 import type { JudgeRun, Outcome } from './run-judge.js';
@@ -14,7 +14,7 @@ export interface ResultRow {
   sensitivity: BenchJudge['sensitivity'];
   calibrated?: boolean;
   settings: Record<string, unknown>;
-  /** Flagged among the scenarios whose right answer is a pass (healthy and outlier baseline pod). */
+  /** Flagged among the scenarios whose right answer is a pass (every healthy-type class). */
   fpr: number;
   /** The fpr's exact 95% interval: where the judge's true rate may be, given this sample. */
   fpr_ci95: Interval;

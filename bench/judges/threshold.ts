@@ -8,7 +8,7 @@
 // queries in a row without a result end the run in Error, counted here as "no analysis"). A NaN result, e.g.
 // 0 errors / 0 requests, fails its condition, as it does in Argo.
 import type { MetricKind, Scenario, ServiceProfile } from '../scenarios/types.js';
-import { STEP_S } from '../scenarios/generator.js';
+import { STEP_S } from '../scenarios/window.js';
 import { UNDECIDED, type BenchJudge, type Evaluation } from './bench-judge.js';
 import { groupValueAt, windowSeconds } from './series.js';
 
