@@ -66,18 +66,37 @@ function flaggedInterval(outcomes: readonly Outcome[]): Interval {
   return interval95(outcomes.filter((o) => o.flagged).length, outcomes.length);
 }
 
-export function falsePositiveRate(scenarios: readonly Labelled[], flagged: readonly boolean[]): number {
-  const healthy = flagged.filter((_, i) => scenarios[i]!.expected === 'pass');
-  return healthy.length ? healthy.filter(Boolean).length / healthy.length : 0;
+/**
+ * The false-positive rate and mean recall of a judge's flags over `items`, each item's class resolved once:
+ * calibration evaluates thousands of settings on the same items.
+ */
+export function rates(items: readonly Labelled[]): (flagged: (index: number) => boolean) => { fpr: number; meanRecall: number } {
+  const regression = items.map((item) => REGRESSION_CLASSES.indexOf(item.label));
+  const sizes = REGRESSION_CLASSES.map((label) => items.filter((item) => item.label === label).length);
+  const healthy = items.filter((item) => item.expected === 'pass').length;
+  return (flagged) => {
+    let falsePositives = 0;
+    const hits = sizes.map(() => 0);
+    for (let i = 0; i < items.length; i++) {
+      if (!flagged(i)) continue;
+      if (items[i]!.expected === 'pass') falsePositives++;
+      else if (regression[i]! >= 0) hits[regression[i]!]!++;
+    }
+    // Mean over the regression classes present.
+    const recalls = sizes.flatMap((n, c) => (n ? [hits[c]! / n] : []));
+    return {
+      fpr: healthy ? falsePositives / healthy : 0,
+      meanRecall: recalls.length ? recalls.reduce((sum, r) => sum + r, 0) / recalls.length : 0,
+    };
+  };
 }
 
-/** Mean recall over the regression classes present. */
+export function falsePositiveRate(scenarios: readonly Labelled[], flagged: readonly boolean[]): number {
+  return rates(scenarios)((i) => flagged[i]!).fpr;
+}
+
 export function meanRecall(scenarios: readonly Labelled[], flagged: readonly boolean[]): number {
-  const recalls = REGRESSION_CLASSES.flatMap((label) => {
-    const inClass = flagged.filter((_, i) => scenarios[i]!.label === label);
-    return inClass.length ? [inClass.filter(Boolean).length / inClass.length] : [];
-  });
-  return recalls.length ? recalls.reduce((sum, r) => sum + r, 0) / recalls.length : 0;
+  return rates(scenarios)((i) => flagged[i]!).meanRecall;
 }
 
 function perClass<T>(labels: readonly ScenarioClass[], value: (label: ScenarioClass) => T): Record<string, T> {
