@@ -73,3 +73,14 @@ export function compareCalibrations(a: { fpr: number; meanRecall: number }, b: {
   const reaches = (c: { fpr: number }) => (c.fpr <= targetFpr + ROUNDING ? 0 : 1);
   return reaches(a) - reaches(b) || b.meanRecall - a.meanRecall || Math.abs(a.fpr - targetFpr) - Math.abs(b.fpr - targetFpr);
 }
+
+/**
+ * The threshold of a judge that flags when its score is above it, at which at most `targetFpr` of `healthy`
+ * scores lie above: the exact order statistic, so the rate is the target to within one scenario. A null score
+ * (no answer) is never flagged but counts in the rate's denominator; −Infinity when every score may be flagged.
+ */
+export function scoreThreshold(healthy: readonly (number | null)[], targetFpr: number): number {
+  const scores = healthy.filter((s): s is number => s !== null).sort((a, b) => b - a);
+  const allowed = Math.floor(targetFpr * healthy.length + ROUNDING);
+  return allowed < scores.length ? scores[allowed]! : Number.NEGATIVE_INFINITY;
+}

@@ -1,7 +1,7 @@
 // The one interface every judge in the benchmark is driven through.
 import type { Scenario, Sensitivity } from '../scenarios/types.js';
 
-export type JudgeName = 'rollouts-cv' | 'kayenta' | 'threshold';
+export type JudgeName = 'rollouts-cv' | 'kayenta' | 'threshold' | 'oracle';
 
 /** A judge's answer as of one poll. */
 export interface Evaluation {
