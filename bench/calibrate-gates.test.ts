@@ -45,7 +45,7 @@ describe('calibrateGates', () => {
 });
 
 describe('Kayenta with an effect-size gate per metric', () => {
-  const scenarios = generateScenarios({ seed: 9, count: 300 });
+  const scenarios = generateScenarios({ seed: 9, count: 300, history: false });
   const items = scenarios.map((s) => {
     const metrics = kayentaMetrics(s.input);
     const ungated = ungatedMetrics(metrics, KAYENTA_BENCH_DEFAULTS);

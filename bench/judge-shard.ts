@@ -1,6 +1,6 @@
 // `vite-node bench/judge-shard.ts -- --seed S --count N --shard K --shards M`: bench:judge's child process,
-// rollouts-cv at every sensitivity on the scenarios whose id is K modulo M, so that the benchmark's costliest
-// judge runs on every core. Prints its runs as JSON.
+// rollouts-cv at every sensitivity on the scenarios whose id is K modulo M (with their history), so that the
+// benchmark's costliest judge runs on every core. Prints its runs as JSON.
 import { parseArgs } from 'node:util';
 import { rolloutsCvJudge } from './judges/rollouts-cv.js';
 import { runJudges } from './run-judge.js';

@@ -2,10 +2,10 @@
 // labelled scenarios, polls every judge at every step, calibrates the peers and the oracle to rollouts-cv High's
 // false-positive rate, prints the tables and writes bench/results/judge.json.
 //
-// Scenarios are drawn, judged and dropped one at a time, so that memory does not grow with their number.
-// rollouts-cv, the costliest judge, runs in child processes, one per core (bench/shards.ts); meanwhile this
-// process judges the peers, keeping what calibration needs of each scenario, and after calibration draws the
-// scenarios again for the calibrated judges.
+// Scenarios are drawn, judged and dropped one at a time (with their history, thousands of them would not fit in
+// memory together). rollouts-cv, the costliest judge and the only one reading the history, runs in child
+// processes, one per core (bench/shards.ts); meanwhile this process judges the peers, keeping what calibration
+// needs of each scenario, and after calibration draws the scenarios again for the calibrated judges.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,7 +111,8 @@ async function main(): Promise<void> {
 
   const rolloutsCv = rolloutsCvRuns(seed, count, availableParallelism());
   const labels: Labelled[] = scenarioLabels(count).map((label) => ({ label, expected: CLASS_SPECS[label].expected }));
-  const scenarios = () => streamScenarios({ seed, count });
+  // The peers and the oracle do not read the history, so their scenarios are drawn without it.
+  const scenarios = () => streamScenarios({ seed, count, history: false });
   const prepared: Prepared[] = [];
   const peers = [kayentaJudge(), thresholdJudge()];
   const peerRuns = runJudges(peers, scenarios(), (s) => prepared.push(prepare(s)));

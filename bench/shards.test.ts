@@ -8,7 +8,7 @@ import { SENSITIVITIES } from '../plugin/config/schema.js';
 
 describe('shards', () => {
   it('merge back into one run per judge in scenario order', () => {
-    const scenarios = generateScenarios({ seed: 4, count: 23 });
+    const scenarios = generateScenarios({ seed: 4, count: 23, history: false });
     const judges = [thresholdJudge(), thresholdJudge(0.5)];
     const whole = runJudges(judges, scenarios);
     const shards = [0, 1, 2].map((shard) => runJudges(judges, scenarios.filter((s) => s.id % 3 === shard)));

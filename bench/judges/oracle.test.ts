@@ -8,7 +8,7 @@ import { falsePositiveRate } from '../summary.js';
 import { oracleJudge, oracleStatistic, oracleStatistics } from './oracle.js';
 
 const SEED = 17;
-const draw = (label: ScenarioClass, n: number, from = 0) => Array.from({ length: n }, (_, i) => generateScenario(SEED, from + i, label));
+const draw = (label: ScenarioClass, n: number, from = 0) => Array.from({ length: n }, (_, i) => generateScenario(SEED, from + i, label, { history: false }));
 const healthy = draw('healthy', 400);
 
 function moments(xs: readonly number[]): { mean: number; sd: number } {
@@ -36,8 +36,8 @@ describe('oracle', () => {
     }
   });
 
-  it("knows the healthy model of each class: a cold canary's warm-up is no regression", () => {
-    for (const label of ['cold canary', 'outlier baseline pod'] as const) {
+  it("knows the healthy model of each class: a cold canary's warm-up and a wider spread are no regression", () => {
+    for (const label of ['cold canary', 'healthy wider spread', 'outlier baseline pod'] as const) {
       for (const zs of Object.values(byMetric(draw(label, 150)))) expect(Math.abs(moments(zs).mean)).toBeLessThan(0.25);
     }
   });

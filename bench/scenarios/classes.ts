@@ -24,6 +24,9 @@ export interface ClassSpec {
   lowTraffic?: true;
   /** The canary's series are left out of the input. */
   noCanaryData?: true;
+  /** Today's pods twice as far apart as the history's. */
+  widerSpread?: true;
+  noHistory?: true;
 }
 
 /** 10% of the traffic at equal load per pod: 1 canary pod and 9 stable, or 2 and 18. */
@@ -32,10 +35,12 @@ const pods = (canary: number, stable: number) => (): PodCounts => ({ canary, sta
 
 /** Healthy-type classes get most scenarios, so that false-positive rates are measured finely, each apart. */
 export const CLASS_SPECS: Readonly<Record<ScenarioClass, ClassSpec>> = {
-  healthy: { share: 0.415, expected: 'pass', pods: tenPercent },
+  healthy: { share: 0.28, expected: 'pass', pods: tenPercent },
   'healthy 1 stable pod': { share: 0.07, expected: 'pass', pods: pods(1, 1) },
   'healthy 2-3 stable pods': { share: 0.07, expected: 'pass', pods: (random) => ({ canary: 1, stable: random.integer(2, 3) }) },
   'cold canary': { share: 0.07, expected: 'pass', pods: pods(1, 9), warmup: { untilS: 2 * STEP_S, latency: 1.3, cpu: 1.3 } },
+  'healthy wider spread': { share: 0.07, expected: 'pass', pods: pods(1, 9), widerSpread: true },
+  'healthy no history': { share: 0.065, expected: 'pass', pods: pods(1, 9), noHistory: true },
   'outlier baseline pod': { share: 0.06, expected: 'pass', pods: tenPercent, outlier: 'baseline' },
   'low traffic': { share: 0.02, expected: 'no-analysis', pods: tenPercent, lowTraffic: true },
   'no data': { share: 0.015, expected: 'no-analysis', pods: tenPercent, noCanaryData: true },

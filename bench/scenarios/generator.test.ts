@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CLASS_SPECS, classCounts, isRegression } from './classes.js';
-import { generateScenario, generateScenarios, METRICS } from './generator.js';
+import { generateScenario, generateScenarios, METRICS, streamScenarios } from './generator.js';
+import { HISTORY } from './history.js';
 import { CLASSES, type RatioSeries, type Scenario, type ScenarioClass, type Series } from './types.js';
 import { START_S, STEP_S, STEPS, WINDOW_S } from './window.js';
 
@@ -13,6 +14,7 @@ const judgeInput = z.strictObject({
   config: z.strictObject({
     sensitivity: z.enum(['high', 'medium', 'low']),
     duration: z.string(),
+    warmup: z.string().optional(),
     failOnNoData: z.boolean(),
     metrics: z.array(
       z.strictObject({
@@ -26,6 +28,7 @@ const judgeInput = z.strictObject({
   start: z.iso.datetime(),
   now: z.iso.datetime(),
   data: z.record(z.string(), z.strictObject({ canary: group, baseline: group })),
+  history: z.record(z.string(), z.array(group)).optional(),
 });
 
 const SEED = 11;
@@ -45,6 +48,18 @@ function canaryOverBaseline(scenario: Scenario, metric: string, fromS = 0, toS =
 const many = (label: ScenarioClass, n = 60) => Array.from({ length: n }, (_, i) => generateScenario(SEED, 1000 + i, label));
 const average = (label: ScenarioClass, measure: (s: Scenario) => number) => mean(many(label).map(measure));
 
+function sd(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((sum, x) => sum + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** The spread of pods' mean log latency: among the window's stable pods, and within each past period (averaged). */
+function latencySpread(scenario: Scenario): { today: number; history: number } {
+  const podMeans = (group: Record<string, unknown>) => Object.values(group).map((s) => mean((s as Series).map(([, v]) => Math.log(v))));
+  const periods = scenario.input.history!.latency_p95_ms!;
+  return { today: sd(podMeans(scenario.input.data.latency_p95_ms!.baseline)), history: mean(periods.map((period) => sd(podMeans(period)))) };
+}
+
 /** Canary error rate over baseline error rate, on the summed counts. */
 function errorRateRatio(scenario: Scenario): number {
   const rate = (side: 'canary' | 'baseline') => {
@@ -59,6 +74,14 @@ describe('generateScenarios', () => {
   it('is deterministic: the same seed gives the same data, another seed different data', () => {
     expect(generateScenarios({ seed: SEED, count: 30 })).toEqual(generateScenarios({ seed: SEED, count: 30 }));
     expect(generateScenarios({ seed: SEED + 1, count: 30 })).not.toEqual(generateScenarios({ seed: SEED, count: 30 }));
+  });
+
+  it('draws the history last, so that a scenario without it is otherwise the same', () => {
+    for (const scenario of generateScenarios({ seed: SEED, count: 50 })) {
+      const { history: _, ...input } = scenario.input;
+      expect(generateScenario(SEED, scenario.id, scenario.label, { history: false })).toEqual({ ...scenario, input });
+    }
+    expect([...streamScenarios({ seed: SEED, count: 30, history: false })].every((s) => s.input.history === undefined)).toBe(true);
   });
 
   it('splits the count across every class exactly, with at least 5,000 healthy and 150 of each regression in 8,000', () => {
@@ -84,6 +107,8 @@ describe('generateScenarios', () => {
       'healthy 1 stable pod': ['pass', true, true],
       'healthy 2-3 stable pods': ['pass', true, true],
       'cold canary': ['pass', true, true],
+      'healthy wider spread': ['pass', true, true],
+      'healthy no history': ['pass', true, true],
       'outlier baseline pod': ['pass', true, true],
       'low traffic': ['no-analysis', true, true],
       'no data': ['no-analysis', true, true],
@@ -124,7 +149,7 @@ describe('generateScenarios', () => {
     for (const label of ['healthy', 'outlier baseline pod', 'low traffic', 'no data', 'latency+10%', 'errors x5', 'resource+50%'] as const) {
       expect(seen(label)).toEqual(['1/9', '2/18']);
     }
-    for (const label of ['cold canary', 'late latency+25%'] as const) expect(seen(label)).toEqual(['1/9']);
+    for (const label of ['cold canary', 'healthy wider spread', 'healthy no history', 'late latency+25%'] as const) expect(seen(label)).toEqual(['1/9']);
     expect(seen('healthy 1 stable pod')).toEqual(['1/1']);
     expect(seen('healthy 2-3 stable pods')).toEqual(['1/2', '1/3']);
     for (const label of ['2 stable: latency+50%', '2 stable: latency+100%', '2 stable: errors x5'] as const) expect(seen(label)).toEqual(['1/2']);
@@ -158,6 +183,49 @@ describe('generateScenarios', () => {
       expect(bad[0]!.errors).toBeGreaterThan(3);
       expect(bad[0]!.cpu).toBeGreaterThan(1.2);
     }
+  });
+
+  it("adds the stable version's history: 8 past periods of max(2, stable pods) fresh pods, 12 steps of 300 s before the window", () => {
+    for (const scenario of oneOfEach) {
+      const { history } = scenario.input;
+      if (scenario.label === 'healthy no history') {
+        expect(history).toBeUndefined();
+        continue;
+      }
+      expect(Object.keys(history!)).toEqual(METRICS.map((m) => m.name));
+      const stable = scenario.truth.pods.filter((p) => !p.canary).length;
+      for (const metric of METRICS) {
+        const periods = history![metric.name]!;
+        expect(periods).toHaveLength(HISTORY.periods);
+        periods.forEach((period, p) => {
+          expect(Object.keys(period)).toEqual(Array.from({ length: Math.max(2, stable) }, (_, i) => `web-old${p}-${i}`));
+          for (const series of Object.values(period)) {
+            expect(Array.isArray(series)).toBe(metric.kind !== 'ratio');
+            const times = (Array.isArray(series) ? series : series.denominator).map(([t]) => t - (START_S - (p + 1) * HISTORY.periodS));
+            expect(times.length).toBeGreaterThan(0);
+            // Step ends within the period's hour, the same time of day as the window, every one before it.
+            for (const t of times) {
+              expect(t % HISTORY.stepS).toBe(0);
+              expect(t > 0 && t <= HISTORY.steps * HISTORY.stepS).toBe(true);
+            }
+          }
+        });
+      }
+    }
+  });
+
+  it("spreads today's pods twice as wide as the history's for `healthy wider spread`, and alike otherwise", () => {
+    const noisier = generateScenario(SEED, 7, 'healthy wider spread').truth.noise;
+    const usual = generateScenario(SEED, 7, 'healthy no history').truth.noise;
+    expect(noisier).toEqual({ ...usual, latencySigma: 2 * usual.latencySigma, cpuSigma: 2 * usual.cpuSigma, errorShape: usual.errorShape / 4 });
+    const ratio = (label: ScenarioClass) => {
+      const spreads = many(label).map(latencySpread);
+      return mean(spreads.map((s) => s.today)) / mean(spreads.map((s) => s.history));
+    };
+    expect(ratio('healthy wider spread')).toBeGreaterThan(1.6);
+    expect(ratio('healthy wider spread')).toBeLessThan(2.4);
+    expect(ratio('healthy')).toBeGreaterThan(0.8);
+    expect(ratio('healthy')).toBeLessThan(1.25);
   });
 
   it('leaves gaps (missing scrapes, restarts) in some series', () => {

@@ -1,6 +1,7 @@
 // Seeded generator of labelled canary scenarios: canary and stable pods at equal load per pod, a 5-minute
-// window of 30-second steps, five metrics of every kind.
+// window of 30-second steps, five metrics of every kind, and the stable version's past periods.
 import { CLASS_SPECS, scenarioLabels, type ClassSpec } from './classes.js';
+import { drawHistory } from './history.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
 import { canaryEffect, drawPod, NO_EFFECT, simulatePod, STEP_MODEL, type CanaryPlan, type Pod, type PodModel, type PodSeries, type SimulatedPod } from './simulate.js';
 import type { AnySeries, GroupSeries, JudgeInput, MetricSpec, Noise, Scenario, ScenarioClass, ServiceProfile } from './types.js';
@@ -65,6 +66,11 @@ function drawNoise(random: Random): Noise {
   };
 }
 
+/** Pod-to-pod spread twice as wide: latency and CPU sigmas doubled, the error multiplier's CV (1/√shape) too. */
+function widened(noise: Noise): Noise {
+  return { ...noise, latencySigma: 2 * noise.latencySigma, cpuSigma: 2 * noise.cpuSigma, errorShape: noise.errorShape / 4 };
+}
+
 function drawPods(random: Random, noise: Noise, { canary, stable }: { canary: number; stable: number }): Pod[] {
   return [
     ...Array.from({ length: canary }, (_, i) => drawPod(random, noise, `web-canary-${i}`, true)),
@@ -98,15 +104,17 @@ function byMetric(pods: readonly SimulatedPod[]): Record<string, GroupSeries> {
   return Object.fromEntries(METRICS.map(({ name }) => [name, Object.fromEntries(pods.map((pod) => [pod.name, METRIC_SERIES[name]!(pod.series)]))]));
 }
 
-/** The judge input of a simulated window: every pod's series, the canary's left out for `no data`. */
-function toInput(pods: readonly SimulatedPod[], canaryNames: ReadonlySet<string>, withCanary: boolean): JudgeInput {
+/** The judge input of a simulated window: every pod's series (the canary's left out for `no data`), and the history if drawn. */
+function toInput(pods: readonly SimulatedPod[], canaryNames: ReadonlySet<string>, withCanary: boolean, history: SimulatedPod[][] | null): JudgeInput {
   const canary = byMetric(withCanary ? pods.filter((p) => canaryNames.has(p.name)) : []);
   const baseline = byMetric(pods.filter((p) => !canaryNames.has(p.name)));
+  const periods = history?.map(byMetric);
   return {
     config: { sensitivity: 'high', duration: `${WINDOW_S / 60}m`, failOnNoData: true, metrics: METRICS.map((m) => ({ ...m })) },
     start: rfc3339(START_S),
     now: rfc3339(START_S + WINDOW_S),
     data: Object.fromEntries(METRICS.map(({ name }) => [name, { canary: canary[name]!, baseline: baseline[name]! }])),
+    ...(periods ? { history: Object.fromEntries(METRICS.map(({ name }) => [name, periods.map((period) => period[name]!)])) } : {}),
   };
 }
 
@@ -119,13 +127,18 @@ function canaryPlan(random: Random, spec: ClassSpec): CanaryPlan {
   };
 }
 
-/** One scenario of class `label`, a pure function of (seed, id, label). */
-export function generateScenario(seed: number, id: number, label: ScenarioClass): Scenario {
+/**
+ * One scenario of class `label`, a pure function of (seed, id, label). The history is drawn last, so leaving it
+ * out (`history: false`, for judges that do not read it) changes nothing else.
+ */
+export function generateScenario(seed: number, id: number, label: ScenarioClass, { history: withHistory = true } = {}): Scenario {
   const spec = CLASS_SPECS[label];
   const random = createRandom(deriveSeed(seed, id));
   const profile = drawProfile(random, spec.lowTraffic ?? false);
   const today = drawToday(random, profile);
-  const noise = drawNoise(random);
+  // The service's usual spread between pods, as its history shows it.
+  const usual = drawNoise(random);
+  const noise = spec.widerSpread ? widened(usual) : usual;
   const counts = spec.pods(random);
   const pods = drawPods(random, noise, counts);
   if (spec.outlier) makeOutlier(random, pods, spec.outlier === 'canary');
@@ -137,6 +150,9 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass)
     name: pod.name,
     series: simulatePod(random, pod, model, timing, (fromS, toS) => (pod.canary ? canaryEffect(plan, fromS, toS) : NO_EFFECT)),
   }));
+  // Past days at the same levels; the drift belongs to this window.
+  const pastModel = { ...model, noise: { ...usual, drift: { traffic: 0, errors: 0, latency: 0, goroutines: 0 } } };
+  const history = spec.noHistory || !withHistory ? null : drawHistory(random, pastModel, Math.max(2, counts.stable), START_S);
   const canaryNames = new Set(pods.filter((p) => p.canary).map((p) => p.name));
   return {
     id,
@@ -144,7 +160,7 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass)
     healthy: spec.expected !== 'flag',
     expected: spec.expected,
     profile,
-    input: toInput(window, canaryNames, !spec.noCanaryData),
+    input: toInput(window, canaryNames, !spec.noCanaryData, history),
     truth: {
       today,
       noise,
@@ -158,12 +174,17 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass)
 export interface GeneratorOptions {
   seed: number;
   count: number;
+  /** Draw the history (default true). */
+  history?: boolean;
 }
 
-/** `count` scenarios split across the classes by their shares, in class order, one at a time. */
-export function* streamScenarios({ seed, count }: GeneratorOptions): Generator<Scenario> {
+/**
+ * `count` scenarios split across the classes by their shares, in class order, one at a time: a scenario with
+ * its history is large, so the benchmark keeps only what it needs of each.
+ */
+export function* streamScenarios({ seed, count, history = true }: GeneratorOptions): Generator<Scenario> {
   const labels = scenarioLabels(count);
-  for (let id = 0; id < labels.length; id++) yield generateScenario(seed, id, labels[id]!);
+  for (let id = 0; id < labels.length; id++) yield generateScenario(seed, id, labels[id]!, { history });
 }
 
 export function generateScenarios(options: GeneratorOptions): Scenario[] {

@@ -28,6 +28,8 @@ export interface JudgeConfig {
   sensitivity: Sensitivity;
   /** e.g. "5m". */
   duration: string;
+  /** A Go duration, e.g. "1m": how long a new canary may run hotter before it is judged on that; the judge's default when absent. */
+  warmup?: string;
   failOnNoData: boolean;
   metrics: MetricSpec[];
 }
@@ -47,6 +49,11 @@ export interface JudgeInput {
   /** RFC 3339; data after it is ignored. */
   now: string;
   data: Record<string, MetricData>;
+  /**
+   * Past periods of the service's stable version, by metric: each element one period in which its instances ran
+   * side by side, every time before `start`. Tells the judge how far apart pods of this service usually are.
+   */
+  history?: Record<string, GroupSeries[]>;
 }
 
 export const CLASSES = [
@@ -54,6 +61,8 @@ export const CLASSES = [
   'healthy 1 stable pod',
   'healthy 2-3 stable pods',
   'cold canary',
+  'healthy wider spread',
+  'healthy no history',
   'outlier baseline pod',
   'low traffic',
   'no data',
@@ -149,6 +158,7 @@ export interface PodTruth {
 export interface ScenarioTruth {
   /** The service's levels during this window. */
   today: ServiceProfile;
+  /** The window's noise (for `healthy wider spread` twice the history's spread). */
   noise: Noise;
   stepModel: StepModel;
   /** Seconds after the window start at which the regression begins; null without one. */
