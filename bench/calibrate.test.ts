@@ -3,8 +3,9 @@ import { calibrate, tuneKnob, type Knob } from './calibrate.js';
 import { kayentaMetrics, kayentaVerdict, KAYENTA_BENCH_DEFAULTS, type KayentaSettings } from './judges/kayenta.js';
 import { windowSeconds } from './judges/series.js';
 import { scaleBounds, thresholdEvaluation, THRESHOLD_DEFAULTS } from './judges/threshold.js';
-import { classCounts, generateScenarios } from './scenarios/generator.js';
-import type { Scenario } from './scenarios/types.js';
+import { CLASS_SPECS, classCounts, isRegression } from './scenarios/classes.js';
+import { generateScenarios } from './scenarios/generator.js';
+import { CLASSES, type Scenario } from './scenarios/types.js';
 import { falsePositiveRate, meanRecall, summarize } from './summary.js';
 import { runJudge } from './run-judge.js';
 import { thresholdJudge } from './judges/threshold.js';
@@ -62,15 +63,16 @@ describe('calibrate', () => {
 });
 
 describe('summarize', () => {
-  it('reports the figures per class, counting outlier-baseline-pod scenarios as healthy', () => {
+  it('reports the figures per class, counting every class whose right answer is a pass in the fpr', () => {
     const judge = thresholdJudge();
     const run = runJudge(judge, scenarios);
     const row = summarize(judge, scenarios, run);
     const counts = classCounts(scenarios.length);
-    expect(Object.keys(row.recall)).toHaveLength(9);
+    expect(Object.keys(row.recall)).toEqual(CLASSES.filter(isRegression));
     expect(Object.keys(row.ttd_median_s)).toEqual(Object.keys(row.recall));
     const flaggedHealthy = run.outcomes.filter((o, i) => o.flagged && scenarios[i]!.expected === 'pass').length;
-    expect(row.fpr).toBeCloseTo(flaggedHealthy / (counts.healthy + counts['outlier baseline pod']), 4);
+    const passes = CLASSES.filter((label) => CLASS_SPECS[label].expected === 'pass').reduce((sum, label) => sum + counts[label], 0);
+    expect(row.fpr).toBeCloseTo(flaggedHealthy / passes, 4);
     expect(row.no_analysis['no data']).toBe(1);
     expect(row.cpu_ms_per_verification).toBeGreaterThan(0);
     for (const ttd of Object.values(row.ttd_median_s)) if (ttd !== null) expect(ttd % 15).toBe(0);

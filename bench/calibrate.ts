@@ -1,6 +1,9 @@
-// Calibrating a peer judge to a target false-positive rate by turning its own knobs.
-import type { Scenario } from './scenarios/types.js';
-import { falsePositiveRate, meanRecall } from './summary.js';
+// Calibrating a peer judge to a target false-positive rate by turning its own knobs. Calibration runs on
+// labelled items holding what the judge reads of each scenario, prepared once for all the settings tried.
+import { falsePositiveRate, meanRecall, type Labelled } from './summary.js';
+
+/** Rates are ratios of counts over the same items, so this margin only absorbs rounding. */
+const ROUNDING = 1e-9;
 
 /**
  * A one-parameter family of a judge's settings, from most to least sensitive: the false-positive rate does
@@ -18,10 +21,10 @@ export interface Calibration<S> {
   meanRecall: number;
 }
 
-/** The judge's final answer on a scenario under some settings. */
-export type Flagger<S> = (settings: S, scenario: Scenario) => boolean;
+/** The judge's final answer on an item under some settings. */
+export type Flagger<S, T> = (settings: S, item: T) => boolean;
 
-function fprOf<S>(settings: S, healthy: readonly Scenario[], flagged: Flagger<S>): number {
+function fprOf<S, T extends Labelled>(settings: S, healthy: readonly T[], flagged: Flagger<S, T>): number {
   return falsePositiveRate(healthy, healthy.map((s) => flagged(settings, s)));
 }
 
@@ -29,9 +32,15 @@ function fprOf<S>(settings: S, healthy: readonly Scenario[], flagged: Flagger<S>
  * The most sensitive point of the knob whose false-positive rate is at most `targetFpr`, by bisection on the
  * healthy scenarios; the knob's quietest end when even that flags more.
  */
-export function tuneKnob<S>(knob: Knob<S>, healthy: readonly Scenario[], flagged: Flagger<S>, targetFpr: number, iterations = 10): S {
-  // Rates are ratios of counts over the same scenarios, so this margin only absorbs rounding.
-  const quietEnough = (x: number) => fprOf(knob.settings(x), healthy, flagged) <= targetFpr + 1e-9;
+export function tuneKnob<S, T extends Labelled>(knob: Knob<S>, healthy: readonly T[], flagged: Flagger<S, T>, targetFpr: number, iterations = 10): S {
+  const allowed = Math.floor(targetFpr * healthy.length + ROUNDING);
+  // Counting stops once the setting is known to be too loud.
+  const quietEnough = (x: number) => {
+    const settings = knob.settings(x);
+    let flags = 0;
+    for (const item of healthy) if (flagged(settings, item) && ++flags > allowed) return false;
+    return true;
+  };
   if (quietEnough(knob.low)) return knob.settings(knob.low);
   if (!quietEnough(knob.high)) return knob.settings(knob.high);
   let [loud, quiet] = [knob.low, knob.high];
@@ -48,7 +57,7 @@ export function tuneKnob<S>(knob: Knob<S>, healthy: readonly Scenario[], flagged
  * with the best mean recall over the regression classes among those that reach the target (ties: the false-positive rate nearest the target),
  * so each peer is compared at its best at that rate.
  */
-export function calibrate<S>(knobs: readonly Knob<S>[], scenarios: readonly Scenario[], flagged: Flagger<S>, targetFpr: number): Calibration<S> {
+export function calibrate<S, T extends Labelled>(knobs: readonly Knob<S>[], scenarios: readonly T[], flagged: Flagger<S, T>, targetFpr: number): Calibration<S> {
   if (knobs.length === 0) throw new Error('calibrate: no knob to turn');
   const healthy = scenarios.filter((s) => s.expected === 'pass');
   const tuned = knobs.map((knob) => {
@@ -56,6 +65,22 @@ export function calibrate<S>(knobs: readonly Knob<S>[], scenarios: readonly Scen
     return { settings, fpr: fprOf(settings, healthy, flagged), meanRecall: meanRecall(scenarios, scenarios.map((s) => flagged(settings, s))) };
   });
   // Settings that reach the target come first; a knob that cannot reach it is compared only if none can.
-  const reaches = (c: Calibration<S>) => (c.fpr <= targetFpr + 1e-9 ? 0 : 1);
-  return tuned.sort((a, b) => reaches(a) - reaches(b) || b.meanRecall - a.meanRecall || Math.abs(a.fpr - targetFpr) - Math.abs(b.fpr - targetFpr))[0]!;
+  return tuned.sort((a, b) => compareCalibrations(a, b, targetFpr))[0]!;
+}
+
+/** Calibrations that reach the target first, then the best mean recall, then the false-positive rate nearest the target. */
+export function compareCalibrations(a: { fpr: number; meanRecall: number }, b: { fpr: number; meanRecall: number }, targetFpr: number): number {
+  const reaches = (c: { fpr: number }) => (c.fpr <= targetFpr + ROUNDING ? 0 : 1);
+  return reaches(a) - reaches(b) || b.meanRecall - a.meanRecall || Math.abs(a.fpr - targetFpr) - Math.abs(b.fpr - targetFpr);
+}
+
+/**
+ * The threshold of a judge that flags when its score is above it, at which at most `targetFpr` of `healthy`
+ * scores lie above: the exact order statistic, so the rate is the target to within one scenario. A null score
+ * (no answer) is never flagged but counts in the rate's denominator; −Infinity when every score may be flagged.
+ */
+export function scoreThreshold(healthy: readonly (number | null)[], targetFpr: number): number {
+  const scores = healthy.filter((s): s is number => s !== null).sort((a, b) => b - a);
+  const allowed = Math.floor(targetFpr * healthy.length + ROUNDING);
+  return allowed < scores.length ? scores[allowed]! : Number.NEGATIVE_INFINITY;
 }

@@ -1,6 +1,6 @@
-// Drives a judge through every scenario as the engine polls: once per step until it decides.
-import { STEP_S } from './scenarios/generator.js';
+// Drives judges through the scenarios as the engine polls: once per step until each decides.
 import type { Scenario } from './scenarios/types.js';
+import { STEP_S } from './scenarios/window.js';
 import type { BenchJudge } from './judges/bench-judge.js';
 import { windowSeconds } from './judges/series.js';
 
@@ -26,9 +26,28 @@ export interface JudgeRun {
   cpuMs: number;
 }
 
-export function runJudge(judge: BenchJudge, scenarios: readonly Scenario[]): JudgeRun {
-  const before = process.cpuUsage();
-  const outcomes = scenarios.map((scenario) => runScenario(judge, scenario));
+function cpuMsSince(before: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(before);
-  return { outcomes, cpuMs: (used.user + used.system) / 1000 };
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Every judge on each scenario in turn, so that the scenarios can be generated one at a time and dropped;
+ * `visit` sees each scenario after the judges, to keep what it needs of it.
+ */
+export function runJudges(judges: readonly BenchJudge[], scenarios: Iterable<Scenario>, visit?: (scenario: Scenario) => void): JudgeRun[] {
+  const runs: JudgeRun[] = judges.map(() => ({ outcomes: [], cpuMs: 0 }));
+  for (const scenario of scenarios) {
+    judges.forEach((judge, j) => {
+      const before = process.cpuUsage();
+      runs[j]!.outcomes.push(runScenario(judge, scenario));
+      runs[j]!.cpuMs += cpuMsSince(before);
+    });
+    visit?.(scenario);
+  }
+  return runs;
+}
+
+export function runJudge(judge: BenchJudge, scenarios: Iterable<Scenario>): JudgeRun {
+  return runJudges([judge], scenarios)[0]!;
 }

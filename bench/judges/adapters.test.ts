@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateScenario, START_S, STEP_S, WINDOW_S } from '../scenarios/generator.js';
+import { generateScenario } from '../scenarios/generator.js';
+import { START_S, STEP_S, WINDOW_S } from '../scenarios/window.js';
 import { CLASSES, type Scenario } from '../scenarios/types.js';
 import { runScenario } from '../run-judge.js';
 import type { BenchJudge } from './bench-judge.js';

@@ -1,7 +1,7 @@
 // The one interface every judge in the benchmark is driven through.
 import type { Scenario, Sensitivity } from '../scenarios/types.js';
 
-export type JudgeName = 'rollouts-cv' | 'kayenta' | 'threshold';
+export type JudgeName = 'rollouts-cv' | 'kayenta' | 'threshold' | 'oracle';
 
 /** A judge's answer as of one poll. */
 export interface Evaluation {
@@ -20,6 +20,8 @@ export interface BenchJudge {
   sensitivity: Sensitivity | null;
   /** Tuned to a target false-positive rate on the healthy scenarios. */
   calibrated?: boolean;
+  /** What sets this row apart from others of the same judge, e.g. "per metric". */
+  variant?: string;
   /** The knobs in force, for the results file. */
   settings: Record<string, unknown>;
   /** The judge's answer on the scenario's data up to `nowS` (unix seconds), as the engine would poll it. */

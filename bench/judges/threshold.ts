@@ -8,9 +8,9 @@
 // queries in a row without a result end the run in Error, counted here as "no analysis"). A NaN result, e.g.
 // 0 errors / 0 requests, fails its condition, as it does in Argo.
 import type { MetricKind, Scenario, ServiceProfile } from '../scenarios/types.js';
-import { STEP_S } from '../scenarios/generator.js';
+import { STEP_S } from '../scenarios/window.js';
 import { UNDECIDED, type BenchJudge, type Evaluation } from './bench-judge.js';
-import { groupValueAt, windowSeconds } from './series.js';
+import { groupValueAt, windowSeconds, type WindowSeconds } from './series.js';
 
 export interface ThresholdSettings {
   /** Error rate bound: the larger of this absolute rate and errorRateMax × the usual rate. */
@@ -73,22 +73,34 @@ function successCondition(kind: MetricKind, usual: ServiceProfile, s: ThresholdS
   }
 }
 
-/** Replays the analysis run's measurements up to `nowS`; the run's state is a function of the data so far. */
-export function thresholdEvaluation(scenario: Scenario, nowS: number, settings: ThresholdSettings): Evaluation {
-  const { input, profile } = scenario;
+/** What the template's queries return of the canary: each metric's kind and its value at each step (undefined: no result). */
+export interface CanaryMeasurements {
+  profile: ServiceProfile;
+  window: WindowSeconds;
+  metrics: { kind: MetricKind; values: (number | undefined)[] }[];
+}
+
+/** The query results at every step of the window, read once for any number of replays. */
+export function measureCanary({ input, profile }: Scenario): CanaryMeasurements {
   const window = windowSeconds(input);
+  const steps = Math.floor((window.endS - window.startS) / STEP_S);
+  return {
+    profile,
+    window,
+    metrics: input.config.metrics.map((metric) => {
+      const canary = input.data[metric.name]?.canary ?? {};
+      return { kind: metric.kind, values: Array.from({ length: steps }, (_, i) => groupValueAt(canary, metric.kind, window.startS + (i + 1) * STEP_S)) };
+    }),
+  };
+}
+
+/** Replays the analysis run's measurements up to `nowS`; the run's state is a function of the data so far. */
+export function replayThreshold({ profile, window, metrics }: CanaryMeasurements, nowS: number, settings: ThresholdSettings): Evaluation {
   const measured = Math.floor((Math.min(nowS, window.endS) - window.startS) / STEP_S);
-  const metrics = input.config.metrics.map((metric) => ({
-    canary: input.data[metric.name]?.canary ?? {},
-    kind: metric.kind,
-    passes: successCondition(metric.kind, profile, settings),
-    failed: 0,
-    consecutiveErrors: 0,
-  }));
-  for (let step = 1; step <= measured; step++) {
-    const t = window.startS + step * STEP_S;
-    for (const metric of metrics) {
-      const value = groupValueAt(metric.canary, metric.kind, t);
+  const runs = metrics.map((metric) => ({ ...metric, passes: successCondition(metric.kind, profile, settings), failed: 0, consecutiveErrors: 0 }));
+  for (let step = 0; step < measured; step++) {
+    for (const metric of runs) {
+      const value = metric.values[step];
       if (value === undefined) {
         // The query returned nothing: an Error measurement.
         if (++metric.consecutiveErrors > settings.consecutiveErrorLimit) return { final: true, flagged: false, noAnalysis: true };
@@ -99,6 +111,11 @@ export function thresholdEvaluation(scenario: Scenario, nowS: number, settings: 
     }
   }
   return window.startS + measured * STEP_S >= window.endS ? { final: true, flagged: false, noAnalysis: false } : UNDECIDED;
+}
+
+/** The analysis run's state at `nowS`. */
+export function thresholdEvaluation(scenario: Scenario, nowS: number, settings: ThresholdSettings): Evaluation {
+  return replayThreshold(measureCanary(scenario), nowS, settings);
 }
 
 /** The default template, its bounds scaled by `slack` (1 keeps them). */

@@ -169,7 +169,11 @@ export function judgeKayenta(request: KayentaJudgeRequest): KayentaJudgeResult {
     tolerance: request.tolerance ?? KAYENTA_DEFAULTS.tolerance,
     confidenceLevel: request.confidenceLevel ?? KAYENTA_DEFAULTS.confidenceLevel,
   };
-  const metrics = request.metrics.map((metric) => classifyKayentaMetric(metric, settings));
+  return scoreKayenta(request.metrics.map((metric) => classifyKayentaMetric(metric, settings)), request);
+}
+
+/** Kayenta's verdict on classified metrics: the scoring and thresholds half of judgeKayenta. */
+export function scoreKayenta(metrics: KayentaMetricResult[], request: Pick<KayentaJudgeRequest, 'thresholds' | 'groupWeights'>): KayentaJudgeResult {
   const warnings = metrics
     .filter((m) => m.classification !== 'Nodata' && m.classification !== 'NodataFailMetric')
     .filter((m) => Math.min(m.controlStats.count, m.experimentStats.count) < KAYENTA_DEFAULTS.minimumPoints)

@@ -7,7 +7,7 @@
 // the median pairwise difference). Crossings are found with Brent's method at absolute tolerance 1e-4, as
 // in Kayenta, whose classifier compares these ends with the estimate.
 import { normalQuantile } from './normal-quantile.js';
-import { averageRanks, tieGroupSizes } from './ranks.js';
+import { ascending } from './ranks.js';
 import { brentRoot } from './root-finder.js';
 
 export interface ShiftInterval {
@@ -34,18 +34,54 @@ export class AllTiedError extends Error {
  * quantile of the test. Positive for shifts below the estimate.
  */
 export function wilcoxonDiff(mu: number, quantile: number, x: readonly number[], y: readonly number[]): number {
+  return sortedWilcoxonDiff(mu, quantile, ascending(x), ascending(y));
+}
+
+/**
+ * wilcoxonDiff of samples in ascending order: one merge of x - mu with y ranks the pooled sample (the root
+ * finder evaluates the statistic dozens of times on the same samples, so they are sorted once).
+ */
+function sortedWilcoxonDiff(mu: number, quantile: number, x: readonly number[], y: readonly number[]): number {
   const nx = x.length;
   const ny = y.length;
-  const ranks = averageRanks([...x.map((v) => v - mu), ...y]);
+  let i = 0;
+  let j = 0;
+  let position = 0;
   let rankSumX = 0;
-  for (let i = 0; i < nx; i++) rankSumX += ranks[i] as number;
+  // Σ(t³ - t) over groups of tied values, for the variance's tie correction.
+  let ties = 0;
+  while (i < nx || j < ny) {
+    // The next group of equal values from both samples, whose members share the mean of the ranks it spans.
+    // An exhausted sample shows NaN, which sorts last; once only NaNs are left they are one group.
+    const a = i < nx ? x[i]! - mu : Number.NaN;
+    const b = j < ny ? y[j]! : Number.NaN;
+    const value = Number.isNaN(b) || a <= b ? a : b;
+    let fromX = 0;
+    let size = 0;
+    if (Number.isNaN(value)) {
+      fromX = nx - i;
+      size = fromX + ny - j;
+      i = nx;
+      j = ny;
+    } else {
+      while (i < nx && x[i]! - mu === value) {
+        i++;
+        fromX++;
+      }
+      size = fromX;
+      while (j < ny && y[j] === value) {
+        j++;
+        size++;
+      }
+    }
+    rankSumX += (position + (size + 1) / 2) * fromX;
+    ties += size * size * size - size;
+    position += size;
+  }
   // Centre the rank sum of x: subtract its minimum nx(nx+1)/2 and the null mean of U, nx·ny/2.
   const dz = rankSumX - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
   // Continuity correction towards zero (two-sided).
   const correction = Math.sign(dz) * 0.5;
-  // Variance of U with the tie correction Σ(t³ - t) over groups of tied values.
-  let ties = 0;
-  for (const t of tieGroupSizes(ranks)) ties += t ** 3 - t;
   const sigma = Math.sqrt(((nx * ny) / 12) * (nx + ny + 1 - ties / ((nx + ny) * (nx + ny - 1))));
   if (sigma === 0) throw new AllTiedError();
   return (dz - correction) / sigma - quantile;
@@ -63,27 +99,30 @@ export function shiftRange(x: readonly number[], y: readonly number[]): { muMin:
 export function mannWhitneyShift(x: readonly number[], y: readonly number[], confidenceLevel: number): ShiftInterval {
   if (x.length === 0 || y.length === 0) throw new RangeError('both samples must be non-empty');
   const { muMin, muMax } = shiftRange(x, y);
+  const xs = ascending(x);
+  const ys = ascending(y);
+  const statistic = (mu: number, quantile: number) => sortedWilcoxonDiff(mu, quantile, xs, ys);
   const alpha = 1 - confidenceLevel;
   const z = normalQuantile(alpha / 2); // negative
 
   const crossing = (quantile: number): number => {
-    const fLower = wilcoxonDiff(muMin, quantile, x, y);
+    const fLower = statistic(muMin, quantile);
     // When the statistic never reaches the quantile inside the range, the end is the range's edge.
     if (fLower <= 0) return muMin;
-    const fUpper = wilcoxonDiff(muMax, quantile, x, y);
+    const fUpper = statistic(muMax, quantile);
     if (fUpper >= 0) return muMax;
-    return brentRoot((mu) => wilcoxonDiff(mu, quantile, x, y), muMin, muMax, fLower, fUpper, { tolerance: ROOT_TOLERANCE });
+    return brentRoot((mu) => statistic(mu, quantile), muMin, muMax, fLower, fUpper, { tolerance: ROOT_TOLERANCE });
   };
 
   const lower = crossing(-z);
   const upper = crossing(z);
   // The estimate is searched without the edge checks, as in Kayenta.
   const estimate = brentRoot(
-    (mu) => wilcoxonDiff(mu, 0, x, y),
+    (mu) => statistic(mu, 0),
     muMin,
     muMax,
-    wilcoxonDiff(muMin, 0, x, y),
-    wilcoxonDiff(muMax, 0, x, y),
+    statistic(muMin, 0),
+    statistic(muMax, 0),
     { tolerance: ROOT_TOLERANCE },
   );
   return { lower, upper, estimate };

@@ -20,11 +20,9 @@ export function averageRanks(values: readonly number[]): number[] {
   return ranks;
 }
 
-/** Sizes of the groups of tied values (groups of one included). */
-export function tieGroupSizes(values: readonly number[]): number[] {
-  const counts = new Map<number, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.values()];
+/** A copy in ascending order, NaN last. */
+export function ascending(values: readonly number[]): number[] {
+  return [...values].sort(compareNaNLast);
 }
 
 function compareNaNLast(a: number, b: number): number {
