@@ -30,7 +30,9 @@ const WIDER_MIN_DF = 4;
  * alone, with its own degrees of freedom.
  */
 export function combineSpread(prior: { variance: number; df: number }, today: { variance: number; df: number }): { variance: number; df: number } {
-  if (today.df >= WIDER_MIN_DF && prior.variance > 0 && today.variance / prior.variance > fisherQuantile(WIDER_LEVEL, today.df, prior.df)) return today;
+  // The F quantile is above 1, so only a wider today is worth the (costlier) test.
+  const wider = today.df >= WIDER_MIN_DF && today.variance > prior.variance && prior.variance > 0;
+  if (wider && today.variance / prior.variance > fisherQuantile(WIDER_LEVEL, today.df, prior.df)) return today;
   const pooled = (prior.df * prior.variance + today.df * today.variance) / (prior.df + today.df);
   return { variance: Math.max(pooled, today.variance), df: prior.df + today.df };
 }

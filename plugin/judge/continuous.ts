@@ -195,7 +195,7 @@ export function compareLevels(canary: InstanceSeries, baseline: InstanceSeries, 
   if (prior.from === 'fallback' && kept.length + canaryValues.length < 6) notes.push('few pods and no history of how much this service’s pods differ: a wide allowance is assumed');
 
   // Against the spread of the baseline's pods: the outlier itself would widen the canary's.
-  const outlier = canaryOutlier(canaryPods, combineSpread({ variance: priorVariance, df: prior.df }, betweenPods([kept])).variance);
+  const outlier = canaryPods.size >= 3 ? canaryOutlier(canaryPods, combineSpread({ variance: priorVariance, df: prior.df }, betweenPods([kept])).variance) : null;
   if (outlier) notes.push(`canary instance ${outlier.instance} is far from the other canary instances (${formatChange(changeOf(outlier.offset))} against their median): one pod, e.g. on a bad node, may carry the difference`);
 
   const pValue = (side: Side) => {
@@ -230,7 +230,7 @@ function missingEvidence(prior: SpreadPrior, baselinePods: number, canaryPods: n
 
 /** The canary pod furthest from the others' median, when it is implausibly far for pods of one version. */
 function canaryOutlier(pods: Map<string, PodLevel>, variance: number): { instance: string; offset: number } | null {
-  if (pods.size < 3 || !(variance > 0)) return null;
+  if (!(variance > 0)) return null;
   let worst: { instance: string; offset: number } | null = null;
   for (const [instance, pod] of pods) {
     const others = medianInPlace([...pods].filter(([name]) => name !== instance).map(([, other]) => other.level));
@@ -246,31 +246,54 @@ interface Split {
   after: number;
 }
 
-/** Each pod's mean offset from `at` on minus its mean before, with the model variance of that difference. */
-function podChange(pod: PodLevel, at: number, stepVariance: number): { change: number; after: number; variance: number } | null {
-  let before = 0;
-  let after = 0;
-  let nBefore = 0;
-  for (let i = 0; i < pod.times.length; i++) {
-    if (pod.times[i]! < at) {
-      before += pod.offsets[i]!;
-      nBefore++;
-    } else after += pod.offsets[i]!;
+/** Index of the first time at or after `at` (times ascending). */
+function firstAtOrAfter(times: readonly number[], at: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < at) low = mid + 1;
+    else high = mid;
   }
-  const nAfter = pod.times.length - nBefore;
-  if (nBefore < SHIFT_MIN_STEPS || nAfter < SHIFT_MIN_STEPS) return null;
-  return { change: after / nAfter - before / nBefore, after: after / nAfter, variance: stepVariance * (1 / nAfter + 1 / nBefore) };
+  return low;
 }
 
-function groupChange(pods: readonly PodLevel[], at: number, stepVariance: number): Split | null {
-  const changes = pods.flatMap((pod) => podChange(pod, at, stepVariance) ?? []);
-  if (changes.length === 0) return null;
-  const n = changes.length;
-  const change = meanOf(changes.map((c) => c.change));
-  const model = changes.reduce((sum, c) => sum + c.variance, 0) / n ** 2;
+/** Running sums of each pod's offsets, so that a pod's mean before and after any time is two lookups. */
+function prefixSums(pod: PodLevel): number[] {
+  const sums = [0];
+  for (let i = 0; i < pod.offsets.length; i++) sums.push(sums[i]! + pod.offsets[i]!);
+  return sums;
+}
+
+/**
+ * The group's mean change (each pod's mean offset from `at` on minus its mean before), its variance, and the mean
+ * level after; null when no pod has enough steps on both sides. Called for every step of every look: no allocation.
+ */
+function groupChange(pods: readonly PodLevel[], sums: readonly number[][], at: number, stepVariance: number): Split | null {
+  let n = 0;
+  let changes = 0;
+  let squares = 0;
+  let model = 0;
+  let afters = 0;
+  for (let p = 0; p < pods.length; p++) {
+    const { times } = pods[p]!;
+    const split = firstAtOrAfter(times, at);
+    const nAfter = times.length - split;
+    if (split < SHIFT_MIN_STEPS || nAfter < SHIFT_MIN_STEPS) continue;
+    const total = sums[p]!;
+    const after = (total[times.length]! - total[split]!) / nAfter;
+    const change = after - total[split]! / split;
+    n++;
+    changes += change;
+    squares += change * change;
+    model += stepVariance * (1 / nAfter + 1 / split);
+    afters += after;
+  }
+  if (n === 0) return null;
+  const change = changes / n;
   // Steps of real series are correlated; where there are pods enough, their own changes say how much.
-  const empirical = n >= 3 ? sumOfSquares(changes.map((c) => c.change), change) / (n - 1) / n : 0;
-  return { change, variance: Math.max(model, empirical), after: meanOf(changes.map((c) => c.after)) };
+  const empirical = n >= 3 ? Math.max(0, squares - n * change * change) / (n - 1) / n : 0;
+  return { change, variance: Math.max(model / n ** 2, empirical), after: afters / n };
 }
 
 /**
@@ -281,27 +304,27 @@ function groupChange(pods: readonly PodLevel[], at: number, stepVariance: number
 function shiftTest(canary: readonly PodLevel[], baseline: readonly PodLevel[], within: { variance: number; df: number }, changeOf: (d: number) => number): (side: Side) => Shift | null {
   if (within.df < 2) return () => null;
   const times = [...new Set(canary.flatMap((pod) => pod.times))].sort((a, b) => a - b);
+  const canarySums = canary.map(prefixSums);
+  const baselineSums = baseline.map(prefixSums);
   const splits: { at: number; canary: Split; baseline: Split }[] = [];
   for (const at of times) {
-    const c = groupChange(canary, at, within.variance);
-    const b = groupChange(baseline, at, within.variance);
+    const c = groupChange(canary, canarySums, at, within.variance);
+    const b = groupChange(baseline, baselineSums, at, within.variance);
     if (c && b) splits.push({ at, canary: c, baseline: b });
   }
   if (splits.length === 0) return () => null;
+  // One degrees of freedom for every split: the most extreme statistic has the smallest p-value.
   return (side) => {
-    let best: Shift | null = null;
+    const sign = side === 'up' ? 1 : -1;
+    let best: { statistic: number; at: number; difference: number; after: number } | null = null;
     for (const { at, canary: c, baseline: b } of splits) {
-      const se = Math.sqrt(c.variance + b.variance);
       const difference = c.change - b.change;
-      const p = se === 0 ? ((side === 'up' ? difference > 0 : difference < 0) ? 0 : 1) : studentTail(difference / se, within.df, side);
-      if (best && p * splits.length >= best.pValue) continue;
-      best = {
-        pValue: Math.min(1, p * splits.length),
-        change: badChange(changeOf(difference), side),
-        after: badChange(changeOf(c.after - b.after), side),
-        sinceS: at,
-      };
+      const se = Math.sqrt(c.variance + b.variance);
+      const statistic = se === 0 ? sign * difference * Infinity || 0 : (sign * difference) / se;
+      if (!best || statistic > best.statistic) best = { statistic, at, difference, after: c.after - b.after };
     }
-    return best;
+    const { statistic, at, difference, after } = best!;
+    const p = Number.isFinite(statistic) ? studentTail(statistic, within.df, 'up') : statistic > 0 ? 0 : 1;
+    return { pValue: Math.min(1, p * splits.length), change: badChange(changeOf(difference), side), after: badChange(changeOf(after), side), sinceS: at };
   };
 }

@@ -15,6 +15,8 @@ export function studentTail(t: number, df: number, side: Side): number {
 
 /** The `probability` quantile of Student's t with `df` degrees of freedom (the normal's beyond a million). */
 export function studentQuantile(probability: number, df: number): number {
+  // The median is 0 whatever the degrees of freedom (and is asked at every look).
+  if (probability === 0.5) return 0;
   return tQuantile(probability, Math.min(df, 1e6));
 }
 

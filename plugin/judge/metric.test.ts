@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InstanceSeries } from '../collect/source.js';
 import { formatChange, formatConfidence, formatPercent, formatValue } from './explain.js';
 import { judgeMetric, sidesOf } from './metric.js';
-import { alphaAt, ruleFor } from './sensitivity.js';
+import { alphaAt, ruleFor, SHIFT_SHARE } from './sensitivity.js';
 import { FINAL, fixedCounts, levelSeries, lookAt, metric, normalQuantiles, ratioGroup, seededRandom } from './synthetic.test-helpers.js';
 import type { JudgedMetric, MetricInput, MetricJudgement, RatioGroup, Sensitivity } from './types.js';
 
@@ -340,8 +340,10 @@ describe('judgeMetric: thresholds and explanations', () => {
     const interim = judge(0, {}, 'high', lookAt(150));
     const final = judge(0, {}, 'high', FINAL);
     expect(interim.threshold!.confidence).toBeGreaterThan(final.threshold!.confidence);
-    expect(final.threshold!.confidence).toBeCloseTo(1 - alphaAt(ruleFor('high', 'latency').confidence, FINAL), 12);
-    expect(interim.threshold!.confidence).toBeCloseTo(1 - alphaAt(ruleFor('high', 'latency').confidence, lookAt(150)), 12);
+    // A continuous metric keeps SHIFT_SHARE of its budget for the shift test; the rest is the whole window's.
+    const levelShare = 1 - SHIFT_SHARE;
+    expect(final.threshold!.confidence).toBeCloseTo(1 - levelShare * alphaAt(ruleFor('high', 'latency').confidence, FINAL), 12);
+    expect(interim.threshold!.confidence).toBeCloseTo(1 - levelShare * alphaAt(ruleFor('high', 'latency').confidence, lookAt(150)), 12);
   });
 
   it('acts at the end on a change it would not act on at an interim look', () => {

@@ -58,17 +58,16 @@ function effectClass(bad: number, rule: Rule): Classification | null {
  * or since a change that began inside it — is marginal or fails. Otherwise it passes when the data show the
  * change below the failing effect with the pass confidence, and is inconclusive when they cannot.
  */
-function classifySide(comparison: Comparison, side: Side, metricRule: Rule, alpha: number): SideResult {
+function classifySide(comparison: Comparison, side: Side, metricRule: Rule, { level, shifted }: { level: number; shifted: number }): SideResult {
   const floor = comparison.floor(side);
   const rule = floor > 0 ? { ...metricRule, marginal: Math.max(metricRule.marginal, floor), fail: Math.max(metricRule.fail, floor) } : metricRule;
   const pWorse = comparison.pValue(side);
   const bad = badChange(comparison.change, side);
   const bound = comparison.bound(side, rule.passConfidence);
   const shift = comparison.shift(side);
-  const levelAlpha = shift ? alpha * (1 - SHIFT_SHARE) : alpha;
-  const whole = pWorse <= levelAlpha ? effectClass(bad, rule) : null;
+  const whole = pWorse <= level ? effectClass(bad, rule) : null;
   // A shift counts by the smaller of its own size and where it left the canary against the baseline.
-  const since = shift && shift.pValue <= alpha * SHIFT_SHARE ? effectClass(Math.min(shift.change, shift.after), rule) : null;
+  const since = shift && shift.pValue <= shifted ? effectClass(Math.min(shift.change, shift.after), rule) : null;
   if (since && (!whole || RANK[since] < RANK[whole])) return { side, classification: since, pWorse: shift!.pValue, bad: Math.min(shift!.change, shift!.after), bound, shift: shift!, rule };
   if (whole) return { side, classification: whole, pWorse, bad, bound, rule };
   return { side, classification: bound < rule.fail ? 'pass' : 'inconclusive', pWorse, bad, bound, rule };
@@ -104,7 +103,10 @@ function judgeData(input: MetricInput, { sensitivity, look, tests, warmupMs }: M
   const sides = sidesOf(metric.direction);
   // The look's false-alarm budget for each side, out of the verification's; this metric's total is reported.
   const alpha = alphaAt(rule.confidence, look, tests);
-  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - alpha * sides.length, passConfidence: rule.passConfidence, sensitivity: applied };
+  // Continuous metrics keep a share of each side's budget for a change that began inside the window (a shift).
+  const shifted = metric.kind === 'ratio' ? 0 : alpha * SHIFT_SHARE;
+  const budget = { level: alpha - shifted, shifted };
+  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - budget.level * sides.length, passConfidence: rule.passConfidence, sensitivity: applied };
   const base = {
     name: metric.name,
     kind: metric.kind,
@@ -160,7 +162,7 @@ function judgeData(input: MetricInput, { sensitivity, look, tests, warmupMs }: M
     };
   }
 
-  const results = sides.map((side) => classifySide(comparison, side, rule, alpha));
+  const results = sides.map((side) => classifySide(comparison, side, rule, budget));
   const worst = results.sort((a, b) => RANK[a.classification] - RANK[b.classification] || a.pWorse - b.pWorse)[0]!;
   // The floor makes small values harmless; it never hides a drop of an `either` metric.
   const excused = metric.ignoreBelow !== undefined && worst.side === 'up' && comparison.canary < metric.ignoreBelow;
@@ -197,7 +199,7 @@ function floorNote(result: SideResult, rule: Rule): string {
 function finding(result: SideResult, confidence: number, needed: number, word: string, missing: string): string {
   const { rule } = result;
   const sure = formatConfidence(confidence);
-  const bound = `${formatPercent(Math.max(0, result.bound))} ${word} at most, with ${formatConfidence(rule.passConfidence)} confidence`;
+  const bound = `${result.bound > 0 ? `${formatPercent(result.bound)} ${word} at most` : `no ${word}`}, with ${formatConfidence(rule.passConfidence)} confidence`;
   const limit = result.classification === 'fail' ? rule.fail : rule.marginal;
   if (result.shift) {
     const since = new Date(result.shift.sinceS * 1000).toISOString();

@@ -263,14 +263,14 @@ describe('compareCounts', () => {
   });
 
   describe('bound', () => {
-    it('is the rate ratio at 50% confidence and reaches further with more', () => {
+    it('is the rate ratio at 50% confidence (but for half an event shared by the groups) and reaches further with more', () => {
       const c = compareCounts(fixedCounts([[45, 3000]], 'canary'), fixedCounts(Array(9).fill([30, 3000])), known())!;
       expect(c.change).toBeCloseTo(0.5, 12);
-      expect(c.bound('up', 0.5)).toBeCloseTo(0.5, 12);
+      expect(c.bound('up', 0.5)).toBeCloseTo((45.05 / 3000 / (270.45 / 27000)) - 1, 12);
       expect(c.bound('up', 0.9)).toBeGreaterThan(0.5);
       expect(c.bound('up', 0.99)).toBeGreaterThan(c.bound('up', 0.9));
       // On the down side, how much lower the canary may be: at 50% higher it is not, −1/3 as badChange counts a fall.
-      expect(c.bound('down', 0.5)).toBeCloseTo(-1 / 3, 12);
+      expect(c.bound('down', 0.5)).toBeCloseTo(1 / ((45.05 / 3000 / (270.45 / 27000))) - 1, 12);
       expect(c.bound('down', 0.99)).toBeGreaterThan(c.bound('down', 0.9));
     });
 

@@ -167,9 +167,13 @@ export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup
     // uncertainty (for small counts the negative binomial's skew decides).
     return Math.max(counted, studentTail((canary.events - mean) / Math.sqrt(variance), df, side));
   };
-  // The rate ratio on a log scale: each group's Poisson noise (half an event for none) and the pods' spread.
-  const logRatio = Math.log(Math.max(canary.events, 0.5) / canary.exposure / rate);
-  const logSe = Math.sqrt(1 / Math.max(canary.events, 0.5) + 1 / Math.max(baseline.events, 0.5) + cv2 * (canaryShare + baselineShare));
+  // The rate ratio on a log scale, each group's Poisson noise and the pods' spread. Half an event shared by the
+  // groups in proportion to their exposure keeps a group without events finite and 0 against 0 a ratio of 1.
+  const pseudo = (exposure: number) => (0.5 * exposure) / (canary.exposure + baseline.exposure);
+  const canaryEvents = canary.events + pseudo(canary.exposure);
+  const baselineEvents = baseline.events + pseudo(baseline.exposure);
+  const logRatio = Math.log(canaryEvents / canary.exposure / (baselineEvents / baseline.exposure));
+  const logSe = Math.sqrt(1 / canaryEvents + 1 / baselineEvents + cv2 * (canaryShare + baselineShare));
   const bound = (side: Side, confidence: number) => {
     const margin = studentQuantile(confidence, df) * logSe;
     return badChange(Math.expm1(side === 'up' ? logRatio + margin : logRatio - margin), side);
