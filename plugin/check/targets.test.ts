@@ -18,7 +18,7 @@ describe('findVerifications', () => {
   it("finds a Rollout's verify gate steps", () => {
     const { verifications, problems } = findVerifications(example('rollout.yaml'));
     expect(problems).toEqual([]);
-    expect(verifications.map((v) => v.name)).toEqual(['Rollout checkout, step 5 (verify gate)']);
+    expect(verifications.map((v) => v.name)).toEqual(['Rollout checkout, step 7 (verify gate)']);
   });
 
   it('fills template args from --arg and the template defaults, and names those without a value', () => {
