@@ -265,7 +265,7 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
   const FINDING = /^Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/;
 
   /** The requests' store through the real client, over HTTP, against the fake API server's objects. */
-  async function setup(config = askConfig()) {
+  async function setup(config = askConfig(), ending: HealthSource = unhealthy) {
     const fake = objectStore();
     const server = await startFakeKubeApi(fake.respond);
     onTestFinished(() => server.close());
@@ -275,7 +275,7 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
       gateRun(askRollout, step(config, status), context(at(seconds), source, [], store));
     const first = await call(0, undefined);
     // The window ends Unhealthy at 5m and the step asks.
-    const asked = await call(300, first.status, unhealthy);
+    const asked = await call(300, first.status, ending);
     const name = (asked.status as { asked: { request: string } }).asked.request;
     const decide = (user: string, action: Outcome, comment?: string) =>
       store.decide('shop', name, { id: `${user}-${action}`, user, action, at: at(310).toISOString(), ...(comment && { comment }) }, at(310), undefined, policy(name));
@@ -321,6 +321,16 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
     const { asked, requests } = await setup(askConfig({}, { unhealthyPhase: 'Inconclusive' }));
     expect(asked.phase).toBe('Running');
     expect(requests()[0]!.spec).toMatchObject({ evidence: { verdict: 'Unhealthy' }, expiresAt: '2026-01-01T00:35:00.000Z', onTimeout: 'rollback' });
+  });
+
+  it('says so when the verification could not rule out a regression (Inconclusive) rather than failed', async () => {
+    // 25% slower, but without history three pods a side cannot show it: neither worse for sure nor below 20%.
+    const { asked, requests } = await setup(askConfig(undefined, { history: { lookback: '0s' } }), fakeSource({ canary1: 1.25, stable1: 1 }));
+    expect(asked.phase).toBe('Running');
+    expect(requests()[0]!.spec).toMatchObject({
+      message: 'The verification of canary canary1 against baseline stable1 could not rule out a regression (Inconclusive). Promote anyway, verify again from now, or roll back?',
+      evidence: { verdict: 'Inconclusive' },
+    });
   });
 
   it('succeeds when someone promotes anyway, keeping the verification in the status', async () => {

@@ -188,7 +188,11 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const range = lookRange(window, now, config.intervalMs);
   let result: JudgeResult;
   try {
-    result = await verify(config, range, sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
+    result = await verify(config, range, sourceFor(config, ctx), {
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      onHistoryError: (error) => ctx.log.warn({ err: error }, 'history could not be read: the metric is judged without it'),
+    });
   } catch (error) {
     ctx.events?.collectionFailed('gate');
     // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
@@ -225,7 +229,8 @@ function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepSta
     ...requestTarget(ref),
     ...(ask.environment && { environment: ask.environment }),
     message:
-      ask.message ?? `The verification of canary ${status.canary} against baseline ${status.baseline} failed. Promote anyway, verify again from now, or roll back?`,
+      ask.message ??
+      `The verification of canary ${status.canary} against baseline ${status.baseline} ${summary.verdict === 'Inconclusive' ? 'could not rule out a regression (Inconclusive)' : 'failed'}. Promote anyway, verify again from now, or roll back?`,
     policy: { ...(ask.approvers && { approvers: ask.approvers }), minApprovals: 1, allowSelfApproval: true },
     expiresAt: new Date(now.getTime() + ask.timeout).toISOString(),
     onTimeout: ask.onTimeout,

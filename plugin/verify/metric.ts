@@ -168,7 +168,11 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   const range = lookRange(window, now, config.intervalMs);
   let result: JudgeResult;
   try {
-    result = await verify(config, range, sourceFor(config, ctx), { signal: ctx.signal, deadline: ctx.deadline });
+    result = await verify(config, range, sourceFor(config, ctx), {
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: the metric is judged without it'),
+    });
   } catch (error) {
     log.warn({ err: error, closed }, 'collection failed');
     ctx.events?.collectionFailed('verify');

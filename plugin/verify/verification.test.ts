@@ -139,6 +139,22 @@ describe('collectInputs reads', () => {
   });
 });
 
+describe('collectInputs history', () => {
+  it('judges a metric whose history cannot be read without it, and says why', async () => {
+    const errors: CollectError[] = [];
+    const base = source(healthy);
+    const failing: HealthSource = {
+      description: 'fake',
+      fetchSeries: (request) => (request.group.exclude ? Promise.reject(new CollectError(request.metric.name, 'fake', 'HTTP 503', true)) : base.fetchSeries(request)),
+    };
+    // A window of its own: a window's history is kept a while, and the other tests read this file's.
+    const inputs = await collectInputs(config, { start: at(3600), end: at(3900) }, failing, { onHistoryError: (error) => errors.push(error) });
+    expect(inputs.map((input) => input.history)).toEqual([undefined, undefined]);
+    // One error per metric (a ratio's first failing counter).
+    expect(errors.map((error) => error.metric).sort()).toEqual([expect.stringMatching(/^errors \((numerator|denominator), history\)$/), 'throughput (history)']);
+  });
+});
+
 describe('verify', () => {
   it('judges each metric in its own direction and combines them, worst first', async () => {
     const result = await verify(config, range, source({ ...healthy, 'new/throughput': 40 }));

@@ -2,7 +2,7 @@
 // backend's data, so any replica (or a restarted engine) reaches the same result.
 import { setMaxListeners } from 'node:events';
 import { increasesPerStep } from '../collect/counters.js';
-import type { FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from '../collect/source.js';
+import type { CollectError, FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from '../collect/source.js';
 import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
@@ -36,7 +36,7 @@ export async function collectInputs(
   config: VerifyConfig,
   range: VerificationWindow,
   source: HealthSource,
-  { signal, deadline }: { signal?: AbortSignal; deadline?: number } = {},
+  { signal, deadline, onHistoryError }: { signal?: AbortSignal; deadline?: number; onHistoryError?: (error: CollectError) => void } = {},
 ): Promise<MetricInput[]> {
   const look = new AbortController();
   const lookSignal = signal ? AbortSignal.any([signal, look.signal]) : look.signal;
@@ -55,7 +55,7 @@ export async function collectInputs(
     return answer;
   };
   const start = range.start.getTime() / 1000;
-  const history = collectHistory(config, range, source, { signal: lookSignal, deadline });
+  const history = collectHistory(config, range, source, { signal: lookSignal, deadline, ...(onHistoryError && { onError: onHistoryError }) });
   try {
     return await Promise.all(
       config.metrics.map(async (metric): Promise<MetricInput> => {
@@ -94,6 +94,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms). */
   deadline?: number;
+  /** A metric's history could not be read: it is judged without it (history.ts). */
+  onHistoryError?: (error: CollectError) => void;
 }
 
 /**
