@@ -27,6 +27,7 @@ import { SENSITIVITIES } from '../plugin/config/schema.js';
 import type { Scenario } from './scenarios/types.js';
 import { falsePositiveRate, REGRESSION_CLASSES, round4, summarize, type Labelled, type ResultRow } from './summary.js';
 import { formatTables, rowName } from './table.js';
+import { positiveInteger } from './options.js';
 
 const DEFAULT_SCENARIOS = 8000;
 const DEFAULT_SEED = 20261126;
@@ -43,12 +44,6 @@ const KAYENTA_EFFECT_KNOB: Knob<KayentaSettings> = { low: 0, high: 1, settings: 
 
 /** The threshold template's slack on a log scale, from a tenth of the default bounds' headroom to 20 times it. */
 const THRESHOLD_KNOB: Knob<number> = { low: Math.log(0.1), high: Math.log(20), settings: Math.exp };
-
-function positiveInteger(text: string, option: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${option}: expected a positive integer; got ${JSON.stringify(text)}`);
-  return value;
-}
 
 /** What calibration needs of a scenario, kept from the first pass. */
 interface Prepared extends Labelled {
@@ -103,8 +98,8 @@ function calibratedThreshold(prepared: readonly Prepared[], targetFpr: number) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { scenarios: { type: 'string' }, seed: { type: 'string' } } });
-  const count = values.scenarios ? positiveInteger(values.scenarios, '--scenarios') : DEFAULT_SCENARIOS;
-  const seed = values.seed ? positiveInteger(values.seed, '--seed') : DEFAULT_SEED;
+  const count = positiveInteger(values.scenarios, '--scenarios', DEFAULT_SCENARIOS);
+  const seed = positiveInteger(values.seed, '--seed', DEFAULT_SEED);
   const began = performance.now();
   // First, alone on the machine and while the heap is small.
   const scale = measureScale();

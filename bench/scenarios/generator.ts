@@ -118,32 +118,40 @@ function toInput(pods: readonly SimulatedPod[], canaryNames: ReadonlySet<string>
   };
 }
 
-function canaryPlan(random: Random, spec: ClassSpec): CanaryPlan {
-  const regression = spec.expected === 'flag';
+function canaryPlan(random: Random, design: ScenarioDesign): CanaryPlan {
+  const regression = design.expected === 'flag';
   return {
-    onsetS: regression ? (spec.onsetS?.(random) ?? 0) : null,
-    effect: { ...NO_EFFECT, ...spec.effect },
-    warmup: spec.warmup ?? null,
+    onsetS: regression ? (design.onsetS?.(random) ?? 0) : null,
+    effect: { ...NO_EFFECT, ...design.effect },
+    warmup: design.warmup ?? null,
   };
 }
 
 /**
- * One scenario of class `label`, a pure function of (seed, id, label). The history is drawn last, so leaving it
- * out (`history: false`, for judges that do not read it) changes nothing else.
+ * What a scenario is built from: a class's spec, or one with its pods and some levels set (bench:guidance).
+ * Levels in `levels` replace both the usual and today's drawn ones; the draws are still made, so that the rest of
+ * the scenario is what the spec alone gives.
  */
-export function generateScenario(seed: number, id: number, label: ScenarioClass, { history: withHistory = true } = {}): Scenario {
-  const spec = CLASS_SPECS[label];
+export interface ScenarioDesign extends Omit<ClassSpec, 'share'> {
+  levels?: Partial<ServiceProfile>;
+}
+
+/**
+ * One scenario labelled `label`, built from `design`, a pure function of (seed, id, label, design). The history is
+ * drawn last, so leaving it out (`history: false`, for judges that do not read it) changes nothing else.
+ */
+export function buildScenario(seed: number, id: number, label: ScenarioClass, design: ScenarioDesign, { history: withHistory = true } = {}): Scenario {
   const random = createRandom(deriveSeed(seed, id));
-  const profile = drawProfile(random, spec.lowTraffic ?? false);
-  const today = drawToday(random, profile);
+  const profile = { ...drawProfile(random, design.lowTraffic ?? false), ...design.levels };
+  const today = { ...drawToday(random, profile), ...design.levels };
   // The service's usual spread between pods, as its history shows it.
   const usual = drawNoise(random);
-  const noise = spec.widerSpread ? widened(usual) : usual;
-  const counts = spec.pods(random);
+  const noise = design.widerSpread ? widened(usual) : usual;
+  const counts = design.pods(random);
   const pods = drawPods(random, noise, counts);
-  if (spec.outlier) makeOutlier(random, pods, spec.outlier === 'canary');
+  if (design.outlier) makeOutlier(random, pods, design.outlier === 'canary');
   maybeRestart(random, pods);
-  const plan = canaryPlan(random, spec);
+  const plan = canaryPlan(random, design);
   const model: PodModel = { profile: today, noise, stepModel: STEP_MODEL };
   const timing = { startS: START_S, stepS: STEP_S, steps: STEPS };
   const window = pods.map((pod) => ({
@@ -152,15 +160,15 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass,
   }));
   // Past days at the same levels; the drift belongs to this window.
   const pastModel = { ...model, noise: { ...usual, drift: { traffic: 0, errors: 0, latency: 0, goroutines: 0 } } };
-  const history = spec.noHistory || !withHistory ? null : drawHistory(random, pastModel, Math.max(2, counts.stable), START_S);
+  const history = design.noHistory || !withHistory ? null : drawHistory(random, pastModel, Math.max(2, counts.stable), START_S);
   const canaryNames = new Set(pods.filter((p) => p.canary).map((p) => p.name));
   return {
     id,
     label,
-    healthy: spec.expected !== 'flag',
-    expected: spec.expected,
+    healthy: design.expected !== 'flag',
+    expected: design.expected,
     profile,
-    input: toInput(window, canaryNames, !spec.noCanaryData, history),
+    input: toInput(window, canaryNames, !design.noCanaryData, history),
     truth: {
       today,
       noise,
@@ -169,6 +177,11 @@ export function generateScenario(seed: number, id: number, label: ScenarioClass,
       pods: pods.map(({ lost: _, ...factors }) => factors),
     },
   };
+}
+
+/** One scenario of class `label`, a pure function of (seed, id, label). */
+export function generateScenario(seed: number, id: number, label: ScenarioClass, options: { history?: boolean } = {}): Scenario {
+  return buildScenario(seed, id, label, CLASS_SPECS[label], options);
 }
 
 export interface GeneratorOptions {
