@@ -20,6 +20,8 @@ export function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Fa
   return {
     duration: '30s',
     interval: '5s',
+    // The synthetic app has no cold start, and a 30-second window needs all of its data.
+    warmup: '0s',
     sensitivity: 'medium',
     ...options,
     canary: { podTemplateHash: '{{args.canary-hash}}' },
