@@ -104,7 +104,7 @@ export function groupsSelector(groups: readonly GroupSelection[]): string {
 export function canQueryTogether(query: string, groups: readonly GroupSelection[]): boolean {
   const [first] = groups;
   if (!first || groups.length < 2 || !query.includes(SELECTOR_PLACEHOLDER)) return false;
-  const same = groups.every((g) => !g.exclude && g.selectBy === first.selectBy && g.hashLabel === first.hashLabel && g.instanceLabel === first.instanceLabel);
+  const same = groups.every((g) => g.selectBy === first.selectBy && g.hashLabel === first.hashLabel && g.instanceLabel === first.instanceLabel);
   return same && isPerInstance(query, first.instanceLabel);
 }
 

@@ -63,12 +63,6 @@ describe('groupSelector', () => {
     expect(groupSelector(byPodName(hash))).toBe(podName);
   });
 
-  it('selects every pod but the group’s for its history, only among pods that carry the label or a name', () => {
-    expect(groupSelector({ ...byLabel('abc123'), exclude: true })).toBe('rollouts_pod_template_hash=~".+",rollouts_pod_template_hash!="abc123"');
-    expect(groupSelector({ ...byPodName('abc123'), exclude: true })).toBe('pod=~".+",pod!~".+-abc123-[a-z0-9]+"');
-    expect(groupSelector({ ...byLabel('a"b'), exclude: true })).toBe('rollouts_pod_template_hash=~".+",rollouts_pod_template_hash!="a\\"b"');
-  });
-
   it('refuses a label name that is not one', () => {
     expect(() => groupSelector({ ...byLabel('a'), hashLabel: 'a"} or up{b' })).toThrow(/invalid Prometheus label name/);
     expect(() => groupSelector({ ...byPodName('a'), instanceLabel: 'pod name' })).toThrow(/invalid Prometheus label name/);

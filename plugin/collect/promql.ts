@@ -40,13 +40,11 @@ function assertLabelName(name: string): void {
 export function groupSelector(group: GroupSelection): string {
   if (group.selectBy === 'label') {
     assertLabelName(group.hashLabel);
-    const hash = escapePromQLString(group.podTemplateHash);
-    // Excluding: pods that carry the label (a Rollout's), but another value.
-    return group.exclude ? `${group.hashLabel}=~".+",${group.hashLabel}!="${hash}"` : `${group.hashLabel}="${hash}"`;
+    return `${group.hashLabel}="${escapePromQLString(group.podTemplateHash)}"`;
   }
   assertLabelName(group.instanceLabel);
-  const pattern = escapePromQLString(`.+-${escapeRegex(group.podTemplateHash)}-[a-z0-9]+`);
-  return group.exclude ? `${group.instanceLabel}=~".+",${group.instanceLabel}!~"${pattern}"` : `${group.instanceLabel}=~"${pattern}"`;
+  const pattern = `.+-${escapeRegex(group.podTemplateHash)}-[a-z0-9]+`;
+  return `${group.instanceLabel}=~"${escapePromQLString(pattern)}"`;
 }
 
 /**

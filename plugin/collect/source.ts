@@ -15,8 +15,6 @@ export interface GroupSelection {
   selectBy: 'label' | 'podName';
   hashLabel: string;
   instanceLabel: string;
-  /** Every pod of the query except this group's (the service's history, without the canary). */
-  exclude?: boolean;
 }
 
 export interface SeriesRequest {

@@ -3,6 +3,7 @@ import { CollectError, type HealthSource, type InstanceSeries, type SeriesReques
 import { parseVerifyConfig } from '../config/schema.js';
 import { isRatioGroup } from '../judge/types.js';
 import { collectHistory, periodsOf } from './history.js';
+import { selection } from './verification.js';
 
 const HOUR_S = 3600;
 let windows = 0;
@@ -62,14 +63,16 @@ describe('periodsOf', () => {
   });
 });
 
+const STABLE = selection(configWith(), { podTemplateHash: 'old' });
+
 describe('collectHistory', () => {
-  it('reads every pod but the canary’s over the lookback before the window, at a twelfth of the period, and splits it into periods', async () => {
+  it('reads the stable version’s pods over the lookback before the window, at a twelfth of the period, and splits it into periods', async () => {
     const calls: SeriesRequest[] = [];
     const window = nextWindow();
-    const history = await collectHistory(configWith({ lookback: '3h', period: '1h' }), window, source(calls));
+    const history = await collectHistory(configWith({ lookback: '3h', period: '1h' }), STABLE, window, source(calls));
     expect(calls).toHaveLength(3);
     for (const call of calls) {
-      expect(call.group).toMatchObject({ podTemplateHash: 'new', exclude: true });
+      expect(call.group).toMatchObject({ podTemplateHash: 'old' });
       expect(call.start.getTime()).toBe(window.start.getTime() - 3 * HOUR_S * 1000);
       expect(call.end).toEqual(window.start);
       expect(call.stepMs).toBe(300_000);
@@ -84,7 +87,7 @@ describe('collectHistory', () => {
 
   it('reads nothing with history turned off', async () => {
     const calls: SeriesRequest[] = [];
-    expect(await collectHistory(configWith({ lookback: '0s' }), nextWindow(), source(calls))).toEqual(new Map());
+    expect(await collectHistory(configWith({ lookback: '0s' }), STABLE, nextWindow(), source(calls))).toEqual(new Map());
     expect(calls).toHaveLength(0);
   });
 
@@ -92,8 +95,8 @@ describe('collectHistory', () => {
     const calls: SeriesRequest[] = [];
     const window = nextWindow();
     const config = configWith({ lookback: '2h' });
-    await collectHistory(config, window, source(calls));
-    await collectHistory(config, window, source(calls));
+    await collectHistory(config, STABLE, window, source(calls));
+    await collectHistory(config, STABLE, window, source(calls));
     expect(calls).toHaveLength(3);
   });
 
@@ -102,11 +105,11 @@ describe('collectHistory', () => {
     const errors: CollectError[] = [];
     const window = nextWindow();
     const config = configWith({ lookback: '2h' });
-    const failing = await collectHistory(config, window, source(calls, (r) => r.metric.name.startsWith('latency')), { onError: (e) => errors.push(e) });
+    const failing = await collectHistory(config, STABLE, window, source(calls, (r) => r.metric.name.startsWith('latency')), { onError: (e) => errors.push(e) });
     expect([...failing.keys()]).toEqual(['errors']);
     expect(errors.map((e) => e.metric)).toEqual(['latency (history)']);
     await new Promise((resolve) => setImmediate(resolve));
-    const again = await collectHistory(config, window, source(calls));
+    const again = await collectHistory(config, STABLE, window, source(calls));
     expect([...again.keys()].sort()).toEqual(['errors', 'latency']);
   });
 

@@ -1,9 +1,10 @@
-// The service's history for the judge: the same metrics for the service's pods other than the canary over the
-// lookback before the window, split into periods of pods side by side. From it the judge learns how much pods
-// of this service differ (judge/spread.ts), which two or three stable pods cannot tell. Queried from the
-// source like the window itself; kept a while in memory only because it does not change during a window.
+// The service's history for the judge: the same metrics for the stable ReplicaSet's pods over the lookback
+// before the window, split into periods of pods side by side (restarts, rescheduling and scaling give new pods).
+// From it the judge learns how much pods of this service differ (judge/spread.ts), which two or three stable pods
+// cannot tell. Queried from the source like the window itself; kept a while in memory only because it does not
+// change during a window.
 import { increasesPerStep } from '../collect/counters.js';
-import { CollectError, type HealthSource, type InstanceSeries } from '../collect/source.js';
+import { CollectError, type GroupSelection, type HealthSource, type InstanceSeries } from '../collect/source.js';
 import type { VerifyConfig } from '../config/schema.js';
 import type { GroupData } from '../judge/types.js';
 import type { VerificationWindow } from './window.js';
@@ -40,18 +41,21 @@ export function periodsOf(data: GroupData, startS: number, lookbackS: number, pe
 const cache = new Map<string, { expires: number; history: Promise<History> }>();
 
 /**
- * The history of every metric of `config` before `window` (an empty map with history turned off). A metric whose
+ * The history of every metric of `config` before `window` for the pods of `group`, the stable version's (an
+ * empty map with history turned off). The stable version's own pods: other ReplicaSets would need a selector the
+ * queries may not narrow to this service (a metric many services export), and another version's pods are not
+ * this one's spread. A metric whose
  * history cannot be read is left out: the judge then assumes a wide spread between pods, which can only make
  * it more cautious. Throws nothing.
  */
-export function collectHistory(config: VerifyConfig, window: VerificationWindow, source: HealthSource, options: { signal?: AbortSignal; deadline?: number; onError?: (error: CollectError) => void } = {}): Promise<History> {
+export function collectHistory(config: VerifyConfig, group: GroupSelection, window: VerificationWindow, source: HealthSource, options: { signal?: AbortSignal; deadline?: number; onError?: (error: CollectError) => void } = {}): Promise<History> {
   const { lookbackMs, periodMs } = config.history;
   if (lookbackMs === 0) return Promise.resolve(new Map());
-  const key = JSON.stringify([source.description, config.source, config.metrics, config.canary, config.selectBy, config.hashLabel, config.instanceLabel, config.history, window.start.getTime()]);
+  const key = JSON.stringify([source.description, config.source, config.metrics, group, config.history, window.start.getTime()]);
   const now = Date.now();
   const cached = cache.get(key);
   if (cached && cached.expires > now) return cached.history;
-  const read = readHistory(config, window, source, options);
+  const read = readHistory(config, group, window, source, options);
   const history = read.then(({ history }) => history);
   cache.set(key, { expires: now + CACHE_MS, history });
   if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
@@ -62,13 +66,13 @@ export function collectHistory(config: VerifyConfig, window: VerificationWindow,
 
 async function readHistory(
   config: VerifyConfig,
+  group: GroupSelection,
   window: VerificationWindow,
   source: HealthSource,
   { signal, deadline, onError }: { signal?: AbortSignal; deadline?: number; onError?: (error: CollectError) => void },
 ): Promise<{ history: History; complete: boolean }> {
   const { lookbackMs, periodMs } = config.history;
   const startS = window.start.getTime() / 1000;
-  const group = { podTemplateHash: config.canary.podTemplateHash, selectBy: config.selectBy, hashLabel: config.hashLabel, instanceLabel: config.instanceLabel, exclude: true };
   const range = { start: new Date(window.start.getTime() - lookbackMs), end: window.start, stepMs: periodMs / STEPS_PER_PERIOD, signal, deadline };
   const reads = new Map<string, Promise<InstanceSeries>>();
   const read = (name: string, query: string, cumulative = false) => {

@@ -145,7 +145,8 @@ describe('collectInputs history', () => {
     const base = source(healthy);
     const failing: HealthSource = {
       description: 'fake',
-      fetchSeries: (request) => (request.group.exclude ? Promise.reject(new CollectError(request.metric.name, 'fake', 'HTTP 503', true)) : base.fetchSeries(request)),
+      // The history is what is read up to the window's start.
+      fetchSeries: (request) => (request.end.getTime() <= at(3600).getTime() ? Promise.reject(new CollectError(request.metric.name, 'fake', 'HTTP 503', true)) : base.fetchSeries(request)),
     };
     // A window of its own: a window's history is kept a while, and the other tests read this file's.
     const inputs = await collectInputs(config, { start: at(3600), end: at(3900) }, failing, { onHistoryError: (error) => errors.push(error) });

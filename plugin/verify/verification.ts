@@ -55,7 +55,7 @@ export async function collectInputs(
     return answer;
   };
   const start = range.start.getTime() / 1000;
-  const history = collectHistory(config, range, source, { signal: lookSignal, deadline, ...(onHistoryError && { onError: onHistoryError }) });
+  const history = collectHistory(config, groups[1]!, range, source, { signal: lookSignal, deadline, ...(onHistoryError && { onError: onHistoryError }) });
   try {
     return await Promise.all(
       config.metrics.map(async (metric): Promise<MetricInput> => {
