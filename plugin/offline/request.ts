@@ -219,20 +219,23 @@ function parseData(raw: unknown, kinds: Map<string, MetricKind | undefined> | nu
   const issues: Issue[] = [];
   const groups = new Map<string, { canary: GroupData; baseline: GroupData }>();
   const history = new Map<string, GroupData[]>();
-  const unknown = (key: 'data' | 'history', name: string) => {
-    const known = [...kinds!.keys()].map((k) => JSON.stringify(k)).join(', ');
-    issues.push({ path: [key, name], message: `"${name}" is not a configured metric (configured: ${known || 'none'}); ${key} keys must name metrics in config.metrics` });
-  };
   const { data, history: past, start } = (raw ?? {}) as { data?: unknown; history?: unknown; start?: unknown };
   if (kinds === null) return { issues, groups, history };
-  if (isObject(data)) {
-    for (const [name, metricData] of Object.entries(data)) {
-      if (!kinds.has(name)) {
-        unknown('data', name);
+  /** The entries of `data` or `history` whose metric is configured with a known kind; the others are reported. */
+  function* configured(key: 'data' | 'history', object: object): Generator<[string, unknown, MetricKind]> {
+    for (const [name, value] of Object.entries(object)) {
+      if (!kinds!.has(name)) {
+        const known = [...kinds!.keys()].map((k) => JSON.stringify(k)).join(', ');
+        issues.push({ path: [key, name], message: `"${name}" is not a configured metric (configured: ${known || 'none'}); ${key} keys must name metrics in config.metrics` });
         continue;
       }
-      const kind = kinds.get(name);
-      if (kind === undefined || !isObject(metricData)) continue;
+      const kind = kinds!.get(name);
+      if (kind !== undefined) yield [name, value, kind];
+    }
+  }
+  if (isObject(data)) {
+    for (const [name, metricData, kind] of configured('data', data)) {
+      if (!isObject(metricData)) continue;
       const parsed: Partial<Record<'canary' | 'baseline', GroupData>> = {};
       for (const group of ['canary', 'baseline'] as const) {
         const instances = (metricData as Record<string, unknown>)[group];
@@ -243,13 +246,8 @@ function parseData(raw: unknown, kinds: Map<string, MetricKind | undefined> | nu
   }
   const startS = typeof start === 'string' && RFC3339.test(start) ? Date.parse(start) / 1000 : NaN;
   if (isObject(past)) {
-    for (const [name, periods] of Object.entries(past)) {
-      if (!kinds.has(name)) {
-        unknown('history', name);
-        continue;
-      }
-      const kind = kinds.get(name);
-      if (kind === undefined || !Array.isArray(periods)) continue;
+    for (const [name, periods, kind] of configured('history', past)) {
+      if (!Array.isArray(periods)) continue;
       const parsed = periods.flatMap((period: unknown, index) => {
         if (!isObject(period)) return [];
         const path = ['history', name, index];
