@@ -324,8 +324,8 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
   });
 
   it('says so when the verification could not rule out a regression (Inconclusive) rather than failed', async () => {
-    // 25% slower, but without history three pods a side cannot show it: neither worse for sure nor below 20%.
-    const { asked, requests } = await setup(askConfig(undefined, { history: { lookback: '0s' } }), fakeSource({ canary1: 1.25, stable1: 1 }));
+    // 30% slower, but without history three pods a side cannot show it for sure, and a failing change is likely.
+    const { asked, requests } = await setup(askConfig(undefined, { history: { lookback: '0s' } }), fakeSource({ canary1: 1.3, stable1: 1 }));
     expect(asked.phase).toBe('Running');
     expect(requests()[0]!.spec).toMatchObject({
       message: 'The verification of canary canary1 against baseline stable1 could not rule out a regression (Inconclusive). Promote anyway, verify again from now, or roll back?',

@@ -197,30 +197,42 @@ describe('judgeMetric: classification', () => {
   });
 
   it('is inconclusive about a large change that is not significant, saying what would settle it', () => {
-    // Pods that differ by ~10%: one canary pod 25% higher is within what the spread explains, but so is a failing change.
-    const wide = levelSeries(seededRandom(44), { pods: 9, level: 0.1, podOffsets: tight(0.1), noise: 0.02 });
-    const j = judgeAt({ metric: metric(), canary: canaryAt(0.25), baseline: wide }, 'high', FINAL);
+    // Pods that differ by ~15%: one canary pod 45% higher is within what the spread explains, but a failing change is likely.
+    const wide = levelSeries(seededRandom(44), { pods: 9, level: 0.1, podOffsets: tight(0.15), noise: 0.02 });
+    const j = judgeAt({ metric: metric(), canary: canaryAt(0.45), baseline: wide }, 'high', FINAL);
     expect(j.change).toBeGreaterThan(HIGH.fail);
     expect(j.classification).toBe('inconclusive');
     expect(j.severity).toBe('none');
     expect(j.confidence).toBeLessThan(j.threshold!.confidence);
-    expect(j.bound).toBeGreaterThan(HIGH.fail);
+    expect(j.chance).toBeGreaterThanOrEqual(HIGH.inconclusiveFrom);
     expect(j.reason).toMatch(/not conclusively higher/);
     expect(j.reason).toContain(`${formatConfidence(j.threshold!.confidence)} needed`);
     expect(j.reason).toMatch(/inconclusive; needs more canary pods/);
   });
 
-  it('passes only a change shown below the failing effect, at the pass confidence', () => {
+  it('passes a change when one that fails the verification is unlikely, saying how likely', () => {
     const j = judge(0.05);
     expect(j.classification).toBe('pass');
-    expect(j.bound).toBeLessThan(HIGH.fail);
-    expect(j.threshold!.passConfidence).toBe(HIGH.passConfidence);
-    expect(j.reason).toContain(`higher at most, with ${formatConfidence(HIGH.passConfidence)} confidence`);
-    // Pods so spread that nothing is significant: the pass rests on the bound alone.
+    expect(j.chance).toBeLessThan(HIGH.inconclusiveFrom);
+    expect(j.threshold).toMatchObject({ passBelow: HIGH.passBelow, inconclusiveFrom: HIGH.inconclusiveFrom });
+    expect(j.reason).toContain(`a change of ${formatPercent(HIGH.passBelow)} higher or more is`);
+    // Pods so spread that nothing is significant: the pass rests on the chance alone.
     const spread = levelSeries(seededRandom(45), { pods: 9, level: 0.1, podOffsets: tight(0.03), noise: 0.02 });
     const loose = judgeAt({ metric: metric(), canary: canaryAt(0.02), baseline: spread });
     expect(loose.classification).toBe('pass');
-    expect(loose.reason).toContain(`with ${formatConfidence(HIGH.passConfidence)} confidence, below the ${formatPercent(HIGH.fail)} that fails`);
+    expect(loose.reason).toContain(`below the ${formatPercent(HIGH.inconclusiveFrom)} that holds it up`);
+  });
+
+  it('at high sensitivity, asks a pass to make the marginal change unlikely (Medium Healthy fails there); at medium, the failing one', () => {
+    expect(HIGH.passBelow).toBe(HIGH.marginal);
+    expect(ruleFor('medium', 'latency').passBelow).toBe(ruleFor('medium', 'latency').fail);
+    // The same data, not significant: a change of 12% or more is likelier than one of 20% or more.
+    const spread = levelSeries(seededRandom(46), { pods: 9, level: 0.1, podOffsets: tight(0.08), noise: 0.02 });
+    const input = { metric: metric(), canary: canaryAt(0.15), baseline: spread };
+    const [high, medium] = [judgeAt(input, 'high', FINAL), judgeAt(input, 'medium', FINAL)];
+    expect(high.threshold).toMatchObject({ passBelow: HIGH.marginal });
+    expect(medium.threshold).toMatchObject({ passBelow: ruleFor('medium', 'latency').fail });
+    expect(high.chance!).toBeGreaterThan(medium.chance! + 0.1);
   });
 
   it('is critical for a critical metric, or for a change even low sensitivity would fail', () => {
@@ -358,8 +370,8 @@ describe('judgeMetric: thresholds and explanations', () => {
     expect(final.confidence!).toBeGreaterThan(final.threshold!.confidence);
     expect(interim.confidence!).toBeLessThan(interim.threshold!.confidence);
     expect(final.classification).toBe('marginal');
-    // Not significant at the interim level, and estimated below the failing change.
-    expect(interim.classification).toBe('pass');
+    // Not significant at the interim level: no regression to act on yet (inconclusive decides nothing before the end).
+    expect(interim.classification).toBe('inconclusive');
   });
 
   it('explains with the canary and baseline values, the change, the confidence and the rule', () => {

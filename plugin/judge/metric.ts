@@ -5,6 +5,7 @@ import type { Side } from './distributions.js';
 import { badChange, type Comparison, type Shift } from './comparison.js';
 import { allPositive, compareLevels } from './continuous.js';
 import { formatChange, formatConfidence, formatMetricValue, formatPercent, worseWord } from './explain.js';
+import { chanceOfAtLeast } from './likely.js';
 import { compareCounts, MIN_EXCESS_EVENTS, missingNumerator } from './ratio.js';
 import { alphaAt, ruleFor, SHIFT_SHARE, type Rule } from './sensitivity.js';
 import { levelPrior, ratioPrior } from './spread.js';
@@ -38,8 +39,8 @@ interface SideResult {
   pWorse: number;
   /** The change in this side's bad direction. */
   bad: number;
-  /** The worst change the data leave plausible at the pass confidence. */
-  bound: number;
+  /** How likely a change of at least the rule's `passBelow` is (likely.ts). */
+  chance: number;
   /** The change that began inside the window, when it is what decided. */
   shift?: Shift;
   /** The metric's rule, its effects raised to the comparison's floor where that is higher. */
@@ -55,22 +56,23 @@ function effectClass(bad: number, rule: Rule): Classification | null {
 
 /**
  * Worse with the required confidence by at least the rule's marginal or failing effect — over the whole window,
- * or since a change that began inside it — is marginal or fails. Otherwise it passes when the data show the
- * change below the failing effect with the pass confidence, and is inconclusive when they cannot.
+ * or since a change that began inside it — is marginal or fails. Otherwise it passes unless a change that fails
+ * the verification is likely (the rule's `inconclusiveFrom`), and is inconclusive when it is.
  */
 function classifySide(comparison: Comparison, side: Side, metricRule: Rule, { level, shifted }: { level: number; shifted: number }): SideResult {
   const floor = comparison.floor(side);
-  const rule = floor > 0 ? { ...metricRule, marginal: Math.max(metricRule.marginal, floor), fail: Math.max(metricRule.fail, floor) } : metricRule;
+  const raised = (effect: number) => Math.max(effect, floor);
+  const rule = floor > 0 ? { ...metricRule, marginal: raised(metricRule.marginal), fail: raised(metricRule.fail), passBelow: raised(metricRule.passBelow) } : metricRule;
   const pWorse = comparison.pValue(side);
   const bad = badChange(comparison.change, side);
-  const bound = comparison.bound(side, rule.passConfidence);
+  const chance = chanceOfAtLeast(comparison, side, rule.passBelow);
   const shift = comparison.shift(side);
   const whole = pWorse <= level ? effectClass(bad, rule) : null;
   // A shift counts by the smaller of its own size and where it left the canary against the baseline.
   const since = shift && shift.pValue <= shifted ? effectClass(Math.min(shift.change, shift.after), rule) : null;
-  if (since && (!whole || RANK[since] < RANK[whole])) return { side, classification: since, pWorse: shift!.pValue, bad: Math.min(shift!.change, shift!.after), bound, shift: shift!, rule };
-  if (whole) return { side, classification: whole, pWorse, bad, bound, rule };
-  return { side, classification: bound < rule.fail ? 'pass' : 'inconclusive', pWorse, bad, bound, rule };
+  if (since && (!whole || RANK[since] < RANK[whole])) return { side, classification: since, pWorse: shift!.pValue, bad: Math.min(shift!.change, shift!.after), chance, shift: shift!, rule };
+  if (whole) return { side, classification: whole, pWorse, bad, chance, rule };
+  return { side, classification: chance < rule.inconclusiveFrom ? 'pass' : 'inconclusive', pWorse, bad, chance, rule };
 }
 
 export function sidesOf(direction: Direction): Side[] {
@@ -106,7 +108,7 @@ function judgeData(input: MetricInput, { sensitivity, look, tests, warmupMs }: M
   // Continuous metrics keep a share of each side's budget for a change that began inside the window (a shift).
   const shifted = metric.kind === 'ratio' ? 0 : alpha * SHIFT_SHARE;
   const budget = { level: alpha - shifted, shifted };
-  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - budget.level * sides.length, passConfidence: rule.passConfidence, sensitivity: applied };
+  const threshold = { marginal: rule.marginal, fail: rule.fail, confidence: 1 - budget.level * sides.length, passBelow: rule.passBelow, inconclusiveFrom: rule.inconclusiveFrom, sensitivity: applied };
   const base = {
     name: metric.name,
     kind: metric.kind,
@@ -170,7 +172,7 @@ function judgeData(input: MetricInput, { sensitivity, look, tests, warmupMs }: M
   const confidence = 1 - Math.min(1, worst.pWorse * sides.length);
   const word = worseWord(worst.side);
   const allowed = `${applied} sensitivity: ${formatConfidence(threshold.confidence)} confidence, marginal from ${formatPercent(rule.marginal)}, failing from ${formatPercent(rule.fail)}`;
-  const judgedSide = { ...judged, confidence, regression: worst.bad, bound: worst.bound };
+  const judgedSide = { ...judged, confidence, regression: worst.bad, chance: worst.chance };
 
   if (excused) {
     return {
@@ -199,7 +201,7 @@ function floorNote(result: SideResult, rule: Rule): string {
 function finding(result: SideResult, confidence: number, needed: number, word: string, missing: string): string {
   const { rule } = result;
   const sure = formatConfidence(confidence);
-  const bound = `${result.bound > 0 ? `${formatPercent(result.bound)} ${word} at most` : `no ${word}`}, with ${formatConfidence(rule.passConfidence)} confidence`;
+  const likely = `a change of ${formatPercent(rule.passBelow)} ${word} or more is ${formatPercent(result.chance)} likely given the data`;
   const limit = result.classification === 'fail' ? rule.fail : rule.marginal;
   if (result.shift) {
     const since = new Date(result.shift.sinceS * 1000).toISOString();
@@ -211,10 +213,10 @@ function finding(result: SideResult, confidence: number, needed: number, word: s
       return `${word} with ${sure} confidence, by at least the ${formatPercent(limit)} that ${result.classification === 'fail' ? 'fails' : 'is marginal'}`;
     case 'pass':
       return confidence >= needed
-        ? `${word} with ${sure} confidence, but by less than the ${formatPercent(rule.marginal)} that matters (${bound})`
-        : `not conclusively ${word} (${sure} confidence), and ${bound}, below the ${formatPercent(rule.fail)} that fails`;
+        ? `${word} with ${sure} confidence, but by less than the ${formatPercent(rule.marginal)} that matters (${likely})`
+        : `not conclusively ${word} (${sure} confidence), and ${likely}, below the ${formatPercent(rule.inconclusiveFrom)} that holds it up`;
     default:
-      return `not conclusively ${word} (${sure} confidence, ${formatConfidence(needed)} needed), yet it could be ${formatPercent(result.bound)} ${word} (with ${formatConfidence(rule.passConfidence)} confidence), past the ${formatPercent(rule.fail)} that fails: inconclusive; needs ${missing}`;
+      return `not conclusively ${word} (${sure} confidence, ${formatConfidence(needed)} needed), yet ${likely}, at least the ${formatPercent(rule.inconclusiveFrom)} that holds it up: inconclusive; needs ${missing}`;
   }
 }
 

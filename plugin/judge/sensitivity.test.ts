@@ -85,13 +85,13 @@ describe('ruleFor', () => {
     }
   });
 
-  it('requires a high confidence to find a canary worse, and a lower one to pass it, at every sensitivity', () => {
+  it('requires a high confidence to find a canary worse, and only a likely failing change to hold it up, at every sensitivity', () => {
     for (const s of SENSITIVITIES) {
-      const { confidence, passConfidence } = ruleFor(s, 'latency');
+      const { confidence, inconclusiveFrom } = ruleFor(s, 'latency');
       expect(confidence).toBeGreaterThanOrEqual(0.99);
       expect(confidence).toBeLessThan(1);
-      expect(passConfidence).toBeGreaterThanOrEqual(0.5);
-      expect(passConfidence).toBeLessThan(confidence);
+      expect(inconclusiveFrom).toBeGreaterThan(0.5);
+      expect(inconclusiveFrom).toBeLessThan(confidence);
     }
   });
 });

@@ -1,6 +1,6 @@
 // What each sensitivity asks for: the confidence that the canary is worse, how much worse is a marginal
-// (Medium Healthy) or a failing (Unhealthy) change per metric kind, and how surely a pass must rule out the
-// failing change. Documented in docs/judge.md; change both together.
+// (Medium Healthy) or a failing (Unhealthy) change per metric kind, and how likely a failing change may be for a
+// pass. Documented in docs/judge.md; change both together.
 import type { MetricKind, Sensitivity } from './types.js';
 
 export interface Rule {
@@ -14,11 +14,15 @@ export interface Rule {
   /** Confidence that a metric is worse, required over the whole verification (1 − the false-alarm rate of a verification). */
   confidence: number;
   /**
-   * Confidence with which a pass must show the change below `fail`. Lower than `confidence`: wrongly pausing a
-   * healthy canary is a false alarm too, while a failing change that passes at this confidence is one at the
-   * very edge of failing.
+   * The change a pass must make unlikely: the smallest that fails the verification at this sensitivity (at high
+   * the marginal one, since Medium Healthy fails there; else the failing one).
    */
-  passConfidence: number;
+  passBelow: number;
+  /**
+   * The chance of a change of at least `passBelow`, given the data and how rarely new versions change a metric
+   * that much (likely.ts), from which a metric that is not conclusively worse is inconclusive rather than a pass.
+   */
+  inconclusiveFrom: number;
 }
 
 /** Practical effects per kind, from smallest to largest: each sensitivity uses two consecutive rungs. */
@@ -35,11 +39,17 @@ const RUNGS: Record<Sensitivity, [marginal: 0 | 1, fail: 1 | 2]> = { high: [0, 1
 
 /** Of a verification: the chance that a canary no worse than the baseline is found worse, over all metrics and looks. */
 export const CONFIDENCE = 0.99;
-export const PASS_CONFIDENCE = 0.5;
+/**
+ * A failing change must be more likely than this, not merely possible, to hold a canary up: a needless pause is a
+ * false alarm too. Chosen with the benchmark (docs/judge.md): lower pauses healthy canaries with little traffic
+ * more often, higher lets more small regressions through.
+ */
+export const INCONCLUSIVE_FROM = 0.66;
 
 export function ruleFor(sensitivity: Sensitivity, kind: MetricKind): Rule {
   const [marginal, fail] = RUNGS[sensitivity];
-  return { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail], confidence: CONFIDENCE, passConfidence: PASS_CONFIDENCE };
+  const rule = { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail] };
+  return { ...rule, confidence: CONFIDENCE, passBelow: sensitivity === 'high' ? rule.marginal : rule.fail, inconclusiveFrom: INCONCLUSIVE_FROM };
 }
 
 /**

@@ -106,11 +106,11 @@ export interface MetricJudgement {
   confidence: number | null;
   /**
    * The rule that applied: the effects from which a significant change is marginal or fails, the confidence
-   * required to find it worse, and the confidence with which a pass must rule out the failing change.
+   * required to find it worse, the change a pass must make unlikely and the chance of it from which it cannot pass.
    */
-  threshold: { marginal: number; fail: number; confidence: number; passConfidence: number; sensitivity: Sensitivity } | null;
-  /** The largest change in the bad direction the data leave plausible, at the pass confidence; null when not tested. */
-  bound?: number | null;
+  threshold: { marginal: number; fail: number; confidence: number; passBelow: number; inconclusiveFrom: number; sensitivity: Sensitivity } | null;
+  /** How likely a change of at least `threshold.passBelow` is, given the data and the prior (likely.ts); null when not tested. */
+  chance?: number | null;
   /** A sentence a person can read. */
   reason: string;
   /** The change in the bad direction (> 0 means worse); for ordering. Null without data. */

@@ -19,7 +19,7 @@ function judgement(name: string, classification: Classification, overrides: Part
     baseline: judged ? 1 : null,
     change: judged ? 0.2 : null,
     confidence: judged ? 0.999 : null,
-    threshold: judged ? { marginal: 0.12, fail: 0.2, confidence: 0.99625, passConfidence: 0.6, sensitivity: 'medium' } : null,
+    threshold: judged ? { marginal: 0.12, fail: 0.2, confidence: 0.99625, passBelow: 0.2, inconclusiveFrom: 0.64, sensitivity: 'medium' } : null,
     reason: `${name}: ${classification}`,
     regression: judged ? 0.2 : null,
     ...overrides,

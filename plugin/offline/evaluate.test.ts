@@ -12,7 +12,7 @@ describe('evaluateRequest', () => {
     expect(output).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
     expect(classifications(output)).toEqual({ errors: 'pass', latency: 'pass' });
     for (const metric of output.metrics) {
-      expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'bound', 'reason']);
+      expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'chance', 'reason']);
     }
   });
 
@@ -123,7 +123,7 @@ describe('evaluateRequest', () => {
     expect(evaluateRequest(request, START_S + 2 * STEP_S)).toMatchObject({ final: true, verdict: 'Unhealthy' });
   });
 
-  it('learns from the history how much pods differ: against one stable pod, +30% is inconclusive without it and fails with it', () => {
+  it('learns from the history how much pods differ: against one stable pod, +45% is inconclusive without it and fails with it', () => {
     const random = seededRandom(5);
     // Six past periods a day ago, four pods each ~3% apart.
     const past = Array.from({ length: 6 }, (_, i) => {
@@ -134,7 +134,7 @@ describe('evaluateRequest', () => {
       config: { duration: '5m', metrics: [{ name: 'latency', kind: 'latency' }] },
       start: iso(START_S),
       now: iso(START_S + 10 * STEP_S),
-      data: { latency: { canary: levelSeries(random, ['web-new-a', 'web-new-b', 'web-new-c'], 10, 130), baseline: levelSeries(random, ['web-old-a'], 10, 100) } },
+      data: { latency: { canary: levelSeries(random, ['web-new-a', 'web-new-b', 'web-new-c'], 10, 145), baseline: levelSeries(random, ['web-old-a'], 10, 100) } },
     };
     const without = evaluateRequest(parseJudgeRequest(input)).metrics[0]!;
     const withHistory = evaluateRequest(parseJudgeRequest({ ...input, history: { latency: past } })).metrics[0]!;

@@ -13,8 +13,8 @@ export interface MetricOutput {
   confidence: number | null;
   /** The rule applied at this look, as the judge reports it. */
   threshold: MetricJudgement['threshold'];
-  /** The worst change in the bad direction the data leave plausible, at the pass confidence; null when not tested. */
-  bound: number | null;
+  /** How likely a change of at least `threshold.passBelow` is, given the data and the prior; null when not tested. */
+  chance: number | null;
   reason: string;
 }
 
@@ -47,7 +47,7 @@ export function toOutput(result: JudgeResult): JudgeOutput {
       change: finite(metric.change),
       confidence: finite(metric.confidence),
       threshold: metric.threshold && { ...metric.threshold },
-      bound: finite(metric.bound ?? null),
+      chance: finite(metric.chance ?? null),
       reason: metric.reason,
     })),
   };
