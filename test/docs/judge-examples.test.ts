@@ -77,7 +77,7 @@ describe('docs/judge.md examples', () => {
     for (const { output } of singles) {
       expect(Object.keys(output)).toEqual(['final', 'verdict', 'phase', 'score', 'metrics']);
       for (const metric of output.metrics as Documented[]) {
-        expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'bound', 'reason']);
+        expect(Object.keys(metric)).toEqual(['name', 'kind', 'classification', 'severity', 'canary', 'baseline', 'change', 'confidence', 'threshold', 'chance', 'reason']);
       }
     }
   });
