@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { countTail, studentTail } from './distributions.js';
+import { countTail, normalTail, studentTail } from './distributions.js';
+
+describe('normalTail', () => {
+  it.each([
+    // Standard normal upper tails from tables.
+    [0, 0.5],
+    [1, 0.158655],
+    [1.959964, 0.025],
+    [-1.644854, 0.95],
+    [3.090232, 0.001],
+  ])('P(Z ≥ %s) ≈ %s', (z, p) => {
+    expect(normalTail(z)).toBeCloseTo(p, 6);
+  });
+});
 
 describe('studentTail', () => {
   it.each([

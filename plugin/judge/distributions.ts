@@ -1,4 +1,5 @@
 // Tail probabilities the tests need, from stdlib-js's distribution functions.
+import erfc from '@stdlib/math-base-special-erfc';
 import negativeBinomialCdf from '@stdlib/stats-base-dists-negative-binomial-cdf';
 import poissonCdf from '@stdlib/stats-base-dists-poisson-cdf';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
@@ -11,6 +12,11 @@ export type Side = 'up' | 'down';
 export function studentTail(t: number, df: number, side: Side): number {
   if (Number.isNaN(t)) return 1;
   return side === 'up' ? 1 - tCdf(t, df) : tCdf(t, df);
+}
+
+/** P(Z ≥ z), Z standard normal. */
+export function normalTail(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
 }
 
 /** The `probability` quantile of Student's t with `df` degrees of freedom (the normal's beyond a million). */

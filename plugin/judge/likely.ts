@@ -4,13 +4,11 @@
 // wider. Precise data speak for themselves; weak ones (few events, few pods) are pulled towards no change, at most
 // halfway, so that an estimate past the failing change by chance alone does not hold up a healthy canary, while a
 // large change on weak data still does.
-import { studentTail, type Side } from './distributions.js';
+import { normalTail, type Side } from './distributions.js';
 import type { Comparison } from './comparison.js';
 
 // The data's standard error is read off its bound at one standard deviation (Φ(1)).
 const ONE_SD = 0.8413447460685429;
-// Effectively the normal distribution.
-const NORMAL_DF = 1e6;
 
 /**
  * The chance (0–1) that the canary is at least `limit` worse on `side` (badChange's scale: 0.2 = 20% worse), given
@@ -31,5 +29,5 @@ export function chanceOfAtLeast(comparison: Comparison, side: Side, limit: numbe
   const mean = estimate * weight;
   const sd = se * Math.sqrt(weight);
   if (!(sd > 0)) return mean >= target ? 1 : 0;
-  return studentTail((target - mean) / sd, NORMAL_DF, 'up');
+  return normalTail((target - mean) / sd);
 }

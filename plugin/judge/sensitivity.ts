@@ -1,7 +1,7 @@
 // What each sensitivity asks for: the confidence that the canary is worse, how much worse is a marginal
 // (Medium Healthy) or a failing (Unhealthy) change per metric kind, and how likely a failing change may be for a
 // pass. Documented in docs/judge.md; change both together.
-import type { MetricKind, Sensitivity } from './types.js';
+import { METRIC_KINDS, SENSITIVITIES, type MetricKind, type Sensitivity } from './types.js';
 
 export interface Rule {
   /**
@@ -46,10 +46,19 @@ export const CONFIDENCE = 0.99;
  */
 export const INCONCLUSIVE_FROM = 0.66;
 
-export function ruleFor(sensitivity: Sensitivity, kind: MetricKind): Rule {
+function rule(sensitivity: Sensitivity, kind: MetricKind): Rule {
   const [marginal, fail] = RUNGS[sensitivity];
-  const rule = { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail] };
-  return { ...rule, confidence: CONFIDENCE, passBelow: sensitivity === 'high' ? rule.marginal : rule.fail, inconclusiveFrom: INCONCLUSIVE_FROM };
+  const effects = { marginal: LADDER[kind][marginal], fail: LADDER[kind][fail] };
+  return { ...effects, confidence: CONFIDENCE, passBelow: sensitivity === 'high' ? effects.marginal : effects.fail, inconclusiveFrom: INCONCLUSIVE_FROM };
+}
+
+// Built once: the judge asks for a rule per metric at every look.
+const RULES = Object.fromEntries(
+  SENSITIVITIES.map((sensitivity) => [sensitivity, Object.fromEntries(METRIC_KINDS.map((kind) => [kind, Object.freeze(rule(sensitivity, kind))]))]),
+) as Record<Sensitivity, Record<MetricKind, Readonly<Rule>>>;
+
+export function ruleFor(sensitivity: Sensitivity, kind: MetricKind): Readonly<Rule> {
+  return RULES[sensitivity][kind];
 }
 
 /**
