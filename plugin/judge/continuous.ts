@@ -4,6 +4,7 @@
 // because two or three pods cannot measure it, combined with what the service's history says (spread.ts).
 import type { InstanceSeries } from '../collect/source.js';
 import { badChange, combineSpread, type Comparison, type Shift, type SpreadPrior } from './comparison.js';
+import { warmUntil } from './warmup.js';
 import { studentQuantile, studentTail, type Side } from './distributions.js';
 import { formatChange } from './explain.js';
 
@@ -57,14 +58,14 @@ export interface PodLevel {
 
 /**
  * Each instance's offsets from the step centers (non-finite ones, e.g. log of a non-positive value, dropped);
- * samples before `skipUntil(the instance's first time)` are left out (a cold start).
+ * samples before `skipUntil(the instance's first time, the instance)` are left out (a cold start).
  */
-export function podLevels(group: InstanceSeries, centers: Map<number, number>, scale: Scale, skipUntil: (first: number) => number = () => -Infinity): Map<string, PodLevel> {
+export function podLevels(group: InstanceSeries, centers: Map<number, number>, scale: Scale, skipUntil: (first: number, instance: string) => number = () => -Infinity): Map<string, PodLevel> {
   const result = new Map<string, PodLevel>();
   for (const [instance, samples] of group) {
     const times: number[] = [];
     const offsets: number[] = [];
-    const from = samples.length ? skipUntil(samples[0]![0]) : 0;
+    const from = samples.length ? skipUntil(samples[0]![0], instance) : 0;
     let sum = 0;
     let skipped = 0;
     for (let i = 0; i < samples.length; i++) {
@@ -146,18 +147,20 @@ function samplesIn(pods: Iterable<PodLevel>): number {
 export interface LevelOptions {
   /** The pods' spread as the service's history (or the fallback) tells it. */
   prior: SpreadPrior;
-  /** Canary samples less than this long after the instance's first one are left out. */
+  /** Canary samples less than this long after the instance was first seen are left out. */
   warmupS: number;
+  /** When canary instances already running before the window were first seen (MetricInput.canarySince). */
+  since?: ReadonlyMap<string, number>;
 }
 
 /**
  * Compares the groups on a log scale when every value is positive (changes are relative), else on the raw scale.
  * Null when there is nothing to compare: no baseline step the canary also has after its warm-up.
  */
-export function compareLevels(canary: InstanceSeries, baseline: InstanceSeries, { prior, warmupS }: LevelOptions, positive = allPositive([canary, baseline])): Comparison | null {
+export function compareLevels(canary: InstanceSeries, baseline: InstanceSeries, { prior, warmupS, since }: LevelOptions, positive = allPositive([canary, baseline])): Comparison | null {
   const scale: Scale = positive ? Math.log : (v) => v;
   const centers = stepCenters(baseline, scale);
-  const canaryPods = podLevels(canary, centers, scale, (first) => first + warmupS);
+  const canaryPods = podLevels(canary, centers, scale, warmUntil(warmupS, since));
   const baselinePods = podLevels(baseline, centers, scale);
   if (canaryPods.size === 0 || baselinePods.size === 0) return null;
 

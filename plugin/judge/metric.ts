@@ -17,14 +17,14 @@ export { badChange };
 export const DEFAULT_MIN_EVIDENCE: Record<MetricKind, number> = { ratio: 200, latency: 3, throughput: 3, resource: 3, gauge: 3 };
 
 function compare(input: MetricInput, warmupS: number): Comparison | null {
-  const { metric, canary, baseline, history } = input;
+  const { metric, canary, baseline, history, canarySince: since } = input;
   if (metric.kind === 'ratio') {
     if (!isRatioGroup(canary) || !isRatioGroup(baseline)) throw new TypeError(`${metric.name}: a ratio metric needs numerator and denominator counts`);
-    return compareCounts(canary, baseline, { prior: ratioPrior(history), warmupS });
+    return compareCounts(canary, baseline, { prior: ratioPrior(history), warmupS, ...(since && { since }) });
   }
   if (isRatioGroup(canary) || isRatioGroup(baseline)) throw new TypeError(`${metric.name}: a ${metric.kind} metric needs one series per instance`);
   const positive = allPositive([canary, baseline]);
-  return compareLevels(canary, baseline, { prior: levelPrior(history, positive), warmupS }, positive);
+  return compareLevels(canary, baseline, { prior: levelPrior(history, positive), warmupS, ...(since && { since }) }, positive);
 }
 
 function hasData(group: MetricInput['canary']): boolean {

@@ -5,6 +5,7 @@
 import { median } from 'simple-statistics';
 import { countTail, studentQuantile, studentTail, type Side } from './distributions.js';
 import { badChange, combineSpread, type Comparison, type SpreadPrior } from './comparison.js';
+import { warmUntil } from './warmup.js';
 import { formatPercent, formatValue } from './explain.js';
 import type { RatioGroup } from './types.js';
 
@@ -26,12 +27,12 @@ const OUTLIER_Z = 4;
 
 /**
  * Each instance's events and exposure over its denominator's steps; negative or non-finite steps are dropped, and
- * so are steps before `skipUntil(the instance's first step)` (a cold start).
+ * so are steps before `skipUntil(the instance's first step, the instance)` (a cold start).
  */
-export function countsOf(group: RatioGroup, skipUntil: (first: number) => number = () => -Infinity): Map<string, Counts> {
+export function countsOf(group: RatioGroup, skipUntil: (first: number, instance: string) => number = () => -Infinity): Map<string, Counts> {
   const result = new Map<string, Counts>();
   for (const [instance, denominators] of group.denominator) {
-    const from = denominators.length ? skipUntil(denominators[0]![0]) : 0;
+    const from = denominators.length ? skipUntil(denominators[0]![0], instance) : 0;
     const numeratorSeries = group.numerator.get(instance) ?? [];
     // Usually both queries return the same steps; only otherwise are they matched by time.
     let aligned = numeratorSeries.length === denominators.length;
@@ -131,12 +132,14 @@ function canaryOutlier(pods: Map<string, Counts>, cv2: number): { instance: stri
 
 export interface CountOptions {
   prior: SpreadPrior;
-  /** Canary steps less than this long after the instance's first one are left out. */
+  /** Canary steps less than this long after the instance was first seen are left out. */
   warmupS: number;
+  /** When canary instances already running before the window were first seen (MetricInput.canarySince). */
+  since?: ReadonlyMap<string, number>;
 }
 
-export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup, { prior, warmupS }: CountOptions): Comparison | null {
-  const canaryPods = countsOf(canaryGroup, (first) => first + warmupS);
+export function compareCounts(canaryGroup: RatioGroup, baselineGroup: RatioGroup, { prior, warmupS, since }: CountOptions): Comparison | null {
+  const canaryPods = countsOf(canaryGroup, warmUntil(warmupS, since));
   const baselinePods = countsOf(baselineGroup);
   if (canaryPods.size === 0 || baselinePods.size === 0) return null;
   const setAside = outliers(baselinePods);

@@ -60,6 +60,11 @@ export interface MetricInput {
   history?: GroupData[];
   /** The source warned that its answer may be partial (e.g. a store not answering): the data may lack some. */
   warnings?: string[];
+  /**
+   * Unix seconds at which canary instances were first seen, for those seen before the window (already running):
+   * their warm-up counts from there, not from their first sample in the window.
+   */
+  canarySince?: ReadonlyMap<string, number>;
 }
 
 export function isRatioGroup(data: GroupData): data is RatioGroup {

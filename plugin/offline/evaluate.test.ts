@@ -59,9 +59,26 @@ describe('evaluateRequest', () => {
     const input = judgeInput({ steps: 10 });
     const request = parseJudgeRequest(input);
     const padded = structuredClone(input);
-    for (const series of Object.values(padded.data.latency.canary)) series.push([START_S + 11 * STEP_S, 1e6], [START_S, 1e6], [START_S - 60, 1e6]);
+    for (const series of Object.values(padded.data.latency.canary)) series.push([START_S + 11 * STEP_S, 1e6]);
+    for (const series of Object.values(padded.data.latency.baseline)) series.push([START_S + 11 * STEP_S, 1e6], [START_S, 1e6], [START_S - 60, 1e6]);
     const later = START_S + 20 * STEP_S;
     expect(evaluateRequest(parseJudgeRequest({ ...padded, now: new Date(later * 1000).toISOString() }))).toEqual(evaluateRequest(request));
+  });
+
+  it('counts a canary pod’s warm-up from its samples before the window: a pod already running is compared from the start', () => {
+    const input = judgeInput({ steps: 10 });
+    const fresh = evaluateRequest(parseJudgeRequest(input)).metrics.find((m) => m.name === 'latency')!;
+    const running = structuredClone(input);
+    // Seen a minute before the window, not compared (the values would fail it), but warm by the window's start.
+    for (const series of Object.values(running.data.latency.canary)) series.unshift([START_S - 60, 1e6]);
+    const warm = evaluateRequest(parseJudgeRequest(running)).metrics.find((m) => m.name === 'latency')!;
+    expect(fresh.reason).toContain('left out as warm-up');
+    expect(warm.reason).not.toContain('warm-up');
+    expect(warm.classification).toBe('pass');
+    // Twenty seconds before: its warm-up ends 40 s into the window, past the first step.
+    const recent = structuredClone(input);
+    for (const series of Object.values(recent.data.latency.canary)) series.unshift([START_S - 20, 1e6]);
+    expect(evaluateRequest(parseJudgeRequest(recent)).metrics.find((m) => m.name === 'latency')!.reason).toContain('left out as warm-up');
   });
 
   it('says NoData with too little data at the end of the window', () => {

@@ -169,13 +169,14 @@ describe('metricResume', () => {
     expect(measurement.finishedAt).toBeUndefined();
     expect(JSON.parse(measurement.value!)).toEqual({ verdict: null, score: null, reasons: [expect.stringMatching(/^error-rate: canary 1% vs baseline 1% \(±0%\)/)] });
     expect(measurement.message).toMatch(/^in progress, 2m of the 5m window \(40%\) covered; undecided, no conclusive regression; error-rate: canary 1% vs baseline 1%/);
-    // The window's queries (the service's history is read up to its start).
+    // The window's queries (the service's history is read up to its start), from a warm-up (1m) before it: a
+    // canary pod seen then was running already, and is not left out as warming up.
     const windowCalls = calls.filter((c) => c.end.getTime() > T0.getTime());
     expect(windowCalls.map((c) => [c.metric.name, c.group.podTemplateHash, c.start, c.end]).sort()).toEqual([
-      ['error-rate (denominator)', 'canary1', T0, at(120)],
-      ['error-rate (denominator)', 'stable1', T0, at(120)],
-      ['error-rate (numerator)', 'canary1', T0, at(120)],
-      ['error-rate (numerator)', 'stable1', T0, at(120)],
+      ['error-rate (denominator)', 'canary1', at(-60), at(120)],
+      ['error-rate (denominator)', 'stable1', at(-60), at(120)],
+      ['error-rate (numerator)', 'canary1', at(-60), at(120)],
+      ['error-rate (numerator)', 'stable1', at(-60), at(120)],
     ]);
     expect(calls.find((c) => c.metric.name === 'error-rate (numerator)')?.metric.query).toBe('sum by (pod) (errors_total{${selector}})');
   });
@@ -283,7 +284,8 @@ describe('metricResume', () => {
     expect(measurement.phase).toBe('Successful');
     expect(measurement.metadata).toMatchObject({ windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-01-01T00:05:00Z' });
     expect(measurement.metadata?.verificationId).toMatch(/^v-/);
-    expect(calls[0]?.start).toEqual(T0);
+    // From the warm-up before the window.
+    expect(calls[0]?.start).toEqual(at(-60));
   });
 
   it('reports Error when the window cannot be found', async () => {

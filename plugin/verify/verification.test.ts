@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CollectError, type GroupsRequest, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { parseVerifyConfig } from '../config/schema.js';
+import { isRatioGroup, type RatioGroup } from '../judge/types.js';
 import { collectInputs, verify } from './verification.js';
 
 const config = parseVerifyConfig({
@@ -66,7 +67,8 @@ describe('collectInputs', () => {
     expect(window[0]).toEqual({
       metric: { name: 'errors (numerator)', query: 'sum by (instance) (e_total{${selector}})' },
       group: { podTemplateHash: 'new', selectBy: 'podName', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'instance' },
-      start: range.start,
+      // A warm-up (1m by default) before the window: canary pods seen then were running already.
+      start: at(-60),
       end: range.end,
       cumulative: true,
       signal: expect.any(AbortSignal),
@@ -91,6 +93,24 @@ describe('collectInputs', () => {
 });
 
 describe('collectInputs reads', () => {
+  it('reads from a warm-up before the window: canary pods seen then are running already, and only the window is compared', async () => {
+    const startS = T0.getTime() / 1000;
+    const [errors, throughput] = await collectInputs(config, range, source(healthy));
+    for (const input of [errors!, throughput!]) {
+      expect(input.canarySince?.size).toBe(4);
+      expect([...input.canarySince!.values()].every((t) => t <= startS - 45)).toBe(true);
+      for (const group of [input.canary, input.baseline]) {
+        for (const samples of (isRatioGroup(group) ? group.denominator : group).values()) expect(samples.every(([t]) => t >= startS)).toBe(true);
+      }
+    }
+    // The first step in the window counts from the counter's value before it: one step's increase, not the total.
+    expect((errors!.canary as RatioGroup).denominator.get('i2')![0]).toEqual([startS + 15, 1000]);
+    // Without a warm-up the reads begin at the window's start.
+    const calls: SeriesRequest[] = [];
+    await collectInputs({ ...config, warmupMs: 0 }, range, source(healthy, calls));
+    expect(inWindow(calls).every((c) => c.start.getTime() === T0.getTime())).toBe(true);
+  });
+
   it('a query shared by several metrics once per look, for both groups', async () => {
     const calls: SeriesRequest[] = [];
     const shared = { ...config, metrics: [...config.metrics, { ...config.metrics[1]!, name: 'throughput-again' }] };

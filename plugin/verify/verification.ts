@@ -2,9 +2,10 @@
 // backend's data, so any replica (or a restarted engine) reaches the same result.
 import { setMaxListeners } from 'node:events';
 import { increasesPerStep } from '../collect/counters.js';
-import type { CollectError, FetchedSeries, GroupSelection, GroupsRequest, HealthSource } from '../collect/source.js';
+import type { CollectError, FetchedSeries, GroupSelection, GroupsRequest, HealthSource, InstanceSeries } from '../collect/source.js';
 import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
+import { seenBefore } from '../judge/warmup.js';
 import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
 import { collectHistory } from './history.js';
 import type { VerificationWindow } from './window.js';
@@ -19,6 +20,13 @@ export function judgeSettings(config: VerifyConfig): JudgeSettings {
   return { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase, warmupMs: config.warmupMs };
 }
 
+/** Per instance, the samples from `fromS` on (after it, when `after`). */
+function samplesFrom(series: InstanceSeries, fromS: number, after = false): InstanceSeries {
+  const result: InstanceSeries = new Map();
+  for (const [instance, samples] of series) result.set(instance, samples.filter(([t]) => (after ? t > fromS : t >= fromS)));
+  return result;
+}
+
 /** The series of one query for each group, in one request when the source can; throws CollectError. */
 function readGroups(source: HealthSource, request: GroupsRequest): Promise<FetchedSeries[]> {
   if (source.fetchGroups) return source.fetchGroups(request);
@@ -29,7 +37,8 @@ function readGroups(source: HealthSource, request: GroupsRequest): Promise<Fetch
 /**
  * The judge's input for every metric over `range`, with the service's history before it (history.ts): each
  * distinct query is read once, for both groups (metrics that share a query share its result). A ratio's counters become counts per step (counters.ts); the source's
- * warnings go with each metric. Throws CollectError when a metric cannot be collected; the other reads of the
+ * warnings go with each metric. Reads begin a warm-up before the window: a canary pod seen then was already
+ * running, and its warm-up counts from when it was seen (MetricInput.canarySince), not from the window's start. Throws CollectError when a metric cannot be collected; the other reads of the
  * look are then given up, as they are when `signal` aborts.
  */
 export async function collectInputs(
@@ -48,34 +57,55 @@ export async function collectInputs(
     const key = `${cumulative}\n${query}`;
     let answer = reads.get(key);
     if (!answer) {
-      const request = { metric: { name, query }, groups, start: range.start, end: range.end, signal: lookSignal, deadline };
+      const request = { metric: { name, query }, groups, start: readStart, end: range.end, signal: lookSignal, deadline };
       answer = readGroups(source, cumulative ? { ...request, cumulative } : request);
       reads.set(key, answer);
     }
     return answer;
   };
   const start = range.start.getTime() / 1000;
+  const readStart = new Date(range.start.getTime() - config.warmupMs);
+  // The window's part of a read, made once however many metrics share its query.
+  const windows = new WeakMap<FetchedSeries[], [InstanceSeries, InstanceSeries]>();
+  const windowOf = (fetched: FetchedSeries[]): [InstanceSeries, InstanceSeries] => {
+    let data = windows.get(fetched);
+    if (!data) windows.set(fetched, (data = [samplesFrom(fetched[0]!.series, start), samplesFrom(fetched[1]!.series, start)]));
+    return data;
+  };
   const history = collectHistory(config, groups[1]!, range, source, { signal: lookSignal, deadline, ...(onHistoryError && { onError: onHistoryError }) });
   try {
     return await Promise.all(
       config.metrics.map(async (metric): Promise<MetricInput> => {
         let data: [GroupData, GroupData];
         let fetched: FetchedSeries[];
+        let since: Map<string, number>;
         if (metric.kind === 'ratio') {
           // Counters: the engine takes their increases per step itself.
           const [numerator, denominator] = await Promise.all([
             read(`${metric.name} (numerator)`, metric.numerator, true),
             read(`${metric.name} (denominator)`, metric.denominator, true),
           ]);
-          data = [0, 1].map((i) => increasesPerStep(numerator[i]!.series, denominator[i]!.series, start)) as [GroupData, GroupData];
+          data = [0, 1].map((i) => {
+            const counts = increasesPerStep(numerator[i]!.series, denominator[i]!.series, readStart.getTime() / 1000);
+            return { numerator: samplesFrom(counts.numerator, start, true), denominator: samplesFrom(counts.denominator, start, true) };
+          }) as [GroupData, GroupData];
           fetched = [...numerator, ...denominator];
+          since = seenBefore(denominator[0]!.series, start);
         } else {
           fetched = await read(metric.name, metric.query);
-          data = [fetched[0]!.series, fetched[1]!.series];
+          data = windowOf(fetched);
+          since = seenBefore(fetched[0]!.series, start);
         }
         const warnings = [...new Set(fetched.flatMap((f) => f.warnings))];
         const past = (await history).get(metric.name);
-        return { metric, canary: data[0], baseline: data[1], ...(past?.length ? { history: past } : {}), ...(warnings.length ? { warnings } : {}) };
+        return {
+          metric,
+          canary: data[0],
+          baseline: data[1],
+          ...(past?.length ? { history: past } : {}),
+          ...(warnings.length ? { warnings } : {}),
+          ...(since.size ? { canarySince: since } : {}),
+        };
       }),
     );
   } catch (error) {
