@@ -92,3 +92,17 @@ describe('ratioPrior', () => {
     expect(ratioPrior(periods)).toMatchObject({ df: 2, from: 'history' });
   });
 });
+
+describe('priors are learnt once per history', () => {
+  it('answers the same history object with the same prior, per scale, and learns a new history afresh', () => {
+    const history = levelHistory(71, 4, 5, 0.05);
+    const first = levelPrior(history, true);
+    expect(levelPrior(history, true)).toBe(first);
+    expect(levelPrior(history, false)).not.toBe(first);
+    const copy = [...history];
+    expect(levelPrior(copy, true)).not.toBe(first);
+    expect(levelPrior(copy, true)).toEqual(first);
+    const counts = ratioHistory(72, 4, 5, { requests: 10_000, rate: 0.01, podSpread: 0.1 });
+    expect(ratioPrior(counts)).toBe(ratioPrior(counts));
+  });
+});

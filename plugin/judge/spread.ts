@@ -32,12 +32,25 @@ function distinct(periods: readonly GroupData[]): number {
   return names.size;
 }
 
+// A window's history is the same object at every look (history.ts keeps it; the offline judge parses it once),
+// and learning from it costs more than the look itself: each prior is learnt once per history.
+const learnt = { level: new WeakMap<readonly GroupData[], Map<boolean, SpreadPrior>>(), ratio: new WeakMap<readonly GroupData[], SpreadPrior>() };
+
 /**
  * The spread of pods' levels in the service's history: per period, each pod's mean distance from the period's
  * per-step medians, and their variance. On the log scale when `positive`, else relative to the squared level.
  */
 export function levelPrior(history: readonly GroupData[] | undefined, positive: boolean): SpreadPrior {
-  const periods = (history ?? []).filter((p): p is InstanceSeries => !isRatioGroup(p));
+  if (!history) return learnLevelPrior([], positive);
+  let byScale = learnt.level.get(history);
+  if (!byScale) learnt.level.set(history, (byScale = new Map()));
+  let prior = byScale.get(positive);
+  if (!prior) byScale.set(positive, (prior = learnLevelPrior(history, positive)));
+  return prior;
+}
+
+function learnLevelPrior(history: readonly GroupData[], positive: boolean): SpreadPrior {
+  const periods = history.filter((p): p is InstanceSeries => !isRatioGroup(p));
   const scale = positive ? Math.log : (v: number) => v;
   const estimates = periods.map((period) => {
     const centers = stepCenters(period, scale);
@@ -52,7 +65,14 @@ export function levelPrior(history: readonly GroupData[] | undefined, positive: 
 
 /** The spread of pods' event rates in the service's history, as a squared coefficient of variation beyond Poisson noise. */
 export function ratioPrior(history: readonly GroupData[] | undefined): SpreadPrior {
-  const periods = (history ?? []).filter((p): p is RatioGroup => isRatioGroup(p));
+  if (!history) return learnRatioPrior([]);
+  let prior = learnt.ratio.get(history);
+  if (!prior) learnt.ratio.set(history, (prior = learnRatioPrior(history)));
+  return prior;
+}
+
+function learnRatioPrior(history: readonly GroupData[]): SpreadPrior {
+  const periods = history.filter((p): p is RatioGroup => isRatioGroup(p));
   const estimates = periods.map((period) => dispersionOf([...countsOf(period).values()]));
   return pooled(estimates, distinct(periods), FALLBACK_PRIOR.ratio);
 }
