@@ -1,7 +1,6 @@
 // Judging a parsed request as of one `now`: the data inside the window up to then, the look it is, the judge.
 import type { InstanceSeries, Sample } from '../collect/source.js';
 import { judgeVerification } from '../judge/judge.js';
-import { seenBefore } from '../judge/warmup.js';
 import { isRatioGroup, type GroupData, type Look, type MetricInput } from '../judge/types.js';
 import { lookElapsedMs } from '../verify/window.js';
 import { toOutput, type JudgeOutput } from './output.js';
@@ -45,7 +44,7 @@ export function evaluateRequest(request: JudgeRequest, nowS: number = request.no
   const inputs: MetricInput[] = request.metrics.map((metric) => {
     const data = request.data.get(metric.name)!;
     const history = request.history.get(metric.name);
-    const since = seenBefore(data.canary, request.startS);
+    const since = request.canarySince.get(metric.name)!;
     return {
       metric,
       canary: groupWithin(data.canary, request.startS, untilS),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Sample } from '../collect/source.js';
 import { durationField } from '../../shared/config/duration.js';
 import { checkWindowAndMetrics, ConfigError, DEFAULT_INTERVAL_MS, describeIssue, formatPath, metricSchema, warmupField } from '../config/schema.js';
+import { seenBefore } from '../judge/warmup.js';
 import { isRatioGroup, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type GroupData, type JudgedMetric, type JudgeSettings, type MetricKind } from '../judge/types.js';
 
 /** A validated request: the judge's settings and metrics, the window in unix seconds, and each metric's data. */
@@ -18,6 +19,8 @@ export interface JudgeRequest {
   metrics: JudgedMetric[];
   /** Each configured metric's data (empty groups when `data` has none), every series sorted by time. */
   data: Map<string, { canary: GroupData; baseline: GroupData }>;
+  /** Per metric, when its canary instances seen at or before the start were first seen (warmup.ts): worked out once. */
+  canarySince: Map<string, Map<string, number>>;
   /** Each metric's history: past periods of the service's pods side by side (absent: none). */
   history: Map<string, GroupData[]>;
 }
@@ -279,6 +282,7 @@ export function parseJudgeRequest(raw: unknown): JudgeRequest {
   const { config, start, now } = result.data;
   // Optional fields left out rather than undefined, as the engine's config has them.
   const metrics = config.metrics.map((metric): JudgedMetric => Object.fromEntries(Object.entries(metric).filter(([, value]) => value !== undefined)) as typeof metric);
+  const groups = new Map(metrics.map((metric) => [metric.name, data.groups.get(metric.name) ?? { canary: emptyGroup(metric.kind), baseline: emptyGroup(metric.kind) }]));
   return {
     settings: { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase, warmupMs: config.warmup },
     durationMs: config.duration,
@@ -287,7 +291,8 @@ export function parseJudgeRequest(raw: unknown): JudgeRequest {
     startS: start,
     nowS: now,
     metrics,
-    data: new Map(metrics.map((metric) => [metric.name, data.groups.get(metric.name) ?? { canary: emptyGroup(metric.kind), baseline: emptyGroup(metric.kind) }])),
+    data: groups,
+    canarySince: new Map([...groups].map(([name, { canary }]) => [name, seenBefore(canary, start)])),
     history: data.history,
   };
 }
