@@ -8,7 +8,7 @@ import { judgeVerification } from '../judge/judge.js';
 import { seenBefore } from '../judge/warmup.js';
 import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
 import { collectHistory } from './history.js';
-import type { VerificationWindow } from './window.js';
+import { groupWithin, samplesWithin, type VerificationWindow } from './window.js';
 
 /** How a source finds the series of `group`'s pods. */
 export function selection(config: VerifyConfig, group: GroupRef): GroupSelection {
@@ -18,13 +18,6 @@ export function selection(config: VerifyConfig, group: GroupRef): GroupSelection
 /** What the judge takes from a verification's config. */
 export function judgeSettings(config: VerifyConfig): JudgeSettings {
   return { sensitivity: config.sensitivity, failOnNoData: config.failOnNoData, unhealthyPhase: config.unhealthyPhase, warmupMs: config.warmupMs };
-}
-
-/** Per instance, the samples from `fromS` on (after it, when `after`). */
-function samplesFrom(series: InstanceSeries, fromS: number, after = false): InstanceSeries {
-  const result: InstanceSeries = new Map();
-  for (const [instance, samples] of series) result.set(instance, samples.filter(([t]) => (after ? t > fromS : t >= fromS)));
-  return result;
 }
 
 /** The series of one query for each group, in one request when the source can; throws CollectError. */
@@ -69,7 +62,7 @@ export async function collectInputs(
   const windows = new WeakMap<FetchedSeries[], [InstanceSeries, InstanceSeries]>();
   const windowOf = (fetched: FetchedSeries[]): [InstanceSeries, InstanceSeries] => {
     let data = windows.get(fetched);
-    if (!data) windows.set(fetched, (data = [samplesFrom(fetched[0]!.series, start), samplesFrom(fetched[1]!.series, start)]));
+    if (!data) windows.set(fetched, (data = [samplesWithin(fetched[0]!.series, start), samplesWithin(fetched[1]!.series, start)]));
     return data;
   };
   const history = collectHistory(config, groups[1]!, range, source, { signal: lookSignal, deadline, ...(onHistoryError && { onError: onHistoryError }) });
@@ -86,8 +79,7 @@ export async function collectInputs(
             read(`${metric.name} (denominator)`, metric.denominator, true),
           ]);
           data = [0, 1].map((i) => {
-            const counts = increasesPerStep(numerator[i]!.series, denominator[i]!.series, readStart.getTime() / 1000);
-            return { numerator: samplesFrom(counts.numerator, start, true), denominator: samplesFrom(counts.denominator, start, true) };
+            return groupWithin(increasesPerStep(numerator[i]!.series, denominator[i]!.series, readStart.getTime() / 1000), start);
           }) as [GroupData, GroupData];
           fetched = [...numerator, ...denominator];
           since = seenBefore(denominator[0]!.series, start);

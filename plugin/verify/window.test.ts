@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeCoverage, elapsedRange, isClosed, lookElapsedMs, lookRange, nextCheck, parseTimestamp, windowFrom } from './window.js';
+import type { InstanceSeries } from '../collect/source.js';
+import { describeCoverage, elapsedRange, groupWithin, samplesWithin, isClosed, lookElapsedMs, lookRange, nextCheck, parseTimestamp, windowFrom } from './window.js';
 
 const start = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
@@ -64,5 +65,20 @@ describe('parseTimestamp', () => {
 
   it.each([undefined, '', 'yesterday', '1767225600', '2026-13-45T99:00:00Z', 42])('refuses %j', (text) => {
     expect(parseTimestamp(text)).toBeNull();
+  });
+});
+
+describe('samplesWithin', () => {
+  const series: InstanceSeries = new Map([
+    ['a', [[100, 1], [115, 2], [130, 3], [145, 4]]],
+    ['b', []],
+  ]);
+  it('keeps start < t <= until: a sample stamped at the start describes the time before the window', () => {
+    expect(samplesWithin(series, 100, 130)).toEqual(new Map([['a', [[115, 2], [130, 3]]], ['b', []]]));
+    expect(samplesWithin(series, 99)).toEqual(series);
+    expect(samplesWithin(series, 145).get('a')).toEqual([]);
+  });
+  it('cuts both counts of a ratio alike', () => {
+    expect(groupWithin({ numerator: series, denominator: series }, 115, 130)).toEqual({ numerator: new Map([['a', [[130, 3]]], ['b', []]]), denominator: new Map([['a', [[130, 3]]], ['b', []]]) });
   });
 });

@@ -1,9 +1,41 @@
 import { formatDuration } from '../../shared/config/duration.js';
+import type { InstanceSeries, Sample } from '../collect/source.js';
+import { isRatioGroup, type GroupData } from '../judge/types.js';
 
 /** The period a verification covers: fixed at the first call, `duration` long. */
 export interface VerificationWindow {
   start: Date;
   end: Date;
+}
+
+/** Index of the first sample with time > t in a series sorted by time. */
+function firstAfter(samples: readonly Sample[], t: number): number {
+  let low = 0;
+  let high = samples.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (samples[mid]![0] > t) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * Per instance, the samples of a window that starts at `fromS`: fromS < t ≤ untilS (unix seconds), from series
+ * in time order as sources give them. A sample stamped at the start describes the time before it (a rate or a
+ * quantile over the last minute, a counter's step), so it is not the window's.
+ */
+export function samplesWithin(series: InstanceSeries, fromS: number, untilS = Infinity): InstanceSeries {
+  const result: InstanceSeries = new Map();
+  for (const [instance, samples] of series) result.set(instance, samples.slice(firstAfter(samples, fromS), firstAfter(samples, untilS)));
+  return result;
+}
+
+/** samplesWithin for a metric's data, a ratio's counts as well as a level's series. */
+export function groupWithin(group: GroupData, fromS: number, untilS = Infinity): GroupData {
+  return isRatioGroup(group)
+    ? { numerator: samplesWithin(group.numerator, fromS, untilS), denominator: samplesWithin(group.denominator, fromS, untilS) }
+    : samplesWithin(group, fromS, untilS);
 }
 
 export function windowFrom(start: Date, durationMs: number): VerificationWindow {
