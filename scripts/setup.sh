@@ -17,6 +17,8 @@ missing=()
 command -v prometheus >/dev/null || missing+=(prometheus)
 command -v file >/dev/null || missing+=(file)
 command -v openssl >/dev/null || missing+=(openssl)
+# pipelines write release repositories with git (and the tests serve them with git http-backend)
+command -v git >/dev/null || missing+=(git)
 # actionlint checks the workflows' run: scripts with shellcheck when it is there
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

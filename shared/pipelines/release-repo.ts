@@ -1,0 +1,166 @@
+// A release repository's change, made once: values set by YAML path in its files and committed to a branch, or a
+// commit reverted. Each commit carries its step's key as a trailer (`Rollouts-CV-Step: <key>`), so that a
+// controller that died after pushing finds its commit on the branch and does not make a second one. A push that
+// lost a race with another (non-fast-forward) is redone on the new tip, a few times.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import { type GitCredentials, GitError, type GitSession, openSession } from './git.js';
+import { setYamlPaths, type YamlEdit } from './yaml-paths.js';
+
+export const STEP_TRAILER = 'Rollouts-CV-Step';
+/** How far back on the branch an earlier attempt's commit is looked for. */
+const HISTORY_DEPTH = 200;
+
+export interface ReleaseRepo {
+  /** https://…, ssh://… or git@host:path; http:// only to a loopback address. */
+  url: string;
+  branch: string;
+  credentials: GitCredentials;
+}
+
+export interface FileEdits {
+  /** Path in the repository, e.g. `apps/loans-api/prod-na/rollout.yaml`. */
+  path: string;
+  /** Which YAML document of the file (0: the first). */
+  document?: number;
+  set: YamlEdit[];
+}
+
+export interface CommitRequest {
+  files: FileEdits[];
+  message: string;
+  author: { name: string; email: string };
+  /** The step's once-only key (its run and step): a commit with this key on the branch is the step's. */
+  key: string;
+  /** Commit even when the values are already set (the commit then changes nothing). */
+  allowEmpty?: boolean;
+  attempts?: number;
+}
+
+export interface CommitResult {
+  /** The step's commit; null when the values were already set and no empty commit was asked for. */
+  commit: string | null;
+  /** Whether this call pushed it (false: an earlier attempt had). */
+  pushed: boolean;
+}
+
+export class ReleaseRepoError extends Error {
+  override name = 'ReleaseRepoError';
+}
+
+/** Refuses a URL that carries a password or would send credentials in clear to another machine. */
+export function checkRepoUrl(url: string): void {
+  if (/^(ssh:\/\/|[\w.-]+@[\w.-]+:)/.test(url)) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ReleaseRepoError(`repository URL "${url}" is not a URL; expected https://host/path.git, ssh://host/path.git or git@host:path.git`);
+  }
+  if (parsed.password) throw new ReleaseRepoError('repository URL must not hold a password: give the token in the credentials Secret');
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
+  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return;
+  throw new ReleaseRepoError(`repository URL "${url}": expected https:// (http:// only to a loopback address), ssh:// or git@host:path`);
+}
+
+/** A path inside the repository: relative, without `..`, not into .git. */
+function repoPath(dir: string, path: string): string {
+  const clean = normalize(path);
+  if (clean.startsWith('..') || clean.startsWith('/') || clean === '.git' || clean.startsWith('.git/')) {
+    throw new ReleaseRepoError(`file "${path}": expected a path inside the repository, such as apps/loans-api/rollout.yaml`);
+  }
+  return join(dir, clean);
+}
+
+async function fetchBranch(git: GitSession, repo: ReleaseRepo): Promise<void> {
+  await git.run(['fetch', '-q', '--no-tags', `--depth=${HISTORY_DEPTH}`, repo.url, `refs/heads/${repo.branch}`]).catch((error: unknown) => {
+    if (error instanceof GitError && /couldn't find remote ref|not our ref/i.test(error.stderr)) {
+      throw new ReleaseRepoError(`branch "${repo.branch}" does not exist in ${repo.url}`);
+    }
+    throw error;
+  });
+  await git.run(['checkout', '-q', '--force', '--detach', 'FETCH_HEAD']);
+}
+
+/** The commit on the fetched branch that carries `key`, if an earlier attempt pushed one. */
+async function commitWithKey(git: GitSession, key: string): Promise<string | null> {
+  const log = await git.run(['log', `--format=%H%x00%(trailers:key=${STEP_TRAILER},valueonly,separator=%x01)%x00`, 'HEAD']);
+  for (const entry of log.split('\0\n')) {
+    const [commit, values] = entry.replace(/^\n/, '').split('\0');
+    if (commit && values?.split('\x01').some((value) => value.trim() === key)) return commit;
+  }
+  return null;
+}
+
+const isRace = (error: unknown) => error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(cannot lock ref|failed to update ref)/i.test(error.stderr);
+
+/**
+ * Fetches the branch, does `change` on it and pushes, until the push is not beaten by another one: the key is
+ * looked for first each time, so a push that landed although its answer was lost is not made twice.
+ */
+async function pushOnce(repo: ReleaseRepo, key: string, attempts: number, change: (git: GitSession) => Promise<string | null>): Promise<CommitResult> {
+  checkRepoUrl(repo.url);
+  const git = await openSession(repo.credentials);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      await fetchBranch(git, repo);
+      const earlier = await commitWithKey(git, key);
+      if (earlier) return { commit: earlier, pushed: false };
+      const commit = await change(git);
+      if (!commit) return { commit: null, pushed: false };
+      try {
+        await git.run(['push', '-q', repo.url, `HEAD:refs/heads/${repo.branch}`]);
+        return { commit, pushed: true };
+      } catch (error) {
+        if (!isRace(error) || attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  } finally {
+    await git.close();
+  }
+}
+
+function identity(author: { name: string; email: string }): string[] {
+  return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`];
+}
+
+/** Sets the values and commits them to the branch, once per key. Throws ReleaseRepoError, YamlPathError or GitError. */
+export async function commitValues(repo: ReleaseRepo, request: CommitRequest): Promise<CommitResult> {
+  return pushOnce(repo, request.key, request.attempts ?? 5, async (git) => {
+    for (const file of request.files) {
+      const path = repoPath(git.dir, file.path);
+      const text = await readFile(path, 'utf8').catch(() => {
+        throw new ReleaseRepoError(`file "${file.path}" does not exist on branch ${repo.branch}`);
+      });
+      await writeFile(path, setYamlPaths(text, file.set, file.document ?? 0));
+    }
+    const changed = (await git.run(['status', '--porcelain'])).trim() !== '';
+    if (!changed && !request.allowEmpty) return null;
+    await git.run(['add', '-A']);
+    await git.run([...identity(request.author), 'commit', '-q', '--allow-empty', '-m', request.message, '--trailer', `${STEP_TRAILER}: ${request.key}`]);
+    return (await git.run(['rev-parse', 'HEAD'])).trim();
+  });
+}
+
+/** Reverts `commit` on the branch, once per key (a rollback step). Throws ReleaseRepoError when it does not apply cleanly. */
+export async function revertCommit(repo: ReleaseRepo, request: { commit: string; key: string; author: { name: string; email: string }; attempts?: number }): Promise<CommitResult> {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(request.commit)) throw new ReleaseRepoError(`commit "${request.commit}": expected a full commit id (40 hex digits)`);
+  return pushOnce(repo, request.key, request.attempts ?? 5, async (git) => {
+    const onBranch = await git.run(['merge-base', '--is-ancestor', request.commit, 'HEAD']).then(
+      () => true,
+      () => false,
+    );
+    if (!onBranch) throw new ReleaseRepoError(`commit ${request.commit} is not among the last ${HISTORY_DEPTH} commits of branch ${repo.branch}`);
+    try {
+      await git.run([...identity(request.author), 'revert', '--no-edit', request.commit]);
+    } catch (error) {
+      if (error instanceof GitError && /conflict/i.test(error.stderr)) {
+        throw new ReleaseRepoError(`reverting ${request.commit} conflicts with later commits on ${repo.branch}; revert it by hand`);
+      }
+      throw error;
+    }
+    await git.run([...identity(request.author), 'commit', '-q', '--amend', '--no-edit', '--trailer', `${STEP_TRAILER}: ${request.key}`]);
+    return (await git.run(['rev-parse', 'HEAD'])).trim();
+  });
+}
