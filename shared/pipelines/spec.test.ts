@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigError, parsePipelineSpec, stepsOf, stepType } from './spec.js';
+
+const EXAMPLE = parse(readFileSync(new URL('../../docs/examples/pipeline-loans-api.yaml', import.meta.url), 'utf8'), { merge: true }) as { spec: Record<string, unknown> };
+
+const minimal = (steps: unknown[], extra: Record<string, unknown> = {}) => ({ variables: [{ name: 'image', required: true }], stages: [{ name: 'dev', steps, ...extra }] });
+const errorsOf = (raw: unknown): string[] => {
+  try {
+    parsePipelineSpec(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+};
+
+describe('parsePipelineSpec', () => {
+  it('reads the reference release (docs/examples/pipeline-loans-api.yaml) with its defaults', () => {
+    const spec = parsePipelineSpec(EXAMPLE.spec);
+    expect(spec.stages.map((s) => s.name)).toEqual(['dev', 'qa', 'approve-prod-na', 'prod-na', 'approve-prod-highreg', 'prod-highreg']);
+    const prodNa = spec.stages[3]!;
+    expect(prodNa.steps.flatMap(stepsOf).map(stepType)).toEqual(['gitUpdate', 'sync', 'rollout', 'verify', 'rollout', 'rollout', 'verify', 'wait', 'rollout', 'rollout', 'verify', 'rollout', 'issue']);
+    expect(prodNa.rollback.map(stepType)).toEqual(['rollout', 'gitRevert', 'sync', 'issue']);
+    const sync = stepsOf(prodNa.steps[1]!)[0]!.sync!;
+    expect(sync).toEqual({ application: 'prod-na-loans-api', namespace: 'argocd', prune: false, health: ['Suspended', 'Healthy'], timeout: 600_000 });
+    expect(stepsOf(prodNa.steps[3]!)[0]!.onFailure).toEqual({
+      verificationFailed: { manualIntervention: { timeout: 7_200_000, onTimeout: 'rollback' } },
+      error: { manualIntervention: { timeout: 7_200_000, onTimeout: 'ignore' } },
+    });
+    expect(spec.stages[2]!.steps[0]).toMatchObject({ approval: { minApprovals: 1, allowSelfApproval: false, timeout: 86_400_000, onTimeout: 'reject' } });
+    expect(stepsOf(spec.stages[0]!.steps[0]!).map((s) => s.name)).toEqual(['update-release-repo', 'tracking-issue']);
+  });
+
+  it('needs exactly one type per step', () => {
+    expect(errorsOf(minimal([{ name: 'a' }]))).toEqual(['spec.stages[0].steps[0]: expected exactly one of gitUpdate, gitRevert, sync, rollout, verify, approval, issue, webhook, wait; got none']);
+    expect(errorsOf(minimal([{ name: 'a', wait: { duration: '1m' }, sync: { application: 'x' } }]))).toEqual([expect.stringContaining('got sync, wait')]);
+  });
+
+  it('names the field and the expected form', () => {
+    expect(errorsOf(minimal([{ name: 'Verify 10%', wait: { duration: '1m' } }]))).toEqual([expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.name: expected a lowercase name/)]);
+    expect(errorsOf(minimal([{ name: 'w', wait: { duration: 'soon' } }]))).toEqual(['spec.stages[0].steps[0].wait.duration: expected a duration such as "90s", "1m30s" or "5m"; got "soon"']);
+    expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m', extra: 1 } }]))).toEqual([expect.stringContaining('spec.stages[0].steps[0].wait: unknown key "extra"')]);
+    expect(errorsOf(minimal([{ name: 'r', rollout: { name: 'loans-api' } }]))).toEqual(['spec.stages[0].steps[0].rollout: expected waitFor, action or both']);
+    expect(errorsOf({ stages: [] })).toEqual(['spec.stages: expected at least 1 item; got none']);
+    expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m' }, onFailure: 'panic' }]))).toEqual([
+      expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.onFailure: expected rollback, ignore, abort or \{manualIntervention/),
+    ]);
+    const w = (name: string) => ({ name, wait: { duration: '1m' } });
+    expect(errorsOf(minimal([{ name: 'both', parallel: [w('a'), w('b')], wait: { duration: '1m' } }]))).toEqual(['spec.stages[0].steps[0]: a parallel group has only a name and its steps; got wait too']);
+    expect(errorsOf(minimal([{ name: 'both', parallel: [w('a'), { name: 'b' }] }]))).toEqual([expect.stringContaining('spec.stages[0].steps[0].parallel[1]: expected exactly one of')]);
+  });
+
+  it('refuses names used twice where they are looked up', () => {
+    const w = { wait: { duration: '1m' } };
+    expect(errorsOf(minimal([{ name: 'a', ...w }, { name: 'a', ...w }]))).toEqual(['spec.stages[0].steps[1].name: step "a" is named twice in stage "dev"']);
+    expect(errorsOf({ stages: [{ name: 'dev', steps: [{ name: 'a', ...w }] }, { name: 'dev', steps: [{ name: 'a', ...w }] }] })).toEqual(['spec.stages[1].name: stage "dev" is named twice']);
+    expect(errorsOf({ variables: [{ name: 'x' }, { name: 'x' }], stages: [{ name: 'dev', steps: [{ name: 'a', ...w }] }] })).toEqual(['spec.variables[1].name: "x" is declared twice']);
+  });
+
+  it('checks references: declared variables, outputs of steps that run before, known forms', () => {
+    const comment = (key: string) => ({ name: 'c', issue: { jira: { url: 'https://j.example', credentialsSecret: { name: 'j' } }, action: 'comment', key, comment: 'hi' } });
+    expect(errorsOf(minimal([comment('${{ vars.tag }}')]))).toEqual(['spec.stages[0].steps[0].issue.key: "tag" is not a variable of this pipeline (variables: image)']);
+    expect(errorsOf(minimal([comment('${{ steps.dev.later.outputs.key }}'), { name: 'later', wait: { duration: '1m' } }]))).toEqual([
+      'spec.stages[0].steps[0].issue.key: step dev/later does not run before this one',
+    ]);
+    expect(errorsOf(minimal([comment('${{ env.HOME }}')]))).toEqual([expect.stringContaining('"${{ env.HOME }}" is not a reference this pipeline can fill')]);
+    expect(errorsOf(minimal([{ name: 'first', wait: { duration: '1m' } }, comment('${{ steps.dev.first.outputs.key }} ${{ run.url }}')]))).toEqual([]);
+  });
+
+  it('reverts only a gitUpdate of the same stage, and only as a rollback step', () => {
+    expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m' } }], { rollback: [{ name: 'r', gitRevert: { step: 'w' } }] }))).toEqual([
+      'spec.stages[0].rollback[0].gitRevert.step: "w" is not a gitUpdate step of stage "dev"',
+    ]);
+    expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m' } }, { name: 'r', gitRevert: { step: 'w' } }]))).toEqual([
+      'spec.stages[0].steps: step "r": gitRevert belongs in the stage\'s rollback steps',
+    ]);
+  });
+});
