@@ -614,24 +614,29 @@ if (!helm) {
       });
     });
 
-    describe('ApprovalRequest CRD (crds/)', () => {
-      it('is rendered with --include-crds, and left to Helm\'s install-only handling otherwise', () => {
-        const withCrds = ok({ args: ['--include-crds'] });
-        const crd = only(withCrds, 'CustomResourceDefinition');
-        expect(crd.metadata.name).toBe('approvalrequests.rollouts-cv.io');
-        expect(crd.spec.group).toBe('rollouts-cv.io');
-        expect(crd.spec.scope).toBe('Namespaced');
-        expect(crd.spec.names).toMatchObject({ kind: 'ApprovalRequest', plural: 'approvalrequests' });
-        expect(crd.spec.versions.map((v: { name: string; served: boolean; storage: boolean; subresources: unknown }) => [v.name, v.served, v.storage, v.subresources])).toEqual([
-          ['v1alpha1', true, true, { status: {} }],
+    describe('CRDs (crds/)', () => {
+      const crds = () => ok({ args: ['--include-crds'] }).filter((doc) => doc.kind === 'CustomResourceDefinition');
+
+      it('are rendered with --include-crds, and left to Helm\'s install-only handling otherwise', () => {
+        expect(crds().map((crd) => [crd.metadata.name, crd.spec.names.kind, crd.spec.scope])).toEqual([
+          ['approvalrequests.rollouts-cv.io', 'ApprovalRequest', 'Namespaced'],
+          ['pipelineruns.rollouts-cv.io', 'PipelineRun', 'Namespaced'],
+          ['pipelines.rollouts-cv.io', 'Pipeline', 'Namespaced'],
         ]);
+        for (const crd of crds()) {
+          expect(crd.spec.group).toBe('rollouts-cv.io');
+          expect(crd.spec.versions.map((v: { name: string; served: boolean; storage: boolean }) => [v.name, v.served, v.storage])).toEqual([['v1alpha1', true, true]]);
+        }
+        // Status is the controllers' to write: a subresource where someone else writes spec.
+        const status = Object.fromEntries(crds().map((crd) => [crd.spec.names.kind, crd.spec.versions[0].subresources]));
+        expect(status).toEqual({ ApprovalRequest: { status: {} }, PipelineRun: { status: {} }, Pipeline: undefined });
         expect(ok().filter((doc) => doc.kind === 'CustomResourceDefinition')).toEqual([]);
       });
 
-      it('names the group and resources the RBAC rules grant', () => {
-        const crd = only(ok({ args: ['--include-crds'] }), 'CustomResourceDefinition');
+      it('name the group and resources the RBAC rules grant', () => {
+        const plurals = crds().flatMap((crd) => [crd.spec.names.plural, `${crd.spec.names.plural}/status`]);
         for (const rule of [...ENGINE_RULES, ...BOT_RULES].filter((r) => r.apiGroups.includes('rollouts-cv.io'))) {
-          for (const resource of rule.resources) expect([crd.spec.names.plural, `${crd.spec.names.plural}/status`]).toContain(resource);
+          for (const resource of rule.resources) expect(plurals).toContain(resource);
         }
       });
     });

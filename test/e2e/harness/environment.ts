@@ -25,7 +25,7 @@ const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
 const MONITORING_CRDS = ['servicemonitors', 'podmonitors'];
 /** The project's CRDs, as the chart installs them. */
 const PROJECT_CRD_DIR = join(REPO, 'charts/rollouts-cv/crds');
-const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io'];
+const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io', 'pipelines.rollouts-cv.io', 'pipelineruns.rollouts-cv.io'];
 const CLUSTER = 'rollouts-cv-e2e';
 export const CONTROLLER_NAMESPACE = 'argo-rollouts';
 /** The engine's token (`--auth-token-file`), which the bridge sends (`--engine-token-file`). */
