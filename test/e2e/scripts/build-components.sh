@@ -12,7 +12,10 @@
 # The monitoring component also generates files with what it built: controller-gen writes the monitoring.coreos.com/v1
 # CRDs (prometheus-operator's ServiceMonitor, PodMonitor, …) from the pinned API types into <component>-<pin>/crds/.
 #
-# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring (default: all)
+# Argo CD is one binary that acts by the name it is run under: the argocd component builds it once and links the
+# names its components run under (argocd-application-controller, argocd-repo-server) to it in the same bin folder.
+#
+# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring argocd (default: all but argocd, which no test runs yet)
 # --print-paths prints `<component> <bin dir>` per component and builds nothing.
 set -euo pipefail
 
@@ -28,8 +31,8 @@ components=()
 for arg in "$@"; do
   case "$arg" in
     --print-paths) print_only=1 ;;
-    etcd|kwok|k8s|argo|monitoring) components+=("$arg") ;;
-    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring)" >&2; exit 2 ;;
+    etcd|kwok|k8s|argo|monitoring|argocd) components+=("$arg") ;;
+    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring argocd)" >&2; exit 2 ;;
   esac
 done
 [ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring)
@@ -42,6 +45,13 @@ packages_of() {
     k8s) echo "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler" ;;
     argo) echo "rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller" ;;
     monitoring) echo "controller-gen=sigs.k8s.io/controller-tools/cmd/controller-gen" ;;
+    argocd) echo "argocd=github.com/argoproj/argo-cd/v3/cmd" ;;
+  esac
+}
+# Further names for a built binary, as "<link>=<output name>" pairs: relative symlinks in the same bin folder.
+links_of() {
+  case "$1" in
+    argocd) echo "argocd-application-controller=argocd argocd-repo-server=argocd" ;;
   esac
 }
 # What a component generates with its own binaries into <component>-<pin>/crds/ once they are built, run from the
@@ -73,7 +83,7 @@ ldflags_of() {
 }
 
 pin_of() {
-  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; generate_of "$1"; go version; } | sha256sum | cut -c1-12
+  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; generate_of "$1"; links_of "$1"; go version; } | sha256sum | cut -c1-12
 }
 
 for component in "${components[@]}"; do
@@ -123,5 +133,6 @@ for component in "${components[@]}"; do
     "$component" "$seconds" "$peak_kib" "$(go env GOVERSION)" "$(date -u +%FT%TZ)" > "$dir/build.json"
   cat "$dir/build.json" >&2
   if [ -d "$dir/crds.tmp" ]; then rm -rf "$dir/crds" && mv "$dir/crds.tmp" "$dir/crds"; fi
+  for pair in $(links_of "$component"); do ln -s "${pair#*=}" "$dir/bin.tmp/${pair%%=*}"; done
   rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin" && touch "$dir/bin/.complete"
 done
