@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { advanceRun, type Executors, failureAction, type StepExecutor, type StepOutcome } from './advance.js';
+import { parsePipelineSpec } from './spec.js';
+import { initialStatus, type PipelineRunStatus } from './status.js';
+import { waitStep } from './steps/wait.js';
+
+const T0 = new Date('2026-12-05T10:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const run = { namespace: 'releases', name: 'loans-api-release-1', uid: 'uid-1' };
+const facts = { triggeredBy: 'Slack user U012ABCDEF', url: '' };
+
+const w = (name: string, extra: Record<string, unknown> = {}) => ({ name, wait: { duration: '1m' }, ...extra });
+const v = (name: string, extra: Record<string, unknown> = {}) => ({ name, verify: { rollout: 'loans-api', template: { name: 't' } }, ...extra });
+
+function start(spec: unknown, variables: Record<string, string> = {}): PipelineRunStatus {
+  return initialStatus({ name: 'loans-api-release', spec: parsePipelineSpec(spec) }, variables, T0);
+}
+
+/** Executors that answer from a script per step name, and remember the keys they were called with. */
+function scripted(outcomes: Record<string, StepOutcome[]>): { executors: Executors; calls: string[] } {
+  const calls: string[] = [];
+  const next: StepExecutor = async (step, _record, context) => {
+    calls.push(context.key);
+    const list = outcomes[step.name];
+    if (!list?.length) return { phase: 'Succeeded', message: `${step.name} done`, outputs: { by: step.name } };
+    return list.length > 1 ? list.shift()! : list[0]!;
+  };
+  return { executors: { verify: next, sync: next, rollout: next, gitRevert: next, wait: waitStep }, calls };
+}
+
+const failed = (failure: 'verification' | 'error', message = 'Unhealthy: errors +340%'): StepOutcome => ({ phase: 'Failed', failure, message });
+
+describe('advanceRun', () => {
+  it('goes through the stages in order, waits where a step waits, and ends Succeeded', async () => {
+    const { executors, calls } = scripted({});
+    let { status, recheckAfterMs } = await advanceRun(start({ stages: [{ name: 'dev', steps: [v('a'), w('pause'), v('b')] }, { name: 'qa', steps: [v('c')] }] }), run, facts, executors, T0);
+    expect(status.phase).toBe('Running');
+    expect(status.currentStage).toBe('dev');
+    expect(recheckAfterMs).toBe(60_000);
+    expect(status.stages[0]!.steps.map((s) => s.phase)).toEqual(['Succeeded', 'Running', 'Pending']);
+    expect(status.stages[0]!.steps[1]!.state).toEqual({ until: '2026-12-05T10:01:00.000Z' });
+    // A look before the wait is over changes nothing but the message; its end is kept across looks.
+    ({ status, recheckAfterMs } = await advanceRun(status, run, facts, executors, at(30)));
+    expect(recheckAfterMs).toBe(30_000);
+    ({ status, recheckAfterMs } = await advanceRun(status, run, facts, executors, at(61)));
+    expect(recheckAfterMs).toBeNull();
+    expect(status).toMatchObject({ phase: 'Succeeded', message: 'all 2 stages succeeded', finishedAt: at(61).toISOString() });
+    expect(status.stages.map((s) => s.phase)).toEqual(['Succeeded', 'Succeeded']);
+    expect(calls).toEqual(['uid-1/dev/a', 'uid-1/dev/b', 'uid-1/qa/c']);
+    expect(status.stages[1]!.steps[0]!.outputs).toEqual({ by: 'c' });
+  });
+
+  it('runs a parallel group together and goes on when all of it has finished', async () => {
+    const { executors } = scripted({ slow: [{ phase: 'Running', message: 'syncing', recheckAfterMs: 5000 }, { phase: 'Succeeded', message: 'synced' }] });
+    const spec = { stages: [{ name: 'dev', steps: [{ name: 'both', parallel: [v('fast'), { name: 'slow', sync: { application: 'dev-loans-api' } }] }, v('after')] }] };
+    let { status, recheckAfterMs } = await advanceRun(start(spec), run, facts, executors, T0);
+    expect(status.stages[0]!.steps.map((s) => [s.name, s.group, s.phase])).toEqual([
+      ['fast', 'both', 'Succeeded'],
+      ['slow', 'both', 'Running'],
+      ['after', undefined, 'Pending'],
+    ]);
+    expect(recheckAfterMs).toBe(5000);
+    ({ status } = await advanceRun(status, run, facts, executors, at(5)));
+    expect(status.phase).toBe('Succeeded');
+  });
+
+  it('rolls the stage back on a failed verification, runs every rollback step even when one fails, and ends Failed with the reason', async () => {
+    const { executors, calls } = scripted({ verify: [failed('verification')], revert: [failed('error', 'push refused')] });
+    const spec = {
+      stages: [
+        { name: 'dev', steps: [v('ok')] },
+        { name: 'prod-na', steps: [v('verify'), v('never')], rollback: [{ name: 'abort', rollout: { name: 'loans-api', action: 'abort' } }, { name: 'revert', gitRevert: { step: 'u' } }, { name: 'sync-back', sync: { application: 'x' } }] },
+      ],
+    };
+    // gitRevert needs a gitUpdate of its stage.
+    spec.stages[1]!.steps.unshift({ name: 'u', gitUpdate: { repository: { url: 'https://git.example/r.git' }, files: [{ path: 'a.yaml', set: [{ path: 'a', value: 'b' }] }], message: 'm' } } as never);
+    const { executors: withUpdate } = { executors: { ...executors, gitUpdate: executors.verify } };
+    const { status } = await advanceRun(start(spec), run, facts, withUpdate, T0);
+    expect(status.phase).toBe('Failed');
+    expect(status.message).toBe('stage prod-na: step verify failed (the verification failed): Unhealthy: errors +340%; rolled back, but rollback step(s) revert failed');
+    expect(status.stages[1]!.steps.map((s) => s.phase)).toEqual(['Succeeded', 'Failed', 'Pending']);
+    expect(status.stages[1]!.rollback.map((s) => s.phase)).toEqual(['Succeeded', 'Failed', 'Succeeded']);
+    expect(status.stages[1]!.phase).toBe('Failed');
+    expect(calls).toContain('uid-1/prod-na/rollback/abort');
+    expect(calls).not.toContain('uid-1/prod-na/never');
+  });
+
+  it('ignores or aborts as the strategy says, per kind of failure', async () => {
+    const spec = (onFailure: unknown) => ({ stages: [{ name: 'dev', steps: [v('verify', { onFailure }), v('next')], rollback: [{ name: 'abort', rollout: { name: 'loans-api', action: 'abort' } }] }] });
+    const strategy = { verificationFailed: 'rollback', error: 'ignore' };
+    const ignored = await advanceRun(start(spec(strategy)), run, facts, scripted({ verify: [failed('error', 'cannot reach the engine')] }).executors, T0);
+    expect(ignored.status.phase).toBe('Succeeded');
+    expect(ignored.status.stages[0]!.steps.map((s) => [s.phase, s.failure, s.message])).toEqual([
+      ['Ignored', 'error', 'cannot reach the engine'],
+      ['Succeeded', undefined, 'next done'],
+    ]);
+    const rolled = await advanceRun(start(spec(strategy)), run, facts, scripted({ verify: [failed('verification')] }).executors, T0);
+    expect(rolled.status.stages[0]!.rollback[0]!.phase).toBe('Succeeded');
+    const aborted = await advanceRun(start(spec('abort')), run, facts, scripted({ verify: [failed('verification')] }).executors, T0);
+    expect(aborted.status.message).toBe('stage dev: step verify failed (the verification failed): Unhealthy: errors +340%');
+    expect(aborted.status.stages[0]!.rollback[0]!.phase).toBe('Pending');
+  });
+
+  it('counts a step type without an executor, or an executor that throws, as an error', async () => {
+    const { status } = await advanceRun(start({ stages: [{ name: 'dev', steps: [{ name: 'j', webhook: { url: 'https://hooks.example/x' } }] }] }), run, facts, {}, T0);
+    expect(status.message).toBe('stage dev: step j failed (an error): webhook steps are not available in this version of rollouts-cv');
+    const throwing: Executors = { verify: () => Promise.reject(new Error('AnalysisTemplate t not found')) };
+    const second = await advanceRun(start({ stages: [{ name: 'dev', steps: [v('a')] }] }), run, facts, throwing, T0);
+    expect(second.status.message).toBe('stage dev: step a failed (an error): AnalysisTemplate t not found');
+  });
+
+  it('stops, saying why, where a manual intervention would be asked for', async () => {
+    const spec = { stages: [{ name: 'dev', steps: [v('verify', { onFailure: { manualIntervention: { timeout: '2h', onTimeout: 'rollback' } } })] }] };
+    const { status } = await advanceRun(start(spec), run, facts, scripted({ verify: [failed('verification')] }).executors, T0);
+    expect(status.phase).toBe('Failed');
+    expect(status.message).toContain('manual intervention is not available in this version');
+  });
+
+  it('gives steps the outputs of earlier ones and the run’s facts for their templates', async () => {
+    const seen: unknown[] = [];
+    const executors: Executors = {
+      verify: async (step, _r, context) => {
+        seen.push({ step: step.name, steps: context.scope.steps, run: context.scope.run, vars: context.scope.vars });
+        return { phase: 'Succeeded', message: 'ok', outputs: { key: `LOANS-${seen.length}` } };
+      },
+    };
+    await advanceRun(start({ variables: [{ name: 'image', required: true }], stages: [{ name: 'dev', steps: [v('a'), v('b')] }] }, { image: 'app:2' }), run, facts, executors, T0);
+    expect(seen[1]).toEqual({ step: 'b', steps: { dev: { a: { key: 'LOANS-1' } } }, run: { name: run.name, namespace: run.namespace, ...facts }, vars: { image: 'app:2' } });
+  });
+
+  it('finishes at most 20 steps in one pass, and asks to be looked at again at once', async () => {
+    const many = Array.from({ length: 25 }, (_, i) => v(`s${i}`));
+    const first = await advanceRun(start({ stages: [{ name: 'dev', steps: many }] }), run, facts, scripted({}).executors, T0);
+    expect(first.recheckAfterMs).toBe(0);
+    expect(first.status.stages[0]!.steps.filter((s) => s.phase === 'Succeeded')).toHaveLength(20);
+    expect((await advanceRun(first.status, run, facts, scripted({}).executors, T0)).status.phase).toBe('Succeeded');
+  });
+
+  it('does not touch a run that has ended, and leaves its input unchanged', async () => {
+    const status = start({ stages: [{ name: 'dev', steps: [v('a')] }] });
+    const copy = structuredClone(status);
+    await advanceRun(status, run, facts, scripted({}).executors, T0);
+    expect(status).toEqual(copy);
+    const ended = { ...status, phase: 'Failed' as const };
+    expect(await advanceRun(ended, run, facts, scripted({}).executors, T0)).toEqual({ status: ended, recheckAfterMs: null });
+  });
+});
+
+describe('failureAction', () => {
+  const stage = (extra: Record<string, unknown>) => parsePipelineSpec({ stages: [{ name: 'dev', steps: [v('a')], ...extra }] }).stages[0]!;
+  it('takes the step’s strategy, then the stage’s, then rolls back when the stage can, else aborts', () => {
+    expect(failureAction(undefined, stage({}), 'error')).toBe('abort');
+    expect(failureAction(undefined, stage({ rollback: [w('r')] }), 'error')).toBe('rollback');
+    expect(failureAction(undefined, stage({ onFailure: 'ignore' }), 'verification')).toBe('ignore');
+    const step = parsePipelineSpec({ stages: [{ name: 'dev', steps: [v('a', { onFailure: { verificationFailed: 'abort' } })] }] }).stages[0]!.steps[0]!;
+    expect(failureAction(step, stage({ onFailure: 'ignore' }), 'verification')).toBe('abort');
+    // The step says nothing about errors: the stage's strategy applies.
+    expect(failureAction(step, stage({ onFailure: 'ignore' }), 'error')).toBe('ignore');
+  });
+});

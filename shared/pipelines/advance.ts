@@ -1,0 +1,158 @@
+// One pass over a PipelineRun: the steps that can go on do (several in a row when they finish at once), a failed
+// step meets its failure strategy, and the pass says when to look again. Each step's work is done by its
+// executor, which must be idempotent under its key (the run's uid, stage and step): a controller that dies before
+// writing the status does it again, and the executor finds what it already did (a commit with its trailer, an
+// AnalysisRun with its name) instead of doing it twice.
+import type { FailureStrategy, PipelineSpec, Stage, StepSpec, StepType } from './spec.js';
+import { stepsOf } from './spec.js';
+import { currentSteps, type FailureKind, outputsOf, type PipelineRunStatus, type StageRecord, type StepRecord } from './status.js';
+import type { RunFact, TemplateScope } from './template.js';
+
+export interface RunRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface StepContext {
+  run: RunRef;
+  /** The stage the step belongs to. */
+  stage: string;
+  /** The once-only key of this step's effect. */
+  key: string;
+  scope: TemplateScope;
+  now: Date;
+}
+
+export type StepOutcome =
+  | { phase: 'Running'; message: string; state?: Record<string, string>; recheckAfterMs: number }
+  | { phase: 'Succeeded'; message: string; outputs?: Record<string, string> }
+  | { phase: 'Failed'; failure: FailureKind; message: string };
+
+/** Starts or checks a step; called again while it answers Running. Throwing counts as a failed step (an error). */
+export type StepExecutor = (step: StepSpec, record: Readonly<StepRecord>, context: StepContext) => Promise<StepOutcome>;
+export type Executors = Readonly<Partial<Record<StepType, StepExecutor>>>;
+
+/** Steps finished in one pass at most, so that a pass stays short and its progress is written. */
+const MAX_STEPS_PER_PASS = 20;
+
+export interface PassResult {
+  status: PipelineRunStatus;
+  /** When to look again, or null when the run has ended. */
+  recheckAfterMs: number | null;
+}
+
+type Action = 'rollback' | 'ignore' | 'abort' | { manualIntervention: { timeout: number; onTimeout: 'rollback' | 'ignore' | 'abort' } };
+
+/** What a failure leads to: the step's strategy, else its stage's, else roll back when the stage can, else abort. */
+export function failureAction(step: StepSpec | undefined, stage: Stage, failure: FailureKind): Action {
+  const fallback: Action = stage.rollback.length > 0 ? 'rollback' : 'abort';
+  const pick = (strategy: FailureStrategy | undefined): Action | undefined => {
+    if (strategy === undefined || typeof strategy === 'string' || 'manualIntervention' in strategy) return strategy;
+    return failure === 'verification' ? strategy.verificationFailed : strategy.error;
+  };
+  return pick(step?.onFailure) ?? pick(stage.onFailure) ?? fallback;
+}
+
+function specOf(spec: PipelineSpec, stage: StageRecord, record: StepRecord, rollback: boolean): { stage: Stage; step: StepSpec } {
+  const stageSpec = spec.stages.find((s) => s.name === stage.name)!;
+  const steps = rollback ? stageSpec.rollback : stageSpec.steps.flatMap(stepsOf);
+  return { stage: stageSpec, step: steps.find((s) => s.name === record.name)! };
+}
+
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: Omit<Record<RunFact, string>, 'name' | 'namespace'>, executors: Executors, now: Date): Promise<PassResult> {
+  const status = structuredClone(input);
+  if (status.phase !== 'Running') return { status, recheckAfterMs: null };
+  const at = now.toISOString();
+  const scope = (): TemplateScope => ({
+    vars: status.variables,
+    run: { name: run.name, namespace: run.namespace, ...facts },
+    pipeline: { name: status.pipeline.name },
+    steps: outputsOf(status),
+  });
+  const end = (phase: 'Succeeded' | 'Failed', message: string): PassResult => {
+    status.phase = phase;
+    status.finishedAt = at;
+    status.message = message;
+    delete status.currentStage;
+    return { status, recheckAfterMs: null };
+  };
+
+  let budget = MAX_STEPS_PER_PASS;
+  // Steps that answered Running in this pass, with when to look again: not asked twice in one pass.
+  const waiting = new Map<StepRecord, number>();
+  for (;;) {
+    const stage = status.stages.find((s) => s.phase === 'Pending' || s.phase === 'Running' || s.phase === 'RollingBack');
+    if (!stage) return end('Succeeded', `all ${status.stages.length} stages succeeded`);
+    status.currentStage = stage.name;
+    if (stage.phase === 'Pending') {
+      stage.phase = 'Running';
+      stage.startedAt = at;
+    }
+    const rollingBack = stage.phase === 'RollingBack';
+    const steps = currentSteps(rollingBack ? stage.rollback : stage.steps);
+    if (steps.length === 0) {
+      stage.finishedAt = at;
+      if (rollingBack) {
+        const failedBack = stage.rollback.filter((s) => s.phase === 'Failed').map((s) => s.name);
+        stage.phase = 'Failed';
+        const rolled = failedBack.length ? `rolled back, but rollback step(s) ${failedBack.join(', ')} failed` : 'rolled back';
+        return end('Failed', `stage ${stage.name}: ${stage.message ?? 'failed'}; ${rolled}`);
+      }
+      stage.phase = 'Succeeded';
+      continue;
+    }
+    if (budget <= 0) return { status, recheckAfterMs: 0 };
+
+    // The steps of a parallel group go on together; the pass waits for the soonest recheck among them.
+    const asked = steps.filter((record) => !waiting.has(record));
+    if (asked.length === 0) return { status, recheckAfterMs: Math.min(...steps.map((record) => waiting.get(record)!)) };
+    for (const record of asked) {
+      const { stage: stageSpec, step } = specOf(status.pipeline.spec, stage, record, rollingBack);
+      if (record.phase === 'Pending') {
+        record.phase = 'Running';
+        record.startedAt = at;
+      }
+      const executor = executors[record.type];
+      const context = { run, stage: stage.name, key: `${run.uid}/${stage.name}/${rollingBack ? 'rollback/' : ''}${record.name}`, scope: scope(), now };
+      const outcome: StepOutcome = executor
+        ? await executor(step, record, context).catch((error: unknown): StepOutcome => ({ phase: 'Failed', failure: 'error', message: describeError(error) }))
+        : { phase: 'Failed', failure: 'error', message: `${record.type} steps are not available in this version of rollouts-cv` };
+      record.message = outcome.message;
+      if (outcome.phase === 'Running') {
+        if (outcome.state) record.state = outcome.state;
+        waiting.set(record, outcome.recheckAfterMs);
+        continue;
+      }
+      budget--;
+      record.finishedAt = at;
+      delete record.state;
+      if (outcome.phase === 'Succeeded') {
+        record.phase = 'Succeeded';
+        if (outcome.outputs) record.outputs = outcome.outputs;
+        continue;
+      }
+      record.phase = 'Failed';
+      record.failure = outcome.failure;
+      // A failing rollback step does not stop the others: rolling back is best effort, and the run says what failed.
+      if (rollingBack) continue;
+      const action = failureAction(step, stageSpec, outcome.failure);
+      const what = `step ${record.name} failed (${outcome.failure === 'verification' ? 'the verification failed' : 'an error'}): ${outcome.message}`;
+      if (action === 'ignore') {
+        record.phase = 'Ignored';
+        continue;
+      }
+      stage.message = what;
+      if (typeof action === 'object' || action === 'abort' || stage.rollback.length === 0) {
+        stage.phase = 'Failed';
+        stage.finishedAt = at;
+        const why = typeof action === 'object' ? '; manual intervention is not available in this version of rollouts-cv, so the run stops here' : action === 'rollback' ? '; the stage has no rollback steps' : '';
+        return end('Failed', `stage ${stage.name}: ${what}${why}`);
+      }
+      stage.phase = 'RollingBack';
+      break;
+    }
+  }
+}
