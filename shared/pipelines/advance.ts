@@ -16,8 +16,8 @@ export interface RunRef {
 
 export interface StepContext {
   run: RunRef;
-  /** The stage the step belongs to. */
-  stage: string;
+  /** The stage the step belongs to, as the run's Pipeline has it. */
+  stage: Stage;
   /** The once-only key of this step's effect. */
   key: string;
   scope: TemplateScope;
@@ -116,7 +116,7 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
         record.startedAt = at;
       }
       const executor = executors[record.type];
-      const context = { run, stage: stage.name, key: `${run.uid}/${stage.name}/${rollingBack ? 'rollback/' : ''}${record.name}`, scope: scope(), now };
+      const context = { run, stage: stageSpec, key: `${run.uid}/${stage.name}/${rollingBack ? 'rollback/' : ''}${record.name}`, scope: scope(), now };
       const outcome: StepOutcome = executor
         ? await executor(step, record, context).catch((error: unknown): StepOutcome => ({ phase: 'Failed', failure: 'error', message: describeError(error) }))
         : { phase: 'Failed', failure: 'error', message: `${record.type} steps are not available in this version of rollouts-cv` };

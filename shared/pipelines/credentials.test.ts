@@ -1,0 +1,54 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeKubeApi, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { objectStore } from '../../test/helpers/fake-kube-store.js';
+import { ALLOWED_URLS_ANNOTATION, CREDENTIALS_LABEL, CredentialsError, gitCredentials, kubeSecretReader, type SecretData } from './credentials.js';
+
+const URL_ = 'https://git.example/platform/release.git';
+const secret = (data: Record<string, string>, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): SecretData => ({
+  labels: meta.labels ?? { [CREDENTIALS_LABEL]: 'git' },
+  annotations: meta.annotations ?? { [ALLOWED_URLS_ANNOTATION]: 'https://git.example/platform/ https://git.example/shared/' },
+  data,
+});
+const reader = (s: SecretData | null) => async () => s;
+const repo = (url = URL_) => ({ url, credentialsSecret: { name: 'release-repo-token' } });
+
+describe('gitCredentials', () => {
+  it('gives a token or an SSH key from a Secret allowed for the URL, and nothing without a Secret', async () => {
+    expect(await gitCredentials(reader(null), 'releases', { url: URL_ })).toEqual({ kind: 'none' });
+    expect(await gitCredentials(reader(secret({ username: 'bot', token: 't0k' })), 'releases', repo())).toEqual({ kind: 'token', username: 'bot', token: 't0k' });
+    expect(await gitCredentials(reader(secret({ sshPrivateKey: 'KEY', knownHosts: 'git.example ssh-ed25519 AAAA' })), 'releases', repo())).toEqual({
+      kind: 'ssh',
+      privateKey: 'KEY',
+      knownHosts: 'git.example ssh-ed25519 AAAA',
+    });
+  });
+
+  it('refuses a Secret not meant for release repositories, or a URL it does not allow (a token sent to the Pipeline author’s server)', async () => {
+    const fails = (s: SecretData | null, url = URL_) => gitCredentials(reader(s), 'releases', repo(url));
+    await expect(fails(null)).rejects.toThrow('Secret releases/release-repo-token does not exist');
+    await expect(fails(secret({ token: 't' }, { labels: {} }))).rejects.toThrow(`is not labelled ${CREDENTIALS_LABEL}=git`);
+    await expect(fails(secret({ token: 't' }), 'https://evil.example/platform/release.git')).rejects.toThrow(
+      'may not be sent to https://evil.example/platform/release.git: its rollouts-cv.io/allowed-urls annotation allows https://git.example/platform/, https://git.example/shared/',
+    );
+    await expect(fails(secret({ token: 't' }), 'https://git.example/platform/../private/r.git')).rejects.toThrow(CredentialsError);
+    await expect(fails(secret({ token: 't' }, { annotations: {} }))).rejects.toThrow('allows no URL');
+    await expect(fails(secret({ password: 'x' }))).rejects.toThrow('holds neither "token"');
+  });
+});
+
+describe('kubeSecretReader', () => {
+  let kube: FakeKubeApi;
+  const store = objectStore();
+  beforeAll(async () => {
+    kube = await startFakeKubeApi(store.respond);
+    store.seed({ plural: 'secrets' }, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'releases', labels: { [CREDENTIALS_LABEL]: 'git' } }, data: { token: Buffer.from('t0k').toString('base64') } });
+  });
+  afterAll(() => kube.close());
+
+  it('decodes a Secret, and reads a missing one as null', async () => {
+    const read = kubeSecretReader(kube.kubeConfig().makeApiClient(CoreV1Api));
+    expect(await read('releases', 'token')).toEqual({ labels: { [CREDENTIALS_LABEL]: 'git' }, annotations: {}, data: { token: 't0k' } });
+    expect(await read('releases', 'nope')).toBeNull();
+  });
+});
