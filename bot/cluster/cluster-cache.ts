@@ -10,7 +10,7 @@ import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type ReplicaSet, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Logger } from '../../shared/log.js';
 import type { Cluster } from './clusters.js';
-import { type WatchedKind, compareResourceVersions, watchKind } from './watch.js';
+import { type WatchedKind, compareResourceVersions, watchKind } from '../../shared/kube/watch.js';
 
 export interface ClusterCache {
   /** The cluster for the pass: its writes of Rollouts and ApprovalRequests are awaited in the caches (ready). */

@@ -10,7 +10,7 @@ import { type FakeKubeApi, startFakeKubeApi } from '../../test/helpers/fake-kube
 import { type KubeObject, type ObjectStore, failure, objectStore } from '../../test/helpers/fake-kube-store.js';
 import { type ClusterCache, watchCluster } from './cluster-cache.js';
 import { connectCluster } from './clusters.js';
-import { type WatchedKind, compareResourceVersions, watchKind } from './watch.js';
+import { type WatchedKind, compareResourceVersions, watchKind } from '../../shared/kube/watch.js';
 
 const PATH = '/apis/argoproj.io/v1alpha1/rollouts';
 let store: ObjectStore;

@@ -5,7 +5,7 @@
 import { CoordinationV1Api, CoreV1Api, V1MicroTime, type ApiConstructor, type ApiType } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAudit, type AuditEntry } from '../../bot/audit/events.js';
-import { runLeaderElection, type LeaderElection } from '../../bot/cluster/leader.js';
+import { runLeaderElection, type LeaderElection } from '../../shared/kube/leader.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
 import { clusterForFile } from './harness/suite.js';

@@ -6,8 +6,8 @@
 // too old to resume (410 Gone) is listed again. `transform` keeps only what is read, so that large kinds cost
 // little memory.
 import { type KubeConfig, type KubernetesListObject, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
-import { describeApiError } from '../../shared/kube/api-errors.js';
-import type { Logger } from '../../shared/log.js';
+import { describeApiError } from './api-errors.js';
+import type { Logger } from '../log.js';
 
 export interface WatchOptions<T> {
   kc: KubeConfig;

@@ -1,6 +1,6 @@
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/log.js';
+import { createLogger } from '../log.js';
 import { startFakeKubeApi, status, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { runLeaderElection, type LeaderElection, type LeaderElectionOptions } from './leader.js';
 

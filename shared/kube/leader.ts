@@ -2,9 +2,9 @@
 // to acquire or renew the Lease every `renewEvery`; the holder renews it, the others take it over once it has
 // expired (renewTime + leaseDurationSeconds < now) or was released. Every write carries the resourceVersion that
 // was read, so of two replicas racing for the Lease the API server lets exactly one win (the other gets a 409).
-// Only the leader runs the bot's background work (watchers, timers).
+// Only the leader runs a component's background work (the bot's watchers and timers, the pipelines controller).
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import type { Logger } from '../../shared/log.js';
+import type { Logger } from '../log.js';
 
 export interface LeaderElectionOptions {
   api: CoordinationV1Api;
