@@ -84,7 +84,7 @@ interface Watcher {
 const HISTORY = 10_000;
 
 /** Kinds with a status subresource (status ignored on create and on PUT/PATCH of the object) and a generation. */
-const WITH_STATUS: ReadonlySet<string> = new Set(['rollouts-cv.io/approvalrequests', 'argoproj.io/rollouts', 'apps/deployments', 'apps/replicasets']);
+const WITH_STATUS: ReadonlySet<string> = new Set(['rollouts-cv.io/approvalrequests', 'rollouts-cv.io/pipelineruns', 'argoproj.io/rollouts', 'apps/deployments', 'apps/replicasets']);
 
 const MERGE_PATCH = 'application/merge-patch+json';
 const JSON_PATCH = 'application/json-patch+json';
