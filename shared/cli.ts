@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { parseGoDuration } from './config/duration.js';
 import { DEFAULT_QUEUE_LIMITS } from '../plugin/collect/request-queue.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../plugin/server/defaults.js';
+import { splitHostPort } from './listen.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './package-files.js';
 import { waitForTermination } from './termination.js';
@@ -23,6 +24,21 @@ function wholeSecondsArgument(text: string): number {
   const ms = parseGoDuration(text);
   if (ms === null || ms < 1000 || ms % 1000 !== 0) throw new InvalidArgumentError('expected whole seconds such as "30s" or "1m".');
   return ms / 1000;
+}
+
+function authorArgument(text: string): { name: string; email: string } {
+  const match = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(text);
+  if (!match) throw new InvalidArgumentError('expected "Name <email>", e.g. "Release Bot <release@example.com>".');
+  return { name: match[1]!, email: match[2]! };
+}
+
+function listenArgument(text: string): string {
+  try {
+    splitHostPort(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 function countArgument(text: string): number {
@@ -55,7 +71,7 @@ function buildProgram(): Command {
   program
     .command('engine')
     .description('serve the engine the rollouts-cv bridge calls over gRPC (with grpc.health.v1)')
-    .option('--listen <address>', 'host:port to listen on', DEFAULT_LISTEN_ADDRESS)
+    .option('--listen <address>', 'host:port to listen on', listenArgument, DEFAULT_LISTEN_ADDRESS)
     .option('--tls-cert <file>', 'PEM server certificate (serves TLS; needs --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA that client certificates must chain to (mutual TLS)')
@@ -91,7 +107,7 @@ function buildProgram(): Command {
     .command('bot')
     .description('run the Slack bot: /rollouts commands, approval requests, audit (Slack secrets from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)')
     .requiredOption('--config <file>', 'bot configuration (YAML): clusters, environments, channels, roles', process.env.ROLLOUTS_CV_BOT_CONFIG)
-    .option('--listen <address>', 'host:port for Slack requests (HTTP mode) and /healthz, /readyz', '0.0.0.0:3000')
+    .option('--listen <address>', 'host:port for Slack requests (HTTP mode) and /healthz, /readyz', listenArgument, '0.0.0.0:3000')
     .option('--kubeconfig <file>', 'kubeconfig (default: the in-cluster service account, else KUBECONFIG or ~/.kube/config)')
     .option('--lease-namespace <namespace>', 'namespace of the Lease that elects the replica running background work', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of that Lease', 'rollouts-cv-bot')
@@ -102,6 +118,32 @@ function buildProgram(): Command {
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-bot' });
       const { runBot } = await import('../bot/main.js');
       await runBot(options, log);
+    });
+
+  program
+    .command('pipelines')
+    .description('run the pipelines controller: carries PipelineRuns (release pipelines across environments) through their stages; no Slack')
+    .option('--listen <address>', 'host:port for /healthz and /readyz', listenArgument, '0.0.0.0:8081')
+    .option('--kubeconfig <file>', 'kubeconfig (default: the in-cluster service account, else KUBECONFIG or ~/.kube/config)')
+    .option('--lease-namespace <namespace>', 'namespace of the Lease that elects the replica doing the work', process.env.POD_NAMESPACE ?? 'default')
+    .option('--lease-name <name>', 'name of that Lease', 'rollouts-cv-pipelines')
+    .option('--identity <name>', "this replica's name in the Lease (default: $POD_NAME or the host name)")
+    .option('--commit-author <author>', 'author of release-repository commits, as "Name <email>"', authorArgument, { name: 'rollouts-cv', email: 'rollouts-cv@localhost' })
+    .addOption(new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info'))
+    .action(async (options: { listen: string; kubeconfig?: string; leaseNamespace: string; leaseName: string; identity?: string; commitAuthor: { name: string; email: string }; logLevel: string }) => {
+      const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-pipelines' });
+      const { hostname } = await import('node:os');
+      const { loadKubeConfig } = await import('./kube/client.js');
+      const { startPipelinesController } = await import('./pipelines/service.js');
+      const controller = await startPipelinesController({
+        kubeConfig: loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+        lease: { namespace: options.leaseNamespace, name: options.leaseName, identity: options.identity ?? process.env.POD_NAME ?? hostname() },
+        listen: options.listen,
+        author: options.commitAuthor,
+        log,
+      });
+      log.info({ signal: await waitForTermination() }, 'shutting down');
+      await controller.stop();
     });
 
   program

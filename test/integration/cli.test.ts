@@ -43,6 +43,8 @@ describe('rollouts-cv', () => {
     [['engine', '--source-concurrency', '0'], /expected a whole number of at least 1/],
     [['sandbox', '--prometheus-port', '-1'], /expected a port number/],
     [['sandbox', '--scrape-interval', '1.5s'], /expected whole seconds/],
+    [['pipelines', '--commit-author', 'release-bot'], /expected "Name <email>"/],
+    [['pipelines', '--listen', 'nowhere'], /must be host:port/],
     [['check'], /missing required argument 'file'/],
     [['check', 'docs/examples/analysistemplate.yaml'], /give --rollout <name> \(read from the cluster\) or --stable-hash/],
     [['check', 'docs/examples/analysistemplate.yaml', '--stable-hash', 'a', '--window', 'soon'], /expected a duration/],
