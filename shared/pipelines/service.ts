@@ -14,6 +14,7 @@ import type { Executors } from './advance.js';
 import { type ControllerDeps, PIPELINE_RUNS, type PipelineRun, RunScheduler } from './controller.js';
 import { kubeSecretReader } from './credentials.js';
 import { releaseRepoSteps } from './steps/release-repo.js';
+import { rolloutStep } from './steps/rollout.js';
 import { waitStep } from './steps/wait.js';
 
 export interface PipelinesControllerOptions {
@@ -38,7 +39,11 @@ export interface RunningPipelinesController {
 const CHANGE_DEBOUNCE_MS = 200;
 
 export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesControllerOptions['author']): Executors {
-  return { wait: waitStep, ...releaseRepoSteps({ readSecret: kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)), author }) };
+  return {
+    wait: waitStep,
+    rollout: rolloutStep(kubeConfig.makeApiClient(CustomObjectsApi)),
+    ...releaseRepoSteps({ readSecret: kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)), author }),
+  };
 }
 
 async function passWhileLeading(deps: ControllerDeps, kubeConfig: KubeConfig, resyncMs: number, signal: AbortSignal): Promise<void> {

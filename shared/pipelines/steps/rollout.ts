@@ -1,0 +1,84 @@
+// `rollout`: act on a Rollout (promote, promote fully, abort, retry, undo) with the same operations as the bot and
+// kubectl-argo-rollouts, and/or wait until it is in a state (phase, pause reason, step, weight). An action happens
+// once: the step first records where the Rollout stands (that record is written to the run's status before the
+// action), and a later look that finds the Rollout moved on from there counts the action as done, whoever did it,
+// instead of promoting a second step.
+import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import { formatDuration } from '../../config/duration.js';
+import * as actions from '../../kube/rollout-actions.js';
+import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
+import { summarizeRollout, type RolloutSummary } from '../../kube/rollout-status.js';
+import type { StepExecutor } from '../advance.js';
+import type { StepSpec } from '../spec.js';
+
+type RolloutStep = NonNullable<StepSpec['rollout']>;
+type WaitFor = NonNullable<RolloutStep['waitFor']>;
+
+/** How often a wait looks at the Rollout again. */
+const POLL_MS = 5_000;
+
+/** Where the Rollout stood before the action: an action is done once it stands elsewhere. */
+function position(rollout: Rollout): string {
+  const s = rollout.status ?? {};
+  return JSON.stringify([s.currentPodHash ?? '', s.currentStepIndex ?? -1, rollout.metadata.annotations?.[REVISION_ANNOTATION] ?? '', (s.pauseConditions ?? []).length, s.abort === true]);
+}
+
+/** What of `waitFor` does not hold yet, or an empty list when all of it does. */
+export function unmet(summary: RolloutSummary, waitFor: WaitFor): string[] {
+  const missing: string[] = [];
+  if (waitFor.phase && summary.phase !== waitFor.phase) missing.push(`phase ${waitFor.phase} (is ${summary.phase})`);
+  if (waitFor.pausedReason && !summary.pauseReasons.includes(waitFor.pausedReason)) missing.push(`paused for ${waitFor.pausedReason} (${summary.pauseReasons.length ? `is paused for ${summary.pauseReasons.join(', ')}` : 'is not paused'})`);
+  if (waitFor.stepIndex !== undefined && summary.step?.index !== waitFor.stepIndex) missing.push(`step ${waitFor.stepIndex} (is at ${summary.step?.index ?? 'none'})`);
+  if (waitFor.weight !== undefined && summary.setWeight !== waitFor.weight) missing.push(`weight ${waitFor.weight} (is ${summary.setWeight ?? 'none'})`);
+  return missing;
+}
+
+function act(api: CustomObjectsApi, ref: { namespace: string; name: string }, action: NonNullable<RolloutStep['action']>): Promise<string> {
+  switch (action) {
+    case 'promote':
+      return actions.promote(api, ref);
+    case 'promoteFull':
+      return actions.promote(api, ref, { full: true });
+    case 'abort':
+      return actions.abort(api, ref);
+    case 'retry':
+      return actions.retry(api, ref);
+    case 'undo':
+      return actions.undo(api, ref);
+  }
+}
+
+/** The step for Rollouts read and changed through `api` (the controller's own identity). */
+export function rolloutStep(api: CustomObjectsApi): StepExecutor {
+  return async (step, record, { run, now }) => {
+    const spec = step.rollout!;
+    const ref = { namespace: spec.namespace ?? run.namespace, name: spec.name };
+    const where = `rollout ${ref.namespace}/${ref.name}`;
+    let rollout: Rollout;
+    try {
+      rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
+      throw error;
+    }
+    const state = { ...record.state };
+    if (spec.action && state.acted === undefined) {
+      // First look: record where the Rollout stands, and act only after that record is written.
+      if (state.from === undefined) return { phase: 'Running', message: `about to ${spec.action} ${where}`, state: { from: position(rollout) }, recheckAfterMs: 0 };
+      state.acted = position(rollout) !== state.from ? `${where} had already moved on from where this step found it` : await act(api, ref, spec.action);
+      if (!spec.waitFor) return { phase: 'Succeeded', message: state.acted };
+      rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
+    }
+    const summary = summarizeRollout(rollout);
+    const missing = spec.waitFor ? unmet(summary, spec.waitFor) : [];
+    const weight = summary.setWeight === undefined ? '' : `; weight ${summary.setWeight} of 100`;
+    const seen = `${where} is ${summary.phase.toUpperCase()}${summary.pauseReasons.length ? ` (${summary.pauseReasons.join(', ')})` : ''}${weight}`;
+    const done = state.acted ? `${state.acted}; ` : '';
+    if (missing.length === 0) return { phase: 'Succeeded', message: `${done}${seen}` };
+    const startedAt = Date.parse(record.startedAt ?? now.toISOString());
+    if (now.getTime() - startedAt >= spec.timeout) {
+      return { phase: 'Failed', failure: 'error', message: `${done}${seen}: still not ${missing.join(', ')} after ${formatDuration(spec.timeout)}` };
+    }
+    return { phase: 'Running', message: `${done}${seen}; waiting for ${missing.join(', ')}`, state, recheckAfterMs: POLL_MS };
+  };
+}
