@@ -15,6 +15,7 @@ import { type ControllerDeps, PIPELINE_RUNS, type PipelineRun, RunScheduler } fr
 import { kubeSecretReader } from './credentials.js';
 import { releaseRepoSteps } from './steps/release-repo.js';
 import { rolloutStep } from './steps/rollout.js';
+import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
 
 export interface PipelinesControllerOptions {
@@ -42,6 +43,7 @@ export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesContr
   return {
     wait: waitStep,
     rollout: rolloutStep(kubeConfig.makeApiClient(CustomObjectsApi)),
+    verify: verifyStep(kubeConfig.makeApiClient(CustomObjectsApi)),
     ...releaseRepoSteps({ readSecret: kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)), author }),
   };
 }

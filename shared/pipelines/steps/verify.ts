@@ -1,0 +1,139 @@
+// `verify`: a rollouts-cv verification of a Rollout's canary pods against its stable pods, as an AnalysisRun made
+// from an (Cluster)AnalysisTemplate, so that the result lives where Argo Rollouts users look (`kubectl argo rollouts
+// get`, the dashboard). The template's `canary-hash` and `stable-hash` args, when it declares them and the step
+// does not set them, get the Rollout's canary and stable pod template hashes, as a Rollout's analysis step would.
+// The AnalysisRun is named after the step's key, so a repeated look finds it instead of starting a second one.
+import { createHash } from 'node:crypto';
+import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import { formatDuration } from '../../config/duration.js';
+import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
+import type { StepExecutor, StepOutcome } from '../advance.js';
+import { render } from '../template.js';
+
+const ANALYSIS_TEMPLATES = { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates' } as const;
+const CLUSTER_ANALYSIS_TEMPLATES = { group: 'argoproj.io', version: 'v1alpha1', plural: 'clusteranalysistemplates' } as const;
+export const PIPELINE_RUN_LABEL = 'rollouts-cv.io/pipeline-run';
+const POLL_MS = 10_000;
+
+interface TemplateArg {
+  name: string;
+  value?: string;
+  valueFrom?: unknown;
+}
+interface AnalysisTemplate {
+  spec: { args?: TemplateArg[]; metrics: unknown[]; dryRun?: unknown; measurementRetention?: unknown };
+}
+interface AnalysisRun {
+  metadata: { name: string };
+  status?: { phase?: string; message?: string; metricResults?: { name: string; phase?: string; message?: string; measurements?: { value?: string; message?: string }[] }[] };
+}
+
+const isMissing = (error: unknown) => error instanceof ApiException && error.code === 404;
+
+/** `<rollout>-verify-<12 hex of the key>`, at most 63 characters (a label value names it too). */
+export function analysisRunName(rollout: string, key: string): string {
+  return `${rollout.slice(0, 63 - 20).replace(/-+$/, '')}-verify-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+/** The verdict and top reasons of a rollouts-cv measurement (its value), else what the run says. */
+function findings(run: AnalysisRun): string {
+  const said: string[] = [];
+  for (const metric of run.status?.metricResults ?? []) {
+    const last = metric.measurements?.at(-1);
+    let text = last?.message ?? metric.message ?? '';
+    try {
+      const value = JSON.parse(last?.value ?? '') as { verdict?: string; reasons?: string[] };
+      if (value.verdict) text = [value.verdict, ...(value.reasons ?? []).slice(0, 3)].join('; ');
+    } catch {
+      // not a rollouts-cv value: the measurement's message stands
+    }
+    if (text) said.push(`${metric.name}: ${text}`);
+  }
+  return said.join(' | ') || run.status?.message || 'no measurement';
+}
+
+function outcomeOf(run: AnalysisRun, where: string): StepOutcome | undefined {
+  const phase = run.status?.phase;
+  const what = `AnalysisRun ${where} ${phase}: ${findings(run)}`;
+  const outputs = { analysisRun: run.metadata.name, phase: phase ?? '' };
+  switch (phase) {
+    case 'Successful':
+      return { phase: 'Succeeded', message: what, outputs };
+    case 'Failed':
+    case 'Inconclusive':
+      return { phase: 'Failed', failure: 'verification', message: what };
+    case 'Error':
+      return { phase: 'Failed', failure: 'error', message: what };
+    default:
+      return undefined;
+  }
+}
+
+export function verifyStep(api: CustomObjectsApi): StepExecutor {
+  return async (step, record, { run, key, scope, now }) => {
+    const spec = step.verify!;
+    const namespace = spec.namespace ?? run.namespace;
+    const name = analysisRunName(spec.rollout, key);
+    const where = `${namespace}/${name}`;
+    let analysis: AnalysisRun | undefined;
+    try {
+      analysis = (await api.getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name })) as AnalysisRun;
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    if (!analysis) {
+      let rollout: Rollout;
+      try {
+        rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: spec.rollout })) as Rollout;
+      } catch (error) {
+        if (isMissing(error)) return { phase: 'Failed', failure: 'error', message: `rollout ${namespace}/${spec.rollout} does not exist` };
+        throw error;
+      }
+      const canary = rollout.status?.currentPodHash;
+      const stable = rollout.status?.stableRS;
+      if (!canary || !stable || canary === stable) return { phase: 'Failed', failure: 'error', message: `rollout ${namespace}/${spec.rollout} has no canary to verify (canary ${canary ?? 'none'}, stable ${stable ?? 'none'})` };
+      const templateKind = spec.template.clusterScope ? CLUSTER_ANALYSIS_TEMPLATES : ANALYSIS_TEMPLATES;
+      let template: AnalysisTemplate;
+      try {
+        template = (await (spec.template.clusterScope
+          ? api.getClusterCustomObject({ ...templateKind, name: spec.template.name })
+          : api.getNamespacedCustomObject({ ...templateKind, namespace, name: spec.template.name }))) as AnalysisTemplate;
+      } catch (error) {
+        if (isMissing(error)) return { phase: 'Failed', failure: 'error', message: `${spec.template.clusterScope ? 'ClusterAnalysisTemplate' : `AnalysisTemplate ${namespace}/`}${spec.template.name} does not exist` };
+        throw error;
+      }
+      const given = new Map(spec.args.map((arg) => [arg.name, render(arg.value, scope)]));
+      const hashes: Record<string, string> = { 'canary-hash': canary, 'stable-hash': stable };
+      const args = (template.spec.args ?? []).map((arg) => {
+        const value = given.get(arg.name) ?? hashes[arg.name] ?? arg.value;
+        if (value === undefined) throw new Error(`the template's arg "${arg.name}" has no value: give it in the step's args`);
+        return { name: arg.name, value };
+      });
+      const body = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AnalysisRun',
+        metadata: {
+          name,
+          namespace,
+          // A label value holds 63 characters; the annotation always names the run.
+          labels: { ...(run.name.length <= 63 && { [PIPELINE_RUN_LABEL]: run.name }), 'rollouts-cv.io/pipeline-step': step.name },
+          annotations: { 'rollouts-cv.io/pipeline-run': `${run.namespace}/${run.name}` },
+        },
+        spec: { args, metrics: template.spec.metrics, ...(template.spec.dryRun ? { dryRun: template.spec.dryRun } : {}), ...(template.spec.measurementRetention ? { measurementRetention: template.spec.measurementRetention } : {}) },
+      };
+      try {
+        analysis = (await api.createNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, body })) as AnalysisRun;
+      } catch (error) {
+        if (!(error instanceof ApiException && error.code === 409)) throw error;
+        analysis = (await api.getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name })) as AnalysisRun;
+      }
+    }
+    const ended = outcomeOf(analysis, where);
+    if (ended) return ended;
+    const startedAt = Date.parse(record.startedAt ?? now.toISOString());
+    if (now.getTime() - startedAt >= spec.timeout) {
+      return { phase: 'Failed', failure: 'error', message: `AnalysisRun ${where} has not ended after ${formatDuration(spec.timeout)} (${analysis.status?.phase ?? 'not started by the Argo Rollouts controller'})` };
+    }
+    return { phase: 'Running', message: `AnalysisRun ${where} ${analysis.status?.phase ?? 'created'}`, recheckAfterMs: POLL_MS };
+  };
+}
