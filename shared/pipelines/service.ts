@@ -15,6 +15,7 @@ import { type ControllerDeps, PIPELINE_RUNS, type PipelineRun, RunScheduler } fr
 import { kubeSecretReader } from './credentials.js';
 import { releaseRepoSteps } from './steps/release-repo.js';
 import { rolloutStep } from './steps/rollout.js';
+import { syncStep } from './steps/sync.js';
 import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
 
@@ -40,10 +41,12 @@ export interface RunningPipelinesController {
 const CHANGE_DEBOUNCE_MS = 200;
 
 export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesControllerOptions['author']): Executors {
+  const objects = kubeConfig.makeApiClient(CustomObjectsApi);
   return {
     wait: waitStep,
-    rollout: rolloutStep(kubeConfig.makeApiClient(CustomObjectsApi)),
-    verify: verifyStep(kubeConfig.makeApiClient(CustomObjectsApi)),
+    rollout: rolloutStep(objects),
+    verify: verifyStep(objects),
+    sync: syncStep(objects),
     ...releaseRepoSteps({ readSecret: kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)), author }),
   };
 }
