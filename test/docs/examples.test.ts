@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { validateGateConfig } from '../../plugin/gate/gate.js';
 import { readMetricConfig } from '../../plugin/verify/metric.js';
+import { parsePipelineSpec } from '../../shared/pipelines/spec.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ARGO_PLUGIN_NAME = /^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_.-]+)$/;
@@ -18,7 +19,8 @@ function substituteArgs(text: string): string {
 type Doc = { kind?: string; spec?: any; data?: Record<string, string> };
 
 function documents(text: string): Doc[] {
-  return parseAllDocuments(substituteArgs(text)).map((doc) => doc.toJS() as Doc);
+  // merge keys (<<) as kubectl reads them
+  return parseAllDocuments(substituteArgs(text), { merge: true }).map((doc) => doc.toJS() as Doc);
 }
 
 function readmeYamlBlocks(): string[] {
@@ -55,6 +57,11 @@ describe.each(sources)('$name', ({ docs }) => {
           const hashes = Object.fromEntries((step.analysis.args ?? []).map((arg: any) => [arg.name, arg.valueFrom?.podTemplateHashValue]));
           expect(hashes).toMatchObject({ 'canary-hash': 'Latest', 'stable-hash': 'Stable' });
         }
+      });
+    }
+    if (doc.kind === 'Pipeline') {
+      it('is a Pipeline the pipelines controller accepts', () => {
+        expect(() => parsePipelineSpec(doc.spec)).not.toThrow();
       });
     }
     if (doc.kind === 'ConfigMap') {
