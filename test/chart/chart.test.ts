@@ -65,6 +65,18 @@ const BOT_ACTION_RULES: Rule[] = [
 ];
 const BOT_RULES: Rule[] = [...BOT_OWN_RULES, ...BOT_ACTION_RULES];
 const BOT_SECRET = ['bot.enabled=true', 'bot.slack.existingSecret=rollouts-cv-slack'];
+// The pipelines controller, cluster-wide: PipelineRuns, the Rollout actions, AnalysisRuns from templates, Argo CD
+// syncs. Secrets are granted per namespace (pipelines.credentialNamespaces), never here.
+const PIPELINES_RULES: Rule[] = [
+  { apiGroups: ['rollouts-cv.io'], resources: ['pipelines', 'pipelineruns'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['pipelineruns/status'], verbs: ['update'] },
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'patch'] },
+  { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysistemplates', 'clusteranalysistemplates'], verbs: ['get'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'create'] },
+  { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
+];
 
 interface Rendered {
   status: number | null;
@@ -102,7 +114,7 @@ function engineContainer(docs: K8s[]) {
   return only(docs, 'Deployment').spec.template.spec.containers.find((c: { name: string }) => c.name === 'engine');
 }
 
-function component(docs: K8s[], name: 'engine' | 'bot'): K8s[] {
+function component(docs: K8s[], name: 'engine' | 'bot' | 'pipelines'): K8s[] {
   return docs.filter((doc) => doc.metadata.labels?.['app.kubernetes.io/component'] === name);
 }
 
@@ -635,7 +647,7 @@ if (!helm) {
 
       it('name the group and resources the RBAC rules grant', () => {
         const plurals = crds().flatMap((crd) => [crd.spec.names.plural, `${crd.spec.names.plural}/status`]);
-        for (const rule of [...ENGINE_RULES, ...BOT_RULES].filter((r) => r.apiGroups.includes('rollouts-cv.io'))) {
+        for (const rule of [...ENGINE_RULES, ...BOT_RULES, ...PIPELINES_RULES].filter((r) => r.apiGroups.includes('rollouts-cv.io'))) {
           for (const resource of rule.resources) expect(plurals).toContain(resource);
         }
       });
@@ -907,6 +919,64 @@ if (!helm) {
           expect(render({ set: [...BOT_SECRET, 'bot.replicaCount=3'] }).stderr).toMatch(/additional propert/i);
           expect(render({ set: [...BOT_SECRET, 'bot.mode=rtm'] }).status).not.toBe(0);
         });
+      });
+    });
+
+    describe('pipelines controller', () => {
+      const PIPELINES = ['pipelines.enabled=true', 'pipelines.credentialNamespaces={releases,platform}'];
+
+      it('renders nothing by default', () => {
+        expect(component(ok(), 'pipelines')).toEqual([]);
+      });
+
+      it('runs `rollouts-cv pipelines` from its own image, hardened, with its Lease, probes and a /tmp for git', () => {
+        const docs = component(ok({ set: PIPELINES }), 'pipelines');
+        const deployment = only(docs, 'Deployment');
+        const pod = deployment.spec.template.spec;
+        const [container] = pod.containers;
+        expect(container.image).toBe(`ghcr.io/rollouts-cv/rollouts-cv/pipelines:${parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8')).appVersion}`);
+        expect(container.args).toEqual([
+          'pipelines',
+          '--listen=0.0.0.0:8081',
+          '--lease-namespace=rollouts-cv',
+          '--lease-name=rcv-rollouts-cv-pipelines',
+          '--commit-author=rollouts-cv <rollouts-cv@localhost>',
+          '--log-level=info',
+        ]);
+        expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+        expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+        expectHardened(pod, container);
+        expect(pod.serviceAccountName).toBe('rcv-rollouts-cv-pipelines');
+      });
+
+      it('grants what its steps do cluster-wide, its Lease in the release namespace, and Secrets only in credentialNamespaces', () => {
+        const docs = component(ok({ set: PIPELINES }), 'pipelines');
+        const clusterRole = only(docs, 'ClusterRole');
+        expect(clusterRole.rules).toEqual(PIPELINES_RULES);
+        const roles = docs.filter((doc) => doc.kind === 'Role').map((role) => [role.metadata.namespace, role.rules]);
+        expect(roles).toEqual([
+          [
+            'rollouts-cv',
+            [
+              { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+              { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['rcv-rollouts-cv-pipelines'], verbs: ['get', 'update'] },
+            ],
+          ],
+          ['releases', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]],
+          ['platform', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]],
+        ]);
+        const bindings = docs.filter((doc) => doc.kind === 'RoleBinding' || doc.kind === 'ClusterRoleBinding');
+        for (const binding of bindings) expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rcv-rollouts-cv-pipelines', namespace: 'rollouts-cv' }]);
+        expect(bindings).toHaveLength(4);
+        // Without credentialNamespaces, no Secret at all.
+        const none = component(ok({ set: ['pipelines.enabled=true'] }), 'pipelines');
+        expect(none.flatMap((doc) => doc.rules ?? []).filter((rule) => rule.resources.includes('secrets'))).toEqual([]);
+      });
+
+      it('rejects a commit author that is not "Name <email>", a namespace that cannot exist and unknown keys', () => {
+        expect(render({ set: ['pipelines.enabled=true', 'pipelines.commitAuthor=release-bot'] }).status).not.toBe(0);
+        expect(render({ set: ['pipelines.enabled=true', 'pipelines.credentialNamespaces={Releases}'] }).status).not.toBe(0);
+        expect(render({ set: ['pipelines.enabled=true', 'pipelines.replicaCount=2'] }).stderr).toMatch(/additional propert/i);
       });
     });
 

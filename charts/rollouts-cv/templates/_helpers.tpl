@@ -367,3 +367,62 @@ controller:
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Pipelines controller (pipelines.enabled): names, labels, what it may do. */}}
+{{- define "rollouts-cv.pipelines.fullname" -}}
+{{- printf "%s-pipelines" (include "rollouts-cv.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "rollouts-cv.pipelines.serviceAccountName" -}}
+{{- if .Values.pipelines.serviceAccount.create }}
+{{- default (include "rollouts-cv.pipelines.fullname" .) .Values.pipelines.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.pipelines.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "rollouts-cv.pipelines.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rollouts-cv.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: pipelines
+{{- end }}
+
+{{- define "rollouts-cv.pipelines.labels" -}}
+{{ include "rollouts-cv.labels" . }}
+app.kubernetes.io/component: pipelines
+{{- end }}
+
+{{/* Everything its steps read and write, cluster-wide: a Pipeline may name Rollouts and Applications anywhere. */}}
+{{- define "rollouts-cv.pipelines.rules" -}}
+- apiGroups: [rollouts-cv.io]
+  resources: [pipelines, pipelineruns]
+  verbs: [get, list, watch]
+- apiGroups: [rollouts-cv.io]
+  resources: [pipelineruns/status]
+  verbs: [update]
+# rollout steps: the actions of kubectl argo rollouts (promote and abort write the status; undo reads ReplicaSets)
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [get, patch]
+- apiGroups: [argoproj.io]
+  resources: [rollouts/status]
+  verbs: [patch]
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [list]
+# verify steps: an AnalysisRun from a template
+- apiGroups: [argoproj.io]
+  resources: [analysistemplates, clusteranalysistemplates]
+  verbs: [get]
+- apiGroups: [argoproj.io]
+  resources: [analysisruns]
+  verbs: [get, create]
+# sync steps: the operation of an Argo CD Application
+- apiGroups: [argoproj.io]
+  resources: [applications]
+  verbs: [get, patch]
+{{- end }}
+
+{{- define "rollouts-cv.pipelines.leaseName" -}}
+{{- include "rollouts-cv.pipelines.fullname" . }}
+{{- end }}
