@@ -973,6 +973,12 @@ if (!helm) {
         expect(none.flatMap((doc) => doc.rules ?? []).filter((rule) => rule.resources.includes('secrets'))).toEqual([]);
       });
 
+      it('takes its values from ci/pipelines-values.yaml', () => {
+        const docs = component(ok({ values: ['pipelines-values.yaml'] }), 'pipelines');
+        expect(only(docs, 'Deployment').spec.template.spec.containers[0].args).toContain('--commit-author=Release Bot <release@example.com>');
+        expect(docs.filter((doc) => doc.kind === 'Role').map((role) => role.metadata.namespace)).toEqual(['rollouts-cv', 'releases', 'platform-releases']);
+      });
+
       it('rejects a commit author that is not "Name <email>", a namespace that cannot exist and unknown keys', () => {
         expect(render({ set: ['pipelines.enabled=true', 'pipelines.commitAuthor=release-bot'] }).status).not.toBe(0);
         expect(render({ set: ['pipelines.enabled=true', 'pipelines.credentialNamespaces={Releases}'] }).status).not.toBe(0);
