@@ -63,10 +63,19 @@ describe('the documented and packaged objects on the real API server', () => {
   // Server-side dry run: the API server validates each object against its schema (the Argo Rollouts CRDs
   // included) and admission, and stores nothing.
   const dryRun = (yaml: string) => env!.kubectl.run(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], yaml);
+  // The namespaces the objects go to exist in a real install (e.g. the controller's, for its ConfigMap).
+  const createNamespacesOf = async (yaml: string) => {
+    for (const doc of parseAllDocuments(yaml)) {
+      const namespace = (doc.toJS() as { metadata?: { namespace?: string } } | null)?.metadata?.namespace;
+      if (namespace) await env!.kubectl.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`);
+    }
+  };
 
   it('accepts every example in docs/examples', async () => {
     for (const file of (await readdir(join(ROOT, 'docs/examples'))).filter((f) => f.endsWith('.yaml'))) {
-      expect(await dryRun(await readFile(join(ROOT, 'docs/examples', file), 'utf8')), file).toMatch(/\(server dry run\)/);
+      const text = await readFile(join(ROOT, 'docs/examples', file), 'utf8');
+      await createNamespacesOf(text);
+      expect(await dryRun(text), file).toMatch(/\(server dry run\)/);
     }
   });
 
@@ -76,11 +85,7 @@ describe('the documented and packaged objects on the real API server', () => {
     for (const values of [undefined, ...valueSets]) {
       const args = ['template', 'rollouts-cv', join(ROOT, 'charts/rollouts-cv'), '--namespace', CHART_NAMESPACE, ...(values ? ['--values', values] : [])];
       const rendered = (await run(helm, args)).stdout;
-      // The namespaces the objects go to exist in a real install (e.g. the controller's, for its ConfigMap).
-      for (const doc of parseAllDocuments(rendered)) {
-        const namespace = (doc.toJS() as { metadata?: { namespace?: string } } | null)?.metadata?.namespace;
-        if (namespace) await env!.kubectl.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`);
-      }
+      await createNamespacesOf(rendered);
       expect(await dryRun(rendered), values ?? 'default values').toMatch(/\(server dry run\)/);
     }
   });
