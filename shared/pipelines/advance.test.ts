@@ -136,6 +136,14 @@ describe('advanceRun', () => {
     expect((await advanceRun(first.status, run, facts, scripted({}).executors, T0)).status.phase).toBe('Succeeded');
   });
 
+  it('starts no step once this replica has stopped leading', async () => {
+    const stopped = new AbortController();
+    const { executors, calls } = scripted({});
+    const first = await advanceRun(start({ stages: [{ name: 'dev', steps: [v('a'), v('b')] }] }), run, facts, { verify: async (...args) => (stopped.abort(), executors.verify!(...args)) }, T0, stopped.signal);
+    expect(calls).toEqual(['uid-1/dev/a']);
+    expect(first.status.stages[0]!.steps.map((s) => s.phase)).toEqual(['Succeeded', 'Pending']);
+  });
+
   it('does not touch a run that has ended, and leaves its input unchanged', async () => {
     const status = start({ stages: [{ name: 'dev', steps: [v('a')] }] });
     const copy = structuredClone(status);

@@ -62,7 +62,11 @@ function specOf(spec: PipelineSpec, stage: StageRecord, record: StepRecord, roll
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: Omit<Record<RunFact, string>, 'name' | 'namespace'>, executors: Executors, now: Date): Promise<PassResult> {
+/**
+ * `signal`: aborted when this replica stops leading; no step is started or looked at after that (another replica
+ * takes the run over from its status).
+ */
+export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: Omit<Record<RunFact, string>, 'name' | 'namespace'>, executors: Executors, now: Date, signal?: AbortSignal): Promise<PassResult> {
   const status = structuredClone(input);
   if (status.phase !== 'Running') return { status, recheckAfterMs: null };
   const at = now.toISOString();
@@ -110,6 +114,7 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
     const asked = steps.filter((record) => !waiting.has(record));
     if (asked.length === 0) return { status, recheckAfterMs: Math.min(...steps.map((record) => waiting.get(record)!)) };
     for (const record of asked) {
+      if (signal?.aborted) return { status, recheckAfterMs: 0 };
       const { stage: stageSpec, step } = specOf(status.pipeline.spec, stage, record, rollingBack);
       if (record.phase === 'Pending') {
         record.phase = 'Running';

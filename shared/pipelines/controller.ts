@@ -31,6 +31,8 @@ export interface ControllerDeps {
   now: () => Date;
   /** Where people follow a run (the Slack thread, a dashboard), for ${{ run.url }}; empty when there is none. */
   runUrl?: (run: PipelineRun) => string;
+  /** Aborted when this replica stops leading: no step starts after that, and no status is written. */
+  signal?: AbortSignal;
 }
 
 /** What a pass did with one run: when to look at it again (null: it has ended), and whether it wrote its status. */
@@ -83,8 +85,10 @@ export async function reconcileRun(deps: ControllerDeps, run: PipelineRun): Prom
   } else {
     const spec = parsePipelineRunSpec(run.spec);
     const ref = { namespace: run.metadata.namespace, name: run.metadata.name, uid: run.metadata.uid ?? run.metadata.name };
-    result = await advanceRun(status, ref, { triggeredBy: describeTrigger(spec.triggeredBy), url: deps.runUrl?.(run) ?? '' }, deps.executors, deps.now());
+    result = await advanceRun(status, ref, { triggeredBy: describeTrigger(spec.triggeredBy), url: deps.runUrl?.(run) ?? '' }, deps.executors, deps.now(), deps.signal);
   }
+  // No longer leading: the new leader carries the run on from its status; this replica writes nothing more.
+  if (deps.signal?.aborted) return { recheckAfterMs: null, wrote: false };
   const wrote = JSON.stringify(result.status) !== JSON.stringify(status);
   if (wrote) await writeStatus(deps, run, result.status);
   if (result.status.phase !== 'Running') deps.log.info({ run: `${run.metadata.namespace}/${run.metadata.name}`, phase: result.status.phase, message: result.status.message }, 'pipeline run ended');

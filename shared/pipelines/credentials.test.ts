@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { objectStore } from '../../test/helpers/fake-kube-store.js';
-import { ALLOWED_URLS_ANNOTATION, CREDENTIALS_LABEL, CredentialsError, gitCredentials, kubeSecretReader, type SecretData } from './credentials.js';
+import { ALLOWED_URLS_ANNOTATION, CREDENTIALS_LABEL, gitCredentials, kubeSecretReader, type SecretData } from './credentials.js';
 
 const URL_ = 'https://git.example/platform/release.git';
 const secret = (data: Record<string, string>, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): SecretData => ({
@@ -31,7 +31,10 @@ describe('gitCredentials', () => {
     await expect(fails(secret({ token: 't' }), 'https://evil.example/platform/release.git')).rejects.toThrow(
       'may not be sent to https://evil.example/platform/release.git: its rollouts-cv.io/allowed-urls annotation allows https://git.example/platform/, https://git.example/shared/',
     );
-    await expect(fails(secret({ token: 't' }), 'https://git.example/platform/../private/r.git')).rejects.toThrow(CredentialsError);
+    await expect(fails(secret({ token: 't' }), 'https://git.example/platform/../private/r.git')).rejects.toThrow('is not written plainly');
+    // git and curl would send the token to evil.com: the URL is refused before any Secret is read.
+    await expect(fails(secret({ token: 't' }), 'https://git.example\\platform\\@evil.com/x.git')).rejects.toThrow('is not written plainly');
+    await expect(fails(secret({ token: 't' }, { annotations: { [ALLOWED_URLS_ANNOTATION]: 'https://git.example' } }), 'https://git.example.evil.com/r.git')).rejects.toThrow('prefix must end with "/"');
     await expect(fails(secret({ token: 't' }, { annotations: {} }))).rejects.toThrow('allows no URL');
     await expect(fails(secret({ password: 'x' }))).rejects.toThrow('holds neither "token"');
   });

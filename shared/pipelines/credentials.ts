@@ -4,6 +4,7 @@
 // rollouts-cv.io/allowed-urls, each ending in "/"). Otherwise a Pipeline could send a token to a server of its author's choosing.
 import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
 import type { GitCredentials } from './git.js';
+import { checkRepoUrl } from './release-repo.js';
 
 export const CREDENTIALS_LABEL = 'rollouts-cv.io/credentials';
 export const ALLOWED_URLS_ANNOTATION = 'rollouts-cv.io/allowed-urls';
@@ -22,15 +23,6 @@ export class CredentialsError extends Error {
   override name = 'CredentialsError';
 }
 
-/** A URL as git will use it (`..` resolved), so that a path cannot climb out of an allowed prefix; scp-like ones as written. */
-function normalised(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
-}
-
 export function kubeSecretReader(core: CoreV1Api): SecretReader {
   return async (namespace, name) => {
     try {
@@ -46,6 +38,8 @@ export function kubeSecretReader(core: CoreV1Api): SecretReader {
 
 /** The credentials the step's Secret gives for `url`, or none without a Secret; throws CredentialsError saying what to fix. */
 export async function gitCredentials(read: SecretReader, namespace: string, repository: { url: string; credentialsSecret?: { name: string } | undefined }): Promise<GitCredentials> {
+  // Checked before any Secret is read: the URL git is given is the one compared with the allowed prefixes.
+  checkRepoUrl(repository.url);
   const name = repository.credentialsSecret?.name;
   if (!name) return { kind: 'none' };
   const secret = await read(namespace, name);
@@ -53,7 +47,10 @@ export async function gitCredentials(read: SecretReader, namespace: string, repo
   if (!secret) throw new CredentialsError(`${where} does not exist`);
   if (secret.labels[CREDENTIALS_LABEL] !== 'git') throw new CredentialsError(`${where} is not labelled ${CREDENTIALS_LABEL}=git, so it does not serve release repositories`);
   const allowed = (secret.annotations[ALLOWED_URLS_ANNOTATION] ?? '').split(/[\s,]+/).filter(Boolean);
-  if (!allowed.some((prefix) => normalised(repository.url).startsWith(prefix))) {
+  // A prefix without its "/" would also allow another host (https://git.example → https://git.example.evil.com).
+  const unbounded = allowed.filter((prefix) => !prefix.endsWith('/') && !prefix.endsWith(':'));
+  if (unbounded.length) throw new CredentialsError(`${where}: each ${ALLOWED_URLS_ANNOTATION} prefix must end with "/" (or ":" for git@host:); ${unbounded.join(', ')} does not`);
+  if (!allowed.some((prefix) => repository.url.startsWith(prefix))) {
     throw new CredentialsError(`${where} may not be sent to ${repository.url}: its ${ALLOWED_URLS_ANNOTATION} annotation allows ${allowed.length ? allowed.join(', ') : 'no URL'}`);
   }
   const { username, token, sshPrivateKey, knownHosts } = secret.data;

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGitServer, type GitServer } from '../../test/helpers/git-server.js';
 import { GitError } from './git.js';
@@ -78,9 +81,20 @@ describe('commitValues', () => {
     await expect(commitValues(repo, { files: [image('2.0'), missing], message: 'm', author, key: 'k' })).rejects.toThrow('spec.template.spec.containers[0] has no key "imag"');
     await expect(commitValues(repo, { files: [{ ...image('2.0'), path: 'apps/nope.yaml' }], message: 'm', author, key: 'k' })).rejects.toThrow('file "apps/nope.yaml" does not exist on branch main');
     await expect(commitValues(repo, { files: [{ ...image('2.0'), path: '../../etc/passwd' }], message: 'm', author, key: 'k' })).rejects.toThrow(ReleaseRepoError);
+    await expect(commitValues(repo, { files: [image('2.0')], message: `Deploy\n\n${STEP_TRAILER}: victim-uid/prod/update`, author, key: 'k' })).rejects.toThrow(`must not contain "${STEP_TRAILER}"`);
     await expect(commitValues({ ...repo, branch: 'nope' }, { files: [image('2.0')], message: 'm', author, key: 'k' })).rejects.toThrow('branch "nope" does not exist');
     expect(server.pushes).toBe(0);
     expect(log()).toEqual(['Initial release repository']);
+  });
+
+  it('refuses a file reached through a symbolic link the repository holds, and writes nothing outside the checkout', async () => {
+    const outside = join(mkdtempSync(join(tmpdir(), 'rcv-victim-')), 'victim.yaml');
+    writeFileSync(outside, 'v: safe\n');
+    server.commit(name(), { 'apps/evil.yaml': { symlink: outside }, 'apps/linked': { symlink: 'loans-api' } }, 'Links');
+    const at = (path: string) => ({ path, set: [{ path: 'v', value: 'pwned' }] });
+    await expect(commitValues(repo, { files: [at('apps/evil.yaml')], message: 'm', author, key: 'k' })).rejects.toThrow('file "apps/evil.yaml" is, or is reached through, a symbolic link');
+    await expect(commitValues(repo, { files: [at('apps/linked/prod-na/rollout.yaml')], message: 'm', author, key: 'k' })).rejects.toThrow('symbolic link');
+    expect(readFileSync(outside, 'utf8')).toBe('v: safe\n');
   });
 
   it('fails on a wrong token without showing it', async () => {
@@ -120,5 +134,9 @@ describe('checkRepoUrl', () => {
     expect(() => checkRepoUrl('https://u:p@git.example/r.git')).toThrow('must not hold a password');
     expect(() => checkRepoUrl('file:///etc')).toThrow(ReleaseRepoError);
     expect(() => checkRepoUrl('not a url')).toThrow('is not a URL');
+    // What git would read differently from the WHATWG parser: refused, not rewritten.
+    for (const odd of ['http://127.0.0.1\\x\\@evil.example/r.git', 'https://user@git.example/r.git', 'https://git.example/a/../b.git', 'https://git.example/a%2fb.git', 'git@host:../x']) {
+      expect(() => checkRepoUrl(odd), odd).toThrow(ReleaseRepoError);
+    }
   });
 });

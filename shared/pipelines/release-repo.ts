@@ -2,8 +2,8 @@
 // commit reverted. Each commit carries its step's key as a trailer (`Rollouts-CV-Step: <key>`), so that a
 // controller that died after pushing finds its commit on the branch and does not make a second one. A push that
 // lost a race with another (non-fast-forward) is redone on the new tip, a few times.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
 import { type GitCredentials, GitError, type GitSession, openSession } from './git.js';
 import { setYamlPaths, type YamlEdit } from './yaml-paths.js';
 
@@ -48,28 +48,48 @@ export class ReleaseRepoError extends Error {
   override name = 'ReleaseRepoError';
 }
 
-/** Refuses a URL that carries a password or would send credentials in clear to another machine. */
+const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/)[A-Za-z0-9._~/-]+$/;
+
+/**
+ * Refuses a URL that carries credentials, that would send them in clear to another machine, or that git could read
+ * differently from how it is checked here: a URL must be written as the WHATWG parser writes it back (no `\`, no
+ * user part, no `..`), since curl and git parse the original text, not the checked one.
+ */
 export function checkRepoUrl(url: string): void {
-  if (/^(ssh:\/\/|[\w.-]+@[\w.-]+:)/.test(url)) return;
+  const expected = 'expected https://host/path.git, ssh://host/path.git or git@host:path.git';
+  if (SCP_LIKE.test(url)) {
+    if (url.split(':')[1]!.split('/').includes('..')) throw new ReleaseRepoError(`repository URL "${url}" must not contain ".."`);
+    return;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ReleaseRepoError(`repository URL "${url}" is not a URL; expected https://host/path.git, ssh://host/path.git or git@host:path.git`);
+    throw new ReleaseRepoError(`repository URL "${url}" is not a URL; ${expected}`);
   }
   if (parsed.password) throw new ReleaseRepoError('repository URL must not hold a password: give the token in the credentials Secret');
+  if (parsed.href !== url || /[\\@]|%2f|%5c/i.test(url.replace(/^ssh:\/\/git@/, 'ssh://'))) {
+    throw new ReleaseRepoError(`repository URL "${url}" is not written plainly (write it as ${parsed.href.replace(/^(\w+:\/\/)[^@/]*@/, '$1')} without "\\", "@" or escaped slashes); ${expected}`);
+  }
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
-  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return;
-  throw new ReleaseRepoError(`repository URL "${url}": expected https:// (http:// only to a loopback address), ssh:// or git@host:path`);
+  if (parsed.protocol === 'https:' || parsed.protocol === 'ssh:' || (parsed.protocol === 'http:' && loopback)) return;
+  throw new ReleaseRepoError(`repository URL "${url}": ${expected} (http:// only to a loopback address)`);
 }
 
-/** A path inside the repository: relative, without `..`, not into .git. */
-function repoPath(dir: string, path: string): string {
+/**
+ * A file of the checkout: a relative path without `..`, not into .git, and not through a symbolic link (a link the
+ * repository holds could point anywhere on the controller's disk).
+ */
+async function repoFile(dir: string, path: string, branch: string): Promise<string> {
   const clean = normalize(path);
-  if (clean.startsWith('..') || clean.startsWith('/') || clean === '.git' || clean.startsWith('.git/')) {
+  if (clean.startsWith('..') || isAbsolute(clean) || clean === '.git' || clean.startsWith('.git/')) {
     throw new ReleaseRepoError(`file "${path}": expected a path inside the repository, such as apps/loans-api/rollout.yaml`);
   }
-  return join(dir, clean);
+  const real = await realpath(join(dir, clean)).catch(() => {
+    throw new ReleaseRepoError(`file "${path}" does not exist on branch ${branch}`);
+  });
+  if (real !== join(await realpath(dir), clean)) throw new ReleaseRepoError(`file "${path}" is, or is reached through, a symbolic link: edit the file it points to instead`);
+  return real;
 }
 
 async function fetchBranch(git: GitSession, repo: ReleaseRepo): Promise<void> {
@@ -127,12 +147,12 @@ function identity(author: { name: string; email: string }): string[] {
 
 /** Sets the values and commits them to the branch, once per key. Throws ReleaseRepoError, YamlPathError or GitError. */
 export async function commitValues(repo: ReleaseRepo, request: CommitRequest): Promise<CommitResult> {
+  // A message could otherwise claim another step's key, and that step would take this commit for its own.
+  if (request.message.toLowerCase().includes(STEP_TRAILER.toLowerCase())) throw new ReleaseRepoError(`the commit message must not contain "${STEP_TRAILER}": the step adds it`);
   return pushOnce(repo, request.key, request.attempts ?? 5, async (git) => {
     for (const file of request.files) {
-      const path = repoPath(git.dir, file.path);
-      const text = await readFile(path, 'utf8').catch(() => {
-        throw new ReleaseRepoError(`file "${file.path}" does not exist on branch ${repo.branch}`);
-      });
+      const path = await repoFile(git.dir, file.path, repo.branch);
+      const text = await readFile(path, 'utf8');
       await writeFile(path, setYamlPaths(text, file.set, file.document ?? 0));
     }
     const changed = (await git.run(['status', '--porcelain'])).trim() !== '';

@@ -18,6 +18,7 @@ import { rolloutStep } from './steps/rollout.js';
 import { syncStep } from './steps/sync.js';
 import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
+import { kubeNamespaceReader, targetGuard } from './targets.js';
 
 export interface PipelinesControllerOptions {
   kubeConfig: KubeConfig;
@@ -42,12 +43,14 @@ const CHANGE_DEBOUNCE_MS = 200;
 
 export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesControllerOptions['author']): Executors {
   const objects = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const guard = targetGuard(kubeNamespaceReader(core));
   return {
     wait: waitStep,
-    rollout: rolloutStep(objects),
-    verify: verifyStep(objects),
-    sync: syncStep(objects),
-    ...releaseRepoSteps({ readSecret: kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)), author }),
+    rollout: rolloutStep(objects, guard),
+    verify: verifyStep(objects, guard),
+    sync: syncStep(objects, guard),
+    ...releaseRepoSteps({ readSecret: kubeSecretReader(core), author }),
   };
 }
 
@@ -63,7 +66,7 @@ async function passWhileLeading(deps: ControllerDeps, kubeConfig: KubeConfig, re
     onChange: () => wakeup.soon(CHANGE_DEBOUNCE_MS),
     log,
   });
-  const scheduler = new RunScheduler(deps);
+  const scheduler = new RunScheduler({ ...deps, signal });
   try {
     while (!signal.aborted) {
       let nextMs = resyncMs;

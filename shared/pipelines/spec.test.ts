@@ -69,6 +69,12 @@ describe('parsePipelineSpec', () => {
     expect(errorsOf(minimal([{ name: 'first', wait: { duration: '1m' } }, comment('${{ steps.dev.first.outputs.key }} ${{ run.url }}')]))).toEqual([]);
   });
 
+  it('refuses references in fields used as written (a URL, a path, a name)', () => {
+    const update = (path: string) => ({ name: 'u', gitUpdate: { repository: { url: 'https://git.example/r.git' }, files: [{ path, set: [{ path: 'a', value: '${{ vars.image }}' }] }], message: 'm' } });
+    expect(errorsOf(minimal([update('apps/${{ vars.image }}/x.yaml')]))).toEqual([expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.gitUpdate\.files\[0\]\.path: references are not filled in here/)]);
+    expect(errorsOf(minimal([update('apps/x.yaml')]))).toEqual([]);
+  });
+
   it('reverts only a gitUpdate of the same stage, and only as a rollback step', () => {
     expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m' } }], { rollback: [{ name: 'r', gitRevert: { step: 'w' } }] }))).toEqual([
       'spec.stages[0].rollback[0].gitRevert.step: "w" is not a gitUpdate step of stage "dev"',

@@ -192,7 +192,21 @@ export function stepType(step: StepSpec): StepType {
   return STEP_TYPES.find((type) => step[type] !== undefined)!;
 }
 
-/** Every text field of a step that may hold references, with its path below the step. */
+/** The fields whose references are filled in (the rest is used as written: a URL, a path, a name). */
+const TEMPLATED = new Set([
+  'gitUpdate.files.*.set.*.value',
+  'gitUpdate.message',
+  'verify.args.*.value',
+  'approval.message',
+  'issue.summary',
+  'issue.description',
+  'issue.key',
+  'issue.comment',
+  'webhook.body',
+]);
+const fieldOf = (path: readonly (string | number)[]) => path.map((part) => (typeof part === 'number' ? '*' : part)).join('.');
+
+/** Every text field of a step that holds "${{", with its path below the step. */
 function templatedTexts(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; text: string }[] {
   if (typeof value === 'string') return value.includes('${{') ? [{ path, text: value }] : [];
   if (Array.isArray(value)) return value.flatMap((item, i) => templatedTexts(item, [...path, i]));
@@ -221,6 +235,10 @@ function checkNamesAndReferences(spec: { variables: { name: string }[]; stages: 
       if (names.has(stepSpec.name)) issue([...path, 'name'], `step "${stepSpec.name}" is named twice in stage "${stageSpec.name}"`);
       names.add(stepSpec.name);
       for (const { path: at, text } of templatedTexts(stepSpec)) {
+        if (!TEMPLATED.has(fieldOf(at))) {
+          issue([...path, ...at], `references are not filled in here (only in ${[...TEMPLATED].join(', ')})`);
+          continue;
+        }
         let found: Reference[];
         try {
           found = references(text);

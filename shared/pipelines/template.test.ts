@@ -30,4 +30,11 @@ describe('templates', () => {
     expect(() => render('${{ vars.constructor }}', scope)).toThrow(TemplateError);
     for (const bad of ['${{ env.SECRET }}', '${{ vars.a + vars.b }}', '${{ run.token }}', '${{ }}']) expect(() => references(bad)).toThrow(TemplateError);
   });
+
+  it('refuse a "${{" left open, at once even when long (no backtracking blow-up)', () => {
+    expect(() => render('Deploy ${{ vars.image', scope)).toThrow('"${{" is not closed');
+    // The lazy pattern this replaced took tens of seconds on a tenth of this: past the test's time limit.
+    const hostile = `\${{${' '.repeat(30_000)}`.repeat(3);
+    expect(() => references(hostile)).toThrow(TemplateError);
+  });
 });

@@ -16,7 +16,9 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-const EXPRESSION = /\$\{\{\s*([^}]*?)\s*\}\}/g;
+// Linear: a bounded run of non-braces between the delimiters, trimmed in code (a lazy \s* around it backtracks
+// cubically on an unclosed `${{`).
+const EXPRESSION = /\$\{\{([^}]{0,200})\}\}/g;
 const WORD = '[A-Za-z0-9_-]+';
 const FORMS = '${{ vars.<name> }}, ${{ run.name|namespace|triggeredBy|url }}, ${{ pipeline.name }} or ${{ steps.<stage>.<step>.outputs.<name> }}';
 
@@ -31,9 +33,14 @@ function parseReference(expression: string): Reference {
   throw new TemplateError(`"\${{ ${expression} }}" is not a reference this pipeline can fill; expected ${FORMS}`);
 }
 
-/** Every reference in `text`; throws TemplateError on one that is not of a known form. */
+function unclosed(text: string): void {
+  if (text.replace(EXPRESSION, '').includes('${{')) throw new TemplateError(`"\${{" is not closed by "}}" within 200 characters; expected ${FORMS}`);
+}
+
+/** Every reference in `text`; throws TemplateError on one that is not of a known form, or a "${{" left open. */
 export function references(text: string): Reference[] {
-  return [...text.matchAll(EXPRESSION)].map((match) => parseReference(match[1]!));
+  unclosed(text);
+  return [...text.matchAll(EXPRESSION)].map((match) => parseReference(match[1]!.trim()));
 }
 
 /** What the run knows when a step's texts are filled in. */
@@ -47,7 +54,9 @@ export interface TemplateScope {
 
 /** `text` with every reference filled in; throws TemplateError naming one that has no value (yet). */
 export function render(text: string, scope: TemplateScope): string {
-  return text.replace(EXPRESSION, (_, expression: string) => {
+  unclosed(text);
+  return text.replace(EXPRESSION, (_, raw: string) => {
+    const expression = raw.trim();
     const reference = parseReference(expression);
     const value = valueOf(reference, scope);
     if (value === undefined) throw new TemplateError(`"\${{ ${expression} }}" has no value: ${missingWhy(reference)}`);

@@ -82,6 +82,19 @@ describe('setYamlPaths', () => {
     expect(() => setYamlPaths('a:\n  b: |\n    text\n', [{ path: 'a.b', value: 'x' }])).toThrow('block');
   });
 
+  it('refuses a value that would change the file beyond it (a flow map or list ended early)', () => {
+    for (const value of ['...', '\n', '---\nz: 1', 'x", c: 2']) {
+      try {
+        const out = setYamlPaths('a: {b: old, c: 1}\nl: [x, y]\n', [{ path: 'a.b', value }]);
+        // Written only when the file reads back as before with just that value changed.
+        expect(parse(out)).toEqual({ a: { b: value, c: 1 }, l: ['x', 'y'] });
+      } catch (error) {
+        expect((error as Error).message).toMatch(/^path "a\.b": writing this value would change the file beyond that value/);
+      }
+    }
+    expect(setYamlPaths('l: [x, y]\n', [{ path: 'l[0]', value: 'new' }])).toBe('l: [new, y]\n');
+  });
+
   it('refuses a file that is not valid YAML', () => {
     expect(() => setYamlPaths('a: [1, 2\nb: c\n', [{ path: 'b', value: 'd' }])).toThrow(/not valid YAML/);
   });

@@ -55,6 +55,29 @@ function readAsKubernetes(text: string, document: number, segments: PathSegment[
   return parseAllDocuments(text, { version: '1.1' })[document]?.getIn(segments);
 }
 
+/** Every document as Kubernetes reads it, or null when one does not parse. */
+function contents(text: string): unknown[] | null {
+  const docs = parseAllDocuments(text, { version: '1.1' });
+  if (docs.some((doc) => doc.errors.length > 0)) return null;
+  return docs.map((doc) => doc.toJS());
+}
+
+/**
+ * `written` if, read as Kubernetes reads it, it is `text` with only the value at the path changed; an edit that
+ * would break the file or change anything else (a value ending a flow map early) is refused.
+ */
+function onlyThatChanged(text: string, written: string, document: number, segments: PathSegment[], path: string): string {
+  const before = contents(text);
+  const after = contents(written);
+  if (before && after) {
+    let parent = before[document] as Record<PathSegment, unknown>;
+    for (const segment of segments.slice(0, -1)) parent = parent[segment] as Record<PathSegment, unknown>;
+    parent[segments.at(-1)!] = readAsKubernetes(written, document, segments);
+    if (JSON.stringify(before) === JSON.stringify(after)) return written;
+  }
+  throw new YamlPathError(`path "${path}": writing this value would change the file beyond that value; refused`);
+}
+
 /**
  * The file's text with each edit's value written at its path in document `document` (0: the first of a
  * multi-document file). A value keeps the type the field had: a string stays a string (quoted when it would
@@ -88,18 +111,18 @@ function setOne(text: string, { path, value }: YamlEdit, document: number): stri
   };
   if (typeof before === 'number') {
     if (!/^-?\d+(\.\d+)?$/.test(value)) throw new YamlPathError(`path "${path}" holds a number (${before}); "${value}" is not one`);
-    return attempt(Scalar.PLAIN);
+    return onlyThatChanged(text, attempt(Scalar.PLAIN), document, segments, path);
   }
   if (typeof before === 'boolean') {
     if (value !== 'true' && value !== 'false') throw new YamlPathError(`path "${path}" holds true or false; "${value}" is neither`);
-    return attempt(Scalar.PLAIN);
+    return onlyThatChanged(text, attempt(Scalar.PLAIN), document, segments, path);
   }
   // A string (or an empty field): in the field's own style when that reads back as this very string, else quoted.
   const written = attempt();
-  if (readAsKubernetes(written, document, segments) === value) return written;
+  if (readAsKubernetes(written, document, segments) === value) return onlyThatChanged(text, written, document, segments, path);
   const quoted = attempt(Scalar.QUOTE_DOUBLE);
   if (readAsKubernetes(quoted, document, segments) !== value) throw new YamlPathError(`path "${path}": cannot write "${value}" so that it reads back the same`);
-  return quoted;
+  return onlyThatChanged(text, quoted, document, segments, path);
 }
 
 /** Which part of the path is missing, for the error: the longest prefix that exists and what it holds. */

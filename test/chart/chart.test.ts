@@ -76,6 +76,7 @@ const PIPELINES_RULES: Rule[] = [
   { apiGroups: ['argoproj.io'], resources: ['analysistemplates', 'clusteranalysistemplates'], verbs: ['get'] },
   { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'create'] },
   { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
 ];
 
 interface Rendered {

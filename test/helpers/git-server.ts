@@ -3,7 +3,7 @@
 // a forge's HTTPS token does; `beforePush` lets a test move a branch just before a push lands (a concurrent
 // release) to see a non-fast-forward rejection handled.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,8 +20,8 @@ export interface GitServer {
   createRepo(name: string, files: Record<string, string>, branch?: string): string;
   /** Runs git on the bare repository, e.g. `log` or `show` to check what was pushed. */
   git(name: string, args: string[]): string;
-  /** Commits `files` on `branch` as someone else would (a concurrent release); returns the commit id. */
-  commit(name: string, files: Record<string, string>, message: string, branch?: string): string;
+  /** Commits `files` (text, or `{ symlink: target }`) on `branch` as someone else would; returns the commit id. */
+  commit(name: string, files: Record<string, string | { symlink: string }>, message: string, branch?: string): string;
   /** Called once before the next push is handed to git (awaited). */
   beforePush?: (() => void | Promise<void>) | undefined;
   /** Pushes received (git-receive-pack POSTs), authorised or not. */
@@ -93,7 +93,7 @@ export async function startGitServer(): Promise<GitServer> {
   const { port } = httpServer.address() as AddressInfo;
   const url = (name: string) => `http://127.0.0.1:${port}/${name}.git`;
 
-  const commitTo = (name: string, files: Record<string, string>, message: string, branch: string, existing: boolean): string => {
+  const commitTo = (name: string, files: Record<string, string | { symlink: string }>, message: string, branch: string, existing: boolean): string => {
     const bare = join(repos, `${name}.git`);
     const work = mkdtempSync(join(root, 'work-'));
     try {
@@ -101,7 +101,8 @@ export async function startGitServer(): Promise<GitServer> {
       else execFileSync('git', ['init', '-q', `--initial-branch=${branch}`, work]);
       for (const [path, text] of Object.entries(files)) {
         mkdirSync(dirname(join(work, path)), { recursive: true });
-        writeFileSync(join(work, path), text);
+        if (typeof text === 'string') writeFileSync(join(work, path), text);
+        else symlinkSync(text.symlink, join(work, path));
       }
       execFileSync('git', [...IDENTITY, '-C', work, 'add', '-A']);
       execFileSync('git', [...IDENTITY, '-C', work, 'commit', '-q', '-m', message]);

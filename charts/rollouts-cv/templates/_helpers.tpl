@@ -421,6 +421,10 @@ app.kubernetes.io/component: pipelines
 - apiGroups: [argoproj.io]
   resources: [applications]
   verbs: [get, patch]
+# whether a namespace lets runs of another act in it (its rollouts-cv.io/pipeline-namespaces annotation)
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get]
 {{- end }}
 
 {{- define "rollouts-cv.pipelines.leaseName" -}}

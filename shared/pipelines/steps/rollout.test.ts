@@ -5,6 +5,7 @@ import { objectStore, type KubeObject } from '../../../test/helpers/fake-kube-st
 import { actLikeRolloutsController } from '../../../test/helpers/fake-rollouts-controller.js';
 import { rolloutFixture } from '../../../test/helpers/leader-harness.js';
 import { ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
+import { PIPELINE_NAMESPACES_ANNOTATION, targetGuard } from '../targets.js';
 import { advanceRun, type Executors } from '../advance.js';
 import { parsePipelineSpec } from '../spec.js';
 import { initialStatus, type PipelineRunStatus } from '../status.js';
@@ -23,7 +24,7 @@ let stopController: () => void;
 beforeAll(async () => {
   kube = await startFakeKubeApi(store.respond);
   stopController = actLikeRolloutsController(store);
-  executors = { rollout: rolloutStep(kube.kubeConfig().makeApiClient(CustomObjectsApi)) };
+  executors = { rollout: rolloutStep(kube.kubeConfig().makeApiClient(CustomObjectsApi), targetGuard(async (name) => (name === 'loans' ? { [PIPELINE_NAMESPACES_ANNOTATION]: 'releases' } : null))) };
 });
 afterAll(async () => {
   stopController();
@@ -76,10 +77,16 @@ describe('the rollout step', () => {
     expect(missing.status.message).toBe('stage prod-na: step x failed (an error): rollout loans/nope does not exist');
   });
 
-  it('aborts, with the Rollout in the run’s namespace unless the step names one', async () => {
+  it('acts only where the Rollout’s namespace lets runs of the run’s namespace act', async () => {
     const steps = [{ name: 'abort', rollout: { name: 'loans-api', namespace: NS, action: 'abort' } }];
-    const first = await pass(start(steps));
-    const { status } = await pass(first.status);
+    const { status } = await advanceRun(start(steps), { ...run, namespace: 'team-b' }, facts, executors, T0);
+    expect(status.message).toMatch(/^stage prod-na: step abort failed \(an error\): rollout loans\/loans-api is in namespace loans, which does not let pipeline runs of namespace team-b act there/);
+    expect(rolloutNow().status!.abort).toBeFalsy();
+  });
+
+  it('aborts at once, whatever the Rollout did meanwhile: a rollback never skips its abort', async () => {
+    const steps = [{ name: 'abort', rollout: { name: 'loans-api', namespace: NS, action: 'abort' } }];
+    const { status } = await pass(start(steps));
     expect(status.phase).toBe('Succeeded');
     expect(rolloutNow().status!.abort).toBe(true);
   });

@@ -1,8 +1,8 @@
 // `rollout`: act on a Rollout (promote, promote fully, abort, retry, undo) with the same operations as the bot and
-// kubectl-argo-rollouts, and/or wait until it is in a state (phase, pause reason, step, weight). An action happens
-// once: the step first records where the Rollout stands (that record is written to the run's status before the
-// action), and a later look that finds the Rollout moved on from there counts the action as done, whoever did it,
-// instead of promoting a second step.
+// kubectl-argo-rollouts, and/or wait until it is in a state (phase, pause reason, step, weight). A promote or an undo
+// happens once: the step first records where the Rollout stands (that record is written to the run's status before
+// the action), and a later look that finds the Rollout moved on from there counts the action as done, whoever did
+// it, instead of promoting a second step. An abort or a retry is simply sent again.
 import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
 import * as actions from '../../kube/rollout-actions.js';
@@ -10,9 +10,13 @@ import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../kube/rollout-
 import { summarizeRollout, type RolloutSummary } from '../../kube/rollout-status.js';
 import type { StepExecutor } from '../advance.js';
 import type { StepSpec } from '../spec.js';
+import type { TargetGuard } from '../targets.js';
 
 type RolloutStep = NonNullable<StepSpec['rollout']>;
 type WaitFor = NonNullable<RolloutStep['waitFor']>;
+
+/** Actions that must not happen twice: each moves the Rollout on from where it stands. */
+const ONCE: ReadonlySet<string> = new Set(['promote', 'promoteFull', 'undo']);
 
 /** How often a wait looks at the Rollout again. */
 const POLL_MS = 5_000;
@@ -48,12 +52,13 @@ function act(api: CustomObjectsApi, ref: { namespace: string; name: string }, ac
   }
 }
 
-/** The step for Rollouts read and changed through `api` (the controller's own identity). */
-export function rolloutStep(api: CustomObjectsApi): StepExecutor {
+/** The step for Rollouts read and changed through `api` (the controller's own identity), where `guard` allows. */
+export function rolloutStep(api: CustomObjectsApi, guard: TargetGuard): StepExecutor {
   return async (step, record, { run, now }) => {
     const spec = step.rollout!;
     const ref = { namespace: spec.namespace ?? run.namespace, name: spec.name };
     const where = `rollout ${ref.namespace}/${ref.name}`;
+    await guard(run.namespace, ref.namespace, where);
     let rollout: Rollout;
     try {
       rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
@@ -61,13 +66,26 @@ export function rolloutStep(api: CustomObjectsApi): StepExecutor {
       if (error instanceof ApiException && error.code === 404) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
       throw error;
     }
+    const read = async () => (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
     const state = { ...record.state };
     if (spec.action && state.acted === undefined) {
-      // First look: record where the Rollout stands, and act only after that record is written.
-      if (state.from === undefined) return { phase: 'Running', message: `about to ${spec.action} ${where}`, state: { from: position(rollout) }, recheckAfterMs: 0 };
-      state.acted = position(rollout) !== state.from ? `${where} had already moved on from where this step found it` : await act(api, ref, spec.action);
+      if (!ONCE.has(spec.action)) {
+        // abort and retry set a flag: doing them again is harmless, and skipping one never is.
+        state.acted = await act(api, ref, spec.action);
+      } else if (state.from === undefined) {
+        // First look: record where the Rollout stands, and act only after that record is written.
+        return { phase: 'Running', message: `about to ${spec.action} ${where}`, state: { from: position(rollout) }, recheckAfterMs: 0 };
+      } else if (position(rollout) !== state.from) {
+        state.acted = `${where} had already moved on from where this step found it`;
+      } else {
+        state.acted = await act(api, ref, spec.action).catch(async (error: unknown) => {
+          // Failed after its patch (the controller slow to act on it): done all the same; waitFor and timeout judge it.
+          if (position(await read()) !== state.from) return `${spec.action} sent (${error instanceof Error ? error.message : String(error)})`;
+          throw error;
+        });
+      }
       if (!spec.waitFor) return { phase: 'Succeeded', message: state.acted };
-      rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
+      rollout = await read();
     }
     const summary = summarizeRollout(rollout);
     const missing = spec.waitFor ? unmet(summary, spec.waitFor) : [];

@@ -2,6 +2,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
 import { objectStore } from '../../../test/helpers/fake-kube-store.js';
+import { PIPELINE_NAMESPACES_ANNOTATION, targetGuard } from '../targets.js';
 import { advanceRun, type Executors } from '../advance.js';
 import { parsePipelineSpec } from '../spec.js';
 import { initialStatus, type PipelineRunStatus } from '../status.js';
@@ -20,7 +21,7 @@ let executors: Executors;
 
 beforeAll(async () => {
   kube = await startFakeKubeApi(store.respond);
-  executors = { sync: syncStep(kube.kubeConfig().makeApiClient(CustomObjectsApi)) };
+  executors = { sync: syncStep(kube.kubeConfig().makeApiClient(CustomObjectsApi), targetGuard(async (name) => (name === 'argocd' ? { [PIPELINE_NAMESPACES_ANNOTATION]: 'releases' } : null))) };
 });
 afterAll(() => kube.close());
 beforeEach(() => {

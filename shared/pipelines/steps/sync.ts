@@ -5,6 +5,7 @@
 import { ApiException, type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
 import type { StepExecutor } from '../advance.js';
+import type { TargetGuard } from '../targets.js';
 
 export const APPLICATIONS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
 const KEY_INFO = 'rollouts-cv-step';
@@ -24,11 +25,12 @@ interface Application {
 
 const carries = (operation: Operation | undefined, key: string) => operation?.info?.some((info) => info.name === KEY_INFO && info.value === key) === true;
 
-export function syncStep(api: CustomObjectsApi): StepExecutor {
+export function syncStep(api: CustomObjectsApi, guard: TargetGuard): StepExecutor {
   return async (step, record, { run, key, now }) => {
     const spec = step.sync!;
     const ref = { ...APPLICATIONS, namespace: spec.namespace, name: spec.application };
     const where = `Argo CD application ${spec.namespace}/${spec.application}`;
+    await guard(run.namespace, spec.namespace, where);
     let app: Application;
     try {
       app = (await api.getNamespacedCustomObject(ref)) as Application;

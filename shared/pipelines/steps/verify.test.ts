@@ -4,6 +4,7 @@ import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-k
 import { objectStore, type KubeObject } from '../../../test/helpers/fake-kube-store.js';
 import { rolloutFixture } from '../../../test/helpers/leader-harness.js';
 import { ROLLOUTS } from '../../kube/rollout-types.js';
+import { PIPELINE_NAMESPACES_ANNOTATION, targetGuard } from '../targets.js';
 import { advanceRun, type Executors } from '../advance.js';
 import { parsePipelineSpec } from '../spec.js';
 import { initialStatus, type PipelineRunStatus } from '../status.js';
@@ -24,7 +25,7 @@ let executors: Executors;
 
 beforeAll(async () => {
   kube = await startFakeKubeApi(store.respond);
-  executors = { verify: verifyStep(kube.kubeConfig().makeApiClient(CustomObjectsApi)), wait: waitStep };
+  executors = { verify: verifyStep(kube.kubeConfig().makeApiClient(CustomObjectsApi), targetGuard(async (name) => (name === 'loans' ? { [PIPELINE_NAMESPACES_ANNOTATION]: 'releases' } : null))), wait: waitStep };
   const rollout = rolloutFixture('canary-paused-step');
   const { resourceVersion: _rv, uid: _uid, ...metadata } = rollout.metadata;
   store.seed(ROLLOUTS, { ...rollout, metadata: { ...metadata, name: 'loans-api', namespace: NS } } as unknown as KubeObject);

@@ -8,6 +8,7 @@ import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
 import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
 import type { StepExecutor, StepOutcome } from '../advance.js';
+import type { TargetGuard } from '../targets.js';
 import { render } from '../template.js';
 
 const ANALYSIS_TEMPLATES = { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates' } as const;
@@ -69,10 +70,11 @@ function outcomeOf(run: AnalysisRun, where: string): StepOutcome | undefined {
   }
 }
 
-export function verifyStep(api: CustomObjectsApi): StepExecutor {
+export function verifyStep(api: CustomObjectsApi, guard: TargetGuard): StepExecutor {
   return async (step, record, { run, key, scope, now }) => {
     const spec = step.verify!;
     const namespace = spec.namespace ?? run.namespace;
+    await guard(run.namespace, namespace, `rollout ${namespace}/${spec.rollout}`);
     const name = analysisRunName(spec.rollout, key);
     const where = `${namespace}/${name}`;
     let analysis: AnalysisRun | undefined;
