@@ -974,6 +974,17 @@ if (!helm) {
         expect(none.flatMap((doc) => doc.rules ?? []).filter((rule) => rule.resources.includes('secrets'))).toEqual([]);
       });
 
+      it('admits a PipelineRun only when it names its creator: a Kubernetes user themselves, a Slack user only from the bot', () => {
+        const policy = (set: string[]) => only(component(ok({ set }), 'pipelines'), 'ValidatingAdmissionPolicy').spec.validations.map((v: { expression: string }) => v.expression);
+        expect(policy(PIPELINES)).toEqual([
+          "object.spec.triggeredBy.kind != 'kubernetes' || object.spec.triggeredBy.id == request.userInfo.username",
+          "object.spec.triggeredBy.kind != 'slack'",
+        ]);
+        expect(policy([...PIPELINES, ...BOT_SECRET])[1]).toBe("object.spec.triggeredBy.kind != 'slack' || request.userInfo.username == 'system:serviceaccount:rollouts-cv:rcv-rollouts-cv-bot'");
+        const binding = only(component(ok({ set: PIPELINES }), 'pipelines'), 'ValidatingAdmissionPolicyBinding');
+        expect(binding.spec).toEqual({ policyName: 'rcv-rollouts-cv-pipelines-pipelinerun-trigger', validationActions: ['Deny'] });
+      });
+
       it('takes its values from ci/pipelines-values.yaml', () => {
         const docs = component(ok({ values: ['pipelines-values.yaml'] }), 'pipelines');
         expect(only(docs, 'Deployment').spec.template.spec.containers[0].args).toContain('--commit-author=Release Bot <release@example.com>');

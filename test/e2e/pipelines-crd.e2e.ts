@@ -2,11 +2,14 @@
 // server can check (one type per step, unique names, rollback-only reverts, who started a run, an immutable run)
 // refuse what breaks them with their message.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { run, waitFor } from './harness/processes.js';
 import { clusterForFile } from './harness/suite.js';
 
 const NAMESPACE = 'releases';
 const cluster = clusterForFile(NAMESPACE);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = readFileSync(new URL('../../docs/examples/pipeline-loans-api.yaml', import.meta.url), 'utf8');
 
 const pipeline = (name: string, stages: string) => `apiVersion: rollouts-cv.io/v1alpha1
@@ -65,4 +68,37 @@ cluster.scenario('refuses a step with two types or none, a parallel group with a
   expect(await refused(pipeline('revert', '    - name: dev\n      steps:\n        - {name: r, gitRevert: {step: u}}\n'))).toContain("gitRevert belongs in the stage's rollback steps");
   expect(await refused(pipeline('twice', '    - name: dev\n      steps: [{name: a, wait: {duration: 1m}}]\n    - name: dev\n      steps: [{name: b, wait: {duration: 1m}}]\n'))).toContain('duplicate entries for key');
   expect(await refused(pipeline('upper', '    - name: Dev\n      steps: [{name: a, wait: {duration: 1m}}]\n'))).toContain('should match');
+});
+
+cluster.scenario('admits a run only when it names whoever creates it (the chart\'s admission policy)', async () => {
+  const k = cluster.env().kubectl;
+  const helm = (await run('bash', [`${ROOT}scripts/helm.sh`], { timeoutMs: 900_000 })).stdout.trim();
+  const policy = (await run(helm, ['template', 'rcv', `${ROOT}charts/rollouts-cv`, '--namespace', 'rollouts-cv', '--set', 'pipelines.enabled=true', '--show-only', 'templates/pipelines-admission.yaml'])).stdout;
+  await k.apply(policy);
+  // alice may create runs in the namespace; the policy decides what she may write in them.
+  await k.apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: run-pipelines, namespace: ${NAMESPACE}}
+rules: [{apiGroups: [rollouts-cv.io], resources: [pipelineruns], verbs: [create, get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-runs-pipelines, namespace: ${NAMESPACE}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: run-pipelines}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
+`);
+  const runBy = (name: string, triggeredBy: string) => `apiVersion: rollouts-cv.io/v1alpha1
+kind: PipelineRun
+metadata: {name: ${name}, namespace: ${NAMESPACE}}
+spec:
+  pipelineRef: {name: loans-api-release}
+  triggeredBy: ${triggeredBy}
+`;
+  const asAlice = (yaml: string) => k.run(['--as', 'alice', 'create', '-f', '-'], yaml).then(() => undefined, (e: unknown) => String(e));
+  // The API server loads a new policy within seconds.
+  const refused = await waitFor('the policy to take effect', () => asAlice(runBy('as-bob', '{kind: kubernetes, id: bob}')), 30_000);
+  expect(refused).toContain('spec.triggeredBy.id must be your own user name (alice)');
+  expect(await asAlice(runBy('as-slack', '{kind: slack, id: U012ABCDEF}'))).toContain('only the rollouts-cv Slack bot starts runs for Slack users');
+  expect(await asAlice(runBy('as-alice', '{kind: kubernetes, id: alice}'))).toBeUndefined();
+  expect(await k.run(['-n', NAMESPACE, 'get', 'plr', '-o', 'name'])).toContain('pipelinerun.rollouts-cv.io/as-alice');
 });
