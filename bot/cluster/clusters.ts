@@ -5,7 +5,7 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from 
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { type KubeConfigSource, loadKubeConfig, makeApiClient } from '../../shared/kube/client.js';
 import type { Logger } from '../../shared/log.js';
-import { type Audit, createAudit } from '../audit/events.js';
+import { type Audit, createAudit } from '../../shared/operations/audit.js';
 import type { BotConfig } from '../config.js';
 
 export interface Cluster {
@@ -44,7 +44,7 @@ export function connectCluster(name: string, kc: KubeConfig, impersonation: BotC
     kubeConfig: kc,
     objects,
     core,
-    audit: createAudit({ api: core, log: source.log.child({ cluster: name }), instance: source.instance }),
+    audit: createAudit({ api: core, log: source.log.child({ cluster: name }), component: 'rollouts-cv-bot', instance: source.instance }),
     coordination: kc.makeApiClient(CoordinationV1Api),
     approvals: new ApprovalRequestStore(objects),
     actingAs(userId) {

@@ -1,16 +1,12 @@
 // ApprovalRequests in the Kubernetes API: the only shared state between the step plugin and the bot replicas.
 // Every status change is a read-modify-write guarded by resourceVersion, so two writers (a click on two bot
 // replicas, a click racing an expiry) cannot both win: the loser re-reads and re-decides on the new state.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
-import { describeApiError } from '../kube/api-errors.js';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { describeApiError, isApiStatus } from '../kube/api-errors.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestStatus, type Decision, type DecisionResult, type EffectivePolicy, applyDecision, pendingStatus } from './request.js';
 
 const { group, version, plural } = APPROVAL_REQUESTS;
 const MAX_CONFLICTS = 5;
-
-export function isApiStatus(error: unknown, code: number): boolean {
-  return error instanceof ApiException && error.code === code;
-}
 
 export interface StatusUpdate<T> {
   request: ApprovalRequest;

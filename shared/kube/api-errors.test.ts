@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { describeApiError, serverMessage } from './api-errors.js';
+import { describeApiError, isApiStatus, serverMessage } from './api-errors.js';
 
 const status = (code: number, message: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code });
 
@@ -24,5 +24,16 @@ describe('describeApiError', () => {
   it('says the error itself when no status came back', () => {
     expect(describeApiError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443\n    at …'), { code: 'ECONNREFUSED' }))).toBe('connect ECONNREFUSED 127.0.0.1:6443');
     expect(describeApiError('socket hang up')).toBe('socket hang up');
+  });
+});
+
+describe('isApiStatus', () => {
+  it("tells the API server's answer by its status, and nothing else for one", () => {
+    const missing = new ApiException(404, 'HTTP-Code: 404', status(404, 'rollouts.argoproj.io "web" not found'), {});
+    expect(isApiStatus(missing, 404)).toBe(true);
+    expect(isApiStatus(missing, 409)).toBe(false);
+    // a network error or a watch's failure is not an answer with that status
+    expect(isApiStatus(Object.assign(new Error('Not Found'), { code: 404 }), 404)).toBe(false);
+    expect(isApiStatus(undefined, 404)).toBe(false);
   });
 });

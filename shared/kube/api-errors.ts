@@ -1,4 +1,11 @@
-// What the API server said when it refused a request, for error messages people read.
+// What the API server said when it refused a request: its status for code that decides on it, its message for
+// error messages people read.
+import { ApiException } from '@kubernetes/client-node';
+
+/** Whether the API server answered `error`'s request with HTTP status `code` (404 missing, 409 conflict or taken). */
+export function isApiStatus(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
 
 /** The `message` of a Kubernetes Status body. */
 export function serverMessage(body: unknown): string | undefined {

@@ -2,7 +2,8 @@
 // Argo CD Application its steps touch, and the controller acts with its own, cluster-wide identity: so a step acts
 // in the run's own namespace, or in a namespace whose owner allowed runs of that namespace, by listing it in the
 // annotation rollouts-cv.io/pipeline-namespaces ("releases,team-a", or "*").
-import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { isApiStatus } from '../kube/api-errors.js';
 
 export const PIPELINE_NAMESPACES_ANNOTATION = 'rollouts-cv.io/pipeline-namespaces';
 
@@ -21,7 +22,7 @@ export function kubeNamespaceReader(core: CoreV1Api): NamespaceReader {
     try {
       return (await core.readNamespace({ name })).metadata?.annotations ?? {};
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return null;
+      if (isApiStatus(error, 404)) return null;
       throw error;
     }
   };

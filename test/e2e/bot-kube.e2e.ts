@@ -4,7 +4,7 @@
 // listed by kubectl on the Rollout). Short periods (3 s lease, 1 s renewal) keep it to seconds after start-up.
 import { CoordinationV1Api, CoreV1Api, V1MicroTime, type ApiConstructor, type ApiType } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { createAudit, type AuditEntry } from '../../bot/audit/events.js';
+import { createAudit, type AuditEntry } from '../../shared/operations/audit.js';
 import { runLeaderElection, type LeaderElection } from '../../shared/kube/leader.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
@@ -90,7 +90,7 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
 });
 
 describe('audit Events', () => {
-  const replica = (instance: string) => createAudit({ api: client(CoreV1Api), log: log.child({ instance }), instance });
+  const replica = (instance: string) => createAudit({ api: client(CoreV1Api), log: log.child({ instance }), component: 'rollouts-cv-bot', instance });
   let entry: AuditEntry;
 
   beforeAll(async () => {

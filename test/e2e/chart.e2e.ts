@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect } from 'vitest';
-import { createAudit } from '../../bot/audit/events.js';
+import { createAudit } from '../../shared/operations/audit.js';
 import { newApprovalRequest, pendingStatus } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { loadKubeConfig, makeApiClient } from '../../shared/kube/client.js';
@@ -81,7 +81,7 @@ describe('the chart on a real API server', () => {
     });
     expect((await store.create(request))?.status).toEqual(pendingStatus(request.spec));
     // the audit Event and the once-only claim
-    const audit = createAudit({ api: makeApiClient(kc, CoreV1Api, { impersonate: BOT }), log: createLogger({ level: 'silent' }), instance: 'e2e' });
+    const audit = createAudit({ api: makeApiClient(kc, CoreV1Api, { impersonate: BOT }), log: createLogger({ level: 'silent' }), component: 'rollouts-cv-bot', instance: 'e2e' });
     const entry = { target: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', ...ro.ref }, user: { id: 'U0E2E' }, action: 'abort', reason: 'SlackAbort', message: 'e2e' };
     expect((await audit.claim('e2e-1', entry)).claimed).toBe(true);
     expect((await audit.claim('e2e-1', entry)).claimed).toBe(false);

@@ -3,11 +3,12 @@
 // happens once: the step first records where the Rollout stands (that record is written to the run's status before
 // the action), and a later look that finds the Rollout moved on from there counts the action as done, whoever did
 // it, instead of promoting a second step. An abort or a retry is simply sent again.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
-import * as actions from '../../kube/rollout-actions.js';
+import { isApiStatus } from '../../kube/api-errors.js';
 import { REVISION_ANNOTATION, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
 import { summarizeRollout, type RolloutSummary } from '../../kube/rollout-status.js';
+import { applyOperation } from '../../operations/rollout-operations.js';
 import type { StepExecutor } from '../advance.js';
 import type { StepSpec } from '../spec.js';
 import type { TargetGuard } from '../targets.js';
@@ -37,19 +38,9 @@ export function unmet(summary: RolloutSummary, waitFor: WaitFor): string[] {
   return missing;
 }
 
+/** The step's action as the bot's operation (`promoteFull`: a full promote), sent as the controller: no deployer named. */
 function act(api: CustomObjectsApi, ref: { namespace: string; name: string }, action: NonNullable<RolloutStep['action']>): Promise<string> {
-  switch (action) {
-    case 'promote':
-      return actions.promote(api, ref);
-    case 'promoteFull':
-      return actions.promote(api, ref, { full: true });
-    case 'abort':
-      return actions.abort(api, ref);
-    case 'retry':
-      return actions.retry(api, ref);
-    case 'undo':
-      return actions.undo(api, ref);
-  }
+  return applyOperation(api, ref, action === 'promoteFull' ? { name: 'promote', full: true } : { name: action });
 }
 
 /** The step for Rollouts read and changed through `api` (the controller's own identity), where `guard` allows. */
@@ -63,7 +54,7 @@ export function rolloutStep(api: CustomObjectsApi, guard: TargetGuard): StepExec
     try {
       rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
+      if (isApiStatus(error, 404)) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
       throw error;
     }
     const read = async () => (await api.getNamespacedCustomObject({ ...ROLLOUTS, ...ref })) as Rollout;

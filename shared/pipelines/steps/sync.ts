@@ -2,8 +2,9 @@
 // (a paused canary Rollout reports Suspended). The request is the Application's `operation` field, as `argocd app
 // sync` and `kubectl patch` write it, tagged with the step's key; a later look that finds an operation with that
 // key (asked, running or done) does not ask again.
-import { ApiException, type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
+import { isApiStatus } from '../../kube/api-errors.js';
 import type { StepExecutor } from '../advance.js';
 import type { TargetGuard } from '../targets.js';
 
@@ -35,7 +36,7 @@ export function syncStep(api: CustomObjectsApi, guard: TargetGuard): StepExecuto
     try {
       app = (await api.getNamespacedCustomObject(ref)) as Application;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
+      if (isApiStatus(error, 404)) return { phase: 'Failed', failure: 'error', message: `${where} does not exist` };
       throw error;
     }
     const state = app.status?.operationState;

@@ -80,6 +80,22 @@ describe('the verify step', () => {
     expect(status.stages[0]!.phase).toBe('RollingBack');
   });
 
+  it('reports whatever a metric provider wrote within bounds: odd reasons as text, other providers by their message', async () => {
+    const first = await pass(start([verify()]));
+    store.modify({ ...RUNS, namespace: NS, name }, (r) => {
+      r.status = {
+        phase: 'Failed',
+        metricResults: [
+          { name: 'verify', phase: 'Failed', measurements: [{ value: JSON.stringify({ verdict: 'Unhealthy', reasons: ['r'.repeat(5000), 7, null, { a: 1 }] }) }] },
+          { name: 'errors', phase: 'Failed', measurements: [{ value: 'null', message: 'error ratio 0.3 > 0.1' }] },
+          { name: 'odd', phase: 'Successful', measurements: [{ value: JSON.stringify({ verdict: 42, reasons: 5 }) }] },
+        ],
+      };
+    });
+    const { status } = await pass(first.status);
+    expect(status.stages[0]!.steps[0]!.message).toBe(`AnalysisRun ${NS}/${name} Failed: verify: Unhealthy; ${'r'.repeat(999)}…; 7; null | errors: error ratio 0.3 > 0.1`);
+  });
+
   it('says what is missing: the template, a value for an arg, a canary', async () => {
     const missing = await pass(start([verify({ template: { name: 'nope' } })]));
     expect(missing.status.message).toBe(`stage prod-na: step verify-10 failed (an error): AnalysisTemplate ${NS}/nope does not exist`);

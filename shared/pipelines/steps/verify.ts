@@ -4,9 +4,11 @@
 // does not set them, get the Rollout's canary and stable pod template hashes, as a Rollout's analysis step would.
 // The AnalysisRun is named after the step's key, so a repeated look finds it instead of starting a second one.
 import { createHash } from 'node:crypto';
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
+import { isApiStatus } from '../../kube/api-errors.js';
 import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
+import { type AnalysisRun, verdictOf } from '../../verdicts/evidence.js';
 import type { StepExecutor, StepOutcome } from '../advance.js';
 import type { TargetGuard } from '../targets.js';
 import { render } from '../template.js';
@@ -24,30 +26,21 @@ interface TemplateArg {
 interface AnalysisTemplate {
   spec: { args?: TemplateArg[]; metrics: unknown[]; dryRun?: unknown; measurementRetention?: unknown };
 }
-interface AnalysisRun {
-  metadata: { name: string };
-  status?: { phase?: string; message?: string; metricResults?: { name: string; phase?: string; message?: string; measurements?: { value?: string; message?: string }[] }[] };
-}
-
-const isMissing = (error: unknown) => error instanceof ApiException && error.code === 404;
 
 /** `<rollout>-verify-<12 hex of the key>`, at most 63 characters (a label value names it too). */
 export function analysisRunName(rollout: string, key: string): string {
   return `${rollout.slice(0, 63 - 20).replace(/-+$/, '')}-verify-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
-/** The verdict and top reasons of a rollouts-cv measurement (its value), else what the run says. */
+/**
+ * Each metric's say in one line: the verdict and top reasons of a rollouts-cv measurement (its value, as evidence),
+ * else the measurement's or the metric's message; else what the run says.
+ */
 function findings(run: AnalysisRun): string {
   const said: string[] = [];
   for (const metric of run.status?.metricResults ?? []) {
-    const last = metric.measurements?.at(-1);
-    let text = last?.message ?? metric.message ?? '';
-    try {
-      const value = JSON.parse(last?.value ?? '') as { verdict?: string; reasons?: string[] };
-      if (value.verdict) text = [value.verdict, ...(value.reasons ?? []).slice(0, 3)].join('; ');
-    } catch {
-      // not a rollouts-cv value: the measurement's message stands
-    }
+    const verdict = verdictOf(metric);
+    const text = verdict ? [verdict.verdict, ...verdict.reasons.slice(0, 3)].join('; ') : (metric.measurements?.at(-1)?.message ?? metric.message ?? '');
     if (text) said.push(`${metric.name}: ${text}`);
   }
   return said.join(' | ') || run.status?.message || 'no measurement';
@@ -62,9 +55,9 @@ function outcomeOf(run: AnalysisRun, where: string): StepOutcome | undefined {
       return { phase: 'Succeeded', message: what, outputs };
     case 'Failed':
     case 'Inconclusive':
-      return { phase: 'Failed', failure: 'verification', message: what };
+      return { phase: 'Failed', failure: 'verification', message: what, outputs };
     case 'Error':
-      return { phase: 'Failed', failure: 'error', message: what };
+      return { phase: 'Failed', failure: 'error', message: what, outputs };
     default:
       return undefined;
   }
@@ -81,14 +74,14 @@ export function verifyStep(api: CustomObjectsApi, guard: TargetGuard): StepExecu
     try {
       analysis = (await api.getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name })) as AnalysisRun;
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isApiStatus(error, 404)) throw error;
     }
     if (!analysis) {
       let rollout: Rollout;
       try {
         rollout = (await api.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: spec.rollout })) as Rollout;
       } catch (error) {
-        if (isMissing(error)) return { phase: 'Failed', failure: 'error', message: `rollout ${namespace}/${spec.rollout} does not exist` };
+        if (isApiStatus(error, 404)) return { phase: 'Failed', failure: 'error', message: `rollout ${namespace}/${spec.rollout} does not exist` };
         throw error;
       }
       const canary = rollout.status?.currentPodHash;
@@ -101,7 +94,7 @@ export function verifyStep(api: CustomObjectsApi, guard: TargetGuard): StepExecu
           ? api.getClusterCustomObject({ ...templateKind, name: spec.template.name })
           : api.getNamespacedCustomObject({ ...templateKind, namespace, name: spec.template.name }))) as AnalysisTemplate;
       } catch (error) {
-        if (isMissing(error)) return { phase: 'Failed', failure: 'error', message: `${spec.template.clusterScope ? 'ClusterAnalysisTemplate' : `AnalysisTemplate ${namespace}/`}${spec.template.name} does not exist` };
+        if (isApiStatus(error, 404)) return { phase: 'Failed', failure: 'error', message: `${spec.template.clusterScope ? 'ClusterAnalysisTemplate' : `AnalysisTemplate ${namespace}/`}${spec.template.name} does not exist` };
         throw error;
       }
       const given = new Map(spec.args.map((arg) => [arg.name, render(arg.value, scope)]));
@@ -126,7 +119,7 @@ export function verifyStep(api: CustomObjectsApi, guard: TargetGuard): StepExecu
       try {
         analysis = (await api.createNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, body })) as AnalysisRun;
       } catch (error) {
-        if (!(error instanceof ApiException && error.code === 409)) throw error;
+        if (!isApiStatus(error, 409)) throw error;
         analysis = (await api.getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name })) as AnalysisRun;
       }
     }

@@ -1,19 +1,33 @@
-// The audit record of what people do through the bot: a core/v1 Event on the object acted on (visible with
-// `kubectl get events` / `kubectl describe`) plus one structured log line. An Event named after an idempotency key
-// is also the once-only lock for an action: the API server creates a name once, so the same click or command
+// The audit record of what people and controllers do to the cluster: a core/v1 Event on the object acted on (visible
+// with `kubectl get events` / `kubectl describe`) plus one structured log line. An Event named after an idempotency
+// key is also the once-only lock for an action: the API server creates a name once, so the same click or command
 // handled twice (a Slack retry, a double click, two replicas) runs once. The lock lasts as long as the Event, i.e.
 // the API server's --event-ttl (1 h by default).
 import { createHash } from 'node:crypto';
-import { ApiException, V1MicroTime, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import type { Logger } from '../../shared/log.js';
+import { V1MicroTime, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import { isApiStatus } from '../kube/api-errors.js';
+import type { Logger } from '../log.js';
 
-export const COMPONENT = 'rollouts-cv-bot';
 export const ANNOTATIONS = {
   slackUser: 'rollouts-cv.io/slack-user',
+  kubernetesUser: 'rollouts-cv.io/kubernetes-user',
   action: 'rollouts-cv.io/action',
   key: 'rollouts-cv.io/key',
 } as const;
 const MESSAGE_MAX_BYTES = 1024;
+
+/** The kinds of identity that act, and the annotation naming each on its Events. */
+const USER_ANNOTATION = { 'Slack user': ANNOTATIONS.slackUser, 'Kubernetes user': ANNOTATIONS.kubernetesUser } as const;
+
+/** Who acted. */
+export interface AuditUser {
+  /** A Slack user ID, or a Kubernetes user name (a kubeconfig's user, a controller's service account). */
+  id: string;
+  /** The display name, when known. */
+  name?: string;
+  /** Which kind of identity `id` is; a Slack user when not said (the bot's people). */
+  kind?: keyof typeof USER_ANNOTATION;
+}
 
 export interface AuditTarget {
   apiVersion: string;
@@ -25,8 +39,7 @@ export interface AuditTarget {
 
 export interface AuditEntry {
   target: AuditTarget;
-  /** Slack user ID, and display name when known. */
-  user: { id: string; name?: string };
+  user: AuditUser;
   /** What was done, e.g. `promote` (at most 128 characters). */
   action: string;
   /** CamelCase Event reason, e.g. `SlackPromote`. */
@@ -47,34 +60,37 @@ export interface Audit {
 export function createAudit(options: {
   api: CoreV1Api;
   log: Logger;
+  /** Who writes the Events (`source.component`, `reportingComponent`), e.g. `rollouts-cv-bot`. */
+  component: string;
   /** This replica (the Pod name), at most 128 characters. */
   instance: string;
   now?: () => Date;
 }): Audit {
-  const { api, log, instance } = options;
+  const { api, log, component, instance } = options;
   const now = options.now ?? (() => new Date());
 
   const event = (entry: AuditEntry, type: 'Normal' | 'Warning', metadata: { name?: string; generateName?: string }, key?: string): CoreV1Event => {
     const at = now();
     const { target, user } = entry;
+    const kind = user.kind ?? 'Slack user';
     return {
       metadata: {
         ...metadata,
         namespace: target.namespace,
-        annotations: { [ANNOTATIONS.slackUser]: user.id, [ANNOTATIONS.action]: entry.action, ...(key === undefined ? {} : { [ANNOTATIONS.key]: key }) },
+        annotations: { [USER_ANNOTATION[kind]]: user.id, [ANNOTATIONS.action]: entry.action, ...(key === undefined ? {} : { [ANNOTATIONS.key]: key }) },
       },
       involvedObject: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, namespace: target.namespace, uid: target.uid },
       reason: entry.reason,
-      message: truncateUtf8(`${entry.message} (by Slack user ${user.name ? `${user.name} ${user.id}` : user.id})`, MESSAGE_MAX_BYTES),
+      message: truncateUtf8(`${entry.message} (by ${kind} ${user.name ? `${user.name} ${user.id}` : user.id})`, MESSAGE_MAX_BYTES),
       type,
-      source: { component: COMPONENT },
+      source: { component },
       count: 1,
       firstTimestamp: at,
       lastTimestamp: at,
       // With eventTime set, the API server requires action, reportingController and reportingInstance too.
       eventTime: new V1MicroTime(at.getTime()),
       action: entry.action,
-      reportingComponent: COMPONENT,
+      reportingComponent: component,
       reportingInstance: instance,
     };
   };
@@ -100,7 +116,7 @@ export function createAudit(options: {
           const created = await api.createNamespacedEvent({ namespace, body });
           return { result: { claimed: true, event: created }, outcome: 'claimed', event: created.metadata.name };
         } catch (error) {
-          if (!(error instanceof ApiException && error.code === 409)) throw error;
+          if (!isApiStatus(error, 409)) throw error;
           const existing = await api.readNamespacedEvent({ name: body.metadata.name!, namespace });
           return { result: { claimed: false, existing }, outcome: 'duplicate', event: existing.metadata.name };
         }

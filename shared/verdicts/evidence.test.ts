@@ -1,9 +1,9 @@
-// The evidence an intervention request carries, read from whatever a metric provider left in the AnalysisRun and
-// cut to what the ApprovalRequest CRD accepts (its schema is read from the chart, so the two cannot drift apart).
+// The evidence of a verification, read from whatever a metric provider left in the AnalysisRun and cut to what the
+// ApprovalRequest CRD accepts (its schema is read from the chart, so the two cannot drift apart).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { evidenceOf } from './evidence.js';
+import { evidenceOf, verdictOf } from './evidence.js';
 
 interface Schema {
   type?: string;
@@ -93,5 +93,22 @@ describe('evidenceOf', () => {
 
   it('finds the schema problems it guards against (the check above is not vacuous)', () => {
     expect(schemaProblems({ verdict: 'x', score: 72.5, reasons: ['r'.repeat(1001)] })).toEqual(['evidence.score: 72.5 is not an integer', 'evidence.reasons[0]: 1001 characters']);
+  });
+});
+
+describe('verdictOf', () => {
+  it.each([
+    ['not JSON', 'p99 120ms'],
+    ['JSON null', 'null'],
+    ['a number', '0.97'],
+    ['a verdict that is not text', JSON.stringify({ verdict: 42 })],
+    ['no value at all', undefined],
+  ])("is undefined for %s: not a rollouts-cv measurement", (_what, value) => {
+    expect(verdictOf({ name: 'm', measurements: [{ value }] })).toBeUndefined();
+  });
+
+  it('reads the last measurement only', () => {
+    const measurements = [{ value: JSON.stringify({ verdict: 'Unhealthy' }) }, { value: JSON.stringify({ verdict: 'Healthy', score: 91 }) }];
+    expect(verdictOf({ name: 'm', measurements })).toEqual({ verdict: 'Healthy', score: 91, reasons: [] });
   });
 });

@@ -1,8 +1,8 @@
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/log.js';
 import { startFakeKubeApi, status, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
-import { ANNOTATIONS, claimEventName, createAudit, type Audit, type AuditEntry } from './events.js';
+import { createLogger } from '../log.js';
+import { ANNOTATIONS, claimEventName, createAudit, type Audit, type AuditEntry } from './audit.js';
 
 const EVENTS = '/api/v1/namespaces/shop/events';
 const AT = new Date('2026-11-26T20:00:00.123Z');
@@ -40,7 +40,7 @@ beforeEach(async () => {
   });
   logLines = [];
   const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  audit = createAudit({ api: fake.kubeConfig().makeApiClient(CoreV1Api), log, instance: 'rollouts-cv-bot-7d9f-abcde', now: () => AT });
+  audit = createAudit({ api: fake.kubeConfig().makeApiClient(CoreV1Api), log, component: 'rollouts-cv-bot', instance: 'rollouts-cv-bot-7d9f-abcde', now: () => AT });
 });
 
 afterEach(() => fake.close());
@@ -144,5 +144,14 @@ describe('record', () => {
       [true, 'succeeded', ok.metadata.name],
       [true, 'failed', failed.metadata.name],
     ]);
+  });
+
+  it('names a Kubernetes user as such, in the message and in its own annotation', async () => {
+    await audit.record({ ...ENTRY, user: { id: 'system:serviceaccount:releases:rollouts-cv-pipelines', kind: 'Kubernetes user' }, message: 'aborted', outcome: 'succeeded' });
+    expect(posted()[0]).toMatchObject({
+      metadata: { annotations: { [ANNOTATIONS.kubernetesUser]: 'system:serviceaccount:releases:rollouts-cv-pipelines', [ANNOTATIONS.action]: 'promote' } },
+      message: 'aborted (by Kubernetes user system:serviceaccount:releases:rollouts-cv-pipelines)',
+    });
+    expect(Object.keys((posted()[0]!.metadata as { annotations: object }).annotations)).not.toContain(ANNOTATIONS.slackUser);
   });
 });

@@ -1,0 +1,62 @@
+// A verification's result as evidence for people: the verdict, score and reasons a rollouts-cv measurement holds
+// in an AnalysisRun (an intervention request carries them; a pipeline's verify step reports them). Whatever a metric
+// provider wrote there (any JSON in a measurement value) is cut to what the ApprovalRequest CRD accepts, so that one
+// odd measurement can neither make a request unwritable nor blow up a message.
+import type { ApprovalRequestSpec } from '../approvals/request.js';
+import { clip } from '../text.js';
+
+export interface MetricResult {
+  name: string;
+  phase?: string;
+  message?: string;
+  measurements?: { value?: string; message?: string }[];
+}
+
+export interface AnalysisRun {
+  metadata: { name: string };
+  status?: { phase?: string; message?: string; metricResults?: MetricResult[] };
+}
+
+type Evidence = NonNullable<ApprovalRequestSpec['evidence']>;
+
+/** A rollouts-cv measurement's verdict, within the CRD's bounds. */
+export type MeasuredVerdict = Required<Pick<Evidence, 'verdict' | 'score' | 'reasons'>>;
+
+// The CRD's bounds (spec.evidence), and bounds of our own for the strings it leaves open.
+const MAX_REASONS = 10;
+const MAX_REASON = 1_000;
+const MAX_VERDICT = 64;
+const MAX_NAME = 253;
+
+/** A score as the CRD takes it: an integer from 0 to 100, or null when there is none that makes sense. */
+function scoreOf(value: unknown): number | null {
+  return typeof value === 'number' && value >= 0 && value <= 100 ? Math.round(value) : null;
+}
+
+function reasonsOf(values: readonly unknown[]): string[] {
+  return values.slice(0, MAX_REASONS).map((value) => clip(typeof value === 'string' ? value : JSON.stringify(value), MAX_REASON));
+}
+
+/** The verdict in a metric's last measurement value, if it is a rollouts-cv one (any other provider's: undefined). */
+export function verdictOf(metric: MetricResult): MeasuredVerdict | undefined {
+  let value: { verdict?: unknown; score?: unknown; reasons?: unknown } | null;
+  try {
+    value = JSON.parse(metric.measurements?.at(-1)?.value ?? '') as typeof value;
+  } catch {
+    return undefined;
+  }
+  if (typeof value?.verdict !== 'string') return undefined;
+  return { verdict: clip(value.verdict, MAX_VERDICT), score: scoreOf(value.score), reasons: reasonsOf(Array.isArray(value.reasons) ? value.reasons : []) };
+}
+
+/** The verification's verdict and reasons from the AnalysisRun: a rollouts-cv measurement's value, or the run's messages. */
+export function evidenceOf(run: AnalysisRun | undefined): Evidence | undefined {
+  if (!run) return undefined;
+  const analysisRun = clip(run.metadata.name, MAX_NAME);
+  for (const metric of run.status?.metricResults ?? []) {
+    const verdict = verdictOf(metric);
+    if (verdict) return { ...verdict, analysisRun };
+  }
+  const messages = (run.status?.metricResults ?? []).map((m) => m.message ?? m.measurements?.at(-1)?.message);
+  return { verdict: 'Inconclusive', reasons: reasonsOf([run.status?.message, ...messages].filter((m): m is string => Boolean(m))), analysisRun };
+}
