@@ -1,9 +1,12 @@
-// Credentials for a release repository, from a Secret in the run's namespace. Whoever writes a Pipeline chooses the
-// repository URL, so a Secret only serves a step when whoever manages it allowed that: it carries the label
-// rollouts-cv.io/credentials=git and lists the URL prefixes it may be sent to (annotation
+// Credentials for a step, from a Secret in the run's namespace: a release repository's token or SSH key (`git`),
+// Jira's account and API token (`jira`), a webhook's headers (`webhook`). Whoever writes a Pipeline chooses the URL
+// they are sent to, so a Secret only serves a step when whoever manages it allowed that: it carries the label
+// rollouts-cv.io/credentials=<purpose> and lists the URL prefixes it may be sent to (annotation
 // rollouts-cv.io/allowed-urls, each ending in "/"). Otherwise a Pipeline could send a token to a server of its author's choosing.
-import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { isApiStatus } from '../kube/api-errors.js';
 import type { GitCredentials } from './git.js';
+import { checkOutboundUrl, type UrlRule } from './outbound-url.js';
 import { checkRepoUrl } from './release-repo.js';
 
 export const CREDENTIALS_LABEL = 'rollouts-cv.io/credentials';
@@ -30,10 +33,33 @@ export function kubeSecretReader(core: CoreV1Api): SecretReader {
       const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
       return { labels: secret.metadata?.labels ?? {}, annotations: secret.metadata?.annotations ?? {}, data };
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return null;
+      if (isApiStatus(error, 404)) return null;
       throw error;
     }
   };
+}
+
+/** What each label value lets a Secret serve. */
+const PURPOSES = { git: 'release repositories', jira: 'Jira steps', webhook: 'webhook steps' } as const;
+export type CredentialsPurpose = keyof typeof PURPOSES;
+
+/**
+ * The decoded data of Secret `name` when it is labelled for `purpose` and one of its allowed prefixes starts `url`
+ * (a URL already checked to be plain); throws CredentialsError saying what to fix.
+ */
+async function allowedSecretData(read: SecretReader, namespace: string, name: string, purpose: CredentialsPurpose, url: string): Promise<{ where: string; data: Record<string, string> }> {
+  const secret = await read(namespace, name);
+  const where = `Secret ${namespace}/${name}`;
+  if (!secret) throw new CredentialsError(`${where} does not exist`);
+  if (secret.labels[CREDENTIALS_LABEL] !== purpose) throw new CredentialsError(`${where} is not labelled ${CREDENTIALS_LABEL}=${purpose}, so it does not serve ${PURPOSES[purpose]}`);
+  const allowed = (secret.annotations[ALLOWED_URLS_ANNOTATION] ?? '').split(/[\s,]+/).filter(Boolean);
+  // A prefix without its "/" would also allow another host (https://git.example → https://git.example.evil.com).
+  const unbounded = allowed.filter((prefix) => !prefix.endsWith('/') && !prefix.endsWith(':'));
+  if (unbounded.length) throw new CredentialsError(`${where}: each ${ALLOWED_URLS_ANNOTATION} prefix must end with "/" (or ":" for git@host:); ${unbounded.join(', ')} does not`);
+  if (!allowed.some((prefix) => url.startsWith(prefix))) {
+    throw new CredentialsError(`${where} may not be sent to ${url}: its ${ALLOWED_URLS_ANNOTATION} annotation allows ${allowed.length ? allowed.join(', ') : 'no URL'}`);
+  }
+  return { where, data: secret.data };
 }
 
 /** The credentials the step's Secret gives for `url`, or none without a Secret; throws CredentialsError saying what to fix. */
@@ -42,19 +68,59 @@ export async function gitCredentials(read: SecretReader, namespace: string, repo
   checkRepoUrl(repository.url);
   const name = repository.credentialsSecret?.name;
   if (!name) return { kind: 'none' };
-  const secret = await read(namespace, name);
-  const where = `Secret ${namespace}/${name}`;
-  if (!secret) throw new CredentialsError(`${where} does not exist`);
-  if (secret.labels[CREDENTIALS_LABEL] !== 'git') throw new CredentialsError(`${where} is not labelled ${CREDENTIALS_LABEL}=git, so it does not serve release repositories`);
-  const allowed = (secret.annotations[ALLOWED_URLS_ANNOTATION] ?? '').split(/[\s,]+/).filter(Boolean);
-  // A prefix without its "/" would also allow another host (https://git.example → https://git.example.evil.com).
-  const unbounded = allowed.filter((prefix) => !prefix.endsWith('/') && !prefix.endsWith(':'));
-  if (unbounded.length) throw new CredentialsError(`${where}: each ${ALLOWED_URLS_ANNOTATION} prefix must end with "/" (or ":" for git@host:); ${unbounded.join(', ')} does not`);
-  if (!allowed.some((prefix) => repository.url.startsWith(prefix))) {
-    throw new CredentialsError(`${where} may not be sent to ${repository.url}: its ${ALLOWED_URLS_ANNOTATION} annotation allows ${allowed.length ? allowed.join(', ') : 'no URL'}`);
-  }
-  const { username, token, sshPrivateKey, knownHosts } = secret.data;
+  const { where, data } = await allowedSecretData(read, namespace, name, 'git', repository.url);
+  const { username, token, sshPrivateKey, knownHosts } = data;
   if (token) return { kind: 'token', username: username || 'git', token };
   if (sshPrivateKey && knownHosts) return { kind: 'ssh', privateKey: sshPrivateKey, knownHosts };
   throw new CredentialsError(`${where} holds neither "token" (with "username") nor "sshPrivateKey" with "knownHosts"`);
+}
+
+const JIRA_URL: UrlRule = { what: 'Jira URL', expected: "expected the site's https:// address, e.g. https://example.atlassian.net" };
+
+export interface JiraCredentials {
+  /** The Jira site as checked; its href (ending in "/") is the URL compared with the allowed prefixes. */
+  site: URL;
+  /** The Secret, as messages name it. */
+  secret: string;
+  email: string;
+  apiToken: string;
+}
+
+/** Jira Cloud's basic auth (an account's email and API token) from the step's Secret; throws CredentialsError or OutboundUrlError. */
+export async function jiraCredentials(read: SecretReader, namespace: string, jira: { url: string; credentialsSecret: { name: string } }): Promise<JiraCredentials> {
+  const site = checkOutboundUrl(jira.url, JIRA_URL);
+  const { where, data } = await allowedSecretData(read, namespace, jira.credentialsSecret.name, 'jira', site.href);
+  // A Secret made from files often ends its values with a newline, which is no part of them.
+  const email = data.email?.trim();
+  const apiToken = data.apiToken?.trim();
+  if (!email || !apiToken) throw new CredentialsError(`${where} must hold "email" (a Jira account's) and "apiToken" (an API token of that account)`);
+  return { site, secret: where, email, apiToken };
+}
+
+const WEBHOOK_URL: UrlRule = { what: 'webhook URL', expected: 'expected https://host/path' };
+/** RFC 9110 field names ("token"); values without control characters other than tab. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Headers HTTP itself or the step sets: from a Secret they would break the request or its deduplication. */
+const RESERVED_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'idempotency-key'];
+
+/** A webhook's URL, checked, and its headers: one per key of its Secret, none without one. Throws CredentialsError or OutboundUrlError. */
+export async function webhookTarget(read: SecretReader, namespace: string, webhook: { url: string; headersSecret?: { name: string } | undefined }): Promise<{ url: URL; headers: Record<string, string> }> {
+  const url = checkOutboundUrl(webhook.url, WEBHOOK_URL);
+  if (!webhook.headersSecret) return { url, headers: {} };
+  const { where, data } = await allowedSecretData(read, namespace, webhook.headersSecret.name, 'webhook', url.href);
+  const headers: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(data)) {
+    if (!HEADER_NAME.test(name)) throw new CredentialsError(`${where}: key ${JSON.stringify(name)} is not a valid header name (expected letters, digits and !#$%&'*+.^_\`|~-)`);
+    if (RESERVED_HEADERS.includes(name.toLowerCase())) throw new CredentialsError(`${where}: key "${name}" names a header that HTTP or the webhook step sets itself`);
+    const value = raw.trim();
+    if (!HEADER_VALUE.test(value)) throw new CredentialsError(`${where}: the value of "${name}" holds a line break or another control character, which a header cannot`);
+    headers[name] = value;
+  }
+  return { url, headers };
+}
+
+/** `text` with each credential in it replaced by "***": what a server answers may quote what it was sent. */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.filter((secret) => secret.length >= 4).reduce((result, secret) => result.split(secret).join('***'), text);
 }

@@ -5,6 +5,7 @@
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { type GitCredentials, GitError, type GitSession, openSession } from './git.js';
+import { outboundUrlProblem } from './outbound-url.js';
 import { setYamlPaths, type YamlEdit } from './yaml-paths.js';
 
 export const STEP_TRAILER = 'Rollouts-CV-Step';
@@ -49,31 +50,16 @@ export class ReleaseRepoError extends Error {
 }
 
 const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/)[A-Za-z0-9._~/-]+$/;
+const REPO_URL = { what: 'repository URL', expected: 'expected https://host/path.git, ssh://host/path.git or git@host:path.git', schemes: ['ssh:'] };
 
-/**
- * Refuses a URL that carries credentials, that would send them in clear to another machine, or that git could read
- * differently from how it is checked here: a URL must be written as the WHATWG parser writes it back (no `\`, no
- * user part, no `..`), since curl and git parse the original text, not the checked one.
- */
+/** Refuses a URL a step must not send to (outbound-url.ts); git@host:path is read as git reads it. */
 export function checkRepoUrl(url: string): void {
-  const expected = 'expected https://host/path.git, ssh://host/path.git or git@host:path.git';
   if (SCP_LIKE.test(url)) {
     if (url.split(':')[1]!.split('/').includes('..')) throw new ReleaseRepoError(`repository URL "${url}" must not contain ".."`);
     return;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ReleaseRepoError(`repository URL "${url}" is not a URL; ${expected}`);
-  }
-  if (parsed.password) throw new ReleaseRepoError('repository URL must not hold a password: give the token in the credentials Secret');
-  if (parsed.href !== url || /[\\@]|%2f|%5c/i.test(url.replace(/^ssh:\/\/git@/, 'ssh://'))) {
-    throw new ReleaseRepoError(`repository URL "${url}" is not written plainly (write it as ${parsed.href.replace(/^(\w+:\/\/)[^@/]*@/, '$1')} without "\\", "@" or escaped slashes); ${expected}`);
-  }
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
-  if (parsed.protocol === 'https:' || parsed.protocol === 'ssh:' || (parsed.protocol === 'http:' && loopback)) return;
-  throw new ReleaseRepoError(`repository URL "${url}": ${expected} (http:// only to a loopback address)`);
+  const problem = outboundUrlProblem(url, REPO_URL);
+  if (problem) throw new ReleaseRepoError(problem);
 }
 
 /**

@@ -69,6 +69,17 @@ describe('parsePipelineSpec', () => {
     expect(errorsOf(minimal([{ name: 'first', wait: { duration: '1m' } }, comment('${{ steps.dev.first.outputs.key }} ${{ run.url }}')]))).toEqual([]);
   });
 
+  it('needs project and summary to create an issue, key and comment to comment, and names a field the action does not use', () => {
+    const issue = (fields: Record<string, unknown>) => minimal([{ name: 'i', issue: { jira: { url: 'https://j.example', credentialsSecret: { name: 'j' } }, ...fields } }]);
+    expect(errorsOf(issue({ action: 'create', summary: 's' }))).toEqual(['spec.stages[0].steps[0].issue.project: is required with action create']);
+    expect(errorsOf(issue({ action: 'create', project: 'LOANS' }))).toEqual(['spec.stages[0].steps[0].issue.summary: is required with action create']);
+    expect(errorsOf(issue({ action: 'comment', comment: 'c' }))).toEqual(['spec.stages[0].steps[0].issue.key: is required with action comment']);
+    expect(errorsOf(issue({ action: 'comment', key: 'LOANS-1' }))).toEqual(['spec.stages[0].steps[0].issue.comment: is required with action comment']);
+    expect(errorsOf(issue({ action: 'comment', key: 'LOANS-1', comment: 'c', summary: 's' }))).toEqual(['spec.stages[0].steps[0].issue.summary: is not used by action comment (only by create)']);
+    expect(errorsOf(issue({ action: 'create', project: 'loans', summary: 's' }))).toEqual([expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.issue\.project: expected a Jira project key/)]);
+    expect(errorsOf(issue({ action: 'create', project: 'LOANS', summary: 's', description: 'd' }))).toEqual([]);
+  });
+
   it('refuses references in fields used as written (a URL, a path, a name)', () => {
     const update = (path: string) => ({ name: 'u', gitUpdate: { repository: { url: 'https://git.example/r.git' }, files: [{ path, set: [{ path: 'a', value: '${{ vars.image }}' }] }], message: 'm' } });
     expect(errorsOf(minimal([update('apps/${{ vars.image }}/x.yaml')]))).toEqual([expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.gitUpdate\.files\[0\]\.path: references are not filled in here/)]);
