@@ -73,7 +73,7 @@ export async function decide(ctx: BotContext, input: DecisionInput, userId: stri
   await recordQuietly(ctx, cluster, { ...entry, message: `chose ${action} on ${describeTarget(request, operator.environment)}${input.comment ? `: ${input.comment}` : ''}; ${state}`, outcome: 'succeeded' });
   // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
   await reply(plain(`Recorded your ${action} on ${namespace}/${name}: ${state}.`), 'ephemeral');
-  await postInThread(ctx, ctx.slack, cluster, namespace, request.spec.rollout.name, `${mention(userId)} chose *${action}* on request \`${name}\`${input.comment ? `: _${escape(input.comment)}_` : ''}; ${state}`);
+  if (request.spec.rollout) await postInThread(ctx, ctx.slack, cluster, namespace, request.spec.rollout.name, `${mention(userId)} chose *${action}* on request \`${name}\`${input.comment ? `: _${escape(input.comment)}_` : ''}; ${state}`);
 }
 
 /** The decision is already stored; an audit Event that cannot be written is logged, not turned into a failure. */

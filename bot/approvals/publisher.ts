@@ -5,7 +5,7 @@
 // neither posts twice nor rewrites unchanged messages.
 import type { WebClient } from '@slack/web-api';
 import { ApiException } from '@kubernetes/client-node';
-import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutPosition, cancel, effectivePolicy, expire, leftBehind, recount, statusOf } from '../../shared/approvals/request.js';
+import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutApprovalRequest, type RolloutPosition, cancel, isRolloutRequest, effectivePolicy, expire, leftBehind, recount, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
@@ -58,7 +58,8 @@ export async function publishRequests(ctx: BotContext, options: PublisherOptions
   const byUid = new Map(rollouts.map((rollout) => [rollout.metadata.uid, rollout]));
   for (const { request, environment } of managed(ctx, cluster, requests)) {
     await isolated({ log: ctx.log, backoff: options.backoff, now: ctx.now().getTime() }, workOn('publishing the approval request', cluster.name, 'ApprovalRequest', request), async () => {
-      const current = (await withdrawIfLeftBehind(ctx, cluster, request, byUid.get(request.spec.rollout.uid))) ?? request;
+      // A pipeline run's requests are withdrawn by the pipelines controller, which carries the run.
+      const current = (isRolloutRequest(request) && (await withdrawIfLeftBehind(ctx, cluster, request, byUid.get(request.spec.rollout.uid)))) || request;
       await publishRequest(ctx, options, cluster, current, environment);
     });
   }
@@ -72,7 +73,7 @@ const positionOf = (rollout: Rollout | undefined): RolloutPosition | undefined =
  * no live buttons remain; returns the request as changed. The listed Rollouts may be older than the request, so
  * the Rollout is read again before anything is withdrawn.
  */
-async function withdrawIfLeftBehind(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, listed: Rollout | undefined): Promise<ApprovalRequest | undefined> {
+async function withdrawIfLeftBehind(ctx: BotContext, cluster: Cluster, request: RolloutApprovalRequest, listed: Rollout | undefined): Promise<ApprovalRequest | undefined> {
   if (!leftBehind(request, positionOf(listed))) return undefined;
   const { namespace, name } = request.metadata;
   let now: Rollout | undefined;

@@ -67,7 +67,7 @@ describe('where the bot is responsible', () => {
     seedInconclusive(h.store, SHOP, 'cart');
     seedInconclusive(h.store, ELSEWHERE, 'cart');
     await pass();
-    expect(h.requests().map((r) => `${r.metadata.namespace}/${r.spec.rollout.name}`)).toEqual([`${SHOP}/cart`]);
+    expect(h.requests().map((r) => `${r.metadata.namespace}/${r.spec.rollout?.name}`)).toEqual([`${SHOP}/cart`]);
   });
 
   it('names the deployer of the current template in the request, or says why it cannot', async () => {
@@ -77,7 +77,7 @@ describe('where the bot is responsible', () => {
     });
     seedInconclusive(h.store, SHOP, 'by-pipeline');
     await pass();
-    const specOf = (name: string) => h.requests().find((r) => r.spec.rollout.name === name)!.spec;
+    const specOf = (name: string) => h.requests().find((r) => r.spec.rollout?.name === name)!.spec;
     expect(specOf('by-alice')).toMatchObject({ requestedBy: ALICE });
     expect(specOf('by-alice').deployerUnknown).toBeUndefined();
     expect(specOf('by-pipeline').requestedBy).toBeUndefined();

@@ -7,6 +7,8 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { deployerFields, deployerOf } from '../../shared/approvals/deployer.js';
 import {
   type ApprovalRequest,
+  type RolloutApprovalRequest,
+  isRolloutRequest,
   type ApprovalRequestSpec,
   type ApprovalRequestStatus,
   DEPLOYED_BY_ANNOTATION,
@@ -20,11 +22,11 @@ import {
 import { RolloutActionError, type RolloutErrorCode, abort, promote } from '../../shared/kube/rollout-actions.js';
 import { ANALYSIS_RUNS, REVISION_ANNOTATION, type Rollout } from '../../shared/kube/rollout-types.js';
 import { clip } from '../../shared/text.js';
+import { type AnalysisRun, evidenceOf } from '../../shared/verdicts/evidence.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { environmentOf, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
-import { type AnalysisRun, evidenceOf } from './evidence.js';
 
 export const INCONCLUSIVE = 'InconclusiveAnalysisRun';
 /** Marks the requests the bot created (and so carries out itself), as opposed to those of a gate step. */
@@ -32,7 +34,7 @@ const SOURCE_LABEL = 'rollouts-cv.io/source';
 const SOURCE = 'inconclusive-analysis';
 
 /** A request the bot carries out itself, as opposed to one of a gate step. */
-const isBotIntervention = (request: ApprovalRequest): boolean => request.metadata.labels?.[SOURCE_LABEL] === SOURCE;
+const isBotIntervention = (request: ApprovalRequest): request is RolloutApprovalRequest => request.metadata.labels?.[SOURCE_LABEL] === SOURCE && isRolloutRequest(request);
 
 /**
  * The spec the operator's policy applies to (effectivePolicy). Anyone who may create or update a request could label
@@ -56,7 +58,7 @@ function inconclusivePause(rollout: Rollout): { startTime: string } | undefined 
  */
 export async function intervene(ctx: BotContext, cluster: Cluster, rollouts: readonly Rollout[], requests: readonly ApprovalRequest[], backoff: Backoff): Promise<void> {
   const managed = (object: { metadata: { namespace?: string } }) => environmentOf(ctx.config, cluster.name, object.metadata.namespace ?? '') !== undefined;
-  const mine = requests.filter((request) => isBotIntervention(request) && managed(request));
+  const mine = requests.filter(isBotIntervention).filter(managed);
   const each = (kind: string, object: { metadata: { namespace?: string; name: string; uid?: string } }, work: () => Promise<void>) =>
     isolated({ log: ctx.log, backoff, now: ctx.now().getTime() }, workOn('intervention work', cluster.name, kind, object), work);
   for (const rollout of rollouts) {
@@ -125,7 +127,7 @@ function outcomeOf(status: ApprovalRequestStatus, timeout: Outcome): 'promote' |
  * as applied what cannot or need not be done (the rollout is gone, moved on, or already shows the outcome a replica
  * was carrying out); leave alone what another replica is carrying out right now; otherwise act. Pure.
  */
-function nextStep(request: ApprovalRequest, rollout: Rollout | undefined, me: string, now: Date, timeout: Outcome): Step {
+function nextStep(request: RolloutApprovalRequest, rollout: Rollout | undefined, me: string, now: Date, timeout: Outcome): Step {
   const status = statusOf(request);
   if (status.applied || status.state === 'Cancelled') return { kind: 'none' };
   const paused = rollout !== undefined && inconclusivePause(rollout) !== undefined && rollout.status?.currentPodHash === request.spec.rollout.podTemplateHash;
@@ -161,7 +163,7 @@ const PROMOTE_WAIT_MS = 5_000;
  * status says `applying` (written, resourceVersion-guarded, before acting) and then `applied` (once the action
  * succeeded or can never succeed). A transient failure is thrown, so the request is tried again with back-off.
  */
-async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
+async function settle(ctx: BotContext, cluster: Cluster, request: RolloutApprovalRequest, rollouts: readonly Rollout[]): Promise<void> {
   const { namespace, name } = request.metadata;
   const rollout = rollouts.find((r) => r.metadata.uid === request.spec.rollout.uid);
   // intervene() settles only requests in namespaces an environment lists
@@ -178,7 +180,8 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
 
   // The mark is written on the latest version of the request: of two replicas, only one gets to act.
   const marked = await cluster.approvals.updateStatus(namespace, name, (current) =>
-    nextStep(current, rollout, cluster.instance, ctx.now(), timeout).kind === 'act'
+    // the spec, and so its target, never changes: `current` is the same rollout's request
+    nextStep({ ...current, spec: request.spec }, rollout, cluster.instance, ctx.now(), timeout).kind === 'act'
       ? { status: { ...statusOf(current), applying: { at: ctx.now().toISOString(), by: cluster.instance } }, result: true }
       : { result: false },
   );
@@ -198,7 +201,7 @@ async function settle(ctx: BotContext, cluster: Cluster, request: ApprovalReques
  * Whose authority the outcome is carried out with: the person who chose it (impersonated, when configured, so that
  * the cluster's RBAC has the final word), or the bot itself for the default on timeout.
  */
-function actingFor(cluster: Cluster, request: ApprovalRequest): { client: CustomObjectsApi } | { refused: string } {
+function actingFor(cluster: Cluster, request: RolloutApprovalRequest): { client: CustomObjectsApi } | { refused: string } {
   const status = statusOf(request);
   if (status.state === 'Expired') return { client: cluster.objects };
   const decider = status.decisions.at(-1)?.user;
@@ -212,7 +215,7 @@ function actingFor(cluster: Cluster, request: ApprovalRequest): { client: Custom
 }
 
 /** Records the outcome as applied (once: a replica that finds it recorded writes nothing) and audits it. */
-async function finish(ctx: BotContext, cluster: Cluster, request: ApprovalRequest, timeout: Outcome, result: string, succeeded: boolean): Promise<void> {
+async function finish(ctx: BotContext, cluster: Cluster, request: RolloutApprovalRequest, timeout: Outcome, result: string, succeeded: boolean): Promise<void> {
   const { namespace, name } = request.metadata;
   const update = await cluster.approvals.updateStatus(namespace, name, (current) => ({
     status: statusOf(current).applied ? undefined : { ...statusOf(current), applied: { at: ctx.now().toISOString(), result: clip(result, 1_000) } },

@@ -137,6 +137,8 @@ const OUTCOME_TEXT: Record<string, { text: string; style?: 'primary' | 'danger' 
   promote: { text: 'Promote anyway', style: 'primary' },
   retry: { text: 'Retry' },
   rollback: { text: 'Roll back', style: 'danger' },
+  ignore: { text: 'Ignore and go on' },
+  abort: { text: 'Abort the release', style: 'danger' },
 };
 
 /** The value approval buttons carry: which request, in which cluster. */
@@ -162,9 +164,11 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
   const status = statusOf(request);
   const { spec } = request;
   const { allowSelfApproval, minApprovals: needed, onTimeout } = policy;
-  const title = spec.type === 'Approval' ? 'Approval needed' : 'Verification needs a decision';
+  const title = spec.type === 'Approval' ? 'Approval needed' : spec.pipelineRun ? 'A release step failed and needs a decision' : 'Verification needs a decision';
   const lines = [
-    `*${title}*: rollout *${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}*${spec.rollout.revision ? ` revision ${escape(spec.rollout.revision)}` : ''}, step ${spec.stepIndex}, canary \`${escape(spec.rollout.podTemplateHash)}\``,
+    spec.rollout
+      ? `*${title}*: rollout *${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}*${spec.rollout.revision ? ` revision ${escape(spec.rollout.revision)}` : ''}, step ${spec.stepIndex}, canary \`${escape(spec.rollout.podTemplateHash)}\``
+      : `*${title}*: pipeline run *${escape(request.metadata.namespace)}/${escape(spec.pipelineRun.name)}*, stage ${escape(spec.pipelineRun.stage)}, step ${escape(spec.pipelineRun.step)}`,
   ];
   if (spec.message) lines.push(escape(spec.message));
   if (spec.evidence?.verdict) {
@@ -192,11 +196,11 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
       ]),
     );
   } else {
-    const icon = status.outcome === 'approve' || status.outcome === 'promote' ? ':white_check_mark:' : status.state === 'Cancelled' ? ':heavy_minus_sign:' : ':x:';
+    const icon = status.outcome === 'approve' || status.outcome === 'promote' || status.outcome === 'ignore' ? ':white_check_mark:' : status.state === 'Cancelled' ? ':heavy_minus_sign:' : ':x:';
     blocks.push(section(`${icon} *${status.state}*${status.outcome ? ` (${status.outcome})` : ''}${status.message ? `: ${escape(status.message)}` : ''}`));
     blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\``));
   }
-  return { text: `${title}: ${request.metadata.namespace}/${spec.rollout.name} (${status.state})`, blocks };
+  return { text: `${title}: ${request.metadata.namespace}/${(spec.rollout ?? spec.pipelineRun).name} (${status.state})`, blocks };
 }
 
 export const DECISION_VIEW = 'rcv.decide';
@@ -211,7 +215,7 @@ export function decisionModal(request: ApprovalRequest, key: string): types.Moda
     submit: { type: 'plain_text', text: 'Record' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      section(`*${escape(request.metadata.namespace)}/${escape(request.spec.rollout.name)}*, request \`${escape(request.metadata.name)}\``),
+      section(`*${escape(request.metadata.namespace)}/${escape((request.spec.rollout ?? request.spec.pipelineRun).name)}*, request \`${escape(request.metadata.name)}\``),
       {
         type: 'input',
         block_id: 'outcome',

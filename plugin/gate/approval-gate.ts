@@ -9,7 +9,8 @@ import { ConfigError, parseConfig } from '../../shared/config/errors.js';
 import type { EngineContext } from '../verify/metric.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { deadlineProblem } from './progress-deadline.js';
-import { type RolloutRef, approversSchema, deployerNote, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
+import { approversSchema, deployerNote, pollAfterMs, readRequest, timeoutText, withdrawRequest } from '../../shared/approvals/waiting.js';
+import { type RolloutRef, orRpcError, requestTarget, rolloutRef, storeOf } from './approval-requests.js';
 
 const CONFIG_ROOT = 'config.approval';
 const DEFAULT_TIMEOUT = '1h';

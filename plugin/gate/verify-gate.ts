@@ -16,7 +16,8 @@ import { StepRpcError, type StepResult } from '../verify/types.js';
 import { verify } from '../verify/verification.js';
 import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
 import { deadlineProblem } from './progress-deadline.js';
-import { approversSchema, orRpcError, pollAfterMs, readRequest, requestTarget, rolloutRef, storeOf, timeoutText, withdrawRequest } from './approval-requests.js';
+import { approversSchema, pollAfterMs, readRequest, timeoutText, withdrawRequest } from '../../shared/approvals/waiting.js';
+import { orRpcError, requestTarget, rolloutRef, storeOf } from './approval-requests.js';
 
 export interface VerifyStepStatus extends Partial<VerdictSummary> {
   kind: 'verify';

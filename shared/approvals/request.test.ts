@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type ApprovalRequest, type ApprovalRequestSpec, type Decision, type OperatorPolicy, applyDecision, cancel, effectivePolicy, engineTimeout, expire, statusOf } from './request.js';
+import { type ApprovalRequest, type RolloutRequestSpec, type Decision, type OperatorPolicy, applyDecision, cancel, effectivePolicy, engineTimeout, expire, statusOf } from './request.js';
 
 const NOW = new Date('2026-01-01T10:00:00Z');
 
-function request(spec: Partial<ApprovalRequestSpec> = {}, status?: ApprovalRequest['status']): ApprovalRequest {
+function request(spec: Partial<RolloutRequestSpec> = {}, status?: ApprovalRequest['status']): ApprovalRequest {
   return {
     apiVersion: 'rollouts-cv.io/v1alpha1',
     kind: 'ApprovalRequest',

@@ -12,6 +12,7 @@ export const API_VERSION = `${APPROVAL_REQUESTS.group}/${APPROVAL_REQUESTS.versi
 /** Labels that find a rollout's requests without knowing their names. */
 export const LABELS = {
   rolloutUid: 'rollouts-cv.io/rollout-uid',
+  pipelineRunUid: 'rollouts-cv.io/pipelinerun-uid',
   podTemplateHash: 'rollouts-cv.io/pod-template-hash',
   stepIndex: 'rollouts-cv.io/step-index',
   type: 'rollouts-cv.io/type',
@@ -21,7 +22,7 @@ export const LABELS = {
 export const DEPLOYED_BY_ANNOTATION = 'rollouts-cv.io/deployed-by';
 
 export type RequestType = 'Approval' | 'Intervention';
-export type Outcome = 'approve' | 'reject' | 'promote' | 'rollback' | 'retry';
+export type Outcome = 'approve' | 'reject' | 'promote' | 'rollback' | 'retry' | 'ignore' | 'abort';
 export type RequestState = 'Pending' | 'Decided' | 'Expired' | 'Cancelled';
 
 export interface Decision {
@@ -41,10 +42,26 @@ export interface ApprovalPolicy {
   allowSelfApproval: boolean;
 }
 
-export interface ApprovalRequestSpec {
-  type: RequestType;
+/** The Rollout revision and canary step a gate's request is about. */
+export interface RolloutTarget {
   rollout: { name: string; uid: string; revision?: string; podTemplateHash: string };
   stepIndex: number;
+  pipelineRun?: undefined;
+}
+
+/** The PipelineRun step a pipeline's request is about (an approval step, or a failed step's intervention). */
+export interface PipelineRunTarget {
+  pipelineRun: { name: string; uid: string; stage: string; step: string };
+  rollout?: undefined;
+  stepIndex?: undefined;
+}
+
+export type RolloutRequestSpec = RequestSpecFields & RolloutTarget;
+export type PipelineRequestSpec = RequestSpecFields & PipelineRunTarget;
+export type ApprovalRequestSpec = RolloutRequestSpec | PipelineRequestSpec;
+
+interface RequestSpecFields {
+  type: RequestType;
   environment?: string;
   message?: string;
   requestedBy?: string;
@@ -77,6 +94,13 @@ export interface ApprovalRequestStatus {
   slack?: { channel: string; ts: string; digest?: string; sig?: string };
 }
 
+/** A request about a Rollout (a gate's, or the bot's own intervention), not a pipeline run's. */
+export type RolloutApprovalRequest = ApprovalRequest & { spec: RolloutRequestSpec };
+
+export function isRolloutRequest(request: ApprovalRequest): request is RolloutApprovalRequest {
+  return request.spec.rollout !== undefined;
+}
+
 export interface ApprovalRequest {
   apiVersion: typeof API_VERSION;
   kind: typeof APPROVAL_REQUESTS.kind;
@@ -92,21 +116,18 @@ export interface ApprovalRequest {
   status?: ApprovalRequestStatus;
 }
 
-/** A new request in the Rollout's namespace, labelled so that a rollout's requests are found by revision and step. */
+/**
+ * A new request in its target's namespace, labelled so that a rollout's requests are found by revision and step,
+ * and a pipeline run's by the run.
+ */
 export function newApprovalRequest(name: string, namespace: string, spec: ApprovalRequestSpec): ApprovalRequest {
+  const target: Record<string, string> = spec.rollout
+    ? { [LABELS.rolloutUid]: spec.rollout.uid, [LABELS.podTemplateHash]: spec.rollout.podTemplateHash, [LABELS.stepIndex]: String(spec.stepIndex) }
+    : { [LABELS.pipelineRunUid]: spec.pipelineRun.uid };
   return {
     apiVersion: API_VERSION,
     kind: APPROVAL_REQUESTS.kind,
-    metadata: {
-      name,
-      namespace,
-      labels: {
-        [LABELS.rolloutUid]: spec.rollout.uid,
-        [LABELS.podTemplateHash]: spec.rollout.podTemplateHash,
-        [LABELS.stepIndex]: String(spec.stepIndex),
-        [LABELS.type]: spec.type,
-      },
-    },
+    metadata: { name, namespace, labels: { ...target, [LABELS.type]: spec.type } },
     spec,
   };
 }
@@ -127,11 +148,11 @@ export function allowedActions(spec: ApprovalRequestSpec): Outcome[] {
   return spec.type === 'Approval' ? ['approve', 'reject'] : spec.actions ?? ['promote', 'rollback'];
 }
 
-/** Outcomes that let the rollout go ahead, which the person who deployed may not choose alone. */
-const GO_AHEAD: ReadonlySet<Outcome> = new Set(['approve', 'promote']);
+/** Outcomes that let the rollout or release go ahead, which the person who deployed may not choose alone. */
+const GO_AHEAD: ReadonlySet<Outcome> = new Set(['approve', 'promote', 'ignore']);
 
 /** The outcome that stops the rollout: what a protected environment applies instead of a go-ahead on timeout. */
-const stopOutcome = (spec: ApprovalRequestSpec): Outcome => (spec.type === 'Approval' ? 'reject' : 'rollback');
+const stopOutcome = (spec: ApprovalRequestSpec): Outcome => (spec.type === 'Approval' ? 'reject' : allowedActions(spec).includes('rollback') ? 'rollback' : 'abort');
 
 /** How many distinct people the request asks for a go-ahead; an intervention asks for one. */
 function required(spec: ApprovalRequestSpec): number {
@@ -306,7 +327,7 @@ export interface RolloutPosition {
  * past its step or to another revision, was aborted, or is gone. Undefined while the question still stands.
  */
 export function leftBehind(request: ApprovalRequest, rollout: RolloutPosition | undefined): string | undefined {
-  if (statusOf(request).state !== 'Pending') return undefined;
+  if (statusOf(request).state !== 'Pending' || !request.spec.rollout) return undefined;
   const { uid, podTemplateHash } = request.spec.rollout;
   if (!rollout || rollout.uid !== uid) return 'the rollout is gone';
   if (rollout.currentPodHash !== podTemplateHash) return `the rollout moved on to another revision (canary ${rollout.currentPodHash ?? 'none'})`;
@@ -320,7 +341,13 @@ export function describeEnd(status: ApprovalRequestStatus): string {
   return status.message ? `${what}: ${status.message}` : what;
 }
 
-/** "rollout shop/web in production", with the environment the operator's configuration maps it to. */
+/**
+ * "rollout shop/web in production" or "pipeline run releases/loans-api-x7k2p (stage prod-na, step approve)", with the
+ * environment the operator's configuration maps it to.
+ */
 export function describeTarget(request: ApprovalRequest, environment?: string): string {
-  return `rollout ${request.metadata.namespace}/${request.spec.rollout.name}${environment ? ` in ${environment}` : ''}`;
+  const { spec, metadata } = request;
+  const where = environment ? ` in ${environment}` : '';
+  if (spec.rollout) return `rollout ${metadata.namespace}/${spec.rollout.name}${where}`;
+  return `pipeline run ${metadata.namespace}/${spec.pipelineRun.name} (stage ${spec.pipelineRun.stage}, step ${spec.pipelineRun.step})${where}`;
 }

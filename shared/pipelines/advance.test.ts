@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advanceRun, type Executors, failureAction, type StepExecutor, type StepOutcome } from './advance.js';
+import { advanceRun, type Choice, type Executors, failureAction, type InterventionExecutor, type StepExecutor, type StepOutcome } from './advance.js';
 import { parsePipelineSpec } from './spec.js';
 import { initialStatus, type PipelineRunStatus } from './status.js';
 import { waitStep } from './steps/wait.js';
@@ -109,11 +109,79 @@ describe('advanceRun', () => {
     expect(second.status.message).toBe('stage dev: step a failed (an error): AnalysisTemplate t not found');
   });
 
-  it('stops, saying why, where a manual intervention would be asked for', async () => {
-    const spec = { stages: [{ name: 'dev', steps: [v('verify', { onFailure: { manualIntervention: { timeout: '2h', onTimeout: 'rollback' } } })] }] };
-    const { status } = await advanceRun(start(spec), run, facts, scripted({ verify: [failed('verification')] }).executors, T0);
-    expect(status.phase).toBe('Failed');
-    expect(status.message).toContain('manual intervention is not available in this version');
+  describe('manual intervention', () => {
+    const mi = { manualIntervention: { timeout: '2h', onTimeout: 'rollback' } };
+    const spec = { stages: [{ name: 'prod-na', steps: [v('verify', { onFailure: mi }), v('next')], rollback: [{ name: 'abort', rollout: { name: 'loans-api', action: 'abort' } }] }] };
+    /** Scripted executors, and an intervention that answers from `answers` (undefined: nobody has decided yet). */
+    function asking(verify: StepOutcome[], answers: (Choice | undefined)[]) {
+      const { executors, calls } = scripted({ verify });
+      const asked: { key: string; choices: Choice[]; failed?: string }[] = [];
+      const intervention: InterventionExecutor = async (_step, record, context) => {
+        asked.push({ key: context.key, choices: context.choices, failed: record.state?.failed });
+        const choice = answers.shift();
+        return choice ? { choice, message: `${choice} by U0ALICE001` } : { message: 'asked people on ApprovalRequest x', recheckAfterMs: 15_000 };
+      };
+      return { executors: { ...executors, intervention }, calls, asked };
+    }
+
+    it('asks people about a failed step and waits for them, with the choices the stage allows', async () => {
+      const { executors, asked } = asking([failed('verification')], [undefined]);
+      const { status, recheckAfterMs } = await advanceRun(start(spec), run, facts, executors, T0);
+      expect(status.phase).toBe('Running');
+      expect(recheckAfterMs).toBe(15_000);
+      expect(status.stages[0]!.steps[0]).toMatchObject({ phase: 'Intervening', failure: 'verification', message: 'Unhealthy: errors +340%; asked people on ApprovalRequest x' });
+      expect(asked).toEqual([{ key: 'uid-1/prod-na/verify', choices: ['retry', 'ignore', 'rollback', 'abort'], failed: 'Unhealthy: errors +340%' }]);
+      const noRollback = asking([failed('error')], [undefined]);
+      await advanceRun(start({ stages: [{ name: 'dev', steps: [v('verify', { onFailure: mi })] }] }), run, facts, noRollback.executors, T0);
+      expect(noRollback.asked[0]!.choices).toEqual(['retry', 'ignore', 'abort']);
+    });
+
+    it('retries the step as a new attempt under a new key, and goes on when it passes', async () => {
+      const { executors, calls, asked } = asking([failed('verification'), { phase: 'Succeeded', message: 'Healthy' }], [undefined, 'retry']);
+      let { status } = await advanceRun(start(spec), run, facts, executors, T0);
+      ({ status } = await advanceRun(status, run, facts, executors, at(60)));
+      expect(status.phase).toBe('Succeeded');
+      expect(status.stages[0]!.steps[0]).toMatchObject({ phase: 'Succeeded', attempt: 2, message: 'Healthy', startedAt: at(60).toISOString() });
+      expect(calls).toEqual(['uid-1/prod-na/verify', 'uid-1/prod-na/verify#2', 'uid-1/prod-na/next']);
+      expect(asked.map((a) => a.key)).toEqual(['uid-1/prod-na/verify', 'uid-1/prod-na/verify']);
+    });
+
+    it('ignores the failure, rolls the stage back or aborts the run as people choose', async () => {
+      const ignored = await advanceRun(start(spec), run, facts, asking([failed('verification')], ['ignore']).executors, T0);
+      expect(ignored.status.phase).toBe('Succeeded');
+      expect(ignored.status.stages[0]!.steps[0]).toMatchObject({ phase: 'Ignored', message: 'Unhealthy: errors +340%; ignore by U0ALICE001' });
+      const rolled = await advanceRun(start(spec), run, facts, asking([failed('verification')], ['rollback']).executors, T0);
+      expect(rolled.status.message).toBe('stage prod-na: step verify failed (the verification failed): Unhealthy: errors +340%; rollback by U0ALICE001; rolled back');
+      expect(rolled.status.stages[0]!.rollback[0]!.phase).toBe('Succeeded');
+      const aborted = await advanceRun(start(spec), run, facts, asking([failed('verification')], ['abort']).executors, T0);
+      expect(aborted.status.message).toBe('stage prod-na: step verify failed (the verification failed): Unhealthy: errors +340%; abort by U0ALICE001');
+      expect(aborted.status.stages[0]!.rollback[0]!.phase).toBe('Pending');
+    });
+
+    it('applies the strategy’s onTimeout when nobody can be asked', async () => {
+      const { executors } = scripted({ verify: [failed('verification')] });
+      const { status } = await advanceRun(start(spec), run, facts, executors, T0);
+      expect(status.message).toContain('nobody can be asked in this version of rollouts-cv; rolled back');
+    });
+
+    it('keeps waiting, and says why, when asking fails', async () => {
+      const { executors } = scripted({ verify: [failed('verification')] });
+      const broken: Executors = { ...executors, intervention: () => Promise.reject(new Error('approvalrequests is forbidden')) };
+      const { status, recheckAfterMs } = await advanceRun(start(spec), run, facts, broken, T0);
+      expect(status.phase).toBe('Running');
+      expect(recheckAfterMs).toBe(15_000);
+      expect(status.stages[0]!.steps[0]!.message).toBe('Unhealthy: errors +340%; cannot ask for a decision: approvalrequests is forbidden');
+    });
+  });
+
+  it('rolls back or stops on a rejected approval, whatever the step’s strategy says', async () => {
+    const rejected: StepOutcome = { phase: 'Failed', failure: 'rejected', message: 'ApprovalRequest r decided (reject): reject by U0ALICE001' };
+    const gate = (extra: Record<string, unknown>) => ({ stages: [{ name: 'approve-prod', steps: [{ name: 'approve', approval: { message: 'Ship?' }, onFailure: 'ignore' }, v('next')], ...extra }] });
+    const approval: StepExecutor = async () => rejected;
+    const stopped = await advanceRun(start(gate({})), run, facts, { approval }, T0);
+    expect(stopped.status.message).toBe('stage approve-prod: step approve failed (rejected): ApprovalRequest r decided (reject): reject by U0ALICE001');
+    const rolled = await advanceRun(start(gate({ rollback: [w('undo')] })), run, facts, { approval, wait: waitStep }, T0);
+    expect(rolled.status.stages[0]!.phase).toBe('RollingBack');
   });
 
   it('gives steps the outputs of earlier ones and the run’s facts for their templates', async () => {

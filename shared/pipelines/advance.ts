@@ -2,7 +2,8 @@
 // step meets its failure strategy, and the pass says when to look again. Each step's work is done by its
 // executor, which must be idempotent under its key (the run's uid, stage and step): a controller that dies before
 // writing the status does it again, and the executor finds what it already did (a commit with its trailer, an
-// AnalysisRun with its name) instead of doing it twice.
+// AnalysisRun with its name) instead of doing it twice. A failed step whose strategy asks people waits, Intervening,
+// until they (or the timeout) choose: retry it (a new attempt, under a new key), ignore it, roll back or abort.
 import type { FailureStrategy, PipelineSpec, Stage, StepSpec, StepType } from './spec.js';
 import { stepsOf } from './spec.js';
 import { currentSteps, type FailureKind, outputsOf, type PipelineRunStatus, type StageRecord, type StepRecord } from './status.js';
@@ -12,6 +13,8 @@ export interface RunRef {
   namespace: string;
   name: string;
   uid: string;
+  /** Who started the run: barred from approving it alone unless a step allows it. */
+  triggeredBy?: { kind: 'slack' | 'kubernetes'; id: string };
 }
 
 export interface StepContext {
@@ -27,11 +30,23 @@ export interface StepContext {
 export type StepOutcome =
   | { phase: 'Running'; message: string; state?: Record<string, string>; recheckAfterMs: number }
   | { phase: 'Succeeded'; message: string; outputs?: Record<string, string> }
-  | { phase: 'Failed'; failure: FailureKind; message: string };
+  | { phase: 'Failed'; failure: FailureKind; message: string; outputs?: Record<string, string> };
 
 /** Starts or checks a step; called again while it answers Running. Throwing counts as a failed step (an error). */
 export type StepExecutor = (step: StepSpec, record: Readonly<StepRecord>, context: StepContext) => Promise<StepOutcome>;
-export type Executors = Readonly<Partial<Record<StepType, StepExecutor>>>;
+
+/** What people may choose for a failed step. */
+export type Choice = 'retry' | 'ignore' | 'rollback' | 'abort';
+export type Action = Exclude<Choice, 'retry'> | { manualIntervention: { timeout: number; onTimeout: Exclude<Choice, 'retry'> } };
+export interface InterventionContext extends StepContext {
+  manualIntervention: { timeout: number; onTimeout: Exclude<Choice, 'retry'> };
+  choices: Choice[];
+}
+export type InterventionOutcome = { choice: Choice; message: string } | { choice?: undefined; message: string; recheckAfterMs: number };
+/** Asks people about a failed step (once per attempt, under the context's key) and reports their choice when made. */
+export type InterventionExecutor = (step: StepSpec, record: Readonly<StepRecord>, context: InterventionContext) => Promise<InterventionOutcome>;
+
+export type Executors = Readonly<Partial<Record<StepType, StepExecutor>>> & { readonly intervention?: InterventionExecutor };
 
 /** Steps finished in one pass at most, so that a pass stays short and its progress is written. */
 const MAX_STEPS_PER_PASS = 20;
@@ -42,11 +57,13 @@ export interface PassResult {
   recheckAfterMs: number | null;
 }
 
-type Action = 'rollback' | 'ignore' | 'abort' | { manualIntervention: { timeout: number; onTimeout: 'rollback' | 'ignore' | 'abort' } };
-
-/** What a failure leads to: the step's strategy, else its stage's, else roll back when the stage can, else abort. */
+/**
+ * What a failure leads to: the step's strategy, else its stage's, else roll back when the stage can, else abort.
+ * People who said no at an approval step are not asked again and are not ignored: the stage rolls back or stops.
+ */
 export function failureAction(step: StepSpec | undefined, stage: Stage, failure: FailureKind): Action {
   const fallback: Action = stage.rollback.length > 0 ? 'rollback' : 'abort';
+  if (failure === 'rejected') return fallback;
   const pick = (strategy: FailureStrategy | undefined): Action | undefined => {
     if (strategy === undefined || typeof strategy === 'string' || 'manualIntervention' in strategy) return strategy;
     return failure === 'verification' ? strategy.verificationFailed : strategy.error;
@@ -61,6 +78,17 @@ function specOf(spec: PipelineSpec, stage: StageRecord, record: StepRecord, roll
 }
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+const FAILURE_TEXT: Record<FailureKind, string> = { verification: 'the verification failed', error: 'an error', rejected: 'rejected' };
+
+/** When to ask again after asking people failed (the API server unreachable, say). */
+const ASK_AGAIN_MS = 15_000;
+
+/** The once-only key of a step's effect: a retried step's new attempt is a new effect (a new AnalysisRun, say). */
+function stepKey(run: RunRef, stage: string, record: StepRecord, rollingBack: boolean): string {
+  const attempt = record.attempt && record.attempt > 1 ? `#${record.attempt}` : '';
+  return `${run.uid}/${stage}/${rollingBack ? 'rollback/' : ''}${record.name}${attempt}`;
+}
 
 /**
  * `signal`: aborted when this replica stops leading; no step is started or looked at after that (another replica
@@ -82,6 +110,24 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
     status.message = message;
     delete status.currentStage;
     return { status, recheckAfterMs: null };
+  };
+
+  /** Carries out a failed step's action; returns the pass's result when the run ends with it. */
+  const fail = (stage: StageRecord, record: StepRecord, action: Exclude<Choice, 'retry'>, what: string): PassResult | undefined => {
+    if (action === 'ignore') {
+      record.phase = 'Ignored';
+      return undefined;
+    }
+    record.phase = 'Failed';
+    stage.message = what;
+    const stageSpec = status.pipeline.spec.stages.find((s) => s.name === stage.name)!;
+    if (action === 'abort' || stageSpec.rollback.length === 0) {
+      stage.phase = 'Failed';
+      stage.finishedAt = at;
+      return end('Failed', `stage ${stage.name}: ${what}${action === 'rollback' ? '; the stage has no rollback steps' : ''}`);
+    }
+    stage.phase = 'RollingBack';
+    return undefined;
   };
 
   let budget = MAX_STEPS_PER_PASS;
@@ -116,12 +162,40 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
     for (const record of asked) {
       if (signal?.aborted) return { status, recheckAfterMs: 0 };
       const { stage: stageSpec, step } = specOf(status.pipeline.spec, stage, record, rollingBack);
+      const context = { run, stage: stageSpec, key: stepKey(run, stage.name, record, rollingBack), scope: scope(), now };
+      if (record.phase === 'Intervening') {
+        const action = failureAction(step, stageSpec, record.failure ?? 'error');
+        if (typeof action !== 'object') throw new Error(`step ${record.name} is waiting for people but its strategy is ${action}`);
+        const choices: Choice[] = ['retry', 'ignore', ...(stageSpec.rollback.length ? (['rollback'] as const) : []), 'abort'];
+        const asking: InterventionOutcome = executors.intervention
+          ? await executors.intervention(step, record, { ...context, ...action, choices }).catch((error: unknown) => ({ message: `cannot ask for a decision: ${describeError(error)}`, recheckAfterMs: ASK_AGAIN_MS }))
+          : { choice: action.manualIntervention.onTimeout, message: 'nobody can be asked in this version of rollouts-cv' };
+        const failed = record.state?.failed ?? '';
+        if (asking.choice === undefined) {
+          record.message = `${failed}; ${asking.message}`;
+          waiting.set(record, asking.recheckAfterMs);
+          continue;
+        }
+        budget--;
+        record.message = `${failed}; ${asking.message}`;
+        if (asking.choice === 'retry') {
+          record.phase = 'Running';
+          record.attempt = (record.attempt ?? 1) + 1;
+          record.startedAt = at;
+          for (const field of ['finishedAt', 'failure', 'state', 'outputs'] as const) delete record[field];
+          continue;
+        }
+        delete record.state;
+        const ended = fail(stage, record, asking.choice, `${stage.message ?? failed}; ${asking.message}`);
+        if (ended) return ended;
+        if (stage.phase === 'RollingBack') break;
+        continue;
+      }
       if (record.phase === 'Pending') {
         record.phase = 'Running';
         record.startedAt = at;
       }
       const executor = executors[record.type];
-      const context = { run, stage: stageSpec, key: `${run.uid}/${stage.name}/${rollingBack ? 'rollback/' : ''}${record.name}`, scope: scope(), now };
       const outcome: StepOutcome = executor
         ? await executor(step, record, context).catch((error: unknown): StepOutcome => ({ phase: 'Failed', failure: 'error', message: describeError(error) }))
         : { phase: 'Failed', failure: 'error', message: `${record.type} steps are not available in this version of rollouts-cv` };
@@ -134,9 +208,9 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
       budget--;
       record.finishedAt = at;
       delete record.state;
+      if (outcome.outputs) record.outputs = outcome.outputs;
       if (outcome.phase === 'Succeeded') {
         record.phase = 'Succeeded';
-        if (outcome.outputs) record.outputs = outcome.outputs;
         continue;
       }
       record.phase = 'Failed';
@@ -144,20 +218,17 @@ export async function advanceRun(input: PipelineRunStatus, run: RunRef, facts: O
       // A failing rollback step does not stop the others: rolling back is best effort, and the run says what failed.
       if (rollingBack) continue;
       const action = failureAction(step, stageSpec, outcome.failure);
-      const what = `step ${record.name} failed (${outcome.failure === 'verification' ? 'the verification failed' : 'an error'}): ${outcome.message}`;
-      if (action === 'ignore') {
-        record.phase = 'Ignored';
+      const what = `step ${record.name} failed (${FAILURE_TEXT[outcome.failure]}): ${outcome.message}`;
+      if (typeof action === 'object') {
+        // People decide; the step is looked at again at once, which asks them.
+        record.phase = 'Intervening';
+        record.state = { failed: outcome.message };
+        stage.message = what;
         continue;
       }
-      stage.message = what;
-      if (typeof action === 'object' || action === 'abort' || stage.rollback.length === 0) {
-        stage.phase = 'Failed';
-        stage.finishedAt = at;
-        const why = typeof action === 'object' ? '; manual intervention is not available in this version of rollouts-cv, so the run stops here' : action === 'rollback' ? '; the stage has no rollback steps' : '';
-        return end('Failed', `stage ${stage.name}: ${what}${why}`);
-      }
-      stage.phase = 'RollingBack';
-      break;
+      const ended = fail(stage, record, action, what);
+      if (ended) return ended;
+      if (stage.phase === 'RollingBack') break;
     }
   }
 }

@@ -2,9 +2,9 @@
 // variables) or a failure that names what is wrong; a running one advances (advance.ts) and its status is written
 // with the resourceVersion read, so that of two writers only one wins and the other looks again. Each run on its
 // own: one that fails to advance is logged and looked at again later, and the others go on.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { ConfigError } from '../config/errors.js';
-import { describeApiError } from '../kube/api-errors.js';
+import { describeApiError, isApiStatus } from '../kube/api-errors.js';
 import type { Logger } from '../log.js';
 import { advanceRun, type Executors, type PassResult } from './advance.js';
 import { describeTrigger, parsePipelineRunSpec, runVariables } from './run.js';
@@ -33,6 +33,8 @@ export interface ControllerDeps {
   runUrl?: (run: PipelineRun) => string;
   /** Aborted when this replica stops leading: no step starts after that, and no status is written. */
   signal?: AbortSignal;
+  /** After a run's end is written: withdraw what it still asks people (its pending ApprovalRequests). */
+  onEnded?: (run: PipelineRun, reason: string) => Promise<void>;
 }
 
 /** What a pass did with one run: when to look at it again (null: it has ended), and whether it wrote its status. */
@@ -50,7 +52,7 @@ async function startingStatus(deps: ControllerDeps, run: PipelineRun): Promise<P
     try {
       pipeline = (await deps.objects.getNamespacedCustomObject({ ...PIPELINES, namespace, name: spec.pipelineRef.name })) as typeof pipeline;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return failed(`Pipeline ${namespace}/${spec.pipelineRef.name} does not exist`, now);
+      if (isApiStatus(error, 404)) return failed(`Pipeline ${namespace}/${spec.pipelineRef.name} does not exist`, now);
       throw error;
     }
     const parsed = parsePipelineSpec(pipeline.spec);
@@ -84,14 +86,20 @@ export async function reconcileRun(deps: ControllerDeps, run: PipelineRun): Prom
     result = { status: { ...rest, phase: 'Failed', finishedAt: at, message: `cancelled by ${cancelledBy}${currentStage ? ` during stage ${currentStage}` : ''}` }, recheckAfterMs: null };
   } else {
     const spec = parsePipelineRunSpec(run.spec);
-    const ref = { namespace: run.metadata.namespace, name: run.metadata.name, uid: run.metadata.uid ?? run.metadata.name };
+    const ref = { namespace: run.metadata.namespace, name: run.metadata.name, uid: run.metadata.uid ?? run.metadata.name, triggeredBy: { kind: spec.triggeredBy.kind, id: spec.triggeredBy.id } };
     result = await advanceRun(status, ref, { triggeredBy: describeTrigger(spec.triggeredBy), url: deps.runUrl?.(run) ?? '' }, deps.executors, deps.now(), deps.signal);
   }
   // No longer leading: the new leader carries the run on from its status; this replica writes nothing more.
   if (deps.signal?.aborted) return { recheckAfterMs: null, wrote: false };
   const wrote = JSON.stringify(result.status) !== JSON.stringify(status);
   if (wrote) await writeStatus(deps, run, result.status);
-  if (result.status.phase !== 'Running') deps.log.info({ run: `${run.metadata.namespace}/${run.metadata.name}`, phase: result.status.phase, message: result.status.message }, 'pipeline run ended');
+  if (result.status.phase !== 'Running') {
+    deps.log.info({ run: `${run.metadata.namespace}/${run.metadata.name}`, phase: result.status.phase, message: result.status.message }, 'pipeline run ended');
+    // Nobody should decide a question the run no longer asks (a cancel while an approval waits).
+    await deps.onEnded?.(run, `the pipeline run ended: ${result.status.message ?? result.status.phase}`).catch((error: unknown) =>
+      deps.log.warn({ run: `${run.metadata.namespace}/${run.metadata.name}`, err: describeApiError(error) }, 'cannot withdraw what the ended run still asked people'),
+    );
+  }
   return { recheckAfterMs: result.recheckAfterMs, wrote };
 }
 
@@ -147,7 +155,7 @@ export class RunScheduler {
         this.due.set(id, { at: recheckAfterMs === null ? Infinity : now + recheckAfterMs, version, ...(wrote && { wroteAt: now }), failures: 0 });
       } catch (error) {
         // A conflict: the run changed since the cache's copy; its new version comes through the watch.
-        const conflict = error instanceof ApiException && error.code === 409;
+        const conflict = isApiStatus(error, 409);
         const failures = conflict ? 0 : (entry?.failures ?? 0) + 1;
         const retryInMs = conflict ? CATCH_UP_MS : retryDelayMs(failures);
         this.deps.log[conflict ? 'info' : 'warn']({ run: `${run.metadata.namespace}/${run.metadata.name}`, err: describeApiError(error), retryInMs }, conflict ? 'the run changed meanwhile; waiting for its new version' : 'cannot advance the pipeline run; trying again later');

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApprovalRequestStore } from '../approvals/store.js';
 import { runLeaderElection } from '../kube/leader.js';
 import { Wakeup } from '../kube/wakeup.js';
 import { watchKind } from '../kube/watch.js';
@@ -13,11 +14,16 @@ import type { Logger } from '../log.js';
 import type { Executors } from './advance.js';
 import { type ControllerDeps, PIPELINE_RUNS, type PipelineRun, RunScheduler } from './controller.js';
 import { kubeSecretReader } from './credentials.js';
+import { approvalStep } from './steps/approval.js';
+import { interventionStep } from './steps/intervention.js';
+import { issueStep } from './steps/issue.js';
 import { releaseRepoSteps } from './steps/release-repo.js';
+import { withdrawRunRequests } from './steps/requests.js';
 import { rolloutStep } from './steps/rollout.js';
 import { syncStep } from './steps/sync.js';
 import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
+import { webhookStep } from './steps/webhook.js';
 import { kubeNamespaceReader, targetGuard } from './targets.js';
 
 export interface PipelinesControllerOptions {
@@ -41,16 +47,21 @@ export interface RunningPipelinesController {
 /** After a change, the next pass waits this long for more (a burst is one pass). */
 const CHANGE_DEBOUNCE_MS = 200;
 
-export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesControllerOptions['author']): Executors {
+export function pipelineExecutors(kubeConfig: KubeConfig, author: PipelinesControllerOptions['author'], log: Logger): Executors {
   const objects = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const guard = targetGuard(kubeNamespaceReader(core));
+  const approvals = new ApprovalRequestStore(objects);
   return {
     wait: waitStep,
+    approval: approvalStep(approvals, log),
+    intervention: interventionStep(approvals, log),
     rollout: rolloutStep(objects, guard),
     verify: verifyStep(objects, guard),
     sync: syncStep(objects, guard),
     ...releaseRepoSteps({ readSecret: kubeSecretReader(core), author }),
+    issue: issueStep({ readSecret: kubeSecretReader(core) }),
+    webhook: webhookStep({ readSecret: kubeSecretReader(core) }),
   };
 }
 
@@ -80,11 +91,16 @@ async function passWhileLeading(deps: ControllerDeps, kubeConfig: KubeConfig, re
 
 export async function startPipelinesController(options: PipelinesControllerOptions): Promise<RunningPipelinesController> {
   const { kubeConfig, log } = options;
+  const approvals = new ApprovalRequestStore(kubeConfig.makeApiClient(CustomObjectsApi));
   const deps: ControllerDeps = {
     objects: kubeConfig.makeApiClient(CustomObjectsApi),
-    executors: pipelineExecutors(kubeConfig, options.author),
+    executors: pipelineExecutors(kubeConfig, options.author, log),
     log,
     now: () => new Date(),
+    onEnded: async (run, reason) => {
+      const withdrawn = await withdrawRunRequests(approvals, { namespace: run.metadata.namespace, uid: run.metadata.uid ?? '' }, reason, new Date());
+      if (withdrawn) log.info({ run: `${run.metadata.namespace}/${run.metadata.name}`, withdrawn }, 'approval requests of the ended run withdrawn');
+    },
   };
   let ready = false;
   const health: Server = createServer((request, response) => {

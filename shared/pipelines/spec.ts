@@ -3,6 +3,7 @@
 // here in full, so that a Pipeline the API server admitted but this controller cannot run gets a status that names
 // the field, and a PipelineRun never starts on it.
 import { z } from 'zod';
+import { approversSchema } from '../approvals/waiting.js';
 import { durationField } from '../config/duration.js';
 import { ConfigError, parseConfig } from '../config/errors.js';
 import { references, TemplateError, type Reference } from './template.js';
@@ -82,24 +83,33 @@ const verify = z.strictObject({
 
 const approval = z.strictObject({
   message: text(2000),
-  approvers: z.strictObject({ users: z.array(z.string().max(32)).default([]), groups: z.array(z.string().max(32)).default([]) }).optional(),
+  /** Slack users and user groups: a decider must be named here and allowed to approve by the bot's roles. */
+  approvers: approversSchema.optional(),
   minApprovals: z.int().min(1).max(10).default(1),
   allowSelfApproval: z.boolean().default(false),
   timeout: durationField({ min: MINUTE, max: 7 * DAY }).default(DAY),
   onTimeout: z.enum(['approve', 'reject']).default('reject'),
 });
 
-const issue = z.strictObject({
-  jira: z.strictObject({ url: z.url({ protocol: /^https?$/ }), credentialsSecret: secretRef }),
-  action: z.enum(['create', 'comment']),
-  project: z.string().min(1).max(255).optional(),
-  type: z.string().min(1).max(255).default('Story'),
-  summary: text(255).optional(),
-  description: text(32_000).optional(),
-  /** The issue to comment on, e.g. ${{ steps.dev.tracking-issue.outputs.key }}. */
-  key: text(255).optional(),
-  comment: text(32_000).optional(),
-});
+/** The fields each Jira action needs, and the ones it does not read (most likely meant for the other action). */
+const ISSUE_FIELDS = { create: { needs: ['project', 'summary'], ignores: ['key', 'comment'] }, comment: { needs: ['key', 'comment'], ignores: ['project', 'summary', 'description'] } } as const;
+const issue = z
+  .strictObject({
+    jira: z.strictObject({ url: z.url({ protocol: /^https?$/ }), credentialsSecret: secretRef }),
+    action: z.enum(['create', 'comment']),
+    project: z.string().regex(/^[A-Z][A-Z0-9_]{1,254}$/, 'expected a Jira project key: uppercase letters, digits and "_", starting with a letter, e.g. "LOANS"').optional(),
+    type: z.string().min(1).max(255).default('Story'),
+    summary: text(255).optional(),
+    description: text(32_000).optional(),
+    /** The issue to comment on, e.g. ${{ steps.dev.tracking-issue.outputs.key }}. */
+    key: text(255).optional(),
+    comment: text(32_000).optional(),
+  })
+  .superRefine((value, ctx) => {
+    const { needs, ignores } = ISSUE_FIELDS[value.action];
+    for (const field of needs) if (value[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is required with action ${value.action}` });
+    for (const field of ignores) if (value[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is not used by action ${value.action} (only by ${value.action === 'create' ? 'comment' : 'create'})` });
+  });
 
 const webhook = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),

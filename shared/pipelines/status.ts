@@ -6,9 +6,10 @@ import { stepsOf, stepType } from './spec.js';
 
 export type RunPhase = 'Running' | 'Succeeded' | 'Failed';
 export type StagePhase = 'Pending' | 'Running' | 'Succeeded' | 'RollingBack' | 'Failed';
-/** Ignored: failed, and its failure strategy said to go on. */
-export type StepPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Ignored';
-export type FailureKind = 'verification' | 'error';
+/** Intervening: failed, and people are asked what to do. Ignored: failed, and the strategy or people said to go on. */
+export type StepPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Intervening' | 'Ignored';
+/** A failed verification, any other error, or people who said no at an approval step. */
+export type FailureKind = 'verification' | 'error' | 'rejected';
 
 export interface StepRecord {
   name: string;
@@ -24,6 +25,8 @@ export interface StepRecord {
   /** What the step keeps between looks (e.g. when a wait ends). */
   state?: Record<string, string>;
   failure?: FailureKind;
+  /** The attempt under way when people chose to retry it (the first is 1, and not written). */
+  attempt?: number;
 }
 
 export interface StageRecord {

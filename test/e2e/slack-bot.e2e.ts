@@ -131,7 +131,7 @@ function approvalStep(config: object) {
 
 async function requestsOf(rollout: string): Promise<ApprovalRequest[]> {
   const list = (await api.listNamespacedCustomObject({ ...APPROVAL_REQUESTS, namespace: NAMESPACE })) as { items: ApprovalRequest[] };
-  return list.items.filter((r) => r.spec.rollout.name === rollout);
+  return list.items.filter((r) => r.spec.rollout?.name === rollout);
 }
 
 /** The approval message the bot posted for a rollout's request, as first posted (with its buttons). */
@@ -247,7 +247,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     const pending = async (revision: string) =>
       ro.poll(`the request of revision ${revision} posted`, async () => {
-        const request = (await requestsOf('orders')).find((r) => r.spec.rollout.revision === revision && statusOf(r).slack);
+        const request = (await requestsOf('orders')).find((r) => r.spec.rollout?.revision === revision && statusOf(r).slack);
         const slackRef = request && statusOf(request).slack!;
         const stored = slackRef && fake.message(slackRef.channel, slackRef.ts);
         return request && stored ? { request, message: { channel: stored.channel, ts: stored.ts, blocks: stored.versions[0]!.blocks, text: stored.versions[0]!.text } } : undefined;

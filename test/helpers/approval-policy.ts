@@ -1,6 +1,6 @@
 // A bot configuration with a protected environment, one with a floor of approvals and one without either, and
 // ApprovalRequests as a gate would create them there: the fixtures of the tests of the approval policy.
-import { API_VERSION, type ApprovalRequest, type ApprovalRequestSpec } from '../../shared/approvals/request.js';
+import { API_VERSION, type ApprovalRequest, isRolloutRequest, type RolloutApprovalRequest, type RolloutRequestSpec } from '../../shared/approvals/request.js';
 import type { KubeObject } from './fake-kube-store.js';
 
 export const PROD = 'shop';
@@ -25,7 +25,7 @@ export const CONFIG = {
   ],
 };
 
-export function approvalRequest(name: string, namespace: string, spec: Partial<ApprovalRequestSpec> = {}): ApprovalRequest {
+export function approvalRequest(name: string, namespace: string, spec: Partial<RolloutRequestSpec> = {}): RolloutApprovalRequest {
   return {
     apiVersion: API_VERSION,
     kind: 'ApprovalRequest',
@@ -46,6 +46,7 @@ export function approvalRequest(name: string, namespace: string, spec: Partial<A
 
 /** The Rollout a request is about, waiting at the request's step of its revision (no revision annotation, so no thread). */
 export function rolloutAt(request: ApprovalRequest): KubeObject {
+  if (!isRolloutRequest(request)) throw new Error(`${request.metadata.name} is not a rollout's request`);
   const { name, uid, podTemplateHash } = request.spec.rollout;
   return {
     apiVersion: 'argoproj.io/v1alpha1',
