@@ -15,6 +15,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
+COPY cli ./cli
 COPY shared ./shared
 COPY plugin ./plugin
 COPY bot ./bot
@@ -33,13 +34,14 @@ FROM node:${NODE_MAJOR}-trixie AS pipelines
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/cli ./dist/cli
 COPY --from=build /app/dist/plugin ./dist/plugin
 COPY --from=build /app/dist/shared ./dist/shared
 COPY package.json ./
 COPY proto ./proto
 USER 1000:1000
 EXPOSE 8081
-ENTRYPOINT ["node", "/app/dist/shared/cli.js"]
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
 CMD ["pipelines"]
 
 # The engine and the bot (the default target, last).
@@ -47,6 +49,7 @@ FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian13:nonroot AS engine
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/cli ./dist/cli
 COPY --from=build /app/dist/plugin ./dist/plugin
 COPY --from=build /app/dist/bot ./dist/bot
 COPY --from=build /app/dist/shared ./dist/shared
@@ -54,5 +57,5 @@ COPY package.json ./
 COPY proto ./proto
 USER 65532:65532
 EXPOSE 7070 8080 3000
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/shared/cli.js"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"]
 CMD ["engine"]

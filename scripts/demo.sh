@@ -7,4 +7,4 @@ cd "$root"
 bash scripts/setup.sh >&2
 npm run --silent build >&2
 npm run --silent build:bridge >&2
-exec node dist/shared/cli.js demo "$@"
+exec node dist/cli/main.js demo "$@"

@@ -13,7 +13,7 @@ import { reserveLoopbackPort } from '../../plugin/demo/free-port.js';
 const run = promisify(execFile);
 
 export interface EngineBuild {
-  /** The folder whose dist/shared/cli.js is the engine. */
+  /** The folder whose dist/cli/main.js (dist/shared/cli.js in builds of older commits) is the engine. */
   root: string;
   /** The commit it was built from. */
   commit: string;
@@ -75,7 +75,7 @@ export const ENGINE_NODE_OPTIONS = ['--max-old-space-size=192'];
 export async function startEngineProcess(build: EngineBuild, extraArgs: string[] = []): Promise<EngineProcess> {
   const port = await reserveLoopbackPort();
   const address = `127.0.0.1:${port}`;
-  const cli = join(build.root, 'dist/shared/cli.js');
+  const cli = ['dist/cli/main.js', 'dist/shared/cli.js'].map((path) => join(build.root, path)).find((path) => existsSync(path)) ?? join(build.root, 'dist/cli/main.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: the engine was not built`);
   const child = spawn(process.execPath, [...ENGINE_NODE_OPTIONS, cli, 'engine', '--listen', address, '--log-level', 'info', '--shutdown-grace', '1s', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -3,7 +3,8 @@
 // selector equality and existence terms, field selector equality on any field such as `involvedObject.name`), watch
 // (from a resourceVersion, `410 Gone` once it is compacted away, `timeoutSeconds`), get, create (name or
 // generateName), PUT with the resourceVersion check, the `/status` subresource, merge patch (RFC 7386) and JSON
-// patch (RFC 6902), resourceVersion, uid, creationTimestamp and generation, and the API server's Status errors.
+// patch (RFC 6902), resourceVersion, uid, creationTimestamp and generation, and the API server's Status errors;
+// and SelfSubjectReview, answered with the user whose bearer token the request carries (`users`).
 // Hooks let a test answer instead (an injected failure) or write first (a concurrent writer).
 //
 //   const store = objectStore();
@@ -43,6 +44,12 @@ export interface ObjectRef extends Resource {
 
 /** Runs before a request is handled; a response answers it instead, undefined lets it through. */
 export type Hook = (request: RecordedRequest) => FakeResponse | undefined;
+
+/** A user as the API server knows them, by the bearer token they send. */
+export interface UserInfo {
+  username: string;
+  groups?: string[];
+}
 
 export interface ObjectStore {
   /** The responder to give startFakeKubeApi. */
@@ -134,7 +141,8 @@ class StatusError extends Error {
   }
 }
 
-export function objectStore(): ObjectStore {
+/** `users`: bearer token → user, for SelfSubjectReview. */
+export function objectStore(options: { users?: Record<string, UserInfo> } = {}): ObjectStore {
   const kinds = new Map<string, Map<string, KubeObject>>();
   const hooks = new Set<Hook>();
   let revision = 1000;
@@ -246,6 +254,7 @@ export function objectStore(): ObjectStore {
   };
 
   const handle = (request: RecordedRequest): FakeResponse | undefined => {
+    if (request.method === 'POST' && request.path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') return selfSubjectReview(request, options.users ?? {});
     const target = parsePath(request.path);
     if (!target || (target.subresource !== undefined && target.subresource !== 'status')) return undefined;
     const { resource, namespace, name } = target;
@@ -342,6 +351,15 @@ export function objectStore(): ObjectStore {
       return watchers.size;
     },
   };
+}
+
+/** A SelfSubjectReview: created and answered, never stored; 401 for a token that is no user's, as the API server. */
+function selfSubjectReview(request: RecordedRequest, users: Record<string, UserInfo>): FakeResponse {
+  const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+  const user = token !== undefined && Object.hasOwn(users, token) ? users[token] : undefined;
+  if (!user) return failure(401, 'Unauthorized', 'Unauthorized');
+  const userInfo = { username: user.username, groups: user.groups ?? ['system:authenticated'] };
+  return { status: 201, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: { creationTimestamp: null }, status: { userInfo } } };
 }
 
 /** Whether every comma-separated `key=value`, `key==value`, `key!=value`, `key` or `!key` term holds. */

@@ -11,7 +11,7 @@ import { connectEngine, healthStatus } from '../helpers/engine-client.js';
 const root = join(import.meta.dirname, '..', '..');
 // Inside the package so that the compiled modules find proto/ at the package root, as dist/ does.
 const outDir = join(root, '.cache', 'cli-test');
-const cli = join(outDir, 'shared', 'cli.js');
+const cli = join(outDir, 'cli', 'main.js');
 const run = promisify(execFile);
 
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 // Package conformance checks the built bridge against the real rollouts-cv engine, loading it exactly as the
 // Argo Rollouts controller does (package host: Argo's config, downloader and plugin clients, go-plugin
 // handshake, net/rpc). TestMain starts the sandbox (Prometheus and the synthetic app) and the engine from
-// <repo>/dist/shared/cli.js, which `npm run build` produces.
+// <repo>/dist/cli/main.js, which `npm run build` produces.
 //
-// Without dist/shared/cli.js the tests are skipped, unless ROLLOUTS_CV_CONFORMANCE=required, when they fail.
+// Without dist/cli/main.js the tests are skipped, unless ROLLOUTS_CV_CONFORMANCE=required, when they fail.
 // ROLLOUTS_CV_BRIDGE selects the bridge binary; otherwise dist/bridge/rollouts-cv-bridge-linux-<arch> is used
 // when present, else the module is built with `go build`.
 package conformance
@@ -108,7 +108,7 @@ func testMain(m *testing.M) int {
 	if err != nil {
 		panic(err)
 	}
-	cli := filepath.Join(root, "dist", "shared", "cli.js")
+	cli := filepath.Join(root, "dist", "cli", "main.js")
 	if _, err := os.Stat(cli); err != nil {
 		if os.Getenv("ROLLOUTS_CV_CONFORMANCE") == "required" {
 			setupErr = fmt.Errorf("%s is missing (run `npm run build`); ROLLOUTS_CV_CONFORMANCE=required", cli)
@@ -197,7 +197,7 @@ func (e *environment) start() error {
 	return e.startTraffic()
 }
 
-// startSandbox runs `cli.js sandbox` and reads the one JSON line with the Prometheus and app URLs.
+// startSandbox runs `main.js sandbox` and reads the one JSON line with the Prometheus and app URLs.
 func (e *environment) startSandbox() error {
 	p, stdout, err := startProcess(e.dir, "sandbox", true, "node", e.cli, "sandbox")
 	if err != nil {

@@ -1,0 +1,75 @@
+// The command line's argument parsers and the options several commands share: each parser turns the text a user
+// typed into a value, or refuses it with the form it expects (commander prints that and exits with USAGE_ERROR).
+import { InvalidArgumentError, Option } from 'commander';
+import { parseGoDuration } from '../shared/config/duration.js';
+import { splitHostPort } from '../shared/listen.js';
+
+/** The exit code of a command line that cannot be run as typed. */
+export const USAGE_ERROR = 2;
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'minimum log level').choices(LOG_LEVELS).default(process.env.LOG_LEVEL ?? 'info');
+}
+
+export function durationArgument(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as "10s" or "1m30s".');
+  return ms;
+}
+
+export function wholeSecondsArgument(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === null || ms < 1000 || ms % 1000 !== 0) throw new InvalidArgumentError('expected whole seconds such as "30s" or "1m".');
+  return ms / 1000;
+}
+
+export function authorArgument(text: string): { name: string; email: string } {
+  const match = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(text);
+  if (!match) throw new InvalidArgumentError('expected "Name <email>", e.g. "Release Bot <release@example.com>".');
+  return { name: match[1]!, email: match[2]! };
+}
+
+export function listenArgument(text: string): string {
+  try {
+    splitHostPort(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
+}
+
+export function countArgument(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return count;
+}
+
+export function portArgument(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 (any free port) to 65535.');
+  return port;
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** `a,b,c`: Kubernetes namespace names (DNS labels). */
+export function namespacesArgument(text: string): string[] {
+  const names = text.split(',').map((name) => name.trim());
+  const bad = names.filter((name) => !NAMESPACE.test(name));
+  if (bad.length > 0) throw new InvalidArgumentError(`expected namespace names separated by commas (e.g. "shop,payments"), got ${bad.map((name) => JSON.stringify(name)).join(', ')}.`);
+  return names;
+}
+
+export function namespaceArgument(text: string): string {
+  if (!NAMESPACE.test(text)) throw new InvalidArgumentError('expected a namespace name (lowercase letters, digits and "-", at most 63 characters), e.g. "releases".');
+  return text;
+}
+
+/** A Kubernetes object name (DNS subdomain), e.g. of a Pipeline or a PipelineRun. */
+export function objectNameArgument(text: string): string {
+  if (!OBJECT_NAME.test(text)) throw new InvalidArgumentError('expected a Kubernetes object name (lowercase letters, digits, "-" and "."), e.g. "loans-api-release".');
+  return text;
+}
