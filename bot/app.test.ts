@@ -7,9 +7,10 @@ import { request as httpRequest } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedBy } from '../shared/approvals/deployer.js';
-import { APPROVAL_REQUESTS, type ApprovalRequest, type ApprovalRequestSpec, statusOf } from '../shared/approvals/request.js';
+import { APPROVAL_REQUESTS, type ApprovalRequest, type RolloutApprovalRequest, type RolloutRequestSpec, statusOf } from '../shared/approvals/request.js';
 import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
+import { PIPELINE_RUNS } from '../shared/pipelines/controller.js';
 import { FakeSlack, isOk } from '../test/fakes/slack/index.js';
 import { approvalRequest, rolloutAt } from '../test/helpers/approval-policy.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from '../test/helpers/fake-kube-api.js';
@@ -378,7 +379,7 @@ describe("the leader's caches", () => {
   const listsAndWatches = (from: number) =>
     kube.requests
       .slice(from)
-      .filter((r) => r.method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/(rollouts|approvalrequests|replicasets)$/.test(r.path))
+      .filter((r) => r.method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/(rollouts|approvalrequests|replicasets|pipelineruns)$/.test(r.path))
       .map((r) => `${r.query.get('watch') === 'true' ? 'watch' : 'list'} ${r.path.split('/').at(-1)}`);
 
   it('lists each kind once and then watches: its passes, every 50 ms here, send no requests', async () => {
@@ -386,8 +387,8 @@ describe("the leader's caches", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(listsAndWatches(from)).toEqual([]);
     expect(bot.isLeader()).toBe(true);
-    // the leader's watches are open: Rollouts, ApprovalRequests, and the ReplicaSets of Rollouts only
-    expect(store.openWatches).toBe(3);
+    // the leader's watches are open: Rollouts, ApprovalRequests, the ReplicaSets of Rollouts only, PipelineRuns
+    expect(store.openWatches).toBe(4);
     const watches = kube.requests.filter((r) => r.query.get('watch') === 'true');
     expect(watches.find((r) => r.path.endsWith('/replicasets'))!.query.get('labelSelector')).toBe('rollouts-pod-template-hash');
   });
@@ -436,10 +437,34 @@ describe("the leader's caches", () => {
     store.modify({ ...REPLICA_SETS, namespace: GATES, name: 'weighted-6bb8c57c5d' }, (rs) => void (rs.status = { replicas: 1, availableReplicas: 1 }));
     await until('the head updated', () => (shown().includes('weight 50%') && !shown().includes('actual') ? true : undefined));
   });
+
+  it('keeps a thread per pipeline run; while PipelineRuns cannot be listed (no CRD), the other work goes on', async () => {
+    const runThread = () => fake.journal.calls('chat.postMessage', { ok: true }).find((e) => e.args.text === `Pipeline release run ${GATES}/release-1: Running`);
+    // the API server does not know the kind: its list and watch answer 404
+    const release = store.intercept((r) => (r.path.endsWith('/pipelineruns') ? failure(404, 'NotFound', 'the server could not find the requested resource') : undefined));
+    try {
+      store.dropWatches();
+      store.seed(PIPELINE_RUNS, {
+        apiVersion: 'rollouts-cv.io/v1alpha1',
+        kind: 'PipelineRun',
+        metadata: { name: 'release-1', namespace: GATES },
+        spec: { pipelineRef: { name: 'release' }, triggeredBy: { kind: 'kubernetes', id: 'alice@example.com' } },
+        status: { phase: 'Running', pipeline: { name: 'release', spec: {} }, variables: {}, startedAt: new Date().toISOString(), stages: [{ name: 'dev', phase: 'Running', steps: [{ name: 'sync', type: 'sync', phase: 'Running' }], rollback: [] }] },
+      });
+      await created(approvalRequest('nocrd-abc123-s1', GATES, { rollout: { name: 'nocrd', uid: 'nocrd-uid', revision: '2', podTemplateHash: 'abc123' } }));
+      await until('the request posted', () => statusOf(requestOf(GATES, 'nocrd-abc123-s1')).slack);
+      expect(runThread()).toBeUndefined();
+    } finally {
+      release();
+    }
+    // the kind is served again (the CRD installed): its watch lists it, and the run gets its thread
+    const head = await until('the pipeline run thread', runThread, 15_000);
+    expect(head.args.channel).toBe(RELEASE_CHANNEL);
+  });
 });
 
 /** Creates a request as the gate does, with its Rollout waiting at the request's step (no revision: no thread). */
-async function created(request: ApprovalRequest): Promise<void> {
+async function created(request: RolloutApprovalRequest): Promise<void> {
   if (!store.get({ ...ROLLOUTS, namespace: request.metadata.namespace, name: request.spec.rollout.name })) store.seed(ROLLOUTS, rolloutAt(request));
   await cluster.approvals.create(request);
 }
@@ -447,7 +472,7 @@ async function created(request: ApprovalRequest): Promise<void> {
 const requestOf = (namespace: string, name: string) => store.get({ ...APPROVAL_REQUESTS, namespace, name }) as unknown as ApprovalRequest;
 
 /** Creates a request as the gate does, waits for the leader to post it, and returns the message as first posted. */
-async function posted(namespace: string, name: string, spec: Partial<ApprovalRequestSpec> = {}) {
+async function posted(namespace: string, name: string, spec: Partial<RolloutRequestSpec> = {}) {
   await created(approvalRequest(name, namespace, spec));
   const where = await until(`${name} posted`, () => statusOf(requestOf(namespace, name)).slack);
   const { channel, ts, text, blocks } = fake.message(where.channel, where.ts)!;
@@ -550,7 +575,7 @@ describe('approval requests', () => {
       const refused = inconclusive('refused', { verdict: 'Inconclusive', score: 50, reasons: ['not enough data'] });
       const fractional = inconclusive('fractional', { verdict: 'x', score: 72.5, reasons: ['r'.repeat(1500)] });
       const healthy = inconclusive('healthy', { verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'] });
-      const requestFor = (rollout: Rollout) => () => store.list(APPROVAL_REQUESTS).find((r) => (r as unknown as ApprovalRequest).spec.rollout.uid === rollout.metadata.uid) as unknown as ApprovalRequest | undefined;
+      const requestFor = (rollout: Rollout) => () => store.list(APPROVAL_REQUESTS).find((r) => (r as unknown as ApprovalRequest).spec.rollout?.uid === rollout.metadata.uid) as unknown as ApprovalRequest | undefined;
       // In the same passes: a gate's request is posted, and an expired one is expired.
       await cluster.approvals.create(approvalRequest('web-poison-s1', GATES));
       await cluster.approvals.create(approvalRequest('web-poison-s2', GATES, { expiresAt: new Date(Date.now() - 1_000).toISOString() }));

@@ -13,6 +13,7 @@ import { publishRequests } from './approvals/publisher.js';
 import { Backoff } from './backoff.js';
 import { intervene } from './interventions/inconclusive.js';
 import { notifyRollouts } from './notifications/threads.js';
+import { threadPipelineRuns } from './pipelines/run-thread.js';
 import type { Rollout } from '../shared/kube/rollout-types.js';
 import { watchCluster } from './cluster/cluster-cache.js';
 import { Wakeup } from '../shared/kube/wakeup.js';
@@ -149,7 +150,7 @@ function registerListeners(app: App, ctx: BotContext): void {
     );
   });
 
-  app.action(/^rcv\.request\.(approve|reject|promote|rollback|retry)$/, async ({ ack, body, action, respond }) => {
+  app.action(/^rcv\.request\.(approve|reject|promote|rollback|retry|ignore|abort)$/, async ({ ack, body, action, respond }) => {
     await ack();
     const reply = replyWith(respond);
     if (body.type !== 'block_actions' || !('action_ts' in action) || action.type !== 'button') return;
@@ -243,12 +244,13 @@ const CHANGE_DEBOUNCE_MS = 200;
 const READY_TIMEOUT_MS = 10_000;
 
 /**
- * The leader's work while it leads: per cluster, caches of the Rollouts, ApprovalRequests and ReplicaSets fed by
- * watches; a pass over them soon after they change, and every `resyncMs` anyway (expiries, retries). A cluster whose
- * caches are not live, or do not hold the previous pass's writes yet, is skipped until they do.
+ * The leader's work while it leads: per cluster, caches of the Rollouts, ApprovalRequests, ReplicaSets and
+ * PipelineRuns fed by watches; a pass over them soon after they change, and every `resyncMs` anyway (expiries,
+ * retries). A cluster whose caches are not live, or do not hold the previous pass's writes yet, is skipped until
+ * they do.
  */
 async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | undefined, resyncMs: number, signal: AbortSignal): Promise<void> {
-  ctx.log.info('leading: interventions, approval requests and rollout threads');
+  ctx.log.info('leading: interventions, approval requests, rollout threads and pipeline run threads');
   const backoff = new Backoff();
   const wakeup = new Wakeup();
   const caches = [...ctx.clusters.values()].map((cluster) => watchCluster(cluster, { log: ctx.log.child({ cluster: cluster.name }), onChange: () => wakeup.soon(CHANGE_DEBOUNCE_MS) }));
@@ -273,6 +275,8 @@ async function reconcileWhileLeading(ctx: BotContext, defaultChannel: string | u
           await intervene(ctx, cluster, rollouts, requests, backoff);
           await publishRequests(ctx, { client: ctx.slackBackground, defaultChannel, backoff }, cluster, requests, rollouts);
           await notifyRollouts(ctx, { client: ctx.slackBackground, defaultChannel, backoff, replicaSetsOf }, cluster, rollouts);
+          const runs = cache.pipelineRuns();
+          if (runs) await threadPipelineRuns(ctx, { client: ctx.slackBackground, defaultChannel, backoff }, cluster, runs);
         } catch (error) {
           ctx.log.warn({ cluster: cluster.name, err: (error as Error).message }, 'reconciling with Slack failed; next pass retries');
         }

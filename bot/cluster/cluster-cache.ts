@@ -1,14 +1,16 @@
-// What the leader knows of a cluster between passes: its Rollouts, ApprovalRequests and the Rollouts' ReplicaSets,
-// each a watched cache (bot/cluster/watch.ts), so that a pass lists nothing and the API load does not grow with how
-// often the leader looks. The pass writes through `cluster`, which notes the resourceVersion of every object it
-// writes; the next pass waits until the caches hold those writes (resourceVersions are ordered per kind), so that a
-// cache that has not yet seen the pass's own writes never leads it to post or write the same thing twice. Writes
-// themselves still carry the stores' resourceVersion guards, for the changes of others.
+// What the leader knows of a cluster between passes: its Rollouts, ApprovalRequests, the Rollouts' ReplicaSets and
+// the PipelineRuns, each a watched cache (bot/cluster/watch.ts), so that a pass lists nothing and the API load does
+// not grow with how often the leader looks. The pass writes through `cluster`, which notes the resourceVersion of
+// every object it writes; the next pass waits until the caches hold those writes (resourceVersions are ordered per
+// kind) — or, for the optional PipelineRuns, leaves them out until they do — so that a cache that has not yet seen
+// the pass's own writes never leads it to post or write the same thing twice. Writes themselves still carry the
+// stores' resourceVersion guards, for the changes of others.
 import { type CustomObjectsApi } from '@kubernetes/client-node';
 import { APPROVAL_REQUESTS, type ApprovalRequest } from '../../shared/approvals/request.js';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type ReplicaSet, type Rollout } from '../../shared/kube/rollout-types.js';
 import type { Logger } from '../../shared/log.js';
+import { PIPELINE_RUNS, type PipelineRun } from '../../shared/pipelines/controller.js';
 import type { Cluster } from './clusters.js';
 import { type WatchedKind, compareResourceVersions, watchKind } from '../../shared/kube/watch.js';
 
@@ -19,6 +21,12 @@ export interface ClusterCache {
   approvals: WatchedKind<ApprovalRequest>;
   /** The ReplicaSets of Rollouts (the actual weight): optional, a pass runs without them (the set weight shows). */
   replicaSets: WatchedKind<ReplicaSet>;
+  /**
+   * The PipelineRuns when the pass may read them: their cache is live and holds every write made through `cluster`
+   * (no wait: the change that shows a write starts another pass). Optional as the ReplicaSets are: undefined on a
+   * cluster without the CRD, whose other work goes on.
+   */
+  pipelineRuns(): readonly PipelineRun[] | undefined;
   /**
    * Whether the pass may read the caches: the Rollout and ApprovalRequest caches are live (at once false if not) and
    * hold every write made through `cluster` (waited for up to `timeoutMs`). When not, why, for the log.
@@ -48,6 +56,7 @@ export function watchCluster(cluster: Cluster, options: { log: Logger; onChange:
   const approvals = watch<ApprovalRequest>(APPROVAL_REQUESTS, withoutManagedFields);
   // Only the controller's (they carry the pod template hash label), and only what the actual weight reads.
   const replicaSets = watch<ReplicaSet>(REPLICA_SETS, weightFields, POD_TEMPLATE_HASH_LABEL);
+  const pipelineRuns = watch<PipelineRun>(PIPELINE_RUNS, withoutManagedFields);
 
   /** The newest resourceVersion the pass wrote, per kind written. */
   const written = new Map<string, string>();
@@ -61,20 +70,19 @@ export function watchCluster(cluster: Cluster, options: { log: Logger; onChange:
   ]);
   const notLive = () => [...caches].find(([, cache]) => !cache.live)?.[0];
   /** Why a live cache cannot be trusted yet, or undefined. */
-  const behind = (): string | undefined => {
-    for (const [plural, cache] of caches) {
-      const wrote = written.get(plural);
-      // resourceVersions that are not comparable are not waited for (the writes' own guards remain)
-      if (wrote !== undefined && compareResourceVersions(cache.resourceVersion(), wrote) === -1) return `${plural}: the cache is at ${cache.resourceVersion()}, before our write ${wrote}`;
-    }
-    return undefined;
+  const behindOne = (plural: string, cache: WatchedKind<unknown>): string | undefined => {
+    const wrote = written.get(plural);
+    // resourceVersions that are not comparable are not waited for (the writes' own guards remain)
+    return wrote !== undefined && compareResourceVersions(cache.resourceVersion(), wrote) === -1 ? `${plural}: the cache is at ${cache.resourceVersion()}, before our write ${wrote}` : undefined;
   };
+  const behind = (): string | undefined => [...caches].map(([plural, cache]) => behindOne(plural, cache)).find((why) => why !== undefined);
 
   return {
     cluster: { ...cluster, objects, approvals: new ApprovalRequestStore(objects) },
     rollouts,
     approvals,
     replicaSets,
+    pipelineRuns: () => (pipelineRuns.live && !behindOne(PIPELINE_RUNS.plural, pipelineRuns) ? pipelineRuns.list() : undefined),
     async ready(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -87,7 +95,7 @@ export function watchCluster(cluster: Cluster, options: { log: Logger; onChange:
       }
     },
     async stop() {
-      await Promise.all([rollouts.stop(), approvals.stop(), replicaSets.stop()]);
+      await Promise.all([rollouts.stop(), approvals.stop(), replicaSets.stop(), pipelineRuns.stop()]);
     },
   };
 }

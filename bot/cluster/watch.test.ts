@@ -159,7 +159,7 @@ describe('watchCluster', () => {
     seed('a', 'web');
     // at once, without waiting: nothing is listed yet
     expect(await cache.ready(2_000)).toEqual({ ready: false, why: 'rollouts: not listed yet, or its watch is failing' });
-    await until('the lists and watches', () => cache.rollouts.live && cache.approvals.live && store.openWatches === 3);
+    await until('the lists and watches', () => cache.rollouts.live && cache.approvals.live && store.openWatches === 4);
     expect(await cache.ready(0)).toEqual({ ready: true });
     // the rollouts watch is held up: it is open, but delivers nothing
     let endHeld = () => {};

@@ -17,7 +17,10 @@ export type Command =
   | { name: 'abort' | 'retry' | 'pause' | 'resume' | 'restart'; target: RolloutTarget }
   | { name: 'undo'; target: RolloutTarget; toRevision?: number }
   | { name: 'deploy'; target: RolloutTarget; images: string[] }
-  | { name: 'approve' | 'reject'; request: RolloutTarget; comment?: string };
+  | { name: 'approve' | 'reject'; request: RolloutTarget; comment?: string }
+  | { name: 'pipeline-run'; pipeline: RolloutTarget; variables: Record<string, string> }
+  | { name: 'pipeline-status'; run?: RolloutTarget; cluster?: string; namespace?: string }
+  | { name: 'pipeline-cancel'; run: RolloutTarget };
 
 export type CommandName = Command['name'];
 
@@ -36,6 +39,10 @@ export const PERMISSION_OF: Record<CommandName, Permission> = {
   deploy: 'deploy',
   approve: 'approve',
   reject: 'approve',
+  // A release deploys, and stopping one aborts it.
+  'pipeline-run': 'deploy',
+  'pipeline-status': 'view',
+  'pipeline-cancel': 'abort',
 };
 
 export const USAGE: Record<CommandName, string> = {
@@ -52,6 +59,9 @@ export const USAGE: Record<CommandName, string> = {
   deploy: 'deploy <rollout> <container>=<image> [<container>=<image> …]',
   approve: 'approve <request> [comment]',
   reject: 'reject <request> [comment]',
+  'pipeline-run': 'pipeline run <pipeline> [<variable>=<value> …]',
+  'pipeline-status': 'pipeline status [<run>]',
+  'pipeline-cancel': 'pipeline cancel <run>',
 };
 
 export class UsageError extends Error {
@@ -61,6 +71,9 @@ export class UsageError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const IMAGE = /^[A-Za-z0-9_.-]+=[^\s=]+$/;
+/** A pipeline variable as the Pipeline declares it (shared/pipelines/spec.ts), and its value's limit there. */
+const VARIABLE = /^([A-Za-z_][A-Za-z0-9_-]{0,62})=([\s\S]*)$/;
+const VARIABLE_VALUE_MAX = 4096;
 
 /** Splits on whitespace, keeping "double-quoted text" (Slack may send typographic quotes) together. */
 function words(text: string): string[] {
@@ -175,10 +188,52 @@ export function parseCommand(text: string): Command {
       const comment = args.slice(1).join(' ').trim();
       return { name, request: target(opts.positional[0], opts, name, 'request'), ...(comment && { comment: comment.slice(0, 500) }) };
     }
+    case 'pipeline':
+      return parsePipelineCommand(args);
     default:
       throw new UsageError(`unknown command "${first}". Try \`/rollouts help\``);
   }
 }
+
+/** `pipeline run|status|cancel …`: a release pipeline and its runs, written as rollouts are. */
+function parsePipelineCommand(args: string[]): Command {
+  const [verb, ...rest] = args;
+  switch (verb?.toLowerCase()) {
+    case 'run': {
+      const opts = options(rest, ['--namespace', '--cluster'], 'pipeline-run');
+      const [pipeline, ...assignments] = opts.positional;
+      const variables: Record<string, string> = {};
+      for (const assignment of assignments) {
+        const match = VARIABLE.exec(assignment);
+        if (!match) throw new UsageError(`"${clipText(assignment)}" is not <variable>=<value>, e.g. image=registry.example.com/loans-api:2.4.1`);
+        const [, name, value] = match;
+        if (Object.hasOwn(variables, name!)) throw new UsageError(`variable ${name} is given twice`);
+        if (value!.length > VARIABLE_VALUE_MAX) throw new UsageError(`the value of ${name} is ${value!.length} characters long; at most ${VARIABLE_VALUE_MAX}`);
+        variables[name!] = value!;
+      }
+      return { name: 'pipeline-run', pipeline: target(pipeline, opts, 'pipeline-run', 'pipeline'), variables };
+    }
+    case 'status': {
+      const opts = options(rest, ['--namespace', '--cluster'], 'pipeline-status');
+      noMore(opts, 1, 'pipeline-status');
+      const run = opts.positional[0];
+      if (run) return { name: 'pipeline-status', run: target(run, opts, 'pipeline-status', 'pipeline run') };
+      const namespace = opts.flags.get('--namespace');
+      const cluster = opts.flags.get('--cluster');
+      if (typeof namespace === 'string' && !DNS_LABEL.test(namespace)) throw new UsageError(`"${namespace}" is not a valid namespace name`);
+      return { name: 'pipeline-status', ...(typeof namespace === 'string' && { namespace }), ...(typeof cluster === 'string' && { cluster }) };
+    }
+    case 'cancel': {
+      const opts = options(rest, ['--namespace', '--cluster'], 'pipeline-cancel');
+      noMore(opts, 1, 'pipeline-cancel');
+      return { name: 'pipeline-cancel', run: target(opts.positional[0], opts, 'pipeline-cancel', 'pipeline run') };
+    }
+    default:
+      throw new UsageError(`\`pipeline\` needs run, status or cancel. Usage: \`/rollouts ${USAGE['pipeline-run']}\`, \`/rollouts ${USAGE['pipeline-status']}\` or \`/rollouts ${USAGE['pipeline-cancel']}\``);
+  }
+}
+
+const clipText = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
 
 /** `cluster:namespace/name`, or as much of it as is known. */
 function targetText(target: RolloutTarget): string {
@@ -186,7 +241,7 @@ function targetText(target: RolloutTarget): string {
 }
 
 /** The text of a command that acts on a rollout, which parseCommand reads back as the same command. */
-export function formatCommand(command: Exclude<Command, { name: 'help' | 'list' | 'approve' | 'reject' }>): string {
+export function formatCommand(command: Extract<Command, { target: RolloutTarget }>): string {
   const target = targetText(command.target);
   switch (command.name) {
     case 'promote':

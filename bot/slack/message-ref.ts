@@ -1,10 +1,10 @@
-// References to messages the bot posted (channel and ts), kept where others can write them too: the rollout thread
-// annotation on a Rollout (anyone who may annotate it) and an ApprovalRequest's status.slack (the engine's service
-// account too). A reference the bot did not record would make it overwrite any of its messages, or post into any
-// channel. So each carries an HMAC-SHA256 the bot computed when it posted, keyed with a key derived from its bot
-// token (which only the bot has), over what the message is about — cluster, kind, namespace, name, uid, revision —
-// and where it is. A reference that does not verify, or is not in the channel the bot would post to now, is not used.
-// Rotating the bot token therefore makes the bot post fresh messages once.
+// References to messages the bot posted (channel and ts), kept where others can write them too: the thread
+// annotation on a Rollout or a PipelineRun (anyone who may annotate it) and an ApprovalRequest's status.slack (the
+// engine's service account too). A reference the bot did not record would make it overwrite any of its messages, or
+// post into any channel. So each carries an HMAC-SHA256 the bot computed when it posted, keyed with a key derived
+// from its bot token (which only the bot has), over what the message is about — cluster, kind, namespace, name, uid,
+// revision — and where it is. A reference that does not verify, or is not in the channel the bot would post to now,
+// is not used. Rotating the bot token therefore makes the bot post fresh messages once.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../shared/log.js';
@@ -17,7 +17,7 @@ export interface MessageRef {
 
 /** What a message is about. */
 export interface RefSubject {
-  kind: 'rollout-thread' | 'approval-request';
+  kind: 'rollout-thread' | 'approval-request' | 'pipeline-run-thread';
   cluster: string;
   namespace: string;
   name: string;

@@ -45,8 +45,9 @@ const ENGINE_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
 ];
-// What the bot does as itself, in every mode: reads (also through watches), its own thread annotation and the
-// intervention timeouts it carries out (rollout patches), approval requests and interventions, the audit Events.
+// What the bot does as itself, in every mode: reads (also through watches), its own thread annotations (rollout and
+// pipeline run patches) and the intervention timeouts it carries out (rollout patches), approval requests and
+// interventions, pipeline runs started and cancelled from Slack, the audit Events.
 const BOT_OWN_RULES: Rule[] = [
   { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
@@ -54,6 +55,8 @@ const BOT_OWN_RULES: Rule[] = [
   { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'watch', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['update'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['pipelineruns'], verbs: ['get', 'list', 'watch', 'patch', 'create'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['pipelines'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'get'] },
 ];
 // What people's commands add when the bot sends them as itself (no impersonation): set image's PUT of the Rollout
@@ -66,7 +69,7 @@ const BOT_ACTION_RULES: Rule[] = [
 const BOT_RULES: Rule[] = [...BOT_OWN_RULES, ...BOT_ACTION_RULES];
 const BOT_SECRET = ['bot.enabled=true', 'bot.slack.existingSecret=rollouts-cv-slack'];
 // The pipelines controller, cluster-wide: PipelineRuns, the Rollout actions, AnalysisRuns from templates, Argo CD
-// syncs. Secrets are granted per namespace (pipelines.credentialNamespaces), never here.
+// syncs, the ApprovalRequests of approval steps and interventions. Secrets are granted per namespace (pipelines.credentialNamespaces), never here.
 const PIPELINES_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['pipelines', 'pipelineruns'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['pipelineruns/status'], verbs: ['update'] },
@@ -77,6 +80,8 @@ const PIPELINES_RULES: Rule[] = [
   { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get', 'create'] },
   { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['update'] },
 ];
 
 interface Rendered {

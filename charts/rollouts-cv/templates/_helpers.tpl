@@ -171,7 +171,9 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 {{- define "rollouts-cv.bot.rules" -}}
 # What the bot does as itself in every mode: reads (also through watches); patches of a Rollout for its thread
 # annotation and for the intervention timeouts it carries out (promote, abort); approval requests and interventions;
-# the audit Event on each object acted on.
+# PipelineRuns started from Slack (always as the bot: only it may name a Slack user as a run's trigger), patches of a
+# PipelineRun for its thread annotation and a cancel (get: read again after a conflict), and the Pipeline a run is
+# checked against; the audit Event on each object acted on.
 - apiGroups: [argoproj.io]
   resources: [rollouts]
   verbs: [get, list, watch, patch]
@@ -190,6 +192,12 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 - apiGroups: [rollouts-cv.io]
   resources: [approvalrequests/status]
   verbs: [update]
+- apiGroups: [rollouts-cv.io]
+  resources: [pipelineruns]
+  verbs: [get, list, watch, patch, create]
+- apiGroups: [rollouts-cv.io]
+  resources: [pipelines]
+  verbs: [get]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, get]
@@ -425,6 +433,13 @@ app.kubernetes.io/component: pipelines
 - apiGroups: [""]
   resources: [namespaces]
   verbs: [get]
+# approval steps and manual interventions: the run's ApprovalRequests (the timeout that stops, the withdrawal at its end)
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests]
+  verbs: [get, list, create]
+- apiGroups: [rollouts-cv.io]
+  resources: [approvalrequests/status]
+  verbs: [update]
 {{- end }}
 
 {{- define "rollouts-cv.pipelines.leaseName" -}}

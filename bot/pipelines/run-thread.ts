@@ -1,0 +1,179 @@
+// One Slack thread per PipelineRun (run by the leader), for runs in namespaces an environment of the configuration
+// covers: a head message posted when the bot first sees the run before it ended, updated in place as it moves
+// (slack/pipeline-blocks.ts), a reply in the thread when a stage ends and one when the run ends — sent to the
+// channel too when it failed. The thread goes to the channel a person started the run from in Slack, else to the
+// environment's channel, else to the default one.
+//
+// Where the thread is, what its head shows and which replies were posted live in the run's thread annotation,
+// signed as a rollout thread's is (slack/message-ref.ts), so that a new leader continues the same thread and posts no
+// reply twice; a reference the bot did not record, or in another channel, is not used (a new thread is posted). The
+// annotation is written after the posts, as the approval publisher records its message after posting it: if that
+// write fails, the run backs off and its next attempt posts again what was not recorded. A write that meets the
+// pipelines controller's status change since the pass read the run (a conflict) is made again on the newer object,
+// unless the thread annotation changed meanwhile.
+import type { WebClient } from '@slack/web-api';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { isApiStatus } from '../../shared/kube/api-errors.js';
+import { PIPELINE_RUNS, type PipelineRun } from '../../shared/pipelines/controller.js';
+import { type RunSummary, hasEnded, summariseRun } from '../../shared/pipelines/summary.js';
+import { slackChannelId } from '../../shared/slack-ids.js';
+import { type Backoff, isolated, workOn } from '../backoff.js';
+import type { Cluster } from '../cluster/clusters.js';
+import { SLACK_CHANNEL_ANNOTATION } from '../commands/pipeline.js';
+import { type EnvironmentConfig, environmentOf } from '../config.js';
+import type { BotContext } from '../context.js';
+import { THREAD_ANNOTATION } from '../notifications/threads.js';
+import type { Message } from '../slack/blocks.js';
+import { type RecordedRef, type RefSubject, type StoredRef, checkRef, showMessage, tokenOf } from '../slack/message-ref.js';
+import { pipelineRunMessage, runEndMessage, stageEndMessage } from '../slack/pipeline-blocks.js';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** A Pipeline has at most 20 stages: a status that claims more gets no more stage replies than that. */
+const MAX_STAGE_REPLIES = 20;
+
+/** The annotation's value: where the head message is, what it shows, the bot's signature, and the replies posted. */
+export interface RunThreadRef extends RecordedRef {
+  posted: string[];
+}
+
+type StoredThread = StoredRef & { digest?: unknown; posted?: unknown };
+
+export interface RunThreadOptions {
+  client: WebClient;
+  /** Channel for runs of an environment that names none. */
+  defaultChannel?: string;
+  /** The leader's back-off: a run whose thread failed waits before it is tried again (a head is not posted each pass). */
+  backoff: Backoff;
+}
+
+/** Runs of namespaces no environment covers that were already logged, per bot and cluster: logged once each. */
+const unmanagedLogged = new WeakMap<BotContext, Map<string, Set<string>>>();
+
+/** The runs the bot keeps threads of: those in namespaces some environment covers; each other one is logged once. */
+function managed(ctx: BotContext, cluster: Cluster, runs: readonly PipelineRun[]): { run: PipelineRun; environment: EnvironmentConfig }[] {
+  const clusters = unmanagedLogged.get(ctx) ?? unmanagedLogged.set(ctx, new Map()).get(ctx)!;
+  const before = clusters.get(cluster.name) ?? new Set<string>();
+  const logged = new Set<string>();
+  const mine = [];
+  for (const run of runs) {
+    const { namespace, name } = run.metadata;
+    const environment = environmentOf(ctx.config, cluster.name, namespace);
+    if (environment) {
+      mine.push({ run, environment });
+      continue;
+    }
+    const key = `${namespace}/${name}`;
+    if (!before.has(key)) ctx.log.warn({ cluster: cluster.name, run: key }, 'pipeline run in a namespace no environment of the configuration covers: no Slack thread');
+    logged.add(key);
+  }
+  clusters.set(cluster.name, logged);
+  return mine;
+}
+
+/**
+ * Brings the threads of a cluster's PipelineRuns (as the pass found them) in step. Each run on its own: one whose
+ * thread fails is logged and tried again later (back-off), and the others are worked on.
+ */
+export async function threadPipelineRuns(ctx: BotContext, options: RunThreadOptions, cluster: Cluster, runs: readonly PipelineRun[]): Promise<void> {
+  for (const { run, environment } of managed(ctx, cluster, runs)) {
+    await isolated({ log: ctx.log, backoff: options.backoff, now: ctx.now().getTime() }, workOn('updating the pipeline run thread', cluster.name, 'PipelineRun', run), () =>
+      threadRun(ctx, options, cluster, run, environment),
+    );
+  }
+}
+
+/** The thread annotation as stored (unchecked). */
+function storedThread(run: PipelineRun): StoredThread | undefined {
+  try {
+    const parsed = JSON.parse(run.metadata.annotations?.[THREAD_ANNOTATION] ?? '') as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as StoredThread) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The replies a stored annotation says were posted (only used once its reference verified). */
+function postedOf(stored: StoredThread | undefined): string[] {
+  return Array.isArray(stored?.posted) ? stored.posted.filter((key): key is string => typeof key === 'string') : [];
+}
+
+/** Where the run's thread goes: the channel a person started it from in Slack, else the environment's, else the default. */
+function threadChannel(run: PipelineRun, summary: RunSummary, environment: EnvironmentConfig, defaultChannel: string | undefined): string | undefined {
+  const from = run.metadata.annotations?.[SLACK_CHANNEL_ANNOTATION];
+  // Only the bot creates Slack-triggered runs (the chart's admission policy), and it names the channel it was asked in.
+  if (summary.triggeredBy?.kind === 'slack' && slackChannelId.safeParse(from).success) return from;
+  return environment.channel ?? defaultChannel;
+}
+
+/** A reply the run's thread gets once: when a stage ends, when the run ends. */
+interface Ending {
+  key: string;
+  message: () => Message;
+  /** Shown in the channel too. */
+  broadcast: boolean;
+}
+
+/** Everything that has ended in the run so far, in the order it happened. Pure. */
+function endings(summary: RunSummary): Ending[] {
+  const stages = summary.stages
+    .slice(0, MAX_STAGE_REPLIES)
+    .filter((stage) => stage.phase === 'Succeeded' || stage.phase === 'Failed')
+    .map((stage) => ({ key: `stage/${stage.name.slice(0, 63)}/${stage.phase}`, message: () => stageEndMessage(summary, stage), broadcast: false }));
+  const run = hasEnded(summary) ? [{ key: `run/${summary.phase}`, message: () => runEndMessage(summary), broadcast: summary.phase === 'Failed' }] : [];
+  return [...stages, ...run];
+}
+
+async function threadRun(ctx: BotContext, options: RunThreadOptions, cluster: Cluster, run: PipelineRun, environment: EnvironmentConfig): Promise<void> {
+  const { client } = options;
+  const { namespace, name } = run.metadata;
+  const summary = summariseRun(run, ctx.now());
+  const channel = threadChannel(run, summary, environment, options.defaultChannel);
+  const subject: RefSubject = { kind: 'pipeline-run-thread', cluster: cluster.name, namespace, name, uid: run.metadata.uid ?? '' };
+  const stored = storedThread(run);
+  const check = checkRef(tokenOf(client), subject, stored, channel);
+  const trusted = check && 'ref' in check ? check.ref : undefined;
+  const place = { cluster: cluster.name, environment: environment.name, namespace };
+  const message = () => pipelineRunMessage(summary, place);
+  // A run that ended before the bot saw it gets no thread: nothing is left to follow.
+  const head = await showMessage(client, ctx.log, { subject, stored, channel, object: `PipelineRun ${namespace}/${name}` }, message, !hasEnded(summary));
+  const thread = head ?? (trusted && { ...trusted, digest: typeof stored?.digest === 'string' ? stored.digest : '', sig: String(stored?.sig) });
+  if (!thread) return;
+
+  const all = endings(summary);
+  // A new thread's head already shows what ended before it: replies are for what ends from now on.
+  const keys = all.map((ending) => ending.key);
+  const posted = new Set(trusted ? postedOf(stored).filter((key) => keys.includes(key)) : keys);
+  const due = all.filter((ending) => !posted.has(ending.key));
+  let failure: unknown;
+  for (const ending of due) {
+    const reply = ending.message();
+    try {
+      await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text: reply.text, blocks: reply.blocks, reply_broadcast: ending.broadcast });
+    } catch (error) {
+      failure = error;
+      break;
+    }
+    posted.add(ending.key);
+  }
+  // What was posted is recorded even when a later reply failed, so that it is not posted again.
+  if (head || due.some((ending) => posted.has(ending.key))) await record(cluster, run, { ...thread, posted: [...posted] });
+  if (failure) throw failure;
+}
+
+/** Writes the thread annotation, guarded by the resourceVersion the pass read (see the header on a conflict). */
+async function record(cluster: Cluster, run: PipelineRun, ref: RunThreadRef): Promise<void> {
+  const { namespace, name } = run.metadata;
+  // metadata only: the run's spec and status are the pipelines controller's
+  const patch = (resourceVersion: string | undefined) =>
+    cluster.objects.patchNamespacedCustomObject({ ...PIPELINE_RUNS, namespace, name, body: { metadata: { resourceVersion, annotations: { [THREAD_ANNOTATION]: JSON.stringify(ref) } } } }, MERGE_PATCH);
+  try {
+    await patch(run.metadata.resourceVersion);
+  } catch (error) {
+    if (!isApiStatus(error, 409)) throw error;
+    const now = (await cluster.objects.getNamespacedCustomObject({ ...PIPELINE_RUNS, namespace, name })) as PipelineRun;
+    if (now.metadata.annotations?.[THREAD_ANNOTATION] !== run.metadata.annotations?.[THREAD_ANNOTATION]) {
+      throw new Error(`the thread annotation of PipelineRun ${namespace}/${name} changed while this pass posted; not overwritten`, { cause: error });
+    }
+    await patch(now.metadata.resourceVersion);
+  }
+}
