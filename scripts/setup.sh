@@ -19,6 +19,8 @@ command -v file >/dev/null || missing+=(file)
 command -v openssl >/dev/null || missing+=(openssl)
 # pipelines write release repositories with git (and the tests serve them with git http-backend)
 command -v git >/dev/null || missing+=(git)
+# the e2e suite's Argo CD keeps its cache in a redis
+command -v redis-server >/dev/null || missing+=(redis-server)
 # actionlint checks the workflows' run: scripts with shellcheck when it is there
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { type AnalysisRun, type CanaryTarget, analysisRun, done, runCanary, startCanary, stepAnalysis, verifyMeasurements, weightThen } from './harness/canary.js';
 import { Environment } from './harness/environment.js';
-import { type Rollout, type RolloutState, type StepPluginStatus, promote, rolloutState } from './harness/kubectl.js';
-import { run, sleep, tail, waitFor } from './harness/processes.js';
-import { BASELINE, REGRESSED, type Traffic, analysisStep, analysisTemplate, gateStep, readyPods, registerGroup } from './harness/verification.js';
+import { promote } from './harness/kubectl.js';
+import { run, sleep, waitFor } from './harness/processes.js';
+import { BASELINE, REGRESSED, analysisStep, analysisTemplate, gateStep } from './harness/verification.js';
 
 const NAMESPACE = 'e2e';
 const CHART_NAMESPACE = 'rollouts-cv';
@@ -22,9 +23,11 @@ const TEMPLATE = 'rollouts-cv-http';
 const INCONCLUSIVE_TEMPLATE = 'rollouts-cv-http-inconclusive';
 /** Up to 10 consecutive Error measurements (default 4) before the run fails: rides out the engine being down. */
 const TOLERANT_TEMPLATE = 'rollouts-cv-http-tolerant';
-const REPLICAS = 4;
+/** The steps of most scenarios: `setWeight: 25`, then a rollouts-cv analysis. */
+const ANALYSED = weightThen(analysisStep(TEMPLATE));
 
 let env: Environment | undefined;
+const target = (): CanaryTarget => ({ env: env!, namespace: NAMESPACE });
 const summary: Record<string, unknown> = {};
 
 // Interrupted (Ctrl-C, a CI timeout): stop the environment first. A run killed outright is cleaned up by the next
@@ -109,7 +112,7 @@ describe('the documented and packaged objects on the real API server', () => {
 
 describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok cluster', () => {
   scenario('promotes a healthy canary fully after a rollouts-cv analysis step', async () => {
-    const run = await canary('healthy', BASELINE);
+    const run = await runCanary(target(), 'healthy', BASELINE, ANALYSED);
     summary.healthy = run;
     // the controller went through the analysis step (index 1) to the end, and promoted the canary
     expect(run.seen.slice(1)).toContain('Progressing step 1/2: more replicas need to be updated');
@@ -126,7 +129,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   scenario('promotes a healthy canary through setWeight 10/25/50/100 with a rollouts-cv analysis at each step', async () => {
     const verify = analysisStep(TEMPLATE);
     const steps = [{ setWeight: 10 }, verify, { setWeight: 25 }, verify, { setWeight: 50 }, verify, { setWeight: 100 }];
-    const c = await startCanary('stepwise', BASELINE, steps);
+    const c = await startCanary(target(), 'stepwise', BASELINE, steps);
     const final = await c.until('the rollout to finish', done, 480_000);
     // every analysis step ran to a Healthy rollouts-cv verdict, one AnalysisRun per step (indexes 1, 3, 5)
     const runs = await env!.kubectl.json<{ items: AnalysisRun[] }>(['-n', NAMESPACE, 'get', 'analysisruns', '-l', `rollouts-pod-template-hash=${c.canaryHash}`]);
@@ -144,7 +147,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('aborts a regressed canary: Degraded with the rollouts-cv reason', async () => {
-    const run = await canary('regressed', REGRESSED);
+    const run = await runCanary(target(), 'regressed', REGRESSED, ANALYSED);
     summary.regressed = run;
     // aborted at the analysis step (index 1); an abort sets the step index back to 0 and keeps the stable pods
     expect(run.seen.slice(1)).toContain('Progressing step 1/2: more replicas need to be updated');
@@ -158,9 +161,9 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('pauses a regressed canary with unhealthyPhase: Inconclusive; a promote continues it to the end', async () => {
-    const c = await startCanary('inconclusive', REGRESSED, weightThen(analysisStep(INCONCLUSIVE_TEMPLATE)));
+    const c = await startCanary(target(), 'inconclusive', REGRESSED, weightThen(analysisStep(INCONCLUSIVE_TEMPLATE)));
     const paused = await c.until('the rollout to pause', (s) => s.phase === 'Paused' || done(s));
-    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const analysis = await stepAnalysis(c);
     const before = await c.rollout();
     // paused by the controller at the analysis step, for a person to decide
     expect(paused).toMatchObject({ phase: 'Paused', message: 'InconclusiveAnalysisRun', step: 1, steps: 2, fullyPromoted: false, abort: false });
@@ -178,7 +181,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('rollouts-cv/gate step: a healthy canary passes the inline verification and is promoted', async () => {
-    const c = await startCanary('gate-healthy', BASELINE, weightThen(gateStep(env!.prometheus)));
+    const c = await startCanary(target(), 'gate-healthy', BASELINE, weightThen(gateStep(env!.prometheus)));
     const final = await c.until('the rollout to finish', done);
     // the last status the gate's Run returned, as the controller stored it (index 1: the gate step)
     const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
@@ -193,7 +196,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
 
   scenario('engine down during an analysis: Error measurements naming the engine, no promotion, then completes once it is back', async () => {
     const e = env!;
-    const c = await startCanary('engine-down', BASELINE, weightThen(analysisStep(TOLERANT_TEMPLATE)));
+    const c = await startCanary(target(), 'engine-down', BASELINE, weightThen(analysisStep(TOLERANT_TEMPLATE)));
     await c.poll('a Running measurement (window open)', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Running'));
     await e.stopEngine();
     const error = await c.poll('an Error measurement', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Error'));
@@ -201,14 +204,14 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     expect(error.message).toContain(`rollouts-cv engine ${e.engineAddress}: `);
     await sleep(15_000); // still down through the controller's retry (a new Run 10 s after an Error)
     const whileDown = await c.observe();
-    const runWhileDown = await analysisRun(c.name, c.canaryHash);
+    const runWhileDown = await analysisRun(c);
     expect(whileDown).toMatchObject({ phase: 'Progressing', step: 1, fullyPromoted: false, abort: false, stableRS: c.stableHash });
     expect(runWhileDown.status?.phase).toBe('Running');
     expect(runWhileDown.status?.metricResults?.[0]?.measurements?.map((m) => m.phase).every((phase) => phase === 'Error')).toBe(true);
 
     await e.startEngine();
     const final = await c.until('the rollout to finish', done);
-    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const analysis = await stepAnalysis(c);
     const phases = (await verifyMeasurements(c)).map((m) => m.phase);
     expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
     expect(analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
@@ -221,7 +224,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
 
   scenario('engine restarted within one interval of an analysis: the same verdict as without a restart', async () => {
     const e = env!;
-    const c = await startCanary('engine-restart', BASELINE);
+    const c = await startCanary(target(), 'engine-restart', BASELINE, ANALYSED);
     const running = await c.poll('a Running measurement (window open)', async () => (await verifyMeasurements(c)).find((m) => m.phase === 'Running'));
     const began = performance.now();
     await e.stopEngine();
@@ -229,7 +232,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     const restartMs = Math.round(performance.now() - began);
     expect(restartMs).toBeLessThan(5000); // the template's interval
     const final = await c.until('the rollout to finish', done);
-    const analysis = await stepAnalysis(c.name, c.canaryHash);
+    const analysis = await stepAnalysis(c);
     const measurements = await verifyMeasurements(c);
     // (the old engine is gone: the restarted one answered the Resumes that closed the window)
     // as the healthy scenario: one measurement, the same window before and after the restart, Healthy
@@ -246,7 +249,7 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
   });
 
   scenario('rollouts-cv/gate step: a regressed canary fails the step and the rollout is aborted with the gate\'s message', async () => {
-    const c = await startCanary('gate-regressed', REGRESSED, weightThen(gateStep(env!.prometheus)));
+    const c = await startCanary(target(), 'gate-regressed', REGRESSED, weightThen(gateStep(env!.prometheus)));
     const final = await c.until('the rollout to finish', done);
     const gate = c.stepPluginStatuses.find((s) => s.index === 1 && s.operation === 'Run');
     expect(final).toMatchObject({ phase: 'Degraded', step: 0, steps: 2, fullyPromoted: false, abort: true, stableRS: c.stableHash });
@@ -270,175 +273,3 @@ function scenario(title: string, body: () => Promise<void>): void {
     }
   }, 600_000);
 }
-
-/** Healthy and fully promoted, or Degraded: the rollout will not move on by itself. */
-const done = (state: RolloutState) => (state.phase === 'Healthy' && state.fullyPromoted) || state.phase === 'Degraded';
-
-interface CanaryRun {
-  stableHash: string;
-  canaryHash: string;
-  /** Distinct (phase, step, message) states seen while polling, in order. */
-  seen: string[];
-  final: RolloutState;
-  analysis?: StepAnalysis;
-  seconds: number;
-}
-
-interface StepAnalysis {
-  name: string;
-  phase: string;
-  message: string;
-  measurementPhase: string;
-  measurementMessage: string;
-}
-
-interface Canary {
-  name: string;
-  stableHash: string;
-  canaryHash: string;
-  seen: string[];
-  /** The last non-empty `status.canary.stepPluginStatuses` seen. */
-  stepPluginStatuses: StepPluginStatus[];
-  rollout(): Promise<Rollout>;
-  /** Reads the Rollout, recording its state in `seen`. */
-  observe(): Promise<RolloutState>;
-  /** Polls the Rollout until `predicate` holds; returns that state. */
-  until(what: string, predicate: (state: RolloutState) => boolean, timeoutMs?: number): Promise<RolloutState>;
-  /** Polls `probe` until it gives a value, recording the Rollout's state too. */
-  poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
-  result(final: RolloutState, analysis?: StepAnalysis): CanaryRun;
-}
-
-/**
- * Deploys revision 1 of a Rollout with `steps` (by default `setWeight: 25`, then an analysis step), registers its
- * pods with the synthetic app, updates the pod template and registers the canary pod with `traffic`.
- */
-async function startCanary(name: string, traffic: Traffic, steps: object[] = weightThen(analysisStep(TEMPLATE))): Promise<Canary> {
-  const e = env!;
-  const k = e.kubectl;
-  const began = performance.now();
-  const seen: string[] = [];
-  let stepPluginStatuses: StepPluginStatus[] = [];
-  const rollout = () => k.json<Rollout>(['-n', NAMESPACE, 'get', 'rollout', name]);
-  const observe = async () => {
-    const raw = await rollout();
-    if (raw.status?.canary?.stepPluginStatuses?.length) stepPluginStatuses = raw.status.canary.stepPluginStatuses;
-    const state = rolloutState(raw);
-    const line = `${state.phase} step ${state.step}/${state.steps}${state.message ? `: ${state.message}` : ''}`;
-    if (seen.at(-1) !== line) seen.push(line);
-    return state;
-  };
-  const describe = async () => `rollout ${name}: ${seen.join(' → ')}\ncontroller log:\n${await tail(e.log('rollouts-controller'), 40)}`;
-  const poll = <T,>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000) =>
-    waitFor(what, async () => {
-      await observe();
-      return probe();
-    }, timeoutMs, describe, 1000);
-  const until = (what: string, predicate: (state: RolloutState) => boolean, timeoutMs = 300_000) =>
-    waitFor(what, async () => {
-      const state = await observe();
-      return predicate(state) ? state : undefined;
-    }, timeoutMs, describe, 1000);
-
-  await k.apply(rolloutManifest(name, 1, steps));
-  const first = await until('revision 1 to be Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
-  const stableHash = first.stableRS!;
-  const stablePods = await readyPods(k, NAMESPACE, name, stableHash, REPLICAS, describe);
-  await registerGroup(e.app, stableHash, stablePods, BASELINE);
-
-  await k.run(['-n', NAMESPACE, 'patch', 'rollout', name, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'e2e.rollouts-cv/revision': '2' } } } } })]);
-  const canaryHash = await waitFor('the canary ReplicaSet', async () => {
-    const state = await observe();
-    return state.currentPodHash && state.currentPodHash !== stableHash ? state.currentPodHash : undefined;
-  }, 60_000, describe, 250);
-  const canaryPods = await readyPods(k, NAMESPACE, name, canaryHash, 1, describe, 250);
-  await registerGroup(e.app, canaryHash, canaryPods, traffic);
-  return {
-    name,
-    stableHash,
-    canaryHash,
-    seen,
-    get stepPluginStatuses() {
-      return stepPluginStatuses;
-    },
-    rollout,
-    observe,
-    until,
-    poll,
-    result: (final, analysis) => ({ stableHash, canaryHash, seen, final, analysis, seconds: Math.round((performance.now() - began) / 1000) }),
-  };
-}
-
-/** A canary with an analysis step, run until the Rollout is Healthy and promoted, or Degraded. */
-async function canary(name: string, traffic: Traffic): Promise<CanaryRun & { analysis: StepAnalysis }> {
-  const c = await startCanary(name, traffic);
-  const final = await c.until('the rollout to finish (Healthy and promoted, or Degraded)', done);
-  const analysis = await stepAnalysis(name, c.canaryHash);
-  return { ...c.result(final, analysis), analysis };
-}
-
-
-
-interface Measurement {
-  phase: string;
-  message?: string;
-  metadata?: Record<string, string>;
-}
-
-interface AnalysisRun {
-  metadata: { name: string; labels?: Record<string, string> };
-  status?: { phase?: string; message?: string; metricResults?: { name: string; measurements?: Measurement[] }[] };
-}
-
-/** The AnalysisRun of the Rollout's analysis step for the canary `canaryHash`. */
-async function analysisRun(rollout: string, canaryHash: string): Promise<AnalysisRun> {
-  const runs = await env!.kubectl.json<{ items: AnalysisRun[] }>(['-n', NAMESPACE, 'get', 'analysisruns', '-l', `rollouts-pod-template-hash=${canaryHash}`]);
-  const run = runs.items.find((r) => r.metadata.name.startsWith(`${rollout}-${canaryHash}-`));
-  if (!run) throw new Error(`no AnalysisRun of ${rollout} for ${canaryHash}: ${runs.items.map((r) => r.metadata.name).join(', ')}`);
-  return run;
-}
-
-/** The `verify` metric's measurements so far, oldest first (none before the AnalysisRun exists). */
-async function verifyMeasurements(c: Canary): Promise<Measurement[]> {
-  const run = await analysisRun(c.name, c.canaryHash).catch(() => undefined);
-  return run?.status?.metricResults?.find((m) => m.name === 'verify')?.measurements ?? [];
-}
-
-async function stepAnalysis(rollout: string, canaryHash: string): Promise<StepAnalysis> {
-  const run = await analysisRun(rollout, canaryHash);
-  const measurement = run.status?.metricResults?.find((m) => m.name === 'verify')?.measurements?.at(-1);
-  return {
-    name: run.metadata.name,
-    phase: run.status?.phase ?? '',
-    message: run.status?.message ?? '',
-    measurementPhase: measurement?.phase ?? '',
-    measurementMessage: measurement?.message ?? '',
-  };
-}
-
-/** `setWeight: 25`, then `step`: the canary steps of most scenarios. */
-function weightThen(step: object): object[] {
-  return [{ setWeight: 25 }, step];
-}
-
-function rolloutManifest(name: string, revision: number, steps: object[]): string {
-  return JSON.stringify({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name, namespace: NAMESPACE },
-    spec: {
-      replicas: REPLICAS,
-      revisionHistoryLimit: 2,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, annotations: { 'e2e.rollouts-cv/revision': String(revision) } },
-        spec: { containers: [{ name: 'app', image: 'registry.invalid/e2e/app:1', ports: [{ containerPort: 8080 }] }] },
-      },
-      strategy: { canary: { steps } },
-    },
-  });
-}
-
-
-
-

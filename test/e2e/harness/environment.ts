@@ -10,13 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { reserveLoopbackPort } from '../../../plugin/demo/free-port.js';
-import { Kubectl } from './kubectl.js';
+import { Kubectl, established } from './kubectl.js';
 import { type ManagedProcess, killGroupMembers, peakRssKiB, run, startProcess, tail, waitFor } from './processes.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
 export const BRIDGE = join(REPO, 'dist/bridge/rollouts-cv-bridge-linux-amd64');
-const CLI = join(REPO, 'dist/shared/cli.js');
+const CLI = join(REPO, 'dist/cli/main.js');
 const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
 /**
  * The monitoring.coreos.com CRDs installed, by plural: of those build-components.sh generates (every
@@ -41,6 +41,11 @@ export interface Binaries {
   rolloutsController: string;
   /** The monitoring.coreos.com CRD manifests to install (`<cache>/monitoring-<pin>/crds/`). */
   monitoringCrds: string[];
+  /** Argo CD's one binary, under the names it acts by (harness/argocd.ts starts them). */
+  argocdApplicationController: string;
+  argocdRepoServer: string;
+  /** Argo CD's Application and AppProject CRD manifests (`<cache>/argocd-<pin>/crds/`). */
+  argocdCrds: string[];
 }
 
 /**
@@ -59,6 +64,9 @@ export async function locateBinaries(options: { clusterOnly?: boolean } = {}): P
     kubeScheduler: join(dirs.k8s!, 'kube-scheduler'),
     rolloutsController: join(dirs.argo!, 'rollouts-controller'),
     monitoringCrds: MONITORING_CRDS.map((plural) => join(dirname(dirs.monitoring!), 'crds', `monitoring.coreos.com_${plural}.yaml`)),
+    argocdApplicationController: join(dirs.argocd!, 'argocd-application-controller'),
+    argocdRepoServer: join(dirs.argocd!, 'argocd-repo-server'),
+    argocdCrds: ['application', 'appproject'].map((kind) => join(dirname(dirs.argocd!), 'crds', `${kind}-crd.yaml`)),
   };
   const missing = Object.values(binaries).flat().filter((path) => !existsSync(path));
   if (missing.length > 0) throw new Error(`e2e binaries missing (run bash test/e2e/scripts/build-components.sh): ${missing.join(', ')}`);
@@ -209,13 +217,7 @@ export class Environment {
       ...MONITORING_CRDS.map((plural) => `${plural}.monitoring.coreos.com`),
       ...PROJECT_CRDS,
     ];
-    for (const crd of names) {
-      // (kubectl wait fails outright while a new CRD has no status.conditions yet, so poll)
-      await waitFor(`CRD ${crd} to be Established`, async () => {
-        const object = await this.kubectl.json<{ status?: { conditions?: { type: string; status: string }[] } }>(['get', `crd/${crd}`]);
-        return object.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      }, 60_000, undefined, 250);
-    }
+    for (const crd of names) await established(this.kubectl, crd);
   }
 
   /**
@@ -381,7 +383,7 @@ export async function reapStaleRuns(base: string, binaries: Binaries): Promise<s
     const logs = join(dir, 'logs');
     for (const file of (await readdir(logs).catch(() => [] as string[])).filter((f) => f.endsWith('.pid'))) {
       const pid = Number((await readFile(join(logs, file), 'utf8')).trim());
-      if (pid > 0) await killGroupMembers(pid, [dir, REPO, binaries.rolloutsController]);
+      if (pid > 0) await killGroupMembers(pid, [dir, REPO, binaries.rolloutsController, binaries.argocdApplicationController, binaries.argocdRepoServer]);
     }
     if (existsSync(join(dir, 'kwok/clusters', CLUSTER))) {
       const env = { ...process.env, KWOK_WORKDIR: join(dir, 'kwok'), KUBECONFIG: join(dir, 'kwokctl-kubeconfig.yaml') };
@@ -408,7 +410,7 @@ async function which(command: string): Promise<string> {
   return stdout.trim();
 }
 
-function tcpOpen(host: string, port: number): Promise<true | undefined> {
+export function tcpOpen(host: string, port: number): Promise<true | undefined> {
   return new Promise((resolveOpen) => {
     const socket = connect({ host, port });
     socket.once('connect', () => {

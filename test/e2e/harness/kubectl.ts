@@ -1,5 +1,5 @@
 // kubectl (from PATH) against the e2e cluster, and the Rollout state as `kubectl argo rollouts` reads it.
-import { run } from './processes.js';
+import { run, waitFor } from './processes.js';
 
 export class Kubectl {
   /** `cacheDir`: kubectl's discovery cache, kept out of ~/.kube/cache. */
@@ -19,6 +19,14 @@ export class Kubectl {
   apply(yaml: string): Promise<string> {
     return this.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml);
   }
+}
+
+/** Waits until CRD `name` (plural.group) is Established; kubectl wait fails outright while it has no conditions yet. */
+export async function established(k: Kubectl, name: string): Promise<void> {
+  await waitFor(`CRD ${name} to be Established`, async () => {
+    const object = await k.json<{ status?: { conditions?: { type: string; status: string }[] } }>(['get', `crd/${name}`]);
+    return object.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+  }, 60_000, undefined, 250);
 }
 
 export interface Rollout {

@@ -14,8 +14,10 @@
 #
 # Argo CD is one binary that acts by the name it is run under: the argocd component builds it once and links the
 # names its components run under (argocd-application-controller, argocd-repo-server) to it in the same bin folder.
+# It also copies the Application and AppProject CRDs from the module it was built from into <component>-<pin>/crds/,
+# so that the tests read them from the cache, not from the Go module cache.
 #
-# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring argocd (default: all but argocd, which no test runs yet)
+# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring argocd (default: all)
 # --print-paths prints `<component> <bin dir>` per component and builds nothing.
 set -euo pipefail
 
@@ -35,7 +37,7 @@ for arg in "$@"; do
     *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring argocd)" >&2; exit 2 ;;
   esac
 done
-[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring)
+[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring argocd)
 
 # What each component builds: "<output name>=<package>" pairs, and its ldflags.
 packages_of() {
@@ -64,6 +66,13 @@ generate_of() {
     monitoring) echo "controller-gen crd:crdVersions=v1,allowDangerousTypes=true paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1" ;;
   esac
 }
+# Files a component copies into <component>-<pin>/crds/ from a module it was built from, as "<module> <path> …"
+# (paths inside that module, as the wrapper pins it).
+copies_of() {
+  case "$1" in
+    argocd) echo "github.com/argoproj/argo-cd/v3 manifests/crds/application-crd.yaml manifests/crds/appproject-crd.yaml" ;;
+  esac
+}
 ldflags_of() {
   case "$1" in
     k8s)
@@ -83,7 +92,7 @@ ldflags_of() {
 }
 
 pin_of() {
-  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; generate_of "$1"; links_of "$1"; go version; } | sha256sum | cut -c1-12
+  { cat "$modules/$1/go.mod" "$modules/$1/go.sum"; packages_of "$1"; ldflags_of "$1"; generate_of "$1"; copies_of "$1"; links_of "$1"; go version; } | sha256sum | cut -c1-12
 }
 
 for component in "${components[@]}"; do
@@ -111,9 +120,10 @@ for component in "${components[@]}"; do
     fi
   done
   generate=$(generate_of "$component")
+  copies=$(copies_of "$component")
   rm -rf "$dir/crds.tmp"
+  if [ -n "$generate" ] || [ -n "$copies" ]; then mkdir -p "$dir/crds.tmp"; fi
   if [ -n "$generate" ]; then
-    mkdir -p "$dir/crds.tmp"
     # shellcheck disable=SC2206  # the options hold no spaces
     cmd=($generate "output:crd:dir=$dir/crds.tmp")
     cmd[0]="$dir/bin.tmp/${cmd[0]}"
@@ -121,6 +131,15 @@ for component in "${components[@]}"; do
     # Its package loading runs `go list` in the module: same Go, build cache and -mod=mod as the builds above.
     (cd "$work" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod" GOCACHE="$cache/go-build" GOTOOLCHAIN=local "${cmd[@]}")
     ls "$dir/crds.tmp"/*.yaml >/dev/null
+  fi
+  if [ -n "$copies" ]; then
+    read -r module files <<<"$copies"
+    # The module's folder, as the build above resolved it (in the module cache).
+    from=$(cd "$work" && GOFLAGS="-buildvcs=false -mod=mod" GOTOOLCHAIN=local go list -m -f '{{.Dir}}' "$module")
+    for file in $files; do
+      echo "  crds: $from/$file" >&2
+      install -m 0644 "$from/$file" "$dir/crds.tmp/"
+    done
   fi
   seconds=$(( $(date +%s) - start ))
   peak_kib=0
