@@ -9,7 +9,8 @@ import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutApprovalR
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { type EnvironmentConfig, environmentOf, operatorPolicy } from '../config.js';
+import { managedObjects } from '../cluster/managed.js';
+import { type EnvironmentConfig, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
 import { policySpec } from '../interventions/inconclusive.js';
 import { approvalRequestMessage } from '../slack/blocks.js';
@@ -23,40 +24,13 @@ export interface PublisherOptions {
   backoff: Backoff;
 }
 
-/** Requests of namespaces no environment covers that were already logged, per bot and cluster: logged once each. */
-const unmanagedLogged = new WeakMap<BotContext, Map<string, Set<string>>>();
-
-/**
- * The requests the bot is responsible for: those in namespaces some environment of the configuration covers.
- * Others are left alone (neither posted nor expired), and each is logged once.
- */
-function managed(ctx: BotContext, cluster: Cluster, requests: readonly ApprovalRequest[]): { request: ApprovalRequest; environment: EnvironmentConfig }[] {
-  const clusters = unmanagedLogged.get(ctx) ?? unmanagedLogged.set(ctx, new Map()).get(ctx)!;
-  const before = clusters.get(cluster.name) ?? new Set<string>();
-  const logged = new Set<string>();
-  const mine = [];
-  for (const request of requests) {
-    const { namespace, name } = request.metadata;
-    const environment = environmentOf(ctx.config, cluster.name, namespace);
-    if (environment) {
-      mine.push({ request, environment });
-      continue;
-    }
-    const key = `${namespace}/${name}`;
-    if (!before.has(key)) ctx.log.warn({ cluster: cluster.name, request: key }, 'approval request in a namespace no environment of the configuration covers: not posted, not expired by the bot');
-    logged.add(key);
-  }
-  clusters.set(cluster.name, logged);
-  return mine;
-}
-
 /**
  * Brings Slack in step with a cluster's requests and Rollouts (as listed at the start of the pass). Each request on
  * its own: one whose work fails is logged and tried again later (back-off), and the others are worked on.
  */
 export async function publishRequests(ctx: BotContext, options: PublisherOptions, cluster: Cluster, requests: readonly ApprovalRequest[], rollouts: readonly Rollout[]): Promise<void> {
   const byUid = new Map(rollouts.map((rollout) => [rollout.metadata.uid, rollout]));
-  for (const { request, environment } of managed(ctx, cluster, requests)) {
+  for (const { object: request, environment } of managedObjects(ctx, cluster, requests, { field: 'request', message: 'approval request in a namespace no environment of the configuration covers: not posted, not expired by the bot' })) {
     await isolated({ log: ctx.log, backoff: options.backoff, now: ctx.now().getTime() }, workOn('publishing the approval request', cluster.name, 'ApprovalRequest', request), async () => {
       // A pipeline run's requests are withdrawn by the pipelines controller, which carries the run.
       const current = (isRolloutRequest(request) && (await withdrawIfLeftBehind(ctx, cluster, request, byUid.get(request.spec.rollout.uid)))) || request;

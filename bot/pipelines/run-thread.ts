@@ -19,8 +19,9 @@ import { type RunSummary, hasEnded, summariseRun } from '../../shared/pipelines/
 import { slackChannelId } from '../../shared/slack-ids.js';
 import { type Backoff, isolated, workOn } from '../backoff.js';
 import type { Cluster } from '../cluster/clusters.js';
+import { managedObjects } from '../cluster/managed.js';
 import { SLACK_CHANNEL_ANNOTATION } from '../commands/pipeline.js';
-import { type EnvironmentConfig, environmentOf } from '../config.js';
+import type { EnvironmentConfig } from '../config.js';
 import type { BotContext } from '../context.js';
 import { THREAD_ANNOTATION } from '../notifications/threads.js';
 import type { Message } from '../slack/blocks.js';
@@ -46,36 +47,12 @@ export interface RunThreadOptions {
   backoff: Backoff;
 }
 
-/** Runs of namespaces no environment covers that were already logged, per bot and cluster: logged once each. */
-const unmanagedLogged = new WeakMap<BotContext, Map<string, Set<string>>>();
-
-/** The runs the bot keeps threads of: those in namespaces some environment covers; each other one is logged once. */
-function managed(ctx: BotContext, cluster: Cluster, runs: readonly PipelineRun[]): { run: PipelineRun; environment: EnvironmentConfig }[] {
-  const clusters = unmanagedLogged.get(ctx) ?? unmanagedLogged.set(ctx, new Map()).get(ctx)!;
-  const before = clusters.get(cluster.name) ?? new Set<string>();
-  const logged = new Set<string>();
-  const mine = [];
-  for (const run of runs) {
-    const { namespace, name } = run.metadata;
-    const environment = environmentOf(ctx.config, cluster.name, namespace);
-    if (environment) {
-      mine.push({ run, environment });
-      continue;
-    }
-    const key = `${namespace}/${name}`;
-    if (!before.has(key)) ctx.log.warn({ cluster: cluster.name, run: key }, 'pipeline run in a namespace no environment of the configuration covers: no Slack thread');
-    logged.add(key);
-  }
-  clusters.set(cluster.name, logged);
-  return mine;
-}
-
 /**
  * Brings the threads of a cluster's PipelineRuns (as the pass found them) in step. Each run on its own: one whose
  * thread fails is logged and tried again later (back-off), and the others are worked on.
  */
 export async function threadPipelineRuns(ctx: BotContext, options: RunThreadOptions, cluster: Cluster, runs: readonly PipelineRun[]): Promise<void> {
-  for (const { run, environment } of managed(ctx, cluster, runs)) {
+  for (const { object: run, environment } of managedObjects(ctx, cluster, runs, { field: 'run', message: 'pipeline run in a namespace no environment of the configuration covers: no Slack thread' })) {
     await isolated({ log: ctx.log, backoff: options.backoff, now: ctx.now().getTime() }, workOn('updating the pipeline run thread', cluster.name, 'PipelineRun', run), () =>
       threadRun(ctx, options, cluster, run, environment),
     );

@@ -1,18 +1,10 @@
 // `rollouts-cv bot`: the Slack bot, until SIGTERM or SIGINT.
 import type { Command } from 'commander';
+import type { BotCommandOptions } from '../../bot/main.js';
 import { createLogger } from '../../shared/log.js';
 import { listenArgument, logLevelOption } from '../arguments.js';
 
-interface BotOptions {
-  config: string;
-  listen: string;
-  kubeconfig?: string;
-  leaseNamespace: string;
-  leaseName: string;
-  identity?: string;
-  defaultChannel?: string;
-  logLevel: string;
-}
+type BotOptions = BotCommandOptions & { logLevel: string };
 
 export function registerBot(program: Command): void {
   program
