@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { objectStore } from '../../test/helpers/fake-kube-store.js';
-import { ALLOWED_URLS_ANNOTATION, CREDENTIALS_LABEL, gitCredentials, kubeSecretReader, type SecretData } from './credentials.js';
+import { ALLOWED_URLS_ANNOTATION, CREDENTIALS_LABEL, forgeToken, gitCredentials, kubeSecretReader, type SecretData } from './credentials.js';
 
 const URL_ = 'https://git.example/platform/release.git';
 const secret = (data: Record<string, string>, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): SecretData => ({
@@ -37,6 +37,36 @@ describe('gitCredentials', () => {
     await expect(fails(secret({ token: 't' }, { annotations: { [ALLOWED_URLS_ANNOTATION]: 'https://git.example' } }), 'https://git.example.evil.com/r.git')).rejects.toThrow('prefix must end with "/"');
     await expect(fails(secret({ token: 't' }, { annotations: {} }))).rejects.toThrow('allows no URL');
     await expect(fails(secret({ password: 'x' }))).rejects.toThrow('holds neither "token"');
+  });
+});
+
+describe('forgeToken', () => {
+  const allowing = (prefixes: string, data: Record<string, string> = { token: 't0k\n' }) => reader(secret(data, { annotations: { [ALLOWED_URLS_ANNOTATION]: prefixes } }));
+  const ref = { credentialsSecret: { name: 'release-repo-token' } };
+
+  it('gives the repository Secret’s token for a forge API the Secret also allows', async () => {
+    expect(await forgeToken(allowing('https://git.example/platform/ https://api.github.com/'), 'releases', ref, 'https://api.github.com')).toEqual({
+      api: new URL('https://api.github.com'),
+      secret: 'Secret releases/release-repo-token',
+      token: 't0k',
+    });
+    expect((await forgeToken(allowing('https://gitlab.example/api/v4/'), 'releases', ref, 'https://gitlab.example/api/v4')).token).toBe('t0k');
+  });
+
+  it('refuses an API the Secret does not allow, a URL that is not plain, and a Secret without a token', async () => {
+    await expect(forgeToken(allowing('https://git.example/platform/'), 'releases', ref, 'https://api.github.com')).rejects.toThrow(
+      'Secret releases/release-repo-token may not be sent to https://api.github.com/: its rollouts-cv.io/allowed-urls annotation allows https://git.example/platform/',
+    );
+    await expect(forgeToken(allowing('https://api.github.com/'), 'releases', ref, 'https://api.github.com.evil.example')).rejects.toThrow('may not be sent to');
+    await expect(forgeToken(allowing('http://api.example/'), 'releases', ref, 'http://api.example')).rejects.toThrow('http:// only to a loopback address');
+    await expect(forgeToken(allowing('https://api.github.com/'), 'releases', ref, 'https://x@api.github.com')).rejects.toThrow('is not written plainly');
+    await expect(forgeToken(allowing('https://api.github.com/', { sshPrivateKey: 'KEY', knownHosts: 'h' }), 'releases', ref, 'https://api.github.com')).rejects.toThrow('holds no "token"');
+  });
+
+  it('leaves git the SSH key of a Secret that holds both, for an SSH repository', async () => {
+    const both = reader(secret({ token: 't0k', sshPrivateKey: 'KEY', knownHosts: 'git.example ssh-ed25519 AAAA' }, { annotations: { [ALLOWED_URLS_ANNOTATION]: 'git@git.example: https://git.example/platform/' } }));
+    expect(await gitCredentials(both, 'releases', repo('git@git.example:platform/release.git'))).toMatchObject({ kind: 'ssh' });
+    expect(await gitCredentials(both, 'releases', repo())).toMatchObject({ kind: 'token' });
   });
 });
 

@@ -70,9 +70,35 @@ export async function gitCredentials(read: SecretReader, namespace: string, repo
   if (!name) return { kind: 'none' };
   const { where, data } = await allowedSecretData(read, namespace, name, 'git', repository.url);
   const { username, token, sshPrivateKey, knownHosts } = data;
+  // A Secret may hold both: the SSH key for an SSH repository, and a token for its forge's API (pull requests).
+  const ssh = sshPrivateKey && knownHosts ? ({ kind: 'ssh', privateKey: sshPrivateKey, knownHosts } as const) : undefined;
+  if (ssh && !/^https?:\/\//.test(repository.url)) return ssh;
   if (token) return { kind: 'token', username: username || 'git', token };
-  if (sshPrivateKey && knownHosts) return { kind: 'ssh', privateKey: sshPrivateKey, knownHosts };
+  if (ssh) return ssh;
   throw new CredentialsError(`${where} holds neither "token" (with "username") nor "sshPrivateKey" with "knownHosts"`);
+}
+
+const FORGE_API_URL: UrlRule = { what: 'pull request apiUrl', expected: "expected the forge API's https:// address, e.g. https://api.github.com or https://gitlab.example/api/v4" };
+
+export interface ForgeToken {
+  /** The API as checked; its href is the URL compared with the allowed prefixes. */
+  api: URL;
+  /** The Secret, as messages name it. */
+  secret: string;
+  token: string;
+}
+
+/**
+ * The forge API token for a repository's pull requests: the `token` of the repository's own Secret, when that Secret
+ * also allows the API's URL. Throws CredentialsError or OutboundUrlError.
+ */
+export async function forgeToken(read: SecretReader, namespace: string, repository: { credentialsSecret: { name: string } }, apiUrl: string): Promise<ForgeToken> {
+  const api = checkOutboundUrl(apiUrl, FORGE_API_URL);
+  const href = api.href.endsWith('/') ? api.href : `${api.href}/`;
+  const { where, data } = await allowedSecretData(read, namespace, repository.credentialsSecret.name, 'git', href);
+  const token = data.token?.trim();
+  if (!token) throw new CredentialsError(`${where} holds no "token", which the forge's API needs for pull requests`);
+  return { api, secret: where, token };
 }
 
 const JIRA_URL: UrlRule = { what: 'Jira URL', expected: "expected the site's https:// address, e.g. https://example.atlassian.net" };

@@ -78,7 +78,7 @@ describe('commitValues', () => {
   it('fails clearly on a missing path or file and changes nothing in the repository', async () => {
     const missing = { path: PATH, set: [{ path: 'spec.template.spec.containers[0].imag', value: 'x' }] };
     await expect(commitValues(repo, { files: [image('2.0'), missing], message: 'm', author, key: 'k' })).rejects.toThrow(YamlPathError);
-    await expect(commitValues(repo, { files: [image('2.0'), missing], message: 'm', author, key: 'k' })).rejects.toThrow('spec.template.spec.containers[0] has no key "imag"');
+    await expect(commitValues(repo, { files: [image('2.0'), missing], message: 'm', author, key: 'k' })).rejects.toThrow(`file "${PATH}": path "spec.template.spec.containers[0].imag": spec.template.spec.containers[0] has no key "imag"`);
     await expect(commitValues(repo, { files: [{ ...image('2.0'), path: 'apps/nope.yaml' }], message: 'm', author, key: 'k' })).rejects.toThrow('file "apps/nope.yaml" does not exist on branch main');
     await expect(commitValues(repo, { files: [{ ...image('2.0'), path: '../../etc/passwd' }], message: 'm', author, key: 'k' })).rejects.toThrow(ReleaseRepoError);
     await expect(commitValues(repo, { files: [image('2.0')], message: `Deploy\n\n${STEP_TRAILER}: victim-uid/prod/update`, author, key: 'k' })).rejects.toThrow(`must not contain "${STEP_TRAILER}"`);
@@ -107,6 +107,27 @@ describe('commitValues', () => {
   });
 });
 
+describe('a change for a pull request (pushTo)', () => {
+  it('is made on the branch’s tip, pushed to its own branch once, and leaves the branch alone', async () => {
+    const first = await commitValues(repo, { files: [image('2.0')], message: 'Deploy 2.0', author, key: 'run-5/u', pushTo: 'rollouts-cv/0123abcd' });
+    expect(first.pushed).toBe(true);
+    expect(server.git(name(), ['rev-parse', 'rollouts-cv/0123abcd']).trim()).toBe(first.commit);
+    expect(server.git(name(), ['rev-parse', 'rollouts-cv/0123abcd~1']).trim()).toBe(server.git(name(), ['rev-parse', 'main']).trim());
+    expect(log()).toEqual(['Initial release repository']);
+    expect(await commitValues(repo, { files: [image('2.0')], message: 'Deploy 2.0', author, key: 'run-5/u', pushTo: 'rollouts-cv/0123abcd' })).toEqual({ commit: first.commit, pushed: false });
+    expect(server.pushes).toBe(1);
+  });
+
+  it('refuses a branch of that name that holds no commit of the step', async () => {
+    server.git(name(), ['branch', 'rollouts-cv/0123abcd', 'main']);
+    server.commit(name(), { 'README.md': 'someone else’s\n' }, 'Unrelated', 'rollouts-cv/0123abcd');
+    await expect(commitValues(repo, { files: [image('2.0')], message: 'Deploy 2.0', author, key: 'run-6/u', pushTo: 'rollouts-cv/0123abcd' })).rejects.toThrow(
+      /branch "rollouts-cv\/0123abcd" of http:\/\/127\.0\.0\.1:\d+\/release-\d+\.git exists without this step's commit/,
+    );
+    expect(server.pushes).toBe(0);
+  });
+});
+
 describe('revertCommit', () => {
   it('reverts the step’s commit once: the file is as before, and a second call finds the revert', async () => {
     const deployed = await commitValues(repo, { files: [image('2.0')], message: 'Deploy 2.0', author, key: 'run-3/deploy' });
@@ -115,6 +136,21 @@ describe('revertCommit', () => {
     expect(fileAt()).toBe(ROLLOUT);
     expect(await revertCommit(repo, { commit: deployed.commit!, key: 'run-3/rollback', author })).toEqual({ commit: reverted.commit, pushed: false });
     expect(log()).toEqual([`Revert "Deploy 2.0"`, 'Deploy 2.0', 'Initial release repository']);
+  });
+
+  it('reverts a merge commit (a merged pull request) against the branch it was merged into', async () => {
+    const change = await commitValues(repo, { files: [image('2.0')], message: 'Deploy 2.0', author, key: 'run-4/deploy', pushTo: 'rollouts-cv/feed' });
+    server.commit(name(), { 'README.md': 'meanwhile\n' }, 'Meanwhile');
+    const merged = server.git(name(), ['log', '-1', '--format=%H', 'main']).trim();
+    // The forge's merge: a merge commit of main and the pull request's branch.
+    const tree = server.git(name(), ['merge-tree', '--write-tree', 'main', 'rollouts-cv/feed']).trim();
+    const merge = server.git(name(), ['-c', 'user.name=Forge', '-c', 'user.email=f@example.invalid', 'commit-tree', tree, '-p', merged, '-p', change.commit!, '-m', 'Merge pull request #1']).trim();
+    server.git(name(), ['update-ref', 'refs/heads/main', merge]);
+    const reverted = await revertCommit(repo, { commit: merge, key: 'run-4/rollback', author, pushTo: 'rollouts-cv/beef' });
+    expect(reverted.pushed).toBe(true);
+    expect(server.git(name(), ['show', `rollouts-cv/beef:${PATH}`])).toBe(ROLLOUT);
+    expect(server.git(name(), ['show', 'rollouts-cv/beef:README.md'])).toBe('meanwhile\n');
+    expect(log()[0]).toBe('Merge pull request #1');
   });
 
   it('refuses what is not a commit of the branch, and a revert that conflicts', async () => {

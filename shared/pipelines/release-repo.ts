@@ -1,12 +1,13 @@
 // A release repository's change, made once: values set by YAML path in its files and committed to a branch, or a
 // commit reverted. Each commit carries its step's key as a trailer (`Rollouts-CV-Step: <key>`), so that a
 // controller that died after pushing finds its commit on the branch and does not make a second one. A push that
-// lost a race with another (non-fast-forward) is redone on the new tip, a few times.
+// lost a race with another (non-fast-forward) is redone on the new tip, a few times. A change meant for a pull
+// request is made on the branch's tip and pushed to the pull request's own branch, where its key is looked for.
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { type GitCredentials, GitError, type GitSession, openSession } from './git.js';
 import { outboundUrlProblem } from './outbound-url.js';
-import { setYamlPaths, type YamlEdit } from './yaml-paths.js';
+import { setYamlPaths, type YamlEdit, YamlPathError } from './yaml-paths.js';
 
 export const STEP_TRAILER = 'Rollouts-CV-Step';
 /** How far back on the branch an earlier attempt's commit is looked for. */
@@ -35,6 +36,8 @@ export interface CommitRequest {
   key: string;
   /** Commit even when the values are already set (the commit then changes nothing). */
   allowEmpty?: boolean;
+  /** Push to this branch (a pull request's head) instead of the repository's branch, on whose tip the change is made. */
+  pushTo?: string;
   attempts?: number;
 }
 
@@ -78,14 +81,22 @@ async function repoFile(dir: string, path: string, branch: string): Promise<stri
   return real;
 }
 
-async function fetchBranch(git: GitSession, repo: ReleaseRepo): Promise<void> {
-  await git.run(['fetch', '-q', '--no-tags', `--depth=${HISTORY_DEPTH}`, repo.url, `refs/heads/${repo.branch}`]).catch((error: unknown) => {
-    if (error instanceof GitError && /couldn't find remote ref|not our ref/i.test(error.stderr)) {
-      throw new ReleaseRepoError(`branch "${repo.branch}" does not exist in ${repo.url}`);
-    }
-    throw error;
-  });
-  await git.run(['checkout', '-q', '--force', '--detach', 'FETCH_HEAD']);
+/** Fetches `branch` and checks it out; false when the repository has no such branch. */
+async function fetchRef(git: GitSession, url: string, branch: string): Promise<boolean> {
+  const found = await git.run(['fetch', '-q', '--no-tags', `--depth=${HISTORY_DEPTH}`, url, `refs/heads/${branch}`]).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof GitError && /couldn't find remote ref|not our ref/i.test(error.stderr)) return false;
+      throw error;
+    },
+  );
+  if (found) await git.run(['checkout', '-q', '--force', '--detach', 'FETCH_HEAD']);
+  return found;
+}
+
+async function fetchBranch(git: GitSession, repo: ReleaseRepo): Promise<true> {
+  if (!(await fetchRef(git, repo.url, repo.branch))) throw new ReleaseRepoError(`branch "${repo.branch}" does not exist in ${repo.url}`);
+  return true;
 }
 
 /** The commit on the fetched branch that carries `key`, if an earlier attempt pushed one. */
@@ -101,21 +112,26 @@ async function commitWithKey(git: GitSession, key: string): Promise<string | nul
 const isRace = (error: unknown) => error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(cannot lock ref|failed to update ref)/i.test(error.stderr);
 
 /**
- * Fetches the branch, does `change` on it and pushes, until the push is not beaten by another one: the key is
- * looked for first each time, so a push that landed although its answer was lost is not made twice.
+ * Fetches the branch, does `change` on it and pushes (to `pushTo`, default the branch), until the push is not beaten
+ * by another one: the key is looked for first each time where the push goes, so a push that landed although its
+ * answer was lost is not made twice.
  */
-async function pushOnce(repo: ReleaseRepo, key: string, attempts: number, change: (git: GitSession) => Promise<string | null>): Promise<CommitResult> {
+async function pushOnce(repo: ReleaseRepo, key: string, attempts: number, change: (git: GitSession) => Promise<string | null>, pushTo = repo.branch): Promise<CommitResult> {
   checkRepoUrl(repo.url);
   const git = await openSession(repo.credentials);
   try {
     for (let attempt = 1; ; attempt++) {
-      await fetchBranch(git, repo);
-      const earlier = await commitWithKey(git, key);
+      const exists = pushTo === repo.branch ? await fetchBranch(git, repo) : await fetchRef(git, repo.url, pushTo);
+      const earlier = exists ? await commitWithKey(git, key) : null;
       if (earlier) return { commit: earlier, pushed: false };
+      if (pushTo !== repo.branch) {
+        if (exists) throw new ReleaseRepoError(`branch "${pushTo}" of ${repo.url} exists without this step's commit; delete it and retry the step`);
+        await fetchBranch(git, repo);
+      }
       const commit = await change(git);
       if (!commit) return { commit: null, pushed: false };
       try {
-        await git.run(['push', '-q', repo.url, `HEAD:refs/heads/${repo.branch}`]);
+        await git.run(['push', '-q', repo.url, `HEAD:refs/heads/${pushTo}`]);
         return { commit, pushed: true };
       } catch (error) {
         if (!isRace(error) || attempt >= attempts) throw error;
@@ -139,18 +155,32 @@ export async function commitValues(repo: ReleaseRepo, request: CommitRequest): P
     for (const file of request.files) {
       const path = await repoFile(git.dir, file.path, repo.branch);
       const text = await readFile(path, 'utf8');
-      await writeFile(path, setYamlPaths(text, file.set, file.document ?? 0));
+      let edited: string;
+      try {
+        edited = setYamlPaths(text, file.set, file.document ?? 0);
+      } catch (error) {
+        // A step may edit several files: the message says which one the path is missing from.
+        if (error instanceof YamlPathError) throw new YamlPathError(`file "${file.path}": ${error.message}`);
+        throw error;
+      }
+      await writeFile(path, edited);
     }
     const changed = (await git.run(['status', '--porcelain'])).trim() !== '';
     if (!changed && !request.allowEmpty) return null;
     await git.run(['add', '-A']);
     await git.run([...identity(request.author), 'commit', '-q', '--allow-empty', '-m', request.message, '--trailer', `${STEP_TRAILER}: ${request.key}`]);
     return (await git.run(['rev-parse', 'HEAD'])).trim();
-  });
+  }, request.pushTo);
 }
 
-/** Reverts `commit` on the branch, once per key (a rollback step). Throws ReleaseRepoError when it does not apply cleanly. */
-export async function revertCommit(repo: ReleaseRepo, request: { commit: string; key: string; author: { name: string; email: string }; attempts?: number }): Promise<CommitResult> {
+/**
+ * Reverts `commit` on the branch, once per key (a rollback step); a merge commit (a merged pull request) is reverted
+ * against its first parent, the branch it was merged into. Throws ReleaseRepoError when it does not apply cleanly.
+ */
+export async function revertCommit(
+  repo: ReleaseRepo,
+  request: { commit: string; key: string; author: { name: string; email: string }; pushTo?: string; attempts?: number },
+): Promise<CommitResult> {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(request.commit)) throw new ReleaseRepoError(`commit "${request.commit}": expected a full commit id (40 hex digits)`);
   return pushOnce(repo, request.key, request.attempts ?? 5, async (git) => {
     const onBranch = await git.run(['merge-base', '--is-ancestor', request.commit, 'HEAD']).then(
@@ -158,8 +188,10 @@ export async function revertCommit(repo: ReleaseRepo, request: { commit: string;
       () => false,
     );
     if (!onBranch) throw new ReleaseRepoError(`commit ${request.commit} is not among the last ${HISTORY_DEPTH} commits of branch ${repo.branch}`);
+    // The commit object's own parents: a shallow history's boundary would hide them from `git log`.
+    const parents = (await git.run(['cat-file', '-p', request.commit])).split('\n\n')[0]!.split('\n').filter((line) => line.startsWith('parent ')).length;
     try {
-      await git.run([...identity(request.author), 'revert', '--no-edit', request.commit]);
+      await git.run([...identity(request.author), 'revert', '--no-edit', ...(parents > 1 ? ['-m', '1'] : []), request.commit]);
     } catch (error) {
       if (error instanceof GitError && /conflict/i.test(error.stderr)) {
         throw new ReleaseRepoError(`reverting ${request.commit} conflicts with later commits on ${repo.branch}; revert it by hand`);
@@ -168,5 +200,5 @@ export async function revertCommit(repo: ReleaseRepo, request: { commit: string;
     }
     await git.run([...identity(request.author), 'commit', '-q', '--amend', '--no-edit', '--trailer', `${STEP_TRAILER}: ${request.key}`]);
     return (await git.run(['rev-parse', 'HEAD'])).trim();
-  });
+  }, request.pushTo);
 }

@@ -86,6 +86,33 @@ describe('parsePipelineSpec', () => {
     expect(errorsOf(minimal([update('apps/x.yaml')]))).toEqual([]);
   });
 
+  it('reads a gitUpdate pull request with its defaults, and names what is wrong in one', () => {
+    const update = (pullRequest: unknown, repository: Record<string, unknown> = { credentialsSecret: { name: 'token' } }) =>
+      minimal([{ name: 'u', gitUpdate: { repository: { url: 'https://git.example/platform/r.git', ...repository }, files: [{ path: 'a.yaml', set: [{ path: 'a', value: 'b' }] }], message: 'm', pullRequest } }]);
+    const parsed = (pullRequest: unknown) => stepsOf(parsePipelineSpec(update(pullRequest)).stages[0]!.steps[0]!)[0]!.gitUpdate!.pullRequest;
+    expect(parsed({ provider: 'github' })).toEqual({ provider: 'github', apiUrl: 'https://api.github.com', merge: true, mergeMethod: 'merge', timeout: 1_800_000 });
+    expect(parsed({ provider: 'gitlab', apiUrl: 'https://gitlab.example/api/v4/', merge: false, mergeMethod: 'squash', timeout: '2h' })).toEqual({
+      provider: 'gitlab',
+      apiUrl: 'https://gitlab.example/api/v4',
+      merge: false,
+      mergeMethod: 'squash',
+      timeout: 7_200_000,
+    });
+    expect(parsed({ provider: 'gitlab', title: 'Release ${{ vars.image }}', body: 'By ${{ run.triggeredBy }}' })).toMatchObject({ apiUrl: 'https://gitlab.com/api/v4', title: 'Release ${{ vars.image }}' });
+    const at = 'spec.stages[0].steps[0].gitUpdate';
+    expect(errorsOf(update({ provider: 'bitbucket' }))).toEqual([`${at}.pullRequest.provider: expected one of github, gitlab; got "bitbucket"`]);
+    expect(errorsOf(update({ provider: 'gitlab', mergeMethod: 'rebase' }))).toEqual([`${at}.pullRequest.mergeMethod: expected merge or squash with provider gitlab (a GitLab project sets fast-forward or rebase merges itself)`]);
+    expect(errorsOf(update({ provider: 'gitlab', apiUrl: 'https://gitlab.example' }))).toEqual([
+      `${at}.pullRequest.apiUrl: expected GitLab's API address, ending in /api/v4, e.g. https://gitlab.example/api/v4; got "https://gitlab.example"`,
+    ]);
+    expect(errorsOf(update({ provider: 'github', apiUrl: 'ftp://ghe.example' }))).toEqual([expect.stringMatching(/^spec\.stages\[0\]\.steps\[0\]\.gitUpdate\.pullRequest\.apiUrl: expected the forge API's http\(s\):\/\/ address/)]);
+    expect(errorsOf(update({ provider: 'github', merge: 'yes' }))).toEqual([`${at}.pullRequest.merge: expected true or false; got "yes"`]);
+    expect(errorsOf(update({ provider: 'github', reviewers: ['ana'] }))).toEqual([expect.stringContaining(`${at}.pullRequest: unknown key "reviewers"`)]);
+    expect(errorsOf(update({ provider: 'github' }, {}))).toEqual([`${at}.repository.credentialsSecret: is required with pullRequest: the forge API's token is read from it`]);
+    expect(errorsOf(update({ provider: 'github', title: '${{ vars.tag }}' }))).toEqual([`${at}.pullRequest.title: "tag" is not a variable of this pipeline (variables: image)`]);
+    expect(errorsOf(update({ provider: 'github', apiUrl: 'https://${{ vars.image }}.example' }))).toContainEqual(expect.stringMatching(/gitUpdate\.pullRequest\.apiUrl: references are not filled in here/));
+  });
+
   it('reverts only a gitUpdate of the same stage, and only as a rollback step', () => {
     expect(errorsOf(minimal([{ name: 'w', wait: { duration: '1m' } }], { rollback: [{ name: 'r', gitRevert: { step: 'w' } }] }))).toEqual([
       'spec.stages[0].rollback[0].gitRevert.step: "w" is not a gitUpdate step of stage "dev"',

@@ -24,20 +24,55 @@ const repository = z.strictObject({
   credentialsSecret: secretRef.optional(),
 });
 
-const gitUpdate = z.strictObject({
-  repository,
-  files: z
-    .array(
-      z.strictObject({
-        path: z.string().min(1).max(1024),
-        document: z.int().min(0).default(0),
-        set: z.array(z.strictObject({ path: z.string().min(1).max(1024), value: text(4096) })).min(1),
-      }),
-    )
-    .min(1),
-  message: text(4096),
-  allowEmpty: z.boolean().default(false),
-});
+/** The forges' own REST APIs, where a pull request's apiUrl is not given. */
+export const FORGE_API_URLS = { github: 'https://api.github.com', gitlab: 'https://gitlab.com/api/v4' } as const;
+
+/** Deliver the commit through a pull request (a merge request on GitLab) instead of pushing it to the branch. */
+const pullRequest = z
+  .strictObject({
+    provider: z.enum(['github', 'gitlab']),
+    /** The forge's REST API, e.g. https://ghe.example/api/v3 or https://gitlab.example/api/v4. */
+    apiUrl: z.url({ protocol: /^https?$/, error: "expected the forge API's http(s):// address, e.g. https://api.github.com or https://gitlab.example/api/v4" }).max(2048).optional(),
+    /** Default: the commit message's first line. */
+    title: text(255).optional(),
+    body: text(65_536).optional(),
+    /** Merge it and wait for the merge (true), or open it and leave the merge to people (false). */
+    merge: z.boolean().default(true),
+    mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('merge'),
+    /** How long a pull request that is not mergeable yet (checks running, reviews missing) is waited for. */
+    timeout: durationField({ min: 1000, max: 7 * DAY }).default(30 * MINUTE),
+  })
+  .superRefine((value, ctx) => {
+    if (value.provider !== 'gitlab') return;
+    // GitLab merges as the project's merge method says; a request can only ask to squash.
+    if (value.mergeMethod === 'rebase') ctx.addIssue({ code: 'custom', path: ['mergeMethod'], message: 'expected merge or squash with provider gitlab (a GitLab project sets fast-forward or rebase merges itself)' });
+    if (value.apiUrl !== undefined && !/\/api\/v4\/?$/.test(new URL(value.apiUrl).pathname)) {
+      ctx.addIssue({ code: 'custom', path: ['apiUrl'], message: `expected GitLab's API address, ending in /api/v4, e.g. https://gitlab.example/api/v4; got ${JSON.stringify(value.apiUrl)}` });
+    }
+  })
+  .transform(({ apiUrl, ...value }) => ({ ...value, apiUrl: (apiUrl ?? FORGE_API_URLS[value.provider]).replace(/\/+$/, '') }));
+
+const gitUpdate = z
+  .strictObject({
+    repository,
+    files: z
+      .array(
+        z.strictObject({
+          path: z.string().min(1).max(1024),
+          document: z.int().min(0).default(0),
+          set: z.array(z.strictObject({ path: z.string().min(1).max(1024), value: text(4096) })).min(1),
+        }),
+      )
+      .min(1),
+    message: text(4096),
+    allowEmpty: z.boolean().default(false),
+    pullRequest: pullRequest.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.pullRequest && !value.repository.credentialsSecret) {
+      ctx.addIssue({ code: 'custom', path: ['repository', 'credentialsSecret'], message: "is required with pullRequest: the forge API's token is read from it" });
+    }
+  });
 
 const gitRevert = z.strictObject({
   /** The gitUpdate step of the same stage whose commit is reverted. */
@@ -206,6 +241,8 @@ export function stepType(step: StepSpec): StepType {
 const TEMPLATED = new Set([
   'gitUpdate.files.*.set.*.value',
   'gitUpdate.message',
+  'gitUpdate.pullRequest.title',
+  'gitUpdate.pullRequest.body',
   'verify.args.*.value',
   'approval.message',
   'issue.summary',

@@ -1,7 +1,8 @@
 // A real git server on loopback for tests: Git's own smart-HTTP CGI program (git http-backend) behind a Node HTTP
 // server, serving bare repositories under a temporary folder. Pushes need HTTP basic auth with the server's token, as
 // a forge's HTTPS token does; `beforePush` lets a test move a branch just before a push lands (a concurrent
-// release) to see a non-fast-forward rejection handled.
+// release) to see a non-fast-forward rejection handled, and `afterPush` acts once a push has landed but before the
+// pusher hears so (e.g. kills it, to see that its successor does not push the same change again).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,6 +25,8 @@ export interface GitServer {
   commit(name: string, files: Record<string, string | { symlink: string }>, message: string, branch?: string): string;
   /** Called once before the next push is handed to git (awaited). */
   beforePush?: (() => void | Promise<void>) | undefined;
+  /** Called once after the next push has been handed to git and git has finished, before the answer ends (awaited). */
+  afterPush?: (() => void | Promise<void>) | undefined;
   /** Pushes received (git-receive-pack POSTs), authorised or not. */
   pushes: number;
   close(): Promise<void>;
@@ -83,7 +86,14 @@ export async function startGitServer(): Promise<GitServer> {
       response.writeHead(status, headers);
       response.write(head.subarray(end + 4));
     });
-    cgi.on('close', () => (started ? response.end() : response.writeHead(500).end('git http-backend failed\n')));
+    cgi.on('close', () => {
+      const end = () => (started ? response.end() : response.writeHead(500).end('git http-backend failed\n'));
+      const hook = url.pathname.endsWith('/git-receive-pack') ? server.afterPush : undefined;
+      if (!hook) return void end();
+      server.afterPush = undefined;
+      // A hook that failed cuts the answer off: the pusher does not hear that its push landed.
+      Promise.resolve().then(hook).then(end, (error: unknown) => response.destroy(error instanceof Error ? error : new Error(String(error))));
+    });
   };
 
   const httpServer = createServer((request, response) => {

@@ -82,7 +82,7 @@ describe('release-repository steps in a run', () => {
     const before = subjects();
     const { status } = await advanceRun(initialStatus({ name: 'p', spec }, { image: 'loans-api:3.0' }, T0), { ...run, uid: 'uid-8' }, facts, executors, T0);
     expect(status.message).toBe(
-      'stage prod-na: step update-release-repo failed (an error): path "spec.template.spec.containers[0].imag": spec.template.spec.containers[0] has no key "imag"; rolled back',
+      'stage prod-na: step update-release-repo failed (an error): file "apps/loans-api/prod-na/rollout.yaml": path "spec.template.spec.containers[0].imag": spec.template.spec.containers[0] has no key "imag"; rolled back',
     );
     expect(status.stages[0]!.rollback[0]!.message).toBe('step update-release-repo made no commit: nothing to revert');
     expect(subjects()).toEqual(before);
