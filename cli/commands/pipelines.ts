@@ -2,13 +2,15 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../shared/log.js';
 import { waitForTermination } from '../../shared/termination.js';
-import { authorArgument, listenArgument, logLevelOption } from '../arguments.js';
+import { authorArgument, listenArgument, logLevelOption, wholeSecondsArgument } from '../arguments.js';
 
 interface ControllerOptions {
   listen: string;
   kubeconfig?: string;
   leaseNamespace: string;
   leaseName: string;
+  /** Seconds. */
+  leaseDuration: number;
   identity?: string;
   commitAuthor: { name: string; email: string };
   logLevel: string;
@@ -22,6 +24,7 @@ export function registerPipelinesController(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default: the in-cluster service account, else KUBECONFIG or ~/.kube/config)')
     .option('--lease-namespace <namespace>', 'namespace of the Lease that elects the replica doing the work', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of that Lease', 'rollouts-cv-pipelines')
+    .option('--lease-duration <duration>', 'how long the Lease holds without renewal: another replica takes over within it when the leader dies', wholeSecondsArgument, 15)
     .option('--identity <name>', "this replica's name in the Lease (default: $POD_NAME or the host name)")
     .option('--commit-author <author>', 'author of release-repository commits, as "Name <email>"', authorArgument, { name: 'rollouts-cv', email: 'rollouts-cv@localhost' })
     .addOption(logLevelOption())
@@ -32,7 +35,7 @@ export function registerPipelinesController(program: Command): void {
       const { startPipelinesController } = await import('../../shared/pipelines/service.js');
       const controller = await startPipelinesController({
         kubeConfig: loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-        lease: { namespace: options.leaseNamespace, name: options.leaseName, identity: options.identity ?? process.env.POD_NAME ?? hostname() },
+        lease: { namespace: options.leaseNamespace, name: options.leaseName, identity: options.identity ?? process.env.POD_NAME ?? hostname(), durationMs: options.leaseDuration * 1000 },
         listen: options.listen,
         author: options.commitAuthor,
         log,

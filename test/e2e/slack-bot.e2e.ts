@@ -4,27 +4,21 @@
 // bot posts with buttons; a click decides it and the controller acts. A rollouts-cv analysis that ends Inconclusive
 // pauses the rollout and the bot asks for an intervention. Each security case is refused with a clear message and
 // changes nothing in Kubernetes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect } from 'vitest';
-import { type RunningBot, startBot } from '../../bot/app.js';
-import { buildContext } from '../../bot/main.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { ROLLOUTS } from '../../shared/kube/rollout-types.js';
-import { createLogger } from '../../shared/log.js';
-import { FakeSlack } from '../fakes/slack/index.js';
-import { type SlackHttpResponse, SlackRequestClient } from '../helpers/slack-requests.js';
+import type { FakeSlack } from '../fakes/slack/index.js';
+import type { SlackHttpResponse, SlackRequestClient } from '../helpers/slack-requests.js';
 import { clusterForFile } from './harness/suite.js';
 import { waitFor } from './harness/processes.js';
 import { type Deployed, deploy } from './harness/rollouts.js';
+import { type SlackBot, as, startSlackBot } from './harness/slack-bot.js';
 import { BASELINE, REGRESSED, analysisStep, analysisTemplate, gateStep, readyPods, registerGroup } from './harness/verification.js';
 
 const NAMESPACE = 'humans';
 const CHANNEL = 'C0PROD0001';
-const SIGNING_SECRET = 'e2e-signing-secret';
 // Release managers (a user group), a developer who deploys, and someone with no role at all.
 const ALICE = 'U0ALICE001';
 const BOB = 'U0BOB00001';
@@ -32,16 +26,15 @@ const DEV = 'U0DEV00001';
 const EVE = 'U0EVE00001';
 const RELEASE_GROUP = 'S0RELEASE1';
 
+let people: SlackBot;
 let fake: FakeSlack;
-let bot: RunningBot;
+let slack: SlackRequestClient;
 let api: CustomObjectsApi;
 let core: CoreV1Api;
-let slack: SlackRequestClient;
 const { env: environment, scenario } = clusterForFile(NAMESPACE, {
   withPods: true,
   beforeStop: async () => {
-    await bot?.stop();
-    await fake?.close();
+    await people?.stop();
   },
 });
 
@@ -50,62 +43,23 @@ beforeAll(async () => {
   const kc = loadKubeConfig({ kubeconfig: env.kubeconfig });
   api = kc.makeApiClient(CustomObjectsApi);
   core = kc.makeApiClient(CoreV1Api);
-
-  fake = await FakeSlack.start({
+  people = await startSlackBot(env, {
     channels: [{ id: CHANNEL, name: 'prod-deploys' }],
-    users: [ALICE, BOB, DEV, EVE].map((id) => ({ id, name: id.toLowerCase() })),
+    users: [ALICE, BOB, DEV, EVE],
     usergroups: [{ id: RELEASE_GROUP, handle: 'release', users: [ALICE, BOB] }],
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-bot-'));
-  const configFile = join(dir, 'bot.yaml');
-  writeFileSync(
-    configFile,
-    [
+    config: [
       'clusters: [{name: e2e}]',
       `environments: [{name: production, namespaces: [${NAMESPACE}], protected: true, channel: ${CHANNEL}}]`,
       `channels: [{id: ${CHANNEL}, namespace: ${NAMESPACE}}]`,
       'roles:',
       `  - {name: release, groups: [${RELEASE_GROUP}], environments: [production], allow: [view, promote, abort, retry, undo, pause, resume, restart, deploy, approve]}`,
       `  - {name: developers, users: [${DEV}], environments: [production], allow: [view, deploy]}`,
-      '',
-    ].join('\n'),
-  );
-  const log = createLogger({ level: process.env.E2E_BOT_LOG ?? 'silent' });
-  const settings = { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, botId: fake.workspace.botId, botUserId: fake.workspace.botUserId };
-  const ctx = buildContext({ configFile, kubeconfig: env.kubeconfig, slack: settings, identity: 'bot-e2e-1', log });
-  bot = await startBot({
-    ctx,
-    slack: settings,
-    listen: '127.0.0.1:0',
-    lease: { namespace: NAMESPACE, name: 'rollouts-cv-bot', identity: 'bot-e2e-1', durationMs: 4_000 },
-    pollIntervalMs: 500,
-    processBeforeResponse: true,
+    ],
+    leaseNamespace: NAMESPACE,
+    from: { channelId: CHANNEL, channelName: 'prod-deploys', userId: ALICE },
   });
-  slack = new SlackRequestClient({ url: `http://${bot.address}/slack/events`, signingSecret: SIGNING_SECRET, issuer: fake, context: { channelId: CHANNEL, channelName: 'prod-deploys', userId: ALICE, userName: 'alice' } });
-  await waitFor('the bot to lead', async () => (bot.isLeader() ? true : undefined), 30_000);
+  ({ fake, slack } = people);
 }, 600_000);
-
-const as = (userId: string) => ({ as: { userId, userName: userId.toLowerCase() } });
-
-/** The same signed bytes again, as an attacker who captured them would send them. */
-const replay = (original: SlackHttpResponse) => slack.send(original.request.body, { timestamp: Number(original.request.headers['x-slack-request-timestamp']) });
-
-/** Sends a request; the texts the bot answered through its response_url, in order (the listener finished first). */
-async function answers(send: () => Promise<SlackHttpResponse>): Promise<string[]> {
-  const from = fake.journal.entries.length;
-  const response = await send();
-  expect(response.status, response.body).toBe(200);
-  return fake.journal.entries
-    .slice(from)
-    .filter((entry) => entry.method === 'response_url' && entry.status === 200)
-    .map((entry) => String(entry.args.text ?? ''));
-}
-
-async function lastAnswer(send: () => Promise<SlackHttpResponse>): Promise<string> {
-  const texts = await answers(send);
-  expect(texts.length, 'the bot answered').toBeGreaterThan(0);
-  return texts.at(-1)!;
-}
 
 /** The confirmation the bot last showed a user, as the message its buttons are on. */
 function lastPrompt(userId: string): { ts: string; blocks?: unknown[] } {
@@ -115,7 +69,6 @@ function lastPrompt(userId: string): { ts: string; blocks?: unknown[] } {
 }
 
 const confirm = (userId: string) => () => slack.blockAction({ message: lastPrompt(userId), actionId: 'rcv.confirm' }, as(userId));
-const command = (text: string, userId = ALICE) => () => slack.slashCommand({ command: '/rollouts', text }, as(userId));
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -167,10 +120,10 @@ describe('approval gate decided from Slack, with the real controller', () => {
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
 
     // BOB deploys: production is protected, so the bot asks first; the confirmation is BOB's alone.
-    expect(await lastAnswer(command('deploy checkout app=registry.invalid/e2e/app:2', BOB))).toBe(`Deploy app=registry.invalid/e2e/app:2 to rollout ${NAMESPACE}/checkout? This confirmation expires in 10 minutes.`);
-    const stolen = await lastAnswer(() => slack.blockAction({ message: lastPrompt(BOB), actionId: 'rcv.confirm' }, as(ALICE)));
+    expect(await people.lastAnswer(people.command('deploy checkout app=registry.invalid/e2e/app:2', BOB))).toBe(`Deploy app=registry.invalid/e2e/app:2 to rollout ${NAMESPACE}/checkout? This confirmation expires in 10 minutes.`);
+    const stolen = await people.lastAnswer(() => slack.blockAction({ message: lastPrompt(BOB), actionId: 'rcv.confirm' }, as(ALICE)));
     expect(stolen).toBe('Only the person who asked for this action can confirm it.');
-    const deployed = await lastAnswer(confirm(BOB));
+    const deployed = await people.lastAnswer(confirm(BOB));
     expect(deployed).toContain("rollout 'humans/checkout' image updated: app=registry.invalid/e2e/app:2 (was registry.invalid/e2e/app:1)");
     expect(JSON.parse((await ro.get()).metadata.annotations?.['rollouts-cv.io/deployed-by'] ?? '{}')).toMatchObject({ user: BOB });
 
@@ -181,10 +134,10 @@ describe('approval gate decided from Slack, with the real controller', () => {
     expect(paused.fullyPromoted).toBe(false);
 
     // The deployer, then someone without a role: both refused, nothing recorded on the request.
-    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(BOB)))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(BOB)))).toBe(
       'Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.',
     );
-    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(EVE)))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(EVE)))).toBe(
       'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
     );
     const [untouched] = await requestsOf('checkout');
@@ -198,10 +151,10 @@ describe('approval gate decided from Slack, with the real controller', () => {
 
     // ALICE approves; the same click replayed is one decision.
     let click: SlackHttpResponse | undefined;
-    expect(await lastAnswer(async () => (click = await slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(ALICE))))).toBe(
+    expect(await people.lastAnswer(async () => (click = await slack.blockAction({ message, actionId: 'rcv.request.approve' }, as(ALICE))))).toBe(
       `Recorded your approve on ${NAMESPACE}/${request.metadata.name}: the request is now decided (approve).`,
     );
-    expect(await lastAnswer(() => replay(click!))).toBe('Already recorded: this click was handled before.');
+    expect(await people.lastAnswer(() => people.replay(click!))).toBe('Already recorded: this click was handled before.');
     const [decided] = await requestsOf('checkout');
     expect(statusOf(decided!)).toMatchObject({ state: 'Decided', outcome: 'approve', approvals: 1 });
     expect(statusOf(decided!).decisions.map((d) => d.user)).toEqual([ALICE]);
@@ -254,23 +207,23 @@ describe('approval gate decided from Slack, with the real controller', () => {
       });
 
     // BOB deploys revision 2; ALICE approves it.
-    await lastAnswer(command('deploy orders app=registry.invalid/e2e/app:2', BOB));
-    await lastAnswer(confirm(BOB));
+    await people.lastAnswer(people.command('deploy orders app=registry.invalid/e2e/app:2', BOB));
+    await people.lastAnswer(confirm(BOB));
     const second = await pending('2');
     expect(second.request.spec.requestedBy).toBe(BOB);
-    await lastAnswer(() => slack.blockAction({ message: second.message, actionId: 'rcv.request.approve' }, as(ALICE)));
+    await people.lastAnswer(() => slack.blockAction({ message: second.message, actionId: 'rcv.request.approve' }, as(ALICE)));
     await ro.until('revision 2 fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
 
     // ALICE undoes it: revision 3 runs the template of revision 1, and ALICE — not BOB — is its deployer.
-    await lastAnswer(command('undo orders', ALICE));
-    expect(await lastAnswer(confirm(ALICE))).toContain("rollout 'humans/orders' rolled back to revision 1");
+    await people.lastAnswer(people.command('undo orders', ALICE));
+    expect(await people.lastAnswer(confirm(ALICE))).toContain("rollout 'humans/orders' rolled back to revision 1");
     const third = await pending('3');
     expect(third.request.spec).toMatchObject({ requestedBy: ALICE });
     expect(third.request.spec.deployerUnknown).toBeUndefined();
-    expect(await lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(ALICE)))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(ALICE)))).toBe(
       'Not recorded: you triggered this deploy, so someone else has to approve it. Nothing was changed.',
     );
-    expect(await lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(BOB)))).toMatch(/^Recorded your approve/);
+    expect(await people.lastAnswer(() => slack.blockAction({ message: third.message, actionId: 'rcv.request.approve' }, as(BOB)))).toMatch(/^Recorded your approve/);
     await ro.until('revision 3 fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 120_000);
 
     // A pipeline changes the image with a merge patch, leaving ALICE's annotation: the deployer is unknown.
@@ -281,7 +234,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
       `the rollout's template changed after the last deploy from Slack (by ${ALICE}; rollouts-cv.io/deployed-by on Rollout ${NAMESPACE}/orders is for another template)`,
     );
     expect(JSON.stringify(fourth.message.blocks)).toContain("deployer unknown: the rollout's template changed after the last deploy from Slack");
-    await lastAnswer(() => slack.blockAction({ message: fourth.message, actionId: 'rcv.request.reject' }, as(BOB)));
+    await people.lastAnswer(() => slack.blockAction({ message: fourth.message, actionId: 'rcv.request.reject' }, as(BOB)));
     await ro.until('revision 4 aborted', (s) => s.phase === 'Degraded', 120_000);
   });
 
@@ -290,7 +243,7 @@ describe('approval gate decided from Slack, with the real controller', () => {
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     await newImage('payments');
     const { request, message } = await postedRequest(ro);
-    expect(await lastAnswer(command(`approve ${request.metadata.name}`, EVE))).toBe(
+    expect(await people.lastAnswer(people.command(`approve ${request.metadata.name}`, EVE))).toBe(
       'Not recorded: you are not allowed to decide approval requests in environment production. Nothing was changed.',
     );
 
@@ -344,10 +297,10 @@ describe('manual intervention on an Inconclusive verification', () => {
 
     // A pipeline deployed it, so the deployer is unknown: production is protected, so a go-ahead takes two people.
     expect(request.spec.deployerUnknown).toContain('not deployed from Slack');
-    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }))).toBe(
       `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: 1/2 approvals so far.`,
     );
-    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }, as(BOB)))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.promote' }, as(BOB)))).toBe(
       `Recorded your promote on ${NAMESPACE}/${request.metadata.name}: the request is now decided (promote).`,
     );
     await ro.until('the rollout fully promoted', (s) => s.phase === 'Healthy' && s.fullyPromoted, 180_000);
@@ -391,7 +344,7 @@ describe('a verify gate that asks people on Unhealthy', () => {
     const waiting = await ro.until('the rollout waiting at the gate', (s) => s.phase === 'Progressing' && s.step?.index === 1);
     expect(waiting.fullyPromoted).toBe(false);
 
-    expect(await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.rollback' }))).toBe(
+    expect(await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.rollback' }))).toBe(
       `Recorded your rollback on ${NAMESPACE}/${name}: the request is now decided (rollback).`,
     );
     const final = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded', 120_000);
@@ -404,25 +357,25 @@ describe('commands from Slack, with the real controller', () => {
   scenario('abort and undo ask for confirmation, then the controller acts', async () => {
     const ro = await deploy(environment(), api, NAMESPACE, 'search', [{ setWeight: 50 }, { pause: {} }]);
     await ro.until('revision 1 Healthy', (s) => s.phase === 'Healthy' && s.fullyPromoted);
-    await lastAnswer(command('deploy search app=registry.invalid/e2e/app:2'));
-    await lastAnswer(confirm(ALICE));
+    await people.lastAnswer(people.command('deploy search app=registry.invalid/e2e/app:2'));
+    await people.lastAnswer(confirm(ALICE));
     await ro.until('revision 2 at the pause', (s) => s.phase === 'Paused' && s.message === 'CanaryPauseStep');
 
-    const status = await lastAnswer(command('status search'));
+    const status = await people.lastAnswer(people.command('status search'));
     expect(status).toMatch(/^humans\/search: Paused \(CanaryPauseStep\) · step 1\/2 · weight 50 · stable \w+ · canary \w+$/);
 
-    expect(await lastAnswer(command('abort search'))).toBe(`Abort rollout ${NAMESPACE}/search? This confirmation expires in 10 minutes.`);
+    expect(await people.lastAnswer(people.command('abort search'))).toBe(`Abort rollout ${NAMESPACE}/search? This confirmation expires in 10 minutes.`);
     const abortPrompt = lastPrompt(ALICE);
-    const aborted = await lastAnswer(confirm(ALICE));
+    const aborted = await people.lastAnswer(confirm(ALICE));
     expect(aborted).toContain("rollout 'humans/search' aborted");
     const degraded = await ro.until('the rollout aborted', (s) => s.phase === 'Degraded');
     expect(degraded.message).toMatch(/^RolloutAborted: Rollout aborted update to revision 2/);
     // The same confirmation clicked again acts once.
-    const again = await lastAnswer(() => slack.blockAction({ message: abortPrompt, actionId: 'rcv.confirm' }));
+    const again = await people.lastAnswer(() => slack.blockAction({ message: abortPrompt, actionId: 'rcv.confirm' }));
     expect(again).toBe('Already done: this confirmation was handled before, so nothing more was changed.');
 
-    expect(await lastAnswer(command('undo search'))).toBe(`Roll back rollout ${NAMESPACE}/search to the previous revision? This confirmation expires in 10 minutes.`);
-    const undone = await lastAnswer(confirm(ALICE));
+    expect(await people.lastAnswer(people.command('undo search'))).toBe(`Roll back rollout ${NAMESPACE}/search to the previous revision? This confirmation expires in 10 minutes.`);
+    const undone = await people.lastAnswer(confirm(ALICE));
     expect(undone).toContain("rollout 'humans/search' rolled back to revision 1");
     const rolledBack = await ro.until('back on the revision 1 template', (s) => s.phase === 'Healthy' && s.fullyPromoted);
     expect((await ro.get()).spec.template?.spec?.containers?.[0]?.image).toBe('registry.invalid/e2e/app:1');
@@ -443,17 +396,17 @@ describe('commands from Slack, with the real controller', () => {
     expect(future.body).toMatch(/X-Slack-Request-Timestamp is \d+ s in the future/);
 
     for (const text of ['status guarded', 'promote guarded', 'abort guarded', 'retry guarded', 'undo guarded', 'pause guarded', 'resume guarded', 'restart guarded', 'deploy guarded app=x:2']) {
-      const answer = await lastAnswer(command(text, EVE));
+      const answer = await people.lastAnswer(people.command(text, EVE));
       expect(answer, text).toMatch(/^You are not allowed to \w+ in environment production\. Nothing was changed\./);
     }
-    expect(await lastAnswer(command('abort guarded', DEV))).toMatch(/^You are not allowed to abort/);
+    expect(await people.lastAnswer(people.command('abort guarded', DEV))).toMatch(/^You are not allowed to abort/);
     expect(await fingerprint(ro)).toBe(before);
 
     // A replayed command acts once.
     let pause: SlackHttpResponse | undefined;
-    expect(await lastAnswer(async () => (pause = await command('pause guarded')()))).toContain("rollout 'humans/guarded' paused");
+    expect(await people.lastAnswer(async () => (pause = await people.command('pause guarded')()))).toContain("rollout 'humans/guarded' paused");
     const afterPause = await fingerprint(ro);
-    expect(await lastAnswer(() => replay(pause!))).toBe('Already done: this request was handled before, so nothing more was changed.');
+    expect(await people.lastAnswer(() => people.replay(pause!))).toBe('Already done: this request was handled before, so nothing more was changed.');
     expect(await fingerprint(ro)).toBe(afterPause);
   });
 
@@ -464,7 +417,7 @@ describe('commands from Slack, with the real controller', () => {
     const { message } = await postedRequest(ro);
     const final = await ro.until('the rollout aborted by the timeout', (s) => s.phase === 'Degraded', 150_000);
     expect(final.message).toContain('expired (reject): nobody decided by');
-    const late = await lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }));
+    const late = await people.lastAnswer(() => slack.blockAction({ message, actionId: 'rcv.request.approve' }));
     expect(late).toMatch(/^Not recorded: this request is already expired \(reject\)/);
   });
 });

@@ -45,6 +45,7 @@ describe('rollouts-cv', () => {
     [['sandbox', '--scrape-interval', '1.5s'], /expected whole seconds/],
     [['pipelines', '--commit-author', 'release-bot'], /expected "Name <email>"/],
     [['pipelines', '--listen', 'nowhere'], /must be host:port/],
+    [['pipelines', '--lease-duration', '1.5s'], /expected whole seconds/],
     [['check'], /missing required argument 'file'/],
     [['check', 'docs/examples/analysistemplate.yaml'], /give --rollout <name> \(read from the cluster\) or --stable-hash/],
     [['check', 'docs/examples/analysistemplate.yaml', '--stable-hash', 'a', '--window', 'soon'], /expected a duration/],

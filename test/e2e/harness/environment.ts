@@ -16,7 +16,7 @@ import { type ManagedProcess, killGroupMembers, peakRssKiB, run, startProcess, t
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
 export const BRIDGE = join(REPO, 'dist/bridge/rollouts-cv-bridge-linux-amd64');
-const CLI = join(REPO, 'dist/cli/main.js');
+export const CLI = join(REPO, 'dist/cli/main.js');
 const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
 /**
  * The monitoring.coreos.com CRDs installed, by plural: of those build-components.sh generates (every
