@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GitServer } from './git-server.js';
+import { readJsonBody } from './json-body.js';
 
 /** An error answer: the forge's status, body and headers. */
 export class ForgeAnswer extends Error {
@@ -42,17 +43,7 @@ export interface JsonServer {
   close(): Promise<void>;
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ForgeAnswer(400, { message: 'Problems parsing JSON' });
-  }
-}
+const readJson = (request: IncomingMessage): Promise<unknown> => readJsonBody(request, () => new ForgeAnswer(400, { message: 'Problems parsing JSON' }));
 
 /** A server answering `handle`'s JSON (status 200 unless it returns another); a thrown ForgeAnswer is answered as is. */
 export async function startJsonServer(handle: (request: FakeRequest) => { status?: number; body: unknown } | Promise<{ status?: number; body: unknown }>): Promise<JsonServer> {

@@ -8,6 +8,7 @@
 // e.g. with 429 and Retry-After. Issues and comments are kept in memory for assertions.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readJsonBody } from './json-body.js';
 
 export interface FakeComment {
   id: string;
@@ -77,17 +78,7 @@ function parseJql(jql: string): { field: string; value: string }[] {
   });
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new JiraAnswer(400, errorBody(['Unexpected character in the request body: it is not JSON.']));
-  }
-}
+const readJson = (request: IncomingMessage): Promise<unknown> => readJsonBody(request, () => new JiraAnswer(400, errorBody(['Unexpected character in the request body: it is not JSON.'])));
 
 export async function startJiraFake(options: JiraFakeOptions = {}): Promise<JiraFake> {
   const projects = new Map(Object.entries(options.projects ?? { LOANS: ['Story', 'Task', 'Bug'] }));
