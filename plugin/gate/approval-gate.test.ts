@@ -6,7 +6,7 @@ import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
 import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { failure, objectStore } from '../../test/helpers/fake-kube-store.js';
-import type { EngineContext } from '../verify/metric.js';
+import type { EngineContext } from '../verify/context.js';
 import { StepRpcError } from '../verify/types.js';
 import { gateAbort, gateRun, gateTerminate } from './gate.js';
 

@@ -6,7 +6,7 @@ import { type ApprovalRequest, describeEnd, newApprovalRequest, requestName, req
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, parseConfig } from '../../shared/config/errors.js';
-import type { EngineContext } from '../verify/metric.js';
+import type { EngineContext } from '../verify/context.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { deadlineProblem } from './progress-deadline.js';
 import { approversSchema, deployerNote, pollAfterMs, readRequest, timeoutText, withdrawRequest } from '../../shared/approvals/waiting.js';

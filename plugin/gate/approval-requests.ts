@@ -5,7 +5,7 @@ import { type ApprovalRequestSpec, DEPLOYED_BY_ANNOTATION, type RolloutTarget } 
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { REVISION_ANNOTATION } from '../../shared/kube/rollout-types.js';
 import { isRecord, stringAt } from '../../shared/kube/json.js';
-import type { EngineContext } from '../verify/metric.js';
+import type { EngineContext } from '../verify/context.js';
 import { StepRpcError } from '../verify/types.js';
 
 export interface RolloutRef {

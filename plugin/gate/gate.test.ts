@@ -8,7 +8,7 @@ import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { failure, objectStore } from '../../test/helpers/fake-kube-store.js';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
 import { gateAbort, gateRun, gateTerminate, type StepCall } from './gate.js';
-import type { EngineContext } from '../verify/metric.js';
+import type { EngineContext } from '../verify/context.js';
 import { StepRpcError } from '../verify/types.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');

@@ -1,7 +1,7 @@
 // The step plugin `rollouts-cv/gate`. Its config names one gate kind, `{"<kind>": {...}}`; each kind handles the
 // step calls its own way.
 import { isRecord } from '../../shared/kube/json.js';
-import type { EngineContext } from '../verify/metric.js';
+import type { EngineContext } from '../verify/context.js';
 import type { StepResult } from '../verify/types.js';
 import { ConfigError } from '../../shared/config/errors.js';
 import { cancelApprovalGate, parseApprovalConfig, runApprovalGate } from './approval-gate.js';

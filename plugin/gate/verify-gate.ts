@@ -8,13 +8,13 @@ import { type ApprovalRequest, type Outcome, newApprovalRequest, requestName, st
 import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { parseConfig } from '../../shared/config/errors.js';
 import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySettings } from '../config/schema.js';
-import type { JudgeResult } from '../judge/types.js';
 import { isRecord, stringAt } from '../../shared/kube/json.js';
-import { rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, type VerdictSummary } from '../verify/measurement.js';
-import { sourceFor, type EngineContext } from '../verify/metric.js';
+import type { VerdictSummary } from '../../shared/verdicts/summary.js';
+import type { EngineContext } from '../verify/context.js';
+import { failureText, lookAt } from '../verify/look.js';
+import { rfc3339, verificationId, wholeSeconds } from '../verify/measurement.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
-import { verify } from '../verify/verification.js';
-import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
+import { nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
 import { deadlineProblem } from './progress-deadline.js';
 import { approversSchema, pollAfterMs, readRequest, timeoutText, withdrawRequest } from '../../shared/approvals/waiting.js';
 import { orRpcError, requestTarget, rolloutRef, storeOf } from './approval-requests.js';
@@ -182,43 +182,17 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const start = parseTimestamp(stored.windowStart);
   if (!start) return { phase: 'Failed', message: `the stored step status has an invalid windowStart ${JSON.stringify(stored.windowStart)}; retry the rollout to start over` };
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: stored.canary }, baseline: { podTemplateHash: stored.baseline } };
-  const window = windowFrom(start, config.durationMs);
-  const closed = isClosed(window, now);
-
-  // Whole intervals only (lookRange): the data a look judges.
-  const range = lookRange(window, now, config.intervalMs);
-  let result: JudgeResult;
-  try {
-    result = await verify(config, range, sourceFor(config, ctx), {
-      signal: ctx.signal,
-      deadline: ctx.deadline,
-      onHistoryError: (error) => ctx.log.warn({ err: error }, 'history could not be read: the metric is judged without it'),
-    });
-  } catch (error) {
-    ctx.events?.collectionFailed('gate');
-    // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
-    throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const summary = summarize(result);
+  const outcome = await lookAt({ id: stored.verificationId, config, window: windowFrom(start, config.durationMs) }, now, ctx, 'gate');
+  // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
+  if (outcome.state === 'failed') throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${failureText(outcome.error)}`);
+  const { summary, message } = outcome;
   const status: VerifyStepStatus = { ...stored, kind: 'verify', ...summary };
-
-  // Undecided: no conclusive regression yet and the window still open.
-  if (!result.final || result.phase === 'Running') {
-    return {
-      phase: 'Running',
-      message: `in progress, ${describeCoverage(window, range.end)} covered; ${verdictSentence(result)}`,
-      requeueAfterMs: requeueAfterMs(nextCheck(window, now, config.intervalMs), now),
-      status,
-    };
-  }
-  const { phase } = result;
-  ctx.log.info({ verificationId: stored.verificationId, verdict: result.verdict, score: result.score, phase, early: !closed }, 'verification step finished');
-  ctx.events?.finished({ plugin: 'gate', verdict: result.verdict, phase, early: !closed });
-  const sentence = `${closed ? '' : `decided early, after ${describeCoverage(window, range.end)}: `}${verdictSentence(result)}`;
-  if (phase === 'Successful') return { phase, message: sentence, status };
-  if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, sentence, now, ctx));
+  if (outcome.state === 'undecided') return { phase: 'Running', message, requeueAfterMs: requeueAfterMs(outcome.nextLookAt, now), status };
+  const { phase } = outcome.result;
+  if (phase === 'Successful') return { phase, message, status };
+  if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, message, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
-  return { phase: 'Failed', message: `${sentence}${note}`, status };
+  return { phase: 'Failed', message: `${message}${note}`, status };
 }
 
 function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepStatus, summary: VerdictSummary, now: Date): ApprovalRequest {

@@ -1,6 +1,9 @@
 // The judge's vocabulary: what it is asked to compare and what it answers. Shared by the engine, the
 // offline `rollouts-cv judge` command and the benchmark, so all three run the same code.
 import type { InstanceSeries } from '../collect/source.js';
+import type { Verdict } from '../../shared/verdicts/summary.js';
+
+export type { Verdict };
 
 export const SENSITIVITIES = ['high', 'medium', 'low'] as const;
 export const DIRECTIONS = ['higher-is-bad', 'lower-is-bad', 'either'] as const;
@@ -128,7 +131,6 @@ export interface MetricJudgement {
   evidence?: { canary: number; baseline: number };
 }
 
-export type Verdict = 'Healthy' | 'MediumHealthy' | 'Inconclusive' | 'Unhealthy' | 'NoData';
 export type JudgePhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Running';
 
 export interface JudgeResult {

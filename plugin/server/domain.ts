@@ -2,7 +2,7 @@
 import * as gate from '../gate/gate.js';
 import * as metric from '../verify/metric.js';
 
-export type { EngineContext } from '../verify/metric.js';
+export type { EngineContext } from '../verify/context.js';
 
 export interface EngineDomain {
   metricRun: typeof metric.metricRun;

@@ -2,7 +2,7 @@
 // collections. Each engine has its own registry, so several engines in one process (tests) never mix counts.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { VerificationEvents } from '../verify/metric.js';
+import type { VerificationEvents } from '../verify/context.js';
 import { bindHost, splitHostPort } from '../../shared/listen.js';
 import { packageVersion } from '../../shared/package-files.js';
 

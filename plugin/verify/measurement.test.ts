@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JudgeResult, MetricJudgement } from '../judge/types.js';
-import { errorMeasurement, measurementValue, rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
+import { encodeSummary, decodeSummary } from '../../shared/verdicts/summary.js';
+import { errorMeasurement, rfc3339, summarize, verdictSentence, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
 
 function judgement(name: string, reason: string): MetricJudgement {
   return {
@@ -53,7 +54,7 @@ describe('times', () => {
   });
 });
 
-describe('summarize and measurementValue', () => {
+describe('summarize, as the shared summary contract stores it', () => {
   it('keeps the top three reasons, worst first', () => {
     expect(summarize(unhealthy)).toEqual({ verdict: 'Unhealthy', score: 0, reasons: ['a: bad', 'b: bad', 'c: bad'] });
   });
@@ -63,15 +64,16 @@ describe('summarize and measurementValue', () => {
   });
 
   it('is empty before any verdict', () => {
-    expect(measurementValue(summarize(null))).toBe('{"verdict":null,"score":null,"reasons":[]}');
+    expect(encodeSummary(summarize(null))).toBe('{"verdict":null,"score":null,"reasons":[]}');
   });
 
   it('stays under 1 KB', () => {
     const long: JudgeResult = { ...unhealthy, metrics: ['a', 'b', 'c'].map((name) => judgement(name, `"${'\u00e9'.repeat(600)}`)) };
-    const value = measurementValue(summarize(long));
+    const value = encodeSummary(summarize(long));
     expect(Buffer.byteLength(value)).toBeLessThanOrEqual(1024);
     expect(JSON.parse(value)).toMatchObject({ verdict: 'Unhealthy', score: 0 });
     expect(JSON.parse(value).reasons.length).toBeGreaterThan(0);
+    expect(decodeSummary(value)).toEqual({ ...summarize(long), reasons: JSON.parse(value).reasons });
   });
 });
 

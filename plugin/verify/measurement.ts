@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import { clip } from '../../shared/text.js';
-import type { JudgeResult, Verdict } from '../judge/types.js';
+import type { VerdictSummary } from '../../shared/verdicts/summary.js';
+import type { JudgeResult } from '../judge/types.js';
 import type { Measurement } from './types.js';
 import type { VerificationWindow } from './window.js';
 
-/** What a caller sees of a verification: stored as Measurement.value and in the step status. */
-export interface VerdictSummary {
-  verdict: Verdict | null;
-  score: number | null;
-  reasons: string[];
-}
-
 const MAX_REASONS = 3;
 const MAX_REASON_CHARS = 250;
-// Measurements are kept in the AnalysisRun object; the detail is recomputed on demand instead.
-const MAX_VALUE_BYTES = 1024;
 
 /** Stable id of one verification: the same inputs give the same id on any replica. */
 export function verificationId(...parts: string[]): string {
@@ -37,17 +29,6 @@ export function summarize(result: JudgeResult | null): VerdictSummary {
     .slice(0, MAX_REASONS)
     .map((j) => clip(j.reason, MAX_REASON_CHARS));
   return { verdict: result.verdict, score: result.score, reasons };
-}
-
-/** Measurement.value: `{"verdict":…,"score":…,"reasons":[…]}`, under 1 KB (reasons dropped from the end if needed). */
-export function measurementValue(summary: VerdictSummary): string {
-  const reasons = [...summary.reasons];
-  let text = JSON.stringify({ ...summary, reasons });
-  while (Buffer.byteLength(text) > MAX_VALUE_BYTES && reasons.length) {
-    reasons.pop();
-    text = JSON.stringify({ ...summary, reasons });
-  }
-  return text;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
-import { LATE_RETRY_MS, metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate, type EngineContext } from './metric.js';
+import { LATE_RETRY_MS, metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate } from './metric.js';
+import type { EngineContext } from './context.js';
 import type { Measurement } from './types.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');

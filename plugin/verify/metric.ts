@@ -1,50 +1,15 @@
 // The metric plugin `rollouts-cv/verify`: one Measurement per verification window. Stateless — everything a
 // call needs is in the AnalysisRun, the Metric and the Measurement the controller hands back.
-import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
-import type { Logger } from '../../shared/log.js';
-import { createHealthSource, type SourceConfig } from '../collect/registry.js';
-import { CollectError, type HealthSource } from '../collect/source.js';
 import { formatDuration } from '../../shared/config/duration.js';
+import { encodeSummary } from '../../shared/verdicts/summary.js';
+import { CollectError } from '../collect/source.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
-import type { JudgeResult, Verdict } from '../judge/types.js';
-import {
-  METADATA_KEYS,
-  errorMeasurement,
-  measurementValue,
-  rfc3339,
-  summarize,
-  verdictSentence,
-  verificationId,
-  wholeSeconds,
-  windowMetadata,
-} from './measurement.js';
+import type { EngineContext } from './context.js';
+import { failureText, lookAt, type LookOutcome, type Verification } from './look.js';
+import { METADATA_KEYS, errorMeasurement, rfc3339, summarize, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
 import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { Measurement } from './types.js';
-import { verify } from './verification.js';
-import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
-
-export interface EngineContext {
-  now: () => Date;
-  log: Logger;
-  /** Builds the health source for a config; defaults to the backend registry (tests inject a fake). */
-  createSource?: (config: SourceConfig) => HealthSource;
-  /** Told of verdicts and failed collections, for the engine's own metrics. */
-  events?: VerificationEvents;
-  /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
-  approvals?: ApprovalRequestStore;
-  /** Aborted when the call is cancelled or its time is up: collection stops. */
-  signal?: AbortSignal;
-  /** When the call's time is up (epoch ms), if it has a deadline. */
-  deadline?: number;
-}
-
-/** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */
-export type VerificationPlugin = 'verify' | 'gate';
-
-export interface VerificationEvents {
-  finished(event: { plugin: VerificationPlugin; verdict: Verdict | null; phase: string; early: boolean }): void;
-  collectionFailed(plugin: VerificationPlugin): void;
-}
+import { nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
 
 /**
  * The validated plugin config of the metric; throws ConfigError. Argo Rollouts allows exactly one key under
@@ -68,18 +33,9 @@ const RETRY_MS = 10_000;
 // later look gives the same verdict.
 export const LATE_RETRY_MS = 5 * 60_000;
 
-/** The health source for a config: the context's factory when the server or a test gives one, else the registry. */
-export function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
-  return (ctx.createSource ?? createHealthSource)(config.source);
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Error for a call that cannot start: an invalid config, or a measurement that lost its window. */
 function cannotVerify(error: unknown, now: Date, base: Partial<Measurement> = {}): Measurement {
-  return errorMeasurement(`${error instanceof ConfigError ? 'invalid config: ' : ''}${describeError(error)}`, now, base);
+  return errorMeasurement(`${error instanceof ConfigError ? 'invalid config: ' : ''}${failureText(error)}`, now, base);
 }
 
 function metricVerificationId(analysisRun: unknown, metric: unknown, window: VerificationWindow): string {
@@ -105,13 +61,12 @@ export async function metricRun(analysisRun: unknown, metric: unknown, ctx: Engi
     startedAt: rfc3339(now),
     resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
     metadata: windowMetadata(id, window),
-    value: measurementValue(summarize(null)),
+    value: encodeSummary(summarize(null)),
   };
 }
 
 interface InFlight {
-  config: VerifyConfig;
-  window: VerificationWindow;
+  verification: Verification;
   /** The fields every returned measurement keeps. */
   base: Pick<Measurement, 'startedAt' | 'metadata'>;
 }
@@ -126,8 +81,7 @@ function inFlight(analysisRun: unknown, metric: unknown, measurement: Measuremen
   const window = windowFrom(start, config.durationMs);
   const id = measurement.metadata?.[METADATA_KEYS.id] || metricVerificationId(analysisRun, metric, window);
   return {
-    config,
-    window,
+    verification: { id, config, window },
     base: { startedAt: measurement.startedAt || rfc3339(start), metadata: { ...measurement.metadata, ...windowMetadata(id, window) } },
   };
 }
@@ -141,15 +95,9 @@ function resumable(analysisRun: unknown, metric: unknown, measurement: Measureme
   }
 }
 
-function finished(state: InFlight, result: JudgeResult, now: Date, message: string): Measurement {
-  return {
-    ...state.base,
-    // Final results never carry Running; an undecided one would only reach here through a bug, and is no pass.
-    phase: result.final && result.phase !== 'Running' ? result.phase : 'Error',
-    message,
-    finishedAt: rfc3339(now),
-    value: measurementValue(summarize(result)),
-  };
+/** The measurement of a decided look. */
+function finished(state: InFlight, outcome: Extract<LookOutcome, { state: 'decided' }>, now: Date): Measurement {
+  return { ...state.base, phase: outcome.result.phase, message: outcome.message, finishedAt: rfc3339(now), value: encodeSummary(outcome.summary) };
 }
 
 /**
@@ -160,47 +108,23 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   const now = ctx.now();
   const state = resumable(analysisRun, metric, measurement, now);
   if ('phase' in state) return state;
-  const { config, window } = state;
-  const closed = isClosed(window, now);
-  const log = ctx.log.child({ verificationId: state.base.metadata?.[METADATA_KEYS.id] });
-
-  // Whole intervals only; once closed, the range is exactly the window, so a later Resume gives the same verdict.
-  const range = lookRange(window, now, config.intervalMs);
-  let result: JudgeResult;
-  try {
-    result = await verify(config, range, sourceFor(config, ctx), {
-      signal: ctx.signal,
-      deadline: ctx.deadline,
-      onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: the metric is judged without it'),
-    });
-  } catch (error) {
-    log.warn({ err: error, closed }, 'collection failed');
-    ctx.events?.collectionFailed('verify');
-    const retryLate = error instanceof CollectError && error.transient && now.getTime() < window.end.getTime() + LATE_RETRY_MS;
-    if (closed && !retryLate) return errorMeasurement(`collection failed at the end of the window: ${describeError(error)}`, now, state.base);
-    const retryAt = closed ? new Date(now.getTime() + RETRY_MS) : nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
-    return {
-      ...state.base,
-      phase: 'Running',
-      message: `collection failed, will retry at ${rfc3339(retryAt)}: ${describeError(error)}`,
-      resumeAt: rfc3339(retryAt),
-      value: measurement.value || measurementValue(summarize(null)),
-    };
+  const { config, window } = state.verification;
+  const outcome = await lookAt(state.verification, now, ctx, 'verify');
+  if (outcome.state === 'decided') return finished(state, outcome, now);
+  if (outcome.state === 'undecided') {
+    return { ...state.base, phase: 'Running', message: outcome.message, resumeAt: rfc3339(outcome.nextLookAt), value: encodeSummary(outcome.summary) };
   }
-
-  if (!result.final) {
-    return {
-      ...state.base,
-      phase: 'Running',
-      message: `in progress, ${describeCoverage(window, range.end)} covered; ${verdictSentence(result)}`,
-      resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
-      value: measurementValue(summarize(result)),
-    };
-  }
-  log.info({ verdict: result.verdict, score: result.score, phase: result.phase, early: !closed }, 'verification finished');
-  ctx.events?.finished({ plugin: 'verify', verdict: result.verdict, phase: result.phase, early: !closed });
-  const when = closed ? '' : `decided early, after ${describeCoverage(window, range.end)}: `;
-  return finished(state, result, now, `${when}${verdictSentence(result)}`);
+  const { error, closed } = outcome;
+  const retryLate = error instanceof CollectError && error.transient && now.getTime() < window.end.getTime() + LATE_RETRY_MS;
+  if (closed && !retryLate) return errorMeasurement(`collection failed at the end of the window: ${failureText(error)}`, now, state.base);
+  const retryAt = closed ? new Date(now.getTime() + RETRY_MS) : nextCheck(window, now, Math.min(config.intervalMs, RETRY_MS));
+  return {
+    ...state.base,
+    phase: 'Running',
+    message: `collection failed, will retry at ${rfc3339(retryAt)}: ${failureText(error)}`,
+    resumeAt: rfc3339(retryAt),
+    value: measurement.value || encodeSummary(summarize(null)),
+  };
 }
 
 /**
@@ -211,19 +135,10 @@ export async function metricTerminate(analysisRun: unknown, metric: unknown, mea
   const now = ctx.now();
   const state = resumable(analysisRun, metric, measurement, now);
   if ('phase' in state) return state;
-  const { config, window } = state;
-  let result: JudgeResult;
-  try {
-    result = await verify(config, elapsedRange(window, now), sourceFor(config, ctx), { asClosed: true, signal: ctx.signal, deadline: ctx.deadline });
-  } catch (error) {
-    ctx.events?.collectionFailed('verify');
-    return errorMeasurement(`terminated; collection failed: ${describeError(error)}`, now, state.base);
-  }
-  ctx.events?.finished({ plugin: 'verify', verdict: result.verdict, phase: result.phase, early: !isClosed(window, now) });
-  const when = isClosed(window, now)
-    ? 'after the full window'
-    : `early, after ${describeCoverage(window, now)}; the data so far judged as a closed window`;
-  return finished(state, result, now, `terminated ${when}: ${verdictSentence(result)}`);
+  const outcome = await lookAt(state.verification, now, ctx, 'verify', { ending: true });
+  if (outcome.state === 'decided') return finished(state, outcome, now);
+  const why = outcome.state === 'failed' ? `collection failed: ${failureText(outcome.error)}` : `no verdict: ${outcome.message}`;
+  return errorMeasurement(`terminated; ${why}`, now, state.base);
 }
 
 /** Nothing to delete: verifications keep no state outside the Measurement. */

@@ -59,22 +59,22 @@ describe('evidenceOf', () => {
   });
 
   it.each([
-    ['a fractional score', { verdict: 'x', score: 72.5 }, { verdict: 'x', score: 73, reasons: [] }],
-    ['a score above 100', { verdict: 'x', score: 150 }, { verdict: 'x', score: null, reasons: [] }],
-    ['a negative score', { verdict: 'x', score: -1 }, { verdict: 'x', score: null, reasons: [] }],
-    ['a score that is a string', { verdict: 'x', score: '90' }, { verdict: 'x', score: null, reasons: [] }],
-    ['reasons that are not strings', { verdict: 'x', reasons: [1, { a: 1 }, null, 'ok'] }, { verdict: 'x', score: null, reasons: ['1', '{"a":1}', 'null', 'ok'] }],
-    ['reasons that are not a list', { verdict: 'x', reasons: 'one' }, { verdict: 'x', score: null, reasons: [] }],
+    ['a fractional score', { verdict: 'Healthy', score: 72.5 }, { verdict: 'Healthy', score: 73, reasons: [] }],
+    ['a score above 100', { verdict: 'Healthy', score: 150 }, { verdict: 'Healthy', score: null, reasons: [] }],
+    ['a negative score', { verdict: 'Healthy', score: -1 }, { verdict: 'Healthy', score: null, reasons: [] }],
+    ['a score that is a string', { verdict: 'Healthy', score: '90' }, { verdict: 'Healthy', score: null, reasons: [] }],
+    ['reasons that are not strings', { verdict: 'Unhealthy', reasons: [1, { a: 1 }, null, 'ok'] }, { verdict: 'Unhealthy', score: null, reasons: ['1', '{"a":1}', 'null', 'ok'] }],
+    ['reasons that are not a list', { verdict: 'Unhealthy', reasons: 'one' }, { verdict: 'Unhealthy', score: null, reasons: [] }],
   ])('sanitises %s', (_what, value, expected) => {
     expect(evidenceOf(run(value))).toEqual({ ...expected, analysisRun: 'web-6bb8c57c5d-2' });
   });
 
-  it('cuts reasons, verdict and names to what the CRD accepts', () => {
-    const evidence = evidenceOf(run({ verdict: 'v'.repeat(500), score: 99.6, reasons: Array.from({ length: 25 }, (_, i) => `${i}`.repeat(3000)) }, { metadata: { name: 'n'.repeat(400) } }))!;
+  it('cuts reasons and names to what the CRD accepts', () => {
+    const evidence = evidenceOf(run({ verdict: 'Unhealthy', score: 99.6, reasons: Array.from({ length: 25 }, (_, i) => `${i}`.repeat(3000)) }, { metadata: { name: 'n'.repeat(400) } }))!;
     expect(schemaProblems(evidence)).toEqual([]);
     expect(evidence.reasons).toHaveLength(10);
     expect(evidence.reasons![0]).toMatch(/^0{999}…$/);
-    expect(evidence.verdict).toMatch(/^v{63}…$/);
+    expect(evidence.verdict).toBe('Unhealthy');
     expect(evidence.score).toBe(100);
     expect(evidence.analysisRun).toHaveLength(253);
   });
@@ -102,6 +102,8 @@ describe('verdictOf', () => {
     ['JSON null', 'null'],
     ['a number', '0.97'],
     ['a verdict that is not text', JSON.stringify({ verdict: 42 })],
+    ['a verdict rollouts-cv never gives', JSON.stringify({ verdict: 'v'.repeat(500), score: 90 })],
+    ['an undecided verification', JSON.stringify({ verdict: null, score: null, reasons: ['a: not conclusively higher'] })],
     ['no value at all', undefined],
   ])("is undefined for %s: not a rollouts-cv measurement", (_what, value) => {
     expect(verdictOf({ name: 'm', measurements: [{ value }] })).toBeUndefined();

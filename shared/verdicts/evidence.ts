@@ -4,6 +4,7 @@
 // odd measurement can neither make a request unwritable nor blow up a message.
 import type { ApprovalRequestSpec } from '../approvals/request.js';
 import { clip } from '../text.js';
+import { decodeSummary } from './summary.js';
 
 export interface MetricResult {
   name: string;
@@ -25,7 +26,6 @@ export type MeasuredVerdict = Required<Pick<Evidence, 'verdict' | 'score' | 'rea
 // The CRD's bounds (spec.evidence), and bounds of our own for the strings it leaves open.
 const MAX_REASONS = 10;
 const MAX_REASON = 1_000;
-const MAX_VERDICT = 64;
 const MAX_NAME = 253;
 
 /** A score as the CRD takes it: an integer from 0 to 100, or null when there is none that makes sense. */
@@ -33,20 +33,15 @@ function scoreOf(value: unknown): number | null {
   return typeof value === 'number' && value >= 0 && value <= 100 ? Math.round(value) : null;
 }
 
-function reasonsOf(values: readonly unknown[]): string[] {
-  return values.slice(0, MAX_REASONS).map((value) => clip(typeof value === 'string' ? value : JSON.stringify(value), MAX_REASON));
+function reasonsOf(values: readonly string[]): string[] {
+  return values.slice(0, MAX_REASONS).map((value) => clip(value, MAX_REASON));
 }
 
-/** The verdict in a metric's last measurement value, if it is a rollouts-cv one (any other provider's: undefined). */
+/** The decided verdict in a metric's last measurement value, if it is a rollouts-cv one (any other provider's: undefined). */
 export function verdictOf(metric: MetricResult): MeasuredVerdict | undefined {
-  let value: { verdict?: unknown; score?: unknown; reasons?: unknown } | null;
-  try {
-    value = JSON.parse(metric.measurements?.at(-1)?.value ?? '') as typeof value;
-  } catch {
-    return undefined;
-  }
-  if (typeof value?.verdict !== 'string') return undefined;
-  return { verdict: clip(value.verdict, MAX_VERDICT), score: scoreOf(value.score), reasons: reasonsOf(Array.isArray(value.reasons) ? value.reasons : []) };
+  const summary = decodeSummary(metric.measurements?.at(-1)?.value);
+  if (!summary?.verdict) return undefined;
+  return { verdict: summary.verdict, score: scoreOf(summary.score), reasons: reasonsOf(summary.reasons) };
 }
 
 /** The verification's verdict and reasons from the AnalysisRun: a rollouts-cv measurement's value, or the run's messages. */

@@ -1,0 +1,36 @@
+// What a verification needs from the engine around it, whichever front drives it (the metric plugin, the verify
+// gate): the clock, the log, the health sources, the engine's own metrics and the call's deadline.
+import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import type { Logger } from '../../shared/log.js';
+import { createHealthSource, type SourceConfig } from '../collect/registry.js';
+import type { HealthSource } from '../collect/source.js';
+import type { VerifyConfig } from '../config/schema.js';
+import type { Verdict } from '../judge/types.js';
+
+export interface EngineContext {
+  now: () => Date;
+  log: Logger;
+  /** Builds the health source for a config; defaults to the backend registry (tests inject a fake). */
+  createSource?: (config: SourceConfig) => HealthSource;
+  /** Told of verdicts and failed collections, for the engine's own metrics. */
+  events?: VerificationEvents;
+  /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
+  approvals?: ApprovalRequestStore;
+  /** Aborted when the call is cancelled or its time is up: collection stops. */
+  signal?: AbortSignal;
+  /** When the call's time is up (epoch ms), if it has a deadline. */
+  deadline?: number;
+}
+
+/** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */
+export type VerificationPlugin = 'verify' | 'gate';
+
+export interface VerificationEvents {
+  finished(event: { plugin: VerificationPlugin; verdict: Verdict | null; phase: string; early: boolean }): void;
+  collectionFailed(plugin: VerificationPlugin): void;
+}
+
+/** The health source for a config: the context's factory when the server or a test gives one, else the registry. */
+export function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
+  return (ctx.createSource ?? createHealthSource)(config.source);
+}
