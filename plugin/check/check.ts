@@ -3,7 +3,7 @@
 // and samples per group, the minEvidence rule over one verification window, the scrape interval seen in the
 // data against the configured one, and the source's warnings.
 import type { HealthSource, InstanceSeries } from '../collect/source.js';
-import { groupVectorSelectors, rangesOf, rateIntervalMs, RATE_INTERVAL_PLACEHOLDER, withoutStrings } from '../collect/promql.js';
+import { backendOf } from '../collect/registry.js';
 import type { MetricConfig, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import { DEFAULT_MIN_EVIDENCE } from '../judge/metric.js';
@@ -37,7 +37,7 @@ export interface MetricCheck {
   baseline: GroupSummary;
   /** What the judge weighed over the window and what that makes per verification window, against minEvidence. */
   evidence: { unit: 'requests' | 'samples'; canary: number; baseline: number; perWindow: { canary: number; baseline: number }; least: number } | null;
-  /** How often Prometheus has a sample of these series, from the data; null when it could not be told. */
+  /** How often the source has a sample of these series, from the data; null when it could not be told. */
   seenScrapeIntervalMs: number | null;
   warnings: string[];
   /** Why the metric could not be judged, or would not be reliably. */
@@ -51,7 +51,8 @@ export interface VerificationCheck {
   source: string;
   windowMs: number;
   durationMs: number;
-  scrapeIntervalMs: number;
+  /** How often the source is configured to hold a sample, and the setting that says so; null when the source has no such setting. */
+  sampling: { configuredMs: number; setting: string } | null;
   /** The queries could not be run. */
   error?: string;
   metrics: MetricCheck[];
@@ -64,27 +65,6 @@ function summary(hash: string, data: GroupData): GroupSummary {
   };
   if (!isRatioGroup(data)) return { hash, ...count(data) };
   return { hash, ...count(data.denominator), numeratorInstances: count(data.numerator).instances };
-}
-
-/** The counts of samples per instance over the window, of a vector selector of the metric's first query. */
-function sampleCountQuery(metric: MetricConfig, instanceLabel: string, windowMs: number): string | null {
-  const [selector] = groupVectorSelectors(metric.kind === 'ratio' ? metric.denominator : metric.query);
-  return selector ? `max by (${instanceLabel}) (count_over_time(${selector}[${Math.round(windowMs / 1000)}s]))` : null;
-}
-
-/** How often Prometheus holds a sample of the metric's series for these pods: the window over the most samples a series has. */
-async function seenScrapeInterval(config: VerifyConfig, metric: MetricConfig, range: { start: Date; end: Date }, source: HealthSource): Promise<number | null> {
-  const windowMs = range.end.getTime() - range.start.getTime();
-  const query = sampleCountQuery(metric, config.instanceLabel, windowMs);
-  if (!query) return null;
-  let most = 0;
-  for (const hash of new Set([config.baseline.podTemplateHash, config.canary.podTemplateHash])) {
-    const group = selection(config, { podTemplateHash: hash });
-    // One point, at the end of the window.
-    const { series } = await source.fetchSeries({ metric: { name: `${metric.name} (samples)`, query }, group, start: new Date(range.end.getTime() - 1000), end: range.end });
-    for (const samples of series.values()) for (const [, count] of samples) most = Math.max(most, count);
-  }
-  return most >= 2 ? Math.round(windowMs / most / 1000) * 1000 : null;
 }
 
 function problemsOf(
@@ -112,20 +92,8 @@ function problemsOf(
     }
   }
   if (judgement.warnings?.length) problems.push(`Prometheus warned that its answer may be partial (a passing verdict would be Inconclusive): ${judgement.warnings.join('; ')}`);
-  if (seenMs !== null) {
-    const { step, scrapeInterval } = config.source.settings;
-    const queries = metric.kind === 'ratio' ? [metric.numerator, metric.denominator] : [metric.query];
-    const seen = formatDuration(seenMs);
-    for (const query of queries) {
-      for (const range of rangesOf(withoutStrings(query)).filter((r) => r.ms < 2 * seenMs)) {
-        problems.push(`the range [${range.text}] holds fewer than two of the samples Prometheus has every ${seen}: write [${RATE_INTERVAL_PLACEHOLDER}] and set source.prometheus.scrapeInterval: ${seen}`);
-      }
-      const rate = rateIntervalMs(step, scrapeInterval);
-      if (query.includes(RATE_INTERVAL_PLACEHOLDER) && rate < 2 * seenMs) {
-        problems.push(`${RATE_INTERVAL_PLACEHOLDER} (${formatDuration(rate)}) holds fewer than two of the samples Prometheus has every ${seen}: set source.prometheus.scrapeInterval: ${seen}`);
-      }
-    }
-  }
+  const probe = backendOf(config.source).metrics.sampling;
+  if (seenMs !== null && probe) problems.push(...probe.problems(metric.kind === 'ratio' ? [metric.numerator, metric.denominator] : [metric.query], seenMs, config.source.settings));
   return [...new Set(problems)];
 }
 
@@ -138,12 +106,14 @@ export async function checkVerification(verification: Verification, groups: Grou
   const stableOnly = groups.canary === undefined;
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: groups.canary ?? groups.stable }, baseline: { podTemplateHash: groups.stable } };
   const range = { start: new Date(end.getTime() - windowMs), end };
+  const probe = backendOf(settings.source).metrics.sampling;
+  const groupsOf = [...new Set([config.baseline.podTemplateHash, config.canary.podTemplateHash])].map((hash) => selection(config, { podTemplateHash: hash }));
   const result: VerificationCheck = {
     name: verification.name,
     source: source.description,
     windowMs,
     durationMs: settings.durationMs,
-    scrapeIntervalMs: settings.source.settings.scrapeInterval,
+    sampling: probe ? { configuredMs: probe.configuredMs(settings.source.settings), setting: probe.setting } : null,
     metrics: [],
   };
   try {
@@ -165,7 +135,7 @@ export async function checkVerification(verification: Verification, groups: Grou
             least,
           }
         : null;
-      const seen = await seenScrapeInterval(config, metric, range, source);
+      const seen = probe ? await probe.seenMs(metric.name, metric.kind === 'ratio' ? metric.denominator : metric.query, groupsOf, config.instanceLabel, range, source) : null;
       const summaries = { canary: summary(config.canary.podTemplateHash, input.canary), baseline: summary(config.baseline.podTemplateHash, input.baseline) };
       const problems = problemsOf(metric, judgement, evidence, summaries, config, seen, stableOnly);
       result.metrics.push({

@@ -18,11 +18,13 @@ function metricLines(m: MetricCheck, check: VerificationCheck): string[] {
     const canary = m.canary ? `canary ≈${per(perWindow.canary)}, ` : '';
     lines.push(`       evidence per ${formatDuration(check.durationMs)} verification: ${canary}stable ≈${per(perWindow.baseline)} ${unit} (minEvidence ${least})`);
   }
-  const seenMs = m.seenScrapeIntervalMs;
-  const seen = seenMs === null ? 'not seen' : formatDuration(seenMs);
-  // Longer than configured makes ${rateInterval} shorter than meant (a problem above once it holds under two samples).
-  const hint = seenMs !== null && seenMs > 1.25 * check.scrapeIntervalMs ? ` (set source.prometheus.scrapeInterval: ${seen})` : '';
-  lines.push(`       scrape interval: ${seen} in the data, ${formatDuration(check.scrapeIntervalMs)} configured${hint}`);
+  if (check.sampling) {
+    const seenMs = m.seenScrapeIntervalMs;
+    const seen = seenMs === null ? 'not seen' : formatDuration(seenMs);
+    // Longer than configured makes the queries' ranges shorter than meant (a problem above once they hold under two samples).
+    const hint = seenMs !== null && seenMs > 1.25 * check.sampling.configuredMs ? ` (set ${check.sampling.setting}: ${seen})` : '';
+    lines.push(`       scrape interval: ${seen} in the data, ${formatDuration(check.sampling.configuredMs)} configured${hint}`);
+  }
   for (const warning of m.warnings) lines.push(`       warning: ${warning}`);
   for (const problem of m.problems) lines.push(`       problem: ${problem}`);
   if (m.canary) lines.push(`       judged on the ${formatDuration(check.windowMs)} window: ${m.judgement}`);

@@ -1,24 +1,29 @@
 import { z } from 'zod';
-import { createPrometheusSource, prometheusSettingsSchema } from './prometheus.js';
+import type { Backend } from './backend.js';
+import { prometheus } from './prometheus/backend.js';
 import type { HealthSource, SourceOptions } from './source.js';
 
-// One entry per backend: its config schema (under `source.<kind>`) and its factory. A new backend is one module
-// plus one line here.
-const BACKENDS = {
-  prometheus: { settings: prometheusSettingsSchema, create: createPrometheusSource },
-};
+// One entry per backend folder. A new backend is a folder (settings, dialect, client, auth) plus one line here.
+const BACKENDS = { prometheus };
 
-export type SourceKind = keyof typeof BACKENDS;
+type Backends = typeof BACKENDS;
+export type SourceKind = keyof Backends;
+type SettingsOf<K extends SourceKind> = Backends[K] extends Backend<infer S> ? S : never;
 
 export type SourceConfig = {
-  [K in SourceKind]: { kind: K; settings: z.output<(typeof BACKENDS)[K]['settings']> };
+  [K in SourceKind]: { kind: K; settings: SettingsOf<K> };
 }[SourceKind];
 
 export const SOURCE_KINDS = Object.keys(BACKENDS) as SourceKind[];
 
-const sourceShape = Object.fromEntries(
-  Object.entries(BACKENDS).map(([kind, backend]) => [kind, backend.settings.optional()]),
-) as { [K in SourceKind]: z.ZodOptional<(typeof BACKENDS)[K]['settings']> };
+/** The registry entry of a source config's backend, typed for its settings. */
+export function backendOf(config: SourceConfig): Backend<SourceConfig['settings']> {
+  return BACKENDS[config.kind] as Backend<SourceConfig['settings']>;
+}
+
+const sourceShape = Object.fromEntries(Object.entries(BACKENDS).map(([kind, backend]) => [kind, backend.settings.optional()])) as {
+  [K in SourceKind]: z.ZodOptional<z.ZodType<SettingsOf<K>>>;
+};
 
 const SOURCE_FORM = `{"<kind>": {...}} with kind one of ${SOURCE_KINDS.join(', ')}, e.g. {"prometheus": {"address": "http://prometheus:9090"}}`;
 
@@ -47,5 +52,5 @@ export const sourceConfigSchema = z
   });
 
 export function createHealthSource(config: SourceConfig, options: SourceOptions = {}): HealthSource {
-  return BACKENDS[config.kind].create(config.settings, options);
+  return backendOf(config).metrics.create(config.settings, options);
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
-import type { PrometheusSettings } from '../collect/prometheus.js';
-import { MATCHERS, PLACEHOLDERS, RATE_INTERVAL_PLACEHOLDER, SELECTOR_PLACEHOLDER, rangesOf, rateIntervalMs, withoutStrings } from '../collect/promql.js';
+import type { MetricsSide } from '../collect/backend.js';
+import { backendOf, SOURCE_KINDS, sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
 import {
   DIRECTIONS,
   METRIC_KINDS,
@@ -26,16 +25,16 @@ export const SELECT_BY = ['label', 'podName'] as const;
 /** A ratio metric: two queries giving, per instance, the cumulative counters of the events and of the exposure they happen in. */
 export interface RatioMetricConfig extends JudgedMetric {
   kind: 'ratio';
-  /** PromQL with `${selector}`: the counter of events (e.g. errors) per instance. */
+  /** In the source's dialect: the cumulative counter of events (e.g. errors) per instance. */
   numerator: string;
-  /** PromQL with `${selector}`: the counter of exposure (e.g. requests) per instance. */
+  /** In the source's dialect: the cumulative counter of exposure (e.g. requests) per instance. */
   denominator: string;
 }
 
 /** Any other kind: one query giving one series per instance. */
 export interface SeriesMetricConfig extends JudgedMetric {
   kind: Exclude<MetricKind, 'ratio'>;
-  /** PromQL with `${selector}` where each group's label matchers go. */
+  /** In the source's dialect, selecting each group's pods (e.g. PromQL with `${selector}`). */
   query: string;
 }
 
@@ -101,15 +100,12 @@ export const warmupField = durationField({ min: 0, max: 15 * 60_000 }).default(D
 /** Most metrics one verification may have: each costs up to two queries per group at every look. */
 const MAX_METRICS = 50;
 
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
-  error: (issue) => `expected a Prometheus label name matching [a-zA-Z_][a-zA-Z0-9_]*; got ${JSON.stringify(issue.input)}`,
-});
+// Label, tag or attribute names; each backend checks its own dialect's rules on top (checkSourceDialect).
+const labelName = z.string().min(1).max(200);
 
 const groupSchema = z.strictObject({ podTemplateHash: z.string().min(1) });
 
-const queryField = z.string().refine((query) => query.includes(SELECTOR_PLACEHOLDER), {
-  error: `expected a query containing ${SELECTOR_PLACEHOLDER}, which is replaced by each group's label matchers (without it canary and baseline would be the same series)`,
-});
+const queryField = z.string().min(1);
 
 const positiveNumber = z.number().refine((n) => Number.isFinite(n) && n > 0, {
   error: (issue) => `expected a number greater than 0; got ${JSON.stringify(issue.input)}`,
@@ -145,66 +141,34 @@ export const metricSchema = z.strictObject({
 
 type ParsedMetric = z.output<typeof metricSchema>;
 
-const COUNTER_FORM = `sum by (pod) (http_requests_total{code=~"5..",${SELECTOR_PLACEHOLDER}})`;
-const COUNTER_RULE = 'expected the cumulative counter per instance, without increase(), rate() or irate() (the engine takes the increases itself, exactly, at any scrape interval)';
-// increase(), rate() and irate() calls; their names inside words (first_rate_total) are not calls.
-const RATE_CALL = /(?<![\w:])(?:increase|rate|irate)\s*\(/;
-// A rate of a plain vector selector, `increase(x_total{…,${selector}}[5m])`.
-const RATE_OF_SELECTOR = String.raw`(?:increase|rate|irate)\s*\(\s*((?:[a-zA-Z_:][\w:]*\s*(?:${MATCHERS})?|${MATCHERS}))\s*\[[^\]]*\]\s*\)`;
-// The shapes whose counter form is the same query without the rate: `rate(x[5m])`, `sum by (pod) (rate(x[5m]))`.
-const SIMPLE_RATE = new RegExp(String.raw`^(\s*(?:sum\s*(?:by\s*\([^()]*\)\s*)?\(\s*)?)${RATE_OF_SELECTOR}(\s*\)?(?:\s*by\s*\([^()]*\))?\s*)$`);
-
-/** Why a ratio query is not a counter query, or null; with the counter form of the query when it is a simple rate. */
-function counterProblem(query: string): string | null {
-  if (!RATE_CALL.test(withoutStrings(query))) return null;
-  const simple = SIMPLE_RATE.exec(query);
-  return simple ? `${COUNTER_RULE}: write ${simple[1]}${simple[2]!.trim()}${simple[3]}` : `${COUNTER_RULE}, e.g. ${COUNTER_FORM}`;
-}
-
-/** Problems of a query whatever its metric's kind: unknown placeholders, ranges too short for the scrape interval. */
-function queryProblems(query: string, scrapeIntervalMs: number | undefined, stepMs: number): string[] {
-  const problems = [...new Set(query.match(/\$\{[^}]*\}/g) ?? [])]
-    .filter((placeholder) => !(PLACEHOLDERS as readonly string[]).includes(placeholder))
-    .map((placeholder) => `unknown placeholder ${placeholder} (expected ${PLACEHOLDERS.join(' or ')})`);
-  if (scrapeIntervalMs === undefined) return problems;
-  // Two samples are the least a rate needs; a shorter range finds one or none and the metric has no data.
-  const least = 2 * scrapeIntervalMs;
-  for (const range of rangesOf(withoutStrings(query)).filter((r) => r.ms < least)) {
-    problems.push(
-      `the range [${range.text}] cannot hold two samples at source.prometheus.scrapeInterval ${formatDuration(scrapeIntervalMs)}, so rate() and increase() would find no data: write [${RATE_INTERVAL_PLACEHOLDER}] (${formatDuration(rateIntervalMs(stepMs, scrapeIntervalMs))} here) or a range of at least ${formatDuration(least)}`,
-    );
-  }
-  return problems;
-}
-
-/** Kind-specific rules of one metric, reported on `path` (the metric's path in the config). */
-function checkMetric(metric: ParsedMetric, path: (string | number)[], prometheus: PrometheusSettings | undefined, ctx: z.RefinementCtx): void {
+/** Kind-specific rules of one metric, and its queries in the source's dialect, reported on `path` (the metric's path in the config). */
+function checkMetric<S>(metric: ParsedMetric, path: (string | number)[], dialect: { side: MetricsSide<S>; settings: S } | undefined, ctx: z.RefinementCtx): void {
   const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, key], message });
+  const examples = dialect?.side.examples;
+  const counterExample = examples ? `, e.g. ${examples.counter}` : '';
   for (const key of ['query', 'numerator', 'denominator'] as const) {
     const query = metric[key];
-    // A ratio query with a rate is told the counter form instead (below).
-    if (query === undefined || (metric.kind === 'ratio' && key !== 'query' && counterProblem(query))) continue;
-    for (const problem of queryProblems(query, prometheus?.scrapeInterval, prometheus?.step ?? 0)) issue(key, problem);
+    if (query === undefined || !dialect) continue;
+    const use = metric.kind === 'ratio' && key !== 'query' ? 'counter' : 'series';
+    for (const problem of dialect.side.queryProblems(query, use, dialect.settings)) issue(key, problem);
   }
   if (metric.kind === 'ratio') {
-    if (metric.query !== undefined) {
-      issue('query', `not allowed for kind ratio (expected numerator and denominator queries of cumulative counters per instance, e.g. ${COUNTER_FORM})`);
-    }
+    if (metric.query !== undefined) issue('query', `not allowed for kind ratio (expected numerator and denominator queries of cumulative counters per instance${counterExample})`);
     for (const key of ['numerator', 'denominator'] as const) {
-      const query = metric[key];
-      if (query === undefined) {
-        issue(key, `is required for kind ratio (expected a query containing ${SELECTOR_PLACEHOLDER} giving a cumulative counter per instance, e.g. ${COUNTER_FORM})`);
-        continue;
-      }
-      const problem = counterProblem(query);
-      if (problem) issue(key, problem);
+      if (metric[key] === undefined) issue(key, `is required for kind ratio (expected a query giving a cumulative counter per instance${counterExample})`);
     }
   } else {
-    if (metric.query === undefined) issue('query', `is required for kind ${metric.kind} (expected a query containing ${SELECTOR_PLACEHOLDER}, one series per instance)`);
+    if (metric.query === undefined) issue('query', `is required for kind ${metric.kind} (expected a query giving one series per instance${examples ? `, e.g. ${examples.series}` : ''})`);
     for (const key of ['numerator', 'denominator'] as const) {
       if (metric[key] !== undefined) issue(key, `allowed only for kind ratio (kind is ${metric.kind}; expected query)`);
     }
   }
+}
+
+/** The source config once it parsed; when it did not (reported on its own), refinements still see its raw input. */
+function parsedSource(value: unknown): SourceConfig | undefined {
+  const kind = (value as { kind?: unknown } | undefined)?.kind;
+  return typeof kind === 'string' && (SOURCE_KINDS as string[]).includes(kind) ? (value as SourceConfig) : undefined;
 }
 
 /** Rules the engine's config and the offline judge's input share: the window, unique names, the ignore floor. */
@@ -267,8 +231,16 @@ const verifySchema = z
   })
   .superRefine((config, ctx) => {
     checkWindowAndMetrics(config, ctx);
-    const prometheus = config.source?.kind === 'prometheus' ? config.source.settings : undefined;
-    config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], prometheus, ctx));
+    // Without a valid source (reported on its own) the queries' dialect is unknown.
+    const source = parsedSource(config.source);
+    const dialect = source ? { side: backendOf(source).metrics, settings: source.settings } : undefined;
+    config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], dialect, ctx));
+    if (dialect) {
+      for (const key of ['hashLabel', 'instanceLabel'] as const) {
+        const problem = dialect.side.labelProblem(config[key]);
+        if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+      }
+    }
     if (config.canary && config.baseline && config.canary.podTemplateHash === config.baseline.podTemplateHash) {
       ctx.addIssue({
         code: 'custom',

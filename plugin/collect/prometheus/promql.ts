@@ -1,4 +1,4 @@
-import type { GroupSelection } from './source.js';
+import type { GroupSelection } from '../source.js';
 
 /** The placeholder every query must contain; Argo Rollouts already owns `{{ }}`. */
 export const SELECTOR_PLACEHOLDER = '${selector}';

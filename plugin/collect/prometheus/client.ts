@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { durationField, formatDuration } from '../../shared/config/duration.js';
-import { clip } from '../../shared/text.js';
-import { addressProblem } from './address.js';
-import { authorizationFor, CREDENTIAL_NAME, CredentialError } from './credentials.js';
+import { formatDuration } from '../../../shared/config/duration.js';
+import { clip } from '../../../shared/text.js';
+import { authorizationFor, CredentialError } from '../http/credentials.js';
+import type { PrometheusSettings } from './settings.js';
 import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
-import { HttpError, postForm } from './http-client.js';
+import { HttpError, postForm } from '../http/client.js';
 import { fillPlaceholders, promDuration, rateIntervalMs } from './promql.js';
-import { QueueFullError, RequestQueue } from './request-queue.js';
+import { QueueFullError, RequestQueue } from '../request-queue.js';
 import {
   CollectError,
   type FetchedSeries,
@@ -17,28 +17,7 @@ import {
   type Sample,
   type SeriesRequest,
   type SourceOptions,
-} from './source.js';
-
-/** Longest `timeout` a query may be given: a look waits for its slowest query. */
-const MAX_QUERY_TIMEOUT_MS = 60_000;
-
-export const prometheusSettingsSchema = z.strictObject({
-  address: z.string().superRefine((text, ctx) => {
-    const problem = addressProblem(text);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  timeout: durationField({ min: 1, max: MAX_QUERY_TIMEOUT_MS }).default(10_000),
-  step: durationField({ min: 1000 }).default(15_000),
-  /** How often Prometheus scrapes the pods: sizes ${rateInterval} and the least range a query may use. */
-  scrapeInterval: durationField({ min: 1000 }).default(30_000),
-  /** Name of a credentials folder the engine was given (see credentials.ts); never the secret itself. */
-  credentials: z
-    .string()
-    .regex(CREDENTIAL_NAME, { error: (issue) => `expected the name of a credentials folder (a Kubernetes name); got ${JSON.stringify(issue.input)}` })
-    .optional(),
-});
-
-export type PrometheusSettings = z.output<typeof prometheusSettingsSchema>;
+} from '../source.js';
 
 // Prometheus refuses range queries with more points than this per series.
 const MAX_POINTS = 11_000;

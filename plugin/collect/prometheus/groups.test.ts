@@ -2,9 +2,10 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPrometheusSource, prometheusSettingsSchema } from './prometheus.js';
-import { RequestQueue } from './request-queue.js';
-import type { GroupSelection, GroupsRequest } from './source.js';
+import { createPrometheusSource } from './client.js';
+import { prometheusSettingsSchema } from './settings.js';
+import { RequestQueue } from '../request-queue.js';
+import type { GroupSelection, GroupsRequest } from '../source.js';
 
 let server: Server | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { escapePromQLString, escapeRegex, fillPlaceholders, groupSelector, groupVectorSelectors, promDuration, rangesOf, rateIntervalMs } from './promql.js';
-import type { GroupSelection } from './source.js';
+import type { GroupSelection } from '../source.js';
 
 const byLabel = (podTemplateHash: string): GroupSelection => ({ podTemplateHash, selectBy: 'label', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'pod' });
 const byPodName = (podTemplateHash: string): GroupSelection => ({ ...byLabel(podTemplateHash), selectBy: 'podName' });

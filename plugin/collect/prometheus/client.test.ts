@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPrometheusSource, prometheusSettingsSchema, rangeStepSeconds } from './prometheus.js';
-import { CollectError, type SeriesRequest, type SourceOptions } from './source.js';
+import { createPrometheusSource, rangeStepSeconds } from './client.js';
+import { prometheusSettingsSchema } from './settings.js';
+import { CollectError, type SeriesRequest, type SourceOptions } from '../source.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

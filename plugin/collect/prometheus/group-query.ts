@@ -4,7 +4,7 @@
 // the pod name, which Argo Rollouts builds as <rollout>-<pod-template-hash>-<suffix>.
 import { parser } from '@prometheus-io/lezer-promql';
 import { SELECTOR_PLACEHOLDER, escapePromQLString, escapeRegex, fillPlaceholders, groupSelector } from './promql.js';
-import type { GroupSelection } from './source.js';
+import type { GroupSelection } from '../source.js';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 

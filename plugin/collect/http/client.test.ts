@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError, MAX_RESPONSE_BYTES, postForm } from './http-client.js';
+import { HttpError, MAX_RESPONSE_BYTES, postForm } from './client.js';
 
 let server: Server | undefined;
 let closed = 0;

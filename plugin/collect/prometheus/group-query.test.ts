@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canQueryTogether, groupOf, groupsSelector, isPerInstance } from './group-query.js';
-import type { GroupSelection } from './source.js';
+import type { GroupSelection } from '../source.js';
 
 const byLabel = (hash: string): GroupSelection => ({ podTemplateHash: hash, selectBy: 'label', hashLabel: 'rollouts_pod_template_hash', instanceLabel: 'pod' });
 const byName = (hash: string): GroupSelection => ({ ...byLabel(hash), selectBy: 'podName' });
