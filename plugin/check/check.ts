@@ -3,7 +3,7 @@
 // and samples per group, the minEvidence rule over one verification window, the scrape interval seen in the
 // data against the configured one, and the source's warnings.
 import type { HealthSource, InstanceSeries } from '../collect/source.js';
-import { backendOf } from '../collect/registry.js';
+import { metricsOf } from '../collect/registry.js';
 import type { MetricConfig, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import { DEFAULT_MIN_EVIDENCE } from '../judge/metric.js';
@@ -92,7 +92,7 @@ function problemsOf(
     }
   }
   if (judgement.warnings?.length) problems.push(`Prometheus warned that its answer may be partial (a passing verdict would be Inconclusive): ${judgement.warnings.join('; ')}`);
-  const probe = backendOf(config.source).metrics.sampling;
+  const probe = metricsOf(config.source).sampling;
   if (seenMs !== null && probe) problems.push(...probe.problems(metric.kind === 'ratio' ? [metric.numerator, metric.denominator] : [metric.query], seenMs, config.source.settings));
   return [...new Set(problems)];
 }
@@ -106,7 +106,7 @@ export async function checkVerification(verification: Verification, groups: Grou
   const stableOnly = groups.canary === undefined;
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: groups.canary ?? groups.stable }, baseline: { podTemplateHash: groups.stable } };
   const range = { start: new Date(end.getTime() - windowMs), end };
-  const probe = backendOf(settings.source).metrics.sampling;
+  const probe = metricsOf(settings.source).sampling;
   const groupsOf = [...new Set([config.baseline.podTemplateHash, config.canary.podTemplateHash])].map((hash) => selection(config, { podTemplateHash: hash }));
   const result: VerificationCheck = {
     name: verification.name,

@@ -2,7 +2,7 @@
 // serves — metrics today, logs as well for some — how to build the source and how to check a query in its own
 // dialect. The generic config schema knows nothing of any dialect: it asks the backend.
 import type { z } from 'zod';
-import type { GroupSelection, HealthSource, SourceOptions } from './source.js';
+import type { GroupSelection, HealthSource, LogSource, SourceOptions } from './source.js';
 
 /** How a metric uses a query: one series per instance, or a cumulative counter per instance (a ratio's). */
 export type QueryUse = 'series' | 'counter';
@@ -35,9 +35,21 @@ export interface SamplingProbe<S> {
   problems(queries: string[], seenMs: number, settings: S): string[];
 }
 
+export interface LogsSide<S> {
+  create(settings: S, options: SourceOptions): LogSource;
+  /** Problems of the logs query in the backend's dialect. */
+  queryProblems(query: string, settings: S): string[];
+  /** A query, for messages that say what is expected. */
+  example: string;
+  /** Why `name` cannot be a field (label, attribute) name in this backend, or null. */
+  fieldProblem(name: string): string | null;
+}
+
+/** A backend serves metrics, logs or both. */
 export interface Backend<S> {
   /** For messages: "Prometheus", "Datadog", … */
   title: string;
   settings: z.ZodType<S>;
-  metrics: MetricsSide<S>;
+  metrics?: MetricsSide<S>;
+  logs?: LogsSide<S>;
 }

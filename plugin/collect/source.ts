@@ -1,5 +1,5 @@
-// The seam between the engine and a metrics backend. Each backend (Prometheus today) is one module that
-// implements HealthSource and is listed in registry.ts.
+// The seam between the engine and a backend: HealthSource for metrics, LogSource for logs. Each backend is a
+// folder that implements one or both and is listed in registry.ts (backend.ts says what a folder provides).
 import type { RequestQueue } from './request-queue.js';
 
 /** One observation: unix time in seconds and a finite value. */
@@ -69,6 +69,56 @@ export interface HealthSource {
   fetchSeries(request: SeriesRequest): Promise<FetchedSeries>;
   /** fetchSeries for each group, in order; a backend that can read several groups in one request offers it. */
   fetchGroups?(request: GroupsRequest): Promise<FetchedSeries[]>;
+}
+
+/** One log line of one instance (pod). */
+export interface LogLine {
+  /** Epoch milliseconds. */
+  time: number;
+  instance: string;
+  message: string;
+  /** The level the log store recorded for the line (a `level` field), if any; otherwise it is read from the message. */
+  level?: string;
+}
+
+/** Which pods' logs form a group, in the log store's field names. */
+export interface LogGroupSelection {
+  podTemplateHash: string;
+  /** `label`: lines whose hashField is <hash>; `podName`: lines whose instanceField is <anything>-<hash>-<suffix>. */
+  selectBy: 'label' | 'podName';
+  hashField: string;
+  instanceField: string;
+}
+
+export interface LogsRequest {
+  /** The config's query in the backend's dialect (the service's lines, e.g. `{app="web"}`); the group is added to it. */
+  query: string;
+  group: LogGroupSelection;
+  /** Lines with start < time ≤ end. */
+  start: Date;
+  end: Date;
+  /** Most lines to return; the source says when there were more (`total`). */
+  limit: number;
+  signal?: AbortSignal;
+  deadline?: number;
+}
+
+export interface FetchedLogs {
+  /** At most `limit` lines, in any order. */
+  lines: LogLine[];
+  /**
+   * How many lines matched in all, when the backend can count them (a count query or aggregation): above the
+   * number returned, the lines are a sample of them. Undefined when it cannot tell whether lines were left out.
+   */
+  total?: number;
+  warnings: string[];
+}
+
+export interface LogSource {
+  /** Names the backend in messages, e.g. "Loki at http://loki:3100". */
+  readonly description: string;
+  /** One group's lines over the range; throws CollectError naming the query. */
+  fetchLogs(request: LogsRequest): Promise<FetchedLogs>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MetricsSide } from '../collect/backend.js';
-import { backendOf, SOURCE_KINDS, sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
+import { metricsOf, SOURCE_KINDS, sourceConfigSchema, type SourceConfig } from '../collect/registry.js';
 import {
   DIRECTIONS,
   METRIC_KINDS,
@@ -233,7 +233,7 @@ const verifySchema = z
     checkWindowAndMetrics(config, ctx);
     // Without a valid source (reported on its own) the queries' dialect is unknown.
     const source = parsedSource(config.source);
-    const dialect = source ? { side: backendOf(source).metrics, settings: source.settings } : undefined;
+    const dialect = source ? { side: metricsOf(source), settings: source.settings } : undefined;
     config.metrics.forEach((metric, index) => checkMetric(metric, ['metrics', index], dialect, ctx));
     if (dialect) {
       for (const key of ['hashLabel', 'instanceLabel'] as const) {

@@ -5,6 +5,7 @@ import { authorizationFor, CredentialError } from '../http/credentials.js';
 import type { PrometheusSettings } from './settings.js';
 import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
 import { HttpError, postForm } from '../http/client.js';
+import { withRetries } from '../http/retry.js';
 import { fillPlaceholders, promDuration, rateIntervalMs } from './promql.js';
 import { QueueFullError, RequestQueue } from '../request-queue.js';
 import {
@@ -60,11 +61,6 @@ function clipped(warnings: string[]): string[] {
 type Matrix = z.output<typeof successBody>['data'];
 type Answer = z.output<typeof successBody>;
 
-// A query that failed for a reason that may pass (no answer in time, the source overloaded or restarting) is tried
-// again this many times, after these pauses, while the call has time left.
-const RETRIES = 2;
-const RETRY_PAUSE_MS = 250;
-
 // Shared by every source the engine makes unless it is given its own (tests, the command line).
 const defaultQueue = new RequestQueue();
 
@@ -105,15 +101,12 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       }
     }
 
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await exchange(form, headers, request, fail);
-      } catch (error) {
-        // The engine's queue refused it: trying again now would only queue again, so the look is tried later.
-        if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
-        if (!(error instanceof CollectError) || !error.transient || attempt >= RETRIES || request.signal?.aborted) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * 2 ** attempt));
+    try {
+      return await withRetries(() => exchange(form, headers, request, fail), { signal: request.signal, deadline: request.deadline });
+    } catch (error) {
+      // The engine's queue refused it: trying again now would only queue again, so the look is tried again later.
+      if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
+      throw error;
     }
   }
 
