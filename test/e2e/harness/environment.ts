@@ -14,7 +14,7 @@ import { Kubectl, established } from './kubectl.js';
 import { type ManagedProcess, killGroupMembers, peakRssKiB, run, startProcess, tail, waitFor } from './processes.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
+export const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
 export const BRIDGE = join(REPO, 'dist/bridge/rollouts-cv-bridge-linux-amd64');
 export const CLI = join(REPO, 'dist/cli/main.js');
 const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
@@ -108,10 +108,9 @@ export class Environment {
    */
   static async start(options: { clusterOnly?: boolean } = {}): Promise<Environment> {
     const binaries = await locateBinaries(options);
-    const base = process.env.ROLLOUTS_CV_E2E_WORKDIR ?? tmpdir();
+    const base = workdirBase();
     await reapStaleRuns(base, binaries);
-    const workdir = await mkdtemp(join(base, 'rollouts-cv-e2e-'));
-    await writeFile(join(workdir, 'owner.pid'), `${process.pid}\n`);
+    const workdir = await createWorkdir(base);
     const env = new Environment(binaries, workdir);
     try {
       await env.startAll(options.clusterOnly ?? false);
@@ -365,6 +364,19 @@ export class Environment {
     if (!options.keepWorkdir && problems.length === 0) await rm(this.workdir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`cleanup problems (workdir kept: ${this.workdir}):\n${problems.join('\n')}`);
   }
+}
+
+/** Where run folders are made: `ROLLOUTS_CV_E2E_WORKDIR`, else the system's temporary folder. */
+const workdirBase = (): string => process.env.ROLLOUTS_CV_E2E_WORKDIR ?? tmpdir();
+
+/**
+ * A fresh `rollouts-cv-e2e-*` run folder owned by this process: once this process is gone, a later run's
+ * reapStaleRuns stops the processes its `logs/*.pid` name.
+ */
+export async function createWorkdir(base = workdirBase()): Promise<string> {
+  const workdir = await mkdtemp(join(base, 'rollouts-cv-e2e-'));
+  await writeFile(join(workdir, 'owner.pid'), `${process.pid}\n`);
+  return workdir;
 }
 
 /**

@@ -17,7 +17,10 @@
 # It also copies the Application and AppProject CRDs from the module it was built from into <component>-<pin>/crds/,
 # so that the tests read them from the cache, not from the Go module cache.
 #
-# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring argocd (default: all)
+# The victorialogs component is VictoriaLogs' single-node server (app/victoria-logs): a real log store, queried with
+# LogsQL, for the tests that read pods' logs.
+#
+# usage: build-components.sh [--print-paths] [component ...]     components: etcd kwok k8s argo monitoring argocd victorialogs (default: all)
 # --print-paths prints `<component> <bin dir>` per component and builds nothing.
 set -euo pipefail
 
@@ -33,11 +36,11 @@ components=()
 for arg in "$@"; do
   case "$arg" in
     --print-paths) print_only=1 ;;
-    etcd|kwok|k8s|argo|monitoring|argocd) components+=("$arg") ;;
-    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring argocd)" >&2; exit 2 ;;
+    etcd|kwok|k8s|argo|monitoring|argocd|victorialogs) components+=("$arg") ;;
+    *) echo "build-components.sh: unknown argument $arg (components: etcd kwok k8s argo monitoring argocd victorialogs)" >&2; exit 2 ;;
   esac
 done
-[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring argocd)
+[ ${#components[@]} -gt 0 ] || components=(etcd kwok k8s argo monitoring argocd victorialogs)
 
 # What each component builds: "<output name>=<package>" pairs, and its ldflags.
 packages_of() {
@@ -48,6 +51,7 @@ packages_of() {
     argo) echo "rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller" ;;
     monitoring) echo "controller-gen=sigs.k8s.io/controller-tools/cmd/controller-gen" ;;
     argocd) echo "argocd=github.com/argoproj/argo-cd/v3/cmd" ;;
+    victorialogs) echo "victoria-logs=github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs" ;;
   esac
 }
 # Further names for a built binary, as "<link>=<output name>" pairs: relative symlinks in the same bin folder.
@@ -87,6 +91,8 @@ ldflags_of() {
       echo "$flags" ;;
     # kwokctl picks component flags by the Kubernetes version it is told; default it to the one built here.
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${k8s_version#v}" ;;
+    # Stamped as its release builds are (the version its wrapper pins), so that its log and -version name it.
+    victorialogs) echo "-s -w -X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-$(awk '$1 == "github.com/VictoriaMetrics/VictoriaLogs" {print $2}' "$modules/victorialogs/go.mod")" ;;
     *) echo "-s -w" ;;
   esac
 }
