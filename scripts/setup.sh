@@ -15,6 +15,8 @@ apt_install() {
 
 missing=()
 command -v prometheus >/dev/null || missing+=(prometheus)
+# a second PromQL server: the Prometheus source is tested against both
+command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 command -v file >/dev/null || missing+=(file)
 command -v openssl >/dev/null || missing+=(openssl)
 # pipelines write release repositories with git (and the tests serve them with git http-backend)

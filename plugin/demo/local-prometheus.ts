@@ -1,12 +1,12 @@
 // A real Prometheus server on loopback, with its own throwaway storage, scraping the given targets (every second
-// unless told otherwise).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+// unless told otherwise), and holding any past samples it is given from the start.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { reserveLoopbackPort } from './free-port.js';
+import { findBinary, startLocalServer } from './local-server.js';
+import { type PastSeries, toOpenMetrics } from './past-series.js';
 
 export interface LocalPrometheusOptions {
   /** host:port targets scraped at /metrics, keeping the labels of their exposition (honor_labels). */
@@ -18,6 +18,11 @@ export interface LocalPrometheusOptions {
   scrapeConfigs?: object[];
   /** Seconds between scrapes (and rule evaluations); 1 unless given. */
   scrapeIntervalSeconds?: number;
+  /**
+   * Samples at past times written into the storage before Prometheus starts, as `promtool tsdb
+   * create-blocks-from openmetrics` backfills them: queryable as soon as it is ready.
+   */
+  history?: readonly PastSeries[];
   /** 0 picks a free port. */
   port?: number;
   readyTimeoutMs?: number;
@@ -28,22 +33,9 @@ export interface LocalPrometheus {
   stop(): Promise<void>;
 }
 
-const FALLBACK_BINARY = '/usr/bin/prometheus';
-const STDERR_TAIL_LINES = 20;
-
 /** Path of the prometheus binary: PATH first, then the Debian package's location. */
 export function findPrometheus(): string {
-  const candidates = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'prometheus')), FALLBACK_BINARY];
-  const found = candidates.find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!found) throw new Error('prometheus is not installed (not on PATH nor at /usr/bin/prometheus): run `apt-get install -y prometheus`');
-  return found;
+  return findBinary('prometheus', 'prometheus');
 }
 
 // By default every second, so that rate() over a few seconds has samples within seconds of start. honor_labels
@@ -55,78 +47,35 @@ function prometheusConfig(options: LocalPrometheusOptions): string {
 }
 
 export async function startLocalPrometheus(options: LocalPrometheusOptions): Promise<LocalPrometheus> {
-  const binary = findPrometheus();
-  const port = await reserveLoopbackPort(options.port ?? 0);
-  const dir = await mkdtemp(join(tmpdir(), 'rollouts-cv-prometheus-'));
-  const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  try {
-    await writeFile(join(dir, 'prometheus.yml'), prometheusConfig(options));
-    child = spawn(
-      binary,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const stderr = tailOf(child);
-    const exited = new Promise<never>((_, reject) => {
-      child!.once('error', (error) => reject(new Error(`cannot start ${binary}: ${error.message}`)));
-      child!.once('exit', (code, signal) =>
-        reject(new Error(`prometheus exited before it was ready (${signal ?? `code ${code}`}):\n${stderr().join('\n')}`)),
-      );
-    });
-    await Promise.race([exited, waitUntilReady(url, options.readyTimeoutMs ?? 30_000, stderr)]);
-    exited.catch(() => {}); // exit after readiness is expected on stop
-  } catch (error) {
-    await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    stop: () =>
-      (stopping ??= (async () => {
-        await stopProcess(child);
-        await rm(dir, { recursive: true, force: true });
-      })()),
-  };
-}
-
-async function waitUntilReady(url: string, timeoutMs: number, stderr: () => string[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) })).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus at ${url} was not ready after ${timeoutMs} ms:\n${stderr().join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Keeps the last lines the process wrote to stderr, for error messages. */
-function tailOf(child: ChildProcess): () => string[] {
-  const lines: string[] = [];
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    lines.push(...chunk.split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - STDERR_TAIL_LINES));
+  const history = options.history?.length ? toOpenMetrics(options.history) : undefined;
+  return startLocalServer({
+    name: 'prometheus',
+    binary: findPrometheus(),
+    dirPrefix: 'rollouts-cv-prometheus-',
+    port: options.port ?? 0,
+    readyPath: '/-/ready',
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    prepare: async (dir) => {
+      await writeFile(join(dir, 'prometheus.yml'), prometheusConfig(options));
+      if (history) await backfill(dir, history);
+    },
+    args: (dir, listen) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=${listen}`,
+      '--log.level=warn',
+    ],
   });
-  return () => lines;
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited within 5 s; resolves once it has exited. */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+/** Writes the samples as blocks into the storage Prometheus is about to open. */
+async function backfill(dir: string, openMetrics: string): Promise<void> {
+  const input = join(dir, 'history.om');
+  await writeFile(input, openMetrics);
+  try {
+    await promisify(execFile)(findBinary('promtool', 'prometheus'), ['tsdb', 'create-blocks-from', 'openmetrics', input, join(dir, 'data')]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`promtool could not backfill the history: ${stderr || (error as Error).message}`);
+  }
 }
