@@ -90,6 +90,9 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       step: String(step),
       // Plain seconds: Prometheus reads fractions only in that form ("0.5", not "0.5s").
       timeout: String(settings.timeout / 1000),
+      // VictoriaMetrics otherwise aligns a long range to multiples of the step (its response cache), moving the
+      // points up to a step before the range asked for; Prometheus, Thanos and Mimir ignore the parameter.
+      nocache: '1',
     });
 
     let headers: Record<string, string> = {};
