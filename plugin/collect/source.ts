@@ -8,11 +8,14 @@ export type Sample = readonly [unixSeconds: number, value: number];
 /** The series of one group of pods, one entry per instance (pod). */
 export type InstanceSeries = Map<string, Sample[]>;
 
+/** How a group's pods are found: by a label holding the pod-template hash, or by their names. */
+export const SELECT_BY = ['label', 'podName'] as const;
+
 /** Which pods form a group and how instances are told apart in query results. */
 export interface GroupSelection {
   podTemplateHash: string;
   /** `label`: pods carrying hashLabel=<hash>; `podName`: pods named <anything>-<hash>-<suffix> on instanceLabel. */
-  selectBy: 'label' | 'podName';
+  selectBy: (typeof SELECT_BY)[number];
   hashLabel: string;
   instanceLabel: string;
 }
@@ -85,7 +88,7 @@ export interface LogLine {
 export interface LogGroupSelection {
   podTemplateHash: string;
   /** `label`: lines whose hashField is <hash>; `podName`: lines whose instanceField is <anything>-<hash>-<suffix>. */
-  selectBy: 'label' | 'podName';
+  selectBy: (typeof SELECT_BY)[number];
   hashField: string;
   instanceField: string;
 }

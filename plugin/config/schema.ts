@@ -14,13 +14,13 @@ import {
 } from '../judge/types.js';
 import { durationField, formatDuration } from '../../shared/config/duration.js';
 import { ConfigError, describeIssue, formatPath, parseConfig } from '../../shared/config/errors.js';
+import { SELECT_BY } from '../collect/source.js';
+import { logsSchema, type LogsConfig } from './logs.js';
 
 export { ConfigError, describeIssue, formatPath };
 
 // The judge owns the vocabulary; modules that configure it import it from here or from the judge alike.
 export { DIRECTIONS, METRIC_KINDS, SENSITIVITIES, UNHEALTHY_PHASES, type Direction, type MetricKind, type Sensitivity, type UnhealthyPhase };
-
-export const SELECT_BY = ['label', 'podName'] as const;
 
 /** A ratio metric: two queries giving, per instance, the cumulative counters of the events and of the exposure they happen in. */
 export interface RatioMetricConfig extends JudgedMetric {
@@ -61,6 +61,8 @@ export interface VerifySettings {
   instanceLabel: string;
   source: SourceConfig;
   metrics: MetricConfig[];
+  /** The service's logs, judged beside the metrics once the window closes. */
+  logs?: LogsConfig;
 }
 
 /** A config ready to verify: both groups known. */
@@ -221,6 +223,7 @@ const verifySchema = z
     hashLabel: labelName.default('rollouts_pod_template_hash'),
     instanceLabel: labelName.default('pod'),
     source: sourceConfigSchema,
+    logs: logsSchema.optional(),
     metrics: z
       .array(metricSchema)
       .min(1)

@@ -2,6 +2,7 @@
 // offline `rollouts-cv judge` command and the benchmark, so all three run the same code.
 import type { InstanceSeries } from '../collect/source.js';
 import type { Verdict } from '../../shared/verdicts/summary.js';
+import type { LogFinding, LogVolumes } from './logs/compare.js';
 
 export type { Verdict };
 
@@ -95,16 +96,36 @@ export interface JudgeSettings {
 export type Classification = 'pass' | 'marginal' | 'fail' | 'inconclusive' | 'nodata';
 export type Severity = 'none' | 'minor' | 'moderate' | 'critical';
 
-/** One metric's judgement, with everything needed to explain it. */
-export interface MetricJudgement {
+/** What the verdict needs of any judgement: a metric's, or the logs'. */
+export interface Judgement {
   name: string;
-  kind: MetricKind;
-  direction: Direction;
   classification: Classification;
   severity: Severity;
   critical: boolean;
   weight: number;
   mustHaveData: boolean;
+  /** A sentence a person can read. */
+  reason: string;
+  /** The source's warnings about the data judged: a verdict resting on it may fail but not pass. */
+  warnings?: string[];
+}
+
+/** The logs' judgement (judge/logs/): the canary's log templates against the baseline's. */
+export interface LogsJudgement extends Judgement {
+  kind: 'logs';
+  /** Risky first; at most MAX_FINDINGS, `more` left out. */
+  findings: LogFinding[];
+  more: number;
+  /** Lines judged per group (a sample of the group's when the source had more than maxLines). */
+  volumes: LogVolumes;
+  /** The lines a group had in all, where more than were read: its counts are a sample. */
+  totals?: { canary?: number | undefined; baseline?: number | undefined };
+}
+
+/** One metric's judgement, with everything needed to explain it. */
+export interface MetricJudgement extends Judgement {
+  kind: MetricKind;
+  direction: Direction;
   /** The canary's and baseline's typical value (rate for ratios); null without data. */
   canary: number | null;
   baseline: number | null;
@@ -119,14 +140,10 @@ export interface MetricJudgement {
   threshold: { marginal: number; fail: number; confidence: number; passBelow: number; inconclusiveFrom: number; sensitivity: Sensitivity } | null;
   /** How likely a change of at least `threshold.passBelow` is, given the data and the prior (likely.ts); null when not tested. */
   chance?: number | null;
-  /** A sentence a person can read. */
-  reason: string;
   /** The change in the bad direction (> 0 means worse); for ordering. Null without data. */
   regression: number | null;
   /** The canary crossed a fail-fast bound. */
   failedFast?: boolean;
-  /** The source's warnings about this metric's data: a verdict resting on it may fail but not pass. */
-  warnings?: string[];
   /** The evidence weighed per group (requests for a ratio, samples otherwise), once both groups had data to compare. */
   evidence?: { canary: number; baseline: number };
 }
@@ -143,4 +160,6 @@ export interface JudgeResult {
   score: number | null;
   /** Every metric, worst first. */
   metrics: MetricJudgement[];
+  /** The logs, when the verification reads them and the look judged them (once the window closes). */
+  logs?: LogsJudgement;
 }

@@ -50,7 +50,7 @@ describe('combineJudgements', () => {
     expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', optional)])).toMatchObject({ verdict: 'Healthy', score: 100 });
     expect(combineJudgements([judgement('a', 'marginal'), judgement('b', 'nodata', optional)])).toMatchObject({ verdict: 'MediumHealthy', score: 50 });
     // ...but it is still listed.
-    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', optional)]).metrics.map((m) => m.name)).toEqual(['b', 'a']);
+    expect(combineJudgements([judgement('a', 'pass'), judgement('b', 'nodata', optional)]).judgements.map((m) => m.name)).toEqual(['b', 'a']);
   });
 
   it('is NoData when nothing at all could be judged, even if no metric had to have data', () => {
@@ -92,8 +92,8 @@ describe('combineJudgements', () => {
 
   it('orders every judgement worst first: fail, nodata, marginal, inconclusive, pass', () => {
     const c = combine(['pass', 'inconclusive', 'marginal', 'nodata', 'fail']);
-    expect(c.metrics.map((j) => j.classification)).toEqual(['fail', 'nodata', 'marginal', 'inconclusive', 'pass']);
-    expect(c.metrics).toHaveLength(5);
+    expect(c.judgements.map((j) => j.classification)).toEqual(['fail', 'nodata', 'marginal', 'inconclusive', 'pass']);
+    expect(c.judgements).toHaveLength(5);
   });
 
   it('is Inconclusive when a metric could not be shown below its failing change, and nothing worse happened', () => {

@@ -1,12 +1,12 @@
-// From metric judgements to one verdict, a score and the Argo Rollouts phase.
-import type { Classification, JudgePhase, JudgeSettings, MetricJudgement, Severity, Verdict } from './types.js';
+// From the judgements (each metric's, the logs') to one verdict, a score and the Argo Rollouts phase.
+import type { Classification, Judgement, JudgePhase, JudgeSettings, Severity, Verdict } from './types.js';
 
-export interface Combined {
+export interface Combined<J extends Judgement> {
   verdict: Verdict;
   /** 0–100; null when no metric could be judged. */
   score: number | null;
   /** Every judgement, worst first. */
-  metrics: MetricJudgement[];
+  judgements: J[];
   /** A judged metric's data came with source warnings (a partial response): a passing verdict cannot be trusted. */
   partial: boolean;
   /** A metric could not be shown below its failing change: a passing verdict would claim more than the data show. */
@@ -18,16 +18,19 @@ const POINTS: Record<Classification, number> = { pass: 1, marginal: 0.5, inconcl
 const CLASS_RANK: Record<Classification, number> = { fail: 0, nodata: 1, marginal: 2, inconclusive: 3, pass: 4 };
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, moderate: 1, minor: 2, none: 3 };
 
-const warned = (j: MetricJudgement): boolean => Boolean(j.warnings?.length);
+const warned = (j: Judgement): boolean => Boolean(j.warnings?.length);
+
+/** A metric's change in the bad direction, for ordering; 0 for the logs and metrics without data. */
+const regressionOf = (j: Judgement): number => ('regression' in j && typeof j.regression === 'number' ? j.regression : 0);
 
 /** Worst first; within a class and severity, metrics judged on partial data first, so that their reason is shown. */
-export function worstFirst(judgements: readonly MetricJudgement[]): MetricJudgement[] {
+export function worstFirst<J extends Judgement>(judgements: readonly J[]): J[] {
   return [...judgements].sort(
     (a, b) =>
       CLASS_RANK[a.classification] - CLASS_RANK[b.classification] ||
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       Number(warned(b)) - Number(warned(a)) ||
-      (b.regression ?? 0) - (a.regression ?? 0),
+      regressionOf(b) - regressionOf(a),
   );
 }
 
@@ -38,22 +41,22 @@ export function worstFirst(judgements: readonly MetricJudgement[]): MetricJudgem
  * Inconclusive. The score is the weighted share of points (pass 1, marginal and inconclusive ½, fail 0) over
  * the judged metrics, and 0 when a critical metric failed.
  */
-export function combineJudgements(judgements: readonly MetricJudgement[]): Combined {
-  const metrics = worstFirst(judgements);
-  const judged = metrics.filter((j) => j.classification !== 'nodata');
+export function combineJudgements<J extends Judgement>(all: readonly J[]): Combined<J> {
+  const judgements = worstFirst(all);
+  const judged = judgements.filter((j) => j.classification !== 'nodata');
   const weight = judged.reduce((sum, j) => sum + j.weight, 0);
   const criticalFailed = judged.some((j) => j.critical && j.classification === 'fail');
   const score =
     judged.length === 0 ? null : criticalFailed || weight === 0 ? 0 : Math.round((100 * judged.reduce((sum, j) => sum + j.weight * POINTS[j.classification], 0)) / weight);
-  const has = (classification: Classification) => metrics.some((j) => j.classification === classification);
+  const has = (classification: Classification) => judgements.some((j) => j.classification === classification);
 
   let verdict: Verdict;
   if (has('fail')) verdict = 'Unhealthy';
-  else if (judged.length === 0 || metrics.some((j) => j.classification === 'nodata' && j.mustHaveData)) verdict = 'NoData';
+  else if (judged.length === 0 || judgements.some((j) => j.classification === 'nodata' && j.mustHaveData)) verdict = 'NoData';
   else if (has('marginal')) verdict = 'MediumHealthy';
   else if (has('inconclusive')) verdict = 'Inconclusive';
   else verdict = 'Healthy';
-  return { verdict, score, metrics, partial: judged.some(warned), unsettled: has('inconclusive') };
+  return { verdict, score, judgements, partial: judged.some(warned), unsettled: has('inconclusive') };
 }
 
 /**

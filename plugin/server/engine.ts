@@ -4,7 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger, type Logger } from '../../shared/log.js';
-import { createHealthSource } from '../collect/registry.js';
+import { createHealthSource, createLogSource } from '../collect/registry.js';
 import { type QueueLimits, RequestQueue } from '../collect/request-queue.js';
 import { type EngineContext, type EngineDomain, verifyDomain } from './domain.js';
 import type { CallBudget } from './call-log.js';
@@ -76,6 +76,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     signal,
     deadline,
     createSource: (config) => createHealthSource(config, sourceOptions),
+    createLogSource: (config) => createLogSource(config, sourceOptions),
     events: metrics.verifications,
     get approvals() {
       return approvalStore();

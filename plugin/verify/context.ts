@@ -2,8 +2,8 @@
 // gate): the clock, the log, the health sources, the engine's own metrics and the call's deadline.
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import type { Logger } from '../../shared/log.js';
-import { createHealthSource, type SourceConfig } from '../collect/registry.js';
-import type { HealthSource } from '../collect/source.js';
+import { createHealthSource, createLogSource, type SourceConfig } from '../collect/registry.js';
+import type { HealthSource, LogSource } from '../collect/source.js';
 import type { VerifyConfig } from '../config/schema.js';
 import type { Verdict } from '../judge/types.js';
 
@@ -12,6 +12,8 @@ export interface EngineContext {
   log: Logger;
   /** Builds the health source for a config; defaults to the backend registry (tests inject a fake). */
   createSource?: (config: SourceConfig) => HealthSource;
+  /** Builds the log source for a config's `logs.source`; defaults to the backend registry. */
+  createLogSource?: (config: SourceConfig) => LogSource;
   /** Told of verdicts and failed collections, for the engine's own metrics. */
   events?: VerificationEvents;
   /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
@@ -33,4 +35,9 @@ export interface VerificationEvents {
 /** The health source for a config: the context's factory when the server or a test gives one, else the registry. */
 export function sourceFor(config: VerifyConfig, ctx: EngineContext): HealthSource {
   return (ctx.createSource ?? createHealthSource)(config.source);
+}
+
+/** The log source of a config that reads logs, else undefined. */
+export function logSourceFor(config: VerifyConfig, ctx: EngineContext): LogSource | undefined {
+  return config.logs ? (ctx.createLogSource ?? createLogSource)(config.logs.source) : undefined;
 }

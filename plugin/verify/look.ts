@@ -3,7 +3,7 @@
 // its own protocol (a Measurement, a step result), so a look means the same whichever front asked for it.
 import type { VerifyConfig } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
-import { sourceFor, type EngineContext, type VerificationPlugin } from './context.js';
+import { logSourceFor, sourceFor, type EngineContext, type VerificationPlugin } from './context.js';
 import { summarize, verdictSentence } from './measurement.js';
 import type { VerdictSummary } from '../../shared/verdicts/summary.js';
 import { verify } from './verification.js';
@@ -40,11 +40,13 @@ export async function lookAt(verification: Verification, now: Date, ctx: EngineC
   const range = ending ? elapsedRange(window, now) : lookRange(window, now, config.intervalMs);
   let result: JudgeResult;
   try {
+    const logSource = logSourceFor(config, ctx);
     result = await verify(config, range, sourceFor(config, ctx), {
+      ...(logSource && { logSource }),
       asClosed: ending,
       signal: ctx.signal,
       deadline: ctx.deadline,
-      onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: the metric is judged without it'),
+      onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: judged without it'),
     });
   } catch (error) {
     log.warn({ err: error, closed, front }, 'collection failed');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { clip } from '../../shared/text.js';
 import type { VerdictSummary } from '../../shared/verdicts/summary.js';
+import { judgementsOf } from '../judge/judge.js';
 import type { JudgeResult } from '../judge/types.js';
 import type { Measurement } from './types.js';
 import type { VerificationWindow } from './window.js';
@@ -25,7 +26,7 @@ export function rfc3339(date: Date): string {
 /** The verdict, score and the top reasons (worst first); verdict and score are null while undecided. */
 export function summarize(result: JudgeResult | null): VerdictSummary {
   if (!result) return { verdict: null, score: null, reasons: [] };
-  const reasons = result.metrics
+  const reasons = judgementsOf(result)
     .slice(0, MAX_REASONS)
     .map((j) => clip(j.reason, MAX_REASON_CHARS));
   return { verdict: result.verdict, score: result.score, reasons };
@@ -36,12 +37,13 @@ export function summarize(result: JudgeResult | null): VerdictSummary {
  * "undecided, no conclusive regression; error-rate: …" while the window is open.
  */
 export function verdictSentence(result: JudgeResult): string {
-  const top = result.metrics[0];
+  const judgements = judgementsOf(result);
+  const top = judgements[0];
   if (!result.final || result.verdict === null) return `undecided, no conclusive regression${top ? `; ${top.reason}` : ''}`;
   const score = result.score === null ? 'no metric could be judged' : `score ${result.score}/100`;
   // A passing verdict made Inconclusive (verdictPhase) by partial data or beside an inconclusive metric says why.
   const passing = result.phase === 'Inconclusive' && (result.verdict === 'Healthy' || result.verdict === 'MediumHealthy');
-  const why = result.metrics.some((m) => m.warnings?.length) ? 'on partial data' : 'beside an inconclusive metric';
+  const why = judgements.some((m) => m.warnings?.length) ? 'on partial data' : 'beside an inconclusive metric';
   const verdict = passing ? `${result.verdict} ${why}, so Inconclusive` : result.verdict;
   return `${verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
 }

@@ -2,12 +2,14 @@
 // backend's data, so any replica (or a restarted engine) reaches the same result.
 import { setMaxListeners } from 'node:events';
 import { increasesPerStep } from '../collect/counters.js';
-import type { CollectError, FetchedSeries, GroupSelection, GroupsRequest, HealthSource, InstanceSeries } from '../collect/source.js';
+import type { CollectError, FetchedSeries, GroupSelection, GroupsRequest, HealthSource, InstanceSeries, LogSource } from '../collect/source.js';
 import type { GroupRef, VerifyConfig } from '../config/schema.js';
 import { judgeVerification } from '../judge/judge.js';
 import { seenBefore } from '../judge/warmup.js';
 import type { GroupData, JudgeResult, JudgeSettings, Look, MetricInput } from '../judge/types.js';
+import type { FeedbackMark } from '../judge/logs/compare.js';
 import { collectHistory } from './history.js';
+import { judgeWindowLogs } from './logs.js';
 import { groupWithin, samplesWithin, type VerificationWindow } from './window.js';
 
 /** How a source finds the series of `group`'s pods. */
@@ -116,8 +118,12 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms). */
   deadline?: number;
-  /** A metric's history could not be read: it is judged without it (history.ts). */
+  /** A metric's history, or the stable pods' earlier lines, could not be read: judged without it. */
   onHistoryError?: (error: CollectError) => void;
+  /** Where the logs are read from, when the config has `logs`. */
+  logSource?: LogSource;
+  /** People's marks on log templates (by template text) for this service and environment. */
+  feedback?: ReadonlyMap<string, FeedbackMark>;
 }
 
 /**
@@ -126,8 +132,22 @@ export interface VerifyOptions {
  * regression is conclusive; once closed (or `asClosed`) it always is. Throws CollectError.
  */
 export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource, options: VerifyOptions = {}): Promise<JudgeResult> {
-  const inputs = await collectInputs(config, range, source, options);
   const elapsedMs = range.end.getTime() - range.start.getTime();
   const look: Look = { elapsedMs: options.asClosed ? config.durationMs : elapsedMs, durationMs: config.durationMs, intervalMs: config.intervalMs };
-  return judgeVerification(judgeSettings(config), inputs, look);
+  const [inputs, logs] = await Promise.all([collectInputs(config, range, source, options), lookAtLogs(config, range, look, options)]);
+  return judgeVerification(judgeSettings(config), inputs, look, logs);
+}
+
+/** The logs' judgement when the config reads logs and the look is the window's last; throws CollectError. */
+async function lookAtLogs(config: VerifyConfig, range: VerificationWindow, look: Look, options: VerifyOptions) {
+  if (!config.logs || look.elapsedMs < look.durationMs) return undefined;
+  if (!options.logSource) throw new Error('the config reads logs, but no log source was given');
+  const groups = { canary: config.canary.podTemplateHash, baseline: config.baseline.podTemplateHash };
+  const { signal, deadline, feedback, onHistoryError } = options;
+  return judgeWindowLogs(config.logs, groups, range, options.logSource, { sensitivity: config.sensitivity, warmupMs: config.warmupMs }, {
+    ...(signal && { signal }),
+    ...(deadline !== undefined && { deadline }),
+    ...(feedback && { feedback }),
+    ...(onHistoryError && { onHistoryError }),
+  });
 }

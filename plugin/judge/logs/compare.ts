@@ -80,7 +80,9 @@ export interface LogFinding {
   level: LogLevel;
   canary: number;
   baseline: number;
-  /** Expected canary count at the baseline's rate. */
+  /** The baseline pods' lines of it before the window, when those were read. */
+  history?: number;
+  /** Expected canary count at the baseline's rate (its lines in the window and, when read, before it). */
   expected: number;
   /** One-sided p-value of "the canary logs it no more often"; null when a group has no lines. */
   pValue: number | null;
@@ -267,19 +269,24 @@ function quoted(template: string): string {
 
 type Unexplained = Omit<LogFinding, 'reason'>;
 
+/** The baseline's lines before the window, when they were read: "; 5 of 2,000 before the window". */
+function before(f: Unexplained, volumes: LogVolumes): string {
+  return volumes.history === undefined ? '' : `; ${LINES.format(f.history ?? 0)} of ${LINES.format(volumes.history)} before the window`;
+}
+
 function findingReason(f: Unexplained, volumes: LogVolumes): string {
   const test = f.pValue === null ? '' : ` (p = ${f.pValue.toPrecision(2)})`;
   const counts =
     f.class === 'unknown'
       ? `new: ${lines(f.canary)} in the canary, none in the baseline's ${LINES.format(volumes.baseline)}`
-      : `${lines(f.canary)} in the canary, ${EXPECTED.format(f.expected)} expected at the baseline's rate (baseline ${LINES.format(f.baseline)} of ${LINES.format(volumes.baseline)})`;
+      : `${lines(f.canary)} in the canary, ${EXPECTED.format(f.expected)} expected at the baseline's rate (baseline ${LINES.format(f.baseline)} of ${LINES.format(volumes.baseline)}${before(f, volumes)})`;
   const marked = f.feedback === 'not-a-risk' ? '; marked not a risk' : f.feedback === 'raise-risk' ? '; marked a risk' : '';
   return `${counts}${test}${marked}`;
 }
 
 function finding(t: Tested, rule: LogRule, mark: FeedbackMark | undefined): Unexplained {
   const { cls, risk } = assess(t, rule);
-  const { id, template, level, canary, baseline, samples } = t.counts;
+  const { id, template, level, canary, baseline, history, samples } = t.counts;
   return {
     id,
     template,
@@ -287,6 +294,7 @@ function finding(t: Tested, rule: LogRule, mark: FeedbackMark | undefined): Unex
     level,
     canary,
     baseline,
+    ...(history !== undefined && { history }),
     expected: t.expected,
     pValue: t.pValue,
     adjustedPValue: t.adjusted,
@@ -304,7 +312,7 @@ function byRiskThenSurprise(a: Unexplained, b: Unexplained): number {
 
 /** The sentence for a risky finding: what it is, its counts and the expected count. */
 function riskSentence(f: Unexplained, volumes: LogVolumes): string {
-  const of = `(baseline ${LINES.format(f.baseline)} of ${lines(volumes.baseline)})`;
+  const of = `(baseline ${LINES.format(f.baseline)} of ${lines(volumes.baseline)}${before(f, volumes)})`;
   if (f.feedback === 'raise-risk') return `${f.level} template marked a risk in canary: ${quoted(f.template)} ${lines(f.canary)}, ${EXPECTED.format(f.expected)} expected ${of}`;
   if (f.class === 'unknown') return `new ${f.level} template in canary: ${quoted(f.template)} ${lines(f.canary)} ${of}`;
   return `${f.level} template more frequent in canary: ${quoted(f.template)} ${lines(f.canary)}, ${EXPECTED.format(f.expected)} expected at the baseline's rate ${of}`;
@@ -333,12 +341,16 @@ export function judgeLogs(input: LogJudgeInput): LogJudgement {
   if (volumes.canary === 0 && volumes.baseline === 0) {
     return { classification: 'nodata', severity: 'none', findings: [], more: 0, reason: judgementReason('nodata', [], volumes) };
   }
+  // The baseline's rate is its lines in the window and, when read, the same pods' lines before it: a template the
+  // stable pods log in bursts is then not "more frequent" for missing from the window alone.
+  const referenceVolume = volumes.baseline + (volumes.history ?? 0);
   const comparable = volumes.canary > 0 && volumes.baseline > 0;
-  const share = volumes.canary / (volumes.canary + volumes.baseline);
+  const share = volumes.canary / (volumes.canary + referenceVolume);
   const tested: Tested[] = templates.map((counts) => {
-    const n = counts.canary + counts.baseline;
+    const reference = counts.baseline + (volumes.history !== undefined ? (counts.history ?? 0) : 0);
+    const n = counts.canary + reference;
     const pValue = comparable && n > 0 ? binomialUpperTail(counts.canary, n, share) : null;
-    return { counts, expected: volumes.baseline > 0 ? (counts.baseline * volumes.canary) / volumes.baseline : 0, pValue, adjusted: null };
+    return { counts, expected: referenceVolume > 0 ? (reference * volumes.canary) / referenceVolume : 0, pValue, adjusted: null };
   });
   adjustByLevel(tested);
 

@@ -90,6 +90,12 @@ function isWordChar(char: string | undefined): boolean {
   return char !== undefined && WORD_CHAR.test(char);
 }
 
+/** The level a log store recorded for a line (its level field's value), or null when it is no level this knows. */
+export function levelOfValue(value: string): LogLevel | null {
+  const text = value.trim();
+  return FIELD_VALUES.get(text.toLowerCase()) ?? NUMERIC_LEVELS.get(text) ?? null;
+}
+
 /** The level a level field at `end` (just after its key) gives, or null when it is not one. */
 function fieldLevel(line: string, end: number): LogLevel | null {
   FIELD_VALUE.lastIndex = end;
