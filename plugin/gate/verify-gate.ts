@@ -210,7 +210,13 @@ function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepSta
     expiresAt: new Date(now.getTime() + ask.timeout).toISOString(),
     onTimeout: ask.onTimeout,
     actions: ASK_ACTIONS,
-    evidence: { ...(summary.verdict && { verdict: summary.verdict }), score: summary.score, reasons: summary.reasons, verificationId: status.verificationId },
+    evidence: {
+      ...(summary.verdict && { verdict: summary.verdict }),
+      score: summary.score,
+      reasons: summary.reasons,
+      ...(summary.templates && { templates: summary.templates }),
+      verificationId: status.verificationId,
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { clip } from '../../shared/text.js';
-import type { VerdictSummary } from '../../shared/verdicts/summary.js';
+import { MAX_TEMPLATES, type VerdictSummary } from '../../shared/verdicts/summary.js';
 import { judgementsOf } from '../judge/judge.js';
 import type { JudgeResult } from '../judge/types.js';
 import type { Measurement } from './types.js';
@@ -29,7 +29,8 @@ export function summarize(result: JudgeResult | null): VerdictSummary {
   const reasons = judgementsOf(result)
     .slice(0, MAX_REASONS)
     .map((j) => clip(j.reason, MAX_REASON_CHARS));
-  return { verdict: result.verdict, score: result.score, reasons };
+  const templates = (result.logs?.findings ?? []).slice(0, MAX_TEMPLATES).map(({ template, risk }) => ({ template, risk }));
+  return { verdict: result.verdict, score: result.score, reasons, ...(templates.length && { templates }) };
 }
 
 /**

@@ -5,6 +5,7 @@
 // The policy is the operator's: the bot's configuration maps the request's namespace to an environment, whose
 // floors apply (effectivePolicy). What the gate wrote in the request can only make it stricter. Only the bot
 // knows the operator's policy, so the engine never applies a go-ahead on timeout itself (engineTimeout).
+import type { TemplateNote } from '../verdicts/summary.js';
 
 export const APPROVAL_REQUESTS = { group: 'rollouts-cv.io', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
 export const API_VERSION = `${APPROVAL_REQUESTS.group}/${APPROVAL_REQUESTS.version}`;
@@ -72,7 +73,7 @@ interface RequestSpecFields {
   onTimeout: Outcome;
   /** Outcomes a person may choose; an Approval always offers approve and reject. */
   actions?: Outcome[];
-  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; verificationId?: string; analysisRun?: string };
+  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; templates?: TemplateNote[]; verificationId?: string; analysisRun?: string };
 }
 
 export interface ApprovalRequestStatus {

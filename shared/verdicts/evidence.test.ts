@@ -37,6 +37,8 @@ function schemaProblems(evidence: unknown, schema: Schema = EVIDENCE, path = 'ev
       return typeof evidence !== 'string' ? [`${path}: not a string`] : schema.maxLength !== undefined && evidence.length > schema.maxLength ? [`${path}: ${evidence.length} characters`] : [];
     case 'integer':
       return Number.isInteger(evidence) ? [] : [`${path}: ${String(evidence)} is not an integer`];
+    case 'boolean':
+      return typeof evidence === 'boolean' ? [] : [`${path}: not a boolean`];
     default:
       return [`${path}: no type in the schema`];
   }
@@ -89,6 +91,13 @@ describe('evidenceOf', () => {
     expect(evidence.reasons).toHaveLength(10);
     expect(evidence.reasons![0]).toMatch(/^m{999}…$/);
     expect(evidence.reasons![1]).toBe('metric 0');
+  });
+
+  it("carries the logs' templates within the CRD's bounds", () => {
+    const templates = [{ template: 'ERROR payment <NUM> failed', risk: true }];
+    const evidence = evidenceOf(run({ verdict: 'Unhealthy', score: 0, reasons: ['logs: new error template'], templates }))!;
+    expect(evidence.templates).toEqual(templates);
+    expect(schemaProblems(evidence)).toEqual([]);
   });
 
   it('finds the schema problems it guards against (the check above is not vacuous)', () => {

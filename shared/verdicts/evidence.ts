@@ -21,7 +21,7 @@ export interface AnalysisRun {
 type Evidence = NonNullable<ApprovalRequestSpec['evidence']>;
 
 /** A rollouts-cv measurement's verdict, within the CRD's bounds. */
-export type MeasuredVerdict = Required<Pick<Evidence, 'verdict' | 'score' | 'reasons'>>;
+export type MeasuredVerdict = Required<Pick<Evidence, 'verdict' | 'score' | 'reasons'>> & Pick<Evidence, 'templates'>;
 
 // The CRD's bounds (spec.evidence), and bounds of our own for the strings it leaves open.
 const MAX_REASONS = 10;
@@ -41,7 +41,7 @@ function reasonsOf(values: readonly string[]): string[] {
 export function verdictOf(metric: MetricResult): MeasuredVerdict | undefined {
   const summary = decodeSummary(metric.measurements?.at(-1)?.value);
   if (!summary?.verdict) return undefined;
-  return { verdict: summary.verdict, score: scoreOf(summary.score), reasons: reasonsOf(summary.reasons) };
+  return { verdict: summary.verdict, score: scoreOf(summary.score), reasons: reasonsOf(summary.reasons), ...(summary.templates && { templates: summary.templates }) };
 }
 
 /** The verification's verdict and reasons from the AnalysisRun: a rollouts-cv measurement's value, or the run's messages. */

@@ -6,6 +6,12 @@ import { z } from 'zod';
 export const VERDICTS = ['Healthy', 'MediumHealthy', 'Inconclusive', 'Unhealthy', 'NoData'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
+/** A log template the verification found, which people may mark "not a risk" (a risk) or "raise risk" (not one). */
+export interface TemplateNote {
+  template: string;
+  risk: boolean;
+}
+
 export interface VerdictSummary {
   /** Null while the verification is undecided. */
   verdict: Verdict | null;
@@ -13,26 +19,38 @@ export interface VerdictSummary {
   score: number | null;
   /** The top reasons, worst first. */
   reasons: string[];
+  /** The logs' top findings, when the logs were judged. */
+  templates?: TemplateNote[];
 }
 
 // Measurements are kept in the AnalysisRun object, so the value stays small; the detail is recomputed on demand.
-export const MAX_SUMMARY_BYTES = 1024;
+export const MAX_SUMMARY_BYTES = 2048;
+export const MAX_TEMPLATES = 3;
+/** Longest template a summary carries: a longer one is left out rather than cut (a cut template matches nothing). */
+export const MAX_TEMPLATE_CHARS = 500;
 
-/** `{"verdict":…,"score":…,"reasons":[…]}`, under MAX_SUMMARY_BYTES (reasons dropped from the end if needed). */
+/**
+ * `{"verdict":…,"score":…,"reasons":[…],"templates":[…]}`, under MAX_SUMMARY_BYTES: templates, then reasons, are
+ * dropped from the end if needed.
+ */
 export function encodeSummary(summary: VerdictSummary): string {
   const reasons = [...summary.reasons];
-  let text = JSON.stringify({ ...summary, reasons });
-  while (Buffer.byteLength(text) > MAX_SUMMARY_BYTES && reasons.length) {
-    reasons.pop();
-    text = JSON.stringify({ ...summary, reasons });
+  const templates = (summary.templates ?? []).filter((t) => t.template.length <= MAX_TEMPLATE_CHARS).slice(0, MAX_TEMPLATES);
+  const text = () => JSON.stringify({ verdict: summary.verdict, score: summary.score, reasons, ...(templates.length && { templates }) });
+  while (Buffer.byteLength(text()) > MAX_SUMMARY_BYTES && (templates.length || reasons.length)) {
+    if (templates.length) templates.pop();
+    else reasons.pop();
   }
-  return text;
+  return text();
 }
+
+const templateSchema = z.object({ template: z.string().min(1).max(MAX_TEMPLATE_CHARS), risk: z.boolean() });
 
 const summarySchema = z.object({
   verdict: z.enum(VERDICTS).nullable(),
   score: z.number().min(0).max(100).nullable().catch(null),
   reasons: z.array(z.unknown()).catch([]),
+  templates: z.array(z.unknown()).optional().catch(undefined),
 });
 
 /**
@@ -49,5 +67,7 @@ export function decodeSummary(text: string | undefined): VerdictSummary | undefi
   const parsed = summarySchema.safeParse(value);
   if (!parsed.success) return undefined;
   const { verdict, score, reasons } = parsed.data;
-  return { verdict, score, reasons: reasons.map((reason) => (typeof reason === 'string' ? reason : JSON.stringify(reason))) };
+  // Malformed template entries are dropped one by one: the rest can still be marked.
+  const templates = (parsed.data.templates ?? []).flatMap((entry) => templateSchema.safeParse(entry).data ?? []).slice(0, MAX_TEMPLATES);
+  return { verdict, score, reasons: reasons.map((reason) => (typeof reason === 'string' ? reason : JSON.stringify(reason))), ...(templates.length && { templates }) };
 }
