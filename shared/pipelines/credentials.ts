@@ -146,7 +146,4 @@ export async function webhookTarget(read: SecretReader, namespace: string, webho
   return { url, headers };
 }
 
-/** `text` with each credential in it replaced by "***": what a server answers may quote what it was sent. */
-export function withoutSecrets(text: string, secrets: readonly string[]): string {
-  return secrets.filter((secret) => secret.length >= 4).reduce((result, secret) => result.split(secret).join('***'), text);
-}
+export { withoutSecrets } from '../text.js';

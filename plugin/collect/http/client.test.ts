@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError, MAX_RESPONSE_BYTES, postForm } from './client.js';
+import { getQuery, HttpError, MAX_RESPONSE_BYTES, postForm } from './client.js';
 
 let server: Server | undefined;
 let closed = 0;
@@ -61,5 +61,18 @@ describe('postForm', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await expect(postForm(url, form, { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     server = undefined;
+  });
+});
+
+describe('getQuery', () => {
+  it('sends the parameters as the query string, and answers the Retry-After header', async () => {
+    server = createServer((request, response) => response.writeHead(429, { 'retry-after': '3' }).end(`${request.method} ${request.url}`));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/query`;
+    expect(await getQuery(url, new URLSearchParams({ query: '{app="web"}', limit: '5' }), { timeoutMs: 1000 })).toEqual({
+      status: 429,
+      text: 'GET /api/query?query=%7Bapp%3D%22web%22%7D&limit=5',
+      retryAfter: '3',
+    });
   });
 });

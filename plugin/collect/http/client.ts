@@ -3,12 +3,15 @@
 // response is compressed by the backend and decompressed here (query results are small; the CPU is not).
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { formatDuration } from '../../../shared/config/duration.js';
 
 export interface HttpResponse {
   status: number;
   text: string;
   /** The Content-Type header, if any. */
   contentType?: string;
+  /** The Retry-After header, if any: how long a rate-limited or overloaded backend asks to be left alone. */
+  retryAfter?: string;
 }
 
 export interface PostOptions {
@@ -17,6 +20,8 @@ export interface PostOptions {
   timeoutMs: number;
   /** Aborts the request, wherever it is. */
   signal?: AbortSignal;
+  /** For an https URL: the agent to use instead of the shared one (a credentials folder's CA, tls.ts). */
+  agent?: HttpsAgent;
 }
 
 /** Why a request got no response: `timeout`, `aborted`, `too-large`, or the network's code (ECONNREFUSED, …). */
@@ -33,26 +38,71 @@ export class HttpError extends Error {
 /** Largest response read; a query result this big is a query that does not aggregate by instance. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+// Node's codes for a server certificate that does not verify.
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** Whether the same request would fail the same way again: a response too large, a certificate that does not verify. */
+export function failsAgain(error: unknown): boolean {
+  return error instanceof HttpError && (error.code === 'too-large' || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || UNTRUSTED_CERTIFICATE.has(error.code));
+}
+
+/** Why a request got no response, for messages: "no response within 10s", "connection refused", … */
+export function transportCause(error: unknown, timeoutMs: number): string {
+  if (error instanceof HttpError) {
+    if (error.code === 'timeout') return `no response within ${formatDuration(timeoutMs)}`;
+    if (error.code === 'ECONNREFUSED') return 'connection refused';
+    if (error.code === 'ENOTFOUND') return 'host not found';
+    if (UNTRUSTED_CERTIFICATE.has(error.code)) {
+      return `TLS: the server's certificate is not trusted (${error.code}: ${error.message}); for a private CA, put its certificate in the credentials folder's ca.crt`;
+    }
+    if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `TLS: the server's certificate is not for this host name (${error.message})`;
+    return error.code === 'too-large' ? error.message : `${error.code}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+/** The Content-Type of postForm's requests: a request signer signs it as sent. */
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** POSTs a form and resolves with the status and body, whatever the status; rejects with HttpError. */
 export function postForm(url: string, form: URLSearchParams, options: PostOptions): Promise<HttpResponse> {
-  const target = new URL(url);
   const body = form.toString();
+  const headers = { 'content-type': FORM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)) };
+  return send('POST', new URL(url), body, headers, options);
+}
+
+/** GETs `url` with `query` as its query string and resolves with the status and body, whatever the status; rejects with HttpError. */
+export function getQuery(url: string, query: URLSearchParams, options: PostOptions): Promise<HttpResponse> {
+  const target = new URL(url);
+  target.search = query.toString();
+  return send('GET', target, '', {}, options);
+}
+
+/** POSTs a JSON document (a GraphQL request) and resolves with the status and body, whatever the status; rejects with HttpError. */
+export function postJson(url: string, document: unknown, options: PostOptions): Promise<HttpResponse> {
+  const body = JSON.stringify(document);
+  return send('POST', new URL(url), body, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, options);
+}
+
+function send(method: 'GET' | 'POST', target: URL, body: string, bodyHeaders: Record<string, string>, options: PostOptions): Promise<HttpResponse> {
   const secure = target.protocol === 'https:';
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new HttpError('aborted', 'the request was cancelled'));
     const request = (secure ? httpsRequest : httpRequest)(
       target,
       {
-        method: 'POST',
-        agent: secure ? agents.https : agents.http,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': String(Buffer.byteLength(body)),
-          accept: 'application/json',
-          ...options.headers,
-        },
+        method,
+        agent: secure ? (options.agent ?? agents.https) : agents.http,
+        headers: { ...bodyHeaders, accept: 'application/json', ...options.headers },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -67,7 +117,8 @@ export function postForm(url: string, form: URLSearchParams, options: PostOption
         });
         response.once('end', () => {
           done();
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), contentType: response.headers['content-type'] });
+          const { 'content-type': contentType, 'retry-after': retryAfter } = response.headers;
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), contentType, retryAfter });
         });
         response.on('error', (error) => fail(error));
       },

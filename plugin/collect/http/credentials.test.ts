@@ -2,9 +2,22 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authorizationFor, isWithin } from './credentials.js';
+import { authorizationFor, isWithin, readCredentials, secretsOf } from './credentials.js';
 
 let dir: string;
+
+// A CA certificate: only that it parses matters here.
+const CA = `-----BEGIN CERTIFICATE-----
+MIIBeDCCAR+gAwIBAgIUBLsv47sQlpJkgm0wkEPDDpzggyQwCgYIKoZIzj0EAwIw
+EjEQMA4GA1UEAwwHdGVzdC1DQTAeFw0yNjEyMDUwOTU2MTFaFw0zNjEyMDIwOTU2
+MTFaMBIxEDAOBgNVBAMMB3Rlc3QtQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC
+AASvEMuU+viEOs2hDuOizj77ZruTEpr7vVHezIi0ahJFa2JBUNIsl+9+Iq9honQT
+7dm3NUnuekcnzzhiTCoES84yo1MwUTAdBgNVHQ4EFgQUoRbTU9MXXZqu0qv4phIk
+3Hia5vYwHwYDVR0jBBgwFoAUoRbTU9MXXZqu0qv4phIk3Hia5vYwDwYDVR0TAQH/
+BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiBxz0/q/c2jZXk7HmLdm7o4xNARxAdY
+jC+1u1pPNLIeHQIgVmLLv36Fi4YV6E1QFG/35cD8lncWQLBmVM/JTaY0HPE=
+-----END CERTIFICATE-----
+`;
 
 function credential(name: string, files: Record<string, string>): void {
   mkdirSync(join(dir, name));
@@ -73,6 +86,101 @@ describe('authorizationFor', () => {
     await expect(authorizationFor(dir, 'absent', 'https://prom.example')).rejects.toThrow(`credentials "absent" not found: ${join(dir, 'absent', 'address')} does not exist`);
     await expect(authorizationFor(dir, '../etc', 'https://prom.example')).rejects.toThrow('is not a Kubernetes name');
     credential('empty', { address: 'https://prom.example' });
-    await expect(authorizationFor(dir, 'empty', 'https://prom.example')).rejects.toThrow('hold neither a token file nor username and password files');
+    await expect(authorizationFor(dir, 'empty', 'https://prom.example')).rejects.toThrow(`credentials "empty" hold nothing to use in ${join(dir, 'empty')}`);
+  });
+
+  it('refuses a folder with what it cannot apply rather than leave a pinned tenant out', async () => {
+    credential('mimir', { address: 'https://prom.example', token: 't0ken', headers: '{"X-Scope-OrgID": "team-a"}' });
+    await expect(authorizationFor(dir, 'mimir', 'https://prom.example')).rejects.toThrow(
+      'credentials "mimir" hold headers, which this source does not apply: it sends a token or username and password only',
+    );
+    credential('amp', { address: 'https://prom.example', aws_access_key_id: 'AKIA1', aws_secret_access_key: 'k', aws_region: 'us-east-1' });
+    await expect(authorizationFor(dir, 'amp', 'https://prom.example')).rejects.toThrow('credentials "amp" hold aws_* files, which this source does not apply');
+  });
+});
+
+describe('readCredentials', () => {
+  it('reads each kind of authentication', async () => {
+    credential('bearer', { address: 'https://prom.example', token: 't0ken\n' });
+    credential('basic', { address: 'https://prom.example', username: 'u', password: '' });
+    credential('oauth', {
+      address: 'https://prom.example',
+      oauth2_client_id: 'rollouts-cv',
+      oauth2_client_secret: 'cl1ent-s3cret',
+      oauth2_token_url: 'https://auth.example/oauth2/token',
+      oauth2_scopes: 'metrics:read  tenant:a\n',
+    });
+    credential('amp', { address: 'https://prom.example', aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE', aws_secret_access_key: 'k3y', aws_session_token: 'sess', aws_region: 'eu-west-1' });
+    const read = (name: string) => readCredentials(dir, name, 'https://prom.example').then((credentials) => credentials.authentication);
+    expect(await read('bearer')).toEqual({ kind: 'bearer', token: 't0ken' });
+    expect(await read('basic')).toEqual({ kind: 'basic', username: 'u', password: '' });
+    expect(await read('oauth')).toEqual({ kind: 'oauth2', clientId: 'rollouts-cv', clientSecret: 'cl1ent-s3cret', tokenUrl: 'https://auth.example/oauth2/token', scopes: ['metrics:read', 'tenant:a'] });
+    expect(await read('amp')).toEqual({ kind: 'sigv4', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'k3y', sessionToken: 'sess', region: 'eu-west-1', service: 'aps' });
+  });
+
+  it('reads pinned headers and a CA, with or without authentication', async () => {
+    credential('tenant', { address: 'https://prom.example', headers: '{"X-Scope-OrgID": "team-a"}', 'ca.crt': CA });
+    expect(await readCredentials(dir, 'tenant', 'https://prom.example')).toEqual({
+      name: 'tenant',
+      folder: join(dir, 'tenant'),
+      address: 'https://prom.example',
+      ca: CA.trim(),
+      headers: { 'X-Scope-OrgID': 'team-a' },
+    });
+  });
+
+  it('refuses mixed or partial kinds of authentication, naming the files', async () => {
+    credential('mixed', { address: 'https://prom.example', token: 't', oauth2_client_id: 'c' });
+    await expect(readCredentials(dir, 'mixed', 'https://prom.example')).rejects.toThrow(
+      'credentials "mixed" hold files of more than one kind of authentication (token; oauth2_client_id): keep the files of one kind',
+    );
+    credential('partial', { address: 'https://prom.example', oauth2_client_id: 'c', oauth2_client_secret: 's3cret' });
+    await expect(readCredentials(dir, 'partial', 'https://prom.example')).rejects.toThrow(
+      'credentials "partial" hold oauth2_client_id, oauth2_client_secret but not oauth2_token_url: oauth2_client_id, oauth2_client_secret, oauth2_token_url go together',
+    );
+    credential('half-basic', { address: 'https://prom.example', username: 'u' });
+    await expect(readCredentials(dir, 'half-basic', 'https://prom.example')).rejects.toThrow('hold username but not password');
+  });
+
+  it("refuses a token URL that would send the client secret in the clear or to a look-alike, without repeating what is secret in it", async () => {
+    const oauth = { address: 'https://prom.example', oauth2_client_id: 'c', oauth2_client_secret: 'cl1ent-s3cret' };
+    credential('evil', { ...oauth, oauth2_token_url: 'http://evil.example/token?key=hunter2' });
+    const failure = readCredentials(dir, 'evil', 'https://prom.example');
+    await expect(failure).rejects.toThrow(
+      'oauth2_token_url in credentials "evil" must be an https URL (the client secret is sent to it; http only to a loopback address); got "http://evil.example/token?…"',
+    );
+    await expect(failure).rejects.not.toThrow(/hunter2|cl1ent-s3cret/);
+    credential('userinfo', { ...oauth, oauth2_token_url: 'https://user:pw@auth.example/token' });
+    await expect(readCredentials(dir, 'userinfo', 'https://prom.example')).rejects.toThrow('must not contain a user name or password');
+    credential('loopback', { ...oauth, oauth2_token_url: 'http://127.0.0.1:8080/token' });
+    await expect(readCredentials(dir, 'loopback', 'https://prom.example')).resolves.toBeTruthy();
+  });
+
+  it('refuses malformed files with the file named and its content never repeated', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ token: 'has a space-s3cret' }, 'token in credentials "bad" holds characters a request header cannot carry'],
+      [{ headers: 'X-Scope-OrgID: s3cret' }, 'headers in credentials "bad" must be a JSON object of header names to string values, e.g. {"X-Scope-OrgID": "team-a"}; it is not JSON'],
+      [{ headers: '{"X-Scope-OrgID": ["s3cret"]}' }, 'headers in credentials "bad" must be a JSON object of header names to string values'],
+      [{ headers: '{"Authorization": "Bearer s3cret"}' }, 'headers in credentials "bad": header Authorization cannot be set here'],
+      [{ headers: '{"X-Key": "s3cret\\r\\nHost: evil"}' }, 'headers in credentials "bad": the value of header X-Key must be printable ASCII'],
+      [{ 'ca.crt': 's3cret' }, 'ca.crt in credentials "bad" holds no PEM certificate'],
+      [{ 'ca.crt': '-----BEGIN CERTIFICATE-----\ns3cret\n-----END CERTIFICATE-----' }, 'ca.crt in credentials "bad" certificate 1 of 1 does not parse as X.509'],
+      [{ aws_access_key_id: 'AKIA1', aws_secret_access_key: 's3cret', aws_region: 'moon' }, 'aws_region in credentials "bad" must be an AWS region such as us-east-1'],
+      [{ aws_access_key_id: 'AKIA1', aws_secret_access_key: 's3cret', aws_region: 'us-east-1', aws_service: 'APS!' }, 'aws_service in credentials "bad" must be an AWS signing name'],
+    ];
+    for (const [files, message] of cases) {
+      rmSync(join(dir, 'bad'), { recursive: true, force: true });
+      credential('bad', { address: 'https://prom.example', ...files });
+      const failure = readCredentials(dir, 'bad', 'https://prom.example');
+      await expect(failure, message).rejects.toThrow(message);
+      await expect(failure).rejects.not.toThrow('s3cret');
+    }
+  });
+
+  it('lists every secret for messages to leave out', async () => {
+    credential('oauth', { address: 'https://prom.example', oauth2_client_id: 'c', oauth2_client_secret: 'cl1ent-s3cret', oauth2_token_url: 'https://a.example/t', headers: '{"X-Api-Key": "k3y-s3cret"}' });
+    credential('amp', { address: 'https://prom.example', aws_access_key_id: 'AKIA1', aws_secret_access_key: 'aws-s3cret', aws_session_token: 'sess-s3cret', aws_region: 'us-east-1' });
+    expect(secretsOf(await readCredentials(dir, 'oauth', 'https://prom.example'))).toEqual(['k3y-s3cret', 'cl1ent-s3cret']);
+    expect(secretsOf(await readCredentials(dir, 'amp', 'https://prom.example'))).toEqual(['aws-s3cret', 'sess-s3cret']);
   });
 });

@@ -45,7 +45,7 @@ const request: SeriesRequest = {
   end: new Date(start.getTime() + 300_000),
 };
 
-function source(address: string, overrides: Record<string, string> = {}, options: SourceOptions = {}) {
+function source(address: string, overrides: Record<string, unknown> = {}, options: SourceOptions = {}) {
   return createPrometheusSource(prometheusSettingsSchema.parse({ address, ...overrides }), options);
 }
 
@@ -313,5 +313,58 @@ describe('createPrometheusSource', () => {
     const error = await collectError(source(address, { credentials: 'prod' }).fetchSeries(request));
     expect(error.message).toContain('the engine runs without --credentials-dir');
     expect(requests).toBe(0);
+  });
+
+  it("sends the config's extra headers, e.g. a tenant", async () => {
+    let tenant: string | string[] | undefined;
+    const address = await startPrometheus((incoming, _body, response) => {
+      tenant = incoming.headers['x-scope-orgid'];
+      json(response, 200, matrix([]));
+    });
+    await source(address, { headers: { 'X-Scope-OrgID': 'team-a' } }).fetchSeries(request);
+    expect(tenant).toBe('team-a');
+  });
+
+  it('refuses an Authorization header in the config: credentials go in a folder', () => {
+    const parsed = prometheusSettingsSchema.safeParse({ address: 'http://prometheus:9090', headers: { Authorization: 'Bearer stolen' } });
+    expect(parsed.error?.issues).toEqual([expect.objectContaining({ path: ['headers', 'Authorization'], message: expect.stringContaining('credentials go in a credentials folder') })]);
+  });
+
+  it('says a 401 came for want of credentials, or of a tenant, quoting the plain-text reason, and does not retry it', async () => {
+    let requests = 0;
+    let reason = 'no org id\n';
+    const address = await startPrometheus((_incoming, _body, response) => {
+      requests += 1;
+      response.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end(reason);
+    });
+    const error = await collectError(source(address).fetchSeries(request));
+    expect(error.message).toBe(
+      `metric "error-rate": Prometheus at ${address}: HTTP 401: the backend refused requests without credentials (it says: no org id); Mimir and Cortex read the tenant from X-Scope-OrgID: set it in headers, or pin it in the credentials folder`,
+    );
+    expect(error.transient).toBe(false);
+    expect(requests).toBe(1);
+    reason = 'Unauthorized\n';
+    expect((await collectError(source(address).fetchSeries(request))).message).toBe(
+      `metric "error-rate": Prometheus at ${address}: HTTP 401: the backend refused requests without credentials (it says: Unauthorized); name a credentials folder in credentials`,
+    );
+  });
+
+  it("names the refused credentials folder, quoting the backend's reason without any secret in it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
+    try {
+      const address = await startPrometheus((incoming, _body, response) =>
+        json(response, 403, { message: `The security token included in the request is invalid: ${incoming.headers.authorization} / ${incoming.headers['x-api-key']}` }),
+      );
+      mkdirSync(join(dir, 'prod'));
+      writeFileSync(join(dir, 'prod', 'address'), address);
+      writeFileSync(join(dir, 'prod', 'token'), 't0ken-s3cret');
+      writeFileSync(join(dir, 'prod', 'headers'), '{"X-Api-Key": "k3y-s3cret"}');
+      const error = await collectError(source(address, { credentials: 'prod' }, { credentialsDir: dir }).fetchSeries(request));
+      expect(error.message).toBe(
+        `metric "error-rate": Prometheus at ${address}: HTTP 403: the backend denies this query to credentials "prod" (it says: The security token included in the request is invalid: Bearer *** / ***)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { formatDuration } from '../../../shared/config/duration.js';
 import { clip } from '../../../shared/text.js';
-import { authorizationFor, CredentialError } from '../http/credentials.js';
+import { CredentialError } from '../http/credentials.js';
+import { requestAuth, type RequestAuth } from '../http/request-auth.js';
 import type { PrometheusSettings } from './settings.js';
 import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
-import { HttpError, postForm } from '../http/client.js';
+import { failsAgain, HttpError, type HttpResponse, postForm, transportCause } from '../http/client.js';
 import { withRetries } from '../http/retry.js';
 import { fillPlaceholders, promDuration, rateIntervalMs } from './promql.js';
 import { QueueFullError, RequestQueue } from '../request-queue.js';
@@ -66,7 +66,8 @@ const defaultQueue = new RequestQueue();
 
 export function createPrometheusSource(settings: PrometheusSettings, options: SourceOptions = {}): HealthSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
-  const url = new URL('api/v1/query_range', base).toString();
+  const target = new URL('api/v1/query_range', base);
+  const url = target.toString();
   const description = `Prometheus at ${settings.address}`;
   const queue = options.queue ?? defaultQueue;
 
@@ -95,17 +96,15 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       nocache: '1',
     });
 
-    let headers: Record<string, string> = {};
-    if (settings.credentials) {
-      try {
-        headers = { Authorization: await authorizationFor(options.credentialsDir, settings.credentials, settings.address) };
-      } catch (error) {
-        throw fail(error instanceof CredentialError ? error.message : String(error));
-      }
+    let auth: RequestAuth;
+    try {
+      auth = await requestAuth({ credentialsDir: options.credentialsDir, credentials: settings.credentials, address: settings.address, headers: settings.headers, timeoutMs: settings.timeout });
+    } catch (error) {
+      throw fail(error instanceof CredentialError ? error.message : String(error));
     }
 
     try {
-      return await withRetries(() => exchange(form, headers, request, fail), { signal: request.signal, deadline: request.deadline });
+      return await withRetries(() => exchange(form, auth, request, fail), { signal: request.signal, deadline: request.deadline });
     } catch (error) {
       // The engine's queue refused it: trying again now would only queue again, so the look is tried again later.
       if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
@@ -116,32 +115,50 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
   /** One request, waiting its turn in the engine's queue for this Prometheus. */
   async function exchange(
     form: URLSearchParams,
-    headers: Record<string, string>,
+    auth: RequestAuth,
     { signal, deadline }: Pick<GroupsRequest, 'signal' | 'deadline'>,
     fail: (cause: string, transient?: boolean) => CollectError,
   ): Promise<Answer> {
-    let status: number;
-    let text: string;
-    let contentType: string | undefined;
+    const body = form.toString();
+    // Authenticated when its turn comes: a signature is valid for minutes only, and an OAuth2 token may expire.
+    const send = () =>
+      queue.run(
+        base,
+        async (taskSignal) => {
+          const { headers, renew } = await auth.prepare(target, body);
+          // Node's http follows no redirect: a credential goes only to the address it was issued for.
+          const response = await postForm(url, form, { headers, timeoutMs: settings.timeout, ...(taskSignal && { signal: taskSignal }), ...(auth.agent && { agent: auth.agent }) });
+          return { ...response, renew };
+        },
+        { signal, deadline },
+      );
+    let response: HttpResponse & { renew?: (() => void) | undefined };
     try {
-      // Node's http follows no redirect: a credential goes only to the address it was issued for.
-      ({ status, text, contentType } = await queue.run(base, (taskSignal) => postForm(url, form, { headers, timeoutMs: settings.timeout, signal: taskSignal }), { signal, deadline }));
+      response = await send();
+      // An OAuth2 token the backend no longer takes (revoked, or expired early): once more with a new one.
+      if (response.status === 401 && response.renew) {
+        response.renew();
+        response = await send();
+      }
     } catch (error) {
       if (error instanceof QueueFullError) throw error;
+      if (error instanceof CredentialError) throw fail(error.message, error.transient);
       if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
-      // A response too large to read will be as large again.
-      throw fail(transportCause(error, settings.timeout), !(error instanceof HttpError && error.code === 'too-large'));
+      // A response too large to read will be as large again; an untrusted certificate as untrusted.
+      throw fail(transportCause(error, settings.timeout), !failsAgain(error));
     }
 
-    const body = parseJson(text);
-    const success = successBody.safeParse(body);
+    const { status, text, contentType } = response;
+    const parsed = parseJson(text);
+    const success = successBody.safeParse(parsed);
     if (status === 200 && success.success) return success.data;
+    if (status === 401 || status === 403) throw fail(refusal(status, auth, parsed, text, contentType));
     // Overloaded, restarting or behind a proxy that gave up: worth another try; a refused query is not.
     const transient = status === 429 || status >= 500;
-    const error = errorBody.safeParse(body);
+    const error = errorBody.safeParse(parsed);
     if (error.success) {
       const { errorType, error: message } = error.data;
-      throw fail(`HTTP ${status} ${errorType}: ${clip(message, MAX_MESSAGE_CHARS)}`, transient || errorType === 'timeout');
+      throw fail(`HTTP ${status} ${errorType}: ${clip(auth.scrub(message), MAX_MESSAGE_CHARS)}`, transient || errorType === 'timeout');
     }
     // Whatever answered is not a Prometheus API; its body may be anything (a login page, another service's data),
     // so only its shape is reported.
@@ -183,22 +200,35 @@ function splitByGroup(data: Matrix, groups: GroupSelection[], fail: (cause: stri
   return parts.map((result, i) => toInstanceSeries(result, groups[i]!.instanceLabel, fail));
 }
 
+// AWS answers a refused signature with {"message": …}; Mimir and Prometheus a missing tenant or login in plain text.
+const awsError = z.object({ message: z.string() });
+
+/**
+ * Why a 401 or 403 came, naming the credentials folder (never its content), with what the backend said when it
+ * is a known short form: Prometheus' error, AWS' message, a line of plain text.
+ */
+function refusal(status: 401 | 403, auth: RequestAuth, parsed: unknown, text: string, contentType: string | undefined): string {
+  const who = auth.credentials ? `credentials "${auth.credentials}"` : 'requests without credentials';
+  const what = status === 401 ? `the backend refused ${who}` : `the backend denies this query to ${who}`;
+  const prometheus = errorBody.safeParse(parsed);
+  const aws = awsError.safeParse(parsed);
+  const plain = contentType?.startsWith('text/plain') ? text.replace(/\s+/g, ' ').trim() : '';
+  const said = prometheus.success ? `${prometheus.data.errorType}: ${prometheus.data.error}` : aws.success ? aws.data.message : plain;
+  const quoted = said ? ` (it says: ${clip(auth.scrub(said), MAX_MESSAGE_CHARS)})` : '';
+  const hint = /no (valid )?org ?id/i.test(said)
+    ? '; Mimir and Cortex read the tenant from X-Scope-OrgID: set it in headers, or pin it in the credentials folder'
+    : auth.credentials
+      ? ''
+      : '; name a credentials folder in credentials';
+  return `HTTP ${status}: ${what}${quoted}${hint}`;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
-}
-
-function transportCause(error: unknown, timeoutMs: number): string {
-  if (error instanceof HttpError) {
-    if (error.code === 'timeout') return `no response within ${formatDuration(timeoutMs)}`;
-    if (error.code === 'ECONNREFUSED') return 'connection refused';
-    if (error.code === 'ENOTFOUND') return 'host not found';
-    return error.code === 'too-large' ? error.message : `${error.code}: ${error.message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 function toInstanceSeries(result: Matrix['result'], instanceLabel: string, fail: (cause: string) => CollectError): InstanceSeries {

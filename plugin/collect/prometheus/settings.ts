@@ -1,9 +1,11 @@
-// `source.prometheus`: where a Prometheus-compatible API is (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics),
-// how long a query may take, the resolution asked for and the scrape interval the queries' ranges are sized by.
+// `source.prometheus`: where a Prometheus-compatible API is (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics,
+// Amazon Managed Service for Prometheus), how long a query may take, the resolution asked for, the scrape interval
+// the queries' ranges are sized by, extra headers (a tenant) and the credentials folder that authenticates.
 import { z } from 'zod';
 import { durationField } from '../../../shared/config/duration.js';
 import { addressProblem } from '../http/address.js';
 import { CREDENTIAL_NAME } from '../http/credentials.js';
+import { extraHeadersSchema } from '../http/headers.js';
 
 /** Longest `timeout` a query may be given: a look waits for its slowest query. */
 const MAX_QUERY_TIMEOUT_MS = 60_000;
@@ -17,6 +19,11 @@ export const prometheusSettingsSchema = z.strictObject({
   step: durationField({ min: 1000 }).default(15_000),
   /** How often Prometheus scrapes the pods: sizes ${rateInterval} and the least range a query may use. */
   scrapeInterval: durationField({ min: 1000 }).default(30_000),
+  /**
+   * Non-secret headers sent with every query, e.g. Mimir's tenant {"X-Scope-OrgID": "team-a"}; a header the
+   * credentials folder pins replaces the one of the same name here.
+   */
+  headers: extraHeadersSchema.optional(),
   /** Name of a credentials folder the engine was given (see credentials.ts); never the secret itself. */
   credentials: z
     .string()
