@@ -1,0 +1,133 @@
+// One request of a log store that answers its errors as plain text (Loki, VictoriaLogs): what the credentials folder
+// adds (request-auth.ts: its pinned headers, which replace the config's tenant, its authentication and its CA), the
+// engine's queue, bounded retries of what may pass (no answer in time, 429, 5xx, with the store's Retry-After), and
+// a CollectError for any answer but a 200, quoting the store's own reason (its plain text without the folder's
+// secrets, on one line, clipped) and never a body of another kind (a proxy's login page, another service's data),
+// of which only the shape is told.
+import { clip } from '../../shared/text.js';
+import { getQuery, HttpError, type HttpResponse, postForm, transportCause } from './http/client.js';
+import { CredentialError } from './http/credentials.js';
+import { requestAuth, type RequestAuth } from './http/request-auth.js';
+import { transient, withRetries } from './http/retry.js';
+import { QueueFullError, type RequestQueue } from './request-queue.js';
+import type { CollectError } from './source.js';
+
+/** The store's reasons (a parse error with its position) fit; longer text is cut. */
+const MAX_REASON_CHARS = 300;
+
+export interface LogStore {
+  /** "Loki", "VictoriaLogs": what its answers are recognised as. */
+  title: string;
+  /** The configured address: the queue's key, and where the credentials must be allowed to go. */
+  address: string;
+  timeoutMs: number;
+  /** Name of a credentials folder under `credentialsDir`. */
+  credentials?: string | undefined;
+  credentialsDir?: string | undefined;
+  /** Headers every request carries (the tenant); a credentials folder's pinned headers replace them. */
+  headers: Record<string, string>;
+  queue: RequestQueue;
+  /** What to do about a refusal the store words in its own way (Loki's 401 "no org id": set the tenant), if anything. */
+  advice?: (status: number, reason: string) => string | undefined;
+}
+
+export interface StoreRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  params: URLSearchParams;
+  signal?: AbortSignal | undefined;
+  deadline?: number | undefined;
+}
+
+type Fail = (cause: string, transient?: boolean) => CollectError;
+
+/** The 200 answer to `request`, after retries of what may pass; throws the CollectError `fail` makes otherwise. */
+export async function requestLogStore(store: LogStore, request: StoreRequest, fail: Fail): Promise<HttpResponse> {
+  let auth: RequestAuth;
+  try {
+    // Read afresh for every request: a rotated Secret applies without a restart.
+    auth = await requestAuth({ credentialsDir: store.credentialsDir, credentials: store.credentials, address: store.address, headers: store.headers, timeoutMs: store.timeoutMs });
+  } catch (error) {
+    throw fail(error instanceof CredentialError ? error.message : String(error), error instanceof CredentialError && error.transient);
+  }
+  try {
+    return await withRetries(() => exchange(store, auth, request, fail), { signal: request.signal, deadline: request.deadline });
+  } catch (error) {
+    // The engine's queue refused it: trying again now would only queue again, so the look is tried again later.
+    if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
+    throw error;
+  }
+}
+
+type Answer = HttpResponse & { renew?: (() => void) | undefined };
+
+async function exchange(store: LogStore, auth: RequestAuth, request: StoreRequest, fail: Fail): Promise<Answer> {
+  const { signal, deadline } = request;
+  const target = new URL(request.url);
+  if (request.method === 'GET') target.search = request.params.toString();
+  const body = request.method === 'POST' ? request.params.toString() : '';
+  // Authenticated when its turn comes: an OAuth2 token may expire while the request waits.
+  const send = () =>
+    store.queue.run(
+      store.address,
+      async (taskSignal): Promise<Answer> => {
+        const { headers, renew } = await auth.prepare(target, body);
+        if (request.method === 'GET' && Object.keys(headers).some((name) => name.toLowerCase() === 'x-amz-date')) {
+          throw new CredentialError(`credentials "${auth.credentials}" sign requests with AWS SigV4, which this source cannot use: ${store.title} is read with GET requests`);
+        }
+        const options = { headers, timeoutMs: store.timeoutMs, ...(taskSignal && { signal: taskSignal }), ...(auth.agent && { agent: auth.agent }) };
+        // Node's http follows no redirect: a credential goes only to the address it was issued for.
+        const response = await (request.method === 'GET' ? getQuery(request.url, request.params, options) : postForm(request.url, request.params, options));
+        return { ...response, renew };
+      },
+      { signal, deadline },
+    );
+  let response: Answer;
+  try {
+    response = await send();
+    // An OAuth2 token the store no longer takes (revoked, or expired early): once more with a new one.
+    if (response.status === 401 && response.renew) {
+      response.renew();
+      response = await send();
+    }
+  } catch (error) {
+    if (error instanceof QueueFullError) throw error;
+    if (error instanceof CredentialError) throw fail(error.message, error.transient);
+    if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
+    // A response too large to read will be as large again.
+    throw fail(transportCause(error, store.timeoutMs), !(error instanceof HttpError && error.code === 'too-large'));
+  }
+  const { status } = response;
+  if (status === 200) return response;
+  const said = storeReason(store.title, { ...response, text: auth.scrub(response.text) });
+  const advice = store.advice?.(status, said) ?? credentialsAdvice(auth, status);
+  const reason = `HTTP ${status}: ${said}${advice ? ` (${advice})` : ''}`;
+  // Overloaded, rate-limited, restarting or behind a proxy that gave up: worth another try; a refused query is not.
+  if (status === 429 || status >= 500) throw transient(fail(reason, true), retryAfterMs(response.retryAfter));
+  throw fail(reason);
+}
+
+function credentialsAdvice(auth: RequestAuth, status: number): string | undefined {
+  if (status !== 401 && status !== 403) return undefined;
+  return auth.credentials ? `sent with the credentials "${auth.credentials}"` : 'sent without credentials: name a credentials folder in credentials';
+}
+
+/** The store's own reason when it is plain text, on one line and clipped; otherwise only the body's type and size. */
+export function storeReason(title: string, { text, contentType }: Pick<HttpResponse, 'text' | 'contentType'>): string {
+  const type = contentType ? contentType.split(';')[0]!.trim().toLowerCase() : 'no content type';
+  if (type === 'text/plain' && text.trim() !== '') return clip(oneLine(text), MAX_REASON_CHARS);
+  return `not a ${title} response (${type}, ${Buffer.byteLength(text)} bytes)`;
+}
+
+/** Text on one line, its control characters shown as escapes, so that a reason cannot forge lines of a log. */
+export function oneLine(text: string): string {
+  return text.trim().replace(/[\u0000-\u001f\u007f]/g, (ch) => (ch === '\n' || ch === '\t' || ch === '\r' ? ' ' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** Milliseconds a Retry-After header asks to wait (seconds, or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
