@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SOURCE_KINDS, createHealthSource, sourceConfigSchema } from './registry.js';
 
 describe('source registry', () => {
-  it('lists prometheus', () => {
-    expect(SOURCE_KINDS).toEqual(['prometheus']);
+  it('lists the backends serving metrics', () => {
+    expect(SOURCE_KINDS).toEqual(expect.arrayContaining(['prometheus', 'newrelic']));
   });
 
   it('parses one source kind into {kind, settings}', () => {

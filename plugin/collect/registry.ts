@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { Backend, LogsSide, MetricsSide } from './backend.js';
 import { datadog } from './datadog/backend.js';
 import { loki } from './loki/backend.js';
+import { newrelic } from './newrelic/backend.js';
 import { prometheus } from './prometheus/backend.js';
 import type { HealthSource, LogSource, SourceOptions } from './source.js';
 import { victorialogs } from './victorialogs/backend.js';
 
 // One entry per backend folder. A new backend is a folder (settings, dialect, client, auth) plus one line here.
-const BACKENDS = { prometheus, loki, victorialogs, datadog };
+const BACKENDS = { prometheus, loki, newrelic, victorialogs, datadog };
 
 type Backends = typeof BACKENDS;
 export type SourceKind = keyof Backends;
