@@ -8,6 +8,7 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedBy } from '../shared/approvals/deployer.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, type RolloutApprovalRequest, type RolloutRequestSpec, statusOf } from '../shared/approvals/request.js';
+import type { LogTemplateFeedback } from '../shared/logs-feedback/feedback.js';
 import { POD_TEMPLATE_HASH_LABEL, REPLICA_SETS, ROLLOUTS, type Rollout } from '../shared/kube/rollout-types.js';
 import { createLogger } from '../shared/log.js';
 import { PIPELINE_RUNS } from '../shared/pipelines/controller.js';
@@ -479,6 +480,116 @@ async function posted(namespace: string, name: string, spec: Partial<RolloutRequ
   return structuredClone({ channel, ts, text, blocks });
 }
 
+describe('marks on log templates', () => {
+  const FEEDBACKS = { group: 'rollouts-cv.io', plural: 'logtemplatefeedbacks' };
+  const RISKY = 'ERROR payment <NUM> failed: card processor returned <STR>';
+  const QUIET = 'WARN cache miss for `<*>` & <b>retrying</b>';
+  const marks = () => store.list(FEEDBACKS) as unknown as LogTemplateFeedback[];
+  const threadLines = (ts: string) => fake.journal.calls('chat.postMessage', { ok: true }).filter((e) => e.args.thread_ts === ts).map((e) => String(e.args.text));
+  /** A click on the template button `actionId` with the value as given, as a forger would send it. */
+  const forged = (message: { ts: string; channel: string }, actionId: string, value: string, userId = ALICE) => () =>
+    slack.blockAction({ message, channelId: message.channel, actions: [{ action_id: actionId, block_id: 'forged', type: 'button', value }] }, as(userId));
+
+  /** A Rollout of the release environment with its revision's thread, and a verify gate's intervention showing two templates. */
+  async function intervention(name: string) {
+    const base = fixture('canary-paused-step');
+    const { resourceVersion: _rv, uid: _uid, ...metadata } = base.metadata;
+    const rollout = store.seed(ROLLOUTS, { ...base, metadata: { ...metadata, name, namespace: GATES } } as unknown as KubeObject) as unknown as Rollout;
+    const head = await until('the thread head', () => fake.journal.calls('chat.postMessage', { ok: true }).find((e) => String(e.args.text).startsWith(`${GATES}/${name} revision`)));
+    await until('the thread recorded on the Rollout', () => store.get({ ...ROLLOUTS, namespace: GATES, name })?.metadata.annotations?.['rollouts-cv.io/slack-thread']);
+    const message = await posted(GATES, `${name}-s1`, {
+      type: 'Intervention',
+      rollout: { name, uid: rollout.metadata.uid!, revision: '2', podTemplateHash: rollout.status!.currentPodHash! },
+      stepIndex: rollout.status!.currentStepIndex!,
+      requestedBy: DEV,
+      policy: { minApprovals: 1, allowSelfApproval: true },
+      onTimeout: 'rollback',
+      actions: ['promote', 'retry', 'rollback'],
+      evidence: { verdict: 'Unhealthy', score: 20, reasons: [`logs: new error template in canary: "${RISKY}" 12 lines`], templates: [{ template: RISKY, risk: true }, { template: QUIET, risk: false }] },
+    });
+    return { message, thread: (head.response as { ts: string }).ts, cleanup: () => [store.delete({ ...APPROVAL_REQUESTS, namespace: GATES, name: `${name}-s1` }), store.delete({ ...ROLLOUTS, namespace: GATES, name })] };
+  }
+
+  it("shows a verification's templates, escaped, each with the button that marks it the other way", async () => {
+    const { message, cleanup } = await intervention('shown');
+    try {
+      const sections = (message.blocks as { type: string; text?: { text: string }; accessory?: { action_id: string; text: { text: string }; value: string } }[]).filter((b) => b.accessory);
+      expect(sections.map((b) => [b.text!.text, b.accessory!.action_id, b.accessory!.text.text, JSON.parse(b.accessory!.value)])).toEqual([
+        [`:warning: log template, a risk: \`${RISKY.replace(/</g, '&lt;').replace(/>/g, '&gt;')}\``, 'rcv.template.not-a-risk', 'Not a risk', { c: 'test', n: GATES, r: 'shown-s1', t: 0 }],
+        ['log template, no risk: `WARN cache miss for ˋ&lt;*&gt;ˋ &amp; &lt;b&gt;retrying&lt;/b&gt;`', 'rcv.template.raise-risk', 'Raise risk', { c: 'test', n: GATES, r: 'shown-s1', t: 1 }],
+      ]);
+      expect(JSON.stringify(message.blocks)).toContain(`A mark on a log template below applies to the later verifications of ${GATES}/shown.`);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('an authorised person marks a template once, recorded and told in the thread; others are refused and nothing is written', async () => {
+    const { message, thread, cleanup } = await intervention('marked');
+    try {
+      const stranger = await exchange(click(message, 'rcv.template.not-a-risk', EVE));
+      const developer = await exchange(click(message, 'rcv.template.not-a-risk', DEV));
+      for (const refused of [stranger, developer]) {
+        expect(refused.answer).toBe('Not marked: marking log templates takes the approve permission in environment release, and you do not have it. Nothing was changed.');
+        expect(refused.writes).toEqual([]);
+      }
+
+      // Slack takes one message a second per channel, and the leader has just posted the request in this one: the
+      // thread line waits for the next second (this client does not retry).
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const marked = await exchange(click(message, 'rcv.template.not-a-risk'));
+      expect(marked.answer).toBe(`Marked "${RISKY}" not a risk for ${GATES}/marked.`);
+      expect(objectWrites(marked.writes).map(([method, path]) => `${method} ${path}`)).toEqual([`POST /apis/rollouts-cv.io/v1alpha1/namespaces/${GATES}/logtemplatefeedbacks`]);
+      expect(events(marked.writes)).toEqual(['Normal SlackMarkNotARisk', 'Normal SlackMarkNotARisk']);
+      expect(marks().map((m) => [m.metadata.namespace, m.metadata.labels, m.spec.rollout, m.spec.template, m.spec.mark, m.spec.markedBy])).toEqual([[GATES, { 'rollouts-cv.io/rollout': 'marked' }, 'marked', RISKY, 'not-a-risk', ALICE]]);
+      await until('the thread line', () => threadLines(thread).find((line) => line.includes('marked `')));
+      expect(threadLines(thread)).toContain(`<@${ALICE}> marked \`${RISKY.replace(/</g, '&lt;').replace(/>/g, '&gt;')}\` not a risk for ${GATES}/marked`);
+
+      // A replayed request, a double click and another person's click: the mark is made once.
+      const replayed = await exchange(replay(marked.response));
+      const again = await exchange(click(message, 'rcv.template.not-a-risk'));
+      const bob = await exchange(click(message, 'rcv.template.not-a-risk', BOB));
+      for (const repeat of [replayed, again, bob]) {
+        expect(repeat.answer).toMatch(new RegExp(`^"ERROR payment <NUM> failed: card processor returned <STR>" is already marked not a risk for ${GATES}/marked by ${ALICE} at .*; nothing was changed\\.$`));
+        expect(repeat.writes).toEqual([]);
+      }
+
+      const raised = await exchange(click(message, 'rcv.template.raise-risk', BOB));
+      expect(raised.answer).toBe(`Marked "${QUIET}" a risk for ${GATES}/marked.`);
+      expect(marks().map((m) => [m.spec.template, m.spec.mark, m.spec.markedBy]).sort()).toEqual([
+        [RISKY, 'not-a-risk', ALICE],
+        [QUIET, 'raise-risk', BOB],
+      ]);
+    } finally {
+      cleanup();
+      for (const mark of marks()) store.delete({ ...FEEDBACKS, namespace: mark.metadata.namespace, name: mark.metadata.name });
+    }
+  });
+
+  it('a forged button value cannot mark another template, another namespace, nor a mark the message did not offer', async () => {
+    const { message, cleanup } = await intervention('forged');
+    try {
+      const key = (fields: object) => JSON.stringify({ c: 'test', n: GATES, r: 'forged-s1', t: 0, ...fields });
+      const attempts: [() => Promise<SlackHttpResponse>, string][] = [
+        // the template comes from the request, whatever else the value carries
+        [forged(message, 'rcv.template.not-a-risk', key({ template: 'ERROR anything at all', rollout: 'other' })), `Marked "${RISKY}" not a risk for ${GATES}/forged.`],
+        [forged(message, 'rcv.template.not-a-risk', key({ t: 1 })), 'Not marked: that template was found no risk, so it can only be marked a risk. Nothing was changed.'],
+        [forged(message, 'rcv.template.raise-risk', key({ t: 2 })), `Not marked: request ${GATES}/forged-s1 shows no log template 3 of a rollout. Nothing was changed.`],
+        [forged(message, 'rcv.template.not-a-risk', key({ n: 'kube-system' })), "Not marked: namespace kube-system of cluster test is in no environment of the bot's configuration. Nothing was changed."],
+        [forged(message, 'rcv.template.not-a-risk', key({ n: NS })), `Approval request ${NS}/forged-s1 is gone, and with it the templates it showed.`],
+        [forged(message, 'rcv.template.not-a-risk', key({ c: 'elsewhere' })), 'This button does not name a known request and template; it may come from another installation.'],
+        ...[key({ t: -1 }), key({ t: 1.5 }), key({ t: '0' }), key({ t: 3 }), '[1,2]', 'not json', ''].map((value): [() => Promise<SlackHttpResponse>, string] => [forged(message, 'rcv.template.not-a-risk', value), 'This button does not name a known request and template; it may come from another installation.']),
+        [forged(message, 'rcv.template.not-a-risk', key({}), EVE), 'Not marked: marking log templates takes the approve permission in environment release, and you do not have it. Nothing was changed.'],
+      ];
+      for (const [send, answer] of attempts) expect((await exchange(send)).answer).toBe(answer);
+      expect(marks().map((m) => [m.metadata.namespace, m.spec.rollout, m.spec.template, m.spec.mark])).toEqual([[GATES, 'forged', RISKY, 'not-a-risk']]);
+    } finally {
+      cleanup();
+      for (const mark of marks()) store.delete({ ...FEEDBACKS, namespace: mark.metadata.namespace, name: mark.metadata.name });
+    }
+  });
+});
+
 describe('approval requests', () => {
   it('the leader posts a request; a click decides it once; the message is updated in place', async () => {
     const message = await posted(GATES, 'web-abc123-s1');
@@ -573,7 +684,7 @@ describe('approval requests', () => {
     });
     try {
       const refused = inconclusive('refused', { verdict: 'Inconclusive', score: 50, reasons: ['not enough data'] });
-      const fractional = inconclusive('fractional', { verdict: 'x', score: 72.5, reasons: ['r'.repeat(1500)] });
+      const fractional = inconclusive('fractional', { verdict: 'Inconclusive', score: 72.5, reasons: ['r'.repeat(1500)] });
       const healthy = inconclusive('healthy', { verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'] });
       const requestFor = (rollout: Rollout) => () => store.list(APPROVAL_REQUESTS).find((r) => (r as unknown as ApprovalRequest).spec.rollout?.uid === rollout.metadata.uid) as unknown as ApprovalRequest | undefined;
       // In the same passes: a gate's request is posted, and an expired one is expired.
@@ -583,7 +694,7 @@ describe('approval requests', () => {
       const asked = await until('the healthy rollout asked', requestFor(healthy));
       expect(asked.spec.evidence).toEqual({ verdict: 'Inconclusive', score: 40, reasons: ['p99 latency +12%'], analysisRun: 'healthy-run' });
       const sanitised = await until('the fractional rollout asked', requestFor(fractional));
-      expect(sanitised.spec.evidence).toMatchObject({ verdict: 'x', score: 73, reasons: [expect.stringMatching(/^r{999}…$/)] });
+      expect(sanitised.spec.evidence).toMatchObject({ verdict: 'Inconclusive', score: 73, reasons: [expect.stringMatching(/^r{999}…$/)] });
       await until('the gate request posted', () => statusOf(requestOf(GATES, 'web-poison-s1')).slack);
       await until('the expired request expired', () => (statusOf(requestOf(GATES, 'web-poison-s2')).state === 'Expired' ? true : undefined));
       expect(requestFor(refused)()).toBeUndefined();

@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Outcome } from '../shared/approvals/request.js';
+import type { FeedbackMark } from '../shared/logs-feedback/feedback.js';
 import { bindHost, splitHostPort } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { decide } from './approvals/decide.js';
+import { markFromButton } from './approvals/mark-template.js';
 import { publishRequests } from './approvals/publisher.js';
 import { Backoff } from './backoff.js';
 import { intervene } from './interventions/inconclusive.js';
@@ -21,7 +23,7 @@ import { type LeaderElection, runLeaderElection } from '../shared/kube/leader.js
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
 import type { BotContext, Reply } from './context.js';
-import { DECISION_VIEW, decisionModal, parseRequestKey, plain } from './slack/blocks.js';
+import { DECISION_VIEW, TEMPLATE_ACTIONS, decisionModal, parseRequestKey, parseTemplateKey, plain } from './slack/blocks.js';
 import { SLACK_PATH, createFront } from './slack/http-front.js';
 import { redactSlackSecrets } from './slack/redact.js';
 
@@ -164,6 +166,21 @@ function registerListeners(app: App, ctx: BotContext): void {
       decide(ctx, { cluster, namespace: key.namespace, name: key.name, action: outcome }, body.user.id, `click:${action.action_ts}:${body.user.id}`, `slack:${channel}`, reply),
     );
   });
+
+  for (const [mark, actionId] of Object.entries(TEMPLATE_ACTIONS) as [FeedbackMark, string][]) {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const reply = replyWith(respond);
+      if (body.type !== 'block_actions' || !('action_ts' in action) || action.type !== 'button') return;
+      const key = parseTemplateKey(action.value ?? '');
+      const cluster = key && ctx.clusters.get(key.cluster);
+      if (!key || !cluster) return reply(plain('This button does not name a known request and template; it may come from another installation.'), 'ephemeral');
+      await guarded(ctx, reply, 'the mark on the log template', () =>
+        // action_ts is unique per click and repeated by a replayed request: one click, one mark.
+        markFromButton(ctx, { cluster, namespace: key.namespace, name: key.name, index: key.index, mark }, body.user.id, `click:${action.action_ts}:${body.user.id}`, reply),
+      );
+    });
+  }
 }
 
 export async function startBot(options: BotOptions): Promise<RunningBot> {

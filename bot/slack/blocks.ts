@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
 import type { ApprovalRequest, EffectivePolicy } from '../../shared/approvals/request.js';
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
+import { type FeedbackMark, offeredMark } from '../../shared/logs-feedback/feedback.js';
 import { type RolloutSummary, formatSummary, weightText } from '../../shared/kube/rollout-status.js';
+import { MAX_TEMPLATES } from '../../shared/verdicts/summary.js';
 import { clip } from '../../shared/text.js';
 
 type KnownBlock = types.KnownBlock;
@@ -156,6 +158,45 @@ export function parseRequestKey(value: string): { cluster: string; namespace: st
   return undefined;
 }
 
+/** The action a template's button sends, per mark. */
+export const TEMPLATE_ACTIONS: Record<FeedbackMark, string> = { 'not-a-risk': 'rcv.template.not-a-risk', 'raise-risk': 'rcv.template.raise-risk' };
+const MARK_BUTTON_TEXT: Record<FeedbackMark, string> = { 'not-a-risk': 'Not a risk', 'raise-risk': 'Raise risk' };
+// A template is shown cut to this many characters; the mark applies to the whole one the request holds.
+const TEMPLATE_SHOWN = 300;
+
+/** The value a template's button carries: which request, in which cluster, and which of its evidence's templates. */
+export function templateKey(cluster: string, request: ApprovalRequest, index: number): string {
+  return JSON.stringify({ c: cluster, n: request.metadata.namespace, r: request.metadata.name, t: index });
+}
+
+export function parseTemplateKey(value: string): { cluster: string; namespace: string; name: string; index: number } | undefined {
+  const request = parseRequestKey(value);
+  const index: unknown = request && (JSON.parse(value) as { t?: unknown }).t;
+  if (!request || typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= MAX_TEMPLATES) return undefined;
+  return { ...request, index };
+}
+
+/** Text in an inline code span: escaped, with backticks (which would end the span) shown as ˋ. */
+export function codeSpan(text: string): Mrkdwn {
+  return new Mrkdwn(`\`${escape(text).replaceAll('`', 'ˋ')}\``);
+}
+
+/**
+ * The logs' top findings of a rollout's verification, each with the button that marks it the other way: people's
+ * marks apply to later verifications of the same service in the same namespace.
+ */
+function templateBlocks(cluster: string, request: ApprovalRequest): KnownBlock[] {
+  if (!request.spec.rollout) return [];
+  return (request.spec.evidence?.templates ?? []).slice(0, MAX_TEMPLATES).map((note, index) => {
+    const mark = offeredMark(note.risk);
+    return {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${note.risk ? ':warning: log template, a risk' : 'log template, no risk'}: ${codeSpan(clip(note.template, TEMPLATE_SHOWN)).text}` },
+      accessory: { type: 'button', action_id: TEMPLATE_ACTIONS[mark], text: { type: 'plain_text', text: MARK_BUTTON_TEXT[mark] }, value: templateKey(cluster, request, index) },
+    };
+  });
+}
+
 /**
  * An approval or intervention request, with buttons while it is pending and its outcome once it ended, under the
  * operator's policy for its environment.
@@ -175,6 +216,8 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
     lines.push(`verdict *${escape(spec.evidence.verdict)}*${spec.evidence.score !== undefined && spec.evidence.score !== null ? `, score ${spec.evidence.score}/100` : ''}`);
     for (const reason of (spec.evidence.reasons ?? []).slice(0, 3)) lines.push(`• ${escape(clip(reason, 400))}`);
   }
+  const templates = templateBlocks(place.cluster, request);
+  if (templates.length && spec.rollout) lines.push(`_A mark on a log template below applies to the later verifications of ${escape(request.metadata.namespace)}/${escape(spec.rollout.name)}._`);
   if (spec.requestedBy) lines.push(`deployed by ${mention(spec.requestedBy)}${allowSelfApproval ? '' : ' (may not approve it)'}`);
   else if (spec.deployerUnknown) lines.push(`deployer unknown: ${escape(spec.deployerUnknown)}`);
   const approvers = [...(spec.policy.approvers?.users ?? []).map(mention), ...(spec.policy.approvers?.groups ?? []).map((g) => `<!subteam^${g}>`)];
@@ -185,7 +228,7 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
   const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);
   if (decisions.length) lines.push(`decisions: ${decisions.join('; ')}`);
 
-  const blocks: KnownBlock[] = [section(lines.join('\n'))];
+  const blocks: KnownBlock[] = [section(lines.join('\n')), ...templates];
   if (status.state === 'Pending') {
     blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
     const key = requestKey(place.cluster, request);

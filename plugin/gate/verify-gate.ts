@@ -11,6 +11,7 @@ import { ConfigError, parseVerifySettings, type VerifyConfig, type VerifySetting
 import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { VerdictSummary } from '../../shared/verdicts/summary.js';
 import type { EngineContext } from '../verify/context.js';
+import { nameOfRollout } from '../verify/feedback.js';
 import { failureText, lookAt } from '../verify/look.js';
 import { rfc3339, verificationId, wholeSeconds } from '../verify/measurement.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
@@ -182,7 +183,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const start = parseTimestamp(stored.windowStart);
   if (!start) return { phase: 'Failed', message: `the stored step status has an invalid windowStart ${JSON.stringify(stored.windowStart)}; retry the rollout to start over` };
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: stored.canary }, baseline: { podTemplateHash: stored.baseline } };
-  const outcome = await lookAt({ id: stored.verificationId, config, window: windowFrom(start, config.durationMs) }, now, ctx, 'gate');
+  const outcome = await lookAt({ id: stored.verificationId, config, window: windowFrom(start, config.durationMs) }, now, ctx, 'gate', { rollout: nameOfRollout(rollout) });
   // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
   if (outcome.state === 'failed') throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${failureText(outcome.error)}`);
   const { summary, message } = outcome;

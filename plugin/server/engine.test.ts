@@ -123,6 +123,24 @@ describe('MetricProvider', () => {
     ]);
   });
 
+  it("hands each call the reader of people's marks on log templates", async () => {
+    const reader = { readMarks: async () => new Map() };
+    const seen: unknown[] = [];
+    const { domain } = recordingDomain({
+      metricResume: async (_ar, _m, measurement, ctx) => {
+        seen.push(ctx.feedback);
+        return { ...measurement, phase: 'Successful' };
+      },
+    });
+    engine = await startEngine({ listen: '127.0.0.1:0', domain, feedback: reader, log: createLogger({ level: 'silent' }) });
+    client = connectEngine(engine.address);
+    const measurement = { phase: 'Running', started_at: '2026-01-01T00:00:00Z' };
+    await unary<WireMeasurement>(client.metric, 'Resume', { analysis_run_json: json(analysisRun), metric_json: json(metric), measurement });
+    await unary<WireMeasurement>(client.metric, 'Resume', { analysis_run_json: json(analysisRun), metric_json: json(metric), measurement });
+    expect(seen).toHaveLength(2);
+    for (const given of seen) expect(given).toBe(reader);
+  });
+
   it('calls the verification engine by default', async () => {
     engine = await startEngine({ listen: '127.0.0.1:0', log: createLogger({ level: 'silent' }) });
     client = connectEngine(engine.address);

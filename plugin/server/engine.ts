@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HealthImplementation } from 'grpc-health-check';
 import { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import { LogTemplateFeedbackStore, type MarksReader } from '../../shared/logs-feedback/store.js';
 import { loadKubeConfig } from '../../shared/kube/client.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createHealthSource, createLogSource } from '../collect/registry.js';
@@ -35,6 +36,8 @@ export interface EngineOptions {
   authTokenFile?: string;
   /** Where approval gates keep their requests; by default the Kubernetes API of the in-cluster service account or KUBECONFIG. */
   approvals?: ApprovalRequestStore;
+  /** Where people's marks on log templates are read; by default the same Kubernetes API as the approvals. */
+  feedback?: MarksReader;
   /** The only namespaces approval gates may write in; by default all but the Kubernetes system namespaces. */
   approvalNamespaces?: readonly string[];
   /** Source requests in flight per source, and waiting in all (request-queue.ts). */
@@ -66,10 +69,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const interceptors = options.authTokenFile ? [bearerTokenInterceptor(await readAuthToken(options.authTokenFile), log)] : [];
   const server = new grpc.Server({ interceptors });
   const sourceOptions = { credentialsDir: options.credentialsDir, queue: new RequestQueue(options.sourceLimits) };
-  // Made on first use: only approval gates need the Kubernetes API, and an engine without them needs no kubeconfig.
+  // Made on first use: only approval gates and logs' marks need the Kubernetes API, and an engine without them needs
+  // no kubeconfig.
+  let objects: CustomObjectsApi | undefined;
+  const kubernetes = () => (objects ??= loadKubeConfig().makeApiClient(CustomObjectsApi));
   let approvals: ApprovalRequestStore | undefined;
-  const approvalStore = () =>
-    (approvals ??= restrictNamespaces(options.approvals ?? new ApprovalRequestStore(loadKubeConfig().makeApiClient(CustomObjectsApi)), options.approvalNamespaces));
+  const approvalStore = () => (approvals ??= restrictNamespaces(options.approvals ?? new ApprovalRequestStore(kubernetes()), options.approvalNamespaces));
+  let feedback: MarksReader | undefined;
+  const feedbackReader = () => (feedback ??= options.feedback ?? new LogTemplateFeedbackStore(kubernetes()));
   const context = (callLog: Logger, { signal, deadline }: CallBudget): EngineContext => ({
     now: () => new Date(),
     log: callLog,
@@ -80,6 +87,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     events: metrics.verifications,
     get approvals() {
       return approvalStore();
+    },
+    get feedback() {
+      return feedbackReader();
     },
   });
   const telemetry = { log, metrics };

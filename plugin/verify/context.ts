@@ -1,6 +1,7 @@
 // What a verification needs from the engine around it, whichever front drives it (the metric plugin, the verify
 // gate): the clock, the log, the health sources, the engine's own metrics and the call's deadline.
 import type { ApprovalRequestStore } from '../../shared/approvals/store.js';
+import type { MarksReader } from '../../shared/logs-feedback/store.js';
 import type { Logger } from '../../shared/log.js';
 import { createHealthSource, createLogSource, type SourceConfig } from '../collect/registry.js';
 import type { HealthSource, LogSource } from '../collect/source.js';
@@ -18,6 +19,8 @@ export interface EngineContext {
   events?: VerificationEvents;
   /** ApprovalRequests in the Kubernetes API, for approval gates; absent when the engine has no Kubernetes access. */
   approvals?: ApprovalRequestStore;
+  /** People's marks on log templates (LogTemplateFeedbacks), read when logs are judged; absent without Kubernetes access. */
+  feedback?: MarksReader;
   /** Aborted when the call is cancelled or its time is up: collection stops. */
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms), if it has a deadline. */

@@ -4,6 +4,7 @@
 import type { VerifyConfig } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
 import { logSourceFor, sourceFor, type EngineContext, type VerificationPlugin } from './context.js';
+import { readFeedback, type RolloutName } from './feedback.js';
 import { summarize, verdictSentence } from './measurement.js';
 import type { VerdictSummary } from '../../shared/verdicts/summary.js';
 import { verify } from './verification.js';
@@ -29,20 +30,25 @@ export interface LookOptions {
    * closed, so the outcome is decided whatever the data says, and the message says so.
    */
   ending?: boolean;
+  /** The Rollout verified: people's marks on its log templates apply when the logs are judged. */
+  rollout?: RolloutName;
 }
 
 /** Looks at `verification` as of `now` for `front`; reports verdicts and failed collections to the engine's events. */
-export async function lookAt(verification: Verification, now: Date, ctx: EngineContext, front: VerificationPlugin, { ending = false }: LookOptions = {}): Promise<LookOutcome> {
+export async function lookAt(verification: Verification, now: Date, ctx: EngineContext, front: VerificationPlugin, { ending = false, rollout }: LookOptions = {}): Promise<LookOutcome> {
   const { config, window } = verification;
   const closed = isClosed(window, now);
   const log = ctx.log.child({ verificationId: verification.id });
   // Whole intervals only, unless ending; once closed the range is exactly the window, so a later look agrees.
   const range = ending ? elapsedRange(window, now) : lookRange(window, now, config.intervalMs);
+  // The logs are judged once the window has closed (or is ended): only then are the marks read.
+  const feedback = config.logs && (closed || ending) && rollout ? await readFeedback(ctx, rollout, log) : undefined;
   let result: JudgeResult;
   try {
     const logSource = logSourceFor(config, ctx);
     result = await verify(config, range, sourceFor(config, ctx), {
       ...(logSource && { logSource }),
+      ...(feedback && { feedback }),
       asClosed: ending,
       signal: ctx.signal,
       deadline: ctx.deadline,

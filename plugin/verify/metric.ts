@@ -5,6 +5,7 @@ import { encodeSummary } from '../../shared/verdicts/summary.js';
 import { CollectError } from '../collect/source.js';
 import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
 import type { EngineContext } from './context.js';
+import { rolloutOfRun } from './feedback.js';
 import { failureText, lookAt, type LookOutcome, type Verification } from './look.js';
 import { METADATA_KEYS, errorMeasurement, rfc3339, summarize, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
 import { isRecord, stringAt } from '../../shared/kube/json.js';
@@ -109,7 +110,7 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
   const state = resumable(analysisRun, metric, measurement, now);
   if ('phase' in state) return state;
   const { config, window } = state.verification;
-  const outcome = await lookAt(state.verification, now, ctx, 'verify');
+  const outcome = await lookAt(state.verification, now, ctx, 'verify', { rollout: rolloutOfRun(analysisRun) });
   if (outcome.state === 'decided') return finished(state, outcome, now);
   if (outcome.state === 'undecided') {
     return { ...state.base, phase: 'Running', message: outcome.message, resumeAt: rfc3339(outcome.nextLookAt), value: encodeSummary(outcome.summary) };
@@ -135,7 +136,7 @@ export async function metricTerminate(analysisRun: unknown, metric: unknown, mea
   const now = ctx.now();
   const state = resumable(analysisRun, metric, measurement, now);
   if ('phase' in state) return state;
-  const outcome = await lookAt(state.verification, now, ctx, 'verify', { ending: true });
+  const outcome = await lookAt(state.verification, now, ctx, 'verify', { ending: true, rollout: rolloutOfRun(analysisRun) });
   if (outcome.state === 'decided') return finished(state, outcome, now);
   const why = outcome.state === 'failed' ? `collection failed: ${failureText(outcome.error)}` : `no verdict: ${outcome.message}`;
   return errorMeasurement(`terminated; ${why}`, now, state.base);

@@ -40,14 +40,16 @@ type K8s = {
 };
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
-// The engine's grants: approval gates keep their requests as ApprovalRequests, nothing else.
+// The engine's grants: approval gates keep their requests as ApprovalRequests, and the log judge reads people's
+// marks on log templates; nothing else.
 const ENGINE_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['logtemplatefeedbacks'], verbs: ['get', 'list'] },
 ];
 // What the bot does as itself, in every mode: reads (also through watches), its own thread annotations (rollout and
 // pipeline run patches) and the intervention timeouts it carries out (rollout patches), approval requests and
-// interventions, pipeline runs started and cancelled from Slack, the audit Events.
+// interventions, pipeline runs started and cancelled from Slack, marks on log templates, the audit Events.
 const BOT_OWN_RULES: Rule[] = [
   { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
@@ -57,6 +59,7 @@ const BOT_OWN_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['update'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['pipelineruns'], verbs: ['get', 'list', 'watch', 'patch', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['pipelines'], verbs: ['get'] },
+  { apiGroups: ['rollouts-cv.io'], resources: ['logtemplatefeedbacks'], verbs: ['get', 'create', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'get'] },
 ];
 // What people's commands add when the bot sends them as itself (no impersonation): set image's PUT of the Rollout
@@ -638,6 +641,7 @@ if (!helm) {
       it('are rendered with --include-crds, and left to Helm\'s install-only handling otherwise', () => {
         expect(crds().map((crd) => [crd.metadata.name, crd.spec.names.kind, crd.spec.scope])).toEqual([
           ['approvalrequests.rollouts-cv.io', 'ApprovalRequest', 'Namespaced'],
+          ['logtemplatefeedbacks.rollouts-cv.io', 'LogTemplateFeedback', 'Namespaced'],
           ['pipelineruns.rollouts-cv.io', 'PipelineRun', 'Namespaced'],
           ['pipelines.rollouts-cv.io', 'Pipeline', 'Namespaced'],
         ]);
@@ -647,7 +651,7 @@ if (!helm) {
         }
         // Status is the controllers' to write: a subresource where someone else writes spec.
         const status = Object.fromEntries(crds().map((crd) => [crd.spec.names.kind, crd.spec.versions[0].subresources]));
-        expect(status).toEqual({ ApprovalRequest: { status: {} }, PipelineRun: { status: {} }, Pipeline: undefined });
+        expect(status).toEqual({ ApprovalRequest: { status: {} }, LogTemplateFeedback: undefined, PipelineRun: { status: {} }, Pipeline: undefined });
         expect(ok().filter((doc) => doc.kind === 'CustomResourceDefinition')).toEqual([]);
       });
 

@@ -49,6 +49,16 @@ describe('fake Kubernetes API objects', () => {
     await expect(api.patchNamespacedCustomObject({ ...ROLLOUTS, namespace: 'b', name: 'web', body: { spec: {} } }, STRATEGIC)).rejects.toMatchObject({ code: 415 });
   });
 
+  it('deletes only as the preconditions allow, and answers 404 once it is gone', async () => {
+    const created = (await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace: 'e', body: rollout('gone') })) as Stored;
+    const stale = { preconditions: { resourceVersion: String(Number(created.metadata.resourceVersion) - 1) } };
+    await expect(api.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: 'e', name: 'gone', body: stale })).rejects.toMatchObject({ code: 409, body: expect.stringContaining('Precondition failed: ResourceVersion') });
+    await expect(api.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: 'e', name: 'gone', body: { preconditions: { uid: 'another' } } })).rejects.toMatchObject({ code: 409 });
+    await api.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: 'e', name: 'gone', body: { preconditions: { resourceVersion: created.metadata.resourceVersion, uid: created.metadata.uid } } });
+    expect(store.get({ ...ROLLOUTS, namespace: 'e', name: 'gone' })).toBeUndefined();
+    await expect(api.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: 'e', name: 'gone' })).rejects.toMatchObject({ code: 404 });
+  });
+
   it('lists by namespace or across namespaces, with label and field selectors', async () => {
     for (const [namespace, name, team] of [['c', 'x', 'red'], ['c', 'y', 'blue'], ['d', 'z', 'red']] as const) {
       await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace, body: rollout(name, { team }) });

@@ -3,9 +3,9 @@
 // selector equality and existence terms, field selector equality on any field such as `involvedObject.name`), watch
 // (from a resourceVersion, `410 Gone` once it is compacted away, `timeoutSeconds`), get, create (name or
 // generateName), PUT with the resourceVersion check, the `/status` subresource, merge patch (RFC 7386) and JSON
-// patch (RFC 6902), resourceVersion, uid, creationTimestamp and generation, and the API server's Status errors;
-// and SelfSubjectReview, answered with the user whose bearer token the request carries (`users`).
-// Hooks let a test answer instead (an injected failure) or write first (a concurrent writer).
+// patch (RFC 6902), DELETE with its preconditions, resourceVersion, uid, creationTimestamp and generation, and the
+// API server's Status errors; and SelfSubjectReview, answered with the user whose bearer token the request
+// carries (`users`). Hooks let a test answer instead (an injected failure) or write first (a concurrent writer).
 //
 //   const store = objectStore();
 //   const server = await startFakeKubeApi(store.respond);
@@ -210,6 +210,11 @@ export function objectStore(options: { users?: Record<string, UserInfo> } = {}):
     return structuredClone(object);
   };
 
+  const remove = (resource: Resource, current: KubeObject) => {
+    objectsOf(resource).delete(objectKey(current.metadata.namespace, current.metadata.name));
+    emit(resource, 'DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: nextVersion() } });
+  };
+
   /** A watch of a kind, as the API server serves `?watch=true` on a list URL. */
   const watch = (resource: Resource, namespace: string | undefined, query: URLSearchParams): FakeResponse => {
     const kind = kindKey(resource);
@@ -290,6 +295,18 @@ export function objectStore(options: { users?: Record<string, UserInfo> } = {}):
         }
         return { body: update(named, current, patched) };
       }
+      case 'DELETE': {
+        // DeleteOptions' preconditions, as the API server checks them; no finalizers here, so it is gone at once.
+        const expected = (request.body as { preconditions?: { resourceVersion?: string; uid?: string } } | undefined)?.preconditions ?? {};
+        for (const [field, value] of [['ResourceVersion', expected.resourceVersion], ['UID', expected.uid]] as const) {
+          const actual = field === 'UID' ? current.metadata.uid : current.metadata.resourceVersion;
+          if (value !== undefined && value !== actual) {
+            return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource)} "${name}": Precondition failed: ${field} in precondition: ${value}, ${field} in object meta: ${actual}`);
+          }
+        }
+        remove(resource, current);
+        return { body: structuredClone(current) };
+      }
       default:
         return failure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
@@ -322,12 +339,9 @@ export function objectStore(options: { users?: Record<string, UserInfo> } = {}):
       return commit(ref, current, next);
     },
     delete(ref) {
-      const key = objectKey(ref.namespace, ref.name);
-      const current = objectsOf(ref).get(key);
-      if (!current) return false;
-      objectsOf(ref).delete(key);
-      emit(ref, 'DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: nextVersion() } });
-      return true;
+      const current = objectsOf(ref).get(objectKey(ref.namespace, ref.name));
+      if (current) remove(ref, current);
+      return current !== undefined;
     },
     intercept(hook) {
       hooks.add(hook);

@@ -166,6 +166,10 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 - apiGroups: [rollouts-cv.io]
   resources: [approvalrequests/status]
   verbs: [get, update, patch]
+# The log judge: people's marks on a Rollout's log templates, read when its logs are judged.
+- apiGroups: [rollouts-cv.io]
+  resources: [logtemplatefeedbacks]
+  verbs: [get, list]
 {{- end }}
 
 {{- define "rollouts-cv.bot.rules" -}}
@@ -173,7 +177,8 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 # annotation and for the intervention timeouts it carries out (promote, abort); approval requests and interventions;
 # PipelineRuns started from Slack (always as the bot: only it may name a Slack user as a run's trigger), patches of a
 # PipelineRun for its thread annotation and a cancel (get: read again after a conflict), and the Pipeline a run is
-# checked against; the audit Event on each object acted on.
+# checked against; people's marks on log templates (read, then created or replaced); the audit Event on each object
+# acted on.
 - apiGroups: [argoproj.io]
   resources: [rollouts]
   verbs: [get, list, watch, patch]
@@ -198,6 +203,9 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 - apiGroups: [rollouts-cv.io]
   resources: [pipelines]
   verbs: [get]
+- apiGroups: [rollouts-cv.io]
+  resources: [logtemplatefeedbacks]
+  verbs: [get, create, update]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, get]

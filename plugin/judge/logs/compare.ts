@@ -32,6 +32,7 @@
 // more than expected. A canary no worse than the baseline is found worse (marginal or fail) with a chance of at
 // most α for each level that counts: 1 % at medium, 3 % at high. Documented in docs/judge.md; change both together.
 import negativeBinomialCdf from '@stdlib/stats-base-dists-negative-binomial-cdf';
+import { FEEDBACK_MARKS, type FeedbackMark } from '../../../shared/logs-feedback/feedback.js';
 import { clip } from '../../../shared/text.js';
 import { normalTail } from '../distributions.js';
 import { MIN_EXCESS_EVENTS } from '../ratio.js';
@@ -61,7 +62,8 @@ export interface LogVolumes {
   history?: number;
 }
 
-export type FeedbackMark = 'not-a-risk' | 'raise-risk';
+/** People's mark on a template (shared/logs-feedback/): never a risk, or a risk whenever the canary logs it. */
+export type { FeedbackMark };
 
 export interface LogJudgeInput {
   templates: TemplateCounts[];
@@ -129,7 +131,6 @@ export const MIN_LINES = 100;
 export const MAX_FINDINGS = 20;
 
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info'];
-const MARKS: readonly FeedbackMark[] = ['not-a-risk', 'raise-risk'];
 // Characters of a template quoted in a reason, so that its counts still fit in the sentence.
 const QUOTED_CHARS = 80;
 const REASON_CHARS = 200;
@@ -230,7 +231,7 @@ function validated(input: unknown): LogJudgeInput {
   if (groups.history !== undefined) checkTotal(counted, 'history', groups.history);
   if (feedback !== undefined) {
     if (!(feedback instanceof Map)) fail('feedback', 'a Map from template id to not-a-risk or raise-risk', feedback);
-    for (const [id, mark] of feedback) if (!MARKS.includes(mark)) fail(`feedback[${shown(id)}]`, MARKS.join(' or '), mark);
+    for (const [id, mark] of feedback) if (!FEEDBACK_MARKS.includes(mark)) fail(`feedback[${shown(id)}]`, FEEDBACK_MARKS.join(' or '), mark);
   }
   return { templates: counted, volumes: groups, sensitivity: sensitivity as Sensitivity, feedback: feedback as LogJudgeInput['feedback'] };
 }
