@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeployedBy } from './commands/deployed-by.js';
 import { registerEngine } from './commands/engine.js';
 import { registerJudge } from './commands/judge.js';
+import { registerLogs } from './commands/logs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerPipelinesController } from './commands/pipelines.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -20,7 +21,7 @@ function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerCheck, registerDeployedBy]) register(program);
+  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerLogs, registerCheck, registerDeployedBy]) register(program);
   return program;
 }
 

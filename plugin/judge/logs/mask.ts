@@ -69,7 +69,7 @@ interface Masker {
   replace: (...match: string[]) => string;
 }
 
-/** One expression per feature set, made when a line with that set first comes. */
+/** One expression per feature set (at most 2 ** FEATURES.length), made when a line with that set first comes. */
 const maskers = new Map<number, Masker>();
 
 function masker(features: number): Masker {
