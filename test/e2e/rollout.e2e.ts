@@ -1,17 +1,20 @@
 // End to end: a real control plane (kwok cluster), the Argo Rollouts controller v1.10.1 loading the rollouts-cv
-// bridge, the engine and a Prometheus scraping the synthetic app. Canary Rollouts are verified by an
-// AnalysisTemplate using the `rollouts-cv/verify` metric plugin or inline by a `rollouts-cv/gate` step, with the
-// engine up, down or restarted, and the Rollout's phase, step and message are asserted as the controller writes
-// them. One file: the harness starts one cluster per file.
+// bridge, the engine, a Prometheus scraping the synthetic app and a VictoriaLogs holding the pods' log lines.
+// Canary Rollouts are verified by an AnalysisTemplate using the `rollouts-cv/verify` metric plugin (on metrics, or
+// metrics and logs) or inline by a `rollouts-cv/gate` step, with the engine up, down or restarted, and the Rollout's
+// phase, step and message are asserted as the controller writes them. One file: the harness starts one cluster per
+// file.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { decodeSummary } from '../../shared/verdicts/summary.js';
 import { type AnalysisRun, type CanaryTarget, analysisRun, done, runCanary, startCanary, stepAnalysis, verifyMeasurements, weightThen } from './harness/canary.js';
 import { Environment } from './harness/environment.js';
 import { promote } from './harness/kubectl.js';
+import { podLogsConfig, withPodLogs } from './harness/pod-logs.js';
 import { run, sleep, waitFor } from './harness/processes.js';
 import { BASELINE, REGRESSED, analysisStep, analysisTemplate, gateStep } from './harness/verification.js';
 
@@ -25,6 +28,9 @@ const INCONCLUSIVE_TEMPLATE = 'rollouts-cv-http-inconclusive';
 const TOLERANT_TEMPLATE = 'rollouts-cv-http-tolerant';
 /** The steps of most scenarios: `setWeight: 25`, then a rollouts-cv analysis. */
 const ANALYSED = weightThen(analysisStep(TEMPLATE));
+/** Rollouts whose pods log; each has a template reading its own app's lines, as a user writes one per service. */
+const LOGGING_APPS = ['logs-healthy', 'logs-new-error'] as const;
+const logsTemplate = (app: (typeof LOGGING_APPS)[number]) => `rollouts-cv-${app}`;
 
 let env: Environment | undefined;
 const target = (): CanaryTarget => ({ env: env!, namespace: NAMESPACE });
@@ -38,7 +44,7 @@ const onSignal = (signal: NodeJS.Signals) => {
 
 beforeAll(async () => {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  env = await Environment.start();
+  env = await Environment.start({ victoriaLogs: true });
   summary.startMs = env.timings;
   const k = env.kubectl;
   await k.apply(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`);
@@ -47,6 +53,7 @@ beforeAll(async () => {
   await k.apply(analysisTemplate(NAMESPACE, TEMPLATE, env.prometheus));
   await k.apply(analysisTemplate(NAMESPACE, INCONCLUSIVE_TEMPLATE, env.prometheus, { unhealthyPhase: 'Inconclusive' }));
   await k.apply(analysisTemplate(NAMESPACE, TOLERANT_TEMPLATE, env.prometheus, { consecutiveErrorLimit: 10 }));
+  for (const app of LOGGING_APPS) await k.apply(analysisTemplate(NAMESPACE, logsTemplate(app), env.prometheus, { logs: podLogsConfig(env.victoriaLogs!.url, NAMESPACE, app) }));
 }, 600_000);
 
 afterAll(async () => {
@@ -259,6 +266,50 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     // the controller numbers the step from 1 in the message (rollout/stepplugin.go: status.Index+1)
     expect(final.message).toBe(`RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 (rollouts-cv/gate) failed: ${gate!.message}`);
     summary.gateRegressed = { ...c.result(final), gate, stepPluginStatuses: c.stepPluginStatuses };
+  });
+
+  // The pods log into VictoriaLogs from their registration on (the stable pods' lines before the window are the
+  // history the engine reads, an hour by default); the canary's metrics are healthy in both.
+  scenario('promotes a canary whose metrics and logs are as healthy as the stable pods\'', async () => {
+    const app = 'logs-healthy';
+    const { c, final, shipped } = await withPodLogs(env!.victoriaLogs!, async (shipper) => {
+      const c = await startCanary(target(), app, BASELINE, weightThen(analysisStep(logsTemplate(app))), { shipper, canary: 'healthy' });
+      const final = await c.until('the rollout to finish', done);
+      return { c, final, shipped: Object.fromEntries(shipper.shipped) };
+    });
+    const analysis = await stepAnalysis(c);
+    const verdict = decodeSummary((await verifyMeasurements(c)).at(-1)?.value);
+    expect(final).toMatchObject({ phase: 'Healthy', message: '', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    expect(analysis).toMatchObject({ phase: 'Successful', measurementPhase: 'Successful' });
+    expect(analysis.measurementMessage).toMatch(/^Healthy, score \d+\/100/);
+    // the logs were judged, on enough lines of both groups (at least 100 each, else inconclusive), and found no risk
+    expect(verdict?.verdict).toBe('Healthy');
+    expect(verdict?.reasons).toContainEqual(expect.stringMatching(/^logs: no risky log template in the canary \(canary [\d,]+ lines, baseline [\d,]+\)/));
+    expect(verdict?.templates?.length).toBeGreaterThan(0);
+    expect(verdict?.templates?.every((t) => !t.risk)).toBe(true);
+    summary.logsHealthy = { ...c.result(final, analysis), verdict, shipped };
+  });
+
+  scenario('aborts a canary with healthy metrics whose logs show a new error template', async () => {
+    const app = 'logs-new-error';
+    const { c, final, shipped } = await withPodLogs(env!.victoriaLogs!, async (shipper) => {
+      const c = await startCanary(target(), app, BASELINE, weightThen(analysisStep(logsTemplate(app))), { shipper, canary: 'new-error' });
+      const final = await c.until('the rollout to finish', done);
+      return { c, final, shipped: Object.fromEntries(shipper.shipped) };
+    });
+    const analysis = await stepAnalysis(c);
+    const verdict = decodeSummary((await verifyMeasurements(c)).at(-1)?.value);
+    expect(final).toMatchObject({ phase: 'Degraded', step: 0, steps: 2, fullyPromoted: false, abort: true, currentPodHash: c.canaryHash, stableRS: c.stableHash });
+    expect(analysis).toMatchObject({ phase: 'Failed', measurementPhase: 'Failed' });
+    // the logs' reason leads (the metrics pass); the template is the new line's, its variable parts masked; the
+    // stable pods logged it neither in the window nor before it (the history read has their earlier lines)
+    expect(analysis.measurementMessage).toMatch(/^Unhealthy, score \d+\/100: logs: new error template in canary: "[^"]*payment <NUM> failed: upstream returned <NUM>[^"]*" \d+ lines \(baseline 0 of [\d,]+ lines; 0 of [1-9][\d,]* before the window\)/);
+    // the metrics pass (a point each), the logs fail (none), at equal weights
+    expect(verdict).toMatchObject({ verdict: 'Unhealthy', score: 67 });
+    expect(verdict?.templates?.[0]).toMatchObject({ template: expect.stringContaining('payment <NUM> failed'), risk: true });
+    expect(final.message).toContain(`Step-based analysis phase error/failed: ${analysis.message}`);
+    expect(analysis.message).toContain(`"Error Message: ${analysis.measurementMessage}"`);
+    summary.logsNewError = { ...c.result(final, analysis), verdict, shipped };
   });
 });
 

@@ -1,7 +1,9 @@
 // Canary Rollouts verified by rollouts-cv on the harness's cluster: revision 1 deployed and its pods registered with
 // the synthetic app, then a new pod template whose canary pods serve the traffic a scenario asks for; the Rollout
-// observed as `kubectl argo rollouts` shows it, and the AnalysisRun of its analysis step read back.
+// observed as `kubectl argo rollouts` shows it, and the AnalysisRun of its analysis step read back. The pods may log
+// too (harness/pod-logs.ts): the stable pods healthily, the canary as the scenario asks.
 import type { Environment } from './environment.js';
+import type { LogProfile, PodLogShipper } from './pod-logs.js';
 import { type Rollout, type RolloutState, type StepPluginStatus, rolloutState } from './kubectl.js';
 import { tail, waitFor } from './processes.js';
 import { BASELINE, type Traffic, readyPods, registerGroup } from './verification.js';
@@ -54,7 +56,15 @@ export interface Canary {
 export interface Measurement {
   phase: string;
   message?: string;
+  /** The engine's verdict summary (shared/verdicts/summary.ts). */
+  value?: string;
   metadata?: Record<string, string>;
+}
+
+/** The pods' log lines, shipped by `shipper`: the stable pods' healthy, the canary's as `canary` says. */
+export interface CanaryLogs {
+  shipper: PodLogShipper;
+  canary: LogProfile;
 }
 
 export interface AnalysisRun {
@@ -90,10 +100,10 @@ export function rolloutManifest(namespace: string, name: string, revision: numbe
 }
 
 /**
- * Deploys revision 1 of a Rollout with `steps`, registers its pods with the synthetic app, updates the pod template
- * and registers the canary pod with `traffic`.
+ * Deploys revision 1 of a Rollout with `steps`, registers its pods with the synthetic app (and the log shipper, when
+ * `logs` is given), updates the pod template and registers the canary pod with `traffic`.
  */
-export async function startCanary(target: CanaryTarget, name: string, traffic: Traffic, steps: object[]): Promise<Canary> {
+export async function startCanary(target: CanaryTarget, name: string, traffic: Traffic, steps: object[], logs?: CanaryLogs): Promise<Canary> {
   const { env: e, namespace } = target;
   const k = e.kubectl;
   const began = performance.now();
@@ -125,6 +135,7 @@ export async function startCanary(target: CanaryTarget, name: string, traffic: T
   const stableHash = first.stableRS!;
   const stablePods = await readyPods(k, namespace, name, stableHash, REPLICAS, describe);
   await registerGroup(e.app, stableHash, stablePods, BASELINE);
+  logs?.shipper.register({ namespace, app: name, pods: stablePods, profile: 'healthy' });
 
   await k.run(['-n', namespace, 'patch', 'rollout', name, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'e2e.rollouts-cv/revision': '2' } } } } })]);
   const canaryHash = await waitFor('the canary ReplicaSet', async () => {
@@ -133,6 +144,7 @@ export async function startCanary(target: CanaryTarget, name: string, traffic: T
   }, 60_000, describe, 250);
   const canaryPods = await readyPods(k, namespace, name, canaryHash, 1, describe, 250);
   await registerGroup(e.app, canaryHash, canaryPods, traffic);
+  logs?.shipper.register({ namespace, app: name, pods: canaryPods, profile: logs.canary });
   return {
     target,
     name,
@@ -151,8 +163,8 @@ export async function startCanary(target: CanaryTarget, name: string, traffic: T
 }
 
 /** A canary whose `steps` hold an analysis step, run until the Rollout is Healthy and promoted, or Degraded. */
-export async function runCanary(target: CanaryTarget, name: string, traffic: Traffic, steps: object[]): Promise<CanaryRun & { analysis: StepAnalysis }> {
-  const c = await startCanary(target, name, traffic, steps);
+export async function runCanary(target: CanaryTarget, name: string, traffic: Traffic, steps: object[], logs?: CanaryLogs): Promise<CanaryRun & { analysis: StepAnalysis }> {
+  const c = await startCanary(target, name, traffic, steps, logs);
   const final = await c.until('the rollout to finish (Healthy and promoted, or Degraded)', done);
   const analysis = await stepAnalysis(c);
   return { ...c.result(final, analysis), analysis };

@@ -2,7 +2,8 @@
 // kube-scheduler, kwok) started by kwokctl from binaries built by scripts/build-components.sh, one fake node, the
 // Argo Rollouts CRDs and controller (with the rollouts-cv bridge registered as metric and step plugin), the
 // prometheus-operator ServiceMonitor CRD (so that a server-side dry run validates ServiceMonitors against its schema),
-// the rollouts-cv engine, and the sandbox (a Prometheus scraping the synthetic app).
+// the rollouts-cv engine, and the sandbox (a Prometheus scraping the synthetic app); VictoriaLogs beside them when a
+// suite reads logs.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { connect } from 'node:net';
 import { reserveLoopbackPort } from '../../../plugin/demo/free-port.js';
 import { Kubectl, established } from './kubectl.js';
 import { type ManagedProcess, killGroupMembers, peakRssKiB, run, startProcess, tail, waitFor } from './processes.js';
+import { type VictoriaLogs, startVictoriaLogs } from './victorialogs.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BUILD_SCRIPT = join(REPO, 'test/e2e/scripts/build-components.sh');
@@ -25,7 +27,7 @@ const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
 const MONITORING_CRDS = ['servicemonitors', 'podmonitors'];
 /** The project's CRDs, as the chart installs them. */
 const PROJECT_CRD_DIR = join(REPO, 'charts/rollouts-cv/crds');
-const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io', 'pipelines.rollouts-cv.io', 'pipelineruns.rollouts-cv.io'];
+const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io', 'logtemplatefeedbacks.rollouts-cv.io', 'pipelines.rollouts-cv.io', 'pipelineruns.rollouts-cv.io'];
 const CLUSTER = 'rollouts-cv-e2e';
 export const CONTROLLER_NAMESPACE = 'argo-rollouts';
 /** The engine's token (`--auth-token-file`), which the bridge sends (`--engine-token-file`). */
@@ -93,6 +95,8 @@ export class Environment {
   }
   prometheus = '';
   app = '';
+  /** Started with `victoriaLogs: true` (its `url`, and `ingest` to write pods' lines). */
+  victoriaLogs?: VictoriaLogs;
   private kwokctlEnv: NodeJS.ProcessEnv = {};
   private clusterCreated = false;
   private stopped = false;
@@ -104,16 +108,16 @@ export class Environment {
 
   /**
    * `clusterOnly`: the cluster and the CRDs, without the fake node, the engine, the sandbox and the Argo Rollouts
-   * controller (for a benchmark of API requests).
+   * controller (for a benchmark of API requests). `victoriaLogs`: VictoriaLogs too, started beside the sandbox.
    */
-  static async start(options: { clusterOnly?: boolean } = {}): Promise<Environment> {
+  static async start(options: { clusterOnly?: boolean; victoriaLogs?: boolean } = {}): Promise<Environment> {
     const binaries = await locateBinaries(options);
     const base = workdirBase();
     await reapStaleRuns(base, binaries);
     const workdir = await createWorkdir(base);
     const env = new Environment(binaries, workdir);
     try {
-      await env.startAll(options.clusterOnly ?? false);
+      await env.startAll(options.clusterOnly ?? false, options.victoriaLogs ?? false);
       return env;
     } catch (error) {
       await env.stop({ keepWorkdir: true });
@@ -130,7 +134,7 @@ export class Environment {
     }
   }
 
-  private async startAll(clusterOnly: boolean): Promise<void> {
+  private async startAll(clusterOnly: boolean, victoriaLogs: boolean): Promise<void> {
     const began = performance.now();
     await mkdir(join(this.workdir, 'logs'), { recursive: true });
     if (clusterOnly) {
@@ -139,8 +143,12 @@ export class Environment {
       this.timings.total = Math.round(performance.now() - began);
       return;
     }
-    // The engine and the sandbox start while the cluster comes up.
-    const sideServices = Promise.all([this.timed('engine', () => this.startEngine()), this.timed('sandbox', () => this.startSandbox())]);
+    // The engine, the sandbox and VictoriaLogs start while the cluster comes up.
+    const sideServices = Promise.all([
+      this.timed('engine', () => this.startEngine()),
+      this.timed('sandbox', () => this.startSandbox()),
+      ...(victoriaLogs ? [this.timed('victoriaLogs', async () => void (this.victoriaLogs = await startVictoriaLogs()))] : []),
+    ]);
     await this.timed('cluster', () => this.startCluster());
     await this.timed('node', () => this.createNode());
     await this.timed('crds', () => this.applyCrds());
@@ -356,6 +364,7 @@ export class Environment {
     for (const process of [...this.processes].reverse()) {
       await process.stop().catch((error: Error) => problems.push(`${process.name}: ${error.message}`));
     }
+    await this.victoriaLogs?.stop({ keepDir: options.keepWorkdir ?? false }).catch((error: Error) => problems.push(`victoria-logs: ${error.message}`));
     if (this.clusterCreated) {
       await run(this.binaries.kwokctl, ['--name', CLUSTER, 'delete', 'cluster'], { env: this.kwokctlEnv, timeoutMs: 120_000 }).catch((error: Error) =>
         problems.push(`kwokctl delete cluster: ${error.message}`),

@@ -15,8 +15,11 @@ export interface Traffic {
 export const BASELINE: Traffic = { rps: 200, errorRate: 0.01, latencyMs: 50 };
 export const REGRESSED: Traffic = { rps: 200, errorRate: 0.05, latencyMs: 90 };
 
-/** The rollouts-cv verification, with short windows: the metric plugin's config, and the gate's `config.verify`. */
-export function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Failed' | 'Inconclusive' } = {}): Record<string, unknown> {
+/**
+ * The rollouts-cv verification, with short windows: the metric plugin's config, and the gate's `config.verify`;
+ * `logs` (harness/pod-logs.ts: podLogsConfig) makes it judge the pods' log lines too.
+ */
+export function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Failed' | 'Inconclusive'; logs?: Record<string, unknown> } = {}): Record<string, unknown> {
   return {
     duration: '30s',
     interval: '5s',
@@ -35,7 +38,12 @@ export function verifyConfig(prometheus: string, options: { unhealthyPhase?: 'Fa
  * The verification as a user writes it in an AnalysisTemplate. `initialDelay` gives the harness time to register
  * the canary pods with the synthetic app before the verification window opens.
  */
-export function analysisTemplate(namespace: string, name: string, prometheus: string, options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number } = {}): string {
+export function analysisTemplate(
+  namespace: string,
+  name: string,
+  prometheus: string,
+  options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number; logs?: Record<string, unknown> } = {},
+): string {
   const { consecutiveErrorLimit, ...verify } = options;
   return JSON.stringify({
     apiVersion: 'argoproj.io/v1alpha1',
