@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Backend, LogsSide, MetricsSide } from './backend.js';
 import { datadog } from './datadog/backend.js';
+import { elasticsearch, opensearch } from './elasticsearch/backend.js';
 import { loki } from './loki/backend.js';
 import { newrelic } from './newrelic/backend.js';
 import { prometheus } from './prometheus/backend.js';
@@ -8,7 +9,7 @@ import type { HealthSource, LogSource, SourceOptions } from './source.js';
 import { victorialogs } from './victorialogs/backend.js';
 
 // One entry per backend folder. A new backend is a folder (settings, dialect, client, auth) plus one line here.
-const BACKENDS = { prometheus, loki, newrelic, victorialogs, datadog };
+const BACKENDS = { prometheus, loki, newrelic, victorialogs, datadog, elasticsearch, opensearch };
 
 type Backends = typeof BACKENDS;
 export type SourceKind = keyof Backends;
