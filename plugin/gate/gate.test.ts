@@ -6,7 +6,7 @@ import { ApprovalRequestStore } from '../../shared/approvals/store.js';
 import { createLogger } from '../../shared/log.js';
 import { startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { failure, objectStore } from '../../test/helpers/fake-kube-store.js';
-import { CollectError, type HealthSource, type InstanceSeries, type SeriesRequest } from '../collect/source.js';
+import { CollectError, type HealthSource, type InstanceSeries, type LogLine, type LogSource, type SeriesRequest } from '../collect/source.js';
 import { gateAbort, gateRun, gateTerminate, type StepCall } from './gate.js';
 import type { EngineContext } from '../verify/context.js';
 import { StepRpcError } from '../verify/types.js';
@@ -202,6 +202,42 @@ describe('gateRun (verify)', () => {
     const result = await gateRun(rollout, step({ verify: verifyConfig() }, { kind: 'approval' }), context(at(10), fakeSource({})));
     expect(result.phase).toBe('Failed');
     expect(result.message).toContain('the stored step status is not a verify status');
+  });
+});
+
+describe('gateRun (verify) with logs', () => {
+  // The service's lines: the stable pods log 1,200 of a healthy mix, the canary 300 (and maybe a new error).
+  function logSource(canaryError: boolean): LogSource {
+    const mix = ['GET /api/orders/{n} 200 in {n}ms', 'user {n} logged in', 'WARN slow query: {n}ms'];
+    const lines = (pod: string, templates: string[], count: number, start: Date, end: Date): LogLine[] =>
+      Array.from({ length: count }, (_, i) => ({
+        time: start.getTime() + Math.round(((i + 1) * (end.getTime() - start.getTime())) / count),
+        instance: pod,
+        message: templates[i % templates.length]!.replaceAll('{n}', String((i * 37) % 500)),
+      }));
+    return {
+      description: 'fake logs',
+      async fetchLogs({ group, start, end }) {
+        const canary = group.podTemplateHash === 'canary1';
+        const healthy = lines(`web-${group.podTemplateHash}-a`, mix, canary ? 300 : 1200, start, end);
+        const extra = canary && canaryError ? lines('web-canary1-a', ['ERROR payment {n} declined by processor'], 10, start, end) : [];
+        return { lines: [...healthy, ...extra], warnings: [] };
+      },
+    };
+  }
+
+  const config = { verify: verifyConfig({ warmup: '0s', logs: { source: { loki: { address: 'http://loki:3100' } }, query: '{app="web"}', history: '0s' } }) };
+
+  it.each([
+    [false, 'Successful', /^Healthy/],
+    [true, 'Failed', /logs: new error template in canary: "ERROR payment <NUM> declined by processor" 10 lines/],
+  ])('judges the canary’s logs at the end of the window (new error: %s)', async (canaryError, phase, message) => {
+    const first = await firstRun(config);
+    const ctx = { ...context(at(300), fakeSource({ canary1: 1, stable1: 1 })), createLogSource: () => logSource(canaryError) };
+    const result = await gateRun(rollout, step(config, first.status), ctx);
+    expect(result.phase).toBe(phase);
+    expect(result.message).toMatch(message);
+    if (canaryError) expect(result.status).toMatchObject({ verdict: 'Unhealthy', templates: expect.arrayContaining([{ template: 'ERROR payment <NUM> declined by processor', risk: true }]) });
   });
 });
 
