@@ -2,12 +2,13 @@
 // moment, recorded once (the click's id is the idempotency key, and the write is guarded by resourceVersion), and
 // audited. The request's message is updated by the publisher, which sees the new status.
 import { type Outcome, describeTarget, effectivePolicy, statusOf } from '../../shared/approvals/request.js';
-import { decisionRefusal, permits } from '../auth/roles.js';
-import { type Cluster, NotMappedError } from '../cluster/clusters.js';
-import { environmentOf, operatorPolicy } from '../config.js';
+import { decisionRefusal } from '../auth/roles.js';
+import type { Cluster } from '../cluster/clusters.js';
+import { operatorPolicy } from '../config.js';
 import { type BotContext, type Reply, actorOf } from '../context.js';
 import { postInThread } from '../notifications/threads.js';
 import { escape, mention, plain } from '../slack/blocks.js';
+import { checkApprover } from './approver.js';
 
 export interface DecisionInput {
   cluster: Cluster;
@@ -24,28 +25,19 @@ export function decideFromCommand(ctx: BotContext, input: DecisionInput, invocat
 
 export async function decide(ctx: BotContext, input: DecisionInput, userId: string, key: string, source: string, reply: Reply): Promise<void> {
   const { cluster, namespace, name, action } = input;
-  // Authorised first from what the operator configured for the namespace, before the request is read: someone
-  // without the approve permission there learns nothing about which requests exist, and the bot writes nothing
-  // there on their behalf (the refusal is an audit log line).
-  const environment = environmentOf(ctx.config, cluster.name, namespace);
-  const refused = (why: string, answer: string) => {
-    ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action, environment: environment?.name, outcome: 'refused', reason: why }, 'not authorised to decide');
+  // Authorised first (approver.ts), before the request is read; the bot writes nothing on behalf of someone refused
+  // (the refusal is an audit log line). With impersonation on, an intervention's outcome is carried out as its
+  // decider, and an approval lets a rollout go ahead just as a promote would.
+  const check = await checkApprover(ctx, cluster, namespace, userId, {
+    noEnvironment: `namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack`,
+    noPermission: (environment) => `you are not allowed to decide approval requests in environment ${environment}`,
+  });
+  if (check.refusal) {
+    const { why, answer } = check.refusal;
+    ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action, environment: check.environment?.name, outcome: 'refused', reason: why }, 'not authorised to decide');
     return reply(plain(`Not recorded: ${answer}. Nothing was changed.`), 'ephemeral');
-  };
-  if (!environment) {
-    return refused('no environment', `namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration, so its requests are not decided from Slack`);
   }
-  if (!permits(ctx.config, await actorOf(ctx, userId), 'approve', environment.name)) {
-    return refused('no approve permission', `you are not allowed to decide approval requests in environment ${environment.name}`);
-  }
-  // With impersonation on, only people with a Kubernetes identity act on the cluster: an intervention's outcome is
-  // carried out as its decider, and an approval lets a rollout go ahead just as a promote would.
-  try {
-    cluster.actingAs(userId);
-  } catch (error) {
-    if (!(error instanceof NotMappedError)) throw error;
-    return refused('not mapped', error.message);
-  }
+  const { environment } = check;
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`No approval request ${namespace}/${name} in cluster ${cluster.name}.`), 'ephemeral');
   const entry = {

@@ -7,12 +7,11 @@
 import { type FeedbackMark, describeMark, offeredMark } from '../../shared/logs-feedback/feedback.js';
 import { markTemplate } from '../../shared/logs-feedback/mark.js';
 import { LogTemplateFeedbackStore } from '../../shared/logs-feedback/store.js';
-import { permits } from '../auth/roles.js';
-import { type Cluster, NotMappedError } from '../cluster/clusters.js';
-import { environmentOf } from '../config.js';
-import { type BotContext, type Reply, actorOf } from '../context.js';
+import type { Cluster } from '../cluster/clusters.js';
+import type { BotContext, Reply } from '../context.js';
 import { postInThread } from '../notifications/threads.js';
 import { codeSpan, mention, mrkdwn, plain } from '../slack/blocks.js';
+import { checkApprover } from './approver.js';
 
 export interface TemplateMarkInput {
   cluster: Cluster;
@@ -25,23 +24,16 @@ export interface TemplateMarkInput {
 
 export async function markFromButton(ctx: BotContext, input: TemplateMarkInput, userId: string, key: string, reply: Reply): Promise<void> {
   const { cluster, namespace, name, index, mark } = input;
-  // Authorised first, before the request is read: someone without the permission learns nothing about it.
-  const environment = environmentOf(ctx.config, cluster.name, namespace);
+  // Authorised first (approver.ts), before the request is read: someone without the permission learns nothing about it.
+  const check = await checkApprover(ctx, cluster, namespace, userId, {
+    noEnvironment: `namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration`,
+    noPermission: (environment) => `marking log templates takes the approve permission in environment ${environment}, and you do not have it`,
+  });
   const refused = (why: string, answer: string) => {
-    ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action: `mark-${mark}`, environment: environment?.name, outcome: 'refused', reason: why }, 'log template not marked');
+    ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action: `mark-${mark}`, environment: check.environment?.name, outcome: 'refused', reason: why }, 'log template not marked');
     return reply(plain(`Not marked: ${answer}. Nothing was changed.`), 'ephemeral');
   };
-  if (!environment) return refused('no environment', `namespace ${namespace} of cluster ${cluster.name} is in no environment of the bot's configuration`);
-  if (!permits(ctx.config, await actorOf(ctx, userId), 'approve', environment.name)) {
-    return refused('no approve permission', `marking log templates takes the approve permission in environment ${environment.name}, and you do not have it`);
-  }
-  // With impersonation on, only people with a Kubernetes identity act on the cluster, as for a decision.
-  try {
-    cluster.actingAs(userId);
-  } catch (error) {
-    if (!(error instanceof NotMappedError)) throw error;
-    return refused('not mapped', error.message);
-  }
+  if (check.refusal) return refused(check.refusal.why, check.refusal.answer);
   const request = await cluster.approvals.get(namespace, name);
   if (!request) return reply(plain(`Approval request ${namespace}/${name} is gone, and with it the templates it showed.`), 'ephemeral');
   const rollout = request.spec.rollout?.name;

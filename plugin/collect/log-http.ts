@@ -3,17 +3,23 @@
 // engine's queue, bounded retries of what may pass (no answer in time, 429, 5xx, with the store's Retry-After), and
 // a CollectError for any answer but a 200, quoting the store's own reason (its plain text without the folder's
 // secrets, on one line, clipped) and never a body of another kind (a proxy's login page, another service's data),
-// of which only the shape is told.
+// of which only the shape is told. Also what the sources of such stores share around it: the store their settings
+// describe, and failures that quote the logs query.
 import { clip } from '../../shared/text.js';
-import { getQuery, HttpError, type HttpResponse, postForm, transportCause } from './http/client.js';
+import { getQuery, type HttpResponse, postForm } from './http/client.js';
 import { CredentialError } from './http/credentials.js';
-import { requestAuth, type RequestAuth } from './http/request-auth.js';
-import { transient, withRetries } from './http/retry.js';
-import { QueueFullError, type RequestQueue } from './request-queue.js';
-import type { CollectError } from './source.js';
+import type { RequestAuth } from './http/request-auth.js';
+import { transient } from './http/retry.js';
+import { authorize, type Fail, type Renewable, sendRenewing, withQueuedRetries } from './queued-request.js';
+import { RequestQueue } from './request-queue.js';
+import { CollectError, type SourceOptions } from './source.js';
 
 /** The store's reasons (a parse error with its position) fit; longer text is cut. */
 const MAX_REASON_CHARS = 300;
+const MAX_QUERY_CHARS_SHOWN = 200;
+
+// Shared by every log store source the engine makes unless it is given its own (tests, the command line).
+const defaultQueue = new RequestQueue();
 
 export interface LogStore {
   /** "Loki", "VictoriaLogs": what its answers are recognised as. */
@@ -39,27 +45,40 @@ export interface StoreRequest {
   deadline?: number | undefined;
 }
 
-type Fail = (cause: string, transient?: boolean) => CollectError;
+/** What every log store's settings hold. */
+export interface StoreSettings {
+  address: string;
+  timeout: number;
+  credentials?: string | undefined;
+}
 
-/** The 200 answer to `request`, after retries of what may pass; throws the CollectError `fail` makes otherwise. */
-export async function requestLogStore(store: LogStore, request: StoreRequest, fail: Fail): Promise<HttpResponse> {
-  let auth: RequestAuth;
+/** The store a source's settings and options describe, with what is its own (its title, tenant headers, advice). */
+export function logStore(settings: StoreSettings, options: SourceOptions, own: Pick<LogStore, 'title' | 'headers' | 'advice'>): LogStore {
+  return { address: settings.address, timeoutMs: settings.timeout, credentials: settings.credentials, credentialsDir: options.credentialsDir, queue: options.queue ?? defaultQueue, ...own };
+}
+
+/** How a read of `query` fails: a CollectError of the source quoting the query, clipped. */
+export function queryFail(description: string, query: string): Fail {
+  const shown = clip(query, MAX_QUERY_CHARS_SHOWN);
+  return (cause, transient = false) => new CollectError('logs', description, `${cause} (query ${shown})`, transient);
+}
+
+/** The query `build` makes of the config's (a group's selection added), or the CollectError saying why there is none. */
+export function storeQuery(build: () => string, fail: Fail): string {
   try {
-    // Read afresh for every request: a rotated Secret applies without a restart.
-    auth = await requestAuth({ credentialsDir: store.credentialsDir, credentials: store.credentials, address: store.address, headers: store.headers, timeoutMs: store.timeoutMs });
+    return build();
   } catch (error) {
-    throw fail(error instanceof CredentialError ? error.message : String(error), error instanceof CredentialError && error.transient);
-  }
-  try {
-    return await withRetries(() => exchange(store, auth, request, fail), { signal: request.signal, deadline: request.deadline });
-  } catch (error) {
-    // The engine's queue refused it: trying again now would only queue again, so the look is tried again later.
-    if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
-    throw error;
+    throw fail((error as Error).message);
   }
 }
 
-type Answer = HttpResponse & { renew?: (() => void) | undefined };
+/** The 200 answer to `request`, after retries of what may pass; throws the CollectError `fail` makes otherwise. */
+export async function requestLogStore(store: LogStore, request: StoreRequest, fail: Fail): Promise<HttpResponse> {
+  const auth = await authorize({ credentialsDir: store.credentialsDir, credentials: store.credentials, address: store.address, headers: store.headers, timeoutMs: store.timeoutMs }, fail);
+  return withQueuedRetries(() => exchange(store, auth, request, fail), request, fail);
+}
+
+type Answer = HttpResponse & Renewable;
 
 async function exchange(store: LogStore, auth: RequestAuth, request: StoreRequest, fail: Fail): Promise<Answer> {
   const { signal, deadline } = request;
@@ -82,21 +101,7 @@ async function exchange(store: LogStore, auth: RequestAuth, request: StoreReques
       },
       { signal, deadline },
     );
-  let response: Answer;
-  try {
-    response = await send();
-    // An OAuth2 token the store no longer takes (revoked, or expired early): once more with a new one.
-    if (response.status === 401 && response.renew) {
-      response.renew();
-      response = await send();
-    }
-  } catch (error) {
-    if (error instanceof QueueFullError) throw error;
-    if (error instanceof CredentialError) throw fail(error.message, error.transient);
-    if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
-    // A response too large to read will be as large again.
-    throw fail(transportCause(error, store.timeoutMs), !(error instanceof HttpError && error.code === 'too-large'));
-  }
+  const response = await sendRenewing(send, fail, { signal, timeoutMs: store.timeoutMs });
   const { status } = response;
   if (status === 200) return response;
   const said = storeReason(store.title, { ...response, text: auth.scrub(response.text) });

@@ -1,41 +1,25 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
+import { makeTestCa } from '../../test/fakes/prometheus/ca.js';
 import { connectEngine, healthStatus } from '../../test/helpers/engine-client.js';
 import { startEngine } from './engine.js';
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await promisify(execFile)('openssl', args, { cwd });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl makes the test certificates: run `apt-get install -y openssl`');
-    throw error;
-  }
-}
 let dir: string;
 const file = (name: string) => join(dir, name);
 const log = createLogger({ level: 'silent' });
 // The server certificate names localhost; the connection itself goes to 127.0.0.1.
 const verifyAs: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': 'localhost' };
 
-/** A throwaway CA, a server certificate for localhost and a client certificate, all signed by that CA. */
+/** A throwaway CA, a server certificate for localhost and a client certificate, all signed by that CA, as files. */
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rollouts-cv-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=rollouts-cv test CA'], dir);
-  for (const [name, extensions] of [
-    ['server', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n'],
-    ['client', 'extendedKeyUsage=clientAuth\n'],
-  ] as const) {
-    await writeFile(file(`${name}.ext`), extensions);
-    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir);
-  }
+  const { ca, key, cert, client } = await makeTestCa('rollouts-cv test CA', { client: true });
+  const files = { 'ca.pem': ca, 'server.key': key, 'server.pem': cert, 'client.key': client!.key, 'client.pem': client!.cert };
+  await Promise.all(Object.entries(files).map(([name, pem]) => writeFile(file(name), pem)));
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -8,6 +8,7 @@ import { createLogger } from '../../shared/log.js';
 import { decodeSummary } from '../../shared/verdicts/summary.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { failure, type KubeObject, objectStore } from '../../test/helpers/fake-kube-store.js';
+import { METRICS_NEUTRAL_CONFIG } from '../../test/helpers/metrics-neutral-config.js';
 import type { HealthSource, LogLine, LogSource, LogsRequest } from '../collect/source.js';
 import { gateRun } from '../gate/gate.js';
 import type { EngineContext } from './context.js';
@@ -27,14 +28,7 @@ const METRIC = {
   provider: {
     plugin: {
       'rollouts-cv/verify': {
-        duration: '5m',
-        warmup: '0s',
-        history: { lookback: '0s' },
-        canary: { podTemplateHash: 'new' },
-        baseline: { podTemplateHash: 'old' },
-        source: { prometheus: { address: 'http://prometheus:9090' } },
-        // one gauge the same for both groups: the verdict is the logs'
-        metrics: [{ name: 'cpu', kind: 'resource', query: 'c{${selector}}', mustHaveData: false }],
+        ...METRICS_NEUTRAL_CONFIG,
         logs: { source: { loki: { address: 'http://loki:3100' } }, query: '{app="web"}', history: '0s' },
       },
     },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CollectError, type HealthSource, type LogLine, type LogSource, type LogsRequest } from '../collect/source.js';
 import type { LogsConfig } from '../config/logs.js';
 import { parseVerifyConfig, type VerifyConfig } from '../config/schema.js';
+import { METRICS_NEUTRAL_CONFIG } from '../../test/helpers/metrics-neutral-config.js';
 import { verify } from './verification.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -20,16 +21,8 @@ const LOGS: LogsConfig = {
   mustHaveData: false,
 };
 
-// The metrics half: one gauge, the same for both groups, so the verdict is the logs'.
-const base = parseVerifyConfig({
-  duration: '5m',
-  warmup: '0s',
-  history: { lookback: '0s' },
-  canary: { podTemplateHash: 'new' },
-  baseline: { podTemplateHash: 'old' },
-  source: { prometheus: { address: 'http://prometheus:9090' } },
-  metrics: [{ name: 'cpu', kind: 'resource', query: 'c{${selector}}', mustHaveData: false }],
-});
+// The metrics half leaves the verdict to the logs.
+const base = parseVerifyConfig(METRICS_NEUTRAL_CONFIG);
 const config: VerifyConfig = { ...base, logs: LOGS };
 
 const metrics: HealthSource = {

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogSource, logSourceConfigSchema } from '../../plugin/collect/registry.js';
 import { RequestQueue } from '../../plugin/collect/request-queue.js';
-import { CollectError, type LogGroupSelection, type LogLine as SourceLine, type LogsRequest } from '../../plugin/collect/source.js';
+import type { LogGroupSelection, LogLine as SourceLine, LogsRequest } from '../../plugin/collect/source.js';
+import { collectError } from '../helpers/collect-error.js';
 import { type LogLine, type VictoriaLogs, startVictoriaLogs } from './harness/victorialogs.js';
 
 const CANARY = '7d9f8c6b5';
@@ -74,15 +75,6 @@ function request(overrides: Partial<LogsRequest> = {}): LogsRequest {
 const key = (l: { time: number; instance: string; message: string }) => `${l.time} ${l.instance} ${l.message}`;
 const expected = (selected: LogLine[]) => selected.map((l) => key({ time: l.time.getTime(), instance: l.fields.pod!, message: l.msg })).sort();
 const got = (read: SourceLine[]) => read.map(key).sort();
-
-async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
 
 describe('the VictoriaLogs source', () => {
   it("reads exactly one group's lines in (start, end], with their pod and level", async () => {

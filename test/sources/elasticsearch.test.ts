@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogSource, logSourceConfigSchema } from '../../plugin/collect/registry.js';
 import { RequestQueue } from '../../plugin/collect/request-queue.js';
-import { CollectError, type LogGroupSelection, type LogSource } from '../../plugin/collect/source.js';
+import type { LogGroupSelection, LogSource } from '../../plugin/collect/source.js';
+import { collectError } from '../helpers/collect-error.js';
 import { logsSchema } from '../../plugin/config/logs.js';
 import type { Json } from '../fakes/elasticsearch/query-dsl.js';
 import { FakeSearch, type Product } from '../fakes/elasticsearch/server.js';
@@ -98,15 +99,6 @@ function group(config: ReturnType<typeof logs>, podTemplateHash: string): LogGro
 
 const window = { start: new Date(T0), end: new Date(T0 + 60_000) };
 
-async function failure(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
-
 describe.each(['elasticsearch', 'opensearch'] as const)('%s logs, end to end', (product) => {
   it("reads the canary's and the baseline's lines of the window, by pod name and by hash label", async () => {
     const fake = await cluster(product);
@@ -142,18 +134,18 @@ describe.each(['elasticsearch', 'opensearch'] as const)('%s logs, end to end', (
     credentials('audit-reader', { address: fake.address, username: 'audit-only', password: PASSWORD });
     const messages: string[] = [];
 
-    let error = await failure(sourceOf(logs(product, { address: fake.address })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
+    let error = await collectError(sourceOf(logs(product, { address: fake.address })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
     expect(error.message).toContain('HTTP 401: ');
     expect(error.message).toContain('requests without credentials (name a credentials folder in credentials)');
     messages.push(error.message);
 
-    error = await failure(sourceOf(logs(product, { address: fake.address, credentials: 'wrong-password' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
+    error = await collectError(sourceOf(logs(product, { address: fake.address, credentials: 'wrong-password' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
     expect(error.message).toContain(`HTTP 401: ${product === 'elasticsearch' ? 'Elasticsearch' : 'OpenSearch'} refused credentials "wrong-password"`);
     expect(error.transient).toBe(false);
     messages.push(error.message);
 
     const audit = logs(product, { address: fake.address, credentials: 'audit-reader', index: 'logs-shop-2026.03.01' });
-    error = await failure(sourceOf(audit).fetchLogs({ query: 'x', group: group(audit, CANARY), ...window, limit: 10 }));
+    error = await collectError(sourceOf(audit).fetchLogs({ query: 'x', group: group(audit, CANARY), ...window, limit: 10 }));
     expect(error.message).toContain('HTTP 403: ');
     expect(error.message).toContain('denies this search to credentials "audit-reader" (it says: security_exception:');
     messages.push(error.message);
@@ -167,9 +159,9 @@ describe.each(['elasticsearch', 'opensearch'] as const)('%s logs, end to end', (
     const fake = await cluster(product);
     credentials('elsewhere', { address: 'https://logs.example', api_key: API_KEY });
     credentials('aws', { address: fake.address, aws_access_key_id: 'AKIDEXAMPLE', aws_secret_access_key: 'aws-s3cret-key', aws_region: 'eu-west-1' });
-    let error = await failure(sourceOf(logs(product, { address: fake.address, credentials: 'elsewhere' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
+    let error = await collectError(sourceOf(logs(product, { address: fake.address, credentials: 'elsewhere' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
     expect(error.message).toContain(`credentials "elsewhere" may be sent only to https://logs.example, not to ${fake.address}`);
-    error = await failure(sourceOf(logs(product, { address: fake.address, credentials: 'aws' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
+    error = await collectError(sourceOf(logs(product, { address: fake.address, credentials: 'aws' })).fetchLogs({ query: 'x', group: group(logs(product, { address: fake.address }), CANARY), ...window, limit: 10 }));
     expect(error.message).toContain('credentials "aws" hold aws_* files, but');
     expect(error.message).not.toContain('aws-s3cret-key');
     expect(fake.requests).toEqual([]);
@@ -184,7 +176,7 @@ describe.each(['elasticsearch', 'opensearch'] as const)('%s logs, end to end', (
     expect(fetched.total).toBe(12);
 
     const untrusted = logs(product, { address: fake.address, credentials: 'no-ca', timeout: '2s' });
-    const error = await failure(sourceOf(untrusted).fetchLogs({ query: untrusted.query, group: group(untrusted, CANARY), ...window, limit: 100 }));
+    const error = await collectError(sourceOf(untrusted).fetchLogs({ query: untrusted.query, group: group(untrusted, CANARY), ...window, limit: 100 }));
     expect(error.message).toContain("TLS: unable to verify the first certificate; for a private CA, put its certificate in the credentials folder's ca.crt");
     expect(error.transient).toBe(false);
     expect(error.message).not.toContain(PASSWORD);

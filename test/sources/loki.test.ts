@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogSource, logSourceConfigSchema } from '../../plugin/collect/registry.js';
 import { RequestQueue } from '../../plugin/collect/request-queue.js';
-import { CollectError, type LogGroupSelection, type LogLine, type LogsRequest, type SourceOptions } from '../../plugin/collect/source.js';
+import type { LogGroupSelection, LogLine, LogsRequest, SourceOptions } from '../../plugin/collect/source.js';
+import { collectError } from '../helpers/collect-error.js';
 import { FakeLoki } from '../fakes/loki/server.js';
 
 const CANARY = '7d9f8c6b5';
@@ -52,15 +53,6 @@ function request(overrides: Partial<LogsRequest> = {}): LogsRequest {
 
 function pod(hash: string, suffix: string, extra: Record<string, string> = {}) {
   return { namespace: 'shop', app: 'web', pod: `web-${hash}-${suffix}`, rollouts_pod_template_hash: hash, ...extra };
-}
-
-async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
 }
 
 const byTime = (a: LogLine, b: LogLine) => a.time - b.time || a.message.localeCompare(b.message);

@@ -13,7 +13,8 @@ import { newrelic } from '../../plugin/collect/newrelic/backend.js';
 import { PAGE_LINES } from '../../plugin/collect/newrelic/logs.js';
 import { NRQL_DOCUMENT } from '../../plugin/collect/newrelic/nerdgraph.js';
 import { RequestQueue } from '../../plugin/collect/request-queue.js';
-import { CollectError, type GroupSelection, type HealthSource, type InstanceSeries, type LogGroupSelection } from '../../plugin/collect/source.js';
+import type { CollectError, GroupSelection, HealthSource, InstanceSeries, LogGroupSelection } from '../../plugin/collect/source.js';
+import { collectError as rejection } from '../helpers/collect-error.js';
 import type { FakeEvent } from '../fakes/newrelic/nrql.js';
 import { FakeNewRelic } from '../fakes/newrelic/server.js';
 
@@ -128,13 +129,9 @@ function expected(hash: string, value: (events: FakeEvent[]) => number | null): 
 const average = (events: FakeEvent[]) => (events.length ? events.reduce((sum, e) => sum + (e.attributes.duration as number), 0) / events.length : null);
 
 async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  expect((error as Error).message).not.toContain(fake.apiKey);
-  return error as CollectError;
+  const error = await rejection(promise);
+  expect(error.message).not.toContain(fake.apiKey);
+  return error;
 }
 
 describe('New Relic metrics', () => {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthSource, sourceConfigSchema } from '../../plugin/collect/registry.js';
-import { CollectError, type HealthSource, type SeriesRequest } from '../../plugin/collect/source.js';
+import type { CollectError, HealthSource, SeriesRequest } from '../../plugin/collect/source.js';
+import { collectError as rejection } from '../helpers/collect-error.js';
 import { makeTestCa, type TestCa } from '../fakes/prometheus/ca.js';
 import { FakeTokenServer } from '../fakes/prometheus/oauth2.js';
 import { FakePrometheus, type Series } from '../fakes/prometheus/server.js';
@@ -43,13 +44,9 @@ function sourceFor(settings: Record<string, unknown>): HealthSource {
 }
 
 async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  messages.push((error as Error).message);
-  return error as CollectError;
+  const error = await rejection(promise);
+  messages.push(error.message);
+  return error;
 }
 
 async function started<T extends { stop(): Promise<void> }>(fake: Promise<T>): Promise<T> {

@@ -22,6 +22,7 @@ import { findPrometheus, type LocalPrometheus, startLocalPrometheus } from '../.
 import { findVictoriaMetrics, type LocalVictoriaMetrics, startLocalVictoriaMetrics } from '../../plugin/demo/local-victoriametrics.js';
 import type { PastSeries } from '../../plugin/demo/past-series.js';
 import { createHealthSource, sourceConfigSchema } from '../../plugin/collect/registry.js';
+import { seededRandom } from '../../shared/random.js';
 import { CollectError, type FetchedSeries, type GroupSelection, type GroupsRequest, type HealthSource, type InstanceSeries } from '../../plugin/collect/source.js';
 
 const SCRAPE_S = 15;
@@ -55,21 +56,10 @@ const PODS: PodPlan[] = [
   { name: 'web-9f8e7d6c5-zzzzz', hash: '9f8e7d6c5', rps: 25, errorRate: 0.5 },
 ];
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so that a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Each pod's scrapes: cumulative requests by code (the 500 series from the first error on) and a CPU gauge. */
 function history(): PastSeries[] {
-  const next = random(20_260_301);
+  // Seeded, so that a failure can be reproduced.
+  const next = seededRandom(20_260_301);
   return PODS.flatMap((pod) => {
     const labels = { pod: pod.name, [HASH_LABEL]: pod.hash };
     const ok: [number, number][] = [];

@@ -102,7 +102,7 @@ function datadogErrors(text: string): string[] | undefined {
 /** The reason an answer gives: Datadog's errors, clipped and cleared of the keys, or only the body's type and size. */
 export function answerReason(error: DatadogHttpError, keys: DatadogKeys): string {
   const errors = datadogErrors(error.text);
-  if (errors) return clip(oneLine(withoutSecrets(errors.join('; '), [keys.apiKey, keys.appKey])), MAX_REASON_CHARS);
+  if (errors) return clip(oneLine(withoutSecrets(errors.join('; '), keys.secrets)), MAX_REASON_CHARS);
   const type = error.headers['content-type']?.split(';')[0]!.trim() || 'no content type';
   return `not a Datadog API response (${type}, ${Buffer.byteLength(error.text)} bytes)`;
 }

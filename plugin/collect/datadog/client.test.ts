@@ -2,14 +2,15 @@
 // bodies of other services, silence, refusal), and that no message repeats a key. Datadog's own answers are in
 // test/sources/datadog.test.ts, against the fake Datadog.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES } from '../http/client.js';
 import { RequestQueue } from '../request-queue.js';
-import { CollectError, type SeriesRequest } from '../source.js';
+import type { CollectError, SeriesRequest } from '../source.js';
+import { collectError as rejection } from '../../../test/helpers/collect-error.js';
+import { closeLocalServers, serveLocally } from '../../../test/helpers/local-server.js';
 import { createDatadogSource } from './client.js';
 import { datadogSettingsSchema } from './settings.js';
 
@@ -18,26 +19,16 @@ const APP_KEY = '0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
-let server: Server | undefined;
 let dir: string;
 
-async function serve(handler: Handler): Promise<string> {
-  server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => handler(request, response));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const serve = (handler: Handler) => serveLocally((request, _body, response) => handler(request, response));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-datadog-'));
 });
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
+  await closeLocalServers();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,16 +48,12 @@ const request: SeriesRequest = {
   end: new Date(start.getTime() + 300_000),
 };
 
+/** The CollectError of `promise`, which repeats neither key. */
 async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  const { message } = error as CollectError;
-  expect(message).not.toContain(API_KEY);
-  expect(message).not.toContain(APP_KEY);
-  return error as CollectError;
+  const error = await rejection(promise);
+  expect(error.message).not.toContain(API_KEY);
+  expect(error.message).not.toContain(APP_KEY);
+  return error;
 }
 
 describe('the Datadog source over HTTP', () => {
@@ -130,8 +117,7 @@ describe('the Datadog source over HTTP', () => {
 
   it('reports a refused connection', async () => {
     const address = await serve(() => undefined);
-    await new Promise((resolve) => server!.close(resolve));
-    server = undefined;
+    await closeLocalServers();
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).toBe(`metric "latency": Datadog at ${address}: connection refused`);
   });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '../../../test/fakes/elasticsearch/query-dsl.js';
 import { FakeSearch, type Product } from '../../../test/fakes/elasticsearch/server.js';
 import { RequestQueue } from '../request-queue.js';
-import { CollectError, type LogsRequest } from '../source.js';
+import type { LogsRequest } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
 import { createSearchLogSource } from './client.js';
 import { searchSettingsSchema } from './settings.js';
 
@@ -63,15 +64,6 @@ const request = (overrides: Partial<LogsRequest> = {}): LogsRequest => ({
 
 function source(product: Product, settings: Record<string, unknown> = {}) {
   return createSearchLogSource(product, searchSettingsSchema.parse({ address: fake!.address, index: 'logs-*', ...settings }), { queue: new RequestQueue() });
-}
-
-async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
 }
 
 describe.each(['elasticsearch', 'opensearch'] as const)('%s log source against the fake', (product) => {

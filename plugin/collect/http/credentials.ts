@@ -8,6 +8,7 @@
 //   - `token`: sent as `Authorization: Bearer <token>`;
 //   - `api_key`: an API key, sent as its backend takes one (Elasticsearch and OpenSearch 3.7+:
 //     `Authorization: ApiKey <api_key>`, request-auth.ts; New Relic: its API-Key header);
+//   - `api_key` and `app_key`: Datadog's pair of an organization's API key and an application key;
 //   - `username` and `password`: HTTP basic authentication;
 //   - `oauth2_client_id`, `oauth2_client_secret` and `oauth2_token_url` (optional `oauth2_scopes`, separated by
 //     spaces): an OAuth2 client-credentials grant (oauth2.ts). The token URL comes from here, never from a config,
@@ -43,6 +44,7 @@ export class CredentialError extends Error {
 export type Authentication =
   | { kind: 'bearer'; token: string }
   | { kind: 'apikey'; key: string }
+  | { kind: 'datadog'; apiKey: string; appKey: string }
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'oauth2'; clientId: string; clientSecret: string; tokenUrl: string; scopes: string[] }
   | { kind: 'sigv4'; accessKeyId: string; secretAccessKey: string; sessionToken?: string; region: string; service: string };
@@ -64,6 +66,7 @@ const FILES = [
   'address',
   'token',
   'api_key',
+  'app_key',
   'username',
   'password',
   'oauth2_client_id',
@@ -86,6 +89,7 @@ export type FolderFiles = Partial<Record<FileName, string>>;
 const KINDS = {
   bearer: { required: ['token'], optional: [] },
   apikey: { required: ['api_key'], optional: [] },
+  datadog: { required: ['api_key', 'app_key'], optional: [] },
   basic: { required: ['username', 'password'], optional: [] },
   oauth2: { required: ['oauth2_client_id', 'oauth2_client_secret', 'oauth2_token_url'], optional: ['oauth2_scopes'] },
   sigv4: { required: ['aws_access_key_id', 'aws_secret_access_key', 'aws_region'], optional: ['aws_session_token', 'aws_service'] },
@@ -158,6 +162,9 @@ function presentFiles(files: FolderFiles): Partial<Record<Authentication['kind']
     const given = [...required, ...optional].filter(present);
     if (given.length) found[kind] = given;
   }
+  // api_key alone is an API key; beside an app_key it is half of Datadog's pair.
+  if (found.datadog?.includes('app_key')) delete found.apikey;
+  else delete found.datadog;
   return found;
 }
 
@@ -184,6 +191,9 @@ function authenticationOf(name: string, files: FolderFiles): Authentication | un
     case 'apikey':
       if (!HEADER_SAFE.test(file('api_key'))) throw unsafe('api_key');
       return { kind, key: file('api_key') };
+    case 'datadog':
+      for (const key of ['api_key', 'app_key'] as const) if (!HEADER_SAFE.test(file(key))) throw unsafe(key);
+      return { kind, apiKey: file('api_key'), appKey: file('app_key') };
     case 'basic':
       return { kind, username: file('username'), password: file('password') };
     case 'oauth2': {
@@ -260,6 +270,7 @@ export function secretsOf(credentials: Credentials): string[] {
   const secrets = Object.values(credentials.headers);
   if (auth?.kind === 'bearer') secrets.push(auth.token);
   if (auth?.kind === 'apikey') secrets.push(auth.key);
+  if (auth?.kind === 'datadog') secrets.push(auth.apiKey, auth.appKey);
   if (auth?.kind === 'basic') secrets.push(auth.password);
   if (auth?.kind === 'oauth2') secrets.push(auth.clientSecret);
   if (auth?.kind === 'sigv4') secrets.push(auth.secretAccessKey, ...(auth.sessionToken ? [auth.sessionToken] : []));
@@ -278,7 +289,7 @@ export function basicAuthorization(username: string, password: string): string {
 export async function authorizationFor(credentialsDir: string | undefined, name: string, address: string): Promise<string> {
   const credentials = await readCredentials(credentialsDir, name, address);
   const auth = credentials.authentication;
-  const otherKind = auth && { apikey: 'api_key', oauth2: 'oauth2_* files', sigv4: 'aws_* files', bearer: undefined, basic: undefined }[auth.kind];
+  const otherKind = auth && { apikey: 'api_key', datadog: 'api_key and app_key', oauth2: 'oauth2_* files', sigv4: 'aws_* files', bearer: undefined, basic: undefined }[auth.kind];
   const unused = [...(credentials.ca ? ['ca.crt'] : []), ...(Object.keys(credentials.headers).length ? ['headers'] : []), ...(otherKind ? [otherKind] : [])];
   if (!unused.length && auth?.kind === 'bearer') return `Bearer ${auth.token}`;
   if (!unused.length && auth?.kind === 'basic') return basicAuthorization(auth.username, auth.password);

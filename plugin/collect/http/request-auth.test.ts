@@ -1,29 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeTestCa } from '../../../test/fakes/prometheus/ca.js';
 import { FakeTokenServer } from '../../../test/fakes/prometheus/oauth2.js';
 import { verifySigV4 } from '../../../test/fakes/prometheus/sigv4-verifier.js';
 import { requestAuth } from './request-auth.js';
+import { credentialsFolders } from '../../../test/helpers/credentials-folders.js';
 
 const ADDRESS = 'https://prom.example/prometheus';
 const url = new URL(`${ADDRESS}/api/v1/query_range`);
 const body = 'query=up&start=1&end=2&step=1';
-let dir: string;
+const folders = credentialsFolders();
 
-function credential(name: string, files: Record<string, string>): void {
-  mkdirSync(join(dir, name));
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, name, file), content);
-}
-
-const auth = (credentials: string | undefined, headers?: Record<string, string>) => requestAuth({ credentialsDir: dir, credentials, address: ADDRESS, headers, timeoutMs: 2000 });
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-request-auth-'));
-});
-
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const auth = (credentials: string | undefined, headers?: Record<string, string>) => requestAuth({ credentialsDir: folders.dir, credentials, address: ADDRESS, headers, timeoutMs: 2000 });
 
 describe('requestAuth', () => {
   it("sends the config's headers as they are without credentials", async () => {
@@ -34,22 +21,24 @@ describe('requestAuth', () => {
   });
 
   it("applies the folder's pinned headers over the config's, with its token", async () => {
-    credential('mimir', { address: ADDRESS, token: 't0ken-s3cret', headers: '{"X-Scope-OrgID": "team-a"}' });
+    folders.write('mimir', { address: ADDRESS, token: 't0ken-s3cret', headers: '{"X-Scope-OrgID": "team-a"}' });
     const mimir = await auth('mimir', { 'x-scope-orgid': 'team-b', 'X-Source': 'cv' });
     expect(await mimir.prepare(url, body)).toEqual({ headers: { 'X-Source': 'cv', 'X-Scope-OrgID': 'team-a', authorization: 'Bearer t0ken-s3cret' } });
     expect(mimir.credentials).toBe('mimir');
   });
 
   it('authenticates with basic authentication and API keys', async () => {
-    credential('basic', { address: ADDRESS, username: 'cv', password: 'pa55-s3cret' });
+    folders.write('basic', { address: ADDRESS, username: 'cv', password: 'pa55-s3cret' });
     expect((await (await auth('basic')).prepare(url, body)).headers.authorization).toBe(`Basic ${Buffer.from('cv:pa55-s3cret').toString('base64')}`);
-    credential('es', { address: ADDRESS, api_key: 'a9i-k3y' });
+    folders.write('es', { address: ADDRESS, api_key: 'a9i-k3y' });
     expect((await (await auth('es')).prepare(url, body)).headers.authorization).toBe('ApiKey a9i-k3y');
+    folders.write('dd', { address: ADDRESS, api_key: 'a9i-k3y', app_key: 'app-k3y' });
+    expect((await (await auth('dd')).prepare(url, body)).headers).toMatchObject({ 'dd-api-key': 'a9i-k3y', 'dd-application-key': 'app-k3y' });
   });
 
   it('signs each request with the AWS keys, verifiably', async () => {
     const keys = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'aws-s3cret', sessionToken: 'sess-s3cret' };
-    credential('amp', { address: ADDRESS, aws_access_key_id: keys.accessKeyId, aws_secret_access_key: keys.secretAccessKey, aws_session_token: keys.sessionToken, aws_region: 'eu-west-1' });
+    folders.write('amp', { address: ADDRESS, aws_access_key_id: keys.accessKeyId, aws_secret_access_key: keys.secretAccessKey, aws_session_token: keys.sessionToken, aws_region: 'eu-west-1' });
     const amp = await auth('amp', { 'X-Source': 'cv' });
     const { headers } = await amp.prepare(url, body);
     expect(headers['X-Source']).toBe('cv');
@@ -64,7 +53,7 @@ describe('requestAuth', () => {
   it('sends an OAuth2 token, forgets it when told it was refused, and keeps it out of messages', async () => {
     const issuer = await FakeTokenServer.start({ clients: { cv: 'cl1ent-s3cret' } });
     try {
-      credential('gateway', { address: ADDRESS, oauth2_client_id: 'cv', oauth2_client_secret: 'cl1ent-s3cret', oauth2_token_url: issuer.url });
+      folders.write('gateway', { address: ADDRESS, oauth2_client_id: 'cv', oauth2_client_secret: 'cl1ent-s3cret', oauth2_token_url: issuer.url });
       const gateway = await auth('gateway');
       const first = await gateway.prepare(url, body);
       const token = first.headers.authorization!.replace('Bearer ', '');
@@ -80,12 +69,12 @@ describe('requestAuth', () => {
 
   it("gives an https agent trusting the folder's ca.crt", async () => {
     const ca = await makeTestCa();
-    credential('private', { address: ADDRESS, 'ca.crt': ca.ca });
+    folders.write('private', { address: ADDRESS, 'ca.crt': ca.ca });
     expect((await auth('private')).agent).toBeDefined();
   });
 
   it('refuses a folder for another address before anything is sent', async () => {
-    credential('elsewhere', { address: 'https://other.example', token: 't0ken-s3cret' });
+    folders.write('elsewhere', { address: 'https://other.example', token: 't0ken-s3cret' });
     await expect(auth('elsewhere')).rejects.toThrow('credentials "elsewhere" may be sent only to https://other.example, not to https://prom.example/prometheus');
   });
 });

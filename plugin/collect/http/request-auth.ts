@@ -1,8 +1,8 @@
 // What a request to a backend carries besides its query: the config's extra headers, and what the named
-// credentials folder adds — its pinned headers (which win), its authentication (a bearer token, an API key, basic,
-// an OAuth2 client-credentials token, or an AWS SigV4 signature of the request) and its CA. The folder is read
-// afresh for each call (rotation needs no restart); only derived objects are kept, keyed by what they derive from:
-// the TLS agent (tls.ts) and the OAuth2 token (oauth2.ts).
+// credentials folder adds — its pinned headers (which win), its authentication (a bearer token, an API key, Datadog's
+// pair of keys, basic, an OAuth2 client-credentials token, or an AWS SigV4 signature of the request) and its CA. The
+// folder is read afresh for each call (rotation needs no restart); only derived objects are kept, keyed by what they
+// derive from: the TLS agent (tls.ts) and the OAuth2 token (oauth2.ts).
 import type { Agent as HttpsAgent } from 'node:https';
 import { withoutSecrets } from '../../../shared/text.js';
 import { FORM_CONTENT_TYPE } from './client.js';
@@ -63,6 +63,8 @@ export async function requestAuth({ credentialsDir, credentials: name, address, 
         return { headers: { ...headers, authorization: `ApiKey ${auth.key}` } };
       case 'basic':
         return { headers: { ...headers, authorization: basicAuthorization(auth.username, auth.password) } };
+      case 'datadog':
+        return { headers: { ...headers, 'dd-api-key': auth.apiKey, 'dd-application-key': auth.appKey } };
       case 'oauth2': {
         const token = await clientCredentialsToken(credentials.folder, auth, { name: credentials.name, timeoutMs, ...(agent && { agent }) });
         if (!secrets.includes(token)) secrets.push(token);

@@ -1,26 +1,17 @@
 // Answers no Loki gives, from a server that answers anything: the source must refuse them by their shape, never
 // repeating a body that is not Loki's. The source against a faithful fake Loki is test/sources/loki.test.ts.
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestQueue } from '../request-queue.js';
-import { CollectError, type LogsRequest } from '../source.js';
+import type { CollectError, LogsRequest } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
+import { closeLocalServers, serveLocally } from '../../../test/helpers/local-server.js';
 import { createLokiSource } from './client.js';
 import { lokiSettingsSchema } from './settings.js';
 
-let server: Server | undefined;
+const serve = (answer: (url: URL, response: ServerResponse) => void) => serveLocally((request, _body, response) => answer(new URL(request.url ?? '/', 'http://loki'), response));
 
-async function serve(answer: (url: URL, response: ServerResponse) => void): Promise<string> {
-  server = createServer((request, response) => answer(new URL(request.url ?? '/', 'http://loki'), response));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-});
+afterEach(closeLocalServers);
 
 const start = new Date('2026-01-01T00:00:00Z');
 const request: LogsRequest = {
@@ -37,14 +28,8 @@ function json(response: ServerResponse, body: unknown): void {
 
 const streams = (result: unknown) => ({ status: 'success', data: { resultType: 'streams', result } });
 
-async function failure(address: string): Promise<CollectError> {
-  const source = createLokiSource(lokiSettingsSchema.parse({ address }), { queue: new RequestQueue() });
-  const error = await source.fetchLogs(request).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
+function failure(address: string): Promise<CollectError> {
+  return collectError(createLokiSource(lokiSettingsSchema.parse({ address }), { queue: new RequestQueue() }).fetchLogs(request));
 }
 
 describe('createLokiSource', () => {

@@ -4,17 +4,15 @@
 // the nanosecond, so both ends are moved one nanosecond later.
 import { z } from 'zod';
 import { clip } from '../../../shared/text.js';
-import { requestLogStore, type LogStore } from '../log-http.js';
+import { logStore, queryFail, requestLogStore, storeQuery } from '../log-http.js';
 import { msToNs, nsToMs, readNewestFirst } from '../log-pages.js';
-import { RequestQueue } from '../request-queue.js';
-import { CollectError, type FetchedLogs, type LogLine, type LogSource, type LogsRequest, type SourceOptions } from '../source.js';
+import type { CollectError, FetchedLogs, LogLine, LogSource, LogsRequest, SourceOptions } from '../source.js';
 import { countQuery, groupLogQuery } from './logql.js';
 import type { LokiSettings } from './settings.js';
 
 /** Labels a level is read from when a stream has one: Loki's own guess (detected_level) comes second. */
 const LEVEL_LABELS = ['level', 'detected_level'] as const;
 const MAX_MESSAGE_CHARS = 300;
-const MAX_QUERY_CHARS_SHOWN = 200;
 
 const NANOSECONDS = z.string().regex(/^\d{1,25}$/);
 const warnings = z.array(z.string()).optional();
@@ -42,34 +40,20 @@ interface Entry {
   line: LogLine;
 }
 
-// Shared by every source the engine makes unless it is given its own (tests, the command line).
-const defaultQueue = new RequestQueue();
-
 export function createLokiSource(settings: LokiSettings, options: SourceOptions = {}): LogSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
   const rangeUrl = new URL('loki/api/v1/query_range', base).toString();
   const instantUrl = new URL('loki/api/v1/query', base).toString();
   const description = `Loki at ${settings.address}`;
-  const store: LogStore = {
+  const store = logStore(settings, options, {
     title: 'Loki',
-    address: settings.address,
-    timeoutMs: settings.timeout,
-    credentials: settings.credentials,
-    credentialsDir: options.credentialsDir,
     headers: settings.tenant ? { 'X-Scope-OrgID': settings.tenant } : {},
-    queue: options.queue ?? defaultQueue,
     advice: (status, reason) => (status === 401 && reason.startsWith('no org id') && !settings.tenant ? 'Loki runs multi-tenant: set tenant, sent as X-Scope-OrgID' : undefined),
-  };
+  });
 
   async function fetchLogs(request: LogsRequest): Promise<FetchedLogs> {
-    const shown = clip(request.query, MAX_QUERY_CHARS_SHOWN);
-    const fail = (cause: string, transient = false): CollectError => new CollectError('logs', description, `${cause} (query ${shown})`, transient);
-    let query: string;
-    try {
-      query = groupLogQuery(request.query, request.group);
-    } catch (error) {
-      throw fail((error as Error).message);
-    }
+    const fail = queryFail(description, request.query);
+    const query = storeQuery(() => groupLogQuery(request.query, request.group), fail);
     const { signal, deadline } = request;
     const startNs = msToNs(request.start.getTime()) + 1n;
     const endNs = msToNs(request.end.getTime()) + 1n;

@@ -6,6 +6,7 @@
 // or a comment is not taken for syntax.
 import type { LogGroupSelection } from '../source.js';
 import { groupSelector, promDuration } from '../prometheus/promql.js';
+import { codeOf } from '../query-literals.js';
 
 export const EXAMPLE = '{namespace="shop", app="web"} != "GET /healthz"';
 
@@ -21,48 +22,9 @@ interface Selector {
   empty: boolean;
 }
 
-/** Index just past the string literal or comment starting at `i`, or -1 when it is not closed; `i` itself if none starts there. */
-function skipLiteral(query: string, i: number): number {
-  const ch = query[i];
-  if (ch === '#') {
-    const end = query.indexOf('\n', i);
-    return end < 0 ? query.length : end + 1;
-  }
-  if (ch === '`') {
-    const end = query.indexOf('`', i + 1);
-    return end < 0 ? -1 : end + 1;
-  }
-  if (ch === '"') {
-    for (let j = i + 1; j < query.length; j++) {
-      if (query[j] === '\\') j++;
-      else if (query[j] === '"') return j + 1;
-      else if (query[j] === '\n') return -1;
-    }
-    return -1;
-  }
-  return i;
-}
-
-/** The query's code outside strings and comments, each literal blanked to spaces of its length; null when one is not closed. */
-function codeOf(query: string): string | null {
-  let code = '';
-  for (let i = 0; i < query.length; ) {
-    const next = skipLiteral(query, i);
-    if (next < 0) return null;
-    if (next === i) {
-      code += query[i];
-      i++;
-    } else {
-      code += ' '.repeat(next - i);
-      i = next;
-    }
-  }
-  return code;
-}
-
 /** The stream selector of a log query, or why there is none. */
 function selectorOf(query: string): Selector | string {
-  const code = codeOf(query);
+  const code = codeOf(query, '"');
   if (code === null) return 'a string ("…" or `…`) is not closed';
   if (/\$\{/.test(code)) return `holds a placeholder \${…}: the engine adds each group's matcher to the stream selector itself; write only the service's selector, e.g. ${EXAMPLE}`;
   const start = code.search(/\S/);

@@ -7,7 +7,7 @@ import { CredentialError, readCredentials } from '../http/credentials.js';
 export async function apiKeyFor(credentialsDir: string | undefined, name: string, endpoint: string): Promise<string> {
   const credentials = await readCredentials(credentialsDir, name, endpoint);
   const auth = credentials.authentication;
-  const other = auth && { apikey: undefined, bearer: 'token', basic: 'username and password', oauth2: 'oauth2_* files', sigv4: 'aws_* files' }[auth.kind];
+  const other = auth && { apikey: undefined, datadog: 'app_key', bearer: 'token', basic: 'username and password', oauth2: 'oauth2_* files', sigv4: 'aws_* files' }[auth.kind];
   const unused = [...(other ? [other] : []), ...(credentials.ca ? ['ca.crt'] : []), ...(Object.keys(credentials.headers).length ? ['headers'] : [])];
   if (auth?.kind === 'apikey' && !unused.length) return auth.key;
   // A folder meant for another source is refused rather than half applied.

@@ -1,32 +1,15 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPrometheusSource, rangeStepSeconds } from './client.js';
 import { prometheusSettingsSchema } from './settings.js';
-import { CollectError, type SeriesRequest, type SourceOptions } from '../source.js';
+import type { SeriesRequest, SourceOptions } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
+import { closeLocalServers, serveLocally } from '../../../test/helpers/local-server.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
-
-let server: Server | undefined;
-
-async function startPrometheus(handler: Handler): Promise<string> {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => handler(request, body, response));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-});
+afterEach(closeLocalServers);
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
@@ -49,15 +32,6 @@ function source(address: string, overrides: Record<string, unknown> = {}, option
   return createPrometheusSource(prometheusSettingsSchema.parse({ address, ...overrides }), options);
 }
 
-async function collectError(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
-
 describe('rangeStepSeconds', () => {
   it('uses the configured step over a long window', () => {
     expect(rangeStepSeconds(start, new Date(start.getTime() + 300_000), 15_000)).toBe(15);
@@ -78,7 +52,7 @@ describe('rangeStepSeconds', () => {
 describe('createPrometheusSource', () => {
   it('posts a range query with the group selector and returns per-instance series', async () => {
     let seen: { method?: string; url?: string; form?: URLSearchParams } = {};
-    const address = await startPrometheus((req, body, res) => {
+    const address = await serveLocally((req, body, res) => {
       seen = { method: req.method, url: req.url, form: new URLSearchParams(body) };
       json(
         res,
@@ -109,7 +83,7 @@ describe('createPrometheusSource', () => {
 
   it('starts a short range one shortened step after its start, ending at its end', async () => {
     let form: URLSearchParams | undefined;
-    const address = await startPrometheus((_req, body, res) => {
+    const address = await serveLocally((_req, body, res) => {
       form = new URLSearchParams(body);
       json(res, 200, matrix([]));
     });
@@ -119,7 +93,7 @@ describe('createPrometheusSource', () => {
 
   it('starts a counter query at the window start, the value its increases are taken from', async () => {
     let form: URLSearchParams | undefined;
-    const address = await startPrometheus((_req, body, res) => {
+    const address = await serveLocally((_req, body, res) => {
       form = new URLSearchParams(body);
       json(res, 200, matrix([]));
     });
@@ -129,7 +103,7 @@ describe('createPrometheusSource', () => {
 
   it('fills ${rateInterval} from the scrape interval and the step of the query', async () => {
     const queries: (string | null)[] = [];
-    const address = await startPrometheus((_req, body, res) => {
+    const address = await serveLocally((_req, body, res) => {
       queries.push(new URLSearchParams(body).get('query'));
       json(res, 200, matrix([]));
     });
@@ -146,7 +120,7 @@ describe('createPrometheusSource', () => {
 
   it('asks nothing before a whole second has passed', async () => {
     let calls = 0;
-    const address = await startPrometheus((_req, _body, res) => {
+    const address = await serveLocally((_req, _body, res) => {
       calls += 1;
       json(res, 200, matrix([]));
     });
@@ -156,7 +130,7 @@ describe('createPrometheusSource', () => {
 
   it('keeps a path prefix in the address', async () => {
     let url: string | undefined;
-    const address = await startPrometheus((req, _body, res) => {
+    const address = await serveLocally((req, _body, res) => {
       url = req.url;
       json(res, 200, matrix([]));
     });
@@ -165,7 +139,7 @@ describe('createPrometheusSource', () => {
   });
 
   it("returns Prometheus' warnings (a partial response) with the series", async () => {
-    const address = await startPrometheus((_req, _body, res) =>
+    const address = await serveLocally((_req, _body, res) =>
       json(res, 200, { ...(matrix([{ metric: { pod: 'p1' }, values: [[1, '1']] }]) as object), warnings: ['store gateway unavailable', 'store gateway unavailable', 'x'.repeat(500)] }),
     );
     const result = await source(address).fetchSeries(request);
@@ -174,19 +148,19 @@ describe('createPrometheusSource', () => {
   });
 
   it('drops NaN and infinite values', async () => {
-    const address = await startPrometheus((_req, _body, res) =>
+    const address = await serveLocally((_req, _body, res) =>
       json(res, 200, matrix([{ metric: { pod: 'p1' }, values: [[1, 'NaN'], [2, '+Inf'], [3, '-Inf'], [4, '0.25']] }])),
     );
     expect((await source(address).fetchSeries(request)).series).toEqual(new Map([['p1', [[4, 0.25]]]]));
   });
 
   it('returns an empty map when nothing matches', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 200, matrix([])));
+    const address = await serveLocally((_req, _body, res) => json(res, 200, matrix([])));
     expect((await source(address).fetchSeries(request)).series.size).toBe(0);
   });
 
   it('asks to aggregate by the instance label when a series lacks it', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 200, matrix([{ metric: { job: 'web' }, values: [[1, '1']] }])));
+    const address = await serveLocally((_req, _body, res) => json(res, 200, matrix([{ metric: { job: 'web' }, values: [[1, '1']] }])));
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).toContain('metric "error-rate"');
     expect(error.message).toContain(`Prometheus at ${address}`);
@@ -194,7 +168,7 @@ describe('createPrometheusSource', () => {
   });
 
   it('refuses several series for one instance', async () => {
-    const address = await startPrometheus((_req, _body, res) =>
+    const address = await serveLocally((_req, _body, res) =>
       json(
         res,
         200,
@@ -208,7 +182,7 @@ describe('createPrometheusSource', () => {
   });
 
   it('reports a Prometheus error body with its type and message', async () => {
-    const address = await startPrometheus((_req, _body, res) =>
+    const address = await serveLocally((_req, _body, res) =>
       json(res, 400, { status: 'error', errorType: 'bad_data', error: '1:14: parse error: unexpected "}"' }),
     );
     const error = await collectError(source(address).fetchSeries(request));
@@ -216,7 +190,7 @@ describe('createPrometheusSource', () => {
   });
 
   it('reports a response that is not from a Prometheus API by its status, type and size, never its body', async () => {
-    const address = await startPrometheus((_req, _body, res) => {
+    const address = await serveLocally((_req, _body, res) => {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('Service Unavailable: internal-db.corp password=hunter2');
     });
@@ -225,19 +199,19 @@ describe('createPrometheusSource', () => {
   });
 
   it("repeats only a Prometheus error's type and message, clipped", async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 422, { status: 'error', errorType: 'execution', error: `x${'y'.repeat(1000)}` }));
+    const address = await serveLocally((_req, _body, res) => json(res, 422, { status: 'error', errorType: 'execution', error: `x${'y'.repeat(1000)}` }));
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 422 execution: x${'y'.repeat(298)}…`);
   });
 
   it('does not echo an error-looking body without the error type every Prometheus error has', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 500, { status: 'error', error: 'hunter2' }));
+    const address = await serveLocally((_req, _body, res) => json(res, 500, { status: 'error', error: 'hunter2' }));
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).not.toContain('hunter2');
   });
 
   it('does not echo a JSON body that is not a Prometheus answer either', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 200, { token: 'hunter2' }));
+    const address = await serveLocally((_req, _body, res) => json(res, 200, { token: 'hunter2' }));
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: HTTP 200, not a Prometheus API response (application/json, 19 bytes)`);
   });
@@ -246,7 +220,7 @@ describe('createPrometheusSource', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
     try {
       const seen: (string | undefined)[] = [];
-      const address = await startPrometheus((incoming, _body, response) => {
+      const address = await serveLocally((incoming, _body, response) => {
         seen.push(incoming.url);
         if (incoming.url?.startsWith('/elsewhere')) return json(response, 200, matrix([]));
         response.writeHead(307, { location: '/elsewhere/api/v1/query_range?secret=hunter2' }).end();
@@ -263,25 +237,24 @@ describe('createPrometheusSource', () => {
   });
 
   it('does not accept an error status that still carries data', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 500, matrix([])));
+    const address = await serveLocally((_req, _body, res) => json(res, 500, matrix([])));
     expect((await collectError(source(address).fetchSeries(request))).message).toContain('HTTP 500');
   });
 
   it('refuses a result that is not a matrix', async () => {
-    const address = await startPrometheus((_req, _body, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }));
+    const address = await serveLocally((_req, _body, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }));
     expect((await collectError(source(address).fetchSeries(request))).message).toContain('expected a range vector (matrix) result; got vector');
   });
 
   it('reports a refused connection', async () => {
-    const address = await startPrometheus(() => undefined);
-    await new Promise((resolve) => server!.close(resolve));
-    server = undefined;
+    const address = await serveLocally(() => undefined);
+    await closeLocalServers();
     const error = await collectError(source(address).fetchSeries(request));
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: connection refused`);
   });
 
   it('gives up after the timeout', async () => {
-    const address = await startPrometheus(() => undefined);
+    const address = await serveLocally(() => undefined);
     const error = await collectError(source(address, { timeout: '200ms' }).fetchSeries(request));
     expect(error.message).toBe(`metric "error-rate": Prometheus at ${address}: no response within 200ms`);
   });
@@ -290,7 +263,7 @@ describe('createPrometheusSource', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
     try {
       let authorization: string | undefined;
-      const address = await startPrometheus((incoming, _body, response) => {
+      const address = await serveLocally((incoming, _body, response) => {
         authorization = incoming.headers.authorization;
         json(response, 200, matrix([]));
       });
@@ -306,7 +279,7 @@ describe('createPrometheusSource', () => {
 
   it('reports a credential it cannot use as a collection failure, before sending anything', async () => {
     let requests = 0;
-    const address = await startPrometheus((_incoming, _body, response) => {
+    const address = await serveLocally((_incoming, _body, response) => {
       requests += 1;
       json(response, 200, matrix([]));
     });
@@ -317,7 +290,7 @@ describe('createPrometheusSource', () => {
 
   it("sends the config's extra headers, e.g. a tenant", async () => {
     let tenant: string | string[] | undefined;
-    const address = await startPrometheus((incoming, _body, response) => {
+    const address = await serveLocally((incoming, _body, response) => {
       tenant = incoming.headers['x-scope-orgid'];
       json(response, 200, matrix([]));
     });
@@ -333,7 +306,7 @@ describe('createPrometheusSource', () => {
   it('says a 401 came for want of credentials, or of a tenant, quoting the plain-text reason, and does not retry it', async () => {
     let requests = 0;
     let reason = 'no org id\n';
-    const address = await startPrometheus((_incoming, _body, response) => {
+    const address = await serveLocally((_incoming, _body, response) => {
       requests += 1;
       response.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end(reason);
     });
@@ -352,7 +325,7 @@ describe('createPrometheusSource', () => {
   it("names the refused credentials folder, quoting the backend's reason without any secret in it", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollouts-cv-credentials-'));
     try {
-      const address = await startPrometheus((incoming, _body, response) =>
+      const address = await serveLocally((incoming, _body, response) =>
         json(response, 403, { message: `The security token included in the request is invalid: ${incoming.headers.authorization} / ${incoming.headers['x-api-key']}` }),
       );
       mkdirSync(join(dir, 'prod'));

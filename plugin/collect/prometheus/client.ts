@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { clip } from '../../../shared/text.js';
-import { CredentialError } from '../http/credentials.js';
-import { requestAuth, type RequestAuth } from '../http/request-auth.js';
+import type { RequestAuth } from '../http/request-auth.js';
 import type { PrometheusSettings } from './settings.js';
 import { canQueryTogether, groupOf, groupsSelector } from './group-query.js';
-import { failsAgain, HttpError, type HttpResponse, postForm, transportCause } from '../http/client.js';
-import { withRetries } from '../http/retry.js';
+import { postForm } from '../http/client.js';
 import { fillPlaceholders, promDuration, rateIntervalMs } from './promql.js';
-import { QueueFullError, RequestQueue } from '../request-queue.js';
+import { authorize, type Fail, sendRenewing, withQueuedRetries } from '../queued-request.js';
+import { RequestQueue } from '../request-queue.js';
 import {
   CollectError,
   type FetchedSeries,
@@ -72,7 +71,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
   const queue = options.queue ?? defaultQueue;
 
   /** The answer to `metric.query` for the selected groups over the request's range (null: nothing to ask yet); throws CollectError. */
-  async function queryRange(request: GroupsRequest, selected: GroupSelection[], fail: (cause: string, transient?: boolean) => CollectError): Promise<Answer | null> {
+  async function queryRange(request: GroupsRequest, selected: GroupSelection[], fail: Fail): Promise<Answer | null> {
     const step = rangeStepSeconds(request.start, request.end, request.stepMs ?? settings.step);
     const rateInterval = promDuration(rateIntervalMs(step * 1000, settings.scrapeInterval));
     const query = fillPlaceholders(request.metric.query, { selector: groupsSelector(selected), rateInterval });
@@ -96,20 +95,8 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
       nocache: '1',
     });
 
-    let auth: RequestAuth;
-    try {
-      auth = await requestAuth({ credentialsDir: options.credentialsDir, credentials: settings.credentials, address: settings.address, headers: settings.headers, timeoutMs: settings.timeout });
-    } catch (error) {
-      throw fail(error instanceof CredentialError ? error.message : String(error));
-    }
-
-    try {
-      return await withRetries(() => exchange(form, auth, request, fail), { signal: request.signal, deadline: request.deadline });
-    } catch (error) {
-      // The engine's queue refused it: trying again now would only queue again, so the look is tried again later.
-      if (error instanceof QueueFullError) throw fail(`${error.message}; the look is tried again later`, true);
-      throw error;
-    }
+    const auth = await authorize({ credentialsDir: options.credentialsDir, credentials: settings.credentials, address: settings.address, headers: settings.headers, timeoutMs: settings.timeout }, fail);
+    return withQueuedRetries(() => exchange(form, auth, request, fail), request, fail);
   }
 
   /** One request, waiting its turn in the engine's queue for this Prometheus. */
@@ -117,7 +104,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
     form: URLSearchParams,
     auth: RequestAuth,
     { signal, deadline }: Pick<GroupsRequest, 'signal' | 'deadline'>,
-    fail: (cause: string, transient?: boolean) => CollectError,
+    fail: Fail,
   ): Promise<Answer> {
     const body = form.toString();
     // Authenticated when its turn comes: a signature is valid for minutes only, and an OAuth2 token may expire.
@@ -132,21 +119,7 @@ export function createPrometheusSource(settings: PrometheusSettings, options: So
         },
         { signal, deadline },
       );
-    let response: HttpResponse & { renew?: (() => void) | undefined };
-    try {
-      response = await send();
-      // An OAuth2 token the backend no longer takes (revoked, or expired early): once more with a new one.
-      if (response.status === 401 && response.renew) {
-        response.renew();
-        response = await send();
-      }
-    } catch (error) {
-      if (error instanceof QueueFullError) throw error;
-      if (error instanceof CredentialError) throw fail(error.message, error.transient);
-      if (signal?.aborted || (error instanceof HttpError && error.code === 'aborted')) throw fail('the call was cancelled or ran out of time before the query was answered', true);
-      // A response too large to read will be as large again; an untrusted certificate as untrusted.
-      throw fail(transportCause(error, settings.timeout), !failsAgain(error));
-    }
+    const response = await sendRenewing(send, fail, { signal, timeoutMs: settings.timeout });
 
     const { status, text, contentType } = response;
     const parsed = parseJson(text);
@@ -207,7 +180,7 @@ const awsError = z.object({ message: z.string() });
  * Why a 401 or 403 came, naming the credentials folder (never its content), with what the backend said when it
  * is a known short form: Prometheus' error, AWS' message, a line of plain text.
  */
-function refusal(status: 401 | 403, auth: RequestAuth, parsed: unknown, text: string, contentType: string | undefined): string {
+export function refusal(status: 401 | 403, auth: RequestAuth, parsed: unknown, text: string, contentType: string | undefined): string {
   const who = auth.credentials ? `credentials "${auth.credentials}"` : 'requests without credentials';
   const what = status === 401 ? `the backend refused ${who}` : `the backend denies this query to ${who}`;
   const prometheus = errorBody.safeParse(parsed);

@@ -1,30 +1,19 @@
 // What the VictoriaLogs source sends, and answers a test server gives that a healthy VictoriaLogs rarely does (an
 // error appended to a 200 once the answer has begun, lines of another shape). The source against a real VictoriaLogs
 // is test/e2e/victorialogs-source.e2e.ts.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestQueue } from '../request-queue.js';
-import { CollectError, type LogsRequest } from '../source.js';
+import type { LogsRequest } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
+import { closeLocalServers, serveLocally } from '../../../test/helpers/local-server.js';
 import { createVictoriaLogsSource } from './client.js';
 import { victoriaLogsSettingsSchema } from './settings.js';
 
-let server: Server | undefined;
+const serve = (answer: (form: URLSearchParams, request: IncomingMessage, response: ServerResponse) => void) =>
+  serveLocally((request, body, response) => answer(new URLSearchParams(body), request, response));
 
-async function serve(answer: (form: URLSearchParams, request: IncomingMessage, response: ServerResponse) => void): Promise<string> {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk)).on('end', () => answer(new URLSearchParams(body), request, response));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-});
+afterEach(closeLocalServers);
 
 const start = new Date('2026-01-01T00:00:00Z');
 const request: LogsRequest = {
@@ -41,15 +30,6 @@ function source(address: string, settings: Record<string, unknown> = {}) {
 
 function jsonLines(response: ServerResponse, text: string): void {
   response.writeHead(200, { 'content-type': 'application/stream+json' }).end(text);
-}
-
-async function failure(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
 }
 
 describe('createVictoriaLogsSource', () => {
@@ -76,7 +56,7 @@ describe('createVictoriaLogsSource', () => {
     const address = await serve((_form, _incoming, response) =>
       jsonLines(response, '{"_time":"2026-01-01T00:01:00Z","_msg":"x","pod":"web-abc123-x1"}\nthe request couldn\'t be executed in 30.000 seconds; possible solutions: to increase -search.maxQueryDuration=30s\n'),
     );
-    const error = await failure(source(address).fetchLogs(request));
+    const error = await collectError(source(address).fetchLogs(request));
     expect(error.transient).toBe(true);
     expect(error.message).toBe(
       `metric "logs": VictoriaLogs at ${address}: VictoriaLogs failed while answering: the request couldn't be executed in 30.000 seconds; possible solutions: to increase -search.maxQueryDuration=30s (query app:="web")`,
@@ -86,13 +66,13 @@ describe('createVictoriaLogsSource', () => {
   it('refuses lines of another shape, without repeating them', async () => {
     let text = '["hunter2"]\n';
     const address = await serve((_form, _incoming, response) => jsonLines(response, text));
-    expect((await failure(source(address).fetchLogs(request))).message).toContain('not a VictoriaLogs answer: a line is JSON but not an object of strings (11 bytes)');
+    expect((await collectError(source(address).fetchLogs(request))).message).toContain('not a VictoriaLogs answer: a line is JSON but not an object of strings (11 bytes)');
     text = '{"_time":"yesterday","_msg":"x","pod":"p"}\n';
-    expect((await failure(source(address).fetchLogs(request))).message).toContain(`a line's _time is "yesterday", not RFC 3339 in UTC`);
+    expect((await collectError(source(address).fetchLogs(request))).message).toContain(`a line's _time is "yesterday", not RFC 3339 in UTC`);
     text = '{"_time":"2026-01-01T00:01:00Z","_msg":"x"}\n';
-    expect((await failure(source(address).fetchLogs(request))).message).toContain('a line has no "pod" field: set logs.instanceField to the field naming the pod');
+    expect((await collectError(source(address).fetchLogs(request))).message).toContain('a line has no "pod" field: set logs.instanceField to the field naming the pod');
     text = Array.from({ length: 11 }, () => '{"_time":"2026-01-01T00:01:00Z","_msg":"x","pod":"p"}\n').join('');
-    expect((await failure(source(address).fetchLogs(request))).message).toContain('VictoriaLogs answered 11 lines to a query for at most 10');
+    expect((await collectError(source(address).fetchLogs(request))).message).toContain('VictoriaLogs answered 11 lines to a query for at most 10');
   });
 
   it('counts the lines when the limit is reached, and refuses a count of another shape', async () => {
@@ -106,7 +86,7 @@ describe('createVictoriaLogsSource', () => {
     expect((await source(address).fetchLogs(request)).total).toBe(42);
     expect(queries[1]).toBe('(app:="web"\n) "pod":~"^.+-abc123-[a-z0-9]+$" | stats count() as lines');
     count = '{"lines":"many"}\n';
-    expect((await failure(source(address).fetchLogs(request))).message).toContain('VictoriaLogs did not answer the count of lines as one {"lines":"<n>"}');
+    expect((await collectError(source(address).fetchLogs(request))).message).toContain('VictoriaLogs did not answer the count of lines as one {"lines":"<n>"}');
   });
 
   it('refuses a query with pipes before asking anything', async () => {
@@ -115,7 +95,7 @@ describe('createVictoriaLogsSource', () => {
       asked++;
       jsonLines(response, '');
     });
-    const error = await failure(source(address).fetchLogs({ ...request, query: 'app:="web" | stats count()' }));
+    const error = await collectError(source(address).fetchLogs({ ...request, query: 'app:="web" | stats count()' }));
     expect(error.message).toContain('the logs query: expected a LogsQL filter without pipes');
     expect(asked).toBe(0);
   });

@@ -5,15 +5,14 @@
 // Its answer is JSON lines whose values are all strings, and a query that fails once its answer has begun keeps its
 // 200 and appends the reason as plain text: any line that is not a JSON object fails the request.
 import { clip } from '../../../shared/text.js';
-import { oneLine, requestLogStore, type LogStore } from '../log-http.js';
+import { logStore, oneLine, queryFail, requestLogStore, storeQuery } from '../log-http.js';
 import { msToNs, nsToIso, nsToMs, readNewestFirst } from '../log-pages.js';
-import { RequestQueue } from '../request-queue.js';
-import { CollectError, type FetchedLogs, type LogLine, type LogSource, type LogsRequest, type SourceOptions } from '../source.js';
+import type { FetchedLogs, LogLine, LogSource, LogsRequest, SourceOptions } from '../source.js';
+import type { Fail } from '../queued-request.js';
 import { countQuery, groupQuery, linesQuery } from './logsql.js';
 import { tenantHeaders, type VictoriaLogsSettings } from './settings.js';
 
 const MAX_MESSAGE_CHARS = 300;
-const MAX_QUERY_CHARS_SHOWN = 200;
 
 // `_time` as VictoriaLogs writes it: RFC 3339 in UTC, the fraction's trailing zeros dropped.
 const RFC3339_UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
@@ -23,35 +22,16 @@ interface Entry {
   line: LogLine;
 }
 
-type Fail = (cause: string, transient?: boolean) => CollectError;
-
-// Shared by every source the engine makes unless it is given its own (tests, the command line).
-const defaultQueue = new RequestQueue();
-
 export function createVictoriaLogsSource(settings: VictoriaLogsSettings, options: SourceOptions = {}): LogSource {
   const base = settings.address.endsWith('/') ? settings.address : `${settings.address}/`;
   const url = new URL('select/logsql/query', base).toString();
   const description = `VictoriaLogs at ${settings.address}`;
-  const store: LogStore = {
-    title: 'VictoriaLogs',
-    address: settings.address,
-    timeoutMs: settings.timeout,
-    credentials: settings.credentials,
-    credentialsDir: options.credentialsDir,
-    headers: tenantHeaders(settings.tenant),
-    queue: options.queue ?? defaultQueue,
-  };
+  const store = logStore(settings, options, { title: 'VictoriaLogs', headers: tenantHeaders(settings.tenant) });
   const { messageField, levelField } = settings;
 
   async function fetchLogs(request: LogsRequest): Promise<FetchedLogs> {
-    const shown = clip(request.query, MAX_QUERY_CHARS_SHOWN);
-    const fail: Fail = (cause, transient = false) => new CollectError('logs', description, `${cause} (query ${shown})`, transient);
-    let query: string;
-    try {
-      query = groupQuery(request.query, request.group);
-    } catch (error) {
-      throw fail((error as Error).message);
-    }
+    const fail = queryFail(description, request.query);
+    const query = storeQuery(() => groupQuery(request.query, request.group), fail);
     if (request.end <= request.start) return { lines: [], total: 0, warnings: [] };
     const { signal, deadline } = request;
     const { instanceField } = request.group;

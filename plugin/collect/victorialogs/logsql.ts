@@ -6,6 +6,7 @@
 // string or a comment is not taken for syntax; values the engine writes are quoted as Go strings, as LogsQL reads
 // them, so that no hash or field name can end its string or widen its filter.
 import { escapeRegex } from '../prometheus/promql.js';
+import { codeOf } from '../query-literals.js';
 import type { LogGroupSelection } from '../source.js';
 
 export const EXAMPLE = 'namespace:="shop" app:="web" -"GET /healthz"';
@@ -15,48 +16,17 @@ export function quote(value: string): string {
   return JSON.stringify(value);
 }
 
-/** Index just past the string or comment starting at `i`; `i` when none starts there; -1 when one is not closed. */
-function skipLiteral(query: string, i: number): number {
-  const ch = query[i];
-  if (ch === '#') {
-    const end = query.indexOf('\n', i);
-    return end < 0 ? query.length : end + 1;
-  }
-  if (ch === '`') {
-    const end = query.indexOf('`', i + 1);
-    return end < 0 ? -1 : end + 1;
-  }
-  if (ch === '"' || ch === "'") {
-    for (let j = i + 1; j < query.length; j++) {
-      if (query[j] === '\\') j++;
-      else if (query[j] === ch) return j + 1;
-      else if (query[j] === '\n') return -1;
-    }
-    return -1;
-  }
-  return i;
-}
-
 /** Problems of a logs query, for the config check. */
 export function queryProblems(query: string): string[] {
+  const code = codeOf(query, `"'`);
+  if (code === null) return ['a string ("…", \'…\' or `…`) is not closed'];
   let depth = 0;
-  let code = '';
-  for (let i = 0; i < query.length; ) {
-    const next = skipLiteral(query, i);
-    if (next < 0) return ['a string ("…", \'…\' or `…`) is not closed'];
-    if (next > i) {
-      code += ' ';
-      i = next;
-      continue;
-    }
-    const ch = query[i]!;
+  for (const ch of code) {
     if (ch === '(') depth++;
     if (ch === ')' && --depth < 0) return ['a ) closes no ('];
     if (ch === '|' && depth === 0) {
       return [`expected a LogsQL filter without pipes (| …): the engine adds each group's filter, reads the lines and counts them itself; e.g. ${EXAMPLE}`];
     }
-    code += ch;
-    i++;
   }
   if (depth > 0) return ['a ( is not closed'];
   if (code.trim() === '') return [`expected a LogsQL filter selecting the service's lines, e.g. ${EXAMPLE}`];
