@@ -127,4 +127,26 @@ describe('checkVerification', () => {
     expect(check.error).toBe('connection refused');
     expect(formatReport([check], []).ok).toBe(false);
   });
+
+  it('prints each source health check, and is not ok when one failed', async () => {
+    const check = await checkVerification({ name: 't', settings: settings({ warmup: '0s' }) }, { canary: 'canary1', stable: 'stable1' }, END, WINDOW_MS, source(healthy));
+    const passing = formatReport([{ ...check, sources: [{ setting: 'source', ok: true, detail: 'Prometheus 2.53.3 at http://prometheus:9090' }] }], []);
+    expect(passing.ok).toBe(true);
+    expect(passing.text).toContain('\n  source: ok — Prometheus 2.53.3 at http://prometheus:9090\n');
+    const failing = formatReport(
+      [
+        {
+          ...check,
+          sources: [
+            { setting: 'source', ok: true, detail: 'Prometheus 2.53.3 at http://prometheus:9090' },
+            { setting: 'logs.source', ok: false, detail: 'Loki at http://loki:3100: connection refused' },
+          ],
+        },
+      ],
+      [],
+    );
+    expect(failing.ok).toBe(false);
+    expect(failing.text).toContain('\n  logs.source: FAIL — Loki at http://loki:3100: connection refused\n');
+    expect(failing.text.trimEnd().split('\n').at(-1)).toBe('1 source failed its health check');
+  });
 });

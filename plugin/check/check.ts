@@ -10,6 +10,7 @@ import { DEFAULT_MIN_EVIDENCE } from '../judge/metric.js';
 import { isRatioGroup, type GroupData, type MetricJudgement } from '../judge/types.js';
 import { collectInputs, judgeSettings, selection } from '../verify/verification.js';
 import { formatDuration } from '../../shared/config/duration.js';
+import type { SourceHealth } from './health.js';
 import type { Verification } from './targets.js';
 
 /** The pods compared: the Rollout's canary and stable pod-template hashes; without a canary, the stable pods alone. */
@@ -53,6 +54,8 @@ export interface VerificationCheck {
   durationMs: number;
   /** How often the source is configured to hold a sample, and the setting that says so; null when the source has no such setting. */
   sampling: { configuredMs: number; setting: string } | null;
+  /** The sources' health checks, run before the queries (health.ts); absent when they were not run. */
+  sources?: SourceHealth[];
   /** The queries could not be run. */
   error?: string;
   metrics: MetricCheck[];

@@ -1,5 +1,6 @@
 // `rollouts-cv check` as a command: the file, the pods to compare (given, or the Rollout's from the cluster), the
-// live source; exit 0 when every metric has enough data to judge, 1 when some has not, 2 on a usage error.
+// live source; exit 0 when every source answers and every metric has enough data to judge, 1 when not, 2 on a
+// usage error.
 import { readFile } from 'node:fs/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../shared/kube/client.js';
@@ -7,6 +8,7 @@ import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { createHealthSource } from '../collect/registry.js';
 import { wholeSeconds } from '../verify/measurement.js';
 import { checkVerification, type Groups } from './check.js';
+import { checkSources } from './health.js';
 import { formatReport } from './report.js';
 import { findVerifications } from './targets.js';
 
@@ -79,10 +81,14 @@ export async function runCheckCommand(options: CheckOptions, out: NodeJS.Writabl
     return error instanceof UsageError ? 2 : 1;
   }
   const end = wholeSeconds(new Date());
+  const sourceOptions = { credentialsDir: options.credentialsDir };
   const checks = await Promise.all(
-    found.verifications.map((verification) =>
-      checkVerification(verification, groups, end, options.windowMs, createHealthSource(verification.settings.source, { credentialsDir: options.credentialsDir })),
-    ),
+    found.verifications.map(async (verification) => {
+      // Before the queries: a source that cannot be reached, or refuses the credentials, is told as such first.
+      const sources = await checkSources(verification.settings, sourceOptions);
+      const check = await checkVerification(verification, groups, end, options.windowMs, createHealthSource(verification.settings.source, sourceOptions));
+      return { ...check, sources };
+    }),
   );
   const report = formatReport(checks, found.problems);
   out.write(options.json ? `${JSON.stringify({ ok: report.ok, groups, verifications: checks, problems: found.problems })}\n` : report.text);

@@ -1,4 +1,5 @@
-// What `rollouts-cv check` prints: per verification and metric, whether there is enough data to judge, and why not.
+// What `rollouts-cv check` prints: per verification, whether its sources answer, and per metric whether there is
+// enough data to judge, and why not.
 import { formatDuration } from '../../shared/config/duration.js';
 import type { GroupSummary, MetricCheck, VerificationCheck } from './check.js';
 
@@ -31,11 +32,12 @@ function metricLines(m: MetricCheck, check: VerificationCheck): string[] {
   return lines;
 }
 
-/** The human-readable report; `ok` is false when some metric could not be judged or a verification not checked. */
+/** The human-readable report; `ok` is false when a source failed its health check, some metric could not be judged or a verification not checked. */
 export function formatReport(checks: readonly VerificationCheck[], problems: readonly { name: string; error: string }[]): { text: string; ok: boolean } {
   const lines: string[] = [];
   for (const check of checks) {
     lines.push(`${check.name}: the last ${formatDuration(check.windowMs)} of ${check.source}`);
+    for (const source of check.sources ?? []) lines.push(`  ${source.setting}: ${source.ok ? 'ok' : 'FAIL'} — ${source.detail}`);
     if (check.error) lines.push(`  FAIL the queries could not be run: ${check.error}`);
     for (const metric of check.metrics) lines.push(...metricLines(metric, check));
   }
@@ -43,8 +45,10 @@ export function formatReport(checks: readonly VerificationCheck[], problems: rea
   const metrics = checks.flatMap((check) => check.metrics);
   const failed = metrics.filter((m) => !m.ok).length;
   const unchecked = problems.length + checks.filter((check) => check.error).length;
-  const ok = failed === 0 && unchecked === 0;
+  const unhealthy = checks.flatMap((check) => check.sources ?? []).filter((source) => !source.ok).length;
+  const ok = failed === 0 && unchecked === 0 && unhealthy === 0;
   const verdicts = [
+    ...(unhealthy ? [`${count(unhealthy, 'source')} failed ${unhealthy === 1 ? 'its' : 'their'} health check`] : []),
     ...(failed ? [`${failed} of ${count(metrics.length, 'metric')} could not be judged`] : []),
     ...(unchecked ? [`${count(unchecked, 'verification')} could not be checked`] : []),
   ];

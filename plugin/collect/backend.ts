@@ -45,6 +45,13 @@ export interface LogsSide<S> {
   fieldProblem(name: string): string | null;
 }
 
+/** What a health check is given besides the settings: the call's cancellation and end, as a query has them. */
+export interface HealthOptions extends SourceOptions {
+  signal?: AbortSignal;
+  /** Epoch ms. */
+  deadline?: number;
+}
+
 /** A backend serves metrics, logs or both. */
 export interface Backend<S> {
   /** For messages: "Prometheus", "Datadog", … */
@@ -52,4 +59,9 @@ export interface Backend<S> {
   settings: z.ZodType<S>;
   metrics?: MetricsSide<S>;
   logs?: LogsSide<S>;
+  /**
+   * Whether the engine reaches the backend with its credentials, and what it is: resolves with one line
+   * ("Prometheus 2.53.3 at http://prometheus:9090"), rejects with a CollectError naming the source and the cause.
+   */
+  health?(settings: S, options: HealthOptions): Promise<string>;
 }

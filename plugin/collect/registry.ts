@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Backend, LogsSide, MetricsSide } from './backend.js';
+import type { Backend, HealthOptions, LogsSide, MetricsSide } from './backend.js';
 import { datadog } from './datadog/backend.js';
 import { elasticsearch, opensearch } from './elasticsearch/backend.js';
 import { loki } from './loki/backend.js';
 import { newrelic } from './newrelic/backend.js';
 import { prometheus } from './prometheus/backend.js';
-import type { HealthSource, LogSource, SourceOptions } from './source.js';
+import { CollectError, type HealthSource, type LogSource, type SourceOptions } from './source.js';
 import { victorialogs } from './victorialogs/backend.js';
 
 // One entry per backend folder. A new backend is a folder (settings, dialect, client, auth) plus one line here.
@@ -85,4 +85,11 @@ export function createHealthSource(config: SourceConfig, options: SourceOptions 
 
 export function createLogSource(config: SourceConfig, options: SourceOptions = {}): LogSource {
   return logsOf(config).create(config.settings, options);
+}
+
+/** The backend's health check of a source: one line on what answered; rejects with a CollectError. */
+export function checkSourceHealth(config: SourceConfig, options: HealthOptions = {}): Promise<string> {
+  const backend = backendOf(config);
+  if (!backend.health) return Promise.reject(new CollectError('health', backend.title, 'this backend has no health check'));
+  return backend.health(config.settings, options);
 }

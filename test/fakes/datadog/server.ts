@@ -18,6 +18,8 @@
 // - rate limits: X-RateLimit-Limit, -Period (seconds, calendar aligned), -Remaining, -Reset (seconds to the next
 //   period) and -Name on each answer of a limited endpoint, and 429 above the limit
 //   (https://docs.datadoghq.com/api/latest/rate-limits/);
+// - GET /api/v1/validate (https://docs.datadoghq.com/api/latest/authentication/#validate-api-key): the API key alone,
+//   answered {"valid": true}, or 403 {"errors": ["Forbidden"]};
 // - errors as Datadog's APIErrorResponse: {"errors": ["…"]}, 400 for a request or query it cannot read.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -30,6 +32,7 @@ export type { FakeLog, FakeSeries };
 export const TIMESERIES_PATH = '/api/v2/query/timeseries';
 export const LOGS_SEARCH_PATH = '/api/v2/logs/events/search';
 export const LOGS_AGGREGATE_PATH = '/api/v2/logs/analytics/aggregate';
+export const VALIDATE_PATH = '/api/v1/validate';
 
 const MAX_POINTS = 1500;
 const MAX_PAGE = 1000;
@@ -141,6 +144,9 @@ export class FakeDatadog {
       response.writeHead(injected.status ?? 500, injected.headers ?? {});
       response.end(injected.body ?? '');
       return;
+    }
+    if (path === VALIDATE_PATH && request.method === 'GET') {
+      return request.headers['dd-api-key'] === this.apiKey ? this.send(response, 200, { valid: true }) : this.send(response, 403, { errors: ['Forbidden'] });
     }
     if (request.headers['dd-api-key'] !== this.apiKey || request.headers['dd-application-key'] !== this.appKey) {
       return this.send(response, 403, { errors: ['Forbidden'] });

@@ -13,6 +13,9 @@
 //   limit exceeded, 401 `no org id` without X-Scope-OrgID when multi-tenant (auth_enabled, Loki's default), and
 //   whatever a test queues with failNext (429 `too many outstanding requests` from a full query-frontend queue,
 //   5xx), optionally with a Retry-After.
+// - `GET /loki/api/v1/status/buildinfo`: `{"version":…,"revision":…,"branch":…,"buildUser":…,"buildDate":…,
+//   "goVersion":…}` (flat, as Loki answers it; a 404 when `version` is null, as behind a gateway routing only queries),
+//   and `GET /ready`: `ready` in plain text. Neither needs a tenant, as in Loki.
 // Authentication is not Loki's (a gateway in front of it does it): `authorization` makes the fake answer 401 to any
 // other Authorization header, as such a gateway would.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,6 +31,8 @@ export interface FakeLokiOptions {
   authorization?: string;
   /** max_entries_limit_per_query. */
   maxEntries?: number;
+  /** The version buildinfo answers (default 3.1.1); null: no buildinfo is served. */
+  version?: string | null;
 }
 
 export interface FakeLokiRequest {
@@ -101,6 +106,12 @@ export class FakeLoki {
     const canned = this.canned.shift();
     if (canned) return text(canned.status, canned.body, canned.headers);
     if (request.method !== 'GET' && request.method !== 'POST') return text(405, 'method not allowed\n');
+    const version = this.options.version === undefined ? '3.1.1' : this.options.version;
+    if (request.method === 'GET' && url.pathname === '/ready') return text(200, 'ready\n');
+    if (request.method === 'GET' && url.pathname === '/loki/api/v1/status/buildinfo') {
+      if (version === null) return text(404, '404 page not found\n');
+      return json(response, { version, revision: 'fake', branch: 'HEAD', buildUser: 'fake', buildDate: '2024-07-01T00:00:00Z', goVersion: 'go1.22.5' });
+    }
     const orgId = request.headers['x-scope-orgid'];
     if (this.multiTenant && (typeof orgId !== 'string' || orgId === '')) return text(401, 'no org id');
     const tenants = this.multiTenant ? (orgId as string).split('|') : [SINGLE_TENANT];

@@ -14,6 +14,10 @@
 //   else 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3);
 // - Prometheus' own web config: a bearer token or basic authentication, else 401 `Unauthorized`;
 // - TLS with a given key and certificate (a private CA's, ca.ts).
+// Besides, for health checks: `GET <prefix>/api/v1/status/buildinfo`
+// (https://prometheus.io/docs/prometheus/latest/querying/api/#build-information: `{"status":"success","data":
+// {"version":…,"revision":…,"branch":…,"buildUser":…,"buildDate":…,"goVersion":…}}`; a 404 when `version` is null,
+// as on AMP), and `POST <prefix>/api/v1/query` of `vector(<n>)` (an instant query answering a `vector`).
 // Every request is journaled with its headers and form.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:http';
@@ -42,6 +46,8 @@ export interface FakePrometheusOptions {
   /** The series of a backend without tenants. */
   series?: Series[];
   tls?: { key: string; cert: string };
+  /** The version buildinfo answers (default 2.53.3); null: no buildinfo is served. */
+  version?: string | null;
 }
 
 export interface JournalEntry {
@@ -91,9 +97,19 @@ export class FakePrometheus {
     const json = (status: number, value: unknown, headers?: Record<string, string>) => reply(status, 'application/json', JSON.stringify(value), headers);
     const badData = (error: string) => json(400, { status: 'error', errorType: 'bad_data', error });
 
-    if (request.method !== 'POST' || path !== `${this.options.prefix ?? ''}/api/v1/query_range`) return reply(404, 'text/plain; charset=utf-8', '404 page not found\n');
+    const prefix = this.options.prefix ?? '';
+    const version = this.options.version === undefined ? '2.53.3' : this.options.version;
+    const route = [
+      ['POST', '/api/v1/query_range'],
+      ['POST', '/api/v1/query'],
+      ...(version === null ? [] : [['GET', '/api/v1/status/buildinfo']]),
+    ].find(([method, endpoint]) => request.method === method && path === `${prefix}${endpoint}`)?.[1];
+    if (!route) return reply(404, 'text/plain; charset=utf-8', '404 page not found\n');
     const refused = this.refusal(request, body);
     if (refused) return reply(refused.status, refused.contentType, refused.text, refused.headers);
+    if (route === '/api/v1/status/buildinfo') {
+      return json(200, { status: 'success', data: { version, revision: 'fake', branch: 'HEAD', buildUser: 'fake', buildDate: '20240709-12:00:00', goVersion: 'go1.22.5' } });
+    }
 
     let series = this.options.series ?? [];
     if (this.options.tenants) {
@@ -105,6 +121,11 @@ export class FakePrometheus {
     if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return badData('expected a form body');
     const query = form.get('query');
     if (!query) return badData('invalid parameter "query": 1:1: parse error: no expression found in input');
+    if (route === '/api/v1/query') {
+      const constant = /^vector\((\d+)\)$/.exec(query);
+      if (!constant) return badData('the fake answers only vector(<n>) as an instant query');
+      return json(200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, constant[1]] }] } });
+    }
     const [start, end, step] = ['start', 'end', 'step'].map((name) => Number(form.get(name) ?? NaN));
     if (!Number.isFinite(start)) return badData(`invalid parameter "start": cannot parse "${form.get('start') ?? ''}" to a valid timestamp`);
     if (!Number.isFinite(end)) return badData(`invalid parameter "end": cannot parse "${form.get('end') ?? ''}" to a valid timestamp`);
