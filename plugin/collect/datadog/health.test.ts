@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDatadog, VALIDATE_PATH } from '../../../test/fakes/datadog/server.js';
 import { checkSourceHealth, sourceConfigSchema } from '../registry.js';
-import { CollectError } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
 
 let fake: FakeDatadog;
 let dir: string;
@@ -29,14 +29,6 @@ afterEach(async () => {
 
 const health = (address: string, credentials: string) => checkSourceHealth(sourceConfigSchema.parse({ datadog: { address, credentials, timeout: '2s' } }), { credentialsDir: dir });
 
-async function failure(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
 
 describe('Datadog health check', () => {
   it('validates the API key of the credentials folder, and says that the application key is checked by the first query', async () => {
@@ -47,7 +39,7 @@ describe('Datadog health check', () => {
 
   it('names the credentials folder whose API key Datadog refuses, never the key', async () => {
     folder('stale', fake.url, 'd34db33fd34db33fd34db33fd34db33f');
-    const error = await failure(health(fake.url, 'stale'));
+    const error = await collectError(health(fake.url, 'stale'));
     expect(error.source).toBe(`Datadog at ${fake.url}`);
     expect(error.causeText).toMatch(/^HTTP 403: Forbidden \(the keys in credentials "stale" were refused/);
     expect(error.message).not.toContain('d34db33f');
@@ -59,7 +51,7 @@ describe('Datadog health check', () => {
     const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     await new Promise((resolve) => server.close(resolve));
     folder('datadog', address, fake.apiKey);
-    const error = await failure(health(address, 'datadog'));
+    const error = await collectError(health(address, 'datadog'));
     expect(error.message).toBe(`metric "health": Datadog at ${address}: connection refused`);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeLoki } from '../../../test/fakes/loki/server.js';
 import { checkSourceHealth, logSourceConfigSchema } from '../registry.js';
-import { CollectError } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
 
 let dir: string;
 const fakes: FakeLoki[] = [];
@@ -26,14 +26,6 @@ async function fake(options: Parameters<typeof FakeLoki.start>[0] = {}): Promise
 
 const health = (settings: Record<string, unknown>) => checkSourceHealth(logSourceConfigSchema.parse({ loki: { timeout: '2s', ...settings } }), { credentialsDir: dir });
 
-async function failure(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
 
 describe('Loki health check', () => {
   it("answers Loki's version from buildinfo, with the tenant and the credentials folder's authorization", async () => {
@@ -56,13 +48,13 @@ describe('Loki health check', () => {
     mkdirSync(join(dir, 'wrong'), { recursive: true });
     writeFileSync(join(dir, 'wrong', 'address'), loki.url);
     writeFileSync(join(dir, 'wrong', 'token'), 'wr0ng-s3cret');
-    const refused = await failure(health({ address: loki.url, credentials: 'wrong' }));
+    const refused = await collectError(health({ address: loki.url, credentials: 'wrong' }));
     expect(refused.message).toBe(`metric "health": Loki at ${loki.url}: HTTP 401: unauthorized (sent with the credentials "wrong")`);
     expect(refused.message).not.toContain('wr0ng-s3cret');
 
     const frontend = await fake();
     for (let i = 0; i < 3; i++) frontend.failNext(503, 'too many outstanding requests');
-    const busy = await failure(health({ address: frontend.url }));
+    const busy = await collectError(health({ address: frontend.url }));
     expect(busy).toMatchObject({ transient: true, causeText: 'HTTP 503: too many outstanding requests' });
   });
 
@@ -71,7 +63,7 @@ describe('Loki health check', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     await new Promise((resolve) => server.close(resolve));
-    const error = await failure(health({ address }));
+    const error = await collectError(health({ address }));
     expect(error.message).toBe(`metric "health": Loki at ${address}: connection refused`);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakePrometheus } from '../../../test/fakes/prometheus/server.js';
 import { findPrometheus, startLocalPrometheus, type LocalPrometheus } from '../../demo/local-prometheus.js';
 import { checkSourceHealth, sourceConfigSchema } from '../registry.js';
-import { CollectError } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
 
 let dir: string;
 const fakes: FakePrometheus[] = [];
@@ -20,14 +20,6 @@ function credential(name: string, files: Record<string, string>): void {
 
 const health = (settings: Record<string, unknown>) => checkSourceHealth(sourceConfigSchema.parse({ prometheus: { timeout: '2s', ...settings } }), { credentialsDir: dir });
 
-async function refused(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
 
 async function fake(options: Parameters<typeof FakePrometheus.start>[0]): Promise<FakePrometheus> {
   const started = await FakePrometheus.start(options);
@@ -56,9 +48,9 @@ describe('Prometheus health check', () => {
   it('names the credentials folder a server refuses, never the secret', async () => {
     const prometheus = await fake({ auth: { kind: 'bearer', token: 'right' } });
     credential('prom', { address: prometheus.address, token: 'wr0ng-s3cret' });
-    const error = await refused(health({ address: prometheus.address, credentials: 'prom' }));
+    const error = await collectError(health({ address: prometheus.address, credentials: 'prom' }));
     expect(error.message).toBe(`metric "health": Prometheus at ${prometheus.address}: HTTP 401: the backend refused credentials "prom" (it says: Unauthorized)`);
-    const anonymous = await refused(health({ address: prometheus.address }));
+    const anonymous = await collectError(health({ address: prometheus.address }));
     expect(anonymous.causeText).toContain('name a credentials folder in credentials');
   });
 
@@ -82,7 +74,7 @@ describe('Prometheus health check', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const error = await refused(health({ address }));
+      const error = await collectError(health({ address }));
       expect(error.causeText).toBe('HTTP 200, not a Prometheus API response (text/html, 22 bytes)');
     } finally {
       server.closeAllConnections();
@@ -95,11 +87,11 @@ describe('Prometheus health check', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     await new Promise((resolve) => server.close(resolve));
-    const error = await refused(health({ address }));
+    const error = await collectError(health({ address }));
     expect(error.message).toBe(`metric "health": Prometheus at ${address}: connection refused`);
 
     credential('elsewhere', { address: 'https://other.example', token: 't0ken-s3cret' });
-    const misplaced = await refused(health({ address, credentials: 'elsewhere' }));
+    const misplaced = await collectError(health({ address, credentials: 'elsewhere' }));
     expect(misplaced.causeText).toContain('credentials "elsewhere" may be sent only to https://other.example');
     expect(misplaced.message).not.toContain('t0ken-s3cret');
   });

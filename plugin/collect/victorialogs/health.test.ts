@@ -5,18 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { locateVictoriaLogs, startVictoriaLogs, type VictoriaLogs } from '../../../test/e2e/harness/victorialogs.js';
 import { checkSourceHealth, logSourceConfigSchema } from '../registry.js';
-import { CollectError } from '../source.js';
+import { collectError } from '../../../test/helpers/collect-error.js';
 
 const health = (settings: Record<string, unknown>) => checkSourceHealth(logSourceConfigSchema.parse({ victorialogs: { timeout: '2s', ...settings } }));
 
-async function failure(promise: Promise<unknown>): Promise<CollectError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CollectError);
-  return error as CollectError;
-}
 
 let server: Server | undefined;
 
@@ -35,20 +27,20 @@ afterEach(async () => {
 describe('VictoriaLogs health check', () => {
   it('names a refusal and says what answered when it is not VictoriaLogs', async () => {
     const gateway = await serve((response) => response.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized'));
-    const refused = await failure(health({ address: gateway }));
+    const refused = await collectError(health({ address: gateway }));
     expect(refused.message).toBe(`metric "health": VictoriaLogs at ${gateway}: HTTP 401: Unauthorized (sent without credentials: name a credentials folder in credentials)`);
     server!.closeAllConnections();
     await new Promise((resolve) => server!.close(resolve));
 
     const page = await serve((response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>OK</html>'));
-    expect((await failure(health({ address: page }))).causeText).toBe("HTTP 200, not VictoriaLogs' health answer (text/html, 15 bytes)");
+    expect((await collectError(health({ address: page }))).causeText).toBe("HTTP 200, not VictoriaLogs' health answer (text/html, 15 bytes)");
   });
 
   it('fails naming the source when nothing listens', async () => {
     const address = await serve(() => undefined);
     server!.close();
     server = undefined;
-    expect((await failure(health({ address }))).causeText).toBe('connection refused');
+    expect((await collectError(health({ address }))).causeText).toBe('connection refused');
   });
 });
 

@@ -6,9 +6,8 @@
 // Cache-Control: no-store) and §5.2 errors (invalid_request, invalid_client with 401 and WWW-Authenticate,
 // unsupported_grant_type, invalid_scope). Tokens expire and can be revoked, for a gateway (server.ts) to check.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { serveFake } from './serve.js';
 
 export interface FakeTokenServerOptions {
   /** Client ids and their secrets. */
@@ -43,14 +42,8 @@ export class FakeTokenServer {
 
   static async start(options: FakeTokenServerOptions): Promise<FakeTokenServer> {
     let fake: FakeTokenServer | undefined;
-    const handler = (request: IncomingMessage, response: ServerResponse) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk)).on('end', () => fake!.handle(request, body, response));
-    };
-    const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeTokenServer(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/oauth2/token`, options);
+    const { server, origin } = await serveFake(options.tls, (request, body, response) => fake!.handle(request, body, response));
+    fake = new FakeTokenServer(server, `${origin}/oauth2/token`, options);
     return fake;
   }
 

@@ -20,10 +20,9 @@
 // as on AMP), and `POST <prefix>/api/v1/query` of `vector(<n>)` (an instant query answering a `vector`).
 // Every request is journaled with its headers and form.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { FakeTokenServer } from './oauth2.js';
+import { serveFake } from './serve.js';
 import { type AwsKey, verifySigV4 } from './sigv4-verifier.js';
 
 export interface Series {
@@ -71,14 +70,8 @@ export class FakePrometheus {
 
   static async start(options: FakePrometheusOptions = {}): Promise<FakePrometheus> {
     let fake: FakePrometheus | undefined;
-    const handler = (request: IncomingMessage, response: ServerResponse) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk)).on('end', () => fake!.handle(request, body, response));
-    };
-    const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakePrometheus(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}${options.prefix ?? ''}`, options);
+    const { server, origin } = await serveFake(options.tls, (request, body, response) => fake!.handle(request, body, response));
+    fake = new FakePrometheus(server, `${origin}${options.prefix ?? ''}`, options);
     return fake;
   }
 
