@@ -2,7 +2,7 @@
 // offline `rollouts-cv judge` command and the benchmark, so all three run the same code.
 import type { InstanceSeries } from '../collect/source.js';
 import type { Verdict } from '../../shared/verdicts/summary.js';
-import type { LogFinding, LogVolumes } from './logs/compare.js';
+import type { LogFinding, LogVolumes } from './logs/findings.js';
 
 export type { Verdict };
 

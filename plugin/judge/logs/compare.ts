@@ -37,33 +37,14 @@ import { clip } from '../../../shared/text.js';
 import { normalTail } from '../distributions.js';
 import { MIN_EXCESS_EVENTS } from '../ratio.js';
 import { SENSITIVITIES, type Classification, type Sensitivity, type Severity } from '../types.js';
+import type { LogClass, LogFinding, LogVolumes, TemplateCounts } from './findings.js';
 import { levelRank, type LogLevel } from './levels.js';
 
 export type { LogLevel } from './levels.js';
 
-export interface TemplateCounts {
-  id: string;
-  template: string;
-  /** Lines of this template in each group over the window. */
-  canary: number;
-  baseline: number;
-  /** Lines in the baseline's history window (earlier stable pods), if read. */
-  history?: number;
-  /** The worst level seen among its lines. */
-  level: LogLevel;
-  /** Up to 3 masked sample lines. */
-  samples: string[];
-}
-
-/** All lines per group. */
-export interface LogVolumes {
-  canary: number;
-  baseline: number;
-  history?: number;
-}
-
 /** People's mark on a template (shared/logs-feedback/): never a risk, or a risk whenever the canary logs it. */
 export type { FeedbackMark };
+export type { LogClass, LogFinding, LogVolumes, TemplateCounts } from './findings.js';
 
 export interface LogJudgeInput {
   templates: TemplateCounts[];
@@ -71,29 +52,6 @@ export interface LogJudgeInput {
   sensitivity: Sensitivity;
   /** By template id, already matched by the caller. */
   feedback?: ReadonlyMap<string, FeedbackMark>;
-}
-
-export type LogClass = 'known' | 'unexpected-frequency' | 'unknown';
-
-export interface LogFinding {
-  id: string;
-  template: string;
-  class: LogClass;
-  level: LogLevel;
-  canary: number;
-  baseline: number;
-  /** The baseline pods' lines of it before the window, when those were read. */
-  history?: number;
-  /** Expected canary count at the baseline's rate (its lines in the window and, when read, before it). */
-  expected: number;
-  /** One-sided p-value of "the canary logs it no more often"; null when a group has no lines. */
-  pValue: number | null;
-  /** The p-value adjusted by Holm's method within its level's family (risks compare it with α). */
-  adjustedPValue: number | null;
-  risk: boolean;
-  feedback?: FeedbackMark;
-  samples: string[];
-  reason: string;
 }
 
 export interface LogJudgement {
