@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeLoki } from '../../test/fakes/loki/server.js';
 import { FakePrometheus } from '../../test/fakes/prometheus/server.js';
+import { elasticsearch } from '../collect/elasticsearch/backend.js';
 import { parseVerifySettings } from '../config/schema.js';
 import { checkSources } from './health.js';
 
@@ -57,6 +58,13 @@ describe('checkSources of a backend without a health check', () => {
       metrics: [{ name: 'latency', kind: 'latency', query: 'max by (pod) (latency{${selector}})' }],
       logs: { source: { elasticsearch: { address: 'http://127.0.0.1:1', index: 'logs-*' } }, query: 'app:web' },
     });
-    expect((await checkSources(verification, {})).map((source) => source.setting)).toEqual(['source']);
+    // Every backend has one: this one is taken away for the test.
+    const { health } = elasticsearch;
+    delete elasticsearch.health;
+    try {
+      expect((await checkSources(verification, {})).map((source) => source.setting)).toEqual(['source']);
+    } finally {
+      elasticsearch.health = health;
+    }
   });
 });

@@ -1,28 +1,33 @@
-// One _search request through the product's own client: @elastic/elasticsearch for Elasticsearch (which checks the
-// server is one, by its X-Elastic-Product header, and speaks its REST API compatibility mode for 8.x and 9.x
-// servers), @opensearch-project/opensearch for OpenSearch. Both are used the same plain way: no retries, sniffing or
-// compression of their own (the source retries, and responses are small), every answer's status and body handed
-// back whatever the status, and the failures of the connection told apart for the source's messages. A response is
-// read up to 16 MiB, and the whole request, body included, ends at its timeout.
+// A request to the cluster — a _search, or the root endpoint's info — through the product's own client:
+// @elastic/elasticsearch for Elasticsearch (which checks the server is one, by its X-Elastic-Product header, and
+// speaks its REST API compatibility mode for 8.x and 9.x servers), @opensearch-project/opensearch for OpenSearch.
+// Both are used the same plain way: no retries, sniffing or compression of their own (the caller retries, and
+// responses are small), every answer's status and body handed back whatever the status, and the failures of the
+// connection told apart for the caller's messages. A response is read up to 16 MiB, and the whole request, body
+// included, ends at its timeout.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { rootCertificates } from 'node:tls';
-import { Client as ElasticClient, errors as elasticErrors, UndiciConnection } from '@elastic/elasticsearch';
-import { Connection as OpenSearchConnection, Client as OpenSearchClient, errors as openSearchErrors } from '@opensearch-project/opensearch';
+import { Client as ElasticClient, errors as elasticErrors, type TransportRequestOptionsWithMeta, type TransportResult, UndiciConnection } from '@elastic/elasticsearch';
+import { type ApiResponse, Connection as OpenSearchConnection, Client as OpenSearchClient, errors as openSearchErrors } from '@opensearch-project/opensearch';
 import { formatDuration } from '../../../shared/config/duration.js';
 import { MAX_RESPONSE_BYTES } from '../http/client.js';
 
 export type Product = 'elasticsearch' | 'opensearch';
 
-export interface SearchCall {
-  index: string;
-  body: Record<string, unknown>;
+/** What every request carries. */
+export interface ClusterCall {
   headers: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
 }
 
-export interface SearchReply {
+export interface SearchCall extends ClusterCall {
+  index: string;
+  body: Record<string, unknown>;
+}
+
+export interface ClusterReply {
   status: number;
   /** The JSON body, or its text when it was not JSON. */
   body: unknown;
@@ -31,11 +36,11 @@ export interface SearchReply {
 }
 
 /**
- * Why a search got no answer: `timeout`, `aborted`, `too-large`, `not-product` (another server answered),
+ * Why a request got no answer: `timeout`, `aborted`, `too-large`, `not-product` (another server answered),
  * `not-json` (a body said to be JSON that is not), `tls` (a certificate not trusted), `connection`.
  */
-export class SearchError extends Error {
-  override name = 'SearchError';
+export class ClusterError extends Error {
+  override name = 'ClusterError';
   constructor(
     readonly code: 'timeout' | 'aborted' | 'too-large' | 'not-product' | 'not-json' | 'tls' | 'connection',
     message: string,
@@ -45,7 +50,9 @@ export class SearchError extends Error {
 }
 
 interface ProductClient {
-  search(call: SearchCall, signal: AbortSignal): Promise<SearchReply>;
+  search(call: SearchCall, signal: AbortSignal): Promise<ClusterReply>;
+  /** `GET /`: the cluster's name and the product's version. */
+  info(call: ClusterCall, signal: AbortSignal): Promise<ClusterReply>;
   close(): Promise<void>;
 }
 
@@ -55,7 +62,7 @@ const TOO_LARGE = `response larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`
 const CLIENTS_KEPT = 64;
 const clients = new Map<string, ProductClient>();
 
-function reply(status: number | null | undefined, body: unknown, headers: IncomingMessage['headers'] | null | undefined): SearchReply {
+function reply(status: number | null | undefined, body: unknown, headers: IncomingMessage['headers'] | null | undefined): ClusterReply {
   const header = (name: string) => {
     const value = headers?.[name];
     return Array.isArray(value) ? value[0] : value;
@@ -64,9 +71,9 @@ function reply(status: number | null | undefined, body: unknown, headers: Incomi
 }
 
 /** A connection that failed: a certificate not trusted (with what to do about it), or another cause. */
-function connectionError(message: string): SearchError {
-  if (/certificate/i.test(message)) return new SearchError('tls', `TLS: ${message}; for a private CA, put its certificate in the credentials folder's ca.crt`);
-  return new SearchError('connection', message);
+function connectionError(message: string): ClusterError {
+  if (/certificate/i.test(message)) return new ClusterError('tls', `TLS: ${message}; for a private CA, put its certificate in the credentials folder's ca.crt`);
+  return new ClusterError('connection', message);
 }
 
 /**
@@ -95,22 +102,25 @@ function elasticsearchClient(address: string, ca: string | undefined): ProductCl
     maxResponseSize: MAX_RESPONSE_BYTES,
     ...(ca && { tls: { ca: [...rootCertificates, ca] } }),
   });
-  return {
-    async search({ index, body, headers, timeoutMs }, signal) {
-      try {
-        const result = await client.search({ index, ...body }, { signal, headers, requestTimeout: timeoutMs, maxRetries: 0, meta: true });
-        return reply(result.statusCode, result.body, result.headers);
-      } catch (error) {
-        if (error instanceof elasticErrors.ResponseError) return reply(error.meta.statusCode, error.meta.body, error.meta.headers);
-        if (error instanceof elasticErrors.ProductNotSupportedError) {
-          throw new SearchError('not-product', 'the server did not identify itself as Elasticsearch (no X-Elastic-Product header): for OpenSearch, use source.opensearch');
-        }
-        // The client gives up reading a response over its limit as an aborted request.
-        if (error instanceof elasticErrors.RequestAbortedError && !signal.aborted) throw new SearchError('too-large', TOO_LARGE);
-        if (error instanceof elasticErrors.DeserializationError) throw new SearchError('not-json', NOT_JSON);
-        throw error;
+  /** The answer `request` gets with the call's headers and timeout, whatever its status. */
+  const answer = async (request: (options: TransportRequestOptionsWithMeta) => Promise<TransportResult<unknown>>, { headers, timeoutMs }: ClusterCall, signal: AbortSignal) => {
+    try {
+      const result = await request({ signal, headers, requestTimeout: timeoutMs, maxRetries: 0, meta: true });
+      return reply(result.statusCode, result.body, result.headers);
+    } catch (error) {
+      if (error instanceof elasticErrors.ResponseError) return reply(error.meta.statusCode, error.meta.body, error.meta.headers);
+      if (error instanceof elasticErrors.ProductNotSupportedError) {
+        throw new ClusterError('not-product', 'the server did not identify itself as Elasticsearch (no X-Elastic-Product header): for OpenSearch, use source.opensearch');
       }
-    },
+      // The client gives up reading a response over its limit as an aborted request.
+      if (error instanceof elasticErrors.RequestAbortedError && !signal.aborted) throw new ClusterError('too-large', TOO_LARGE);
+      if (error instanceof elasticErrors.DeserializationError) throw new ClusterError('not-json', NOT_JSON);
+      throw error;
+    }
+  };
+  return {
+    search: (call, signal) => answer((options) => client.search({ index: call.index, ...call.body }, options), call, signal),
+    info: (call, signal) => answer((options) => client.info({}, options), call, signal),
     close: () => client.close(),
   };
 }
@@ -143,28 +153,30 @@ function openSearchClient(address: string, ca: string | undefined): ProductClien
     resurrectStrategy: 'none',
     ...(ca && { ssl: { ca: [...rootCertificates, ca] } }),
   });
+  /** The answer `pending` gets, whatever its status; aborted with the call. */
+  const answer = async (pending: Promise<ApiResponse> & { abort(): void }, signal: AbortSignal) => {
+    // No value returned: an event listener's returned promise is watched for rejection, and this one rejects.
+    const abort = () => {
+      pending.abort();
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const result = await pending;
+      return reply(result.statusCode, result.body, result.headers);
+    } catch (error) {
+      if (error instanceof openSearchErrors.ResponseError) return reply(error.meta.statusCode, error.meta.body, error.meta.headers);
+      if (error instanceof openSearchErrors.ConnectionError && error.message === TOO_LARGE) throw new ClusterError('too-large', TOO_LARGE);
+      // The client's own refusal of a content-length a string cannot hold.
+      if (error instanceof openSearchErrors.RequestAbortedError && !signal.aborted) throw new ClusterError('too-large', TOO_LARGE);
+      if (error instanceof openSearchErrors.DeserializationError) throw new ClusterError('not-json', NOT_JSON);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  };
   return {
-    async search({ index, body, headers, timeoutMs }, signal) {
-      const pending = client.search({ index, body }, { headers, requestTimeout: timeoutMs, maxRetries: 0 });
-      // No value returned: an event listener's returned promise is watched for rejection, and this one rejects.
-      const abort = () => {
-        pending.abort();
-      };
-      signal.addEventListener('abort', abort, { once: true });
-      try {
-        const result = await pending;
-        return reply(result.statusCode, result.body, result.headers);
-      } catch (error) {
-        if (error instanceof openSearchErrors.ResponseError) return reply(error.meta.statusCode, error.meta.body, error.meta.headers);
-        if (error instanceof openSearchErrors.ConnectionError && error.message === TOO_LARGE) throw new SearchError('too-large', TOO_LARGE);
-        // The client's own refusal of a content-length a string cannot hold.
-        if (error instanceof openSearchErrors.RequestAbortedError && !signal.aborted) throw new SearchError('too-large', TOO_LARGE);
-        if (error instanceof openSearchErrors.DeserializationError) throw new SearchError('not-json', NOT_JSON);
-        throw error;
-      } finally {
-        signal.removeEventListener('abort', abort);
-      }
-    },
+    search: ({ index, body, headers, timeoutMs }, signal) => answer(client.search({ index, body }, { headers, requestTimeout: timeoutMs, maxRetries: 0 }), signal),
+    info: ({ headers, timeoutMs }, signal) => answer(client.info({}, { headers, requestTimeout: timeoutMs, maxRetries: 0 }), signal),
     close: async () => {
       await client.close();
     },
@@ -191,11 +203,11 @@ function clientFor(product: Product, address: string, ca: string | undefined): P
 }
 
 /**
- * POSTs one search to `index` at `address` and resolves with the answer, whatever its status; rejects with
- * SearchError when there is none: no answer within the timeout, the call aborted, a response too large, a server
- * of another product, or the connection failing.
+ * Sends one request through the client for `product` at `address` trusting `ca`, and resolves with the answer,
+ * whatever its status; rejects with ClusterError when there is none: no answer within the timeout, the call
+ * aborted, a response too large, a server of another product, or the connection failing.
  */
-export async function search(product: Product, address: string, ca: string | undefined, call: SearchCall): Promise<SearchReply> {
+async function send(product: Product, address: string, ca: string | undefined, call: ClusterCall, request: (client: ProductClient, signal: AbortSignal) => Promise<ClusterReply>): Promise<ClusterReply> {
   // The clients' signal, aborted only while the request is on (by the call or the timeout): nothing a client left
   // listening to it is disturbed once the request has ended.
   const controller = new AbortController();
@@ -207,17 +219,27 @@ export async function search(product: Product, address: string, ca: string | und
   const cancel = () => controller.abort();
   call.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    if (call.signal?.aborted) throw new SearchError('aborted', 'the request was cancelled');
-    return await clientFor(product, address, ca).search(call, controller.signal);
+    if (call.signal?.aborted) throw new ClusterError('aborted', 'the request was cancelled');
+    return await request(clientFor(product, address, ca), controller.signal);
   } catch (error) {
-    if (call.signal?.aborted) throw new SearchError('aborted', 'the request was cancelled');
+    if (call.signal?.aborted) throw new ClusterError('aborted', 'the request was cancelled');
     if (timedOut || error instanceof elasticErrors.TimeoutError || error instanceof openSearchErrors.TimeoutError) {
-      throw new SearchError('timeout', `no response within ${formatDuration(call.timeoutMs)}`);
+      throw new ClusterError('timeout', `no response within ${formatDuration(call.timeoutMs)}`);
     }
-    if (error instanceof SearchError) throw error;
+    if (error instanceof ClusterError) throw error;
     throw connectionError(error instanceof Error ? error.message : String(error));
   } finally {
     clearTimeout(timer);
     call.signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** POSTs one search to `call.index` (see send). */
+export function search(product: Product, address: string, ca: string | undefined, call: SearchCall): Promise<ClusterReply> {
+  return send(product, address, ca, call, (client, signal) => client.search(call, signal));
+}
+
+/** `GET /`, the cluster's info (see send). */
+export function info(product: Product, address: string, ca: string | undefined, call: ClusterCall): Promise<ClusterReply> {
+  return send(product, address, ca, call, (client, signal) => client.info(call, signal));
 }

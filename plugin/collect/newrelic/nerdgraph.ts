@@ -1,7 +1,8 @@
-// One NRQL query through NerdGraph, New Relic's GraphQL API: a fixed GraphQL document with the account, the NRQL and
-// its timeout as variables (never written into the document), the User key as the API-Key header, the engine's
-// queue and bounded retries of what may pass. NerdGraph answers GraphQL errors (an NRQL syntax error, a timeout)
-// with HTTP 200 and an `errors` array, whose messages are quoted; a key it refuses names the credentials folder.
+// Requests to NerdGraph, New Relic's GraphQL API: a fixed GraphQL document with its values as variables (never
+// written into the document) — an NRQL query with the account, the NRQL and its timeout, or any other read — the
+// User key as the API-Key header, the engine's queue and bounded retries of what may pass. NerdGraph answers GraphQL
+// errors (an NRQL syntax error, a timeout) with HTTP 200 and an `errors` array, whose messages are quoted; a key it
+// refuses names the credentials folder.
 // https://docs.newrelic.com/docs/apis/nerdgraph/examples/nerdgraph-nrql-tutorial/ (the query),
 // https://docs.newrelic.com/docs/apis/nerdgraph/nerdgraph-usage-limits/ (25 concurrent requests per user, else 429),
 // https://docs.newrelic.com/docs/nrql/using-nrql/rate-limits-nrql-queries/ (query limits, 429).
@@ -40,10 +41,9 @@ const nrqlResult = z.object({
   metadata: z.object({ messages: z.array(z.string().nullable()).nullish() }).nullish(),
 });
 
-const answerBody = z.object({
-  data: z.object({ actor: z.object({ account: z.object({ nrql: nrqlResult.nullable() }).nullable() }).nullable() }).nullish(),
-  errors: z.array(graphQLError).nullish(),
-});
+const nrqlData = z.object({ actor: z.object({ account: z.object({ nrql: nrqlResult }) }) }).transform((data) => data.actor.account.nrql);
+
+const answerBody = z.object({ data: z.unknown().optional(), errors: z.array(graphQLError).nullish() });
 
 /** An NRQL query's answer: its result rows, and what New Relic said about them. */
 export interface NrqlAnswer {
@@ -54,11 +54,30 @@ export interface NrqlAnswer {
 
 export type Fail = (cause: string, transient?: boolean) => CollectError;
 
+/** One read: a fixed document, its variables, and what its answer's `data` must hold. */
+export interface NerdGraphRequest<T> {
+  document: string;
+  variables: Record<string, unknown>;
+  /** The answer within `data`; `data` without it is an answer without what was asked. */
+  data: z.ZodType<T>;
+  /** What was asked, for that message: "an NRQL result". */
+  asked: string;
+  /** New Relic's own messages within the answer (an NRQL result's metadata). */
+  messages?: (value: T) => (string | null)[];
+}
+
+export interface NerdGraphCall {
+  signal?: AbortSignal | undefined;
+  deadline?: number | undefined;
+}
+
 export interface NerdGraph {
   /** "New Relic account 1234567 (https://api.newrelic.com/graphql)". */
   readonly description: string;
+  /** The answer to `request`, with the messages of errors NerdGraph gave beside it; throws the CollectError `fail` makes. */
+  ask<T>(request: NerdGraphRequest<T>, fail: Fail, call: NerdGraphCall): Promise<{ value: T; messages: string[] }>;
   /** The answer to `nrql`; throws the CollectError `fail` makes. */
-  query(nrql: string, fail: Fail, call: { signal?: AbortSignal | undefined; deadline?: number | undefined }): Promise<NrqlAnswer>;
+  query(nrql: string, fail: Fail, call: NerdGraphCall): Promise<NrqlAnswer>;
 }
 
 // Shared by every source the engine makes unless it is given its own (tests, the command line).
@@ -71,9 +90,10 @@ export function createNerdGraph(settings: NewRelicSettings, options: SourceOptio
   const httpTimeoutMs = settings.timeout + RESPONSE_MARGIN_MS;
   const refused = (status: string) =>
     `${status}: New Relic refused the User key of credentials "${settings.credentials}" for account ${settings.accountId}; check that its api_key file holds a valid User key (NRAK-…) of a user with access to the account`;
-  const missing = `NerdGraph answered without an NRQL result for account ${settings.accountId}: check the account id, and that the User key of credentials "${settings.credentials}" has access to it`;
+  const missing = (asked: string) =>
+    `NerdGraph answered without ${asked} for account ${settings.accountId}: check the account id, and that the User key of credentials "${settings.credentials}" has access to it`;
 
-  async function query(nrql: string, fail: Fail, { signal, deadline }: { signal?: AbortSignal | undefined; deadline?: number | undefined }): Promise<NrqlAnswer> {
+  async function ask<T>(request: NerdGraphRequest<T>, fail: Fail, { signal, deadline }: NerdGraphCall): Promise<{ value: T; messages: string[] }> {
     let key: string;
     try {
       key = await apiKeyFor(options.credentialsDir, settings.credentials, endpoint);
@@ -82,9 +102,9 @@ export function createNerdGraph(settings: NewRelicSettings, options: SourceOptio
     }
     // A message that quoted the key would repeat it; none is known to, but none is trusted to either.
     const safe = (text: string) => clip(oneLine(text.split(key).join('…')), MAX_MESSAGE_CHARS);
-    const document = { query: NRQL_DOCUMENT, variables: { accountId: settings.accountId, nrql, timeout: Math.ceil(settings.timeout / 1000) } };
+    const document = { query: request.document, variables: request.variables };
 
-    const exchange = async (): Promise<NrqlAnswer> => {
+    const exchange = async (): Promise<{ value: T; messages: string[] }> => {
       let response: HttpResponse;
       try {
         // Node's http follows no redirect: the key goes only to the address it was allowed for.
@@ -95,7 +115,7 @@ export function createNerdGraph(settings: NewRelicSettings, options: SourceOptio
         // A response too large to read will be as large again.
         throw fail(transportCause(error, httpTimeoutMs), !(error instanceof HttpError && error.code === 'too-large'));
       }
-      return answerOf(response, fail, { safe, refused, missing });
+      return answerOf(response, request, fail, { safe, refused, missing });
     };
 
     try {
@@ -107,18 +127,24 @@ export function createNerdGraph(settings: NewRelicSettings, options: SourceOptio
     }
   }
 
-  return { description, query };
+  async function query(nrql: string, fail: Fail, call: NerdGraphCall): Promise<NrqlAnswer> {
+    const variables = { accountId: settings.accountId, nrql, timeout: Math.ceil(settings.timeout / 1000) };
+    const { value, messages } = await ask({ document: NRQL_DOCUMENT, variables, data: nrqlData, asked: 'an NRQL result', messages: (result) => result.metadata?.messages ?? [] }, fail, call);
+    return { results: value.results, messages };
+  }
+
+  return { description, ask, query };
 }
 
-/** What messages say: text from New Relic made safe, a refused key, an answer without the account's result. */
+/** What messages say: text from New Relic made safe, a refused key, an answer without what was asked. */
 interface Texts {
   safe: (text: string) => string;
   refused: (status: string) => string;
-  missing: string;
+  missing: (asked: string) => string;
 }
 
-/** The NRQL answer of a NerdGraph response, or the CollectError it stands for. */
-function answerOf(response: HttpResponse, fail: Fail, texts: Texts): NrqlAnswer {
+/** The answer of a NerdGraph response, with the messages of errors beside it, or the CollectError it stands for. */
+function answerOf<T>(response: HttpResponse, request: NerdGraphRequest<T>, fail: Fail, texts: Texts): { value: T; messages: string[] } {
   const { safe, refused } = texts;
   const { status, text, contentType } = response;
   let body: unknown;
@@ -134,10 +160,10 @@ function answerOf(response: HttpResponse, fail: Fail, texts: Texts): NrqlAnswer 
     throw transient(fail(cause, true), retryAfterMs(response.retryAfter));
   }
   const errors = parsed.success ? (parsed.data.errors ?? []) : [];
-  const nrql = parsed.success ? parsed.data.data?.actor?.account?.nrql : undefined;
-  if (status === 200 && nrql) {
-    const messages = [...(nrql.metadata?.messages ?? []).filter((m): m is string => !!m), ...errors.map((e) => e.message)].map(safe);
-    return { results: nrql.results, messages: [...new Set(messages)] };
+  const value = status === 200 && parsed.success ? request.data.safeParse(parsed.data.data) : undefined;
+  if (value?.success) {
+    const messages = [...(request.messages?.(value.data) ?? []).filter((m): m is string => !!m), ...errors.map((e) => e.message)].map(safe);
+    return { value: value.data, messages: [...new Set(messages)] };
   }
   if (errors.length) {
     const classes = errors.map((error) => error.extensions?.errorClass ?? '');
@@ -146,7 +172,7 @@ function answerOf(response: HttpResponse, fail: Fail, texts: Texts): NrqlAnswer 
     const said = [...new Set(errors.map((error) => safe(error.message)))].join('; ');
     throw fail(`HTTP ${status}${classes[0] ? ` ${classes[0]}` : ''}: ${clip(said, MAX_MESSAGE_CHARS)}`, passing);
   }
-  if (status === 200 && parsed.success && parsed.data.data) throw fail(texts.missing);
+  if (status === 200 && parsed.success && parsed.data.data) throw fail(texts.missing(request.asked));
   // Whatever answered is not NerdGraph; its body may be anything (a proxy's page), so only its shape is told.
   const type = contentType ? contentType.split(';')[0]!.trim() : 'no content type';
   throw fail(`HTTP ${status}, not a NerdGraph response (${type}, ${Buffer.byteLength(text)} bytes)`, status >= 500);

@@ -32,6 +32,31 @@ describe('fake Elasticsearch and OpenSearch', () => {
     expect(((await response.json()) as any).version.distribution).toBe('opensearch');
   });
 
+  it("answers the root endpoint in each product's documented shape, to a caller with the cluster privilege it needs", async () => {
+    const basic = (user: string) => ({ authorization: `Basic ${Buffer.from(`${user}:pw`).toString('base64')}` });
+    const users = [
+      { username: 'admin', password: 'pw', indices: ['*'] },
+      { username: 'reader', password: 'pw', indices: ['logs-*'], monitor: false },
+    ];
+    fake = await FakeSearch.start({ product: 'elasticsearch', version: '8.15.0', users });
+    expect((await fetch(fake.address)).status).toBe(401);
+    let response = await fetch(fake.address, { headers: basic('admin') });
+    expect(await response.json()).toMatchObject({ name: expect.any(String), cluster_name: 'fake-cluster', cluster_uuid: expect.any(String), version: { number: '8.15.0', build_flavor: 'default', build_hash: expect.any(String), build_date: expect.any(String), lucene_version: expect.any(String) }, tagline: 'You Know, for Search' });
+    response = await fetch(fake.address, { headers: basic('reader') });
+    expect([response.status, ((await response.json()) as any).error.root_cause[0]]).toEqual([
+      403,
+      { type: 'security_exception', reason: 'action [cluster:monitor/main] is unauthorized for user [reader] with effective roles [fake_reader], this action is granted by the cluster privileges [monitor,manage,all]' },
+    ]);
+    await fake.close();
+    fake = await FakeSearch.start({ product: 'opensearch', version: '2.19.1', users });
+    response = await fetch(fake.address);
+    expect([response.status, await response.text()]).toEqual([401, 'Unauthorized']);
+    response = await fetch(fake.address, { headers: basic('admin') });
+    expect(await response.json()).toMatchObject({ cluster_name: 'fake-cluster', version: { distribution: 'opensearch', number: '2.19.1', build_hash: expect.any(String) }, tagline: 'The OpenSearch Project: https://opensearch.org/' });
+    response = await fetch(fake.address, { headers: basic('reader') });
+    expect([response.status, ((await response.json()) as any).error.type]).toEqual([403, 'security_exception']);
+  });
+
   it("checks Elasticsearch's REST API compatibility headers", async () => {
     fake = await FakeSearch.start({ product: 'elasticsearch', version: '8.17.0' });
     fake.index('logs', []);

@@ -4,7 +4,8 @@
 //   checks on each 2xx answer) or OpenSearch's (version.distribution "opensearch", no such header);
 //   https://www.elastic.co/guide/en/elasticsearch/reference/current/rest-api-root.html,
 //   https://www.elastic.co/guide/en/elasticsearch/client/javascript-api/current/product-check.html (the 7.14+ check),
-//   https://docs.opensearch.org/latest/api-reference/ (GET /);
+//   https://docs.opensearch.org/latest/api-reference/ (GET /); with security on, it needs a cluster privilege
+//   (Elasticsearch's monitor, OpenSearch's cluster:monitor/main) a user may lack: 403 security_exception;
 // - Elasticsearch's REST API compatibility: an Accept or Content-Type asking `compatible-with=N` must ask it in both
 //   and N must be the server's major or the one before, else 400 media_type_header_exception;
 //   https://www.elastic.co/guide/en/elasticsearch/reference/current/rest-api-compatibility.html;
@@ -37,6 +38,8 @@ export interface FakeUser {
   password: string;
   /** Index patterns the user may read (`*` wildcards). */
   indices: string[];
+  /** Whether the user may read the root endpoint's info (the cluster privilege monitor); by default it may. */
+  monitor?: boolean;
 }
 
 export interface FakeApiKey {
@@ -77,7 +80,7 @@ interface Index {
   fields: Set<string>;
 }
 
-type Caller = { name: string; indices: string[] } | undefined;
+type Caller = { name: string; indices: string[]; monitor: boolean } | undefined;
 
 const DEFAULT_WINDOW = 10_000;
 const TRACK_DEFAULT = 10_000;
@@ -237,11 +240,11 @@ export class FakeSearch {
     if (scheme === 'Basic') {
       const [username, ...rest] = Buffer.from(value, 'base64').toString('utf8').split(':');
       const user = users.find((u) => u.username === username && u.password === rest.join(':'));
-      if (user) caller = { name: user.username, indices: user.indices };
+      if (user) caller = { name: user.username, indices: user.indices, monitor: user.monitor ?? true };
       else if (this.elastic) this.refuse(`unable to authenticate user [${username}] for REST request [${path}]`);
     } else if (scheme === 'ApiKey') {
       const key = apiKeys.find((k) => k.key === value);
-      if (key) caller = { name: 'api-key', indices: key.indices };
+      if (key) caller = { name: 'api-key', indices: key.indices, monitor: true };
       else if (this.elastic) this.refuse('unable to authenticate with provided credentials and anonymous access is not allowed for this request');
     } else if (this.elastic) {
       this.refuse(`missing authentication credentials for REST request [${path}]`);
@@ -257,7 +260,10 @@ export class FakeSearch {
 
   private route(method: string, path: string, body: unknown, caller: Caller): unknown {
     const [pathname] = path.split('?');
-    if ((method === 'GET' || method === 'HEAD') && pathname === '/') return this.info();
+    if ((method === 'GET' || method === 'HEAD') && pathname === '/') {
+      if (caller && !caller.monitor) this.forbid(caller, null);
+      return this.info();
+    }
     const search = /^\/([^/]+)\/_search$/.exec(pathname!);
     if (search && (method === 'GET' || method === 'POST')) return this.search(decodeURIComponent(search[1]!), body, caller);
     throw new Answer(400, { error: `no handler found for uri [${path}] and method [${method}]` });
@@ -269,14 +275,14 @@ export class FakeSearch {
           name: 'fake-node',
           cluster_name: 'fake-cluster',
           cluster_uuid: 'fake-cluster-uuid',
-          version: { number: this.version, build_flavor: 'default', build_type: 'docker', build_snapshot: false, lucene_version: '9.12.0', minimum_wire_compatibility_version: '7.17.0', minimum_index_compatibility_version: '7.0.0' },
+          version: { number: this.version, build_flavor: 'default', build_type: 'docker', build_hash: 'fake-build-hash', build_date: '2026-01-01T00:00:00.000Z', build_snapshot: false, lucene_version: '9.12.0', minimum_wire_compatibility_version: '7.17.0', minimum_index_compatibility_version: '7.0.0' },
           tagline: 'You Know, for Search',
         }
       : {
           name: 'fake-node',
           cluster_name: 'fake-cluster',
           cluster_uuid: 'fake-cluster-uuid',
-          version: { distribution: 'opensearch', number: this.version, build_type: 'tar', build_snapshot: false, lucene_version: '9.12.1', minimum_wire_compatibility_version: '7.10.0', minimum_index_compatibility_version: '7.0.0' },
+          version: { distribution: 'opensearch', number: this.version, build_type: 'tar', build_hash: 'fake-build-hash', build_date: '2026-01-01T00:00:00.000Z', build_snapshot: false, lucene_version: '9.12.1', minimum_wire_compatibility_version: '7.10.0', minimum_index_compatibility_version: '7.0.0' },
           tagline: 'The OpenSearch Project: https://opensearch.org/',
         };
   }
@@ -304,10 +310,13 @@ export class FakeSearch {
     return [...chosen].sort();
   }
 
-  private forbid(caller: { name: string }, index: string): never {
+  /** The 403 of an action the caller may not do: a search of `index`, or the cluster's info. */
+  private forbid(caller: { name: string }, index: string | null): never {
+    const action = index === null ? 'cluster:monitor/main' : 'indices:data/read/search';
+    const granted = index === null ? ', this action is granted by the cluster privileges [monitor,manage,all]' : ` on indices [${index}], this action is granted by the index privileges [read,all]`;
     const reason = this.elastic
-      ? `action [indices:data/read/search] is unauthorized for user [${caller.name}] with effective roles [fake_reader] on indices [${index}], this action is granted by the index privileges [read,all]`
-      : `no permissions for [indices:data/read/search] and User [name=${caller.name}, backend_roles=[], requestedTenant=null]`;
+      ? `action [${action}] is unauthorized for user [${caller.name}] with effective roles [fake_reader]${granted}`
+      : `no permissions for [${action}] and User [name=${caller.name}, backend_roles=[], requestedTenant=null]`;
     throw new Answer(403, errorBody(403, 'security_exception', reason));
   }
 

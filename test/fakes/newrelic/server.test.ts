@@ -35,7 +35,7 @@ describe('the fake NerdGraph', () => {
 
   it('takes the NRQL only as a declared variable of its type', async () => {
     const inline = await post({ query: '{ actor { account(id: 1234567) { nrql(query: "SELECT count(*) FROM Transaction") { results } } } }' });
-    expect(inline.body.errors[0].message).toContain('taking its account, NRQL and timeout from variables');
+    expect(inline.body.errors[0].message).toContain('taking their values from variables');
     expect((await nrql('SELECT count(*) FROM Transaction', { accountId: '1234567' })).body.errors[0].message).toBe('Variable $accountId got an invalid value "1234567"');
     expect((await nrql('SELECT count(*) FROM Transaction', { timeout: 300 })).body.errors[0].message).toBe('Variable $timeout got an invalid value 300');
     const undeclared = await post({ query: DOCUMENT.replace('$nrql: Nrql!', '$nrql: String!'), variables: { accountId: fake.accountId, nrql: 'x' } });
@@ -45,6 +45,16 @@ describe('the fake NerdGraph', () => {
   it('answers another account with a FORBIDDEN error', async () => {
     const answer = await nrql('SELECT count(*) FROM Transaction', { accountId: 1 });
     expect(answer.body).toEqual({ data: { actor: { account: null } }, errors: [{ message: 'Access denied', path: ['actor', 'account'], extensions: { errorClass: 'FORBIDDEN' } }] });
+  });
+
+  it("answers an account's name, the account taken only as a declared Int variable, and another account with FORBIDDEN", async () => {
+    const ACCOUNT = 'query($accountId: Int!) { actor { account(id: $accountId) { name } } }';
+    expect(await post({ query: ACCOUNT, variables: { accountId: fake.accountId } })).toEqual({ status: 200, body: { data: { actor: { account: { name: fake.accountName } } } } });
+    expect((await post({ query: ACCOUNT, variables: { accountId: 1 } })).body).toEqual({ data: { actor: { account: null } }, errors: [{ message: 'Access denied', path: ['actor', 'account'], extensions: { errorClass: 'FORBIDDEN' } }] });
+    expect((await post({ query: ACCOUNT, variables: { accountId: String(fake.accountId) } })).body.errors[0].message).toBe(`Variable $accountId got an invalid value "${fake.accountId}"`);
+    expect((await post({ query: ACCOUNT.replace('Int!', 'String!'), variables: { accountId: fake.accountId } })).body.errors[0].message).toBe('Variable $accountId must be declared as Int!');
+    expect((await post({ query: `{ actor { account(id: ${fake.accountId}) { name } } }` })).body.errors[0].extensions.errorClass).toBe('INVALID_INPUT');
+    expect((await post({ query: ACCOUNT, variables: { accountId: fake.accountId } }, 'NRAK-NOPE')).status).toBe(401);
   });
 
   it('answers a TIMESERIES FACET query one row per facet and bucket, the buckets ending at UNTIL', async () => {

@@ -8,6 +8,10 @@
 //   must come as declared variables of those types (a query written into the document is refused, so that a
 //   client interpolating NRQL fails its tests), the timeout 5 to 120 seconds (New Relic's Go client documents that
 //   range); another account than the key's answers `account: null` with a FORBIDDEN error;
+// - the document `query($accountId: Int!) { actor { account(id: $accountId) { name } } }` (`id` may be asked too),
+//   the account as a declared variable alike, answered `{"data": {"actor": {"account": {"name": …}}}}`
+//   (https://docs.newrelic.com/docs/apis/nerdgraph/get-started/nerdgraph-explorer/), another account with the
+//   same FORBIDDEN error;
 // - GraphQL errors with HTTP 200: `{"data": {"actor": {"account": {"nrql": null}}}, "errors": [{"message",
 //   "path", "extensions": {"errorClass"}}]}` — an NRQL syntax error (INVALID_INPUT) quoting its position;
 // - at most 25 requests in flight per user, above them HTTP 429
@@ -23,6 +27,8 @@ import { NrqlError, runNrql, type FakeEvent } from './nrql.js';
 export interface FakeNewRelicOptions {
   apiKey?: string;
   accountId?: number;
+  /** The account's name, as `account { name }` answers it. */
+  accountName?: string;
   events?: FakeEvent[];
   /** Requests in flight above which NerdGraph answers 429 (25 per user). */
   maxConcurrent?: number;
@@ -56,9 +62,20 @@ function documentShape(document: string): { declared: Map<string, string>; accou
   return { declared, account: match[2]!, nrql: match[3]!, ...(match[4] ? { timeout: match[4] } : {}), selection: match[5]! };
 }
 
+/** The variables an account document declares, its account variable and the fields it selects; null when it is not one. */
+function accountShape(document: string): { declared: Map<string, string>; account: string; fields: string[] } | null {
+  const match = /^\s*query\s*\w*\s*\(([^)]*)\)\s*\{\s*actor\s*\{\s*account\s*\(\s*id\s*:\s*\$(\w+)\s*\)\s*\{([\w\s]*)\}\s*\}\s*\}\s*$/.exec(document);
+  if (!match) return null;
+  const declared = new Map([...match[1]!.matchAll(/\$(\w+)\s*:\s*([\w!]+)/g)].map((m) => [m[1]!, m[2]!]));
+  return { declared, account: match[2]!, fields: match[3]!.trim().split(/\s+/).filter(Boolean) };
+}
+
+const FORBIDDEN = { data: { actor: { account: null } }, errors: [{ message: 'Access denied', path: ['actor', 'account'], extensions: { errorClass: 'FORBIDDEN' } }] };
+
 export class FakeNewRelic {
   readonly apiKey: string;
   readonly accountId: number;
+  readonly accountName: string;
   events: FakeEvent[];
   messages: string[];
   readonly journal: JournalEntry[] = [];
@@ -72,6 +89,7 @@ export class FakeNewRelic {
   private constructor(options: FakeNewRelicOptions) {
     this.apiKey = options.apiKey ?? 'NRAK-FAKE0KEY0123456789ABCDEF';
     this.accountId = options.accountId ?? 1_234_567;
+    this.accountName = options.accountName ?? 'Fake Shop Production';
     this.events = options.events ?? [];
     this.messages = options.messages ?? [];
     this.maxConcurrent = options.maxConcurrent ?? 25;
@@ -150,9 +168,11 @@ export class FakeNewRelic {
   }
 
   private answer(document: string, variables: unknown): unknown {
-    const shape = documentShape(document);
-    if (!shape) return { errors: [{ message: 'the fake answers only an NRQL query taking its account, NRQL and timeout from variables', extensions: { errorClass: 'INVALID_INPUT' } }] };
     const values = (variables ?? {}) as Record<string, unknown>;
+    const account = accountShape(document);
+    if (account) return this.account(account, values);
+    const shape = documentShape(document);
+    if (!shape) return { errors: [{ message: 'the fake answers only an NRQL query or an account name query taking their values from variables', extensions: { errorClass: 'INVALID_INPUT' } }] };
     const expect: [string | undefined, string, (value: unknown) => boolean][] = [
       [shape.account, 'Int!', (v) => Number.isInteger(v)],
       [shape.nrql, 'Nrql!', (v) => typeof v === 'string'],
@@ -164,9 +184,7 @@ export class FakeNewRelic {
       if (declared?.replace(/!$/, '') !== type.replace(/!$/, '')) return { errors: [{ message: `Variable $${name} must be declared as ${type}`, extensions: { errorClass: 'INVALID_INPUT' } }] };
       if (!valid(values[name])) return { errors: [{ message: `Variable $${name} got an invalid value ${JSON.stringify(values[name])}`, extensions: { errorClass: 'INVALID_INPUT' } }] };
     }
-    if (values[shape.account] !== this.accountId) {
-      return { data: { actor: { account: null } }, errors: [{ message: 'Access denied', path: ['actor', 'account'], extensions: { errorClass: 'FORBIDDEN' } }] };
-    }
+    if (values[shape.account] !== this.accountId) return FORBIDDEN;
     if (!/(?<![\w])results(?![\w])/.test(shape.selection)) return { errors: [{ message: 'the selection of nrql must include results', extensions: { errorClass: 'INVALID_INPUT' } }] };
     let answer: ReturnType<typeof runNrql>;
     try {
@@ -183,6 +201,18 @@ export class FakeNewRelic {
       );
     }
     return { data: { actor: { account: { nrql } } } };
+  }
+
+  /** `account(id) { name id }`: the key's account, or FORBIDDEN. */
+  private account(shape: NonNullable<ReturnType<typeof accountShape>>, values: Record<string, unknown>): unknown {
+    if (shape.declared.get(shape.account)?.replace(/!$/, '') !== 'Int') return { errors: [{ message: `Variable $${shape.account} must be declared as Int!`, extensions: { errorClass: 'INVALID_INPUT' } }] };
+    const id = values[shape.account];
+    if (!Number.isInteger(id)) return { errors: [{ message: `Variable $${shape.account} got an invalid value ${JSON.stringify(id)}`, extensions: { errorClass: 'INVALID_INPUT' } }] };
+    const unknown = shape.fields.find((field) => field !== 'name' && field !== 'id');
+    if (unknown !== undefined || !shape.fields.length) return { errors: [{ message: `the fake answers only name and id of an account, not ${unknown ?? 'nothing'}`, extensions: { errorClass: 'INVALID_INPUT' } }] };
+    if (id !== this.accountId) return FORBIDDEN;
+    const fields: Record<string, unknown> = { name: this.accountName, id: this.accountId };
+    return { data: { actor: { account: Object.fromEntries(shape.fields.map((field) => [field, fields[field]])) } } };
   }
 }
 
