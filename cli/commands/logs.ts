@@ -27,7 +27,7 @@ function similarityArgument(text: string): number {
 }
 
 export function registerLogs(program: Command): void {
-  const logs = program.command('logs').description('log analysis as the engine does it, offline');
+  const logs = program.command('logs').description('log analysis: group your own lines as the engine does (templates), and mark a Rollout\'s templates (feedback)');
   logs
     .command('templates')
     .description(
