@@ -177,7 +177,7 @@ describe.each(['elasticsearch', 'opensearch'] as const)('%s logs, end to end', (
 
     const untrusted = logs(product, { address: fake.address, credentials: 'no-ca', timeout: '2s' });
     const error = await collectError(sourceOf(untrusted).fetchLogs({ query: untrusted.query, group: group(untrusted, CANARY), ...window, limit: 100 }));
-    expect(error.message).toContain("TLS: unable to verify the first certificate; for a private CA, put its certificate in the credentials folder's ca.crt");
+    expect(error.message).toContain("TLS: the server's certificate is not trusted (unable to verify the first certificate); for a private CA, put its certificate in the credentials folder's ca.crt (query");
     expect(error.transient).toBe(false);
     expect(error.message).not.toContain(PASSWORD);
   });

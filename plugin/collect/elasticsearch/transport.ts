@@ -11,7 +11,7 @@ import { rootCertificates } from 'node:tls';
 import { Client as ElasticClient, errors as elasticErrors, type TransportRequestOptionsWithMeta, type TransportResult, UndiciConnection } from '@elastic/elasticsearch';
 import { type ApiResponse, Connection as OpenSearchConnection, Client as OpenSearchClient, errors as openSearchErrors } from '@opensearch-project/opensearch';
 import { formatDuration } from '../../../shared/config/duration.js';
-import { MAX_RESPONSE_BYTES } from '../http/client.js';
+import { MAX_RESPONSE_BYTES, untrustedCertificate } from '../http/client.js';
 
 export type Product = 'elasticsearch' | 'opensearch';
 
@@ -72,7 +72,7 @@ function reply(status: number | null | undefined, body: unknown, headers: Incomi
 
 /** A connection that failed: a certificate not trusted (with what to do about it), or another cause. */
 function connectionError(message: string): ClusterError {
-  if (/certificate/i.test(message)) return new ClusterError('tls', `TLS: ${message}; for a private CA, put its certificate in the credentials folder's ca.crt`);
+  if (/certificate/i.test(message)) return new ClusterError('tls', untrustedCertificate(message));
   return new ClusterError('connection', message);
 }
 

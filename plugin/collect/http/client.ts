@@ -53,15 +53,21 @@ export function failsAgain(error: unknown): boolean {
   return error instanceof HttpError && (error.code === 'too-large' || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || UNTRUSTED_CERTIFICATE.has(error.code));
 }
 
+/**
+ * The cause of a refused certificate, with what to do about it. Newer Node.js adds its own advice after a ';'
+ * (about the system's CA store), which does not apply to an engine whose trust is the credentials folder's.
+ */
+export function untrustedCertificate(message: string): string {
+  return `TLS: the server's certificate is not trusted (${message.split(';')[0]!.trim()}); for a private CA, put its certificate in the credentials folder's ca.crt`;
+}
+
 /** Why a request got no response, for messages: "no response within 10s", "connection refused", … */
 export function transportCause(error: unknown, timeoutMs: number): string {
   if (error instanceof HttpError) {
     if (error.code === 'timeout') return `no response within ${formatDuration(timeoutMs)}`;
     if (error.code === 'ECONNREFUSED') return 'connection refused';
     if (error.code === 'ENOTFOUND') return 'host not found';
-    if (UNTRUSTED_CERTIFICATE.has(error.code)) {
-      return `TLS: the server's certificate is not trusted (${error.code}: ${error.message}); for a private CA, put its certificate in the credentials folder's ca.crt`;
-    }
+    if (UNTRUSTED_CERTIFICATE.has(error.code)) return untrustedCertificate(`${error.code}: ${error.message}`);
     if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `TLS: the server's certificate is not for this host name (${error.message})`;
     return error.code === 'too-large' ? error.message : `${error.code}: ${error.message}`;
   }
