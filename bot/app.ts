@@ -9,6 +9,7 @@ import type { Outcome } from '../shared/approvals/request.js';
 import type { FeedbackMark } from '../shared/logs-feedback/feedback.js';
 import { bindHost, splitHostPort } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
+import { type MetricsServer, serveMetrics } from '../shared/metrics-http.js';
 import { decide } from './approvals/decide.js';
 import { markFromButton } from './approvals/mark-template.js';
 import { publishRequests } from './approvals/publisher.js';
@@ -44,6 +45,11 @@ export interface BotOptions {
   slack: SlackSettings;
   /** host:port of the HTTP server (Slack requests in HTTP mode, health in both modes). */
   listen: string;
+  /**
+   * host:port serving ctx.metrics at GET /metrics; none when absent. A server of its own, so that Slack's HTTP front
+   * never exposes them.
+   */
+  metricsListen?: string;
   /** Where the Lease lives, and this replica's name in it. */
   lease: { namespace: string; name: string; identity: string; durationMs?: number };
   /**
@@ -58,6 +64,8 @@ export interface BotOptions {
 
 export interface RunningBot {
   address: string;
+  /** host:port of /metrics, when served. */
+  metricsAddress?: string;
   client: WebClient;
   isLeader(): boolean;
   stop(): Promise<void>;
@@ -87,7 +95,7 @@ function replyWith(respond: RespondFn): Reply {
 }
 
 /** Runs a listener's work after the ack; a failure is logged and told to the user, never left unanswered. */
-async function guarded(ctx: BotContext, reply: Reply, what: string, work: () => Promise<void>): Promise<void> {
+async function guarded(ctx: BotContext, reply: Reply, what: string, work: () => Promise<unknown>): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -120,7 +128,7 @@ function registerListeners(app: App, ctx: BotContext): void {
     await respond({ replace_original: true, text: 'Cancelled; nothing was changed.' });
   });
 
-  app.action('rcv.request.comment', async ({ ack, body, action, client, respond }) => {
+  app.action('rcv.request.comment', async ({ ack, body, action, respond }) => {
     await ack();
     const reply = replyWith(respond);
     if (body.type !== 'block_actions' || action.type !== 'button') return;
@@ -131,7 +139,7 @@ function registerListeners(app: App, ctx: BotContext): void {
       const request = await cluster.approvals.get(key.namespace, key.name);
       if (!request) return reply(plain(`Approval request ${key.namespace}/${key.name} is gone.`), 'ephemeral');
       // trigger_id is valid for 3 s: the modal opens right after one read of the request
-      await client.views.open({ trigger_id: body.trigger_id, view: decisionModal(request, action.value!) });
+      await ctx.slack.views.open({ trigger_id: body.trigger_id, view: decisionModal(request, action.value!) });
     });
   });
 
@@ -185,6 +193,7 @@ function registerListeners(app: App, ctx: BotContext): void {
 
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { ctx, slack } = options;
+  if (options.metricsListen && !ctx.metrics) throw new Error(`metricsListen (${options.metricsListen}) serves ctx.metrics, and the context has none (createBotMetrics)`);
   const logger = boltLogger(ctx.log.child({ component: 'bolt' }));
   const clientOptions = { ...(slack.apiUrl && { slackApiUrl: slack.apiUrl }), retryConfig: { retries: 2 } };
   // HTTP mode: Bolt's receiver behind the bot's own front server. Socket Mode: the bot connects out to Slack; its
@@ -205,7 +214,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     ...(slack.botUserId && { botUserId: slack.botUserId }),
   });
   registerListeners(app, ctx);
-  void app.client.auth.test().then(
+  void ctx.slack.auth.test().then(
     (identity) => ctx.log.info({ team: identity.team, user: identity.user }, 'Slack token accepted'),
     (error: unknown) => ctx.log.error({ err: error instanceof Error ? error.message : String(error) }, 'cannot verify the Slack token (auth.test); commands will fail until Slack accepts it'),
   );
@@ -217,6 +226,15 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     front.once('error', (error) => reject(new Error(`cannot listen on ${options.listen}: ${error.message}`)));
     front.listen(port, bindHost(host), resolve);
   });
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsListen) {
+    try {
+      metricsServer = await serveMetrics(ctx.metrics!.registry, options.metricsListen, 'the Slack bot');
+    } catch (error) {
+      front.close();
+      throw error;
+    }
+  }
   if (!http) await app.start();
 
   const pollMs = options.pollIntervalMs ?? 3_000;
@@ -229,16 +247,21 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     // renewed three times per lease duration, as client-go's defaults do (15 s / 5 s)
     ...(options.lease.durationMs && { leaseDurationMs: options.lease.durationMs, renewEveryMs: Math.floor(options.lease.durationMs / 3) }),
     log: ctx.log.child({ component: 'leader' }),
-    onStartedLeading: (signal) => void reconcileWhileLeading(ctx, options.defaultChannel, pollMs, signal),
-    onStoppedLeading: () => undefined,
+    onStartedLeading: (signal) => {
+      ctx.metrics?.leading(true);
+      void reconcileWhileLeading(ctx, options.defaultChannel, pollMs, signal);
+    },
+    onStoppedLeading: () => ctx.metrics?.leading(false),
   });
   ready = true;
   const address = `${host}:${(front.address() as AddressInfo).port}`;
-  ctx.log.info({ address, mode: http ? 'http' : 'socket', identity: options.lease.identity }, 'bot listening');
+  const metricsAddress = metricsServer?.address;
+  ctx.log.info({ address, metricsAddress, mode: http ? 'http' : 'socket', identity: options.lease.identity }, 'bot listening');
 
   let stopping: Promise<void> | undefined;
   return {
     address,
+    ...(metricsAddress && { metricsAddress }),
     client: app.client,
     isLeader: () => election.isLeader,
     stop: () =>
@@ -250,6 +273,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
           front.close(() => resolve());
           front.closeAllConnections();
         });
+        await metricsServer?.close();
         ctx.log.info({ address }, 'bot stopped');
       })()),
   };

@@ -1,7 +1,6 @@
 // `rollouts-cv bot`: reads the configuration and the Slack secrets from the environment, connects to each
 // cluster, and runs the bot until SIGTERM/SIGINT.
 import { hostname } from 'node:os';
-import { WebClient } from '@slack/web-api';
 import type { Logger } from '../shared/log.js';
 import { waitForTermination } from '../shared/termination.js';
 import { type RunningBot, type SlackSettings, startBot } from './app.js';
@@ -9,11 +8,14 @@ import { GroupDirectory } from './auth/groups.js';
 import { connectClusters } from './cluster/clusters.js';
 import { loadBotConfig } from './config.js';
 import type { BotContext } from './context.js';
+import { createBotMetrics } from './metrics.js';
+import { MeteredWebClient } from './slack/metered-client.js';
 import { PacedWebClient } from './slack/paced-client.js';
 
 export interface BotCommandOptions {
   config: string;
   listen: string;
+  metricsListen?: string;
   kubeconfig?: string;
   leaseNamespace: string;
   leaseName: string;
@@ -39,19 +41,21 @@ export function slackSettingsFromEnv(env: NodeJS.ProcessEnv): SlackSettings {
 export function buildContext(options: { configFile: string; kubeconfig?: string; slack: SlackSettings; identity: string; log: Logger }): BotContext {
   const config = loadBotConfig(options.configFile);
   const clusters = connectClusters(config, options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}, { log: options.log, instance: options.identity });
-  const address = { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 } };
+  const metrics = createBotMetrics();
+  const client = { ...(options.slack.apiUrl && { slackApiUrl: options.slack.apiUrl }), retryConfig: { retries: 2 }, metrics };
   // Calls made for a person wait out a rate limit: a membership lookup that failed would refuse them (fail
   // closed), and a thread line about their action is posted after they got their answer.
-  const patient = new WebClient(options.slack.botToken, address);
+  const patient = new MeteredWebClient(options.slack.botToken, client);
   return {
     config,
     slack: patient,
     // What the leader posts by itself is retried by a later pass, once Slack's Retry-After has passed.
-    slackBackground: new PacedWebClient(options.slack.botToken, address),
+    slackBackground: new PacedWebClient(options.slack.botToken, client),
     clusters,
     groups: new GroupDirectory(patient, config.groupCacheTtl, options.log.child({ component: 'groups' })),
     log: options.log,
     now: () => new Date(),
+    metrics,
   };
 }
 
@@ -63,6 +67,7 @@ export async function runBot(options: BotCommandOptions, log: Logger): Promise<v
     ctx,
     slack,
     listen: options.listen,
+    ...(options.metricsListen && { metricsListen: options.metricsListen }),
     lease: { namespace: options.leaseNamespace, name: options.leaseName, identity },
     ...(options.defaultChannel && { defaultChannel: options.defaultChannel }),
   });

@@ -8,7 +8,8 @@ import { type FeedbackMark, describeMark, offeredMark } from '../../shared/logs-
 import { markTemplate } from '../../shared/logs-feedback/mark.js';
 import { LogTemplateFeedbackStore } from '../../shared/logs-feedback/store.js';
 import type { Cluster } from '../cluster/clusters.js';
-import type { BotContext, Reply } from '../context.js';
+import { type BotContext, type Reply, answered } from '../context.js';
+import { type ActionOutcome, countAction } from '../metrics.js';
 import { postInThread } from '../notifications/threads.js';
 import { codeSpan, mention, mrkdwn, plain } from '../slack/blocks.js';
 import { checkApprover } from './approver.js';
@@ -22,7 +23,12 @@ export interface TemplateMarkInput {
   mark: FeedbackMark;
 }
 
-export async function markFromButton(ctx: BotContext, input: TemplateMarkInput, userId: string, key: string, reply: Reply): Promise<void> {
+/** The mark, counted once with its outcome. */
+export function markFromButton(ctx: BotContext, input: TemplateMarkInput, userId: string, key: string, reply: Reply): Promise<ActionOutcome> {
+  return countAction(ctx.metrics, `mark-${input.mark}`, () => markOnce(ctx, input, userId, key, reply));
+}
+
+async function markOnce(ctx: BotContext, input: TemplateMarkInput, userId: string, key: string, reply: Reply): Promise<ActionOutcome> {
   const { cluster, namespace, name, index, mark } = input;
   // Authorised first (approver.ts), before the request is read: someone without the permission learns nothing about it.
   const check = await checkApprover(ctx, cluster, namespace, userId, {
@@ -31,11 +37,11 @@ export async function markFromButton(ctx: BotContext, input: TemplateMarkInput, 
   });
   const refused = (why: string, answer: string) => {
     ctx.log.warn({ audit: true, user: userId, cluster: cluster.name, request: `${namespace}/${name}`, action: `mark-${mark}`, environment: check.environment?.name, outcome: 'refused', reason: why }, 'log template not marked');
-    return reply(plain(`Not marked: ${answer}. Nothing was changed.`), 'ephemeral');
+    return answered(reply(plain(`Not marked: ${answer}. Nothing was changed.`), 'ephemeral'), 'refused' as const);
   };
   if (check.refusal) return refused(check.refusal.why, check.refusal.answer);
   const request = await cluster.approvals.get(namespace, name);
-  if (!request) return reply(plain(`Approval request ${namespace}/${name} is gone, and with it the templates it showed.`), 'ephemeral');
+  if (!request) return answered(reply(plain(`Approval request ${namespace}/${name} is gone, and with it the templates it showed.`), 'ephemeral'), 'failed');
   const rollout = request.spec.rollout?.name;
   const note = request.spec.evidence?.templates?.[index];
   if (!rollout || !note) return refused('no such template', `request ${namespace}/${name} shows no log template ${index + 1} of a rollout`);
@@ -57,15 +63,17 @@ export async function markFromButton(ctx: BotContext, input: TemplateMarkInput, 
     case 'refused':
       return refused('invalid', result.reason);
     case 'duplicate':
-      return reply(plain('Already done: this click was handled before, so nothing more was changed.'), 'ephemeral');
+      return answered(reply(plain('Already done: this click was handled before, so nothing more was changed.'), 'ephemeral'), 'duplicate');
     case 'failed':
-      return reply(plain(`Could not mark the template: ${result.reason}`), 'ephemeral');
+      return answered(reply(plain(`Could not mark the template: ${result.reason}`), 'ephemeral'), 'failed');
     case 'unchanged':
-      return reply(plain(`${result.message[0]!.toUpperCase()}${result.message.slice(1)}.`), 'ephemeral');
+      // the template already carries the mark asked for
+      return answered(reply(plain(`${result.message[0]!.toUpperCase()}${result.message.slice(1)}.`), 'ephemeral'), 'done');
     case 'done': {
       // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
       await reply(plain(`${result.message[0]!.toUpperCase()}${result.message.slice(1)}.`), 'ephemeral');
       await postInThread(ctx, ctx.slack, cluster, namespace, rollout, mrkdwn`${mention(userId)} marked ${codeSpan(note.template)} ${describeMark(mark)} for ${namespace}/${rollout}`.text);
+      return 'done';
     }
   }
 }

@@ -136,9 +136,17 @@ function noMore(opts: Options, used: number, command: CommandName): void {
   if (opts.positional.length > used) throw new UsageError(`unexpected "${opts.positional[used]}". Usage: \`/rollouts ${USAGE[command]}\``);
 }
 
+/** The first word of every command: `pipeline` for the pipeline commands. */
+export const COMMAND_WORDS: ReadonlySet<string> = new Set(Object.values(USAGE).map((usage) => usage.split(' ')[0]!));
+
+/** The word a command's text starts with, as parseCommand reads it (no text is `help`). */
+export function commandWord(text: string): string {
+  return (words(text.trim())[0] ?? 'help').toLowerCase();
+}
+
 export function parseCommand(text: string): Command {
   const [first, ...args] = words(text.trim());
-  const name = (first ?? 'help').toLowerCase();
+  const name = commandWord(text);
   switch (name) {
     case 'help':
       return { name: 'help' };

@@ -13,12 +13,15 @@ import { cancelRun, PipelineRunRefused, readPipeline, readRun, startRun } from '
 import { failureReason, perform } from '../../shared/operations/perform.js';
 import { permits } from '../auth/roles.js';
 import type { Cluster } from '../cluster/clusters.js';
-import { type BotContext, type Reply, actorOf } from '../context.js';
+import { type BotContext, type Reply, actorOf, answered } from '../context.js';
+import { type ActionOutcome, type CommandOutcome, commandOutcome, countAction } from '../metrics.js';
 import { Mrkdwn, type Place, escape, mention, mrkdwn, plain } from '../slack/blocks.js';
 import { type Command, PERMISSION_OF } from './parse.js';
 import { place, roleRefusal } from './where.js';
 
 type PipelineCommand<N extends string> = Extract<Command, { name: N }>;
+/** Where a command acts (where.ts). */
+type Located = ReturnType<typeof place>;
 
 /** Annotation naming the channel a run was started from: its thread goes there. */
 export const SLACK_CHANNEL_ANNOTATION = 'rollouts-cv.io/slack-channel';
@@ -56,10 +59,15 @@ function runName(pipeline: string, triggerId: string): string {
   return `${pipeline.slice(0, 50).replace(/[-.]+$/, '')}-${createHash('sha256').update(triggerId).digest('hex').slice(0, 8)}`;
 }
 
-export async function runPipeline(ctx: BotContext, command: PipelineCommand<'pipeline-run'>, invocation: Invocation, reply: Reply): Promise<void> {
-  const { cluster, namespace, place: where } = place(ctx, command.pipeline, invocation.channelId);
+export async function runPipeline(ctx: BotContext, command: PipelineCommand<'pipeline-run'>, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
+  const at = place(ctx, command.pipeline, invocation.channelId);
+  return commandOutcome(await countAction(ctx.metrics, 'pipeline-run', () => startPipelineRun(ctx, command, invocation, at, reply)));
+}
+
+async function startPipelineRun(ctx: BotContext, command: PipelineCommand<'pipeline-run'>, invocation: Invocation, at: Located, reply: Reply): Promise<ActionOutcome> {
+  const { cluster, namespace, place: where } = at;
   const refused = await roleRefusal(ctx, invocation.userId, command, where);
-  if (refused) return reply(plain(refused), 'ephemeral');
+  if (refused) return answered(reply(plain(refused), 'ephemeral'), 'refused');
   const pipelineName = command.pipeline.name;
   const name = runName(pipelineName, invocation.triggerId);
   const result = await perform({
@@ -86,10 +94,15 @@ export async function runPipeline(ctx: BotContext, command: PipelineCommand<'pip
   return answer(result, reply, where, invocation.userId, 'Not started');
 }
 
-export async function cancelPipelineRun(ctx: BotContext, command: PipelineCommand<'pipeline-cancel'>, invocation: Invocation, reply: Reply): Promise<void> {
-  const { cluster, namespace, place: where } = place(ctx, command.run, invocation.channelId);
+export async function cancelPipelineRun(ctx: BotContext, command: PipelineCommand<'pipeline-cancel'>, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
+  const at = place(ctx, command.run, invocation.channelId);
+  return commandOutcome(await countAction(ctx.metrics, 'pipeline-cancel', () => cancelRunOnce(ctx, command, invocation, at, reply)));
+}
+
+async function cancelRunOnce(ctx: BotContext, command: PipelineCommand<'pipeline-cancel'>, invocation: Invocation, at: Located, reply: Reply): Promise<ActionOutcome> {
+  const { cluster, namespace, place: where } = at;
   const refused = await roleRefusal(ctx, invocation.userId, command, where);
-  if (refused) return reply(plain(refused), 'ephemeral');
+  if (refused) return answered(reply(plain(refused), 'ephemeral'), 'refused');
   const { name } = command.run;
   const result = await perform({
     authorise: async () => {
@@ -113,35 +126,36 @@ export async function cancelPipelineRun(ctx: BotContext, command: PipelineComman
   return answer(result, reply, where, invocation.userId, 'Not cancelled');
 }
 
-async function answer(result: Awaited<ReturnType<typeof perform>>, reply: Reply, where: Place, userId: string, not: string): Promise<void> {
+/** Tells the person the result; resolves to its outcome. */
+async function answer(result: Awaited<ReturnType<typeof perform>>, reply: Reply, where: Place, userId: string, not: string): Promise<ActionOutcome> {
   switch (result.kind) {
     case 'refused':
-      return reply(plain(`${not}: ${result.reason}`, where), 'ephemeral');
+      return answered(reply(plain(`${not}: ${result.reason}`, where), 'ephemeral'), result.kind);
     case 'duplicate':
-      return reply(plain('Already done: this request was handled before, so nothing more was changed.'), 'ephemeral');
+      return answered(reply(plain('Already done: this request was handled before, so nothing more was changed.'), 'ephemeral'), result.kind);
     case 'failed':
-      return reply(plain(`${not}: ${result.reason}`, where), 'ephemeral');
+      return answered(reply(plain(`${not}: ${result.reason}`, where), 'ephemeral'), result.kind);
     case 'done':
-      return reply(plain(mrkdwn`${mention(userId)}: ${result.message}`, where), 'in_channel');
+      return answered(reply(plain(mrkdwn`${mention(userId)}: ${result.message}`, where), 'in_channel'), result.kind);
   }
 }
 
 /** One run, in the channel; or the namespace's recent runs, to the person. */
-export async function pipelineStatus(ctx: BotContext, command: PipelineCommand<'pipeline-status'>, invocation: Invocation, reply: Reply): Promise<void> {
+export async function pipelineStatus(ctx: BotContext, command: PipelineCommand<'pipeline-status'>, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
   const { cluster, namespace, place: where } = place(ctx, command.run ?? { cluster: command.cluster, namespace: command.namespace }, invocation.channelId);
   const refused = await roleRefusal(ctx, invocation.userId, command, where);
-  if (refused) return reply(plain(refused), 'ephemeral');
+  if (refused) return answered(reply(plain(refused), 'ephemeral'), 'refused');
   const now = ctx.now();
   try {
     if (command.run) {
       const run = await readRun(cluster.objects, namespace, command.run.name);
-      return reply(plain(new Mrkdwn(codeBlock(renderRun(summariseRun(run, now)))), where), 'in_channel');
+      return answered(reply(plain(new Mrkdwn(codeBlock(renderRun(summariseRun(run, now)))), where), 'in_channel'), 'ok');
     }
     const runs = (await listRuns(cluster, namespace)).map((run) => summariseRun(run, now)).sort(newestFirst).slice(0, 15);
-    if (runs.length === 0) return reply(plain(`No pipeline runs in namespace ${namespace}.`, where), 'ephemeral');
-    return reply(plain(new Mrkdwn(codeBlock(renderRunList(runs, now))), where), 'ephemeral');
+    if (runs.length === 0) return answered(reply(plain(`No pipeline runs in namespace ${namespace}.`, where), 'ephemeral'), 'ok');
+    return answered(reply(plain(new Mrkdwn(codeBlock(renderRunList(runs, now))), where), 'ephemeral'), 'ok');
   } catch (error) {
-    return reply(plain(`Cannot show pipeline runs: ${failureReason(error)}`, where), 'ephemeral');
+    return answered(reply(plain(`Cannot show pipeline runs: ${failureReason(error)}`, where), 'ephemeral'), 'error');
   }
 }
 

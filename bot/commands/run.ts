@@ -12,7 +12,8 @@ import { failureReason, perform } from '../../shared/operations/perform.js';
 import { applyOperation, describeOperation } from '../../shared/operations/rollout-operations.js';
 import { type Cluster, NotMappedError } from '../cluster/clusters.js';
 import { defaultCluster, environmentOf } from '../config.js';
-import type { BotContext, Reply } from '../context.js';
+import { type BotContext, type Reply, answered } from '../context.js';
+import { type ActionOutcome, type CommandOutcome, commandOutcome, countAction, countCommand } from '../metrics.js';
 import { type Place, confirmation, mention, mrkdwn, plain, rolloutList, rolloutStatus } from '../slack/blocks.js';
 import { decideFromCommand } from '../approvals/decide.js';
 import { postInThread } from '../notifications/threads.js';
@@ -48,31 +49,26 @@ type Confirmation = z.output<typeof confirmationSchema>;
 const isMutating = (command: Command): command is MutatingCommand => 'target' in command && command.name !== 'status';
 
 export async function runCommand(ctx: BotContext, text: string, invocation: Invocation, reply: Reply): Promise<void> {
-  let command: Command;
-  try {
-    command = parseCommand(text);
-  } catch (error) {
-    if (error instanceof UsageError) return reply(plain(error.message), 'ephemeral');
-    throw error;
-  }
-  try {
-    await dispatch(ctx, command, invocation, reply);
-  } catch (error) {
-    if (error instanceof UsageError) return reply(plain(error.message), 'ephemeral');
-    throw error;
-  }
+  await countCommand(ctx.metrics, text, async () => {
+    try {
+      return await dispatch(ctx, parseCommand(text), invocation, reply);
+    } catch (error) {
+      if (error instanceof UsageError) return answered(reply(plain(error.message), 'ephemeral'), 'usage');
+      throw error;
+    }
+  });
 }
 
-async function dispatch(ctx: BotContext, command: Command, invocation: Invocation, reply: Reply): Promise<void> {
+async function dispatch(ctx: BotContext, command: Command, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
   switch (command.name) {
     case 'help':
-      return reply(plain(helpText()), 'ephemeral');
+      return answered(reply(plain(helpText()), 'ephemeral'), 'ok');
     case 'list':
       return list(ctx, command, invocation, reply);
     case 'approve':
     case 'reject': {
       const { cluster, namespace } = place(ctx, command.request, invocation.channelId);
-      return decideFromCommand(ctx, { cluster, namespace, name: command.request.name, action: command.name, comment: command.comment }, invocation, reply);
+      return commandOutcome(await decideFromCommand(ctx, { cluster, namespace, name: command.request.name, action: command.name, comment: command.comment }, invocation, reply));
     }
     case 'status':
       return status(ctx, command, invocation, reply);
@@ -87,7 +83,7 @@ async function dispatch(ctx: BotContext, command: Command, invocation: Invocatio
   }
 }
 
-async function list(ctx: BotContext, command: Extract<Command, { name: 'list' }>, invocation: Invocation, reply: Reply): Promise<void> {
+async function list(ctx: BotContext, command: Extract<Command, { name: 'list' }>, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
   const channel = ctx.config.channels.find((c) => c.id === invocation.channelId);
   const clusterName = command.cluster ?? channel?.cluster ?? defaultCluster(ctx.config);
   const cluster = ctx.clusters.get(clusterName);
@@ -95,31 +91,31 @@ async function list(ctx: BotContext, command: Extract<Command, { name: 'list' }>
   const namespace = command.namespace ?? channel?.namespace;
   const where: Place = { cluster: clusterName, namespace: namespace ?? '*', environment: namespace ? environmentOf(ctx.config, clusterName, namespace)?.name : undefined };
   const refused = await roleRefusal(ctx, invocation.userId, command, where);
-  if (refused) return reply(plain(refused), 'ephemeral');
+  if (refused) return answered(reply(plain(refused), 'ephemeral'), 'refused');
   const response = (namespace
     ? await cluster.objects.listNamespacedCustomObject({ ...ROLLOUTS, namespace })
     : await cluster.objects.listClusterCustomObject(ROLLOUTS)) as { items: Rollout[] };
   // as `kubectl argo rollouts list`: the set weight only (the actual weight would take every ReplicaSet)
   const summaries = response.items.map((rollout) => summarizeRollout(rollout)).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  return reply(rolloutList(summaries, { cluster: clusterName, namespace }), 'ephemeral');
+  return answered(reply(rolloutList(summaries, { cluster: clusterName, namespace }), 'ephemeral'), 'ok');
 }
 
-async function status(ctx: BotContext, command: Extract<Command, { name: 'status' }>, invocation: Invocation, reply: Reply): Promise<void> {
+async function status(ctx: BotContext, command: Extract<Command, { name: 'status' }>, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
   const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
   const refused = await roleRefusal(ctx, invocation.userId, command, where);
-  if (refused) return reply(plain(refused), 'ephemeral');
+  if (refused) return answered(reply(plain(refused), 'ephemeral'), 'refused');
   let rollout: Rollout;
   try {
     rollout = (await cluster.objects.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: command.target.name })) as Rollout;
   } catch (error) {
-    return reply(plain(`Cannot read rollout ${namespace}/${command.target.name}: ${failureReason(error)}`, where), 'ephemeral');
+    return answered(reply(plain(`Cannot read rollout ${namespace}/${command.target.name}: ${failureReason(error)}`, where), 'ephemeral'), 'error');
   }
   // The actual weight of a canary without traffic routing counts its ReplicaSet's pods; unread, the set weight shows.
   const replicaSets = await replicaSetsForStatus(cluster.objects, rollout).catch((error: unknown) => {
     ctx.log.warn({ rollout: `${namespace}/${command.target.name}`, err: failureReason(error) }, 'cannot read the canary ReplicaSet; showing the set weight only');
     return undefined;
   });
-  return reply(rolloutStatus(summarizeRollout(rollout, replicaSets), where, lastVerification(rollout)), 'in_channel');
+  return answered(reply(rolloutStatus(summarizeRollout(rollout, replicaSets), where, lastVerification(rollout)), 'in_channel'), 'ok');
 }
 
 /** The verdict and top reasons of the last rollouts-cv verification the controller recorded, if any. */
@@ -164,12 +160,15 @@ function mappingRefusal(cluster: Cluster, userId: string): string | undefined {
   }
 }
 
-async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Invocation, reply: Reply): Promise<void> {
+async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Invocation, reply: Reply): Promise<CommandOutcome> {
   const { cluster, namespace, place: where } = place(ctx, command.target, invocation.channelId);
   if (isDestructive(ctx, command, where)) {
     // Asked only of whom the roles allow; checked again when the button is clicked.
     const refused = await roleRefusal(ctx, invocation.userId, command, where);
-    if (refused) return reply(plain(refused, where), 'ephemeral');
+    if (refused) {
+      ctx.metrics?.action(command.name, 'refused');
+      return answered(reply(plain(refused, where), 'ephemeral'), 'refused');
+    }
     const pending: Confirmation = {
       id: randomUUID(),
       user: invocation.userId,
@@ -178,12 +177,14 @@ async function mutate(ctx: BotContext, command: MutatingCommand, invocation: Inv
     };
     const value = JSON.stringify(pending);
     if (value.length > BUTTON_VALUE_MAX) {
-      return reply(plain(`This ${command.name} cannot be confirmed in Slack: its confirmation would need ${value.length} characters and a button holds ${BUTTON_VALUE_MAX}. Deploy fewer containers at once. Nothing was changed.`, where), 'ephemeral');
+      return answered(reply(plain(`This ${command.name} cannot be confirmed in Slack: its confirmation would need ${value.length} characters and a button holds ${BUTTON_VALUE_MAX}. Deploy fewer containers at once. Nothing was changed.`, where), 'ephemeral'), 'usage');
     }
     const question = `${capitalise(describeOperation(command, { namespace, name: command.target.name }))}? This confirmation expires in ${CONFIRMATION_TTL_MS / 60_000} minutes.`;
-    return reply(confirmation(question, value, where), 'ephemeral');
+    // The action is counted when it is confirmed.
+    return answered(reply(confirmation(question, value, where), 'ephemeral'), 'ok');
   }
-  return execute(ctx, cluster, command, namespace, where, invocation.userId, `command:${invocation.triggerId}`, reply);
+  const key = `command:${invocation.triggerId}`;
+  return commandOutcome(await countAction(ctx.metrics, command.name, () => execute(ctx, cluster, command, namespace, where, invocation.userId, key, reply)));
 }
 
 function readConfirmation(value: string): { pending: Confirmation; command: MutatingCommand } | undefined {
@@ -199,24 +200,30 @@ function readConfirmation(value: string): { pending: Confirmation; command: Muta
 /** The Confirm button of a destructive action: within its time, authorised again at click time, done once. */
 export async function confirmPending(ctx: BotContext, value: string, userId: string, reply: Reply): Promise<void> {
   const read = readConfirmation(value);
+  // not a value the bot wrote: no action it names is counted
   if (!read) return reply(plain('This confirmation is not readable; run the command again.'), 'ephemeral');
   const { pending, command } = read;
-  if (pending.user !== userId) return reply(plain('Only the person who asked for this action can confirm it.'), 'ephemeral');
-  if (ctx.now().getTime() >= pending.expires * 1000) {
-    const at = new Date(pending.expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-    return reply(plain(`This confirmation expired at ${at} (confirmations last ${CONFIRMATION_TTL_MS / 60_000} minutes). Nothing was changed; run the command again.`), 'ephemeral');
-  }
-  try {
-    const { cluster, namespace, place: where } = place(ctx, command.target, '');
-    return await execute(ctx, cluster, command, namespace, where, userId, `confirm:${pending.id}`, reply);
-  } catch (error) {
-    if (error instanceof UsageError) return reply(plain(error.message), 'ephemeral');
-    throw error;
-  }
+  await countAction(ctx.metrics, command.name, async () => {
+    if (pending.user !== userId) return answered(reply(plain('Only the person who asked for this action can confirm it.'), 'ephemeral'), 'refused');
+    if (ctx.now().getTime() >= pending.expires * 1000) {
+      const at = new Date(pending.expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      return answered(reply(plain(`This confirmation expired at ${at} (confirmations last ${CONFIRMATION_TTL_MS / 60_000} minutes). Nothing was changed; run the command again.`), 'ephemeral'), 'refused');
+    }
+    try {
+      const { cluster, namespace, place: where } = place(ctx, command.target, '');
+      return await execute(ctx, cluster, command, namespace, where, userId, `confirm:${pending.id}`, reply);
+    } catch (error) {
+      if (error instanceof UsageError) return answered(reply(plain(error.message), 'ephemeral'), 'failed');
+      throw error;
+    }
+  });
 }
 
-/** The command, authorised at this moment (roles, an approval gate for a promote, a Kubernetes identity), done once as the user. */
-async function execute(ctx: BotContext, cluster: Cluster, command: MutatingCommand, namespace: string, where: Place, userId: string, key: string, reply: Reply): Promise<void> {
+/**
+ * The command, authorised at this moment (roles, an approval gate for a promote, a Kubernetes identity), done once as
+ * the user. Resolves to its outcome, which the caller counts.
+ */
+async function execute(ctx: BotContext, cluster: Cluster, command: MutatingCommand, namespace: string, where: Place, userId: string, key: string, reply: Reply): Promise<ActionOutcome> {
   const ref = { namespace, name: command.target.name };
   const what = describeOperation(command, ref);
   const result = await perform({
@@ -235,16 +242,17 @@ async function execute(ctx: BotContext, cluster: Cluster, command: MutatingComma
   });
   switch (result.kind) {
     case 'refused':
-      return reply(plain(result.reason, where), 'ephemeral');
+      return answered(reply(plain(result.reason, where), 'ephemeral'), result.kind);
     case 'duplicate':
-      return reply(plain(`Already done: this ${key.startsWith('confirm:') ? 'confirmation' : 'request'} was handled before, so nothing more was changed.`), 'ephemeral');
+      return answered(reply(plain(`Already done: this ${key.startsWith('confirm:') ? 'confirmation' : 'request'} was handled before, so nothing more was changed.`), 'ephemeral'), result.kind);
     case 'failed':
-      return reply(plain(`Could not ${what}: ${result.reason}`, where), 'ephemeral');
+      return answered(reply(plain(`Could not ${what}: ${result.reason}`, where), 'ephemeral'), result.kind);
     case 'done': {
       // The person's answer first: the thread line may wait on Slack's per-channel rate limit.
       const line = mrkdwn`${mention(userId)}: ${result.message}`;
       await reply(plain(line, where), 'in_channel');
       await postInThread(ctx, ctx.slack, cluster, namespace, command.target.name, line.text);
+      return result.kind;
     }
   }
 }

@@ -2,8 +2,10 @@
 // tries again) rather than holding up the loop. But passes come as fast as Kubernetes changes, every 200 ms in a
 // burst of decisions, so a client that only reported 429s would keep calling a method Slack has asked it to leave
 // alone. This one honours `Retry-After`: until it has passed, a call of that method (chat.postMessage: in that
-// channel, Slack's limit being per channel) fails at once with the same rate-limit error, without being sent.
-import { WebAPIRateLimitedError, type WebAPICallResult, WebClient, type WebClientOptions } from '@slack/web-api';
+// channel, Slack's limit being per channel) fails at once with the same rate-limit error, without being sent (nor
+// counted: it never reached Slack).
+import { WebAPIRateLimitedError, type WebAPICallResult } from '@slack/web-api';
+import { type MeteredClientOptions, MeteredWebClient } from './metered-client.js';
 
 /** What a rate limit applies to: chat.postMessage per channel, every other method per app and workspace. */
 function scopeOf(method: string, options: Record<string, unknown> | undefined): string {
@@ -11,11 +13,11 @@ function scopeOf(method: string, options: Record<string, unknown> | undefined): 
   return method === 'chat.postMessage' && typeof channel === 'string' ? `${method} ${channel}` : method;
 }
 
-export class PacedWebClient extends WebClient {
+export class PacedWebClient extends MeteredWebClient {
   /** When each rate-limited scope may be called again (ms since the epoch). */
   private readonly pausedUntil = new Map<string, number>();
 
-  constructor(token: string, options: WebClientOptions = {}, private readonly now: () => number = Date.now) {
+  constructor(token: string, options: MeteredClientOptions = {}, private readonly now: () => number = Date.now) {
     super(token, { ...options, rejectRateLimitedCalls: true });
   }
 

@@ -12,6 +12,7 @@ export function registerBot(program: Command): void {
     .description('run the Slack bot: /rollouts commands, approval requests, audit (Slack secrets from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)')
     .requiredOption('--config <file>', 'bot configuration (YAML): clusters, environments, channels, roles', process.env.ROLLOUTS_CV_BOT_CONFIG)
     .option('--listen <address>', 'host:port for Slack requests (HTTP mode) and /healthz, /readyz', listenArgument, '0.0.0.0:3000')
+    .option('--metrics-listen <address>', 'host:port serving Prometheus metrics at /metrics, apart from --listen (off when absent), e.g. 0.0.0.0:9091', listenArgument, process.env.ROLLOUTS_CV_METRICS_LISTEN)
     .option('--kubeconfig <file>', 'kubeconfig (default: the in-cluster service account, else KUBECONFIG or ~/.kube/config)')
     .option('--lease-namespace <namespace>', 'namespace of the Lease that elects the replica running background work', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of that Lease', 'rollouts-cv-bot')

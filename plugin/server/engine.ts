@@ -13,7 +13,8 @@ import { metricProviderHandlers } from './metric-service.js';
 import { METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE, loadServices } from './proto.js';
 import { stepPluginHandlers } from './step-service.js';
 import { splitHostPort } from '../../shared/listen.js';
-import { createEngineMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+import { type MetricsServer, serveMetrics } from '../../shared/metrics-http.js';
+import { createEngineMetrics } from './metrics.js';
 import { type TlsFiles, serverCredentials } from './tls.js';
 import { bearerTokenInterceptor, readAuthToken } from './auth.js';
 import { restrictNamespaces } from './approval-namespaces.js';
@@ -109,7 +110,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   let metricsServer: MetricsServer | undefined;
   if (options.metricsListen) {
     try {
-      metricsServer = await serveMetrics(metrics.registry, options.metricsListen);
+      metricsServer = await serveMetrics(metrics.registry, options.metricsListen, 'the engine');
     } catch (error) {
       server.forceShutdown();
       throw error;

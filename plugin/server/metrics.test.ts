@@ -1,7 +1,8 @@
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import { splitHostPort } from '../../shared/listen.js';
-import { createEngineMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+import { type MetricsServer, serveMetrics } from '../../shared/metrics-http.js';
+import { createEngineMetrics } from './metrics.js';
 
 let server: MetricsServer | undefined;
 afterEach(async () => {
@@ -41,7 +42,7 @@ describe('engine metrics', () => {
   it('serves GET /metrics in the Prometheus text format and nothing else', async () => {
     const metrics = createEngineMetrics();
     metrics.call('StepPlugin/Run', 'ok', 0.01);
-    server = await serveMetrics(metrics.registry, '127.0.0.1:0');
+    server = await serveMetrics(metrics.registry, '127.0.0.1:0', 'the engine');
     const url = `http://${server.address}`;
 
     const response = await axios.get<string>(`${url}/metrics`);
@@ -56,8 +57,8 @@ describe('engine metrics', () => {
   });
 
   it('says which address it cannot listen on', async () => {
-    server = await serveMetrics(createEngineMetrics().registry, '127.0.0.1:0');
-    await expect(serveMetrics(createEngineMetrics().registry, server.address)).rejects.toThrow(`cannot serve metrics on ${server.address}: listen EADDRINUSE`);
+    server = await serveMetrics(createEngineMetrics().registry, '127.0.0.1:0', 'the engine');
+    await expect(serveMetrics(createEngineMetrics().registry, server.address, 'the engine')).rejects.toThrow(`cannot serve metrics on ${server.address}: listen EADDRINUSE`);
   });
 
   it('rejects a listen address without a port', () => {

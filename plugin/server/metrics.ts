@@ -1,10 +1,8 @@
 // The engine's own Prometheus metrics: gRPC calls and their latency, finished verifications by verdict, and failed
 // collections. Each engine has its own registry, so several engines in one process (tests) never mix counts.
-import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VerificationEvents } from '../verify/context.js';
-import { bindHost, splitHostPort } from '../../shared/listen.js';
-import { packageVersion } from '../../shared/package-files.js';
+import { registerBuildInfo } from '../../shared/metrics-http.js';
 
 export type CallOutcome = 'ok' | 'error';
 
@@ -23,8 +21,7 @@ export function createEngineMetrics(): EngineMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  new Gauge({ name: 'rollouts_cv_build_info', help: 'The engine version; always 1.', labelNames: ['version'], registers: [registry] })
-    .set({ version: packageVersion() }, 1);
+  registerBuildInfo(registry, 'engine');
   const calls = new Counter({
     name: 'rollouts_cv_engine_calls_total',
     help: 'gRPC calls from the bridge, by method and outcome (error: the answer was a failure).',
@@ -61,39 +58,5 @@ export function createEngineMetrics(): EngineMetrics {
       finished: ({ plugin, verdict, phase, early }) => finished.inc({ plugin, verdict: verdict ?? 'none', phase, early: String(early) }),
       collectionFailed: (plugin) => collectionFailures.inc({ plugin }),
     },
-  };
-}
-
-export interface MetricsServer {
-  address: string;
-  close(): Promise<void>;
-}
-
-/** Serves GET /metrics in the Prometheus text format on host:port (port 0 picks a free port). */
-export async function serveMetrics(registry: Registry, listen: string): Promise<MetricsServer> {
-  const { host, port } = splitHostPort(listen);
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the engine serves GET /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
-      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot collect metrics: ${String(error)}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`cannot serve metrics on ${listen}: ${error.message}`)));
-    server.listen(port, bindHost(host), resolve);
-  });
-  const bound = server.address();
-  const address = `${host}:${typeof bound === 'object' && bound ? bound.port : port}`;
-  return {
-    address,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
   };
 }

@@ -1,18 +1,19 @@
 // The bot's handlers without Bolt: a BotContext whose cluster is the real Kubernetes client against the fake API
 // server with state (fake-kube-store.ts) and whose Slack client talks to the fake Slack (test/fakes/slack). Tests
 // call runCommand, decide or publishRequests directly and read what the person was told from `replies`, each
-// checked against Slack's Block Kit limits as the response_url would check it.
+// checked against Slack's Block Kit limits as the response_url would check it. What the bot counts is in `metrics`.
 //
 //   const bot = await startBotContext({ roles: [...], environments: [...] });
 //   await runCommand(bot.ctx, 'pause web', bot.invocation(ALICE), bot.reply);
-import { WebClient } from '@slack/web-api';
 import { onTestFinished } from 'vitest';
 import { GroupDirectory } from '../../bot/auth/groups.js';
 import { type Cluster, connectCluster } from '../../bot/cluster/clusters.js';
 import { parseBotConfig } from '../../bot/config.js';
 import { confirmPending } from '../../bot/commands/run.js';
 import type { BotContext, Reply } from '../../bot/context.js';
+import { type BotMetrics, createBotMetrics } from '../../bot/metrics.js';
 import type { Message } from '../../bot/slack/blocks.js';
+import { MeteredWebClient } from '../../bot/slack/metered-client.js';
 import { createLogger } from '../../shared/log.js';
 import { FakeSlack, type FakeSlackOptions, SLACK_BLOCK_LIMITS, validateBlocks } from '../fakes/slack/index.js';
 import { type FakeKubeApi, type RecordedRequest, startFakeKubeApi } from './fake-kube-api.js';
@@ -26,6 +27,8 @@ export interface CapturedReply {
 export interface BotContextHarness {
   ctx: BotContext;
   cluster: Cluster;
+  /** ctx.metrics: this context's own counts. */
+  metrics: BotMetrics;
   store: ObjectStore;
   kube: FakeKubeApi;
   slack: FakeSlack;
@@ -58,6 +61,8 @@ let triggers = 0;
 export interface FakeBotContext {
   ctx: BotContext;
   cluster: Cluster;
+  /** ctx.metrics: this context's own counts. */
+  metrics: BotMetrics;
   /** Log lines written through ctx.log, parsed. */
   logLines: Record<string, unknown>[];
   /** Moves the bot's clock. */
@@ -73,7 +78,8 @@ export function fakeBotContext(rawConfig: unknown, kube: FakeKubeApi, slack: Fak
   const logLines: Record<string, unknown>[] = [];
   const log = createLogger({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   const cluster = connectCluster(config.clusters[0]!.name, kube.kubeConfig(), config.impersonation, { log, instance: options.instance });
-  const client = new WebClient(slack.botToken, slack.clientOptions());
+  const metrics = createBotMetrics();
+  const client = new MeteredWebClient(slack.botToken, { ...slack.clientOptions(), metrics });
   let offsetMs = 0;
   const start = options.now?.getTime() ?? Date.now();
   const startedAt = Date.now();
@@ -85,8 +91,9 @@ export function fakeBotContext(rawConfig: unknown, kube: FakeKubeApi, slack: Fak
     groups: new GroupDirectory(client, config.groupCacheTtl, log),
     log,
     now: () => new Date(start + (Date.now() - startedAt) + offsetMs),
+    metrics,
   };
-  return { ctx, cluster, logLines, advance: (ms) => void (offsetMs += ms) };
+  return { ctx, cluster, metrics, logLines, advance: (ms) => void (offsetMs += ms) };
 }
 
 export async function startBotContext(rawConfig: unknown, options: { slack?: FakeSlackOptions; now?: Date } = {}): Promise<BotContextHarness> {
@@ -97,7 +104,7 @@ export async function startBotContext(rawConfig: unknown, options: { slack?: Fak
     await slack.close();
     await kube.close();
   });
-  const { ctx, cluster, logLines, advance } = fakeBotContext(rawConfig, kube, slack, { instance: 'bot-test', now: options.now });
+  const { ctx, cluster, metrics, logLines, advance } = fakeBotContext(rawConfig, kube, slack, { instance: 'bot-test', now: options.now });
   const replies: CapturedReply[] = [];
   const reply: Reply = async (message, visibility) => {
     const problems = validateBlocks(message.blocks, SLACK_BLOCK_LIMITS);
@@ -107,6 +114,7 @@ export async function startBotContext(rawConfig: unknown, options: { slack?: Fak
   return {
     ctx,
     cluster,
+    metrics,
     store,
     kube,
     slack,
