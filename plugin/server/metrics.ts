@@ -1,7 +1,7 @@
 // The engine's own Prometheus metrics: gRPC calls and their latency, finished verifications by verdict, and failed
 // collections. Each engine has its own registry, so several engines in one process (tests) never mix counts.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { VerificationEvents } from '../verify/context.js';
+import type { VerificationEvents, VerificationPlugin } from '../verify/context.js';
 import { registerBuildInfo } from '../../shared/metrics-http.js';
 
 export type CallOutcome = 'ok' | 'error';
@@ -47,6 +47,8 @@ export function createEngineMetrics(): EngineMetrics {
     labelNames: ['plugin'],
     registers: [registry],
   });
+  // At 0 from the start: increase() over a series that appears with its first failure would miss that failure.
+  for (const plugin of ['verify', 'gate'] satisfies VerificationPlugin[]) collectionFailures.labels({ plugin }).inc(0);
 
   return {
     registry,

@@ -152,6 +152,15 @@ app.kubernetes.io/component: bot
 {{- if and $b.rbac.impersonate (not (include "rollouts-cv.bot.impersonatedUsers" .)) }}
 {{- fail "bot.rbac.impersonate needs bot.config.impersonation.users: the bot may impersonate only the identities its configuration maps Slack users to" }}
 {{- end }}
+{{- if and $b.metrics.enabled (eq (int $b.metrics.port) (int $b.port)) }}
+{{- fail (printf "bot.metrics.port %d is also bot.port: the metrics need a port of their own" (int $b.metrics.port)) }}
+{{- end }}
+{{- if and $b.metrics.serviceMonitor.enabled (not $b.metrics.enabled) }}
+{{- fail "bot.metrics.serviceMonitor.enabled needs bot.metrics.enabled: the ServiceMonitor scrapes the bot's metrics port" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.prometheusRule.enabled (not .Values.engine.metrics.enabled) }}
+{{- fail "prometheusRule.enabled needs engine.metrics.enabled: the alerts read the engine's metrics" }}
 {{- end }}
 {{- end }}
 
