@@ -11,6 +11,11 @@ export function formatPercent(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(3))}%`;
 }
 
+/** How likely something is, without exponents nobody reads: "0.0596%", and "under 0.0001%" below that. */
+export function formatChance(chance: number): string {
+  return chance > 0 && chance < 1e-6 ? 'under 0.0001%' : formatPercent(chance);
+}
+
 /** A metric's value in its unit: ratios as a percentage ("1.02%"), the rest as numbers. */
 export function formatMetricValue(value: number, kind: MetricKind): string {
   return kind === 'ratio' ? formatPercent(value) : formatValue(value);

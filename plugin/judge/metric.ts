@@ -4,7 +4,7 @@
 import type { Side } from './distributions.js';
 import { badChange, type Comparison, type Shift } from './comparison.js';
 import { allPositive, compareLevels } from './continuous.js';
-import { formatChange, formatConfidence, formatMetricValue, formatPercent, worseWord } from './explain.js';
+import { formatChance, formatChange, formatConfidence, formatMetricValue, formatPercent, worseWord } from './explain.js';
 import { chanceOfAtLeast } from './likely.js';
 import { compareCounts, MIN_EXCESS_EVENTS, missingNumerator } from './ratio.js';
 import { alphaAt, ruleFor, SHIFT_SHARE, type Rule } from './sensitivity.js';
@@ -201,7 +201,7 @@ function floorNote(result: SideResult, rule: Rule): string {
 function finding(result: SideResult, confidence: number, needed: number, word: string, missing: string): string {
   const { rule } = result;
   const sure = formatConfidence(confidence);
-  const likely = `a change of ${formatPercent(rule.passBelow)} ${word} or more is ${formatPercent(result.chance)} likely given the data`;
+  const likely = `a change of ${formatPercent(rule.passBelow)} ${word} or more is ${formatChance(result.chance)} likely given the data`;
   const limit = result.classification === 'fail' ? rule.fail : rule.marginal;
   if (result.shift) {
     const since = new Date(result.shift.sinceS * 1000).toISOString();
