@@ -14,6 +14,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerPipelinesController } from './commands/pipelines.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerVerify } from './commands/verify.js';
 
 function buildProgram(): Command {
   const program = new Command('rollouts-cv')
@@ -21,7 +22,7 @@ function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerLogs, registerCheck, registerDeployedBy]) register(program);
+  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerLogs, registerCheck, registerVerify, registerDeployedBy]) register(program);
   return program;
 }
 

@@ -25,6 +25,9 @@ command -v git >/dev/null || missing+=(git)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # actionlint checks the workflows' run: scripts with shellcheck when it is there
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+# the report page is tested in a real headless Chromium (driven by playwright-core), in the fonts the page asks for
+command -v chromium >/dev/null || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 command -v go >/dev/null || { echo "setup: Go 1.26 or newer is required (go not on PATH)" >&2; exit 1; }

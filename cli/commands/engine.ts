@@ -1,7 +1,8 @@
 // `rollouts-cv engine`: the gRPC service the bridge calls, until SIGTERM or SIGINT.
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_QUEUE_LIMITS } from '../../plugin/collect/request-queue.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../../plugin/server/defaults.js';
+import { splitHostPort } from '../../shared/listen.js';
 import { createLogger } from '../../shared/log.js';
 import { waitForTermination } from '../../shared/termination.js';
 import { countArgument, durationArgument, listenArgument, logLevelOption, namespacesArgument, USAGE_ERROR } from '../arguments.js';
@@ -19,6 +20,35 @@ interface EngineOptions {
   shutdownGrace: number;
   sourceConcurrency: number;
   sourceQueue: number;
+  reportListen?: string;
+  reportUrl?: string;
+  reportBasePath?: string;
+  reportCacheTtl: number;
+}
+
+/** An http(s) URL without credentials, query or fragment: links go to people, and carry no secrets. */
+function publicUrlArgument(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL such as "https://rollouts-cv.example.com" or "http://localhost:8082".');
+  }
+  if (!/^https?:$/.test(url.protocol)) throw new InvalidArgumentError('expected an http or https URL.');
+  if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError('the URL may not carry credentials, a query or a fragment: links are shown to everyone who sees the Rollout.');
+  return text.replace(/\/+$/, '');
+}
+
+function basePathArgument(text: string): string {
+  if (!/^(\/[A-Za-z0-9._~-]+)+\/?$/.test(text)) throw new InvalidArgumentError('expected a path such as "/rollouts-cv".');
+  return text.replace(/\/+$/, '');
+}
+
+function reportOptions(listen: string, options: EngineOptions) {
+  const basePath = options.reportBasePath ?? '';
+  // The full address people open, any path prefix included; by default what a port-forward to the port gives.
+  const publicUrl = options.reportUrl ?? `http://localhost:${splitHostPort(listen).port}${basePath}`;
+  return { listen, publicUrl, basePath, cacheTtlMs: options.reportCacheTtl };
 }
 
 export function registerEngine(program: Command): void {
@@ -37,9 +67,14 @@ export function registerEngine(program: Command): void {
     .option('--shutdown-grace <duration>', 'time in-flight calls get to finish on SIGTERM/SIGINT', durationArgument, DEFAULT_SHUTDOWN_GRACE_MS)
     .option('--source-concurrency <n>', 'queries in flight at once to each metrics source (e.g. one Prometheus)', countArgument, DEFAULT_QUEUE_LIMITS.concurrency)
     .option('--source-queue <n>', 'queries waiting for their turn, over all sources; beyond it a look is retried later', countArgument, DEFAULT_QUEUE_LIMITS.maxPending)
+    .option('--report-listen <address>', 'host:port serving the report pages (off when absent); keep it on loopback (127.0.0.1:8082) unless an authenticating proxy is in front', listenArgument, process.env.ROLLOUTS_CV_REPORT_LISTEN)
+    .option('--report-url <url>', "the report pages' address as people open them, path prefix included, for the link in each Measurement (default: http://localhost:<port of --report-listen>, what `kubectl port-forward` gives)", publicUrlArgument, process.env.ROLLOUTS_CV_REPORT_URL)
+    .option('--report-base-path <path>', 'a path prefix the proxy in front keeps, e.g. /rollouts-cv', basePathArgument)
+    .option('--report-cache-ttl <duration>', 'how long a built report is served again before it is rebuilt from the sources', durationArgument, 60_000)
     .action(async (options: EngineOptions, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
+      if ((options.reportUrl ?? options.reportBasePath) !== undefined && options.reportListen === undefined) command.error('error: --report-url and --report-base-path need --report-listen', { exitCode: USAGE_ERROR });
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
       const { startEngine } = await import('../../plugin/server/engine.js');
       const engine = await startEngine({
@@ -51,6 +86,7 @@ export function registerEngine(program: Command): void {
         authTokenFile: options.authTokenFile,
         approvalNamespaces: options.approvalNamespaces,
         sourceLimits: { concurrency: options.sourceConcurrency, maxPending: options.sourceQueue },
+        ...(options.reportListen && { reports: reportOptions(options.reportListen, options) }),
         log,
       });
       log.info({ signal: await waitForTermination() }, 'shutting down');

@@ -104,7 +104,7 @@ function problemsOf(
  * Runs every query of the verification for both groups over the `windowMs` before `end`, judges the window with
  * the engine's judge, and checks each metric's data against what a verification of its duration needs.
  */
-export async function checkVerification(verification: Verification, groups: Groups, end: Date, windowMs: number, source: HealthSource): Promise<VerificationCheck> {
+export async function checkVerification(verification: Pick<Verification, 'name' | 'settings'>, groups: Groups, end: Date, windowMs: number, source: HealthSource): Promise<VerificationCheck> {
   const { settings } = verification;
   const stableOnly = groups.canary === undefined;
   const config: VerifyConfig = { ...settings, canary: { podTemplateHash: groups.canary ?? groups.stable }, baseline: { podTemplateHash: groups.stable } };

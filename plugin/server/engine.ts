@@ -19,6 +19,12 @@ import { type TlsFiles, serverCredentials } from './tls.js';
 import { bearerTokenInterceptor, readAuthToken } from './auth.js';
 import { restrictNamespaces } from './approval-namespaces.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
+import { ANALYSIS_RUNS } from '../../shared/kube/rollout-types.js';
+import { describeApiError, isApiStatus } from '../../shared/kube/api-errors.js';
+import type { ListeningServer } from '../../shared/listen.js';
+import { ReportError, type ReportRef } from '../report/analysis-run.js';
+import { rebuildReport } from '../report/rebuild.js';
+import { serveReports } from '../report/server.js';
 
 
 export interface EngineOptions {
@@ -43,6 +49,20 @@ export interface EngineOptions {
   approvalNamespaces?: readonly string[];
   /** Source requests in flight per source, and waiting in all (request-queue.ts). */
   sourceLimits?: QueueLimits;
+  /** Serve report pages (plugin/report/server.ts), and link each Measurement to its report. */
+  reports?: ReportOptions;
+}
+
+export interface ReportOptions {
+  /** host:port of the report pages; loopback by default, so only `kubectl port-forward` reaches them. */
+  listen: string;
+  /** The pages' address as people open it (an Ingress, or the port-forward's http://localhost:<port>), for links. */
+  publicUrl: string;
+  /** A path prefix the Ingress keeps, e.g. "/rollouts-cv". */
+  basePath?: string;
+  cacheTtlMs?: number;
+  /** Where AnalysisRuns are read; by default the same Kubernetes API as the approvals. */
+  analysisRuns?: (namespace: string, name: string) => Promise<unknown>;
 }
 
 export interface RunningEngine {
@@ -50,8 +70,26 @@ export interface RunningEngine {
   address: string;
   /** host:port of /metrics, when served. */
   metricsAddress?: string;
+  /** host:port of the report pages, when served. */
+  reportsAddress?: string;
   /** Reports NOT_SERVING, lets in-flight calls finish within the grace period, then closes. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** A Measurement's link to its report: the public address, and the path the report server answers. */
+function reportUrlOf(reports: ReportOptions): (namespace: string, analysisRun: string, metric: string) => string {
+  const root = reports.publicUrl.replace(/\/+$/, '');
+  return (namespace, analysisRun, metric) => `${root}/reports/${[namespace, analysisRun, metric].map(encodeURIComponent).join('/')}`;
+}
+
+/** The AnalysisRun a report names; one that is not there is a 404, one that cannot be read says why. */
+async function readAnalysisRun(read: (namespace: string, name: string) => Promise<unknown>, ref: ReportRef): Promise<unknown> {
+  try {
+    return await read(ref.namespace, ref.analysisRun);
+  } catch (error) {
+    if (isApiStatus(error, 404)) throw new ReportError(`AnalysisRun ${ref.namespace}/${ref.analysisRun} not found (deleted, or never made)`, 404);
+    throw new Error(`cannot read AnalysisRun ${ref.namespace}/${ref.analysisRun}: ${describeApiError(error)}`);
+  }
 }
 
 // The health checking protocol's "" entry stands for the whole server.
@@ -92,6 +130,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     get feedback() {
       return feedbackReader();
     },
+    ...(options.reports && { reportUrl: reportUrlOf(options.reports) }),
   });
   const telemetry = { log, metrics };
   server.addService(services.metricProvider.service, metricProviderHandlers(domain, telemetry, context));
@@ -108,18 +147,31 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     }),
   );
   let metricsServer: MetricsServer | undefined;
-  if (options.metricsListen) {
-    try {
-      metricsServer = await serveMetrics(metrics.registry, options.metricsListen, 'the engine');
-    } catch (error) {
-      server.forceShutdown();
-      throw error;
+  let reportServer: ListeningServer | undefined;
+  try {
+    if (options.metricsListen) metricsServer = await serveMetrics(metrics.registry, options.metricsListen, 'the engine');
+    if (options.reports) {
+      const reports = options.reports;
+      const readRun = reports.analysisRuns ?? ((namespace: string, name: string) => kubernetes().getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name }));
+      const reportLog = log.child({ component: 'reports' });
+      reportServer = await serveReports({
+        listen: reports.listen,
+        ...(reports.basePath && { basePath: reports.basePath }),
+        ...(reports.cacheTtlMs !== undefined && { cacheTtlMs: reports.cacheTtlMs }),
+        log: reportLog,
+        build: async (ref, budget) => rebuildReport(await readAnalysisRun(readRun, ref), ref, context(reportLog, budget)),
+      });
     }
+  } catch (error) {
+    server.forceShutdown();
+    await metricsServer?.close();
+    throw error;
   }
   for (const name of HEALTH_ENTRIES) health.setStatus(name, 'SERVING');
   const address = `${host}:${port}`;
   const metricsAddress = metricsServer?.address;
-  log.info({ address, metricsAddress, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined, tokenAuth: interceptors.length > 0 }, 'engine listening');
+  const reportsAddress = reportServer?.address;
+  log.info({ address, metricsAddress, reportsAddress, tls: options.tls !== undefined, mutualTls: options.tls?.clientCaFile !== undefined, tokenAuth: interceptors.length > 0 }, 'engine listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -138,10 +190,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       });
     })
       // Metrics stay up while calls drain, so the drain itself is visible.
-      .then(() => metricsServer?.close())
+      .then(() => Promise.all([metricsServer?.close(), reportServer?.close()]))
       .then(() => log.info({ address }, 'engine stopped'));
     return stopping;
   };
 
-  return { address, metricsAddress, stop };
+  return { address, metricsAddress, ...(reportsAddress && { reportsAddress }), stop };
 }

@@ -25,6 +25,8 @@ export interface EngineContext {
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms), if it has a deadline. */
   deadline?: number;
+  /** The address of a metric verification's report page, when the engine serves them. */
+  reportUrl?: (namespace: string, analysisRun: string, metric: string) => string;
 }
 
 /** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */

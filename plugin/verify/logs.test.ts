@@ -65,7 +65,7 @@ const groupLines = (canaryExtra: (r: LogsRequest) => LogLine[] = () => []) => (r
 
 describe('logs in a verification', () => {
   it('passes a canary that logs what the baseline logs, at its volume', async () => {
-    const result = await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines()) });
+    const result = (await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines()) })).result;
     expect(result.final).toBe(true);
     expect(result.logs).toMatchObject({ kind: 'logs', classification: 'pass', volumes: { canary: 400, baseline: 1600 } });
     expect(result.verdict).toBe('Healthy');
@@ -73,7 +73,7 @@ describe('logs in a verification', () => {
 
   it('fails a canary that brings a new error template, naming the template in the reason', async () => {
     const extra = (r: LogsRequest) => lines('web-new-a1', [NEW_ERROR], 12, r.start, r.end);
-    const result = await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)) });
+    const result = (await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)) })).result;
     expect(result.verdict).toBe('Unhealthy');
     expect(result.logs!.classification).toBe('fail');
     expect(result.logs!.reason).toMatch(/^logs: .*payment <NUM> failed/);
@@ -84,10 +84,10 @@ describe('logs in a verification', () => {
     const calls: LogsRequest[] = [];
     const extra = (r: LogsRequest) => lines('web-new-a1', [NEW_ERROR], 12, r.start, r.end);
     const half = { start: T0, end: new Date(T0.getTime() + 150_000) };
-    const interim = await verify(config, half, metrics, { logSource: logSource(groupLines(extra), calls) });
+    const interim = (await verify(config, half, metrics, { logSource: logSource(groupLines(extra), calls) })).result;
     expect(interim.logs).toBeUndefined();
     expect(calls).toHaveLength(0);
-    const ended = await verify(config, half, metrics, { logSource: logSource(groupLines(extra), calls), asClosed: true });
+    const ended = (await verify(config, half, metrics, { logSource: logSource(groupLines(extra), calls), asClosed: true })).result;
     expect(ended.verdict).toBe('Unhealthy');
     expect(calls.map((c) => [c.group.podTemplateHash, c.start.getTime() - T0.getTime(), c.end.getTime() - T0.getTime()]).sort()).toEqual([
       ['new', 0, 150_000],
@@ -103,7 +103,7 @@ describe('logs in a verification', () => {
       if (before) return lines('web-old-a1', [...HEALTHY, rare], 500, request.start, request.end);
       return groupLines((r) => lines('web-new-a1', [rare], 6, r.start, r.end))(request);
     };
-    const result = await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(plan) });
+    const result = (await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(plan) })).result;
     const found = result.logs!.findings.find((f) => f.template.includes('nightly export'));
     expect(found).toMatchObject({ class: 'known', risk: false, baseline: 0, history: 100 });
     expect(found!.reason).toContain('100 of 500 before the window');
@@ -114,7 +114,7 @@ describe('logs in a verification', () => {
     const startup = 'ERROR connection pool not ready, retrying in {n}ms';
     const extra = (r: LogsRequest) => lines('web-new-a1', [startup], 20, r.start, new Date(r.start.getTime() + 50_000));
     const warm = { ...config, warmupMs: 60_000 };
-    const result = await verify(warm, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)) });
+    const result = (await verify(warm, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)) })).result;
     expect(result.logs!.findings.some((f) => f.template.includes('connection pool'))).toBe(false);
     expect(result.verdict).toBe('Healthy');
   });
@@ -122,14 +122,14 @@ describe('logs in a verification', () => {
   it('applies people\'s marks: a template marked "not a risk" no longer fails the canary', async () => {
     const extra = (r: LogsRequest) => lines('web-new-a1', [NEW_ERROR], 12, r.start, r.end);
     const feedback = new Map([['ERROR payment <NUM> failed: card processor returned <STR>', 'not-a-risk' as const]]);
-    const result = await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)), feedback });
+    const result = (await verify(config, { start: T0, end: END }, metrics, { logSource: logSource(groupLines(extra)), feedback })).result;
     expect(result.logs!.findings[0]).toMatchObject({ class: 'unknown', risk: false, feedback: 'not-a-risk' });
     expect(result.verdict).toBe('Healthy');
   });
 
   it('says when the lines judged are a sample, without doubting a pass for it', async () => {
     const capped = { ...config, logs: { ...LOGS, maxLines: 300 } };
-    const result = await verify(capped, { start: T0, end: END }, metrics, { logSource: logSource(groupLines()) });
+    const result = (await verify(capped, { start: T0, end: END }, metrics, { logSource: logSource(groupLines()) })).result;
     expect(result.logs).toMatchObject({ volumes: { canary: 300, baseline: 300 }, totals: { canary: 400, baseline: 1600 } });
     expect(result.logs!.warnings).toBeUndefined();
     expect(result.phase).toBe('Successful');
@@ -143,7 +143,7 @@ describe('logs in a verification', () => {
       if (request.end.getTime() <= T0.getTime()) throw new CollectError('logs', 'fake logs', 'history gone');
       return groupLines()(request);
     });
-    const result = await verify(config, { start: T0, end: END }, metrics, { logSource: noHistory, onHistoryError: (e) => errors.push(e) });
+    const result = (await verify(config, { start: T0, end: END }, metrics, { logSource: noHistory, onHistoryError: (e) => errors.push(e) })).result;
     expect(result.verdict).toBe('Healthy');
     expect(errors.map((e) => e.causeText)).toEqual(['history gone']);
   });

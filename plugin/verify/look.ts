@@ -1,13 +1,14 @@
 // One look at a verification: collect the part of the window it judges, judge it, and say what was found. Every
 // front drives its verifications through here (the metric plugin, the verify gate) and only maps the outcome onto
 // its own protocol (a Measurement, a step result), so a look means the same whichever front asked for it.
+import type { Logger } from '../../shared/log.js';
 import type { VerifyConfig } from '../config/schema.js';
 import type { JudgeResult } from '../judge/types.js';
 import { logSourceFor, sourceFor, type EngineContext, type VerificationPlugin } from './context.js';
 import { readFeedback, type RolloutName } from './feedback.js';
 import { summarize, verdictSentence } from './measurement.js';
 import type { VerdictSummary } from '../../shared/verdicts/summary.js';
-import { verify } from './verification.js';
+import { verify, type Verified } from './verification.js';
 import { describeCoverage, elapsedRange, isClosed, lookRange, nextCheck, type VerificationWindow } from './window.js';
 
 export interface Verification {
@@ -34,6 +35,25 @@ export interface LookOptions {
   rollout?: RolloutName;
 }
 
+/**
+ * Collects and judges `range` of a verification with the engine's sources; the logs, and people's marks on their
+ * templates, only when the range is the whole window or is judged as closed (logs are judged once). Every front,
+ * and a report rebuilding a verdict, goes through here. Throws CollectError.
+ */
+export async function examine(config: VerifyConfig, range: VerificationWindow, ctx: EngineContext, log: Logger, { asClosed = false, rollout }: { asClosed?: boolean; rollout?: RolloutName } = {}): Promise<Verified> {
+  const judgesLogs = config.logs !== undefined && (asClosed || range.end.getTime() - range.start.getTime() >= config.durationMs);
+  const feedback = judgesLogs && rollout ? await readFeedback(ctx, rollout, log) : undefined;
+  const logSource = judgesLogs ? logSourceFor(config, ctx) : undefined;
+  return verify(config, range, sourceFor(config, ctx), {
+    ...(logSource && { logSource }),
+    ...(feedback && { feedback }),
+    asClosed,
+    signal: ctx.signal,
+    deadline: ctx.deadline,
+    onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: judged without it'),
+  });
+}
+
 /** Looks at `verification` as of `now` for `front`; reports verdicts and failed collections to the engine's events. */
 export async function lookAt(verification: Verification, now: Date, ctx: EngineContext, front: VerificationPlugin, { ending = false, rollout }: LookOptions = {}): Promise<LookOutcome> {
   const { config, window } = verification;
@@ -41,19 +61,9 @@ export async function lookAt(verification: Verification, now: Date, ctx: EngineC
   const log = ctx.log.child({ verificationId: verification.id });
   // Whole intervals only, unless ending; once closed the range is exactly the window, so a later look agrees.
   const range = ending ? elapsedRange(window, now) : lookRange(window, now, config.intervalMs);
-  // The logs are judged once the window has closed (or is ended): only then are the marks read.
-  const feedback = config.logs && (closed || ending) && rollout ? await readFeedback(ctx, rollout, log) : undefined;
   let result: JudgeResult;
   try {
-    const logSource = logSourceFor(config, ctx);
-    result = await verify(config, range, sourceFor(config, ctx), {
-      ...(logSource && { logSource }),
-      ...(feedback && { feedback }),
-      asClosed: ending,
-      signal: ctx.signal,
-      deadline: ctx.deadline,
-      onHistoryError: (error) => log.warn({ err: error }, 'history could not be read: judged without it'),
-    });
+    ({ result } = await examine(config, range, ctx, log, { asClosed: ending, ...(rollout && { rollout }) }));
   } catch (error) {
     log.warn({ err: error, closed, front }, 'collection failed');
     ctx.events?.collectionFailed(front);

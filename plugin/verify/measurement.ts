@@ -49,7 +49,7 @@ export function verdictSentence(result: JudgeResult): string {
   return `${verdict}, ${score}${top ? `: ${top.reason}` : ''}`;
 }
 
-export const METADATA_KEYS = { id: 'verificationId', windowStart: 'windowStart', windowEnd: 'windowEnd' } as const;
+export const METADATA_KEYS = { id: 'verificationId', windowStart: 'windowStart', windowEnd: 'windowEnd', report: 'report' } as const;
 
 export function windowMetadata(id: string, window: VerificationWindow): Record<string, string> {
   return { [METADATA_KEYS.id]: id, [METADATA_KEYS.windowStart]: rfc3339(window.start), [METADATA_KEYS.windowEnd]: rfc3339(window.end) };

@@ -126,6 +126,18 @@ describe('metricRun', () => {
     expect(measurement.metadata?.verificationId).toMatch(/^v-[0-9a-f]{16}$/);
   });
 
+  it('links the measurement to its report page when the engine serves them, and keeps the link while resuming', async () => {
+    const clock = { now: T0 };
+    expect((await started(clock)).metadata).not.toHaveProperty('report');
+    const reports = { ...context(clock, fakeSource(healthy)), reportUrl: (ns: string, run: string, name: string) => `https://cv.example.com/reports/${ns}/${run}/${name}` };
+    const running = await metricRun(analysisRun, metric(), reports);
+    expect(running.metadata?.report).toBe('https://cv.example.com/reports/shop/web-abc-1/verify');
+    clock.now = new Date(T0.getTime() + 5 * 60_000);
+    const { metadata: _dropped, ...withoutLink } = running;
+    const finished = await metricResume(analysisRun, metric(), { ...withoutLink, metadata: { windowStart: running.metadata!.windowStart! } }, reports);
+    expect(finished.metadata?.report).toBe('https://cv.example.com/reports/shop/web-abc-1/verify');
+  });
+
   it('gives the same verification the same id', async () => {
     const clock = { now: T0 };
     const first = await started(clock);

@@ -44,6 +44,12 @@ function metricVerificationId(analysisRun: unknown, metric: unknown, window: Ver
   return verificationId(run, stringAt(metric, 'name'), rfc3339(window.start));
 }
 
+/** The Measurement's link to its report page, when the engine serves them (Argo shows a measurement's metadata). */
+function reportMetadata(analysisRun: unknown, metric: unknown, ctx: EngineContext): Record<string, string> {
+  const [namespace, run, name] = [stringAt(analysisRun, 'metadata', 'namespace'), stringAt(analysisRun, 'metadata', 'name'), stringAt(metric, 'name')];
+  return ctx.reportUrl && namespace && run && name ? { [METADATA_KEYS.report]: ctx.reportUrl(namespace, run, name) } : {};
+}
+
 /** Starts a verification window at now; queries nothing yet. */
 export async function metricRun(analysisRun: unknown, metric: unknown, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
@@ -61,7 +67,7 @@ export async function metricRun(analysisRun: unknown, metric: unknown, ctx: Engi
     message: `verifying canary ${config.canary.podTemplateHash} against baseline ${config.baseline.podTemplateHash} on ${config.metrics.length} metric(s) over ${formatDuration(config.durationMs)}`,
     startedAt: rfc3339(now),
     resumeAt: rfc3339(nextCheck(window, now, config.intervalMs)),
-    metadata: windowMetadata(id, window),
+    metadata: { ...windowMetadata(id, window), ...reportMetadata(analysisRun, metric, ctx) },
     value: encodeSummary(summarize(null)),
   };
 }
@@ -73,7 +79,7 @@ interface InFlight {
 }
 
 /** Rebuilds the verification from the metric and the in-flight measurement; throws ConfigError or Error. */
-function inFlight(analysisRun: unknown, metric: unknown, measurement: Measurement): InFlight {
+function inFlight(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): InFlight {
   const config = readMetricConfig(metric);
   const start = parseTimestamp(measurement.metadata?.[METADATA_KEYS.windowStart]) ?? parseTimestamp(measurement.startedAt);
   if (!start) {
@@ -83,14 +89,14 @@ function inFlight(analysisRun: unknown, metric: unknown, measurement: Measuremen
   const id = measurement.metadata?.[METADATA_KEYS.id] || metricVerificationId(analysisRun, metric, window);
   return {
     verification: { id, config, window },
-    base: { startedAt: measurement.startedAt || rfc3339(start), metadata: { ...measurement.metadata, ...windowMetadata(id, window) } },
+    base: { startedAt: measurement.startedAt || rfc3339(start), metadata: { ...measurement.metadata, ...windowMetadata(id, window), ...reportMetadata(analysisRun, metric, ctx) } },
   };
 }
 
 /** The in-flight verification, or the Error measurement saying why it cannot go on. */
-function resumable(analysisRun: unknown, metric: unknown, measurement: Measurement, now: Date): InFlight | Measurement {
+function resumable(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext, now: Date): InFlight | Measurement {
   try {
-    return inFlight(analysisRun, metric, measurement);
+    return inFlight(analysisRun, metric, measurement, ctx);
   } catch (error) {
     return cannotVerify(error, now, { startedAt: measurement.startedAt, metadata: measurement.metadata });
   }
@@ -107,7 +113,7 @@ function finished(state: InFlight, outcome: Extract<LookOutcome, { state: 'decid
  */
 export async function metricResume(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
-  const state = resumable(analysisRun, metric, measurement, now);
+  const state = resumable(analysisRun, metric, measurement, ctx, now);
   if ('phase' in state) return state;
   const { config, window } = state.verification;
   const outcome = await lookAt(state.verification, now, ctx, 'verify', { rollout: rolloutOfRun(analysisRun) });
@@ -134,7 +140,7 @@ export async function metricResume(analysisRun: unknown, metric: unknown, measur
  */
 export async function metricTerminate(analysisRun: unknown, metric: unknown, measurement: Measurement, ctx: EngineContext): Promise<Measurement> {
   const now = ctx.now();
-  const state = resumable(analysisRun, metric, measurement, now);
+  const state = resumable(analysisRun, metric, measurement, ctx, now);
   if ('phase' in state) return state;
   const outcome = await lookAt(state.verification, now, ctx, 'verify', { ending: true, rollout: rolloutOfRun(analysisRun) });
   if (outcome.state === 'decided') return finished(state, outcome, now);

@@ -178,7 +178,7 @@ describe('collectInputs history', () => {
 
 describe('verify', () => {
   it('judges each metric in its own direction and combines them, worst first', async () => {
-    const result = await verify(config, range, source({ ...healthy, 'new/throughput': 40 }));
+    const result = (await verify(config, range, source({ ...healthy, 'new/throughput': 40 }))).result;
     expect(result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed', score: 50 });
     expect(result.metrics.map((j) => [j.name, j.classification])).toEqual([
       ['throughput', 'fail'],
@@ -187,18 +187,18 @@ describe('verify', () => {
   });
 
   it('judges a range ending at the window’s end as the closed window: a final verdict', async () => {
-    expect(await verify(config, range, source(healthy))).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
+    expect((await verify(config, range, source(healthy))).result).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful', score: 100 });
   });
 
   it('judges a shorter range as an interim look: undecided unless a regression is conclusive', async () => {
     const early = { start: T0, end: at(120) };
-    expect(await verify(config, early, source(healthy))).toMatchObject({ final: false, verdict: null, phase: 'Running', score: null });
-    expect(await verify(config, early, source({ ...healthy, 'new/errors (numerator)': 100 }))).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
+    expect((await verify(config, early, source(healthy))).result).toMatchObject({ final: false, verdict: null, phase: 'Running', score: null });
+    expect((await verify(config, early, source({ ...healthy, 'new/errors (numerator)': 100 }))).result).toMatchObject({ final: true, verdict: 'Unhealthy', phase: 'Failed' });
   });
 
   it('judges a shorter range as closed when asked to (Terminate)', async () => {
     const early = { start: T0, end: at(120) };
-    expect(await verify(config, early, source(healthy), { asClosed: true })).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful' });
+    expect((await verify(config, early, source(healthy), { asClosed: true })).result).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Successful' });
   });
 
   it("carries the source's warnings to the metric they concern, so a pass on partial data is Inconclusive", async () => {
@@ -210,7 +210,7 @@ describe('verify', () => {
         return request.metric.name === 'throughput' && request.group.podTemplateHash === 'new' ? { ...result, warnings: ['partial response'] } : result;
       },
     };
-    const result = await verify(config, range, warning);
+    const result = (await verify(config, range, warning)).result;
     expect(result).toMatchObject({ final: true, verdict: 'Healthy', phase: 'Inconclusive' });
     expect(result.metrics.find((m) => m.name === 'throughput')?.warnings).toEqual(['partial response']);
     expect(result.metrics.find((m) => m.name === 'errors')?.warnings).toBeUndefined();

@@ -126,16 +126,22 @@ export interface VerifyOptions {
   feedback?: ReadonlyMap<string, FeedbackMark>;
 }
 
+/** A look's result, with the data it judged (for reports and charts). */
+export interface Verified {
+  result: JudgeResult;
+  inputs: MetricInput[];
+}
+
 /**
  * Collects every metric over `range` (which starts at the window's start and ends at the latest time judged)
  * and judges it as one look of the window. Before the window closes the result is final only when a
  * regression is conclusive; once closed (or `asClosed`) it always is. Throws CollectError.
  */
-export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource, options: VerifyOptions = {}): Promise<JudgeResult> {
+export async function verify(config: VerifyConfig, range: VerificationWindow, source: HealthSource, options: VerifyOptions = {}): Promise<Verified> {
   const elapsedMs = range.end.getTime() - range.start.getTime();
   const look: Look = { elapsedMs: options.asClosed ? config.durationMs : elapsedMs, durationMs: config.durationMs, intervalMs: config.intervalMs };
   const [inputs, logs] = await Promise.all([collectInputs(config, range, source, options), lookAtLogs(config, range, look, options)]);
-  return judgeVerification(judgeSettings(config), inputs, look, logs);
+  return { result: judgeVerification(judgeSettings(config), inputs, look, logs), inputs };
 }
 
 /** The logs' judgement when the config reads logs and the look is the window's last; throws CollectError. */
