@@ -40,12 +40,13 @@ type K8s = {
 };
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
-// The engine's grants: approval gates keep their requests as ApprovalRequests, and the log judge reads people's
-// marks on log templates; nothing else.
+// The engine's grants: approval gates keep their requests as ApprovalRequests, the log judge reads people's marks on
+// log templates, and report pages read the AnalysisRun they name; nothing else.
 const ENGINE_RULES: Rule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['logtemplatefeedbacks'], verbs: ['get', 'list'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get'] },
 ];
 // What the bot does as itself, in every mode: reads (also through watches), its own thread annotations (rollout and
 // pipeline run patches) and the intervention timeouts it carries out (rollout patches), approval requests and
@@ -215,10 +216,20 @@ if (!helm) {
       });
 
       it('serves gRPC on 7070 with grpc.health.v1 probes, metrics on 8080, and a Service in front', () => {
-        expect(container.args).toEqual(['engine', '--listen=0.0.0.0:7070', '--log-level=info', '--metrics-listen=0.0.0.0:8080', '--shutdown-grace=10s', AUTH_TOKEN_FILE]);
+        expect(container.args).toEqual([
+          'engine',
+          '--listen=0.0.0.0:7070',
+          '--log-level=info',
+          '--metrics-listen=0.0.0.0:8080',
+          '--shutdown-grace=10s',
+          AUTH_TOKEN_FILE,
+          '--report-listen=127.0.0.1:8082',
+          '--report-cache-ttl=60s',
+        ]);
         expect(container.ports).toEqual([
           { name: 'grpc', containerPort: 7070, protocol: 'TCP' },
           { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+          { name: 'reports', containerPort: 8082, protocol: 'TCP' },
         ]);
         expect(container.readinessProbe.grpc).toEqual({ port: 7070 });
         expect(container.livenessProbe.grpc).toEqual({ port: 7070 });
@@ -298,7 +309,7 @@ if (!helm) {
       it('leaves out the flag, the ports and the policy rule when metrics are off', () => {
         const off = ok({ set: ['engine.metrics.enabled=false'] });
         expect(engineContainer(off).args.join(' ')).not.toContain('--metrics-listen');
-        expect(engineContainer(off).ports.map((port: { name: string }) => port.name)).toEqual(['grpc']);
+        expect(engineContainer(off).ports.map((port: { name: string }) => port.name)).toEqual(['grpc', 'reports']);
         expect(only(off, 'Service').spec.ports.map((port: { name: string }) => port.name)).toEqual(['grpc']);
         expect(only(off, 'NetworkPolicy').spec.ingress).toHaveLength(1);
       });
@@ -606,8 +617,8 @@ if (!helm) {
     });
 
     describe('engine RBAC for approval gates', () => {
-      it('mounts no token and grants nothing when engine.rbac.approvalRequests is off', () => {
-        const docs = ok({ set: ['engine.rbac.approvalRequests=false'] });
+      it('mounts no token and grants nothing when engine.rbac.approvalRequests and engine.reports are off', () => {
+        const docs = ok({ set: ['engine.rbac.approvalRequests=false', 'engine.reports.enabled=false'] });
         expect(only(docs, 'ServiceAccount').automountServiceAccountToken).toBe(false);
         expect(only(docs, 'Deployment').spec.template.spec.automountServiceAccountToken).toBe(false);
         expect(docs.filter((doc) => doc.apiVersion.startsWith('rbac.authorization.k8s.io/'))).toEqual([]);

@@ -119,6 +119,57 @@ app.kubernetes.io/component: bot
 {{- printf "%s:%d" (include "rollouts-cv.engine.host" .) (int .Values.engine.port) }}
 {{- end }}
 
+{{/* Whether the engine calls the Kubernetes API (approval gates, log marks, report pages): its token and role. */}}
+{{- define "rollouts-cv.engine.kubernetesAccess" -}}
+{{- or .Values.engine.rbac.approvalRequests .Values.engine.reports.enabled }}
+{{- end }}
+
+{{/* Report pages (engine.reports): where they listen. Behind the chart's Ingress on every interface, for the
+ingress controller; otherwise on listenAddress, loopback by default, which only `kubectl port-forward` reaches. */}}
+{{- define "rollouts-cv.engine.reports.listen" -}}
+{{- $r := .Values.engine.reports }}
+{{- printf "%s:%d" (ternary "0.0.0.0" $r.listenAddress $r.ingress.enabled) (int $r.port) }}
+{{- end }}
+
+{{/* The Ingress path: the base path the engine serves under, or the root. */}}
+{{- define "rollouts-cv.engine.reports.path" -}}
+{{- default "/" (trimSuffix "/" .Values.engine.reports.basePath) }}
+{{- end }}
+
+{{/* The Ingress host: reports.ingress.host, or publicUrl's host without its port. */}}
+{{- define "rollouts-cv.engine.reports.host" -}}
+{{- $r := .Values.engine.reports }}
+{{- default (regexReplaceAll ":[0-9]+$" (urlParse $r.publicUrl).host "") $r.ingress.host }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.reports.validate" -}}
+{{- $r := .Values.engine.reports }}
+{{- if $r.enabled }}
+{{- range $name, $port := dict "engine.port" .Values.engine.port "engine.metrics.port" (ternary .Values.engine.metrics.port 0 .Values.engine.metrics.enabled) }}
+{{- if eq (int $port) (int $r.port) }}
+{{- fail (printf "engine.reports.port %d is also %s: the report pages need a port of their own" (int $r.port) $name) }}
+{{- end }}
+{{- end }}
+{{- if and $r.basePath $r.publicUrl (not (hasSuffix (trimSuffix "/" $r.basePath) (trimSuffix "/" $r.publicUrl))) }}
+{{- fail (printf "engine.reports.publicUrl %q must end with engine.reports.basePath %q: the links in Measurements are publicUrl/reports/..., and the engine answers only under basePath" $r.publicUrl $r.basePath) }}
+{{- end }}
+{{- end }}
+{{- if $r.ingress.enabled }}
+{{- if not $r.enabled }}
+{{- fail "engine.reports.ingress.enabled needs engine.reports.enabled: the Ingress routes to the report pages" }}
+{{- end }}
+{{- if not $r.publicUrl }}
+{{- fail "engine.reports.ingress.enabled needs engine.reports.publicUrl: the address people open through the Ingress (e.g. https://rollouts-cv.example.com), which the engine puts in each Measurement's link" }}
+{{- end }}
+{{- if and (not $r.ingress.annotations) (not $r.ingress.allowUnauthenticated) }}
+{{- fail "engine.reports.ingress has no annotations: the report pages have no authentication of their own, so add your ingress controller's auth annotations to engine.reports.ingress.annotations (e.g. oauth2-proxy's nginx.ingress.kubernetes.io/auth-url and auth-signin), or set engine.reports.ingress.allowUnauthenticated=true if something else in front authenticates" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.ingress.reportsFrom) }}
+{{- fail "engine.reports.ingress.enabled needs networkPolicy.ingress.reportsFrom: your ingress controller's pods (e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]), the only peers admitted to the reports port, so nothing reaches the unauthenticated pages around the Ingress" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "rollouts-cv.validate" -}}
 {{- if and .Values.engine.metrics.enabled (eq (int .Values.engine.metrics.port) (int .Values.engine.port)) }}
 {{- fail (printf "engine.metrics.port %d is also engine.port: the metrics need a port of their own" (int .Values.engine.metrics.port)) }}
@@ -159,6 +210,7 @@ app.kubernetes.io/component: bot
 {{- fail "bot.metrics.serviceMonitor.enabled needs bot.metrics.enabled: the ServiceMonitor scrapes the bot's metrics port" }}
 {{- end }}
 {{- end }}
+{{- include "rollouts-cv.engine.reports.validate" . }}
 {{- if and .Values.prometheusRule.enabled (not .Values.engine.metrics.enabled) }}
 {{- fail "prometheusRule.enabled needs engine.metrics.enabled: the alerts read the engine's metrics" }}
 {{- end }}
@@ -179,6 +231,22 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 - apiGroups: [rollouts-cv.io]
   resources: [logtemplatefeedbacks]
   verbs: [get, list]
+{{- end }}
+
+{{/* Everything the engine's role grants: the approval rules with engine.rbac.approvalRequests, and with
+engine.reports.enabled the AnalysisRun each report page names. */}}
+{{- define "rollouts-cv.engine.rules" -}}
+{{- $rules := list }}
+{{- if .Values.engine.rbac.approvalRequests }}{{ $rules = append $rules (include "rollouts-cv.engine.approvalRules" .) }}{{ end }}
+{{- if .Values.engine.reports.enabled }}{{ $rules = append $rules (include "rollouts-cv.engine.reportRules" .) }}{{ end }}
+{{- join "\n" $rules }}
+{{- end }}
+
+{{- define "rollouts-cv.engine.reportRules" -}}
+# Report pages: the AnalysisRun a page names, read when it is opened.
+- apiGroups: [argoproj.io]
+  resources: [analysisruns]
+  verbs: [get]
 {{- end }}
 
 {{- define "rollouts-cv.bot.rules" -}}
