@@ -1,7 +1,8 @@
 // The command line's argument parsers and the options several commands share: each parser turns the text a user
 // typed into a value, or refuses it with the form it expects (commander prints that and exits with USAGE_ERROR).
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseGoDuration } from '../shared/config/duration.js';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../shared/kube/names.js';
 import { splitHostPort } from '../shared/listen.js';
 
 /** The exit code of a command line that cannot be run as typed. */
@@ -52,24 +53,47 @@ export function portArgument(text: string): number {
   return port;
 }
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** `a,b,c`: Kubernetes namespace names (DNS labels). */
 export function namespacesArgument(text: string): string[] {
   const names = text.split(',').map((name) => name.trim());
-  const bad = names.filter((name) => !NAMESPACE.test(name));
+  const bad = names.filter((name) => !DNS_LABEL.test(name));
   if (bad.length > 0) throw new InvalidArgumentError(`expected namespace names separated by commas (e.g. "shop,payments"), got ${bad.map((name) => JSON.stringify(name)).join(', ')}.`);
   return names;
 }
 
 export function namespaceArgument(text: string): string {
-  if (!NAMESPACE.test(text)) throw new InvalidArgumentError('expected a namespace name (lowercase letters, digits and "-", at most 63 characters), e.g. "releases".');
+  if (!DNS_LABEL.test(text)) throw new InvalidArgumentError('expected a namespace name (lowercase letters, digits and "-", at most 63 characters), e.g. "releases".');
   return text;
 }
 
 /** A Kubernetes object name (DNS subdomain), e.g. of a Pipeline or a PipelineRun. */
 export function objectNameArgument(text: string): string {
-  if (!OBJECT_NAME.test(text)) throw new InvalidArgumentError('expected a Kubernetes object name (lowercase letters, digits, "-" and "."), e.g. "loans-api-release".');
+  if (!DNS_SUBDOMAIN.test(text)) throw new InvalidArgumentError('expected a Kubernetes object name (lowercase letters, digits, "-" and "."), e.g. "loans-api-release".');
   return text;
+}
+
+/** The file's verifications and the pods they compare, as `check` and `verify` take them. */
+export interface TargetFlags {
+  rollout?: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+  canaryHash?: string;
+  stableHash?: string;
+  arg: string[];
+  credentialsDir?: string;
+}
+
+/** Adds the flags of TargetFlags: the pods from a Rollout or given as hashes, template args, credentials. */
+export function withTargetFlags(command: Command, stableAlone: string): Command {
+  return command
+    .option('--rollout <name>', 'the canary and stable pods of this Rollout (status.currentPodHash, status.stableRS)')
+    .option('-n, --namespace <namespace>', "the Rollout's namespace (default: the kubeconfig context's, else default)")
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--canary-hash <hash>', 'the canary pods, instead of --rollout')
+    .option('--stable-hash <hash>', `the stable pods, instead of --rollout; ${stableAlone}`)
+    .option('--arg <name=value>', 'a template arg, for {{args.<name>}}; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--credentials-dir <dir>', 'folder of credentials the config may name (as the engine mounts them)', process.env.ROLLOUTS_CV_CREDENTIALS_DIR);
 }

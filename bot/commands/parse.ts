@@ -2,6 +2,7 @@
 // by the caller. A rollout is written `name`, `namespace/name` or `cluster:namespace/name`; `-n`/`--namespace`
 // and `--cluster` say the same.
 import type { Permission } from '../config.js';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../../shared/kube/names.js';
 
 export interface RolloutTarget {
   cluster?: string;
@@ -68,8 +69,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const IMAGE = /^[A-Za-z0-9_.-]+=[^\s=]+$/;
 /** A pipeline variable as the Pipeline declares it (shared/pipelines/spec.ts), and its value's limit there. */
 const VARIABLE = /^([A-Za-z_][A-Za-z0-9_-]{0,62})=([\s\S]*)$/;
@@ -127,7 +126,7 @@ function target(text: string | undefined, opts: Options, command: CommandName, w
     namespace: namespace ?? (typeof flagNamespace === 'string' ? flagNamespace : undefined),
     cluster: cluster ?? (typeof flagCluster === 'string' ? flagCluster : undefined),
   };
-  if (!DNS_NAME.test(result.name)) throw new UsageError(`"${result.name}" is not a valid ${what} name (lowercase letters, digits, "-" and ".")`);
+  if (!DNS_SUBDOMAIN.test(result.name)) throw new UsageError(`"${result.name}" is not a valid ${what} name (lowercase letters, digits, "-" and ".")`);
   if (result.namespace && !DNS_LABEL.test(result.namespace)) throw new UsageError(`"${result.namespace}" is not a valid namespace name`);
   return result;
 }

@@ -1,19 +1,12 @@
 // `rollouts-cv verify`: a verification run now against the live sources, for given pods and a window (a past
 // rollout's, or the one just past): the way to try a config before trusting it, and to replay a decision.
 import { type Command, InvalidArgumentError } from 'commander';
+import { type TargetFlags, withTargetFlags } from '../arguments.js';
 
-interface VerifyOptions {
-  rollout?: string;
-  namespace?: string;
-  kubeconfig?: string;
-  context?: string;
-  canaryHash?: string;
-  stableHash?: string;
-  arg: string[];
+interface VerifyOptions extends TargetFlags {
   start?: Date;
   end?: Date;
   only?: string;
-  credentialsDir?: string;
   json?: boolean;
   html?: string;
   quiet?: boolean;
@@ -26,26 +19,18 @@ function timeArgument(text: string): Date {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify')
     .description("run a verification now against the live sources, for the canary and stable pods over a closed window, and show the verdict with every metric's figures; exit 1 unless every verification passed")
     .argument('<file>', 'YAML or JSON: an AnalysisTemplate, a Rollout with verify gate steps, or a gate or verify config')
-    .option('--rollout <name>', 'the canary and stable pods of this Rollout (status.currentPodHash, status.stableRS)')
-    .option('-n, --namespace <namespace>', "the Rollout's namespace (default: the kubeconfig context's, else default)")
-    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--canary-hash <hash>', 'the canary pods, instead of --rollout')
-    .option('--stable-hash <hash>', 'the stable pods, instead of --rollout')
-    .option('--arg <name=value>', 'a template arg, for {{args.<name>}}; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--start <time>', "the window's start (RFC 3339); default: its end minus the config's duration", timeArgument)
     .option('--end <time>', "the window's end (RFC 3339); default: its start plus the config's duration, else now", timeArgument)
     .option('--only <text>', 'only the verifications whose name contains this')
-    .option('--credentials-dir <dir>', 'folder of credentials the config may name (as the engine mounts them)', process.env.ROLLOUTS_CV_CREDENTIALS_DIR)
     .option('--json', 'print the report as JSON (one object, or an array for several verifications)')
     .option('--html <file>', 'also write the report page (charts included, no network needed to view it)')
-    .option('-q, --quiet', 'no progress on stderr')
-    .action(async (file: string, options: VerifyOptions) => {
-      const { runVerifyCommand } = await import('../../plugin/report/command.js');
-      process.exitCode = await runVerifyCommand({ ...options, file, args: options.arg, json: options.json === true, quiet: options.quiet === true }, process.stdout, process.stderr);
-    });
+    .option('-q, --quiet', 'no progress on stderr');
+  withTargetFlags(command, 'with --canary-hash').action(async (file: string, options: VerifyOptions) => {
+    const { runVerifyCommand } = await import('../../plugin/report/command.js');
+    process.exitCode = await runVerifyCommand({ ...options, file, args: options.arg, json: options.json === true, quiet: options.quiet === true }, process.stdout, process.stderr);
+  });
 }

@@ -25,6 +25,15 @@ function bothGroups(groups: Groups): { canary: string; stable: string } {
   return { canary: groups.canary, stable: groups.stable };
 }
 
+/** The window the user asked for; one that is empty or has not ended is their mistake. */
+function windowOf(durationMs: number, choice: WindowChoice, now: Date) {
+  try {
+    return chooseWindow(durationMs, choice, now);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export async function runVerifyCommand(options: VerifyCommandOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream, now = new Date()): Promise<number> {
   const fail = (error: unknown) => {
     err.write(`rollouts-cv verify: ${(error as Error).message}\n`);
@@ -39,7 +48,7 @@ export async function runVerifyCommand(options: VerifyCommandOptions, out: NodeJ
       throw new UsageError(`--html writes one report, and ${options.file} has ${verifications.length} verifications: choose one with --only <text> (${verifications.map((v) => v.name).join('; ')})`);
     }
     const pods = bothGroups(groups);
-    const plan = verifications.map((v) => ({ ...v, window: chooseWindow(v.settings.durationMs, options, now) }));
+    const plan = verifications.map((v) => ({ ...v, window: windowOf(v.settings.durationMs, options, now) }));
     const reports: Report[] = [];
     let measured = true;
     for (const verification of plan) {

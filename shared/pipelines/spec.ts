@@ -3,6 +3,7 @@
 // here in full, so that a Pipeline the API server admitted but this controller cannot run gets a status that names
 // the field, and a PipelineRun never starts on it.
 import { z } from 'zod';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../kube/names.js';
 import { approversSchema } from '../approvals/waiting.js';
 import { durationField } from '../config/duration.js';
 import { ConfigError, parseConfig } from '../config/errors.js';
@@ -11,8 +12,8 @@ import { references, TemplateError, type Reference } from './template.js';
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lowercase name of letters, digits and "-", at most 63 characters, e.g. "prod-na"');
-const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'expected a Kubernetes object name (lowercase letters, digits, "-" and "."), e.g. "loans-api"');
+const dnsLabel = z.string().regex(DNS_LABEL, 'expected a lowercase name of letters, digits and "-", at most 63 characters, e.g. "prod-na"');
+const objectName = z.string().regex(DNS_SUBDOMAIN, 'expected a Kubernetes object name (lowercase letters, digits, "-" and "."), e.g. "loans-api"');
 /** Text that may hold ${{ … }} references (template.ts). */
 const text = (max: number) => z.string().min(1).max(max);
 const secretRef = z.strictObject({ name: objectName });

@@ -49,6 +49,13 @@ describe('rollouts-cv', () => {
     [['check'], /missing required argument 'file'/],
     [['check', 'docs/examples/analysistemplate.yaml'], /give --rollout <name> \(read from the cluster\) or --stable-hash/],
     [['check', 'docs/examples/analysistemplate.yaml', '--stable-hash', 'a', '--window', 'soon'], /expected a duration/],
+    [['engine', '--report-url', 'http://localhost:8082'], /--report-url and --report-base-path need --report-listen/],
+    [['engine', '--report-listen', '127.0.0.1:0', '--report-url', 'https://user:pw@cv.example.com'], /may not carry credentials, a query or a fragment/],
+    [['engine', '--report-listen', '127.0.0.1:0', '--report-base-path', 'x/../y'], /expected a path such as "\/rollouts-cv"/],
+    [['verify', 'docs/examples/analysistemplate.yaml', '--stable-hash', 'a'], /there is no canary to verify/],
+    [['verify', 'docs/examples/analysistemplate.yaml', '--canary-hash', 'b', '--stable-hash', 'a', '--start', 'yesterday'], /expected an RFC 3339 time/],
+    [['verify', 'docs/examples/analysistemplate.yaml', '--canary-hash', 'b', '--stable-hash', 'a', '--end', '2999-01-01T00:00:00Z'], /the window ends at 2999-01-01T00:00:00.000Z, which has not come yet/],
+    [['verify', 'docs/examples/rollout.yaml', '--canary-hash', 'b', '--stable-hash', 'a', '--only', 'nothing'], /no verification's name contains "nothing"; found: Rollout checkout, step 7 \(verify gate\)/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const failure = await run(process.execPath, [cli, ...args]).then(
       () => undefined,
