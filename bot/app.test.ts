@@ -622,6 +622,14 @@ describe('approval requests', () => {
     expect(fake.journal.calls('chat.update', { ok: true }).some((e) => e.args.ts === message.ts)).toBe(true);
   });
 
+  it("acknowledges a click on the report's link button (Slack opens the page) and does nothing more", async () => {
+    const report = `https://rollouts-cv.example.com/reports/${GATES}/web-abc123-2-1/verify`;
+    const message = await posted(GATES, 'web-abc123-s7', { type: 'Intervention', actions: ['promote', 'rollback'], onTimeout: 'rollback', evidence: { verdict: 'Inconclusive', reasons: [], report } });
+    const clicked = await exchange(click(message, 'rcv.report.open'));
+    expect(clicked.replies).toEqual([]);
+    expect(clicked.writes).toEqual([]);
+  });
+
   it('counts a double click of one person once toward the approvals needed', async () => {
     const message = await posted(GATES, 'web-abc123-s2', { requestedBy: DEV, policy: { minApprovals: 2, allowSelfApproval: false } });
     expect((await exchange(click(message, 'rcv.request.approve'))).answer).toBe(`Recorded your approve on ${GATES}/web-abc123-s2: 1/2 approvals so far.`);

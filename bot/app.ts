@@ -24,7 +24,7 @@ import { type LeaderElection, runLeaderElection } from '../shared/kube/leader.js
 import { confirmPending, runCommand } from './commands/run.js';
 import { defaultCluster } from './config.js';
 import type { BotContext, Reply } from './context.js';
-import { DECISION_VIEW, TEMPLATE_ACTIONS, decisionModal, parseRequestKey, parseTemplateKey, plain } from './slack/blocks.js';
+import { DECISION_VIEW, REPORT_ACTION, TEMPLATE_ACTIONS, decisionModal, parseRequestKey, parseTemplateKey, plain } from './slack/blocks.js';
 import { SLACK_PATH, createFront } from './slack/http-front.js';
 import { redactSlackSecrets } from './slack/redact.js';
 
@@ -126,6 +126,11 @@ function registerListeners(app: App, ctx: BotContext): void {
   app.action('rcv.cancel', async ({ ack, respond }) => {
     await ack();
     await respond({ replace_original: true, text: 'Cancelled; nothing was changed.' });
+  });
+
+  // A link button: Slack opens the link and still tells the app, which only acknowledges (else Slack shows an error).
+  app.action(REPORT_ACTION, async ({ ack }) => {
+    await ack();
   });
 
   app.action('rcv.request.comment', async ({ ack, body, action, respond }) => {

@@ -64,6 +64,21 @@ describe('bot config', () => {
     expect(() => parseBotConfig({ roles: [{ name: 'r', environments: ['*'], allow: ['view'] }] })).toThrow('config.roles[0]: expected at least one of users, groups');
   });
 
+  it("takes the engine's report server as an http(s) address, a path prefix allowed, and nothing else", () => {
+    expect(parseBotConfig({}).reports).toBeUndefined();
+    for (const engineUrl of ['http://rollouts-cv-engine.rollouts-cv.svc:8082', 'https://rollouts-cv.example.com/rollouts-cv']) {
+      expect(parseBotConfig({ reports: { engineUrl } }).reports).toEqual({ engineUrl });
+    }
+    const FORM = 'e.g. "http://rollouts-cv-engine.rollouts-cv.svc:8082"';
+    expect(() => parseBotConfig({ reports: { engineUrl: 'file:///etc/passwd' } })).toThrow(`config.reports.engineUrl: expected the engine's report server as an http(s) URL, ${FORM}; got "file:///etc/passwd"`);
+    expect(() => parseBotConfig({ reports: { engineUrl: 'rollouts-cv-engine:8082' } })).toThrow("config.reports.engineUrl: expected the engine's report server as an http(s) URL");
+    for (const engineUrl of ['http://user:secret@rollouts-cv-engine:8082', 'http://rollouts-cv-engine:8082/?token=x', 'http://rollouts-cv-engine:8082/#reports']) {
+      expect(() => parseBotConfig({ reports: { engineUrl } })).toThrow(`config.reports.engineUrl: expected an address without credentials, query or fragment, ${FORM}`);
+    }
+    expect(() => parseBotConfig({ reports: {} })).toThrow('config.reports.engineUrl: is required (expected a string)');
+    expect(() => parseBotConfig({ reports: { engineUrl: 'http://e:8082', publicUrl: 'x' } })).toThrow('config.reports: unknown key "publicUrl"; allowed keys: engineUrl');
+  });
+
   it('reads YAML files and says which file is broken', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bot-config-'));
     writeFileSync(join(dir, 'ok.yaml'), 'clusters:\n  - name: main\n');

@@ -57,6 +57,22 @@ const impersonationSchema = z.strictObject({
   groups: z.array(z.string().min(1)).default([]),
 });
 
+/**
+ * The engine's report server as the bot reaches it (an in-cluster address): the only host it fetches report images
+ * from, whatever link a request carries (slack/report-image.ts).
+ */
+const engineUrl = z
+  .url({
+    protocol: /^https?$/,
+    abort: true,
+    error: (issue) => (typeof issue.input === 'string' ? `expected the engine's report server as an http(s) URL, e.g. "http://rollouts-cv-engine.rollouts-cv.svc:8082"; got ${JSON.stringify(issue.input)}` : undefined),
+  })
+  .max(2048)
+  .refine((text) => {
+    const url = new URL(text);
+    return !url.username && !url.password && !url.search && !url.hash;
+  }, 'expected an address without credentials, query or fragment, e.g. "http://rollouts-cv-engine.rollouts-cv.svc:8082" (a path prefix such as "/rollouts-cv" is allowed)');
+
 const configSchema = z
   .strictObject({
     clusters: z.array(clusterSchema).min(1).default([{ name: 'default' }]),
@@ -70,6 +86,8 @@ const configSchema = z
     intervention: z
       .strictObject({ timeout: durationField({ min: 60_000 }).prefault('1h'), onTimeout: z.enum(['rollback', 'promote']).default('rollback') })
       .prefault({}),
+    /** Where the bot fetches a verification's charts to post them with an intervention; none when absent. */
+    reports: z.strictObject({ engineUrl }).optional(),
   })
   .superRefine((config, ctx) => {
     const clusters = new Set(config.clusters.map((c) => c.name));

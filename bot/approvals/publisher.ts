@@ -1,8 +1,9 @@
 // Keeps Slack in step with the ApprovalRequests (run by the leader only): posts each new request to its
-// environment's channel, updates the message in place when its status changes, and applies the default outcome
-// of a request nobody decided in time — also for requests that expired while no bot was running. What was last
-// posted is remembered in the request's status (channel, ts, a digest and the bot's signature), so a new leader
-// neither posts twice nor rewrites unchanged messages.
+// environment's channel (with the verification's charts in its thread, when the engine's reports are configured),
+// updates the message in place when its status changes, and applies the default outcome of a request nobody decided
+// in time — also for requests that expired while no bot was running. What was last posted is remembered in the
+// request's status (channel, ts, a digest and the bot's signature), so a new leader neither posts twice nor rewrites
+// unchanged messages.
 import type { WebClient } from '@slack/web-api';
 import { ApiException } from '@kubernetes/client-node';
 import { type ApprovalRequest, type ApprovalRequestStatus, type RolloutApprovalRequest, type RolloutPosition, cancel, isRolloutRequest, effectivePolicy, expire, leftBehind, recount, statusOf } from '../../shared/approvals/request.js';
@@ -14,7 +15,8 @@ import { type EnvironmentConfig, operatorPolicy } from '../config.js';
 import type { BotContext } from '../context.js';
 import { policySpec } from '../interventions/inconclusive.js';
 import { approvalRequestMessage } from '../slack/blocks.js';
-import { type RefSubject, showMessage } from '../slack/message-ref.js';
+import { type RefSubject, postedAnew, showMessage } from '../slack/message-ref.js';
+import { postReportImage } from '../slack/report-image.js';
 
 export interface PublisherOptions {
   client: WebClient;
@@ -95,8 +97,16 @@ async function publishRequest(ctx: BotContext, options: PublisherOptions, cluste
   const message = () => approvalRequestMessage(request, { cluster: cluster.name, namespace, environment: environment.name }, policy);
   // Where the message is, only if the bot recorded it (status is writable by others too): see slack/message-ref.ts.
   const subject: RefSubject = { kind: 'approval-request', cluster: cluster.name, namespace, name, uid: request.metadata.uid ?? '' };
-  const shown = await showMessage(options.client, ctx.log, { subject, stored: status.slack, channel, object: `ApprovalRequest ${namespace}/${name}` }, message, postNew);
-  if (shown) await remember(cluster, namespace, name, shown);
+  const object = `ApprovalRequest ${namespace}/${name}`;
+  const shown = await showMessage(options.client, ctx.log, { subject, stored: status.slack, channel, object }, message, postNew);
+  if (!shown) return;
+  await remember(cluster, namespace, name, shown);
+  // The verification's charts go in the thread of a message posted anew, once: an update leaves the thread alone.
+  const engineUrl = ctx.config.reports?.engineUrl;
+  const { report, verdict } = request.spec.evidence ?? {};
+  if (engineUrl && report && postedAnew(shown, status.slack)) {
+    await postReportImage(options.client, ctx.log, { engineUrl, link: report, channel: shown.channel, threadTs: shown.ts, verdict, object });
+  }
 }
 
 /** Stores where the message is and what it shows; a concurrent status change only means another update next pass. */

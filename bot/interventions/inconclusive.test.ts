@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployedBy } from '../../shared/approvals/deployer.js';
 import { API_VERSION, APPROVAL_REQUESTS, type ApprovalRequest, DEPLOYED_BY_ANNOTATION, type Decision, pendingStatus, statusOf } from '../../shared/approvals/request.js';
-import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
+import type { AnalysisRun } from '../../shared/verdicts/evidence.js';
 import { headerValues } from '../../test/helpers/fake-kube-api.js';
 import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, seedInconclusive, startLeaderHarness } from '../../test/helpers/leader-harness.js';
@@ -82,6 +83,22 @@ describe('where the bot is responsible', () => {
     expect(specOf('by-alice').deployerUnknown).toBeUndefined();
     expect(specOf('by-pipeline').requestedBy).toBeUndefined();
     expect(specOf('by-pipeline').deployerUnknown).toBe(`no ${DEPLOYED_BY_ANNOTATION} annotation on Rollout ${SHOP}/by-pipeline (not deployed from Slack)`);
+  });
+
+  it("carries the verification's evidence, with the link to its report page", async () => {
+    seedInconclusive(h.store, SHOP, 'reported');
+    const report = `http://localhost:8082/reports/${SHOP}/reported-run/verify`;
+    h.store.modify({ ...ANALYSIS_RUNS, namespace: SHOP, name: 'reported-run' }, (object) => {
+      (object as unknown as AnalysisRun).status!.metricResults![0]!.measurements![0]!.metadata = { verificationId: 'v-0123456789abcdef', report };
+    });
+    await pass();
+    expect(h.requests().find((r) => r.spec.rollout?.name === 'reported')!.spec.evidence).toEqual({
+      verdict: 'Inconclusive',
+      score: 40,
+      reasons: ['p99 latency +12%'],
+      report,
+      analysisRun: 'reported-run',
+    });
   });
 
   it('carries out nothing in a namespace no environment lists, even for a request labelled as its own', async () => {

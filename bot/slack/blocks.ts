@@ -6,6 +6,7 @@ import type { ApprovalRequest, EffectivePolicy } from '../../shared/approvals/re
 import { allowedActions, statusOf } from '../../shared/approvals/request.js';
 import { type FeedbackMark, offeredMark } from '../../shared/logs-feedback/feedback.js';
 import { type RolloutSummary, formatSummary, weightText } from '../../shared/kube/rollout-status.js';
+import { reportLinkOf } from '../../shared/verdicts/evidence.js';
 import { MAX_TEMPLATES } from '../../shared/verdicts/summary.js';
 import { clip } from '../../shared/text.js';
 
@@ -49,8 +50,8 @@ const markup = (value: string | number | Mrkdwn) => (value instanceof Mrkdwn ? v
 
 export const mention = (userId: string) => new Mrkdwn(`<@${userId}>`);
 
-function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT) } };
+function section(text: string, accessory?: types.Button): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT) }, ...(accessory && { accessory }) };
 }
 
 function context(text: string): KnownBlock {
@@ -197,6 +198,19 @@ function templateBlocks(cluster: string, request: ApprovalRequest): KnownBlock[]
   });
 }
 
+/** The action of the link button to a verification's report: Slack sends it too, and the bot only acknowledges it. */
+export const REPORT_ACTION = 'rcv.report.open';
+
+/**
+ * A link button to the verification's report page, when the evidence has a link people may follow. The request is
+ * anyone's to write, so the link is checked again here (reportLinkOf: http(s), no credentials, at most 2048
+ * characters, within the 3000 a button's url may have); it goes in the button's url, never in mrkdwn.
+ */
+function reportButton(request: ApprovalRequest): types.Button | undefined {
+  const url = reportLinkOf(request.spec.evidence?.report);
+  return url === undefined ? undefined : { type: 'button', action_id: REPORT_ACTION, text: { type: 'plain_text', text: 'Open the report' }, url };
+}
+
 /**
  * An approval or intervention request, with buttons while it is pending and its outcome once it ended, under the
  * operator's policy for its environment.
@@ -228,7 +242,7 @@ export function approvalRequestMessage(request: ApprovalRequest, place: Place, p
   const decisions = status.decisions.map((d) => `${mention(d.user)} ${d.action}${d.comment ? `: _${escape(d.comment)}_` : ''}`);
   if (decisions.length) lines.push(`decisions: ${decisions.join('; ')}`);
 
-  const blocks: KnownBlock[] = [section(lines.join('\n')), ...templates];
+  const blocks: KnownBlock[] = [section(lines.join('\n'), reportButton(request)), ...templates];
   if (status.state === 'Pending') {
     blocks.push(context(`${describePlace(place)} · request \`${request.metadata.name}\` · ${onTimeout} at <!date^${Math.floor(Date.parse(spec.expiresAt) / 1000)}^{date_short_pretty} {time}|${spec.expiresAt}> if nobody decides`));
     const key = requestKey(place.cluster, request);

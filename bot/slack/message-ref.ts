@@ -82,6 +82,11 @@ export interface MessagePlace {
   object: string;
 }
 
+/** Whether a reference showMessage returned is to a message it posted anew: one updated in place keeps its place. */
+export function postedAnew(shown: MessageRef, stored: StoredRef | undefined): boolean {
+  return shown.channel !== stored?.channel || shown.ts !== stored?.ts;
+}
+
 /**
  * Shows the message `build` makes in Slack: updated in place where the stored reference is one the bot recorded for
  * this subject and channel (unless it shows this already), else — when `postNew` and there is a channel — posted

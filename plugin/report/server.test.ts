@@ -8,7 +8,7 @@ import { parseVerifyConfig } from '../config/schema.js';
 import { ReportError, type ReportRef } from './analysis-run.js';
 import { echartsBundle } from './assets.js';
 import { buildReport, type Report } from './model.js';
-import { parseReportPath, serveReports, type ReportServerOptions } from './server.js';
+import { parseReportRequest, serveReports, type ReportServerOptions } from './server.js';
 
 const config = parseVerifyConfig({
   duration: '5m',
@@ -289,22 +289,22 @@ describe('serveReports under a base path', () => {
   });
 });
 
-describe('parseReportPath', () => {
+describe('parseReportRequest', () => {
   it('reads the namespace, the AnalysisRun, the metric (as Argo allows it) and the measurement', () => {
-    expect(parseReportPath('/reports/shop/web-7f5c9-2.1/Verify_Errors', new URLSearchParams('measurement=12'))).toEqual({
+    expect(parseReportRequest('/reports/shop/web-7f5c9-2.1/Verify_Errors', new URLSearchParams('measurement=12'))).toEqual({
       namespace: 'shop',
       analysisRun: 'web-7f5c9-2.1',
       metric: 'Verify_Errors',
       measurement: 12,
     });
-    expect(parseReportPath('/reports/shop/web/verify', new URLSearchParams())).toEqual({ namespace: 'shop', analysisRun: 'web', metric: 'verify' });
+    expect(parseReportRequest('/reports/shop/web/verify', new URLSearchParams())).toEqual({ namespace: 'shop', analysisRun: 'web', metric: 'verify' });
   });
 
   it('says why a path names no report', () => {
-    expect(parseReportPath('/reports/shop/web%2Fx/verify', new URLSearchParams())).toBe('not found: the AnalysisRun is not a Kubernetes object name');
-    expect(parseReportPath('/reports/shop/%E0%A4%A/verify', new URLSearchParams())).toBe('not found: the path is not valid percent-encoding');
-    expect(parseReportPath('/reports/sh_op/web/verify', new URLSearchParams())).toBe('not found: the namespace is not a Kubernetes namespace name');
-    expect(parseReportPath('/reports/shop/web/ver ify', new URLSearchParams())).toBe('not found: the metric is not a metric name');
-    expect(parseReportPath('/reports/shop/web/verify', new URLSearchParams('measurement=x'))).toBe('not found: measurement must be a measurement index (0, 1, …)');
+    expect(parseReportRequest('/reports/shop/web%2Fx/verify', new URLSearchParams())).toBe('not found: the AnalysisRun is not a Kubernetes object name');
+    expect(parseReportRequest('/reports/shop/%E0%A4%A/verify', new URLSearchParams())).toBe('not found: the AnalysisRun is not a Kubernetes object name');
+    expect(parseReportRequest('/reports/sh_op/web/verify', new URLSearchParams())).toBe('not found: the namespace is not a Kubernetes namespace name');
+    expect(parseReportRequest('/reports/shop/web/ver ify', new URLSearchParams())).toBe('not found: the metric is not a metric name');
+    expect(parseReportRequest('/reports/shop/web/verify', new URLSearchParams('measurement=x'))).toBe('not found: measurement must be a measurement index (0, 1, …)');
   });
 });

@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/log.js';
 import { listenOn, type ListeningServer } from '../../shared/listen.js';
 import { packageVersion } from '../../shared/package-files.js';
 import { CollectError } from '../collect/source.js';
+import { parseReportPath } from '../../shared/verdicts/report-path.js';
 import { ReportError, type ReportRef } from './analysis-run.js';
 import { echartsBundle } from './assets.js';
 import { contentSecurityPolicy, renderReportHtml } from './html.js';
@@ -32,27 +33,13 @@ export interface ReportServerOptions {
 export const DEFAULT_REPORT_CACHE_TTL_MS = 60_000;
 const MAX_CACHED = 200;
 
-// Kubernetes names: a namespace is a DNS label, an AnalysisRun a DNS subdomain; a metric name as Argo allows it.
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OBJECT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-const METRIC = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$/;
-
-/** The report a path names, or why it names none. */
-export function parseReportPath(path: string, query: URLSearchParams): ReportRef | string {
-  const parts = path.split('/');
-  if (parts.length !== 5 || parts[0] !== '' || parts[1] !== 'reports') return 'not found: reports are at /reports/<namespace>/<analysisrun>/<metric>';
-  let namespace: string, analysisRun: string, metric: string;
-  try {
-    [namespace, analysisRun, metric] = parts.slice(2).map((part) => decodeURIComponent(part)) as [string, string, string];
-  } catch {
-    return 'not found: the path is not valid percent-encoding';
-  }
-  if (!NAMESPACE.test(namespace)) return 'not found: the namespace is not a Kubernetes namespace name';
-  if (!OBJECT.test(analysisRun)) return 'not found: the AnalysisRun is not a Kubernetes object name';
-  if (!METRIC.test(metric)) return 'not found: the metric is not a metric name';
+/** The report a path and query name, or why they name none. */
+export function parseReportRequest(path: string, query: URLSearchParams): ReportRef | string {
+  const named = parseReportPath(path);
+  if (typeof named === 'string') return `not found: ${named}`;
   const index = query.get('measurement');
   if (index !== null && !/^\d{1,4}$/.test(index)) return 'not found: measurement must be a measurement index (0, 1, …)';
-  return { namespace, analysisRun, metric, ...(index !== null && { measurement: Number(index) }) };
+  return { ...named, ...(index !== null && { measurement: Number(index) }) };
 }
 
 const PAGE_HEADERS = {
@@ -106,7 +93,7 @@ export async function serveReports(options: ReportServerOptions): Promise<Listen
     if (path === assetPath) {
       return send(response, 200, 'text/javascript; charset=utf-8', await echartsBundle(), { 'cache-control': 'public, max-age=31536000, immutable' });
     }
-    const ref = parseReportPath(path, url.searchParams);
+    const ref = parseReportRequest(path, url.searchParams);
     if (typeof ref === 'string') return send(response, 404, 'text/plain', `${ref}\n`);
     const format = url.searchParams.get('format') ?? 'html';
     if (!['html', 'json', 'png'].includes(format)) return send(response, 400, 'text/plain', 'format must be html, json or png\n');

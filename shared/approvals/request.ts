@@ -73,7 +73,16 @@ interface RequestSpecFields {
   onTimeout: Outcome;
   /** Outcomes a person may choose; an Approval always offers approve and reject. */
   actions?: Outcome[];
-  evidence?: { verdict?: string; score?: number | null; reasons?: string[]; templates?: TemplateNote[]; verificationId?: string; analysisRun?: string };
+  evidence?: {
+    verdict?: string;
+    score?: number | null;
+    reasons?: string[];
+    templates?: TemplateNote[];
+    verificationId?: string;
+    analysisRun?: string;
+    /** The verification's report page as people open it (an http(s) link; see reportLinkOf). */
+    report?: string;
+  };
 }
 
 export interface ApprovalRequestStatus {

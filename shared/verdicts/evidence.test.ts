@@ -10,6 +10,7 @@ interface Schema {
   nullable?: boolean;
   maxItems?: number;
   maxLength?: number;
+  pattern?: string;
   minimum?: number;
   maximum?: number;
   items?: Schema;
@@ -34,7 +35,9 @@ function schemaProblems(evidence: unknown, schema: Schema = EVIDENCE, path = 'ev
       return [...tooMany, ...items.flatMap((item, i) => schemaProblems(item, schema.items!, `${path}[${i}]`))];
     }
     case 'string':
-      return typeof evidence !== 'string' ? [`${path}: not a string`] : schema.maxLength !== undefined && evidence.length > schema.maxLength ? [`${path}: ${evidence.length} characters`] : [];
+      if (typeof evidence !== 'string') return [`${path}: not a string`];
+      if (schema.maxLength !== undefined && evidence.length > schema.maxLength) return [`${path}: ${evidence.length} characters`];
+      return schema.pattern !== undefined && !new RegExp(schema.pattern).test(evidence) ? [`${path}: does not match ${schema.pattern}`] : [];
     case 'integer':
       return Number.isInteger(evidence) ? [] : [`${path}: ${String(evidence)} is not an integer`];
     case 'boolean':
@@ -101,7 +104,52 @@ describe('evidenceOf', () => {
   });
 
   it('finds the schema problems it guards against (the check above is not vacuous)', () => {
-    expect(schemaProblems({ verdict: 'x', score: 72.5, reasons: ['r'.repeat(1001)] })).toEqual(['evidence.score: 72.5 is not an integer', 'evidence.reasons[0]: 1001 characters']);
+    expect(schemaProblems({ verdict: 'x', score: 72.5, reasons: ['r'.repeat(1001)], report: 'ftp://x/' })).toEqual([
+      'evidence.score: 72.5 is not an integer',
+      'evidence.reasons[0]: 1001 characters',
+      'evidence.report: does not match ^https?://',
+    ]);
+  });
+});
+
+describe("evidenceOf: the report page's link", () => {
+  const VERDICT = { verdict: 'Inconclusive', score: 55, reasons: ['latency: not conclusively higher'] };
+  const withReport = (report: unknown, metric: object = {}) => ({
+    metadata: { name: 'web-7f5c9-2-1' },
+    status: { phase: 'Inconclusive', metricResults: [{ name: 'verify', measurements: [{ value: JSON.stringify(VERDICT), metadata: { verificationId: 'v-1', report } }], ...metric }] },
+  }) as unknown as Parameters<typeof evidenceOf>[0];
+
+  it.each([
+    ['a port-forward address', 'http://localhost:8082/reports/shop/web-7f5c9-2-1/verify'],
+    ['an Ingress address under a path prefix', 'https://rollouts-cv.example.com/rollouts-cv/reports/shop/web-7f5c9-2-1/verify'],
+  ])("keeps %s, within the CRD's schema", (_what, link) => {
+    const evidence = evidenceOf(withReport(link))!;
+    expect(evidence).toEqual({ ...VERDICT, report: link, analysisRun: 'web-7f5c9-2-1' });
+    expect(schemaProblems(evidence)).toEqual([]);
+  });
+
+  it.each([
+    ['a javascript: link', 'javascript:alert(1)//http://x'],
+    ['an ftp: link', 'ftp://files.example/reports/shop/web/verify'],
+    ['a link with credentials', 'https://user:secret@rollouts-cv.example.com/reports/shop/web/verify'],
+    ['a link with a user name only', 'https://user@rollouts-cv.example.com/reports/shop/web/verify'],
+    ['a link over 2048 characters', `https://rollouts-cv.example.com/reports/shop/web/${'m'.repeat(2048)}`],
+    ['a link that grows over 2048 characters once encoded', `https://rollouts-cv.example.com/reports/shop/web/${' '.repeat(700)}x`],
+    ['a relative link', '/reports/shop/web/verify'],
+    ['a number', 8082],
+    ['an object', { href: 'https://rollouts-cv.example.com/' }],
+  ])('leaves out %s, keeping the rest', (_what, link) => {
+    const evidence = evidenceOf(withReport(link))!;
+    expect(evidence).toEqual({ ...VERDICT, analysisRun: 'web-7f5c9-2-1' });
+    expect(schemaProblems(evidence)).toEqual([]);
+  });
+
+  it("takes the link of the measurement the verdict comes from, never another provider's", () => {
+    const other = { name: 'prometheus', measurements: [{ value: '0.97', metadata: { report: 'https://elsewhere.example/reports/a/b/c' } }] };
+    const run = withReport('http://localhost:8082/reports/shop/web-7f5c9-2-1/verify');
+    run!.status!.metricResults!.unshift(other);
+    expect(evidenceOf(run)!.report).toBe('http://localhost:8082/reports/shop/web-7f5c9-2-1/verify');
+    expect(evidenceOf({ ...run!, status: { metricResults: [other] } })!.report).toBeUndefined();
   });
 });
 

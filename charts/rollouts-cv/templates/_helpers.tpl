@@ -28,6 +28,16 @@
 {{- end }}
 {{- end }}
 
+{{/* The bot's configuration file: bot.config, and with bot.reportImages the engine's report pages it fetches images
+from (reports.engineUrl). A copy: bot.config itself stays as given for the other templates. */}}
+{{- define "rollouts-cv.bot.config" -}}
+{{- $config := deepCopy .Values.bot.config }}
+{{- if .Values.bot.reportImages.enabled }}
+{{- $_ := set $config "reports" (dict "engineUrl" (include "rollouts-cv.engine.reports.serviceUrl" .)) }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
 {{- define "rollouts-cv.bot.fullname" -}}
 {{- printf "%s-bot" (include "rollouts-cv.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -124,11 +134,23 @@ app.kubernetes.io/component: bot
 {{- or .Values.engine.rbac.approvalRequests .Values.engine.reports.enabled }}
 {{- end }}
 
-{{/* Report pages (engine.reports): where they listen. Behind the chart's Ingress on every interface, for the
-ingress controller; otherwise on listenAddress, loopback by default, which only `kubectl port-forward` reaches. */}}
+{{/* Whether other pods reach the report pages (engine.reports): the ingress controller behind the chart's Ingress,
+or the bot fetching their images (bot.reportImages). Then they listen on every interface, the Service has port
+`reports` and the NetworkPolicy admits exactly those pods to it. "true" or empty. */}}
+{{- define "rollouts-cv.engine.reports.inCluster" -}}
+{{- if or .Values.engine.reports.ingress.enabled .Values.bot.reportImages.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Report pages: where they listen. On every interface when other pods reach them; otherwise on listenAddress,
+loopback by default, which only `kubectl port-forward` reaches. */}}
 {{- define "rollouts-cv.engine.reports.listen" -}}
 {{- $r := .Values.engine.reports }}
-{{- printf "%s:%d" (ternary "0.0.0.0" $r.listenAddress $r.ingress.enabled) (int $r.port) }}
+{{- printf "%s:%d" (ternary "0.0.0.0" $r.listenAddress (eq (include "rollouts-cv.engine.reports.inCluster" .) "true")) (int $r.port) }}
+{{- end }}
+
+{{/* The report pages as pods in the cluster reach them: the Service's reports port, under the base path. */}}
+{{- define "rollouts-cv.engine.reports.serviceUrl" -}}
+{{- printf "http://%s:%d%s" (include "rollouts-cv.engine.host" .) (int .Values.engine.reports.port) (trimSuffix "/" .Values.engine.reports.basePath) }}
 {{- end }}
 
 {{/* The Ingress path: the base path the engine serves under, or the root. */}}
@@ -166,6 +188,17 @@ ingress controller; otherwise on listenAddress, loopback by default, which only 
 {{- end }}
 {{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.ingress.reportsFrom) }}
 {{- fail "engine.reports.ingress.enabled needs networkPolicy.ingress.reportsFrom: your ingress controller's pods (e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]), the only peers admitted to the reports port, so nothing reaches the unauthenticated pages around the Ingress" }}
+{{- end }}
+{{- end }}
+{{- if .Values.bot.reportImages.enabled }}
+{{- if not .Values.bot.enabled }}
+{{- fail "bot.reportImages.enabled needs bot.enabled: the bot is what fetches the report images and posts them in Slack" }}
+{{- end }}
+{{- if not $r.enabled }}
+{{- fail "bot.reportImages.enabled needs engine.reports.enabled: the images are the report pages' charts, which the engine serves only with them" }}
+{{- end }}
+{{- if hasKey .Values.bot.config "reports" }}
+{{- fail "bot.reportImages.enabled writes reports.engineUrl into the bot's configuration itself: leave bot.config.reports out" }}
 {{- end }}
 {{- end }}
 {{- end }}
