@@ -172,6 +172,17 @@ describe('gateRun (verify)', () => {
     expect(result.message).toMatch(/^Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\); /);
   });
 
+  it('in shadow mode (onUnhealthy: record) passes an unhealthy canary, keeping the verdict in its message and status', async () => {
+    const config = { verify: verifyConfig({ onUnhealthy: 'record' }) };
+    const first = await firstRun(config);
+    const early = await gateRun(rollout, step(config, first.status), context(at(60), fakeSource({ canary1: 5, stable1: 1 })));
+    expect(early.phase).toBe('Successful');
+    expect(early.message).toMatch(/^shadow mode \(onUnhealthy: record\), not acted on: decided early, after 1m of the 5m window \(20%\): Unhealthy, score 0\/100: latency-p95: /);
+    expect(early.status).toMatchObject({ kind: 'verify', verdict: 'Unhealthy', score: 0 });
+    const healthy = await gateRun(rollout, step(config, first.status), context(at(300), fakeSource({ canary1: 1, stable1: 1 })));
+    expect([healthy.phase, healthy.message]).toEqual(['Successful', expect.stringMatching(/^Healthy, score 100\/100/)]);
+  });
+
   it('fails where a metric would be Inconclusive, and says so', async () => {
     const config = { verify: verifyConfig({ unhealthyPhase: 'Inconclusive' }) };
     const first = await firstRun(config);
@@ -470,7 +481,7 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
     expect(result.message).toMatch(/^invalid config: /);
     for (const issue of [
       'config.verify.sensitivity: expected one of high, medium, low; got "extreme"',
-      'config.verify.onUnhealthy: expected one of fail, ask; got "maybe"',
+      'config.verify.onUnhealthy: expected one of fail, ask, record; got "maybe"',
       'config.verify.ask: unknown key "channel"; allowed keys: timeout, onTimeout, approvers, environment, message',
       'config.verify.ask.timeout: expected at least 1m; got "10s"',
       'config.verify.ask.onTimeout: expected one of rollback, promote; got "x"',

@@ -61,20 +61,23 @@ type AskConfig = z.output<typeof askSchema>;
 const ASK_DEFAULTS: AskConfig = askSchema.parse({});
 
 // The gate's own keys, beside the verification's. `ask` alone is an error rather than an implied
-// `onUnhealthy: ask`, so that whether a failure aborts the rollout is always written out.
+// `onUnhealthy: ask`, so that whether a failure aborts the rollout is always written out. `record` is shadow mode:
+// the verdict is kept in the step's message and status, and the step passes whatever it says.
 const gateSchema = z
-  .object({ onUnhealthy: z.enum(['fail', 'ask']).default('fail'), ask: askSchema.optional() })
+  .object({ onUnhealthy: z.enum(['fail', 'ask', 'record']).default('fail'), ask: askSchema.optional() })
   .superRefine(({ onUnhealthy, ask }, ctx) => {
     if (ask && onUnhealthy !== 'ask') {
       ctx.addIssue({ code: 'custom', path: ['ask'], message: `applies only with onUnhealthy: ask (onUnhealthy is "${onUnhealthy}"); set onUnhealthy: ask, or remove ask` });
     }
   })
-  .transform(({ onUnhealthy, ask }): AskConfig | undefined => (onUnhealthy === 'ask' ? (ask ?? ASK_DEFAULTS) : undefined));
+  .transform(({ onUnhealthy, ask }) => ({ record: onUnhealthy === 'record', ask: onUnhealthy === 'ask' ? (ask ?? ASK_DEFAULTS) : undefined }));
 
 interface GateConfig {
   settings: VerifySettings;
-  /** How to ask when the verification fails; undefined for `onUnhealthy: fail`. */
+  /** How to ask when the verification fails; undefined unless `onUnhealthy: ask`. */
   ask: AskConfig | undefined;
+  /** `onUnhealthy: record`: a failed verification is recorded, not acted on (shadow mode). */
+  record: boolean;
 }
 
 /** The verification's settings and the gate's own keys, with the invalid fields of both reported at once. */
@@ -91,9 +94,9 @@ export function parseGateConfig(raw: unknown): GateConfig {
     }
   };
   const settings = collect(() => parseVerifySettings(isRecord(raw) ? verification : raw, CONFIG_ROOT));
-  const askConfig = collect(() => parseConfig(gateSchema, { onUnhealthy, ask }, CONFIG_ROOT));
-  if (!settings || issues.length) throw new ConfigError(issues);
-  return { settings, ask: askConfig };
+  const gate = collect(() => parseConfig(gateSchema, { onUnhealthy, ask }, CONFIG_ROOT));
+  if (!settings || !gate || issues.length) throw new ConfigError(issues);
+  return { settings, ...gate };
 }
 
 function rolloutId(rollout: unknown): string {
@@ -150,7 +153,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
     if (error instanceof ConfigError) return { phase: 'Failed', message: `invalid config: ${error.message}` };
     throw error;
   }
-  const { settings, ask } = gate;
+  const { settings, ask, record } = gate;
   const previous = rawStatus === undefined || rawStatus === null ? undefined : statusSchema.safeParse(rawStatus);
   if (!previous) {
     const wait = settings.durationMs + (ask?.timeout ?? 0);
@@ -191,6 +194,7 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   if (outcome.state === 'undecided') return { phase: 'Running', message, requeueAfterMs: requeueAfterMs(outcome.nextLookAt, now), status };
   const { phase } = outcome.result;
   if (phase === 'Successful') return { phase, message, status };
+  if (record) return { phase: 'Successful', message: `shadow mode (onUnhealthy: record), not acted on: ${message}`, status };
   if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, message, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
   return { phase: 'Failed', message: `${message}${note}`, status };

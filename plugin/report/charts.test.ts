@@ -78,6 +78,17 @@ function isGrey(colour: string): boolean {
 }
 
 describe('metricChartOption', () => {
+  it('keeps every line on the chart: the value axis spans the data and the thresholds, from 0 for data that is never negative', () => {
+    const healthy = latencyMetric();
+    const farAbove = { ...healthy, limits: [{ label: 'fails above (+20%)', value: 0.9, kind: 'fail' as const }] };
+    expect(metricChartOption(farAbove).yAxis).toMatchObject({ min: 0.165, max: 0.935 });
+    // A ratio's axis is in percent: the fail-fast bound at 10% is inside it.
+    const axis = metricChartOption(errorsMetric()).yAxis as { min: number; max: number };
+    expect(axis.min).toBe(0);
+    expect(axis.max).toBeGreaterThanOrEqual(10);
+    expect(metricChartOption({ ...healthy, canary: { pods: [], aggregate: [] }, baseline: { pods: [], aggregate: [] }, limits: [] }).yAxis).not.toHaveProperty('max');
+  });
+
   it('draws a ratio in percent: every point ×100, to 4 significant digits', () => {
     const option = metricChartOption(errorsMetric());
     expect(named(option, 'canary pod web-new-a').data).toEqual([[T, 5.123], [T + 30_000, 4.8]]);

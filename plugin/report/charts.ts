@@ -94,13 +94,28 @@ export function metricChartOption(metric: ReportMetric, options: ChartOptions = 
     yAxis: {
       type: 'value',
       scale: true,
+      ...valueRange(metric, factor),
       // A titled chart names the metric in its title.
       name: percent ? '%' : options.title ? '' : name,
-      axisLabel: { color: PALETTE.text },
+      // The bounds are not round numbers (valueRange): only the ticks between them are labelled.
+      axisLabel: { color: PALETTE.text, showMinLabel: false, showMaxLabel: false },
       splitLine: { lineStyle: { color: PALETTE.grid } },
     },
     series: [...pods('baseline'), ...pods('canary'), aggregate('baseline'), aggregate('canary'), limits],
   };
+}
+
+/**
+ * The value axis' bounds: the data and every line drawn, so that a threshold far from a healthy canary is still
+ * on the chart (ECharts fits the data alone). Rounded to 3 significant digits; never below 0 for data that is not.
+ */
+function valueRange(metric: ReportMetric, factor: number): { min?: number; max?: number } {
+  const values = [...(['canary', 'baseline'] as const).flatMap((group) => metric[group].pods.flatMap((pod) => pod.points.map(([, v]) => v))), ...metric.limits.map((l) => l.value)].map((v) => v * factor);
+  if (!values.length) return {};
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  const pad = (high - low) * 0.05 || Math.abs(high) * 0.05 || 1;
+  const min = Number((low - pad).toPrecision(3));
+  return { min: low >= 0 ? Math.max(0, min) : min, max: Number((high + pad).toPrecision(3)) };
 }
 
 /** "fail: canary 4.87% vs baseline 1.02% (+378%)": a titled chart's second line. */

@@ -26,6 +26,7 @@ const TEMPLATE = 'rollouts-cv-http';
 const INCONCLUSIVE_TEMPLATE = 'rollouts-cv-http-inconclusive';
 /** Up to 10 consecutive Error measurements (default 4) before the run fails: rides out the engine being down. */
 const TOLERANT_TEMPLATE = 'rollouts-cv-http-tolerant';
+const SHADOW_TEMPLATE = 'rollouts-cv-http-shadow';
 /** The steps of most scenarios: `setWeight: 25`, then a rollouts-cv analysis. */
 const ANALYSED = weightThen(analysisStep(TEMPLATE));
 /** Rollouts whose pods log; each has a template reading its own app's lines, as a user writes one per service. */
@@ -53,6 +54,7 @@ beforeAll(async () => {
   await k.apply(analysisTemplate(NAMESPACE, TEMPLATE, env.prometheus));
   await k.apply(analysisTemplate(NAMESPACE, INCONCLUSIVE_TEMPLATE, env.prometheus, { unhealthyPhase: 'Inconclusive' }));
   await k.apply(analysisTemplate(NAMESPACE, TOLERANT_TEMPLATE, env.prometheus, { consecutiveErrorLimit: 10 }));
+  await k.apply(analysisTemplate(NAMESPACE, SHADOW_TEMPLATE, env.prometheus, { dryRun: true }));
   for (const app of LOGGING_APPS) await k.apply(analysisTemplate(NAMESPACE, logsTemplate(app), env.prometheus, { logs: podLogsConfig(env.victoriaLogs!.url, NAMESPACE, app) }));
 }, 600_000);
 
@@ -153,8 +155,11 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     summary.stepwise = c.result(final);
   });
 
-  scenario('aborts a regressed canary: Degraded with the rollouts-cv reason', async () => {
-    const run = await runCanary(target(), 'regressed', REGRESSED, ANALYSED);
+  scenario('aborts a regressed canary: Degraded with the rollouts-cv reason, its report linked from the measurement', async () => {
+    const c = await startCanary(target(), 'regressed', REGRESSED, ANALYSED);
+    const finished = await c.until('the rollout to finish (Healthy and promoted, or Degraded)', done);
+    const analysis = await stepAnalysis(c);
+    const run = { ...c.result(finished, analysis), analysis };
     summary.regressed = run;
     // aborted at the analysis step (index 1); an abort sets the step index back to 0 and keeps the stable pods
     expect(run.seen.slice(1)).toContain('Progressing step 1/2: more replicas need to be updated');
@@ -165,6 +170,29 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     // the reason rollouts-cv gave reaches the Rollout's message, through the AnalysisRun's
     expect(run.final.message).toContain(`Step-based analysis phase error/failed: ${run.analysis.message}`);
     expect(run.analysis.message).toContain(`"Error Message: ${run.analysis.measurementMessage}"`);
+    // The measurement links its report; the engine rebuilds it from the AnalysisRun the controller keeps (its
+    // metric templated, the args filled from the run) and gives the verdict the measurement recorded.
+    const link = (await verifyMeasurements(c)).at(-1)?.metadata?.report;
+    expect(link).toBe(`http://${env!.engineReportsAddress}/reports/${NAMESPACE}/${analysis.name}/verify`);
+    const report = (await (await fetch(`${link}?format=json`)).json()) as { verdict: string; recorded: { summary: { verdict: string } }; groups: { canary: string; baseline: string } };
+    expect([report.verdict, report.recorded.summary.verdict]).toEqual(['Unhealthy', 'Unhealthy']);
+    expect(report.groups).toEqual({ canary: c.canaryHash, baseline: c.stableHash });
+    const page = await fetch(link!);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain(`<title>Unhealthy: AnalysisRun ${NAMESPACE}/${analysis.name}, metric verify (Rollout ${c.name})</title>`);
+  });
+
+  scenario('shadow mode: a regressed canary under dryRun is promoted, and the AnalysisRun keeps the Unhealthy verdict', async () => {
+    const c = await startCanary(target(), 'shadow', REGRESSED, weightThen(analysisStep(SHADOW_TEMPLATE)));
+    const final = await c.until('the rollout to finish', done);
+    const run = await analysisRun(c);
+    const metric = run.status?.metricResults?.find((m) => m.name === 'verify') as { dryRun?: boolean; phase?: string; measurements?: { phase: string; message?: string }[] } | undefined;
+    // The verdict was recorded and acted on by nobody: the rollout went on to the end.
+    expect(final).toMatchObject({ phase: 'Healthy', step: 2, steps: 2, fullyPromoted: true, abort: false, stableRS: c.canaryHash });
+    expect(metric).toMatchObject({ dryRun: true, phase: 'Failed' });
+    expect(metric?.measurements?.at(-1)?.message).toMatch(/Unhealthy, score \d+\/100: /);
+    expect((run.status as { dryRunSummary?: { failed?: number } } | undefined)?.dryRunSummary?.failed).toBe(1);
+    summary.shadow = c.result(final, await stepAnalysis(c));
   });
 
   scenario('pauses a regressed canary with unhealthyPhase: Inconclusive; a promote continues it to the end', async () => {

@@ -129,7 +129,7 @@ async function renderInBrowser(url: string, screenshot: string): Promise<{ title
     if (DOCS_IMAGES) {
       mkdirSync(DOCS_IMAGES, { recursive: true });
       // The top of the page: the verdict, the metrics' table and the first chart.
-      await page.screenshot({ path: join(DOCS_IMAGES, screenshot), clip: { x: 0, y: 0, width: 1100, height: 1250 } });
+      await page.screenshot({ path: join(DOCS_IMAGES, screenshot), fullPage: true, clip: { x: 0, y: 0, width: 1100, height: 1500 } });
     }
     // Keyboard: Tab from the top reaches every chart; on a chart, the arrow keys show the canary's points.
     const focused: string[] = [];

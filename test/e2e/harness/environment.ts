@@ -90,6 +90,8 @@ export class Environment {
   engineAddress = '';
   /** host:port of the engine's /metrics (the same across restarts). */
   engineMetricsAddress = '';
+  /** host:port of the engine's report pages; Measurements link to http://<it>/reports/…. */
+  engineReportsAddress = '';
   get engineTokenFile(): string {
     return join(this.workdir, 'engine-token');
   }
@@ -239,9 +241,11 @@ export class Environment {
     // starts while the cluster is still coming up).
     const env = { ...process.env, KUBECONFIG: this.clusterKubeconfig() };
     if (!this.engineMetricsAddress) this.engineMetricsAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
+    if (!this.engineReportsAddress) this.engineReportsAddress = `127.0.0.1:${await reserveLoopbackPort()}`;
     // As the chart runs it: every call but the health checks needs the token the bridge is given.
     await writeFile(this.engineTokenFile, `${ENGINE_TOKEN}\n`, { mode: 0o600 });
-    const args = [CLI, 'engine', '--listen', this.engineAddress, '--metrics-listen', this.engineMetricsAddress, '--auth-token-file', this.engineTokenFile];
+    const args = [CLI, 'engine', '--listen', this.engineAddress, '--metrics-listen', this.engineMetricsAddress, '--auth-token-file', this.engineTokenFile,
+      '--report-listen', this.engineReportsAddress, '--report-url', `http://${this.engineReportsAddress}`];
     const engine = startProcess('engine', process.execPath, args, { dir: join(this.workdir, 'logs'), env });
     this.processes.push(engine);
     await waitFor('the engine to listen', () => tcpOpen('127.0.0.1', port), 30_000, () => tail(engine.log), 100);

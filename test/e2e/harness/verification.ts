@@ -42,9 +42,9 @@ export function analysisTemplate(
   namespace: string,
   name: string,
   prometheus: string,
-  options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number; logs?: Record<string, unknown> } = {},
+  options: { unhealthyPhase?: 'Inconclusive'; consecutiveErrorLimit?: number; logs?: Record<string, unknown>; dryRun?: boolean } = {},
 ): string {
-  const { consecutiveErrorLimit, ...verify } = options;
+  const { consecutiveErrorLimit, dryRun, ...verify } = options;
   return JSON.stringify({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AnalysisTemplate',
@@ -53,6 +53,8 @@ export function analysisTemplate(
       // Declared here, valued by the Rollout's analysis step: `podTemplateHashValue` exists only in a Rollout's
       // analysis args (the AnalysisTemplate CRD of v1.10.1 rejects it in a template's args).
       args: [{ name: 'canary-hash' }, { name: 'stable-hash' }],
+      // Shadow mode: Argo runs and records the metric, and its result never decides the run.
+      ...(dryRun && { dryRun: [{ metricName: 'verify' }] }),
       metrics: [
         {
           name: 'verify',
