@@ -5,13 +5,8 @@
 import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type MetricConfig, parseVerifyConfig } from '../../plugin/config/schema.js';
-import { judgeVerification } from '../../plugin/judge/judge.js';
-import { DURATION_MS, FINAL, T0, levelSeries, ratioGroup, seededRandom } from '../../plugin/judge/synthetic.test-helpers.js';
-import type { MetricInput } from '../../plugin/judge/types.js';
 import { reportPng } from '../../plugin/report/image.js';
-import { buildReport, type Report } from '../../plugin/report/model.js';
-import { judgeSettings } from '../../plugin/verify/verification.js';
+import { judgedReport } from '../../plugin/report/report.test-helpers.js';
 import { APPROVAL_REQUESTS, type ApprovalRequest, statusOf } from '../../shared/approvals/request.js';
 import { ROLLOUTS, type Rollout } from '../../shared/kube/rollout-types.js';
 import { createLogger } from '../../shared/log.js';
@@ -29,34 +24,6 @@ const REPORT_PATH = '/reports/shop/web-7f5c9-2-1/verify';
 
 // ---- real report images ----
 
-const config = parseVerifyConfig({
-  duration: '5m',
-  canary: { podTemplateHash: '7f5c9' },
-  baseline: { podTemplateHash: '6d4b8' },
-  source: { prometheus: { address: 'http://prometheus:9090' } },
-  metrics: [
-    { name: 'latency', kind: 'latency', query: 'latency_p95{${selector}}' },
-    { name: 'errors', kind: 'ratio', numerator: 'sum by (pod) (errors_total{${selector}})', denominator: 'sum by (pod) (requests_total{${selector}})' },
-  ],
-});
-const [latency, errors] = config.metrics as [MetricConfig, MetricConfig];
-const window = { start: new Date(T0 * 1000), end: new Date(T0 * 1000 + DURATION_MS) };
-
-/** The report of a judged verification of 3 canary and 5 baseline pods; the canary's error rate as given (the baseline's is 1%). */
-function judgedReport(canaryErrorRate: number, seed: number, withMetrics = true): Report {
-  const random = seededRandom(seed);
-  const inputs: MetricInput[] = [
-    { metric: latency, canary: levelSeries(random, { pods: 3, level: 0.2, prefix: 'canary' }), baseline: levelSeries(random, { pods: 5, level: 0.2, prefix: 'stable' }) },
-    {
-      metric: errors,
-      canary: ratioGroup(random, { pods: 3, requests: 1000, rate: canaryErrorRate, prefix: 'canary' }),
-      baseline: ratioGroup(random, { pods: 5, requests: 1000, rate: 0.01, prefix: 'stable' }),
-    },
-  ];
-  const judged = withMetrics ? inputs : [];
-  const result = judgeVerification(judgeSettings(config), judged, FINAL);
-  return buildReport({ subject: 'AnalysisRun shop/web-7f5c9-2-1, metric verify', config, window, judged: window, result, inputs: judged, now: window.end });
-}
 
 /** Width and height from the IHDR chunk, which a PNG starts with right after its signature. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -71,9 +38,9 @@ let passing: Buffer;
 let empty: Buffer;
 
 beforeAll(async () => {
-  failing = await reportPng(judgedReport(0.05, 3));
-  passing = await reportPng(judgedReport(0.01, 4));
-  empty = await reportPng(judgedReport(0.01, 3, false));
+  failing = await reportPng(judgedReport({ canaryErrorRate: 0.05, seed: 3 }));
+  passing = await reportPng(judgedReport({ canaryErrorRate: 0.01, seed: 4 }));
+  empty = await reportPng(judgedReport({ canaryErrorRate: 0.01, seed: 3, metrics: false }));
 }, 60_000);
 
 // ---- a local engine, and what reached it ----

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseVerifyConfig } from '../config/schema.js';
 import { formatChange, formatConfidence, formatMetricValue } from '../judge/explain.js';
-import { judgeVerification } from '../judge/judge.js';
-import { DURATION_MS, FINAL, T0, levelSeries, ratioGroup, seededRandom } from '../judge/synthetic.test-helpers.js';
-import type { LogsJudgement, MetricInput } from '../judge/types.js';
-import { judgeSettings } from '../verify/verification.js';
-import { buildReport, type Report } from './model.js';
+import type { LogsJudgement } from '../judge/types.js';
+import type { Report } from './model.js';
+import { judgedReport } from './report.test-helpers.js';
 import { formatReportText } from './text.js';
-
-const config = parseVerifyConfig({
-  duration: '5m',
-  canary: { podTemplateHash: '7f5c9' },
-  baseline: { podTemplateHash: '6d4b8' },
-  source: { prometheus: { address: 'http://prometheus:9090' } },
-  metrics: [
-    { name: 'errors', kind: 'ratio', numerator: 'e_total{${selector}}', denominator: 'r_total{${selector}}' },
-    { name: 'latency-p95', kind: 'latency', query: 'latency{${selector}}' },
-  ],
-});
 
 const logs: LogsJudgement = {
   kind: 'logs',
@@ -33,21 +19,8 @@ const logs: LogsJudgement = {
   volumes: { canary: 1200, baseline: 5400 },
 };
 
-/** 3 canary pods with 5% errors against 5 baseline pods with 1%; the same latency. */
-function unhealthyReport(): Report {
-  const random = seededRandom(11);
-  const [errors, latency] = config.metrics;
-  const inputs: MetricInput[] = [
-    { metric: errors!, canary: ratioGroup(random, { pods: 3, requests: 1000, rate: 0.05 }), baseline: ratioGroup(random, { pods: 5, requests: 1000, rate: 0.01 }) },
-    { metric: latency!, canary: levelSeries(random, { pods: 3, level: 0.2 }), baseline: levelSeries(random, { pods: 5, level: 0.2 }) },
-  ];
-  const result = { ...judgeVerification(judgeSettings(config), inputs, FINAL), logs };
-  const window = { start: new Date(T0 * 1000), end: new Date(T0 * 1000 + DURATION_MS) };
-  const recorded = { summary: { verdict: 'Healthy' as const, score: 100, reasons: [] } };
-  return buildReport({ subject: 'AnalysisRun shop/web-7f5c9-2, metric verify', config, window, judged: window, result, inputs, recorded, now: window.end });
-}
-
-const report = unhealthyReport();
+/** 3 canary pods with 5% errors against 5 baseline pods with 1%; the same latency; recorded as Healthy. */
+const report = judgedReport({ logs, recorded: { summary: { verdict: 'Healthy', score: 100, reasons: [] } }, subject: 'AnalysisRun shop/web-7f5c9-2, metric verify' });
 const text = formatReportText(report);
 const lines = text.split('\n');
 
