@@ -24,7 +24,7 @@ const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts@v1.10.1';
  * The monitoring.coreos.com CRDs installed, by plural: of those build-components.sh generates (every
  * monitoring.coreos.com/v1 kind of prometheus-operator), only what the chart can render and docs/examples show.
  */
-const MONITORING_CRDS = ['servicemonitors', 'podmonitors'];
+const MONITORING_CRDS = ['servicemonitors', 'podmonitors', 'prometheusrules'];
 /** The project's CRDs, as the chart installs them. */
 const PROJECT_CRD_DIR = join(REPO, 'charts/rollouts-cv/crds');
 const PROJECT_CRDS = ['approvalrequests.rollouts-cv.io', 'logtemplatefeedbacks.rollouts-cv.io', 'pipelines.rollouts-cv.io', 'pipelineruns.rollouts-cv.io'];
