@@ -89,6 +89,16 @@ describe('metricChartOption', () => {
     expect(metricChartOption({ ...healthy, canary: { pods: [], aggregate: [] }, baseline: { pods: [], aggregate: [] }, limits: [] }).yAxis).not.toHaveProperty('max');
   });
 
+  it('spans a window with more points than a function call takes arguments (an hour at 1 s over many pods)', () => {
+    // 300,000 points from 0.1 to 0.4, the extremes in the middle of the series.
+    const points = Array.from({ length: 300_000 }, (_, i): [number, number] => [T + i * 1000, 0.2 + (i % 1000) / 10_000]);
+    points[150_000] = [points[150_000]![0], 0.1];
+    points[150_001] = [points[150_001]![0], 0.4];
+    const long = { ...latencyMetric(), canary: { pods: [{ pod: 'web-new-a', points }], aggregate: [] }, limits: [] };
+    // 0.1 to 0.4, padded by 5% of the span.
+    expect(metricChartOption(long).yAxis).toMatchObject({ min: 0.085, max: 0.415 });
+  });
+
   it('draws a ratio in percent: every point ×100, to 4 significant digits', () => {
     const option = metricChartOption(errorsMetric());
     expect(named(option, 'canary pod web-new-a').data).toEqual([[T, 5.123], [T + 30_000, 4.8]]);

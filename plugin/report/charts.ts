@@ -2,6 +2,7 @@
 // the browser and rendered to SVG on the server (Slack's image). Canary against baseline over the window: each
 // pod's series faint, each group's aggregate bold, the thresholds and bounds as lines.
 import type { EChartsOption, LineSeriesOption } from 'echarts';
+import { extent } from 'simple-statistics';
 import { formatChange, formatMetricValue } from '../judge/explain.js';
 import type { Point } from './series.js';
 import type { Limit, ReportMetric } from './model.js';
@@ -112,7 +113,8 @@ export function metricChartOption(metric: ReportMetric, options: ChartOptions = 
 function valueRange(metric: ReportMetric, factor: number): { min?: number; max?: number } {
   const values = [...(['canary', 'baseline'] as const).flatMap((group) => metric[group].pods.flatMap((pod) => pod.points.map(([, v]) => v))), ...metric.limits.map((l) => l.value)].map((v) => v * factor);
   if (!values.length) return {};
-  const [low, high] = [Math.min(...values), Math.max(...values)];
+  // A loop, not Math.min(...values): a long window at a fine step has more points than a call takes arguments.
+  const [low, high] = extent(values);
   const pad = (high - low) * 0.05 || Math.abs(high) * 0.05 || 1;
   const min = Number((low - pad).toPrecision(3));
   return { min: low >= 0 ? Math.max(0, min) : min, max: Number((high + pad).toPrecision(3)) };

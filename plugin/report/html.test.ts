@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import escapeHtml from 'escape-html';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseVerifyConfig } from '../config/schema.js';
-import { judgeVerification } from '../judge/judge.js';
-import { DURATION_MS, FINAL, T0, levelSeries, ratioGroup, seededRandom } from '../judge/synthetic.test-helpers.js';
-import type { LogsJudgement, MetricInput } from '../judge/types.js';
-import { judgeSettings } from '../verify/verification.js';
+import { formatMetricValue } from '../judge/explain.js';
+import type { LogsJudgement } from '../judge/types.js';
 import { metricChartOption } from './charts.js';
 import { contentSecurityPolicy, renderReportHtml, type EchartsAsset } from './html.js';
-import { buildReport, type Report } from './model.js';
+import type { Report } from './model.js';
+import { judgedReport } from './report.test-helpers.js';
+import type { Point } from './series.js';
+
+// Every hash the page computes, counted: the policy hashes each script once per process.
+vi.mock('node:crypto', async (importOriginal) => {
+  const crypto = await importOriginal<typeof import('node:crypto')>();
+  return { ...crypto, createHash: vi.fn(crypto.createHash) };
+});
 
 // Closes a <script>, opens one; closes an attribute, adds an element with a handler; ends a JavaScript line.
 const HOSTILE = `</script><script>alert(1)</script>"><img src=x onerror=alert(1)>'\u2028\u2029&`;
@@ -44,29 +50,15 @@ function hostileReport(): Report {
   const parsed = parseVerifyConfig(written);
   // Metric names are checked by the config schema; the page must not rely on it.
   const config = { ...parsed, metrics: parsed.metrics.map((m) => ({ ...m, name: `${m.name}${HOSTILE}` })) };
-  const random = seededRandom(5);
-  const inputs: MetricInput[] = [
-    { metric: config.metrics[0]!, canary: levelSeries(random, { pods: 2, level: 0.2, prefix: `canary${HOSTILE}` }), baseline: levelSeries(random, { pods: 3, level: 0.2, prefix: 'stable' }) },
-    {
-      metric: config.metrics[1]!,
-      canary: ratioGroup(random, { pods: 2, requests: 1000, rate: 0.01, prefix: `canary${HOSTILE}` }),
-      baseline: ratioGroup(random, { pods: 3, requests: 1000, rate: 0.01, prefix: 'stable' }),
-    },
-  ];
-  const result = { ...judgeVerification(judgeSettings(config), inputs, FINAL), logs };
-  const window = { start: new Date(T0 * 1000), end: new Date(T0 * 1000 + DURATION_MS) };
-  return buildReport({
-    subject: HOSTILE,
+  return judgedReport({
     config,
+    canaryPods: `canary${HOSTILE}`,
+    logs,
+    subject: HOSTILE,
     rawConfig: written,
-    window,
-    judged: window,
-    result,
-    inputs,
     recorded: { phase: 'Failed', message: HOSTILE, summary: { verdict: 'Unhealthy', score: 0, reasons: [HOSTILE] } },
     links: [{ label: HOSTILE, href: `https://example.test/?q=${HOSTILE}` }],
     commands: [`kubectl get analysisrun ${HOSTILE}`],
-    now: window.end,
   });
 }
 
@@ -167,6 +159,21 @@ describe('the page’s Content-Security-Policy', () => {
     expect(policyOf(inlined).get('script-src')).toEqual([sha256(scripts[1]!), sha256(bundle)]);
     expect(inlined).not.toMatch(/<script src=/);
   });
+
+  it('hashes the page script once, and an inlined bundle once for every page that inlines it', () => {
+    const bundle = `window.echarts = { version: '${'x'.repeat(1000)}' };`;
+    const hashes = () => vi.mocked(createHash).mock.calls.length;
+    const first = hashes();
+    const policy = contentSecurityPolicy({ inline: bundle });
+    expect(hashes()).toBe(first + 1);
+    // The same text read again is not a new bundle.
+    for (let page = 0; page < 3; page++) expect(contentSecurityPolicy({ inline: [...bundle].join('') })).toBe(policy);
+    expect(contentSecurityPolicy(SERVED)).toContain("'self'");
+    expect(hashes()).toBe(first + 1);
+    // Another bundle is hashed for itself.
+    const other = `${bundle};`;
+    expect(policyOf(renderReportHtml(report, { echarts: { inline: other } })).get('script-src')![1]).toBe(sha256(other));
+  });
 });
 
 describe('the page without a mouse or without scripts', () => {
@@ -177,7 +184,7 @@ describe('the page without a mouse or without scripts', () => {
     charts.forEach((chart, i) => {
       expect(chart[1]).toBe(String(i));
       expect(chart[2]).toBe(String(i));
-      expect(unescapeAttribute(chart[3]!)).toMatch(/^Chart: [\s\S]+ over the window, 2 canary pods against 3 baseline pods/);
+      expect(unescapeAttribute(chart[3]!)).toMatch(/^Chart: [\s\S]+ over the window, 3 canary pods against 5 baseline pods/);
       expect(unescapeAttribute(chart[4]!)).toContain(report.metrics[i]!.judgement.name);
     });
   });
@@ -194,5 +201,20 @@ describe('the page without a mouse or without scripts', () => {
     expect(page.match(/<summary>Data per pod<\/summary><table>/g)).toHaveLength(2);
     expect(page).toContain('Lines judged: canary 1,200, baseline 5,400, baseline before the window 20,000. 2 more templates not shown.');
     expect(page).toContain('<td class="num">12</td><td class="num">0</td><td class="num">0.123</td>');
+  });
+
+  it('gives the numbers of a pod with more points than a function call takes arguments (an hour at 1 s over many pods)', () => {
+    const judged = judgedReport();
+    const latency = judged.metrics.find((m) => m.judgement.kind === 'latency')!;
+    // 300,000 points from 0.1 to 0.4, the extremes in the middle of the series.
+    const points = Array.from({ length: 300_000 }, (_, i): Point => [i * 1000, 0.2 + (i % 1000) / 10_000]);
+    points[150_000]![1] = 0.1;
+    points[150_001]![1] = 0.4;
+    const long = { ...judged, metrics: [{ ...latency, canary: { pods: [{ pod: 'web-long', points }], aggregate: [] } }] };
+    const format = (v: number) => escapeHtml(formatMetricValue(v, 'latency'));
+    const mean = points.reduce((sum, [, v]) => sum + v, 0) / points.length;
+    expect(renderReportHtml(long, { echarts: SERVED })).toContain(
+      `<tr><td>canary</td><td>web-long</td><td class="num">300000</td><td class="num">${format(mean)}</td><td class="num">${format(0.1)}</td><td class="num">${format(0.4)}</td></tr>`,
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { GroupData, Look, MetricInput, MetricJudgement } from '../judge/typ
 import { verdictSentence } from '../verify/measurement.js';
 import { judgeSettings } from '../verify/verification.js';
 import { buildReport, decisiveMetrics, describeWindow, limitsOf, type ReportInput } from './model.js';
+import { judgedReport } from './report.test-helpers.js';
 
 const written = {
   duration: '5m',
@@ -233,7 +234,7 @@ describe('buildReport notes', () => {
 
 describe('decisiveMetrics', () => {
   it('the metrics not passing, in the judge’s order (worst first), at most `count`', () => {
-    const { report } = reportOf({ canaryErrorRate: 0.05 });
+    const report = judgedReport({ canaryErrorRate: 0.05 });
     expect(decisiveMetrics(report, 3).map((m) => m.judgement.name)).toEqual(['errors']);
     const mixed = {
       ...report,
@@ -244,7 +245,7 @@ describe('decisiveMetrics', () => {
   });
 
   it('the first metric when every one passes; none from a report without metrics', () => {
-    const { report } = reportOf();
+    const report = judgedReport({ canaryErrorRate: 0.01 });
     expect(report.metrics.every((m) => m.judgement.classification === 'pass')).toBe(true);
     expect(decisiveMetrics(report, 1)).toEqual([report.metrics[0]]);
     expect(decisiveMetrics({ ...report, metrics: [] }, 3)).toEqual([]);

@@ -90,6 +90,17 @@ describe('groupSeries of a level', () => {
     ]);
   });
 
+  it('takes the median across many pods at each time', () => {
+    // 200 pods × 100 steps: at step k the pods hold 0..199 shuffled (7 is coprime with 200), plus k.
+    const series: InstanceSeries = new Map(
+      Array.from({ length: 200 }, (_, p) => [`pod-${p}`, Array.from({ length: 100 }, (_, k): [number, number] => [T + 30 * k, ((p * 7) % 200) + k])]),
+    );
+    const drawn = groupSeries(series);
+    expect(drawn.pods).toHaveLength(200);
+    // The median of 200 values: the mean of the 100th and 101st, (99 + 100) / 2.
+    expect(drawn.aggregate).toEqual(Array.from({ length: 100 }, (_, k) => [ms(T + 30 * k), 99.5 + k]));
+  });
+
   it('drops values that are not finite, and pods left without any', () => {
     const drawn = groupSeries(
       new Map([

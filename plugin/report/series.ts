@@ -49,7 +49,11 @@ function levelSeries(series: Map<string, Sample[]>): GroupSeries {
   const pods: PodSeries[] = [];
   for (const [pod, samples] of series) {
     const points = samples.filter(([, value]) => Number.isFinite(value)).map(([t, value]): Point => [t * 1000, value]);
-    for (const [t, value] of points) atTime.set(t, [...(atTime.get(t) ?? []), value]);
+    for (const [t, value] of points) {
+      const values = atTime.get(t);
+      if (values) values.push(value);
+      else atTime.set(t, [value]);
+    }
     if (points.length) pods.push({ pod, points });
   }
   const aggregate = [...atTime].map(([t, values]): Point => [t, median(values)]).sort(byTime);
