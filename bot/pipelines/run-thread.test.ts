@@ -1,18 +1,20 @@
 // Pipeline run threads, one leader pass at a time, against the fake Slack and the fake Kubernetes API: where the
-// head goes, when it is updated, which replies are posted (once, whichever leader passes), and which thread
-// references the bot trusts.
-import { describe, expect, it, onTestFinished } from 'vitest';
+// head goes, when it is updated, which replies and report images are posted (once, whichever leader passes), and
+// which thread references the bot trusts. The engine whose report images are posted is a local server.
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { PIPELINE_RUNS, type PipelineRun } from '../../shared/pipelines/controller.js';
 import type { PipelineRunStatus, StageRecord, StepRecord } from '../../shared/pipelines/status.js';
+import { summariseRun } from '../../shared/pipelines/summary.js';
 import { type JournalEntry, isOk } from '../../test/fakes/slack/index.js';
 import { fakeBotContext } from '../../test/helpers/bot-context.js';
 import { type KubeObject, failure } from '../../test/helpers/fake-kube-store.js';
 import { type LeaderHarness, startLeaderHarness } from '../../test/helpers/leader-harness.js';
+import { closeLocalServers, serveLocally } from '../../test/helpers/local-server.js';
 import { Backoff } from '../backoff.js';
 import type { BotContext } from '../context.js';
 import { SLACK_CHANNEL_ANNOTATION } from '../commands/pipeline.js';
 import { THREAD_ANNOTATION } from '../notifications/threads.js';
-import { type RunThreadRef, threadPipelineRuns } from './run-thread.js';
+import { type RunThreadRef, endingsDue, threadPipelineRuns } from './run-thread.js';
 
 const RELEASES = 'releases';
 const PROD_CHANNEL = 'C0PROD0001';
@@ -26,8 +28,8 @@ const CONFIG = {
 };
 const T0 = '2026-12-05T10:00:00.000Z';
 
-async function harness(): Promise<LeaderHarness> {
-  const h = await startLeaderHarness(CONFIG, [PROD_CHANNEL, DEFAULT_CHANNEL, TEAM_CHANNEL]);
+async function harness(config: object = CONFIG): Promise<LeaderHarness> {
+  const h = await startLeaderHarness(config, [PROD_CHANNEL, DEFAULT_CHANNEL, TEAM_CHANNEL]);
   onTestFinished(() => h.close());
   return h;
 }
@@ -293,5 +295,194 @@ describe('text from the cluster', () => {
     const shown = JSON.stringify(head!.args);
     for (const markup of ['<!channel>', '<@U0EVE00001>', '<https://evil']) expect(shown).not.toContain(markup);
     expect(shown).toContain('&lt;!channel&gt;');
+  });
+});
+
+describe('report images', () => {
+  const ANALYSIS_RUN = 'loans-api-verify-0123456789ab';
+  const REPORT_PATH = `/reports/${RELEASES}/${ANALYSIS_RUN}/verify`;
+  const REPORT = `http://localhost:8082${REPORT_PATH}`;
+  // What fetchPng takes for a PNG: its signature, then anything.
+  const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(256, 7)]);
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await closeLocalServers();
+  });
+
+  /** The engine's report server: the image of REPORT_PATH, 404 for anything else; `asked` lists what it was asked. */
+  async function startEngine(): Promise<{ url: string; asked: string[] }> {
+    const asked: string[] = [];
+    const url = await serveLocally((request, _body, response) => {
+      asked.push(request.url ?? '');
+      if (request.url === `${REPORT_PATH}?format=png`) return void response.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
+      response.writeHead(404).end();
+    });
+    return { url, asked };
+  }
+
+  const withEngine = (url: string) => ({ ...CONFIG, reports: { engineUrl: url } });
+
+  /** A release run whose prod verify step ended (its stage with it, unless `stage` says otherwise) with `report`. */
+  function verified(report: string, stage: StageRecord['phase'] = 'Failed'): PipelineRunStatus {
+    // A failed verification fails its stage; one that passed lets the stage go on.
+    const status = statusAt(['Succeeded', 'Succeeded', 'Succeeded'], [stage, stage === 'Failed' ? 'Failed' : 'Succeeded']);
+    const prod = status.stages[1]!;
+    prod.steps[0]!.outputs = { analysisRun: ANALYSIS_RUN, phase: stage === 'Failed' ? 'Failed' : 'Successful', report };
+    if (stage === 'Running') prod.steps.push(step('look', 'wait', 'Running'));
+    return status;
+  }
+
+  /** A run whose thread has begun (its dev stage ended, its verify step under way): the thread's ts. */
+  async function threadBegun(h: LeaderHarness, name: string): Promise<string> {
+    seedRun(h, RELEASES, name, statusAt(['Succeeded', 'Succeeded', 'Succeeded'], ['Running', 'Running']));
+    await pass(h);
+    return threadOf(h, name).ts!;
+  }
+
+  const files = (h: LeaderHarness, from: number) => h.fake.journal.entries.slice(from).filter((e) => e.method.startsWith('files.') || e.method === 'upload');
+  /** Addresses fetched through the global fetch that name a report (the report image is fetched so). */
+  function fetched(): () => string[] {
+    const spy = vi.spyOn(globalThis, 'fetch');
+    return () => spy.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input)).filter((address) => address.includes('/reports/'));
+  }
+
+  describe('endingsDue', () => {
+    const summaryOf = (status: PipelineRunStatus) => summariseRun({ metadata: { name: 'r', namespace: RELEASES }, spec: { pipelineRef: { name: 'release' }, triggeredBy: { kind: 'kubernetes', id: 'ana' } }, status }, new Date(T0));
+    const keys = (recorded: readonly string[] | undefined, status: PipelineRunStatus) => endingsDue(summaryOf(status), recorded).due.map((e) => [e.kind, e.key]);
+
+    it("lists a verify step's image after its stage's end, before the run's; each once", () => {
+      const status = { ...verified(REPORT), phase: 'Failed' as const };
+      expect(keys([], status)).toEqual([
+        ['reply', 'stage/dev/Succeeded'],
+        ['reply', 'stage/prod/Failed'],
+        ['report-image', 'report/prod/verify'],
+        ['reply', 'run/Failed'],
+      ]);
+      expect(keys(['stage/dev/Succeeded', 'stage/prod/Failed'], status)).toEqual([['report-image', 'report/prod/verify'], ['reply', 'run/Failed']]);
+      expect(keys(['stage/dev/Succeeded', 'stage/prod/Failed', 'report/prod/verify', 'run/Failed'], status)).toEqual([]);
+      const due = endingsDue(summaryOf(status), []).due.find((e) => e.kind === 'report-image');
+      expect(due).toMatchObject({ link: REPORT, step: 'prod/verify' });
+    });
+
+    it('lists the image as soon as the step ended, while its stage goes on', () => {
+      expect(keys(['stage/dev/Succeeded'], verified(REPORT, 'Running'))).toEqual([['report-image', 'report/prod/verify']]);
+    });
+
+    it('lists nothing for a new thread, whose head shows what ended: all of it counts as posted', () => {
+      const { due, posted } = endingsDue(summaryOf(verified(REPORT)), undefined);
+      expect(due).toEqual([]);
+      expect([...posted]).toEqual(['stage/dev/Succeeded', 'stage/prod/Failed', 'report/prod/verify']);
+    });
+
+    it.each([
+      ['not a URL', 'reports/releases/x/verify'],
+      ['credentials', `http://ana:secret@localhost:8082${REPORT_PATH}`],
+      ['a "|"', `http://localhost:8082${REPORT_PATH}|x`],
+      ['over 2048 characters', `http://localhost:8082/reports/${'x'.repeat(2048)}`],
+    ])('lists no image for a report output with %s', (_what, report) => {
+      expect(keys(['stage/dev/Succeeded'], verified(report))).toEqual([['reply', 'stage/prod/Failed']]);
+    });
+
+    it('lists at most 20 images, however many verify steps a status claims', () => {
+      const status = verified(REPORT);
+      const many = Array.from({ length: 30 }, (_, i) => step(`verify-${i}`, 'verify', 'Succeeded', { outputs: { report: REPORT } }));
+      status.stages[1]!.steps = many;
+      expect(keys([], status).filter(([kind]) => kind === 'report-image')).toHaveLength(20);
+    });
+  });
+
+  it("posts the engine's image in the thread once, after the stage's reply with its link, whichever leader passes", async () => {
+    const engine = await startEngine();
+    const h = await harness(withEngine(engine.url));
+    const ts = await threadBegun(h, 'verified');
+    setStatus(h, 'verified', verified(REPORT));
+    const from = h.fake.journal.entries.length;
+    await pass(h);
+    const methods = h.fake.journal.entries.slice(from).map((e) => e.method).filter((m) => m !== 'chat.update');
+    expect(methods).toEqual(['chat.postMessage', 'files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']);
+    expect(String(replies(sent(h, from), ts)[0]!.args.text)).toContain(`:bar_chart: verify: <${REPORT}|report>`);
+    const [complete] = h.fake.journal.calls('files.completeUploadExternal', { ok: true });
+    expect(complete!.args).toMatchObject({ channel_id: PROD_CHANNEL, thread_ts: ts });
+    expect([...h.fake.workspace.files.values()].map((file) => file.content!.equals(PNG))).toEqual([true]);
+    expect(engine.asked).toEqual([`${REPORT_PATH}?format=png`]);
+    expect(threadOf(h, 'verified').posted).toEqual(['stage/dev/Succeeded', 'stage/prod/Failed', 'report/prod/verify']);
+
+    // The same ending seen again, by this leader and by the next: no second upload.
+    const next = fakeBotContext(withEngine(engine.url), h.kube, h.fake, { instance: 'leader-test-2' });
+    const fromAgain = h.fake.journal.entries.length;
+    await pass(h);
+    await pass(h, { ctx: next.ctx });
+    expect(files(h, fromAgain)).toEqual([]);
+    expect(engine.asked).toHaveLength(1);
+  });
+
+  it('posts the image when the verify step ends, not again when its stage ends', async () => {
+    const engine = await startEngine();
+    const h = await harness(withEngine(engine.url));
+    const ts = await threadBegun(h, 'going-on');
+    setStatus(h, 'going-on', verified(REPORT, 'Running'));
+    const from = h.fake.journal.entries.length;
+    await pass(h);
+    expect(replies(sent(h, from), ts)).toEqual([]);
+    expect(h.fake.journal.calls('files.completeUploadExternal', { ok: true }).map((e) => e.args.thread_ts)).toEqual([ts]);
+
+    setStatus(h, 'going-on', verified(REPORT, 'Failed'));
+    const fromEnd = h.fake.journal.entries.length;
+    await pass(h);
+    expect(replies(sent(h, fromEnd), ts).map((e) => String(e.args.text).split('\n')[0])).toEqual([':x: Stage *prod* of run *going-on* failed: step verify failed (verification failed): Unhealthy']);
+    expect(files(h, fromEnd)).toEqual([]);
+  });
+
+  it('fetches the image of a link naming another host from the configured engine only', async () => {
+    const engine = await startEngine();
+    const h = await harness(withEngine(engine.url));
+    await threadBegun(h, 'elsewhere');
+    const addresses = fetched();
+    setStatus(h, 'elsewhere', verified(`http://evil.example:8082${REPORT_PATH}`));
+    await pass(h);
+    expect(addresses()).toEqual([`${engine.url}${REPORT_PATH}?format=png`]);
+    expect(engine.asked).toEqual([`${REPORT_PATH}?format=png`]);
+    expect(h.fake.journal.calls('files.completeUploadExternal', { ok: true })).toHaveLength(1);
+  });
+
+  it.each([
+    ['is not a URL', `localhost:8082${REPORT_PATH}`],
+    ['carries credentials', `http://ana:secret@localhost:8082${REPORT_PATH}`],
+  ])('shows no link and posts no image when the report output %s', async (_what, report) => {
+    const engine = await startEngine();
+    const h = await harness(withEngine(engine.url));
+    const ts = await threadBegun(h, 'forged');
+    const addresses = fetched();
+    setStatus(h, 'forged', verified(report));
+    const from = h.fake.journal.entries.length;
+    await pass(h);
+    const [reply] = replies(sent(h, from), ts);
+    expect(String(reply!.args.text)).not.toContain('report>');
+    expect(JSON.stringify(sent(h, from))).not.toContain('secret');
+    expect(files(h, from)).toEqual([]);
+    expect(addresses()).toEqual([]);
+    expect(engine.asked).toEqual([]);
+    expect(threadOf(h, 'forged').posted).toEqual(['stage/dev/Succeeded', 'stage/prod/Failed']);
+  });
+
+  it('without reports.engineUrl shows the link and posts no image, not even once an engine is configured', async () => {
+    const h = await harness();
+    const ts = await threadBegun(h, 'no-engine');
+    const addresses = fetched();
+    setStatus(h, 'no-engine', verified(REPORT));
+    const from = h.fake.journal.entries.length;
+    await pass(h);
+    expect(String(replies(sent(h, from), ts)[0]!.args.text)).toContain(`<${REPORT}|report>`);
+    expect(files(h, from)).toEqual([]);
+    expect(addresses()).toEqual([]);
+    expect(threadOf(h, 'no-engine').posted).toContain('report/prod/verify');
+
+    // An engine configured later: what ended before it gets no image.
+    const engine = await startEngine();
+    const next = fakeBotContext(withEngine(engine.url), h.kube, h.fake, { instance: 'leader-test-2' });
+    await pass(h, { ctx: next.ctx });
+    expect(files(h, from)).toEqual([]);
+    expect(engine.asked).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 // One Slack thread per PipelineRun (run by the leader), for runs in namespaces an environment of the configuration
 // covers: a head message posted when the bot first sees the run before it ended, updated in place as it moves
 // (slack/pipeline-blocks.ts), a reply in the thread when a stage ends and one when the run ends — sent to the
-// channel too when it failed. The thread goes to the channel a person started the run from in Slack, else to the
-// environment's channel, else to the default one.
+// channel too when it failed — and, when the engine's reports are configured, the charts of each verify step that
+// ended with a report link (slack/report-image.ts: fetched from the configured engine only). The thread goes to the
+// channel a person started the run from in Slack, else to the environment's channel, else to the default one.
 //
 // Where the thread is, what its head shows and which replies were posted live in the run's thread annotation,
 // signed as a rollout thread's is (slack/message-ref.ts), so that a new leader continues the same thread and posts no
@@ -26,11 +27,14 @@ import type { BotContext } from '../context.js';
 import { THREAD_ANNOTATION } from '../notifications/threads.js';
 import type { Message } from '../slack/blocks.js';
 import { type RecordedRef, type RefSubject, type StoredRef, checkRef, showMessage, tokenOf } from '../slack/message-ref.js';
-import { pipelineRunMessage, runEndMessage, stageEndMessage } from '../slack/pipeline-blocks.js';
+import { pipelineRunMessage, runEndMessage, stageEndMessage, stepReport } from '../slack/pipeline-blocks.js';
+import { postReportImage } from '../slack/report-image.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** A Pipeline has at most 20 stages: a status that claims more gets no more stage replies than that. */
 const MAX_STAGE_REPLIES = 20;
+/** A run's thread gets at most this many report images, however many verify steps its status claims. */
+const MAX_REPORT_IMAGES = 20;
 
 /** The annotation's value: where the head message is, what it shows, the bot's signature, and the replies posted. */
 export interface RunThreadRef extends RecordedRef {
@@ -82,22 +86,51 @@ function threadChannel(run: PipelineRun, summary: RunSummary, environment: Envir
   return environment.channel ?? defaultChannel;
 }
 
-/** A reply the run's thread gets once: when a stage ends, when the run ends. */
-interface Ending {
-  key: string;
-  message: () => Message;
-  /** Shown in the channel too. */
-  broadcast: boolean;
+/** What the run's thread gets once: a reply when a stage ends or the run ends, a verify step's report image when it ends. */
+export type Ending = { key: string } & (
+  | {
+      kind: 'reply';
+      message: () => Message;
+      /** Shown in the channel too. */
+      broadcast: boolean;
+    }
+  | {
+      kind: 'report-image';
+      /** The step's report link (stepReport): only its path is used, on the configured engine. */
+      link: string;
+      /** `<stage>/<step>`, as log lines name it. */
+      step: string;
+    }
+);
+
+/** Everything that has ended in the run so far, in the order it happened: each stage's end, then its report images, then the run's end. */
+function endings(summary: RunSummary): Ending[] {
+  let images = 0;
+  const stages = summary.stages.slice(0, MAX_STAGE_REPLIES).flatMap((stage): Ending[] => {
+    const name = stage.name.slice(0, 63);
+    const end: Ending[] = stage.phase === 'Succeeded' || stage.phase === 'Failed' ? [{ kind: 'reply', key: `stage/${name}/${stage.phase}`, message: () => stageEndMessage(summary, stage), broadcast: false }] : [];
+    const reports = [...stage.steps, ...stage.rollback].flatMap((step): Ending[] => {
+      const link = stepReport(step);
+      return link ? [{ kind: 'report-image', key: `report/${name}/${step.name.slice(0, 63)}`, link, step: `${stage.name}/${step.name}` }] : [];
+    });
+    const kept = reports.slice(0, MAX_REPORT_IMAGES - images);
+    images += kept.length;
+    return [...end, ...kept];
+  });
+  const run: Ending[] = hasEnded(summary) ? [{ kind: 'reply', key: `run/${summary.phase}`, message: () => runEndMessage(summary), broadcast: summary.phase === 'Failed' }] : [];
+  return [...stages, ...run];
 }
 
-/** Everything that has ended in the run so far, in the order it happened. Pure. */
-function endings(summary: RunSummary): Ending[] {
-  const stages = summary.stages
-    .slice(0, MAX_STAGE_REPLIES)
-    .filter((stage) => stage.phase === 'Succeeded' || stage.phase === 'Failed')
-    .map((stage) => ({ key: `stage/${stage.name.slice(0, 63)}/${stage.phase}`, message: () => stageEndMessage(summary, stage), broadcast: false }));
-  const run = hasEnded(summary) ? [{ key: `run/${summary.phase}`, message: () => runEndMessage(summary), broadcast: summary.phase === 'Failed' }] : [];
-  return [...stages, ...run];
+/**
+ * What the thread gets this pass — what has ended and was not posted, in order — and the keys of what is posted once
+ * it has. `recorded` is the posted keys of a thread the bot recorded; undefined for a new thread, whose head already
+ * shows what ended before it: nothing is due then. Pure.
+ */
+export function endingsDue(summary: RunSummary, recorded: readonly string[] | undefined): { due: Ending[]; posted: Set<string> } {
+  const all = endings(summary);
+  const keys = all.map((ending) => ending.key);
+  const posted = new Set(recorded ? recorded.filter((key) => keys.includes(key)) : keys);
+  return { due: all.filter((ending) => !posted.has(ending.key)), posted };
 }
 
 async function threadRun(ctx: BotContext, options: RunThreadOptions, cluster: Cluster, run: PipelineRun, environment: EnvironmentConfig): Promise<void> {
@@ -116,13 +149,17 @@ async function threadRun(ctx: BotContext, options: RunThreadOptions, cluster: Cl
   const thread = head ?? (trusted && { ...trusted, digest: typeof stored?.digest === 'string' ? stored.digest : '', sig: String(stored?.sig) });
   if (!thread) return;
 
-  const all = endings(summary);
-  // A new thread's head already shows what ended before it: replies are for what ends from now on.
-  const keys = all.map((ending) => ending.key);
-  const posted = new Set(trusted ? postedOf(stored).filter((key) => keys.includes(key)) : keys);
-  const due = all.filter((ending) => !posted.has(ending.key));
+  const { due, posted } = endingsDue(summary, trusted ? postedOf(stored) : undefined);
+  const engineUrl = ctx.config.reports?.engineUrl;
   let failure: unknown;
   for (const ending of due) {
+    if (ending.kind === 'report-image') {
+      // An image is an extra: a failure is logged and not retried. Without an engine the replies' link is all, and the
+      // image still counts as posted, so that an engine configured later does not post those of everything that ended.
+      if (engineUrl) await postReportImage(client, ctx.log, { engineUrl, link: ending.link, channel: thread.channel, threadTs: thread.ts, object: `PipelineRun ${namespace}/${name} step ${ending.step}` });
+      posted.add(ending.key);
+      continue;
+    }
     const reply = ending.message();
     try {
       await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text: reply.text, blocks: reply.blocks, reply_broadcast: ending.broadcast });

@@ -6,7 +6,7 @@ import type { PipelineRunStatus, StageRecord, StepRecord } from '../../shared/pi
 import { type RunSummary, summariseRun } from '../../shared/pipelines/summary.js';
 import { SLACK_BLOCK_LIMITS, validateBlocks } from '../../test/fakes/slack/index.js';
 import type { Message } from './blocks.js';
-import { pipelineRunMessage, runEndMessage, shown, stageEndMessage } from './pipeline-blocks.js';
+import { pipelineRunMessage, runEndMessage, shown, stageEndMessage, stepReport } from './pipeline-blocks.js';
 
 const T0 = '2026-12-05T10:00:00.000Z';
 const PLACE = { cluster: 'prod', environment: 'production', namespace: 'releases' };
@@ -194,6 +194,63 @@ describe('text from the cluster', () => {
     expect(shown('a<b', 100)).toBe('a&lt;b');
     expect(shown('<<<<', 10)).toBe('&lt;&lt;…');
     expect(shown('line one\n\tline two', 100)).toBe('line one line two');
+  });
+});
+
+describe('report links', () => {
+  const REPORT = 'http://localhost:8082/reports/releases/loans-api-verify-0123456789ab/verify';
+  const verified = (report: string, extra: Partial<StepRecord> = {}) => step('verify', 'verify', 'Failed', { message: 'Unhealthy', outputs: { analysisRun: 'loans-api-verify-0123456789ab', phase: 'Failed', report }, ...extra });
+  const ended = (...steps: StepRecord[]) => runOf([stage('prod', 'Failed', steps, { message: 'step verify failed (verification failed): Unhealthy' })], { phase: 'Failed' });
+
+  it("show an ended verify step's report in its line of the head, and in the stage's reply", () => {
+    const summary = ended(verified(REPORT));
+    const message = pipelineRunMessage(summary, PLACE);
+    expect(refusals(message)).toEqual([]);
+    expect(sectionTexts(message)[1]).toContain(`verify \`verify\` Failed: Unhealthy · AnalysisRun \`loans-api-verify-0123456789ab\` · <${REPORT}|report>`);
+    const reply = stageEndMessage(summary, summary.stages[0]!);
+    expect(refusals(reply)).toEqual([]);
+    expect(reply.text).toBe(`:x: Stage *prod* of run *release-ab12cd34* failed: step verify failed (verification failed): Unhealthy\n\u2003:bar_chart: verify: <${REPORT}|report>`);
+  });
+
+  it('show a link normalised and escaped: an "&" in it is written as Slack reads it', () => {
+    const summary = ended(verified('HTTP://LocalHost:8082/reports/releases/x/verify?a=1&b=2'));
+    expect(stageEndMessage(summary, summary.stages[0]!).text).toContain('<http://localhost:8082/reports/releases/x/verify?a=1&amp;b=2|report>');
+  });
+
+  it.each([
+    ['not a URL', 'reports/releases/x/verify'],
+    ['credentials', 'http://admin:secret@localhost:8082/reports/releases/x/verify'],
+    ['another scheme', 'javascript:alert(1)//http://localhost:8082/'],
+    ['a "|" that would write its own label', 'http://localhost:8082/reports/x|<!channel>'],
+    ['over 2048 characters', `http://localhost:8082/reports/${'x'.repeat(2048)}`],
+  ])('leave out a report link with %s', (_what, report) => {
+    const summary = ended(verified(report));
+    for (const message of [pipelineRunMessage(summary, PLACE), stageEndMessage(summary, summary.stages[0]!)]) {
+      expect(refusals(message)).toEqual([]);
+      expect(wire(message)).not.toContain('|report>');
+      expect(wire(message)).not.toContain('<!channel>');
+    }
+  });
+
+  it("are only a verify step's once it ended: another step's `report` output is not a link", () => {
+    const summary = runOf([
+      stage('prod', 'Succeeded', [step('call', 'webhook', 'Succeeded', { outputs: { status: '200', report: REPORT } })]),
+      stage('next', 'Running', [verified(REPORT, { phase: 'Running' })]),
+    ]);
+    expect(wire(pipelineRunMessage(summary, PLACE))).not.toContain('|report>');
+    expect(stepReport(summary.stages[0]!.steps[0]!)).toBeUndefined();
+    expect(stepReport(summary.stages[1]!.steps[0]!)).toBeUndefined();
+  });
+
+  it("keep the stage's reply within a section: links that do not fit are left out whole", () => {
+    // 576 characters, 2,576 once escaped: one fits beside the stage's line, a second would not.
+    const long = `${REPORT}?${'&'.repeat(500)}`;
+    const steps = Array.from({ length: 5 }, (_, i) => verified(long, { name: `verify-${i}` }));
+    const summary = ended(...steps);
+    const reply = stageEndMessage(summary, summary.stages[0]!);
+    expect(refusals(reply)).toEqual([]);
+    const links = reply.text.split('\n').slice(1);
+    expect(links).toEqual([`\u2003:bar_chart: verify-0: <${REPORT}?${'&amp;'.repeat(500)}|report>`]);
   });
 });
 

@@ -1,14 +1,16 @@
 // The Slack messages of a PipelineRun's thread: the head message, updated in place as the run moves — its pipeline,
 // who started it and when, its variables, its phase, each stage with its steps, the messages of the steps under way
-// or failed (a verify step's message is its evidence), and the outputs people follow (commit, AnalysisRun,
-// ApprovalRequest, issue) — and the replies when a stage or the run ends. Pure. Everything read from the cluster is
-// escaped and cut, so no status, name or message can mention anyone or format the message; and a head that would
-// not pass Slack's limits (3000 characters a section, 50 blocks, and the ~13,000 characters of blocks beyond which
-// Slack refuses a message) shows finished stages as one line each, then only the steps under way, then fewer stages.
+// or failed (a verify step's message is its evidence), and the outputs people follow (commit, AnalysisRun, report,
+// ApprovalRequest, issue) — and the replies when a stage or the run ends, a stage's with its verifications' reports.
+// Pure. Everything read from the cluster is escaped and cut, so no status, name or message can mention anyone or
+// format the message; and a head that would not pass Slack's limits (3000 characters a section, 50 blocks, and the
+// ~13,000 characters of blocks beyond which Slack refuses a message) shows finished stages as one line each, then
+// only the steps under way, then fewer stages.
 import type { types } from '@slack/bolt';
 import { describeTrigger } from '../../shared/pipelines/run.js';
 import { type RunSummary, type StageSummary, type StepSummary, durationText } from '../../shared/pipelines/summary.js';
 import { slackUserId } from '../../shared/slack-ids.js';
+import { reportLinkOf } from '../../shared/verdicts/evidence.js';
 import { type Message, type Place, describePlace, escape, mention } from './blocks.js';
 
 type KnownBlock = types.KnownBlock;
@@ -60,6 +62,9 @@ const ICONS = new Map([
 const icon = (phase: unknown) => ICONS.get(String(phase)) ?? ':grey_question:';
 const phaseText = (phase: unknown) => shown(phase, PHASE_MAX);
 
+/** Characters that would end a Slack link early, or let it write another. */
+const ENDS_LINK = /[\s|<>]/;
+
 /** An http(s) address that can stand in a Slack link (no `|`, `<`, `>` or whitespace in it), escaped; else undefined. */
 function linkTarget(url: string | undefined): string | undefined {
   if (!url || url.length > 1000) return undefined;
@@ -71,14 +76,31 @@ function linkTarget(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-  return /[\s|<>]/.test(href) ? undefined : escape(href);
+  return ENDS_LINK.test(href) ? undefined : escape(href);
 }
 
-/** The outputs people follow, as code or links: the commit, the AnalysisRun, the ApprovalRequest, the issue. */
-function outputsShown(outputs: Record<string, string>): string[] {
+const ended = (phase: string) => phase === 'Succeeded' || phase === 'Failed';
+
+/**
+ * The report page of a verify step that ended with one (its `report` output), when people may be sent there: an
+ * absolute http(s) link without credentials, at most 2048 characters (reportLinkOf), that can stand in a Slack link.
+ */
+export function stepReport(step: StepSummary): string | undefined {
+  if (step.type !== 'verify' || !ended(step.phase)) return undefined;
+  const link = reportLinkOf(step.outputs.report);
+  return link && !ENDS_LINK.test(link) ? link : undefined;
+}
+
+const reportLink = (link: string) => `<${escape(link)}|report>`;
+
+/** The outputs people follow, as code or links: the commit, the AnalysisRun and its report, the ApprovalRequest, the issue. */
+function outputsShown(step: StepSummary): string[] {
+  const { outputs } = step;
   const shownOutputs: string[] = [];
   if (outputs.commit) shownOutputs.push(`commit ${code(outputs.commit.slice(0, 12), 12)}`);
   if (outputs.analysisRun) shownOutputs.push(`AnalysisRun ${code(outputs.analysisRun, NAME_MAX * 2)}`);
+  const report = stepReport(step);
+  if (report) shownOutputs.push(reportLink(report));
   if (outputs.request) shownOutputs.push(`ApprovalRequest ${code(outputs.request, NAME_MAX * 2)}`);
   if (outputs.key) {
     const href = linkTarget(outputs.url);
@@ -95,10 +117,9 @@ const QUIET = new Set(['Succeeded', 'Pending']);
 function stepLine(step: StepSummary): string {
   const said = TOLD.has(step.phase) && step.message ? `: ${shown(step.message, MESSAGE_MAX)}` : '';
   const line = `${icon(step.phase)} ${shown(step.name, NAME_MAX)}${step.type ? ` ${code(step.type, PHASE_MAX)}` : ''} ${phaseText(step.phase)}${said}`;
-  return `${INDENT}${[line, ...outputsShown(step.outputs)].join(' · ')}`;
+  return `${INDENT}${[line, ...outputsShown(step)].join(' · ')}`;
 }
 
-const ended = (phase: string) => phase === 'Succeeded' || phase === 'Failed';
 const took = (phase: string, durationMs: number | undefined) => (ended(phase) && durationMs !== undefined ? ` (${durationText(durationMs)})` : '');
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
@@ -114,7 +135,7 @@ type Detail = 'full' | 'active' | 'line';
 function stageText(stage: StageSummary, detail: Detail): string {
   const head = stageHead(stage);
   if (detail === 'line') {
-    const outputs = [...new Set(stage.steps.flatMap((step) => outputsShown(step.outputs)))].slice(0, 4);
+    const outputs = [...new Set(stage.steps.flatMap((step) => outputsShown(step)))].slice(0, 4);
     return [`${head} · ${count(stage.steps.length, 'step')}`, ...outputs].join(' · ');
   }
   // Rollback steps matter once the stage has started rolling back.
@@ -237,10 +258,17 @@ function reply(line: string): Message {
   return { text: line, blocks: [section(line)] };
 }
 
-/** The reply when a stage ended (Succeeded or Failed), with its message. */
+/** The reply when a stage ended (Succeeded or Failed), with its message and the reports of its verify steps that fit. */
 export function stageEndMessage(summary: RunSummary, stage: StageSummary): Message {
   const why = stage.message ? `: ${shown(stage.message, 1000)}` : '';
-  return reply(`${icon(stage.phase)} Stage *${shown(stage.name, NAME_MAX)}* of run *${shown(summary.name, NAME_MAX * 2)}* ${ENDED.get(stage.phase) ?? phaseText(stage.phase)}${took(stage.phase, stage.durationMs)}${why}`);
+  let text = `${icon(stage.phase)} Stage *${shown(stage.name, NAME_MAX)}* of run *${shown(summary.name, NAME_MAX * 2)}* ${ENDED.get(stage.phase) ?? phaseText(stage.phase)}${took(stage.phase, stage.durationMs)}${why}`;
+  for (const step of [...stage.steps, ...stage.rollback]) {
+    const report = stepReport(step);
+    // A link cannot be cut: one that does not fit in the section is left out.
+    const line = report && `\n${INDENT}:bar_chart: ${shown(step.name, NAME_MAX)}: ${reportLink(report)}`;
+    if (line && text.length + line.length <= SECTION_TEXT) text += line;
+  }
+  return reply(text);
 }
 
 /** The reply when the run ended, with its message. */

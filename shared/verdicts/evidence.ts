@@ -64,6 +64,11 @@ export function reportLinkOf(value: unknown): string | undefined {
   return url.href.length <= MAX_REPORT_LINK ? url.href : undefined;
 }
 
+/** A rollouts-cv measurement's link to its report page, checked (reportLinkOf). */
+export function reportOfMetric(metric: MetricResult): string | undefined {
+  return reportLinkOf(metric.measurements?.at(-1)?.metadata?.[REPORT_KEY]);
+}
+
 /** The verification's verdict and reasons from the AnalysisRun: a rollouts-cv measurement's value, or the run's messages. */
 export function evidenceOf(run: AnalysisRun | undefined): Evidence | undefined {
   if (!run) return undefined;
@@ -71,7 +76,7 @@ export function evidenceOf(run: AnalysisRun | undefined): Evidence | undefined {
   for (const metric of run.status?.metricResults ?? []) {
     const verdict = verdictOf(metric);
     if (!verdict) continue;
-    const report = reportLinkOf(metric.measurements?.at(-1)?.metadata?.[REPORT_KEY]);
+    const report = reportOfMetric(metric);
     return { ...verdict, ...(report && { report }), analysisRun };
   }
   const messages = (run.status?.metricResults ?? []).map((m) => m.message ?? m.measurements?.at(-1)?.message);

@@ -96,6 +96,69 @@ describe('the verify step', () => {
     expect(status.stages[0]!.steps[0]!.message).toBe(`AnalysisRun ${NS}/${name} Failed: verify: Unhealthy; ${'r'.repeat(999)}…; 7; null | errors: error ratio 0.3 > 0.1`);
   });
 
+  describe('links the report of its most decisive metric', () => {
+    const REPORTS = `http://localhost:8082/reports/${NS}/${name}`;
+    const measured = (metric: string, phase: string, verdict: string, report?: string) => ({
+      name: metric,
+      phase,
+      measurements: [{ value: JSON.stringify({ verdict, reasons: [] }), ...(report !== undefined && { metadata: { report } }) }],
+    });
+    /** The outputs of the step once its AnalysisRun ended in `phase` with `metricResults`. */
+    async function outputsWhenEnded(phase: string, metricResults: object[]): Promise<Record<string, string> | undefined> {
+      const first = await pass(start([verify()]));
+      store.modify({ ...RUNS, namespace: NS, name }, (r) => void (r.status = { phase, metricResults }));
+      const { status } = await pass(first.status);
+      return status.stages[0]!.steps[0]!.outputs;
+    }
+
+    it('the first failing metric, in the run\'s order, whatever came before it', async () => {
+      const outputs = await outputsWhenEnded('Failed', [
+        measured('latency', 'Successful', 'Healthy', `${REPORTS}/latency`),
+        { name: 'errors-prometheus', phase: 'Failed', measurements: [{ value: '0.3', message: 'error ratio 0.3 > 0.1' }] },
+        measured('errors', 'Failed', 'Unhealthy', `${REPORTS}/errors`),
+        measured('saturation', 'Failed', 'Unhealthy', `${REPORTS}/saturation`),
+      ]);
+      expect(outputs).toEqual({ analysisRun: name, phase: 'Failed', report: `${REPORTS}/errors` });
+    });
+
+    it('else the first metric with a link, skipping other providers', async () => {
+      const outputs = await outputsWhenEnded('Successful', [
+        { name: 'web', phase: 'Successful', measurements: [{ value: '1' }] },
+        measured('latency', 'Successful', 'Healthy', `${REPORTS}/latency`),
+        measured('errors', 'Successful', 'Healthy', `${REPORTS}/errors`),
+      ]);
+      expect(outputs).toEqual({ analysisRun: name, phase: 'Successful', report: `${REPORTS}/latency` });
+    });
+
+    it('only a link people may be sent to: a forged failing metric\'s link gives way to the next valid one', async () => {
+      const outputs = await outputsWhenEnded('Failed', [
+        measured('a', 'Failed', 'Unhealthy', 'http://admin:secret@evil.example/reports/x/y/z'),
+        measured('b', 'Failed', 'Unhealthy', 'javascript:alert(1)//'),
+        measured('c', 'Failed', 'Unhealthy', `http://localhost:8082/reports/${'x'.repeat(2048)}`),
+        measured('d', 'Successful', 'Healthy', `${REPORTS}/d`),
+      ]);
+      expect(outputs?.report).toBe(`${REPORTS}/d`);
+    });
+
+    it.each([
+      ['no measurement links one', undefined],
+      ['no link is a URL', 'reports/loans/x/verify'],
+      ['every link carries credentials', 'https://user:pw@localhost:8082/reports/loans/x/verify'],
+      ['the link is not a string', 42],
+    ])('none when %s: the output is absent', async (_what, report) => {
+      const metric = { name: 'verify', phase: 'Failed', measurements: [{ value: JSON.stringify({ verdict: 'Unhealthy', reasons: [] }), ...(report !== undefined && { metadata: { report } }) }] };
+      expect(await outputsWhenEnded('Failed', [metric])).toEqual({ analysisRun: name, phase: 'Failed' });
+    });
+
+    it('only once the AnalysisRun ended', async () => {
+      const first = await pass(start([verify()]));
+      store.modify({ ...RUNS, namespace: NS, name }, (r) => void (r.status = { phase: 'Running', metricResults: [measured('verify', 'Running', 'Healthy', `${REPORTS}/verify`)] }));
+      const { status } = await pass(first.status);
+      expect(status.stages[0]!.steps[0]).toMatchObject({ phase: 'Running' });
+      expect(status.stages[0]!.steps[0]!.outputs).toBeUndefined();
+    });
+  });
+
   it('says what is missing: the template, a value for an arg, a canary', async () => {
     const missing = await pass(start([verify({ template: { name: 'nope' } })]));
     expect(missing.status.message).toBe(`stage prod-na: step verify-10 failed (an error): AnalysisTemplate ${NS}/nope does not exist`);

@@ -3,12 +3,14 @@
 // get`, the dashboard). The template's `canary-hash` and `stable-hash` args, when it declares them and the step
 // does not set them, get the Rollout's canary and stable pod template hashes, as a Rollout's analysis step would.
 // The AnalysisRun is named after the step's key, so a repeated look finds it instead of starting a second one.
+// When it ends, the step's outputs name it, its phase and, when a rollouts-cv measurement links one, the report page
+// of its most decisive metric (which the Slack bot shows in the run's thread).
 import { createHash } from 'node:crypto';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.js';
 import { isApiStatus } from '../../kube/api-errors.js';
 import { ANALYSIS_RUNS, ROLLOUTS, type Rollout } from '../../kube/rollout-types.js';
-import { type AnalysisRun, verdictOf } from '../../verdicts/evidence.js';
+import { type AnalysisRun, reportOfMetric, verdictOf } from '../../verdicts/evidence.js';
 import type { StepExecutor, StepOutcome } from '../advance.js';
 import type { TargetGuard } from '../targets.js';
 import { render } from '../template.js';
@@ -16,6 +18,8 @@ import { render } from '../template.js';
 const ANALYSIS_TEMPLATES = { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates' } as const;
 const CLUSTER_ANALYSIS_TEMPLATES = { group: 'argoproj.io', version: 'v1alpha1', plural: 'clusteranalysistemplates' } as const;
 export const PIPELINE_RUN_LABEL = 'rollouts-cv.io/pipeline-run';
+/** Names the run as `<namespace>/<name>`, which a label value cannot hold. */
+export const PIPELINE_RUN_ANNOTATION = 'rollouts-cv.io/pipeline-run';
 const POLL_MS = 10_000;
 
 interface TemplateArg {
@@ -46,10 +50,20 @@ function findings(run: AnalysisRun): string {
   return said.join(' | ') || run.status?.message || 'no measurement';
 }
 
+/** The report of the most decisive metric that links one: the first that failed, in the run's order, else the first. */
+function decisiveReport(run: AnalysisRun): string | undefined {
+  const linked = (run.status?.metricResults ?? []).flatMap((metric) => {
+    const report = reportOfMetric(metric);
+    return report ? [{ failed: metric.phase === 'Failed', report }] : [];
+  });
+  return (linked.find((metric) => metric.failed) ?? linked[0])?.report;
+}
+
 function outcomeOf(run: AnalysisRun, where: string): StepOutcome | undefined {
   const phase = run.status?.phase;
   const what = `AnalysisRun ${where} ${phase}: ${findings(run)}`;
-  const outputs = { analysisRun: run.metadata.name, phase: phase ?? '' };
+  const report = decisiveReport(run);
+  const outputs = { analysisRun: run.metadata.name, phase: phase ?? '', ...(report && { report }) };
   switch (phase) {
     case 'Successful':
       return { phase: 'Succeeded', message: what, outputs };
@@ -112,7 +126,7 @@ export function verifyStep(api: CustomObjectsApi, guard: TargetGuard): StepExecu
           namespace,
           // A label value holds 63 characters; the annotation always names the run.
           labels: { ...(run.name.length <= 63 && { [PIPELINE_RUN_LABEL]: run.name }), 'rollouts-cv.io/pipeline-step': step.name },
-          annotations: { 'rollouts-cv.io/pipeline-run': `${run.namespace}/${run.name}` },
+          annotations: { [PIPELINE_RUN_ANNOTATION]: `${run.namespace}/${run.name}` },
         },
         spec: { args, metrics: template.spec.metrics, ...(template.spec.dryRun ? { dryRun: template.spec.dryRun } : {}), ...(template.spec.measurementRetention ? { measurementRetention: template.spec.measurementRetention } : {}) },
       };
