@@ -10,6 +10,7 @@ import { CollectError, type HealthSource, type InstanceSeries, type LogLine, typ
 import { gateAbort, gateRun, gateTerminate, type StepCall } from './gate.js';
 import type { EngineContext } from '../verify/context.js';
 import { StepRpcError } from '../verify/types.js';
+import { reportPath, type ReportPath } from '../../shared/verdicts/report-path.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -44,8 +45,9 @@ const failingSource: HealthSource = {
   },
 };
 
-function context(now: Date, source: HealthSource, events: string[] = [], approvals?: ApprovalRequestStore): EngineContext {
+function context(now: Date, source: HealthSource, events: string[] = [], approvals?: ApprovalRequestStore, extra: Partial<EngineContext> = {}): EngineContext {
   return {
+    ...extra,
     now: () => now,
     log: createLogger({ level: 'silent' }),
     createSource: () => source,
@@ -183,6 +185,32 @@ describe('gateRun (verify)', () => {
     expect([healthy.phase, healthy.message]).toEqual(['Successful', expect.stringMatching(/^Healthy, score 100\/100/)]);
   });
 
+  it('links its report when the engine serves reports: in the status from the first call, and in the decided message', async () => {
+    const reports = { reportUrl: (path: ReportPath, query?: Record<string, string>) => `https://cv.example.com${reportPath(path)}?${new URLSearchParams(query)}` };
+    const atStep = { ...rollout, status: { ...rollout.status, currentStepIndex: 2 } };
+    const call = (seconds: number, source: HealthSource, status?: unknown) => gateRun(atStep, step({ verify: verifyConfig() }, status), context(at(seconds), source, [], undefined, reports));
+    const first = await call(0, fakeSource({}));
+    const { verificationId } = first.status as { verificationId: string };
+    const link = `https://cv.example.com/reports/shop/rollouts/web/steps/2?verification=${verificationId}`;
+    expect(first.status).toMatchObject({ report: link });
+    expect(first.message).not.toContain(link);
+    const running = await call(90, fakeSource({ canary1: 1, stable1: 1 }), first.status);
+    expect([running.phase, running.status]).toEqual(['Running', expect.objectContaining({ report: link, judgedUntil: '2026-01-01T00:01:00Z' })]);
+    // Decided early: the status keeps the range the verdict judged, for the report to judge it again.
+    const early = await call(130, fakeSource({ canary1: 5, stable1: 1 }), first.status);
+    expect(early.phase).toBe('Failed');
+    expect(early.message?.endsWith(`; report: ${link}`)).toBe(true);
+    expect(early.status).toMatchObject({ verdict: 'Unhealthy', judgedUntil: '2026-01-01T00:02:00Z', report: link });
+    const passed = await call(300, fakeSource({ canary1: 1, stable1: 1 }), first.status);
+    expect([passed.phase, passed.message?.endsWith(`; report: ${link}`), (passed.status as { judgedUntil: string }).judgedUntil]).toEqual(['Successful', true, '2026-01-01T00:05:00Z']);
+    // Without report pages, no link anywhere.
+    const plain = await gateRun(atStep, step({ verify: verifyConfig() }, first.status), context(at(300), fakeSource({ canary1: 5, stable1: 1 })));
+    expect(plain.message).not.toContain('report');
+    expect(plain.status).not.toHaveProperty('report');
+    const fresh = await firstRun();
+    expect(fresh.status).not.toHaveProperty('report');
+  });
+
   it('fails where a metric would be Inconclusive, and says so', async () => {
     const config = { verify: verifyConfig({ unhealthyPhase: 'Inconclusive' }) };
     const first = await firstRun(config);
@@ -312,14 +340,14 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
   const FINDING = /^Unhealthy, score 0\/100: latency-p95: canary 5 vs baseline 1 \(\+400%\)/;
 
   /** The requests' store through the real client, over HTTP, against the fake API server's objects. */
-  async function setup(config = askConfig(), ending: HealthSource = unhealthy) {
+  async function setup(config = askConfig(), ending: HealthSource = unhealthy, extra: Partial<EngineContext> = {}) {
     const fake = objectStore();
     const server = await startFakeKubeApi(fake.respond);
     onTestFinished(() => server.close());
     const store = new ApprovalRequestStore(server.kubeConfig().makeApiClient(CustomObjectsApi));
     const requests = () => fake.list(APPROVAL_REQUESTS) as unknown as ApprovalRequest[];
     const call = (seconds: number, status: unknown, source: HealthSource = failingSource) =>
-      gateRun(askRollout, step(config, status), context(at(seconds), source, [], store));
+      gateRun(askRollout, step(config, status), context(at(seconds), source, [], store, extra));
     const first = await call(0, undefined);
     // The window ends Unhealthy at 5m and the step asks.
     const asked = await call(300, first.status, ending);
@@ -362,6 +390,13 @@ describe('gateRun (verify, onUnhealthy: ask)', () => {
     // A call repeated after a lost result finds the request it made.
     expect((await call(330, first.status, unhealthy)).status).toEqual(asked.status);
     expect(requests()).toHaveLength(1);
+  });
+
+  it("links the verification's report in the request's evidence, for the Slack message to show it", async () => {
+    const reportUrl = (path: ReportPath, query?: Record<string, string>) => `http://localhost:8082${reportPath(path)}?${new URLSearchParams(query)}`;
+    const { requests, first } = await setup(askConfig(), unhealthy, { reportUrl });
+    const { verificationId } = first.status as { verificationId: string };
+    expect(requests()[0]!.spec.evidence).toMatchObject({ verificationId, report: `http://localhost:8082/reports/shop/rollouts/web/steps/4?verification=${verificationId}` });
   });
 
   it('asks on an Inconclusive end too', async () => {

@@ -30,6 +30,10 @@ export interface VerifyStepStatus extends Partial<VerdictSummary> {
   baseline: string;
   /** Set once a failing result was put to people (onUnhealthy: ask): the request and the result it asks about. */
   asked?: { request: string; finding: string };
+  /** The end of the range the latest look judged: a report judges the same range again. */
+  judgedUntil?: string;
+  /** The verification's report page, when the engine serves them. */
+  report?: string;
 }
 
 // Loose, so that the verdict fields written beside `asked` survive the calls that only read the request.
@@ -41,7 +45,14 @@ const statusSchema = z.looseObject({
   canary: z.string().min(1),
   baseline: z.string().min(1),
   asked: z.object({ request: z.string().min(1), finding: z.string() }).optional(),
+  judgedUntil: z.string().optional(),
+  report: z.string().optional(),
 });
+
+/** A verify gate's step status as stored, or undefined when `raw` is none. */
+export function readVerifyStepStatus(raw: unknown): VerifyStepStatus | undefined {
+  return statusSchema.safeParse(raw).data;
+}
 
 const CONFIG_ROOT = 'config.verify';
 const RPC_PREFIX = 'verify gate';
@@ -125,15 +136,31 @@ function requeueAfterMs(at: Date, now: Date): number {
   return Math.max(at.getTime() - now.getTime(), 1000);
 }
 
+/** The verification's report page, when the engine serves them; Run is called only for the current step. */
+function reportLink(rollout: unknown, id: string, ctx: EngineContext): { report?: string } {
+  const namespace = stringAt(rollout, 'metadata', 'namespace');
+  const name = stringAt(rollout, 'metadata', 'name');
+  const status = isRecord(rollout) && isRecord(rollout.status) ? rollout.status : {};
+  const step = typeof status.currentStepIndex === 'number' ? status.currentStepIndex : 0;
+  return ctx.reportUrl && namespace && name ? { report: ctx.reportUrl({ kind: 'gate-step', namespace, rollout: name, step }, { verification: id }) } : {};
+}
+
+/** A decided verdict's message, with where its report is. */
+function withReport(message: string, status: VerifyStepStatus): string {
+  return status.report ? `${message}; report: ${status.report}` : message;
+}
+
 /** A new window from now over the given groups: the first call, or people chose to verify again. */
 function startVerification(settings: VerifySettings, rollout: unknown, groups: { canary: string; baseline: string }, now: Date, ctx: EngineContext, why = ''): StepResult {
   const window = windowFrom(wholeSeconds(now), settings.durationMs);
+  const id = verificationId(rolloutId(rollout), groups.canary, rfc3339(window.start));
   const status: VerifyStepStatus = {
     kind: 'verify',
-    verificationId: verificationId(rolloutId(rollout), groups.canary, rfc3339(window.start)),
+    verificationId: id,
     windowStart: rfc3339(window.start),
     windowEnd: rfc3339(window.end),
     ...groups,
+    ...reportLink(rollout, id, ctx),
   };
   ctx.log.info({ verificationId: status.verificationId, ...groups }, 'verification step started');
   return {
@@ -190,14 +217,16 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   // The controller retries an RpcError every 30 s; the stored status is untouched, so nothing is lost.
   if (outcome.state === 'failed') throw new StepRpcError(`verification ${stored.verificationId}: collection failed: ${failureText(outcome.error)}`);
   const { summary, message } = outcome;
-  const status: VerifyStepStatus = { ...stored, kind: 'verify', ...summary };
+  // The link as this engine makes it: none when it no longer serves reports.
+  const { report: _previous, ...kept } = stored;
+  const status: VerifyStepStatus = { ...kept, kind: 'verify', ...summary, judgedUntil: rfc3339(outcome.judged.end), ...reportLink(rollout, stored.verificationId, ctx) };
   if (outcome.state === 'undecided') return { phase: 'Running', message, requeueAfterMs: requeueAfterMs(outcome.nextLookAt, now), status };
   const { phase } = outcome.result;
-  if (phase === 'Successful') return { phase, message, status };
-  if (record) return { phase: 'Successful', message: `shadow mode (onUnhealthy: record), not acted on: ${message}`, status };
+  if (phase === 'Successful') return { phase, message: withReport(message, status), status };
+  if (record) return { phase: 'Successful', message: withReport(`shadow mode (onUnhealthy: record), not acted on: ${message}`, status), status };
   if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, message, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
-  return { phase: 'Failed', message: `${message}${note}`, status };
+  return { phase: 'Failed', message: withReport(`${message}${note}`, status), status };
 }
 
 function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepStatus, summary: VerdictSummary, now: Date): ApprovalRequest {
@@ -221,6 +250,7 @@ function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepSta
       reasons: summary.reasons,
       ...(summary.templates && { templates: summary.templates }),
       verificationId: status.verificationId,
+      ...(status.report && { report: status.report }),
     },
   });
 }
@@ -282,7 +312,7 @@ async function awaitDecision(
  * is withdrawn, so nobody decides what is no longer asked. `idle` is the message when there is none.
  */
 export async function endVerifyStep(rollout: unknown, rawStatus: unknown, ctx: EngineContext, reason: string, idle: string): Promise<StepResult> {
-  const asked = statusSchema.safeParse(rawStatus).data?.asked;
+  const asked = readVerifyStepStatus(rawStatus)?.asked;
   if (!asked) return { phase: 'Successful', message: idle, status: rawStatus };
   return orRpcError(RPC_PREFIX, async () => {
     const message = await withdrawRequest(storeOf(ctx, ASKING_GATES), rolloutRef(rollout).namespace, asked.request, reason, ctx.now());

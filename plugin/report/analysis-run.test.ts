@@ -3,13 +3,14 @@ import { encodeSummary } from '../../shared/verdicts/summary.js';
 import { windowMetadata } from '../verify/measurement.js';
 import type { Measurement } from '../verify/types.js';
 import type { VerificationWindow } from '../verify/window.js';
-import { ReportError, judgedRange, objectCommands, storedVerification, type ReportRef } from './analysis-run.js';
+import { judgedRange, objectCommands, storedVerification, type AnalysisRunRef } from './analysis-run.js';
+import { ReportError } from './stored.js';
 
 const START = new Date('2026-01-01T12:00:00Z');
 const at = (seconds: number) => new Date(START.getTime() + seconds * 1000);
 const WINDOW: VerificationWindow = { start: START, end: at(300) };
 const INTERVAL_MS = 30_000;
-const REF: ReportRef = { namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' };
+const REF: AnalysisRunRef = { kind: 'analysis-run', namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' };
 
 // As the AnalysisTemplate wrote it: the groups from the run's args.
 const written = {
@@ -200,5 +201,16 @@ describe('objectCommands', () => {
   it('shows the Rollout when there is one, and the AnalysisRun', () => {
     expect(objectCommands(REF, { namespace: 'shop', name: 'web' })).toEqual(['kubectl argo rollouts get rollout web -n shop', 'kubectl get analysisrun web-7f5c9-2 -n shop -o yaml']);
     expect(objectCommands(REF, undefined)).toEqual(['kubectl get analysisrun web-7f5c9-2 -n shop -o yaml']);
+  });
+
+  it('shows the pipeline run a pipeline verify step made the AnalysisRun for, when its annotation names one', () => {
+    const annotated = (value: unknown) => {
+      const run = analysisRun();
+      return { ...run, metadata: { ...run.metadata, annotations: { 'rollouts-cv.io/pipeline-run': value } } };
+    };
+    expect(storedVerification(annotated('releases/web-42'), REF, at(3600)).commands.at(-1)).toBe('kubectl get pipelinerun web-42 -n releases -o yaml');
+    for (const value of ['web-42', 'releases/web-42/x', 'Releases/web-42', 'releases/$(rm -rf)', 7]) {
+      expect(storedVerification(annotated(value), REF, at(3600)).commands.join(' '), String(value)).not.toContain('pipelinerun');
+    }
   });
 });

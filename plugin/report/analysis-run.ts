@@ -2,7 +2,9 @@
 // window (the Measurement's metadata) and the part of the window the verdict judged. Pure: the object in, the
 // verification out; the engine stays stateless, so this is all a report has.
 import { decodeSummary } from '../../shared/verdicts/summary.js';
-import { isRecord } from '../../shared/kube/json.js';
+import { isRecord, stringAt } from '../../shared/kube/json.js';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../../shared/kube/names.js';
+import { PIPELINE_RUN_ANNOTATION } from '../../shared/pipelines/steps/verify.js';
 import type { VerifyConfig } from '../config/schema.js';
 import { argValues, fillArgs } from '../config/template-args.js';
 import { rolloutOfRun, type RolloutName } from '../verify/feedback.js';
@@ -10,41 +12,10 @@ import { METADATA_KEYS } from '../verify/measurement.js';
 import { readMetricConfig } from '../verify/metric.js';
 import type { Measurement } from '../verify/types.js';
 import { elapsedRange, lookRange, parseTimestamp, windowFrom, type VerificationWindow } from '../verify/window.js';
-import type { Report } from './model.js';
+import { ReportError, type ReportRef, type StoredVerification } from './stored.js';
 
-/** Which verification of which AnalysisRun: a report's address. */
-export interface ReportRef {
-  namespace: string;
-  analysisRun: string;
-  metric: string;
-  /** Index in the metric's measurements; the latest when absent. */
-  measurement?: number;
-}
-
-export interface StoredVerification {
-  subject: string;
-  id?: string;
-  config: VerifyConfig;
-  written: unknown;
-  window: VerificationWindow;
-  /** The part of the window the recorded verdict judged (or the latest look would judge, while running). */
-  judged: VerificationWindow;
-  /** Judge the range as a closed window: the verification was terminated before its end. */
-  asClosed: boolean;
-  recorded: NonNullable<Report['recorded']>;
-  rollout?: RolloutName;
-}
-
-/** Why a report cannot be made: the object or part asked for is not there (404), or cannot be read (422). */
-export class ReportError extends Error {
-  override name = 'ReportError';
-  constructor(
-    message: string,
-    readonly status: 404 | 422,
-  ) {
-    super(message);
-  }
-}
+/** A metric plugin's verification: which AnalysisRun, metric and measurement. */
+export type AnalysisRunRef = Extract<ReportRef, { kind: 'analysis-run' }>;
 
 function measurementsOf(run: unknown, metric: string): Measurement[] {
   const results = isRecord(run) && isRecord(run.status) && Array.isArray(run.status.metricResults) ? run.status.metricResults : [];
@@ -65,7 +36,7 @@ export function judgedRange(measurement: Measurement, window: VerificationWindow
 }
 
 /** The verification `ref` names in `run` (an AnalysisRun object); throws ReportError. */
-export function storedVerification(run: unknown, ref: ReportRef, now: Date): StoredVerification {
+export function storedVerification(run: unknown, ref: AnalysisRunRef, now: Date): StoredVerification {
   const metrics = isRecord(run) && isRecord(run.spec) && Array.isArray(run.spec.metrics) ? run.spec.metrics : [];
   const template: unknown = metrics.find((m: unknown) => isRecord(m) && m.name === ref.metric);
   const where = `AnalysisRun ${ref.namespace}/${ref.analysisRun}`;
@@ -107,13 +78,21 @@ export function storedVerification(run: unknown, ref: ReportRef, now: Date): Sto
       ...(summary && { summary }),
     },
     ...(rollout && { rollout }),
+    commands: objectCommands(ref, rollout, pipelineRunOf(run)),
   };
 }
 
+/** The pipeline run a pipeline's verify step made the AnalysisRun for, from the annotation it writes. */
+function pipelineRunOf(run: unknown): RolloutName | undefined {
+  const [namespace, name, ...rest] = stringAt(run, 'metadata', 'annotations', PIPELINE_RUN_ANNOTATION).split('/');
+  return namespace && name && !rest.length && DNS_LABEL.test(namespace) && DNS_SUBDOMAIN.test(name) ? { namespace, name } : undefined;
+}
+
 /** The objects behind a report, as commands anyone with access to the cluster can run. */
-export function objectCommands(ref: ReportRef, rollout: RolloutName | undefined): string[] {
+export function objectCommands(ref: AnalysisRunRef, rollout: RolloutName | undefined, pipelineRun?: RolloutName): string[] {
   return [
     ...(rollout ? [`kubectl argo rollouts get rollout ${rollout.name} -n ${rollout.namespace}`] : []),
     `kubectl get analysisrun ${ref.analysisRun} -n ${ref.namespace} -o yaml`,
+    ...(pipelineRun ? [`kubectl get pipelinerun ${pipelineRun.name} -n ${pipelineRun.namespace} -o yaml`] : []),
   ];
 }

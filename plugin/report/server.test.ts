@@ -5,10 +5,18 @@ import { createLogger } from '../../shared/log.js';
 import type { ListeningServer } from '../../shared/listen.js';
 import { CollectError } from '../collect/source.js';
 import { parseVerifyConfig } from '../config/schema.js';
-import { ReportError, type ReportRef } from './analysis-run.js';
+import { ReportError, type ReportRef } from './stored.js';
 import { echartsBundle } from './assets.js';
 import { buildReport, type Report } from './model.js';
 import { parseReportRequest, serveReports, type ReportServerOptions } from './server.js';
+import { reportPath } from '../../shared/verdicts/report-path.js';
+import * as image from './image.js';
+
+// Counts the images made, so that a test can see one made per cached report.
+vi.mock('./image.js', async (original) => {
+  const actual = await original<typeof import('./image.js')>();
+  return { ...actual, reportPng: vi.fn(actual.reportPng) };
+});
 
 const config = parseVerifyConfig({
   duration: '5m',
@@ -22,7 +30,8 @@ const config = parseVerifyConfig({
 function reportOf(ref: ReportRef): Report {
   const window = { start: new Date('2026-01-01T12:00:00Z'), end: new Date('2026-01-01T12:05:00Z') };
   const result = { final: true, verdict: 'Healthy' as const, phase: 'Successful' as const, score: 100, metrics: [] };
-  return buildReport({ subject: `AnalysisRun ${ref.namespace}/${ref.analysisRun}, metric ${ref.metric}`, config, window, judged: window, result, inputs: [], now: window.end });
+  const subject = ref.kind === 'analysis-run' ? `AnalysisRun ${ref.namespace}/${ref.analysisRun}, metric ${ref.metric}` : reportPath(ref);
+  return buildReport({ subject, config, window, judged: window, result, inputs: [], now: window.end });
 }
 
 const PAGE = '/reports/shop/web-7f5c9-2/verify';
@@ -96,7 +105,7 @@ describe('serveReports: the page', () => {
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.body).toContain('<h1>Verification report: AnalysisRun shop/web-7f5c9-2, metric verify</h1>');
-    expect(builds).toEqual([{ namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' }]);
+    expect(builds).toEqual([{ kind: 'analysis-run', namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' }]);
   });
 
   it('gives the report as JSON with ?format=json', async () => {
@@ -105,7 +114,7 @@ describe('serveReports: the page', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('application/json');
     expect(answer.headers['cache-control']).toBe('no-store');
-    expect(JSON.parse(answer.body)).toEqual(JSON.parse(JSON.stringify(reportOf({ namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' }))));
+    expect(JSON.parse(answer.body)).toEqual(JSON.parse(JSON.stringify(reportOf({ kind: 'analysis-run', namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify' }))));
   });
 
   it('serves the ECharts bundle the page loads, at a versioned path cached for long', async () => {
@@ -136,7 +145,7 @@ describe('serveReports: the page', () => {
       },
     });
     expect((await send(address, `${PAGE}?measurement=3`)).status).toBe(200);
-    expect(builds).toEqual([{ namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify', measurement: 3 }]);
+    expect(builds).toEqual([{ kind: 'analysis-run', namespace: 'shop', analysisRun: 'web-7f5c9-2', metric: 'verify', measurement: 3 }]);
     expect(budgets[0]).toBeGreaterThan(4000);
     expect(budgets[0]).toBeLessThanOrEqual(5000);
   });
@@ -168,6 +177,18 @@ describe('serveReports: what it refuses', () => {
       `${PAGE}?measurement=1e3`,
       `${PAGE}?measurement=12345`,
       `${PAGE}?measurement=`,
+      '/reports/shop/rollouts/web/steps/01',
+      '/reports/shop/rollouts/web/steps/1000',
+      '/reports/shop/rollouts/web/steps/-1',
+      '/reports/shop/rollouts/web/steps/',
+      '/reports/shop/rollouts/Web/steps/1',
+      '/reports/shop/rollout/web/steps/1',
+      '/reports/shop/rollouts/web/step/1',
+      '/reports/shop/rollouts/web%2Fx/steps/1',
+      '/reports/shop/rollouts/web/steps/1/extra',
+      '/reports/shop/rollouts/web/steps/1?verification=v-0123',
+      '/reports/shop/rollouts/web/steps/1?verification=../../x',
+      '/reports/shop/rollouts/web/steps/1?verification=',
     ];
     for (const path of refused) {
       const answer = await send(address, path);
@@ -193,7 +214,7 @@ describe('serveReports: what it refuses', () => {
       secret: new ReportError('AnalysisRun shop/secret, metric verify: the args canary-hash have no plain value in the run', 422),
       down: new CollectError('latency', 'Prometheus at http://prometheus:9090', 'connection refused'),
     };
-    const { address } = await start({ build: async (ref) => Promise.reject(errors[ref.analysisRun]!) });
+    const { address } = await start({ build: async (ref) => Promise.reject(errors[ref.kind === 'analysis-run' ? ref.analysisRun : '']!) });
     expect(await send(address, '/reports/shop/gone/verify')).toMatchObject({ status: 404, body: 'AnalysisRun shop/gone has no metric named "verify"\n' });
     expect(await send(address, '/reports/shop/secret/verify')).toMatchObject({ status: 422, body: `${errors.secret!.message}\n` });
     expect(await send(address, '/reports/shop/down/verify')).toMatchObject({ status: 502, body: 'metric "latency": Prometheus at http://prometheus:9090: connection refused\n' });
@@ -230,6 +251,29 @@ describe('serveReports: building', () => {
     vi.setSystemTime(Date.now() + 60_001);
     expect((await send(address, PAGE)).status).toBe(200);
     expect(builds).toHaveLength(3);
+  });
+
+  it("makes a cached report's image once", async () => {
+    const { address, builds } = await start();
+    const made = vi.mocked(image.reportPng).mock.calls.length;
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await send(address, `${PAGE}?format=png`);
+      expect([answer.status, answer.headers['content-type']]).toEqual([200, 'image/png']);
+    }
+    expect(vi.mocked(image.reportPng).mock.calls.length - made).toBe(1);
+    expect(builds).toHaveLength(1);
+  });
+
+  it("serves a verify gate's report from its step, one per verification the link names", async () => {
+    const { address, builds } = await start();
+    const STEP = '/reports/shop/rollouts/web/steps/2';
+    expect((await send(address, `${STEP}?verification=v-0123456789abcdef`)).status).toBe(200);
+    expect((await send(address, `${STEP}?verification=v-0123456789abcdef&format=json`)).status).toBe(200);
+    expect((await send(address, STEP)).status).toBe(200);
+    expect(builds).toEqual([
+      { kind: 'gate-step', namespace: 'shop', rollout: 'web', step: 2, verification: 'v-0123456789abcdef' },
+      { kind: 'gate-step', namespace: 'shop', rollout: 'web', step: 2 },
+    ]);
   });
 
   it('builds once for requests that arrive while it is being built', async () => {
@@ -292,12 +336,13 @@ describe('serveReports under a base path', () => {
 describe('parseReportRequest', () => {
   it('reads the namespace, the AnalysisRun, the metric (as Argo allows it) and the measurement', () => {
     expect(parseReportRequest('/reports/shop/web-7f5c9-2.1/Verify_Errors', new URLSearchParams('measurement=12'))).toEqual({
+      kind: 'analysis-run',
       namespace: 'shop',
       analysisRun: 'web-7f5c9-2.1',
       metric: 'Verify_Errors',
       measurement: 12,
     });
-    expect(parseReportRequest('/reports/shop/web/verify', new URLSearchParams())).toEqual({ namespace: 'shop', analysisRun: 'web', metric: 'verify' });
+    expect(parseReportRequest('/reports/shop/web/verify', new URLSearchParams())).toEqual({ kind: 'analysis-run', namespace: 'shop', analysisRun: 'web', metric: 'verify' });
   });
 
   it('says why a path names no report', () => {

@@ -1,6 +1,8 @@
-// The engine's report pages over HTTP: GET /reports/<namespace>/<analysisrun>/<metric> rebuilds the verification's
-// report from the AnalysisRun and the sources (?format=json for the data, ?format=png for the decisive charts as an
-// image, ?measurement=<n> for an earlier measurement), and
+// The engine's report pages over HTTP: GET /reports/<namespace>/<analysisrun>/<metric> rebuilds a metric
+// verification's report from the AnalysisRun and the sources (?measurement=<n> for an earlier measurement), and
+// /reports/<namespace>/rollouts/<rollout>/steps/<index> a verify gate's from the Rollout's step status
+// (?verification=<id>: only while the step still holds that verification). ?format=json gives the data,
+// ?format=png the decisive charts as an image;
 // /assets/echarts.min.js is the chart library the pages draw with. No authentication of its own: it listens on
 // loopback by default (reached with `kubectl port-forward`), or behind an Ingress with the operator's auth.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,8 +10,8 @@ import type { Logger } from '../../shared/log.js';
 import { listenOn, type ListeningServer } from '../../shared/listen.js';
 import { packageVersion } from '../../shared/package-files.js';
 import { CollectError } from '../collect/source.js';
-import { parseReportPath } from '../../shared/verdicts/report-path.js';
-import { ReportError, type ReportRef } from './analysis-run.js';
+import { parseReportPath, reportPath } from '../../shared/verdicts/report-path.js';
+import { ReportError, type ReportRef } from './stored.js';
 import { echartsBundle } from './assets.js';
 import { contentSecurityPolicy, renderReportHtml } from './html.js';
 import { reportPng } from './image.js';
@@ -37,9 +39,23 @@ const MAX_CACHED = 200;
 export function parseReportRequest(path: string, query: URLSearchParams): ReportRef | string {
   const named = parseReportPath(path);
   if (typeof named === 'string') return `not found: ${named}`;
+  if (named.kind === 'gate-step') {
+    const verification = query.get('verification');
+    if (verification !== null && !VERIFICATION_ID.test(verification)) return 'not found: verification must be a verification id (v- and 16 hex digits)';
+    return { ...named, ...(verification !== null && { verification }) };
+  }
   const index = query.get('measurement');
   if (index !== null && !/^\d{1,4}$/.test(index)) return 'not found: measurement must be a measurement index (0, 1, …)';
   return { ...named, ...(index !== null && { measurement: Number(index) }) };
+}
+
+const VERIFICATION_ID = /^v-[0-9a-f]{16}$/;
+
+/** One cache entry per report a request can name. */
+function cacheKey(ref: ReportRef): string {
+  return ref.kind === 'gate-step'
+    ? `${reportPath(ref)}?${ref.verification ?? 'current'}`
+    : `${reportPath(ref)}?${ref.measurement ?? 'latest'}`;
 }
 
 const PAGE_HEADERS = {
@@ -56,6 +72,8 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 interface Cached {
   expires: number;
   report: Promise<Report>;
+  /** Its image, made on the first request for it. */
+  png?: Promise<Buffer>;
 }
 
 export async function serveReports(options: ReportServerOptions): Promise<ListeningServer> {
@@ -69,19 +87,20 @@ export async function serveReports(options: ReportServerOptions): Promise<Listen
   const { log } = options;
 
   /** The report of `ref`, built once per TTL however many ask; undefined when too many are being built. */
-  const reportOf = (ref: ReportRef): Promise<Report> | undefined => {
-    const key = `${ref.namespace}/${ref.analysisRun}/${ref.metric}/${ref.measurement ?? 'latest'}`;
+  const reportOf = (ref: ReportRef): Cached | undefined => {
+    const key = cacheKey(ref);
     const now = Date.now();
     const hit = cache.get(key);
-    if (hit && hit.expires > now) return hit.report;
+    if (hit && hit.expires > now) return hit;
     if (building >= maxBuilds) return undefined;
     building += 1;
     const report = options.build(ref, { signal: AbortSignal.timeout(timeoutMs), deadline: now + timeoutMs }).finally(() => (building -= 1));
     // A failed build is not kept: the next request tries again.
     report.catch(() => cache.delete(key));
     for (const [old, entry] of cache) if (entry.expires <= now || cache.size >= MAX_CACHED) cache.delete(old);
-    cache.set(key, { expires: now + ttl, report });
-    return report;
+    const entry = { expires: now + ttl, report };
+    cache.set(key, entry);
+    return entry;
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -97,11 +116,11 @@ export async function serveReports(options: ReportServerOptions): Promise<Listen
     if (typeof ref === 'string') return send(response, 404, 'text/plain', `${ref}\n`);
     const format = url.searchParams.get('format') ?? 'html';
     if (!['html', 'json', 'png'].includes(format)) return send(response, 400, 'text/plain', 'format must be html, json or png\n');
-    const pending = reportOf(ref);
-    if (!pending) return send(response, 503, 'text/plain', `busy: ${maxBuilds} reports are being built; try again shortly\n`, { 'retry-after': '5' });
+    const entry = reportOf(ref);
+    if (!entry) return send(response, 503, 'text/plain', `busy: ${maxBuilds} reports are being built; try again shortly\n`, { 'retry-after': '5' });
     let report: Report;
     try {
-      report = await pending;
+      report = await entry.report;
     } catch (error) {
       const status = error instanceof ReportError ? error.status : error instanceof CollectError ? 502 : (error as Error).name === 'TimeoutError' ? 504 : 500;
       if (status === 500) log.error({ err: error, ref }, 'report failed');
@@ -110,7 +129,14 @@ export async function serveReports(options: ReportServerOptions): Promise<Listen
       return send(response, status, 'text/plain; charset=utf-8', `${why}\n`);
     }
     if (format === 'json') return send(response, 200, 'application/json', JSON.stringify(report));
-    if (format === 'png') return send(response, 200, 'image/png', await reportPng(report));
+    if (format === 'png') {
+      if (!entry.png) {
+        entry.png = reportPng(report);
+        // A failed image is not kept either.
+        entry.png.catch(() => delete entry.png);
+      }
+      return send(response, 200, 'image/png', await entry.png);
+    }
     const asset = { src: `${base}${assetPath}` };
     send(response, 200, 'text/html; charset=utf-8', renderReportHtml(report, { echarts: asset }), {
       'content-security-policy': `${contentSecurityPolicy(asset)}; frame-ancestors 'none'`,

@@ -19,10 +19,13 @@ import { type TlsFiles, serverCredentials } from './tls.js';
 import { bearerTokenInterceptor, readAuthToken } from './auth.js';
 import { restrictNamespaces } from './approval-namespaces.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
-import { ANALYSIS_RUNS } from '../../shared/kube/rollout-types.js';
+import { ANALYSIS_RUNS, ROLLOUTS } from '../../shared/kube/rollout-types.js';
 import { describeApiError, isApiStatus } from '../../shared/kube/api-errors.js';
 import type { ListeningServer } from '../../shared/listen.js';
-import { ReportError, type ReportRef } from '../report/analysis-run.js';
+import { storedVerification } from '../report/analysis-run.js';
+import { storedGateVerification } from '../report/gate-step.js';
+import { ReportError, type ReportRef, type StoredVerification } from '../report/stored.js';
+import { reportPath } from '../../shared/verdicts/report-path.js';
 import { rebuildReport } from '../report/rebuild.js';
 import { serveReports } from '../report/server.js';
 
@@ -61,8 +64,8 @@ export interface ReportOptions {
   /** A path prefix the Ingress keeps, e.g. "/rollouts-cv". */
   basePath?: string;
   cacheTtlMs?: number;
-  /** Where AnalysisRuns are read; by default the same Kubernetes API as the approvals. */
-  analysisRuns?: (namespace: string, name: string) => Promise<unknown>;
+  /** Where AnalysisRuns and Rollouts are read; by default the same Kubernetes API as the approvals. */
+  objects?: ReportObjects;
 }
 
 export interface RunningEngine {
@@ -77,19 +80,34 @@ export interface RunningEngine {
 }
 
 /** A Measurement's link to its report: the public address, and the path the report server answers. */
-function reportUrlOf(reports: ReportOptions): (namespace: string, analysisRun: string, metric: string) => string {
+function reportUrlOf(reports: ReportOptions): NonNullable<EngineContext['reportUrl']> {
   const root = reports.publicUrl.replace(/\/+$/, '');
-  return (namespace, analysisRun, metric) => `${root}/reports/${[namespace, analysisRun, metric].map(encodeURIComponent).join('/')}`;
+  return (path, query) => {
+    const search = new URLSearchParams(query).toString();
+    return `${root}${reportPath(path)}${search && `?${search}`}`;
+  };
 }
 
-/** The AnalysisRun a report names; one that is not there is a 404, one that cannot be read says why. */
-async function readAnalysisRun(read: (namespace: string, name: string) => Promise<unknown>, ref: ReportRef): Promise<unknown> {
+export interface ReportObjects {
+  analysisRun(namespace: string, name: string): Promise<unknown>;
+  rollout(namespace: string, name: string): Promise<unknown>;
+}
+
+/** The object a report is kept in; one that is not there is a 404, one that cannot be read says why. */
+async function readObject(read: () => Promise<unknown>, what: string): Promise<unknown> {
   try {
-    return await read(ref.namespace, ref.analysisRun);
+    return await read();
   } catch (error) {
-    if (isApiStatus(error, 404)) throw new ReportError(`AnalysisRun ${ref.namespace}/${ref.analysisRun} not found (deleted, or never made)`, 404);
-    throw new Error(`cannot read AnalysisRun ${ref.namespace}/${ref.analysisRun}: ${describeApiError(error)}`);
+    if (isApiStatus(error, 404)) throw new ReportError(`${what} not found (deleted, or never made)`, 404);
+    throw new Error(`cannot read ${what}: ${describeApiError(error)}`);
   }
+}
+
+/** The verification `ref` names, read from the object the cluster keeps it in. */
+async function readStored(objects: ReportObjects, ref: ReportRef, now: Date): Promise<StoredVerification> {
+  const { namespace } = ref;
+  if (ref.kind === 'gate-step') return storedGateVerification(await readObject(() => objects.rollout(namespace, ref.rollout), `Rollout ${namespace}/${ref.rollout}`), ref, now);
+  return storedVerification(await readObject(() => objects.analysisRun(namespace, ref.analysisRun), `AnalysisRun ${namespace}/${ref.analysisRun}`), ref, now);
 }
 
 // The health checking protocol's "" entry stands for the whole server.
@@ -152,14 +170,17 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     if (options.metricsListen) metricsServer = await serveMetrics(metrics.registry, options.metricsListen, 'the engine');
     if (options.reports) {
       const reports = options.reports;
-      const readRun = reports.analysisRuns ?? ((namespace: string, name: string) => kubernetes().getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name }));
+      const objects: ReportObjects = reports.objects ?? {
+        analysisRun: (namespace, name) => kubernetes().getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name }),
+        rollout: (namespace, name) => kubernetes().getNamespacedCustomObject({ ...ROLLOUTS, namespace, name }),
+      };
       const reportLog = log.child({ component: 'reports' });
       reportServer = await serveReports({
         listen: reports.listen,
         ...(reports.basePath && { basePath: reports.basePath }),
         ...(reports.cacheTtlMs !== undefined && { cacheTtlMs: reports.cacheTtlMs }),
         log: reportLog,
-        build: async (ref, budget) => rebuildReport(await readAnalysisRun(readRun, ref), ref, context(reportLog, budget)),
+        build: async (ref, budget) => rebuildReport(await readStored(objects, ref, new Date()), context(reportLog, budget)),
       });
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import { createHealthSource, createLogSource, type SourceConfig } from '../colle
 import type { HealthSource, LogSource } from '../collect/source.js';
 import type { VerifyConfig } from '../config/schema.js';
 import type { Verdict } from '../judge/types.js';
+import type { ReportPath } from '../../shared/verdicts/report-path.js';
 
 export interface EngineContext {
   now: () => Date;
@@ -25,8 +26,8 @@ export interface EngineContext {
   signal?: AbortSignal;
   /** When the call's time is up (epoch ms), if it has a deadline. */
   deadline?: number;
-  /** The address of a metric verification's report page, when the engine serves them. */
-  reportUrl?: (namespace: string, analysisRun: string, metric: string) => string;
+  /** The address of a verification's report page, when the engine serves them; `query` picks one verification there. */
+  reportUrl?: (path: ReportPath, query?: Record<string, string>) => string;
 }
 
 /** Which plugin ran a verification: the metric plugin (rollouts-cv/verify) or the step plugin's verify gate. */

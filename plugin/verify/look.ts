@@ -21,9 +21,9 @@ export type LookOutcome =
   /** Collection failed; `closed` when the window has ended (a later look judges the same range). */
   | { state: 'failed'; error: unknown; closed: boolean }
   /** No conclusive regression yet, and the window still open: look again at `nextLookAt`. */
-  | { state: 'undecided'; result: JudgeResult; summary: VerdictSummary; message: string; nextLookAt: Date }
+  | { state: 'undecided'; result: JudgeResult; summary: VerdictSummary; message: string; judged: VerificationWindow; nextLookAt: Date }
   /** A verdict: the window closed (or was ended), or a regression was conclusive before it did. */
-  | { state: 'decided'; result: JudgeResult; summary: VerdictSummary; message: string; early: boolean };
+  | { state: 'decided'; result: JudgeResult; summary: VerdictSummary; message: string; judged: VerificationWindow; early: boolean };
 
 export interface LookOptions {
   /**
@@ -77,12 +77,13 @@ export async function lookAt(verification: Verification, now: Date, ctx: EngineC
       result,
       summary,
       message: `in progress, ${describeCoverage(window, range.end)} covered; ${verdictSentence(result)}`,
+      judged: range,
       nextLookAt: nextCheck(window, now, config.intervalMs),
     };
   }
   log.info({ verdict: result.verdict, score: result.score, phase: result.phase, early: !closed, front }, 'verification finished');
   ctx.events?.finished({ plugin: front, verdict: result.verdict, phase: result.phase, early: !closed });
-  return { state: 'decided', result, summary, message: `${when(window, range, closed, ending)}${verdictSentence(result)}`, early: !closed };
+  return { state: 'decided', result, summary, message: `${when(window, range, closed, ending)}${verdictSentence(result)}`, judged: range, early: !closed };
 }
 
 function when(window: VerificationWindow, range: VerificationWindow, closed: boolean, ending: boolean): string {

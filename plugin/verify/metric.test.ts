@@ -4,6 +4,7 @@ import { CollectError, type HealthSource, type InstanceSeries, type SeriesReques
 import { LATE_RETRY_MS, metricGarbageCollect, metricMetadata, metricResume, metricRun, metricTerminate } from './metric.js';
 import type { EngineContext } from './context.js';
 import type { Measurement } from './types.js';
+import { reportPath, type ReportPath } from '../../shared/verdicts/report-path.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -129,7 +130,7 @@ describe('metricRun', () => {
   it('links the measurement to its report page when the engine serves them, and keeps the link while resuming', async () => {
     const clock = { now: T0 };
     expect((await started(clock)).metadata).not.toHaveProperty('report');
-    const reports = { ...context(clock, fakeSource(healthy)), reportUrl: (ns: string, run: string, name: string) => `https://cv.example.com/reports/${ns}/${run}/${name}` };
+    const reports = { ...context(clock, fakeSource(healthy)), reportUrl: (path: ReportPath) => `https://cv.example.com${reportPath(path)}` };
     const running = await metricRun(analysisRun, metric(), reports);
     expect(running.metadata?.report).toBe('https://cv.example.com/reports/shop/web-abc-1/verify');
     clock.now = new Date(T0.getTime() + 5 * 60_000);

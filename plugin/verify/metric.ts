@@ -47,7 +47,7 @@ function metricVerificationId(analysisRun: unknown, metric: unknown, window: Ver
 /** The Measurement's link to its report page, when the engine serves them: kept with the measurement in the AnalysisRun. */
 function reportMetadata(analysisRun: unknown, metric: unknown, ctx: EngineContext): Record<string, string> {
   const [namespace, run, name] = [stringAt(analysisRun, 'metadata', 'namespace'), stringAt(analysisRun, 'metadata', 'name'), stringAt(metric, 'name')];
-  return ctx.reportUrl && namespace && run && name ? { [METADATA_KEYS.report]: ctx.reportUrl(namespace, run, name) } : {};
+  return ctx.reportUrl && namespace && run && name ? { [METADATA_KEYS.report]: ctx.reportUrl({ kind: 'analysis-run', namespace, analysisRun: run, metric: name }) } : {};
 }
 
 /** Starts a verification window at now; queries nothing yet. */

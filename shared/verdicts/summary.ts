@@ -55,7 +55,7 @@ const summarySchema = z.object({
 
 /**
  * The summary in a measurement value, or undefined when the text is not one (another provider's value, or a
- * value edited by hand). Reasons that are not strings are shown as JSON rather than dropped.
+ * value edited by hand).
  */
 export function decodeSummary(text: string | undefined): VerdictSummary | undefined {
   let value: unknown;
@@ -64,6 +64,14 @@ export function decodeSummary(text: string | undefined): VerdictSummary | undefi
   } catch {
     return undefined;
   }
+  return readSummary(value);
+}
+
+/**
+ * The summary fields of `value` (a decoded measurement value, a verify gate's step status), or undefined when it
+ * has none. Reasons that are not strings are shown as JSON rather than dropped.
+ */
+export function readSummary(value: unknown): VerdictSummary | undefined {
   const parsed = summarySchema.safeParse(value);
   if (!parsed.success) return undefined;
   const { verdict, score, reasons } = parsed.data;

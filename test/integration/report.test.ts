@@ -15,10 +15,10 @@ import { type Sandbox, startSandbox } from '../../plugin/demo/sandbox.js';
 import { runVerifyCommand } from '../../plugin/report/command.js';
 import type { Report } from '../../plugin/report/model.js';
 import { type RunningEngine, startEngine } from '../../plugin/server/engine.js';
-import type { WireMeasurement } from '../../plugin/server/wire.js';
+import type { WireMeasurement, WireStepResult } from '../../plugin/server/wire.js';
 import { createLogger } from '../../shared/log.js';
 import { launchChromium } from '../helpers/browser.js';
-import { type EngineClient, connectEngine, driveMeasurement } from '../helpers/engine-client.js';
+import { type EngineClient, connectEngine, driveMeasurement, unary } from '../helpers/engine-client.js';
 
 const WINDOW = { duration: '20s', interval: '4s' };
 const WARM_UP_MS = 10_000;
@@ -32,6 +32,7 @@ let engine: RunningEngine;
 let client: EngineClient;
 let browser: Browser;
 const runs = new Map<string, Record<string, unknown>>();
+const rollouts = new Map<string, Record<string, unknown>>();
 
 interface Verified {
   name: string;
@@ -69,6 +70,28 @@ async function verifyThroughEngine(name: string, canaryHash: string, stableHash:
   return { name, run: stored, measurement, canaryHash, stableHash };
 }
 
+/**
+ * Runs a verify gate at step 1 through the engine as the controller would (Run, again after RequeueAfter, until it
+ * ends), and keeps the Rollout with the step's status as the API server would. Resolves with the step's last status.
+ */
+async function gateThroughEngine(name: string, canaryHash: string, stableHash: string): Promise<{ phase: string; message: string; status: Record<string, unknown> }> {
+  const { 'rollouts-cv/verify': verify } = (verifyMetric({ prometheus: sandbox.prometheus, canaryHash, stableHash, ...WINDOW }).provider as { plugin: Record<string, Record<string, unknown>> }).plugin;
+  const { canary: _canary, baseline: _baseline, ...config } = verify!;
+  const steps = [{ setWeight: 20 }, { plugin: { name: 'rollouts-cv/gate', config: { verify: config } } }];
+  const rollout = { metadata: { namespace: 'shop', name, uid: `uid-${name}` }, spec: { strategy: { canary: { steps } } }, status: { currentPodHash: canaryHash, stableRS: stableHash, currentStepIndex: 1 } };
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+  let status: unknown;
+  for (;;) {
+    const result = await unary<WireStepResult>(client.step, 'Run', { rollout_json: json(rollout), plugin_name: 'rollouts-cv/gate', config_json: json({ verify: config }), status_json: status === undefined ? Buffer.alloc(0) : json(status) });
+    expect(result.error_string).toBe('');
+    status = JSON.parse(result.status_json.toString());
+    const entry = { index: 1, name: 'rollouts-cv/gate', operation: 'Run', phase: result.phase, message: result.message, status };
+    rollouts.set(`shop/${name}`, { ...rollout, status: { ...rollout.status, canary: { stepPluginStatuses: [entry] } } });
+    if (result.phase !== 'Running') return { phase: result.phase, message: result.message, status: status as Record<string, unknown> };
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1000, Number(result.requeue_after_ms))));
+  }
+}
+
 /** The report's path on the engine, from the Measurement's link. */
 function reportAddress(verified: Verified): string {
   const link = verified.measurement.metadata.report;
@@ -85,10 +108,17 @@ beforeAll(async () => {
     reports: {
       listen: '127.0.0.1:0',
       publicUrl: 'http://reports.example.test',
-      analysisRuns: async (namespace, name) => {
-        const run = runs.get(`${namespace}/${name}`);
-        if (!run) throw new ApiException(404, 'not found', { kind: 'Status', code: 404, message: `analysisruns "${name}" not found` }, {});
-        return run;
+      objects: {
+        analysisRun: async (namespace, name) => {
+          const run = runs.get(`${namespace}/${name}`);
+          if (!run) throw new ApiException(404, 'not found', { kind: 'Status', code: 404, message: `analysisruns "${name}" not found` }, {});
+          return run;
+        },
+        rollout: async (namespace, name) => {
+          const rollout = rollouts.get(`${namespace}/${name}`);
+          if (!rollout) throw new ApiException(404, 'not found', { kind: 'Status', code: 404, message: `rollouts.argoproj.io "${name}" not found` }, {});
+          return rollout;
+        },
       },
     },
   });
@@ -209,6 +239,24 @@ describe.concurrent('the report of a verification', () => {
     const replayed = await verifyCommand(verified, join(ARTIFACTS, 'regressed-template.json'));
     expect(replayed.code).toBe(1);
     expect([replayed.report.verdict, replayed.report.phase]).toEqual(['Unhealthy', 'Failed']);
+  });
+
+  it("of a verify gate: served from the Rollout's step status with the step's verdict, drawn in Chromium", { timeout: 120_000 }, async () => {
+    const gate = await gateThroughEngine('cart', 'canary9b2', 'stable6c1');
+    expect(gate.phase, gate.message).toBe('Failed');
+    const link = `http://reports.example.test/reports/shop/rollouts/cart/steps/1?verification=${String(gate.status.verificationId)}`;
+    expect([gate.status.report, gate.message.endsWith(`; report: ${link}`)]).toEqual([link, true]);
+    const url = `http://${engine.reportsAddress}${new URL(link).pathname}${new URL(link).search}`;
+    const report = (await (await fetch(`${url}&format=json`)).json()) as Report;
+    expect([report.verdict, report.phase, report.score]).toEqual([gate.status.verdict, 'Failed', gate.status.score]);
+    expect([report.subject, report.groups, report.recorded?.phase]).toEqual(['Rollout shop/cart, step 1 (verify gate)', { canary: 'canary9b2', baseline: 'stable6c1' }, 'Failed']);
+    expect(Date.parse(report.judged.end)).toBe(Date.parse(String(gate.status.judgedUntil)));
+    const page = await renderInBrowser(url, 'report-gate.png');
+    expect(page.title).toMatch(/^Unhealthy: Rollout shop\/cart, step 1/);
+    expect(page.focused).toEqual(['metric-0-chart', 'metric-1-chart']);
+    // A later verification of the step replaces this one: its link then says so.
+    const stale = await fetch(`http://${engine.reportsAddress}/reports/shop/rollouts/cart/steps/1?verification=v-0000000000000000`);
+    expect([stale.status, (await stale.text()).startsWith('Rollout shop/cart, step 1 now holds verification')]).toEqual([404, true]);
   });
 
   it('says what is missing: an unknown AnalysisRun or metric is a 404 naming it', async () => {
