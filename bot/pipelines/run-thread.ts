@@ -24,7 +24,7 @@ import { managedObjects } from '../cluster/managed.js';
 import { SLACK_CHANNEL_ANNOTATION } from '../commands/pipeline.js';
 import type { EnvironmentConfig } from '../config.js';
 import type { BotContext } from '../context.js';
-import { THREAD_ANNOTATION } from '../notifications/threads.js';
+import { THREAD_ANNOTATION, postedOf } from '../notifications/threads.js';
 import type { Message } from '../slack/blocks.js';
 import { type RecordedRef, type RefSubject, type StoredRef, checkRef, showMessage, tokenOf } from '../slack/message-ref.js';
 import { pipelineRunMessage, runEndMessage, stageEndMessage, stepReport } from '../slack/pipeline-blocks.js';
@@ -71,11 +71,6 @@ function storedThread(run: PipelineRun): StoredThread | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The replies a stored annotation says were posted (only used once its reference verified). */
-function postedOf(stored: StoredThread | undefined): string[] {
-  return Array.isArray(stored?.posted) ? stored.posted.filter((key): key is string => typeof key === 'string') : [];
 }
 
 /** Where the run's thread goes: the channel a person started it from in Slack, else the environment's, else the default. */

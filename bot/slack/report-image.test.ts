@@ -128,6 +128,7 @@ describe('reportImageUrl', () => {
     ['a link without the prefix the engine has', `https://rollouts-cv.example.com${REPORT_PATH}`, `${ENGINE}/rollouts-cv/`, `${ENGINE}/rollouts-cv${REPORT_PATH}?format=png`],
     ['a link with a query and a fragment', `http://localhost:8082${REPORT_PATH}?measurement=0&format=html#errors`, ENGINE, `${ENGINE}${REPORT_PATH}?format=png`],
     ['a forged link to another host', 'http://evil.example/reports/a/b/c', ENGINE, `${ENGINE}/reports/a/b/c?format=png`],
+    ["a verify gate's link", 'http://localhost:8082/reports/shop/rollouts/web/steps/2?verification=v-0123456789abcdef', ENGINE, `${ENGINE}/reports/shop/rollouts/web/steps/2?format=png`],
     ['a forged link to another port of the engine', 'http://rollouts-cv-engine.rollouts-cv.svc:9090/reports/a/b/c', ENGINE, `${ENGINE}/reports/a/b/c?format=png`],
   ])('takes the path alone of %s, on the engine', (_what, link, engine, expected) => {
     expect(reportImageUrl(link, engine)).toBe(expected);
@@ -241,7 +242,7 @@ describe('postReportImage', () => {
       await postReportImage(client, log, { engineUrl: engine.url, link: `http://localhost:8082${REPORT_PATH}`, channel: CHANNEL, threadTs, object: 'ApprovalRequest shop/x' });
       expect(addresses()).toEqual([`${engine.url}${REPORT_PATH}?format=png`]);
       expect(fake.journal.entries.filter((e) => e.method.startsWith('files.') || e.method === 'upload')).toEqual([]);
-      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; the request goes on without it', err: expect.stringMatching(why) }));
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; going on without it', err: expect.stringMatching(why) }));
     } finally {
       await fake.close();
     }
@@ -252,7 +253,7 @@ describe('postReportImage', () => {
     const { fake, client, log, logs } = await slackFake();
     try {
       await postReportImage(client, log, { engineUrl: engine.url, link: `http://localhost:8082${REPORT_PATH}`, channel: 'C0NOWHERE1', threadTs: '1700000000.000100', object: 'ApprovalRequest shop/x' });
-      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; the request goes on without it', err: expect.stringContaining('channel_not_found') }));
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; going on without it', err: expect.stringContaining('channel_not_found') }));
     } finally {
       await fake.close();
     }
@@ -325,7 +326,7 @@ describe('the intervention message and its image', () => {
     expect(bot.slack.journal.calls('chat.postMessage', { ok: true })).toHaveLength(1);
     expect(engine.asked).toHaveLength(1);
     expect(uploads(bot)).toEqual([]);
-    expect(bot.logLines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; the request goes on without it', object: `ApprovalRequest lab/${NAME}` }));
+    expect(bot.logLines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cannot post the report image; going on without it', object: `ApprovalRequest lab/${NAME}` }));
     expect(bot.logLines.filter((line) => String(line.msg).includes('retried with back-off'))).toEqual([]);
   });
 });

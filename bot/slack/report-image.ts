@@ -1,8 +1,9 @@
-// A verification's charts in the thread of the intervention message that asks about it. The request's report link
-// comes from an AnalysisRun, which anyone who may edit it could have forged, so the bot never fetches the host the
-// link names: it takes only the link's path, which must name a report page as the engine serves them
-// (/reports/<namespace>/<analysisrun>/<metric>), and asks the configured engine for that report's image. The image
-// is an extra: whatever goes wrong is logged, and the request goes on without it.
+// A verification's charts in a Slack thread: an intervention request's, a rollout's whose verify gate failed, a
+// pipeline run's verify step. The report link comes from an object (an AnalysisRun, a Rollout's step status) that
+// anyone who may edit it could have forged, so the bot never fetches the host the link names: it takes only the
+// link's path, which must name a report page as the engine serves them (shared/verdicts/report-path.ts), and asks the
+// configured engine for that report's image. The image is an extra: whatever goes wrong is logged, and the work goes
+// on without it.
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../shared/log.js';
 import { clip } from '../../shared/text.js';
@@ -95,6 +96,6 @@ export async function postReportImage(client: WebClient, log: Logger, image: Rep
     });
     log.info({ ...context, bytes: png.length }, 'report image posted');
   } catch (error) {
-    log.warn({ ...context, url, err: (error as Error).message }, 'cannot post the report image; the request goes on without it');
+    log.warn({ ...context, url, err: (error as Error).message }, 'cannot post the report image; going on without it');
   }
 }
