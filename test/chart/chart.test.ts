@@ -21,7 +21,7 @@ const ENGINE_RULES: PolicyRule[] = [
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests'], verbs: ['get', 'list', 'create'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['approvalrequests/status'], verbs: ['get', 'update', 'patch'] },
   { apiGroups: ['rollouts-cv.io'], resources: ['logtemplatefeedbacks'], verbs: ['get', 'list'] },
-  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns', 'rollouts'], verbs: ['get'] },
 ];
 // What the bot does as itself, in every mode: reads (also through watches), its own thread annotations (rollout and
 // pipeline run patches) and the intervention timeouts it carries out (rollout patches), approval requests and

@@ -19,7 +19,7 @@ const BOT = ['bot.enabled=true', 'bot.slack.existingSecret=rollouts-cv-slack'];
 const BOT_SELECTOR = { 'app.kubernetes.io/name': 'rollouts-cv', 'app.kubernetes.io/instance': 'rcv', 'app.kubernetes.io/component': 'bot' };
 const ENGINE = 'rcv-rollouts-cv-engine';
 const AUTH = { 'nginx.ingress.kubernetes.io/auth-url': 'https://oauth2.example.com/oauth2/auth' };
-const REPORTS_RULE = { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get'] };
+const REPORTS_RULE = { apiGroups: ['argoproj.io'], resources: ['analysisruns', 'rollouts'], verbs: ['get'] };
 
 function refused(options: RenderOptions): string {
   const result = render(options);

@@ -267,7 +267,7 @@ RBAC rules, least privilege per component. Each list is exactly what the compone
 {{- end }}
 
 {{/* Everything the engine's role grants: the approval rules with engine.rbac.approvalRequests, and with
-engine.reports.enabled the AnalysisRun each report page names. */}}
+engine.reports.enabled the AnalysisRun or Rollout each report page names. */}}
 {{- define "rollouts-cv.engine.rules" -}}
 {{- $rules := list }}
 {{- if .Values.engine.rbac.approvalRequests }}{{ $rules = append $rules (include "rollouts-cv.engine.approvalRules" .) }}{{ end }}
@@ -276,9 +276,9 @@ engine.reports.enabled the AnalysisRun each report page names. */}}
 {{- end }}
 
 {{- define "rollouts-cv.engine.reportRules" -}}
-# Report pages: the AnalysisRun a page names, read when it is opened.
+# Report pages: the AnalysisRun (a metric verification) or Rollout (a verify gate's) a page names, read when it is opened.
 - apiGroups: [argoproj.io]
-  resources: [analysisruns]
+  resources: [analysisruns, rollouts]
   verbs: [get]
 {{- end }}
 
