@@ -13,7 +13,7 @@ import type { VerdictSummary } from '../../shared/verdicts/summary.js';
 import type { EngineContext } from '../verify/context.js';
 import { nameOfRollout } from '../verify/feedback.js';
 import { failureText, lookAt } from '../verify/look.js';
-import { rfc3339, verificationId, wholeSeconds } from '../verify/measurement.js';
+import { rfc3339, verificationId, wholeSeconds, withReportLink } from '../verify/measurement.js';
 import { StepRpcError, type StepResult } from '../verify/types.js';
 import { nextCheck, parseTimestamp, windowFrom } from '../verify/window.js';
 import { deadlineProblem } from './progress-deadline.js';
@@ -145,11 +145,6 @@ function reportLink(rollout: unknown, id: string, ctx: EngineContext): { report?
   return ctx.reportUrl && namespace && name ? { report: ctx.reportUrl({ kind: 'gate-step', namespace, rollout: name, step }, { verification: id }) } : {};
 }
 
-/** A decided verdict's message, with where its report is. */
-function withReport(message: string, status: VerifyStepStatus): string {
-  return status.report ? `${message}; report: ${status.report}` : message;
-}
-
 /** A new window from now over the given groups: the first call, or people chose to verify again. */
 function startVerification(settings: VerifySettings, rollout: unknown, groups: { canary: string; baseline: string }, now: Date, ctx: EngineContext, why = ''): StepResult {
   const window = windowFrom(wholeSeconds(now), settings.durationMs);
@@ -222,11 +217,11 @@ export async function runVerifyStep(rollout: unknown, rawConfig: unknown, rawSta
   const status: VerifyStepStatus = { ...kept, kind: 'verify', ...summary, judgedUntil: rfc3339(outcome.judged.end), ...reportLink(rollout, stored.verificationId, ctx) };
   if (outcome.state === 'undecided') return { phase: 'Running', message, requeueAfterMs: requeueAfterMs(outcome.nextLookAt, now), status };
   const { phase } = outcome.result;
-  if (phase === 'Successful') return { phase, message: withReport(message, status), status };
-  if (record) return { phase: 'Successful', message: withReport(`shadow mode (onUnhealthy: record), not acted on: ${message}`, status), status };
+  if (phase === 'Successful') return { phase, message: withReportLink(message, status.report), status };
+  if (record) return { phase: 'Successful', message: withReportLink(`shadow mode (onUnhealthy: record), not acted on: ${message}`, status.report), status };
   if (ask) return orRpcError(RPC_PREFIX, () => askPeople(rollout, ask, status, summary, message, now, ctx));
   const note = phase === 'Inconclusive' ? ' (Inconclusive: a step cannot pause for a person, so it fails)' : '';
-  return { phase: 'Failed', message: withReport(`${message}${note}`, status), status };
+  return { phase: 'Failed', message: withReportLink(`${message}${note}`, status.report), status };
 }
 
 function newIntervention(rollout: unknown, ask: AskConfig, status: VerifyStepStatus, summary: VerdictSummary, now: Date): ApprovalRequest {

@@ -51,6 +51,15 @@ export function verdictSentence(result: JudgeResult): string {
 
 export const METADATA_KEYS = { id: 'verificationId', windowStart: 'windowStart', windowEnd: 'windowEnd', report: 'report' } as const;
 
+/**
+ * A decided verdict's message with where its report is. Argo Rollouts carries a metric's last message into the
+ * AnalysisRun's message and the abort message, and a step's into the Rollout's: what its dashboard and
+ * `kubectl argo rollouts get` show.
+ */
+export function withReportLink(message: string, link: string | undefined): string {
+  return link ? `${message}; report: ${link}` : message;
+}
+
 export function windowMetadata(id: string, window: VerificationWindow): Record<string, string> {
   return { [METADATA_KEYS.id]: id, [METADATA_KEYS.windowStart]: rfc3339(window.start), [METADATA_KEYS.windowEnd]: rfc3339(window.end) };
 }

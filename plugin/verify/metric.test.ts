@@ -137,6 +137,9 @@ describe('metricRun', () => {
     const { metadata: _dropped, ...withoutLink } = running;
     const finished = await metricResume(analysisRun, metric(), { ...withoutLink, metadata: { windowStart: running.metadata!.windowStart! } }, reports);
     expect(finished.metadata?.report).toBe('https://cv.example.com/reports/shop/web-abc-1/verify');
+    // The decided message ends with the link: Argo carries it into the AnalysisRun's and the abort message.
+    expect(finished.message).toMatch(/^Healthy, score 100\/100.*; report: https:\/\/cv\.example\.com\/reports\/shop\/web-abc-1\/verify$/);
+    expect(running.message).not.toContain('report');
   });
 
   it('gives the same verification the same id', async () => {

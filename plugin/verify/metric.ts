@@ -7,7 +7,7 @@ import { ConfigError, parseVerifyConfig, type VerifyConfig } from '../config/sch
 import type { EngineContext } from './context.js';
 import { rolloutOfRun } from './feedback.js';
 import { failureText, lookAt, type LookOutcome, type Verification } from './look.js';
-import { METADATA_KEYS, errorMeasurement, rfc3339, summarize, verificationId, wholeSeconds, windowMetadata } from './measurement.js';
+import { METADATA_KEYS, errorMeasurement, rfc3339, summarize, verificationId, wholeSeconds, windowMetadata, withReportLink } from './measurement.js';
 import { isRecord, stringAt } from '../../shared/kube/json.js';
 import type { Measurement } from './types.js';
 import { nextCheck, parseTimestamp, windowFrom, type VerificationWindow } from './window.js';
@@ -104,7 +104,8 @@ function resumable(analysisRun: unknown, metric: unknown, measurement: Measureme
 
 /** The measurement of a decided look. */
 function finished(state: InFlight, outcome: Extract<LookOutcome, { state: 'decided' }>, now: Date): Measurement {
-  return { ...state.base, phase: outcome.result.phase, message: outcome.message, finishedAt: rfc3339(now), value: encodeSummary(outcome.summary) };
+  const message = withReportLink(outcome.message, state.base.metadata?.[METADATA_KEYS.report]);
+  return { ...state.base, phase: outcome.result.phase, message, finishedAt: rfc3339(now), value: encodeSummary(outcome.summary) };
 }
 
 /**

@@ -174,6 +174,9 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     // metric templated, the args filled from the run) and gives the verdict the measurement recorded.
     const link = (await verifyMeasurements(c)).at(-1)?.metadata?.report;
     expect(link).toBe(`http://${env!.engineReportsAddress}/reports/${NAMESPACE}/${analysis.name}/verify`);
+    // The decided message ends with the link, so the controller carries it into the Rollout's message: what
+    // `kubectl argo rollouts get rollout` prints and the dashboard shows.
+    expect(run.final.message.endsWith(`; report: ${link}"`)).toBe(true);
     const report = (await (await fetch(`${link}?format=json`)).json()) as { verdict: string; recorded: { summary: { verdict: string } }; groups: { canary: string; baseline: string } };
     expect([report.verdict, report.recorded.summary.verdict]).toEqual(['Unhealthy', 'Unhealthy']);
     expect(report.groups).toEqual({ canary: c.canaryHash, baseline: c.stableHash });
@@ -293,6 +296,14 @@ describe('Argo Rollouts controller + rollouts-cv bridge + engine on a kwok clust
     expect(gate?.status).toMatchObject({ kind: 'verify', canary: c.canaryHash, baseline: c.stableHash, verdict: 'Unhealthy' });
     // the controller numbers the step from 1 in the message (rollout/stepplugin.go: status.Index+1)
     expect(final.message).toBe(`RolloutAborted: Rollout aborted update to revision 2: Step Plugin 2 (rollouts-cv/gate) failed: ${gate!.message}`);
+    // The gate links its report, in its status and at the end of its message (so in the Rollout's); the engine
+    // rebuilds it from the Rollout the controller keeps, with the verdict the step recorded.
+    const link = (gate?.status as { report?: string; verificationId?: string } | undefined)?.report;
+    expect(link).toBe(`http://${env!.engineReportsAddress}/reports/${NAMESPACE}/rollouts/${c.name}/steps/1?verification=${String(gate?.status?.verificationId)}`);
+    expect(final.message.endsWith(`; report: ${link}`)).toBe(true);
+    const report = (await (await fetch(`${link}&format=json`)).json()) as { verdict: string; subject: string; recorded: { phase: string; summary: { verdict: string } }; groups: { canary: string; baseline: string } };
+    expect([report.verdict, report.recorded.phase, report.recorded.summary.verdict]).toEqual(['Unhealthy', 'Failed', 'Unhealthy']);
+    expect([report.subject, report.groups]).toEqual([`Rollout ${NAMESPACE}/${c.name}, step 1 (verify gate)`, { canary: c.canaryHash, baseline: c.stableHash }]);
     summary.gateRegressed = { ...c.result(final), gate, stepPluginStatuses: c.stepPluginStatuses };
   });
 
