@@ -87,13 +87,20 @@ export interface TargetFlags {
 
 /** Adds the flags of TargetFlags: the pods from a Rollout or given as hashes, template args, credentials. */
 export function withTargetFlags(command: Command, stableAlone: string): Command {
+  return withSourceAccessFlags(
+    command
+      .option('--rollout <name>', 'the canary and stable pods of this Rollout (status.currentPodHash, status.stableRS)')
+      .option('-n, --namespace <namespace>', "the Rollout's namespace (default: the kubeconfig context's, else default)")
+      .option('--canary-hash <hash>', 'the canary pods, instead of --rollout')
+      .option('--stable-hash <hash>', `the stable pods, instead of --rollout; ${stableAlone}`)
+      .option('--arg <name=value>', 'a template arg, for {{args.<name>}}; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[]),
+  );
+}
+
+/** The cluster a command reads (--kubeconfig, --context) and the credentials its verifications' sources need. */
+export function withSourceAccessFlags(command: Command): Command {
   return command
-    .option('--rollout <name>', 'the canary and stable pods of this Rollout (status.currentPodHash, status.stableRS)')
-    .option('-n, --namespace <namespace>', "the Rollout's namespace (default: the kubeconfig context's, else default)")
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--canary-hash <hash>', 'the canary pods, instead of --rollout')
-    .option('--stable-hash <hash>', `the stable pods, instead of --rollout; ${stableAlone}`)
-    .option('--arg <name=value>', 'a template arg, for {{args.<name>}}; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--credentials-dir <dir>', 'folder of credentials the config may name (as the engine mounts them)', process.env.ROLLOUTS_CV_CREDENTIALS_DIR);
 }

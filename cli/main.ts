@@ -13,6 +13,7 @@ import { registerJudge } from './commands/judge.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerPipelinesController } from './commands/pipelines.js';
+import { registerReport } from './commands/report.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -22,7 +23,7 @@ function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerLogs, registerCheck, registerVerify, registerDeployedBy]) register(program);
+  for (const register of [registerEngine, registerBot, registerPipelinesController, registerPipeline, registerSandbox, registerDemo, registerJudge, registerLogs, registerCheck, registerVerify, registerReport, registerDeployedBy]) register(program);
   return program;
 }
 

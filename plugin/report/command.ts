@@ -1,23 +1,16 @@
 // `rollouts-cv verify` as a command: the verifications of a file, run against the live sources for the pods and
 // window given; progress on stderr, a table (or JSON) on stdout, optionally the report page as a file. Exit 0
 // when every verification passed, 1 when one did not or could not be measured, 2 on a usage error.
-import { writeFile } from 'node:fs/promises';
 import type { Groups } from '../check/check.js';
 import { readTargets, type TargetOptions, UsageError } from '../check/inputs.js';
-import { echartsBundle } from './assets.js';
-import { renderReportHtml } from './html.js';
 import type { Report } from './model.js';
+import { type OutputOptions, writeReports } from './output.js';
 import { chooseWindow, replay, type WindowChoice } from './replay.js';
-import { formatReportText } from './text.js';
 
-export interface VerifyCommandOptions extends TargetOptions, WindowChoice {
+export interface VerifyCommandOptions extends TargetOptions, WindowChoice, OutputOptions {
   /** Only the verifications whose name contains this. */
   only?: string;
-  json: boolean;
-  html?: string;
   credentialsDir?: string;
-  /** No progress lines on stderr. */
-  quiet: boolean;
 }
 
 function bothGroups(groups: Groups): { canary: string; stable: string } {
@@ -71,11 +64,7 @@ export async function runVerifyCommand(options: VerifyCommandOptions, out: NodeJ
         err.write(`rollouts-cv verify: ${verification.name}: could not be measured: ${(error as Error).message}\n`);
       }
     }
-    out.write(options.json ? `${JSON.stringify(reports.length === 1 ? reports[0] : reports)}\n` : reports.map(formatReportText).join('\n'));
-    if (options.html && reports[0]) {
-      await writeFile(options.html, renderReportHtml(reports[0], { echarts: { inline: await echartsBundle() } }));
-      if (!options.quiet) err.write(`report written to ${options.html}\n`);
-    }
+    await writeReports(reports, options, out, err);
     return measured && !found.problems.length && reports.every((r) => r.phase === 'Successful') ? 0 : 1;
   } catch (error) {
     return fail(error);

@@ -19,12 +19,8 @@ import { type TlsFiles, serverCredentials } from './tls.js';
 import { bearerTokenInterceptor, readAuthToken } from './auth.js';
 import { restrictNamespaces } from './approval-namespaces.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from './defaults.js';
-import { ANALYSIS_RUNS, ROLLOUTS } from '../../shared/kube/rollout-types.js';
-import { describeApiError, isApiStatus } from '../../shared/kube/api-errors.js';
 import type { ListeningServer } from '../../shared/listen.js';
-import { storedVerification } from '../report/analysis-run.js';
-import { storedGateVerification } from '../report/gate-step.js';
-import { ReportError, type ReportRef, type StoredVerification } from '../report/stored.js';
+import { kubeReportObjects, readStored, type ReportObjects } from '../report/read-stored.js';
 import { reportPath } from '../../shared/verdicts/report-path.js';
 import { rebuildReport } from '../report/rebuild.js';
 import { serveReports } from '../report/server.js';
@@ -88,28 +84,6 @@ function reportUrlOf(reports: ReportOptions): NonNullable<EngineContext['reportU
   };
 }
 
-export interface ReportObjects {
-  analysisRun(namespace: string, name: string): Promise<unknown>;
-  rollout(namespace: string, name: string): Promise<unknown>;
-}
-
-/** The object a report is kept in; one that is not there is a 404, one that cannot be read says why. */
-async function readObject(read: () => Promise<unknown>, what: string): Promise<unknown> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isApiStatus(error, 404)) throw new ReportError(`${what} not found (deleted, or never made)`, 404);
-    throw new Error(`cannot read ${what}: ${describeApiError(error)}`);
-  }
-}
-
-/** The verification `ref` names, read from the object the cluster keeps it in. */
-async function readStored(objects: ReportObjects, ref: ReportRef, now: Date): Promise<StoredVerification> {
-  const { namespace } = ref;
-  if (ref.kind === 'gate-step') return storedGateVerification(await readObject(() => objects.rollout(namespace, ref.rollout), `Rollout ${namespace}/${ref.rollout}`), ref, now);
-  return storedVerification(await readObject(() => objects.analysisRun(namespace, ref.analysisRun), `AnalysisRun ${namespace}/${ref.analysisRun}`), ref, now);
-}
-
 // The health checking protocol's "" entry stands for the whole server.
 const HEALTH_ENTRIES = ['', METRIC_PROVIDER_SERVICE, STEP_PLUGIN_SERVICE];
 
@@ -170,17 +144,16 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     if (options.metricsListen) metricsServer = await serveMetrics(metrics.registry, options.metricsListen, 'the engine');
     if (options.reports) {
       const reports = options.reports;
-      const objects: ReportObjects = reports.objects ?? {
-        analysisRun: (namespace, name) => kubernetes().getNamespacedCustomObject({ ...ANALYSIS_RUNS, namespace, name }),
-        rollout: (namespace, name) => kubernetes().getNamespacedCustomObject({ ...ROLLOUTS, namespace, name }),
-      };
+      // Made on first use, as the approvals' client is.
+      let objects: ReportObjects | undefined;
+      const reportObjects = () => (objects ??= reports.objects ?? kubeReportObjects(kubernetes()));
       const reportLog = log.child({ component: 'reports' });
       reportServer = await serveReports({
         listen: reports.listen,
         ...(reports.basePath && { basePath: reports.basePath }),
         ...(reports.cacheTtlMs !== undefined && { cacheTtlMs: reports.cacheTtlMs }),
         log: reportLog,
-        build: async (ref, budget) => rebuildReport(await readStored(objects, ref, new Date()), context(reportLog, budget)),
+        build: async (ref, budget) => rebuildReport(await readStored(reportObjects(), ref, new Date()), context(reportLog, budget)),
       });
     }
   } catch (error) {

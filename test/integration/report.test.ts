@@ -3,7 +3,8 @@
 // AnalysisRun; a real headless Chromium draws it (every chart, no console errors, keyboard reachable) and takes the
 // screenshots the README shows; `rollouts-cv verify` on the same window gives the engine's verdict.
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiException } from '@kubernetes/client-node';
@@ -13,11 +14,14 @@ import { canaryAnalysisRun, verifyMetric } from '../../plugin/demo/analysis-obje
 import { findPrometheus } from '../../plugin/demo/local-prometheus.js';
 import { type Sandbox, startSandbox } from '../../plugin/demo/sandbox.js';
 import { runVerifyCommand } from '../../plugin/report/command.js';
+import { runReportCommand } from '../../plugin/report/report-command.js';
 import type { Report } from '../../plugin/report/model.js';
 import { type RunningEngine, startEngine } from '../../plugin/server/engine.js';
 import type { WireMeasurement, WireStepResult } from '../../plugin/server/wire.js';
 import { createLogger } from '../../shared/log.js';
 import { launchChromium } from '../helpers/browser.js';
+import { startFakeKubeApi } from '../helpers/fake-kube-api.js';
+import { type KubeObject, objectStore } from '../helpers/fake-kube-store.js';
 import { type EngineClient, connectEngine, driveMeasurement, unary } from '../helpers/engine-client.js';
 
 const WINDOW = { duration: '20s', interval: '4s' };
@@ -202,6 +206,28 @@ async function verifyCommand(verified: Verified, file: string): Promise<{ code: 
   return { code, report: JSON.parse(output.out) as Report };
 }
 
+/**
+ * `rollouts-cv report <link>` against an API server holding the objects the engine read: the report rebuilt on this
+ * machine, with a kubeconfig of its own.
+ */
+async function reportCommand(link: string): Promise<{ code: number; report: Report }> {
+  const store = objectStore();
+  for (const run of runs.values()) store.seed({ group: 'argoproj.io', plural: 'analysisruns' }, run as unknown as KubeObject);
+  for (const rollout of rollouts.values()) store.seed({ group: 'argoproj.io', plural: 'rollouts' }, rollout as unknown as KubeObject);
+  const api = await startFakeKubeApi(store.respond);
+  try {
+    const kubeconfig = join(await mkdtemp(join(tmpdir(), 'rollouts-cv-report-')), 'kubeconfig');
+    await writeFile(kubeconfig, api.kubeConfig().exportConfig());
+    const output = { out: '', err: '' };
+    const stream = (key: 'out' | 'err') => ({ write: (text: string) => ((output[key] += text), true) }) as unknown as NodeJS.WritableStream;
+    const code = await runReportCommand({ target: link, kubeconfig, json: true, quiet: true }, stream('out'), stream('err'));
+    expect(output.err).toBe('');
+    return { code, report: JSON.parse(output.out) as Report };
+  } finally {
+    await api.close();
+  }
+}
+
 describe.concurrent('the report of a verification', () => {
   it('of a healthy canary: served from the AnalysisRun, drawn in Chromium, and replayed by rollouts-cv verify with the same verdict', { timeout: 120_000 }, async () => {
     const verified = await verifyThroughEngine('web', 'canary5f8', 'stable7d4');
@@ -217,6 +243,10 @@ describe.concurrent('the report of a verification', () => {
     expect(page.title).toMatch(/^Healthy: AnalysisRun shop\//);
     expect(page.charts).toBeGreaterThan(10);
     expect(page.focused).toEqual(['metric-0-chart', 'metric-1-chart']);
+
+    // The same report from the command line, from the Measurement's link.
+    const opened = await reportCommand(verified.measurement.metadata.report!);
+    expect([opened.code, opened.report.subject, opened.report.verdict, opened.report.score, opened.report.judged]).toEqual([0, report.subject, report.verdict, report.score, report.judged]);
 
     const replayed = await verifyCommand(verified, join(ARTIFACTS, 'healthy-template.json'));
     expect(replayed.code).toBe(0);
@@ -254,6 +284,8 @@ describe.concurrent('the report of a verification', () => {
     const page = await renderInBrowser(url, 'report-gate.png');
     expect(page.title).toMatch(/^Unhealthy: Rollout shop\/cart, step 1/);
     expect(page.focused).toEqual(['metric-0-chart', 'metric-1-chart']);
+    const opened = await reportCommand(link);
+    expect([opened.code, opened.report.subject, opened.report.verdict, opened.report.score, opened.report.judged]).toEqual([0, report.subject, report.verdict, report.score, report.judged]);
     // A later verification of the step replaces this one: its link then says so.
     const stale = await fetch(`http://${engine.reportsAddress}/reports/shop/rollouts/cart/steps/1?verification=v-0000000000000000`);
     expect([stale.status, (await stale.text()).startsWith('Rollout shop/cart, step 1 now holds verification')]).toEqual([404, true]);
