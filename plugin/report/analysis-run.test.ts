@@ -5,6 +5,7 @@ import type { Measurement } from '../verify/types.js';
 import type { VerificationWindow } from '../verify/window.js';
 import { judgedRange, objectCommands, storedVerification, type AnalysisRunRef } from './analysis-run.js';
 import { ReportError } from './stored.js';
+import { reportError } from './stored.test-helpers.js';
 
 const START = new Date('2026-01-01T12:00:00Z');
 const at = (seconds: number) => new Date(START.getTime() + seconds * 1000);
@@ -47,17 +48,6 @@ function analysisRun({ args = ARGS as unknown[], measurements = [decided()] as u
     spec: { args, metrics: [{ name: 'verify', provider: { plugin: { 'rollouts-cv/verify': plugin } } }] },
     status: { metricResults: [{ name: 'verify', measurements }] },
   };
-}
-
-/** The ReportError `read` throws; the test fails when it returns or throws anything else. */
-function reportError(read: () => unknown): ReportError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReportError);
-    return error as ReportError;
-  }
-  throw new Error('expected a ReportError; got a verification');
 }
 
 describe('storedVerification', () => {

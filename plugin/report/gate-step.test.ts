@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { storedGateVerification, type GateStepRef } from './gate-step.js';
 import { ReportError } from './stored.js';
+import { reportError } from './stored.test-helpers.js';
 
 const REF: GateStepRef = { kind: 'gate-step', namespace: 'shop', rollout: 'web', step: 1 };
 const NOW = new Date('2026-01-01T01:00:00Z');
@@ -38,17 +39,6 @@ function rollout({ status = STATUS as unknown, config = { verify: VERIFY } as un
       },
     },
   };
-}
-
-/** The ReportError `read` throws; the test fails when it returns or throws anything else. */
-function reportError(read: () => unknown): ReportError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReportError);
-    return error as ReportError;
-  }
-  throw new Error('expected a ReportError; got a verification');
 }
 
 describe('storedGateVerification', () => {
