@@ -54,6 +54,19 @@ export function portArgument(text: string): number {
 }
 
 
+/** An http(s) URL without credentials, query or fragment: links go to people, and carry no secrets. */
+export function publicUrlArgument(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL such as "https://rollouts-cv.example.com" or "http://localhost:8082".');
+  }
+  if (!/^https?:$/.test(url.protocol)) throw new InvalidArgumentError('expected an http or https URL.');
+  if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError('the URL may not carry credentials, a query or a fragment: links are shown to everyone who sees the Rollout.');
+  return text.replace(/\/+$/, '');
+}
+
 /** `a,b,c`: Kubernetes namespace names (DNS labels). */
 export function namespacesArgument(text: string): string[] {
   const names = text.split(',').map((name) => name.trim());

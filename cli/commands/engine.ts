@@ -5,7 +5,7 @@ import { DEFAULT_LISTEN_ADDRESS, DEFAULT_SHUTDOWN_GRACE_MS } from '../../plugin/
 import { splitHostPort } from '../../shared/listen.js';
 import { createLogger } from '../../shared/log.js';
 import { waitForTermination } from '../../shared/termination.js';
-import { countArgument, durationArgument, listenArgument, logLevelOption, namespacesArgument, USAGE_ERROR } from '../arguments.js';
+import { countArgument, durationArgument, listenArgument, logLevelOption, namespacesArgument, publicUrlArgument, USAGE_ERROR } from '../arguments.js';
 
 interface EngineOptions {
   listen: string;
@@ -24,19 +24,7 @@ interface EngineOptions {
   reportUrl?: string;
   reportBasePath?: string;
   reportCacheTtl: number;
-}
-
-/** An http(s) URL without credentials, query or fragment: links go to people, and carry no secrets. */
-function publicUrlArgument(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidArgumentError('expected an http(s) URL such as "https://rollouts-cv.example.com" or "http://localhost:8082".');
-  }
-  if (!/^https?:$/.test(url.protocol)) throw new InvalidArgumentError('expected an http or https URL.');
-  if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError('the URL may not carry credentials, a query or a fragment: links are shown to everyone who sees the Rollout.');
-  return text.replace(/\/+$/, '');
+  reportRolloutsDashboard?: string;
 }
 
 function basePathArgument(text: string): string {
@@ -48,7 +36,7 @@ function reportOptions(listen: string, options: EngineOptions) {
   const basePath = options.reportBasePath ?? '';
   // The full address people open, any path prefix included; by default what a port-forward to the port gives.
   const publicUrl = options.reportUrl ?? `http://localhost:${splitHostPort(listen).port}${basePath}`;
-  return { listen, publicUrl, basePath, cacheTtlMs: options.reportCacheTtl };
+  return { listen, publicUrl, basePath, cacheTtlMs: options.reportCacheTtl, ...(options.reportRolloutsDashboard && { rolloutsDashboardUrl: options.reportRolloutsDashboard }) };
 }
 
 export function registerEngine(program: Command): void {
@@ -71,10 +59,13 @@ export function registerEngine(program: Command): void {
     .option('--report-url <url>', "the report pages' address as people open them, path prefix included, for the link in each Measurement (default: http://localhost:<port of --report-listen>, what `kubectl port-forward` gives)", publicUrlArgument, process.env.ROLLOUTS_CV_REPORT_URL)
     .option('--report-base-path <path>', 'a path prefix the proxy in front keeps, e.g. /rollouts-cv', basePathArgument)
     .option('--report-cache-ttl <duration>', 'how long a built report is served again before it is rebuilt from the sources', durationArgument, 60_000)
+    .option('--report-rollouts-dashboard <url>', 'the Argo Rollouts dashboard as people open it, e.g. http://localhost:3100/rollouts (what `kubectl argo rollouts dashboard` serves), for a link to the Rollout on each report', publicUrlArgument)
     .action(async (options: EngineOptions, command: Command) => {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together', { exitCode: USAGE_ERROR });
       if (options.tlsClientCa !== undefined && options.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key', { exitCode: USAGE_ERROR });
-      if ((options.reportUrl ?? options.reportBasePath) !== undefined && options.reportListen === undefined) command.error('error: --report-url and --report-base-path need --report-listen', { exitCode: USAGE_ERROR });
+      if ((options.reportUrl ?? options.reportBasePath ?? options.reportRolloutsDashboard) !== undefined && options.reportListen === undefined) {
+        command.error('error: --report-url, --report-base-path and --report-rollouts-dashboard need --report-listen', { exitCode: USAGE_ERROR });
+      }
       const log = createLogger({ level: options.logLevel, name: 'rollouts-cv-engine' });
       const { startEngine } = await import('../../plugin/server/engine.js');
       const engine = await startEngine({

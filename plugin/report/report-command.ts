@@ -22,6 +22,8 @@ export interface ReportCommandOptions extends OutputOptions {
   kubeconfig?: string;
   context?: string;
   credentialsDir?: string;
+  /** The Argo Rollouts dashboard, for a link to the Rollout. */
+  rolloutsDashboard?: string;
 }
 
 const FORMS = 'a report link or path such as http://localhost:8082/reports/<namespace>/<analysisrun>/<metric> or /reports/<namespace>/rollouts/<rollout>/steps/<index>';
@@ -70,7 +72,7 @@ export async function runReportCommand(options: ReportCommandOptions, out: NodeJ
       // People's marks on the Rollout's log templates apply, as they did for the verification.
       feedback: new LogTemplateFeedbackStore(api),
     };
-    await writeReports([await rebuildReport(stored, ctx)], options, out, err);
+    await writeReports([await rebuildReport(stored, ctx, { rolloutsDashboardUrl: options.rolloutsDashboard })], options, out, err);
     return 0;
   } catch (error) {
     err.write(`rollouts-cv report: ${(error as Error).message}\n`);

@@ -60,6 +60,8 @@ export interface ReportOptions {
   /** A path prefix the Ingress keeps, e.g. "/rollouts-cv". */
   basePath?: string;
   cacheTtlMs?: number;
+  /** The Argo Rollouts dashboard, for a link to the Rollout on each report. */
+  rolloutsDashboardUrl?: string;
   /** Where AnalysisRuns and Rollouts are read; by default the same Kubernetes API as the approvals. */
   objects?: ReportObjects;
 }
@@ -153,7 +155,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         ...(reports.basePath && { basePath: reports.basePath }),
         ...(reports.cacheTtlMs !== undefined && { cacheTtlMs: reports.cacheTtlMs }),
         log: reportLog,
-        build: async (ref, budget) => rebuildReport(await readStored(reportObjects(), ref, new Date()), context(reportLog, budget)),
+        build: async (ref, budget) => rebuildReport(await readStored(reportObjects(), ref, new Date()), context(reportLog, budget), reports),
       });
     }
   } catch (error) {

@@ -305,6 +305,15 @@ describeChart('Helm chart: report pages', () => {
       expect(refused({ set: ['engine.reports.listenAddress=0.0.0.0:80 --log-level=trace'] })).toContain('/engine/reports/listenAddress');
       expect(refused({ set: ['engine.reports.basePath=rollouts-cv'] })).toContain('/engine/reports/basePath');
       expect(refused({ set: ['engine.reports.cacheTtl=soon'] })).toContain('/engine/reports/cacheTtl');
+      for (const url of ['javascript:alert(1)', 'https://argo.example.com/rollouts?token=abc', 'https://user:pw@argo.example.com']) {
+        expect(refused({ set: [`engine.reports.rolloutsDashboardUrl=${url}`] }), url).toContain('/engine/reports/rolloutsDashboardUrl');
+      }
+    });
+
+    it('links the Rollout in the Argo Rollouts dashboard when its address is given', async () => {
+      const { args } = container(ok({ set: ['engine.reports.rolloutsDashboardUrl=https://argo.example.com/rollouts'] }));
+      expect(args.filter((arg) => arg.startsWith('--report-')).at(-1)).toBe('--report-rollouts-dashboard=https://argo.example.com/rollouts');
+      expect(await engineOptions(args)).toMatchObject({ reportRolloutsDashboard: 'https://argo.example.com/rollouts' });
     });
   });
 

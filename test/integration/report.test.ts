@@ -112,6 +112,7 @@ beforeAll(async () => {
     reports: {
       listen: '127.0.0.1:0',
       publicUrl: 'http://reports.example.test',
+      rolloutsDashboardUrl: 'http://localhost:3100/rollouts',
       objects: {
         analysisRun: async (namespace, name) => {
           const run = runs.get(`${namespace}/${name}`);
@@ -281,6 +282,7 @@ describe.concurrent('the report of a verification', () => {
     expect([report.verdict, report.phase, report.score]).toEqual([gate.status.verdict, 'Failed', gate.status.score]);
     expect([report.subject, report.groups, report.recorded?.phase]).toEqual(['Rollout shop/cart, step 1 (verify gate)', { canary: 'canary9b2', baseline: 'stable6c1' }, 'Failed']);
     expect(Date.parse(report.judged.end)).toBe(Date.parse(String(gate.status.judgedUntil)));
+    expect(report.links).toEqual([{ label: 'Rollout shop/cart in the Argo Rollouts dashboard', href: 'http://localhost:3100/rollouts/rollout/shop/cart' }]);
     const page = await renderInBrowser(url, 'report-gate.png');
     expect(page.title).toMatch(/^Unhealthy: Rollout shop\/cart, step 1/);
     expect(page.focused).toEqual(['metric-0-chart', 'metric-1-chart']);
