@@ -2,7 +2,7 @@ import { formatPercent } from '../judge/explain.js';
 import type { LineSeriesOption } from 'echarts';
 import { describe, expect, it } from 'vitest';
 import type { MetricJudgement } from '../judge/types.js';
-import { chartDescription, metricChartOption } from './charts.js';
+import { MAX_DRAWN_POINTS, chartDescription, metricChartOption } from './charts.js';
 import type { ReportMetric } from './model.js';
 
 const T = 1_700_000_000_000;
@@ -97,6 +97,11 @@ describe('metricChartOption', () => {
     const long = { ...latencyMetric(), canary: { pods: [{ pod: 'web-new-a', points }], aggregate: [] }, limits: [] };
     // 0.1 to 0.4, padded by 5% of the span.
     expect(metricChartOption(long).yAxis).toMatchObject({ min: 0.085, max: 0.415 });
+    // Drawn thinned, its extremes kept.
+    const drawn = named(metricChartOption(long), 'canary pod web-new-a').data as [number, number][];
+    expect(drawn.length).toBeLessThanOrEqual(MAX_DRAWN_POINTS);
+    expect(drawn).toContainEqual([points[150_000]![0], 0.1]);
+    expect(drawn).toContainEqual([points[150_001]![0], 0.4]);
   });
 
   it('draws a ratio in percent: every point ×100, to 4 significant digits', () => {

@@ -4,7 +4,7 @@
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { extent } from 'simple-statistics';
 import { formatChange, formatMetricValue } from '../judge/explain.js';
-import type { Point } from './series.js';
+import { thinned, type Point } from './series.js';
 import type { Limit, ReportMetric } from './model.js';
 
 /**
@@ -28,25 +28,31 @@ export interface ChartOptions {
   animation?: boolean;
   /** A title on the chart itself (the image posted to Slack has no page around it). */
   title?: boolean;
+  /** Points drawn per series at most; MAX_DRAWN_POINTS by default. */
+  maxPoints?: number;
 }
 
 /** A ratio is drawn in percent; other kinds in their own unit. */
 const isPercent = (metric: ReportMetric) => metric.judgement.kind === 'ratio';
 
-/** In the chart's unit, to 4 significant digits (what a tooltip shows). */
-function scaled(points: Point[], factor: number): Point[] {
-  return points.map(([t, v]): Point => [t, Number((v * factor).toPrecision(4))]);
+/** Points drawn per series at most on a page (see thinned): two for every three pixels of a wide chart. */
+export const MAX_DRAWN_POINTS = 600;
+
+/** For drawing: thinned, in the chart's unit, to 4 significant digits (what a tooltip shows). */
+function scaled(points: Point[], factor: number, maxPoints: number): Point[] {
+  return thinned(points, maxPoints).map(([t, v]): Point => [t, Number((v * factor).toPrecision(4))]);
 }
 
 export function metricChartOption(metric: ReportMetric, options: ChartOptions = {}): EChartsOption {
   const percent = isPercent(metric);
   const factor = percent ? 100 : 1;
+  const maxPoints = options.maxPoints ?? MAX_DRAWN_POINTS;
   const name = metric.judgement.name;
   const pods = (group: 'canary' | 'baseline'): LineSeriesOption[] =>
     metric[group].pods.map((pod) => ({
       type: 'line',
       name: `${group} pod ${pod.pod}`,
-      data: scaled(pod.points, factor),
+      data: scaled(pod.points, factor, maxPoints),
       showSymbol: false,
       lineStyle: { width: 1, opacity: 0.45, color: PALETTE[group], type: group === 'baseline' ? 'dashed' : 'solid' },
       itemStyle: { color: PALETTE[group] },
@@ -57,7 +63,7 @@ export function metricChartOption(metric: ReportMetric, options: ChartOptions = 
   const aggregate = (group: 'canary' | 'baseline'): LineSeriesOption => ({
     type: 'line',
     name: aggregateName(group),
-    data: scaled(metric[group].aggregate, factor),
+    data: scaled(metric[group].aggregate, factor, maxPoints),
     symbol: group === 'canary' ? 'triangle' : 'circle',
     symbolSize: 6,
     lineStyle: { width: 3, color: PALETTE[group], type: group === 'baseline' ? 'dashed' : 'solid' },

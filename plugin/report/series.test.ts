@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceSeries } from '../collect/source.js';
-import { groupSeries } from './series.js';
+import { groupSeries, thinned, type Point } from './series.js';
 
 const T = 1_700_000_000;
 const ms = (unixS: number) => unixS * 1000;
@@ -120,5 +120,37 @@ describe('groupSeries of a level', () => {
       ]),
     );
     expect(drawn.aggregate.map(([t]) => t)).toEqual([ms(T + 30), ms(T + 60), ms(T + 90)]);
+  });
+});
+
+describe('thinned', () => {
+  const series = (length: number, value: (i: number) => number = (i) => Math.sin(i / 50)): Point[] => Array.from({ length }, (_, i): Point => [i * 1000, value(i)]);
+
+  it('keeps a series that fits as it is', () => {
+    const short = series(600);
+    expect(thinned(short, 600)).toEqual(short);
+    expect(thinned([], 600)).toEqual([]);
+  });
+
+  it('keeps at most max points, in time order, with the lowest and highest of each run', () => {
+    const long = series(3600);
+    const kept = thinned(long, 600);
+    expect(kept.length).toBeLessThanOrEqual(600);
+    expect(kept.length).toBeGreaterThan(500);
+    expect(kept.every((point, i) => i === 0 || point[0] > kept[i - 1]![0])).toBe(true);
+    for (let run = 0; run < 300; run += 1) {
+      const slice = long.slice(run * 12, (run + 1) * 12).map(([, v]) => v);
+      const within = kept.filter(([t]) => t >= run * 12_000 && t < (run + 1) * 12_000).map(([, v]) => v);
+      expect([Math.min(...within), Math.max(...within)]).toEqual([Math.min(...slice), Math.max(...slice)]);
+    }
+  });
+
+  it('keeps a one-step spike and dip that a chart must show', () => {
+    const flat = series(36_000, () => 1);
+    flat[12_345] = [12_345_000, 50];
+    flat[30_001] = [30_001_000, -3];
+    const kept = thinned(flat, 600);
+    expect(kept).toContainEqual([12_345_000, 50]);
+    expect(kept).toContainEqual([30_001_000, -3]);
   });
 });

@@ -66,3 +66,27 @@ export function groupSeries(data: GroupData): GroupSeries {
   drawn.pods.sort((a, b) => a.pod.localeCompare(b.pod));
   return drawn;
 }
+
+/**
+ * At most about `max` points of a series for drawing: in as many runs of consecutive points as `max / 2`, the lowest
+ * and the highest of each, in time order, so that a spike a chart should show is kept. A chart is about a thousand
+ * pixels wide; an hour at one-second steps drawn point by point over fifty pods makes pages of many megabytes and
+ * images that take seconds to render. The judge and the data tables use every point.
+ */
+export function thinned(points: readonly Point[], max: number): Point[] {
+  const runs = Math.max(1, Math.floor(max / 2));
+  if (points.length <= max) return [...points];
+  const kept: Point[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const from = Math.floor((run * points.length) / runs);
+    const to = Math.floor(((run + 1) * points.length) / runs);
+    let low = from;
+    let high = from;
+    for (let i = from + 1; i < to; i += 1) {
+      if (points[i]![1] < points[low]![1]) low = i;
+      if (points[i]![1] > points[high]![1]) high = i;
+    }
+    for (const i of low === high ? [low] : [Math.min(low, high), Math.max(low, high)]) kept.push(points[i]!);
+  }
+  return kept;
+}
