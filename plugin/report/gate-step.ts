@@ -2,7 +2,7 @@
 // Rollout's spec, the window, groups and verdict from the step status Argo Rollouts stores for it
 // (status.canary.stepPluginStatuses). Argo keeps a step's status only for the current revision, and a retry starts
 // the step again: a report of an earlier verification of the step cannot be rebuilt, and says so. Pure.
-import { isRecord } from '../../shared/kube/json.js';
+import { isRecord, recordAt } from '../../shared/kube/json.js';
 import { readSummary } from '../../shared/verdicts/summary.js';
 import { ConfigError } from '../config/schema.js';
 import { parseGateConfig, readVerifyStepStatus } from '../gate/verify-gate.js';
@@ -12,12 +12,6 @@ import { ReportError, type ReportRef, type StoredVerification } from './stored.j
 
 /** A verify gate's verification: which Rollout and step, and which verification the link was made for. */
 export type GateStepRef = Extract<ReportRef, { kind: 'gate-step' }>;
-
-function recordAt(value: unknown, ...path: string[]): Record<string, unknown> | undefined {
-  let at = value;
-  for (const key of path) at = isRecord(at) ? at[key] : undefined;
-  return isRecord(at) ? at : undefined;
-}
 
 /** The step's Run entry in the Rollout's status (the verification lives there, not in Terminate or Abort). */
 function runEntry(rollout: unknown, step: number): Record<string, unknown> | undefined {

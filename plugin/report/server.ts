@@ -11,6 +11,7 @@ import { listenOn, type ListeningServer } from '../../shared/listen.js';
 import { packageVersion } from '../../shared/package-files.js';
 import { CollectError } from '../collect/source.js';
 import { parseReportPath, reportPath } from '../../shared/verdicts/report-path.js';
+import { VERIFICATION_ID } from '../verify/measurement.js';
 import { ReportError, type ReportRef } from './stored.js';
 import { echartsBundle } from './assets.js';
 import { contentSecurityPolicy, renderReportHtml } from './html.js';
@@ -48,8 +49,6 @@ export function parseReportRequest(path: string, query: URLSearchParams): Report
   if (index !== null && !/^\d{1,4}$/.test(index)) return 'not found: measurement must be a measurement index (0, 1, …)';
   return { ...named, ...(index !== null && { measurement: Number(index) }) };
 }
-
-const VERIFICATION_ID = /^v-[0-9a-f]{16}$/;
 
 /** One cache entry per report a request can name. */
 function cacheKey(ref: ReportRef): string {

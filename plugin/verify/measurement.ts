@@ -9,6 +9,9 @@ import type { VerificationWindow } from './window.js';
 const MAX_REASONS = 3;
 const MAX_REASON_CHARS = 250;
 
+/** The form of a verification id: "v-" and 16 hex digits. */
+export const VERIFICATION_ID = /^v-[0-9a-f]{16}$/;
+
 /** Stable id of one verification: the same inputs give the same id on any replica. */
 export function verificationId(...parts: string[]): string {
   return `v-${createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 16)}`;
